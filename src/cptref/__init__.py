@@ -1,0 +1,47 @@
+"""cptref: a CPT coding reference for the command line and for scripts.
+
+The library API: ``load_catalog()`` returns a :class:`Catalog`; ``catalog.get("47555")`` a
+:class:`Procedure`; ``cptref.search.search(catalog, "balloon dilation biliary")`` ranked
+results. Importing this
+package imports nothing heavy; each name is loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Catalog",
+    "CptrefError",
+    "DataErrors",
+    "ExitCode",
+    "Procedure",
+    "UnknownCode",
+    "__version__",
+    "load_catalog",
+]
+
+if TYPE_CHECKING:
+    from .catalog import Catalog, load_catalog
+    from .errors import CptrefError, DataErrors, ExitCode, UnknownCode
+    from .models import Procedure
+
+_WHERE = {
+    "Catalog": "catalog",
+    "load_catalog": "catalog",
+    "CptrefError": "errors",
+    "DataErrors": "errors",
+    "ExitCode": "errors",
+    "UnknownCode": "errors",
+    "Procedure": "models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module 'cptref' has no attribute {name!r}")

@@ -1,0 +1,271 @@
+"""The library in memory: records by code, families, sources, and the relations derived from them.
+
+A relation is typed once, on one side (an add-on names its primaries; a procedure names what it
+includes); the other side's view is computed here at load time and never stored twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from . import resources
+from .errors import DataErrors, MalformedCode, Problem, UnknownCode
+from .loader import display_path, load_list, load_procedures, load_sources
+from .models import CODE_PATTERN, Confidence, Family, NotWith, Procedure, Rule, Source
+
+_CODE_RE = re.compile(CODE_PATTERN)
+
+Relation = Literal["addon", "included_in", "reported_separately_with", "excluded_by", "replaces"]
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A fact stated on another record, seen from the code it names.
+
+    ``code`` is the record that states it; ``family`` is set when the fact comes from that record's
+    family rather than from the record itself.
+    """
+
+    code: str
+    sources: tuple[str, ...]
+    confidence: Confidence
+    what: str | None = None
+    scope: str | None = None
+    note: str | None = None
+    family: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Effective:
+    """A rule that applies to a record, with where it was stated (the record or its family)."""
+
+    rule: Rule
+    family: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveNotWith:
+    rule: NotWith
+    family: str | None = None
+
+
+def normalize_code(text: str) -> str:
+    """A user's code as the library spells it (trimmed, upper-case), or :class:`MalformedCode`."""
+    code = text.strip().upper()
+    if not _CODE_RE.match(code):
+        raise MalformedCode(text)
+    return code
+
+
+class Catalog:
+    """Every record of a data directory, indexed, with derived relations."""
+
+    def __init__(
+        self,
+        procedures: Sequence[Procedure],
+        sources: dict[str, Source] | None = None,
+        families: dict[str, Family] | None = None,
+        root: Path | None = None,
+    ) -> None:
+        self.root = root
+        self.sources: dict[str, Source] = dict(sources or {})
+        self.families: dict[str, Family] = dict(families or {})
+        self._by_code: dict[str, Procedure] = {}
+        for record in procedures:
+            self._by_code.setdefault(record.code, record)
+        self._derived: dict[Relation, dict[str, list[Derived]]] = {
+            "addon": defaultdict(list),
+            "included_in": defaultdict(list),
+            "reported_separately_with": defaultdict(list),
+            "excluded_by": defaultdict(list),
+            "replaces": defaultdict(list),
+        }
+        self._derive()
+
+    # --- look-ups ------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._by_code)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._by_code
+
+    def __iter__(self) -> Iterator[Procedure]:
+        return iter(sorted(self._by_code.values(), key=lambda p: p.code))
+
+    def codes(self) -> list[str]:
+        return sorted(self._by_code)
+
+    def get(self, code: str) -> Procedure:
+        """The record of ``code`` (spelled loosely: ``" 0213t"`` works); raises when unknown."""
+        wanted = normalize_code(code)
+        try:
+            return self._by_code[wanted]
+        except KeyError:
+            raise UnknownCode(wanted, self.nearest(wanted)) from None
+
+    def nearest(self, code: str, limit: int = 3) -> list[str]:
+        """Known codes closest to ``code``: longest shared prefix first, then numeric distance."""
+
+        def key(known: str) -> tuple[int, int, str]:
+            shared = 0
+            for a, b in zip(code, known, strict=False):
+                if a != b:
+                    break
+                shared += 1
+            distance = abs(int(known[:4]) - int(code[:4])) if code[:4].isdigit() else 0
+            return (-shared, distance * 100 + abs(ord(known[4]) - ord(code[4])), known)
+
+        return sorted(self._by_code, key=key)[:limit]
+
+    def title(self, code: str) -> str | None:
+        record = self._by_code.get(code)
+        return record.title if record else None
+
+    # --- rules, own and inherited --------------------------------------------------------------
+
+    def includes(self, record: Procedure) -> list[Effective]:
+        family = self.families.get(record.family) if record.family else None
+        inherited = [Effective(r, family.id) for r in family.includes] if family else []
+        return [Effective(r) for r in record.includes] + inherited
+
+    def report_with(self, record: Procedure) -> list[Effective]:
+        family = self.families.get(record.family) if record.family else None
+        inherited = [Effective(r, family.id) for r in family.report_with] if family else []
+        return [Effective(r) for r in record.report_with] + inherited
+
+    def not_with(self, record: Procedure) -> list[EffectiveNotWith]:
+        family = self.families.get(record.family) if record.family else None
+        inherited = [EffectiveNotWith(r, family.id) for r in family.not_with] if family else []
+        return [EffectiveNotWith(r) for r in record.not_with] + inherited
+
+    def derived(self, relation: Relation, code: str) -> list[Derived]:
+        """Facts other records state about ``code`` (see :data:`Relation`)."""
+        return list(self._derived[relation].get(code, ()))
+
+    def _derive(self) -> None:
+        d = self._derived
+        for record in self:
+            if record.add_on:
+                for primary in record.add_on.primaries:
+                    d["addon"][primary].append(
+                        Derived(record.code, record.add_on.sources, record.add_on.confidence, note=record.add_on.note)
+                    )
+            for eff in self.includes(record):
+                for code in eff.rule.codes:
+                    d["included_in"][code].append(_from_rule(record.code, eff.rule, eff.family))
+            for eff in self.report_with(record):
+                for code in eff.rule.codes:
+                    d["reported_separately_with"][code].append(_from_rule(record.code, eff.rule, eff.family))
+            for nw in self.not_with(record):
+                for code in nw.rule.codes:
+                    d["excluded_by"][code].append(
+                        Derived(
+                            record.code,
+                            nw.rule.sources,
+                            nw.rule.confidence,
+                            what=nw.rule.reason,
+                            scope=nw.rule.scope,
+                            note=nw.rule.note,
+                            family=nw.family,
+                        )
+                    )
+            for code in record.replaced_by:
+                d["replaces"][code].append(Derived(record.code, (), "high"))
+
+    # --- integrity across files ----------------------------------------------------------------
+
+    def integrity(self) -> list[Problem]:
+        """Cross-file problems: unknown source ids and families, self references, misplaced fields."""
+        problems: list[Problem] = []
+        base = self.root or Path(".")
+        for record in self:
+            name = display_path(resources.procedure_file(base, record.code))
+
+            def cite(field: str, ids: Sequence[str], name: str = name) -> None:
+                for i, sid in enumerate(ids):
+                    if sid not in self.sources:
+                        problems.append(Problem(name, f"{field}.sources[{i}]", f"unknown source id {sid!r}"))
+
+            if record.family and record.family not in self.families:
+                problems.append(Problem(name, "$.family", f"unknown family {record.family!r}"))
+            if record.add_on:
+                cite("$.add_on", record.add_on.sources)
+            for field in ("includes", "report_with", "not_with"):
+                for i, entry in enumerate(getattr(record, field)):
+                    cite(f"$.{field}[{i}]", entry.sources)
+                    if record.code in entry.codes:
+                        problems.append(Problem(name, f"$.{field}[{i}].codes", "a record names itself"))
+            if record.medicare:
+                cite("$.medicare", record.medicare.sources)
+            for i, event in enumerate(record.history):
+                cite(f"$.history[{i}]", event.sources)
+            if record.add_on and record.code in record.add_on.primaries:
+                problems.append(Problem(name, "$.add_on.primaries", "a record names itself"))
+            for field in ("related", "replaced_by"):
+                if record.code in getattr(record, field):
+                    problems.append(Problem(name, f"$.{field}", "a record names itself"))
+            if record.replaced_by and record.status != "deleted":
+                problems.append(Problem(name, "$.replaced_by", "only a deleted record has a replacement"))
+        families_file = display_path(base / resources.FAMILIES)
+        for family in self.families.values():
+            for field in ("includes", "report_with", "not_with"):
+                for i, entry in enumerate(getattr(family, field)):
+                    for j, sid in enumerate(entry.sources):
+                        if sid not in self.sources:
+                            problems.append(
+                                Problem(
+                                    families_file,
+                                    f"$[{family.id}].{field}[{i}].sources[{j}]",
+                                    f"unknown source id {sid!r}",
+                                )
+                            )
+        return problems
+
+
+def _from_rule(code: str, rule: Rule, family: str | None) -> Derived:
+    return Derived(code, rule.sources, rule.confidence, what=rule.what, note=rule.note, family=family)
+
+
+def read_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
+    """Load a data directory; the catalog and every problem found (none when it is valid)."""
+    records, problems = load_procedures(root)
+    seen: dict[str, Procedure] = {}
+    for record in records:
+        if record.code in seen:
+            problems.append(
+                Problem(
+                    display_path(resources.procedure_file(root, record.code)),
+                    "$.code",
+                    f"code {record.code} appears in more than one record",
+                )
+            )
+        seen[record.code] = record
+    sources, found = load_sources(root)
+    problems.extend(found)
+    families: dict[str, Family] = {}
+    families_path = root / resources.FAMILIES
+    if families_path.exists():
+        items, found = load_list(families_path, Family)
+        problems.extend(found)
+        families = {f.id: f for f in items}
+    catalog = Catalog(records, sources, families, root)
+    problems.extend(catalog.integrity())
+    return catalog, problems
+
+
+def load_catalog(data: str | Path | None = None) -> Catalog:
+    """The library of ``data`` (default: ``--data``/``CPTREF_DATA``/shipped); raises on bad data."""
+    root = resources.data_dir(data)
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
+        raise DataErrors([Problem(display_path(root), "$", f"the data directory {what}")])
+    catalog, problems = read_catalog(root)
+    if problems:
+        raise DataErrors(problems)
+    return catalog

@@ -1,0 +1,103 @@
+"""Errors the library raises and the exit status each one maps to.
+
+The library never prints; the CLI turns a :class:`CptrefError` into one message on stderr and its
+``exit_code``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit statuses of the ``cptref`` command (documented in README.md)."""
+
+    OK = 0
+    """Success; also when the reader of stdout closes the pipe early (``| head``)."""
+    NOT_FOUND = 1
+    """An unknown code, a search with no match."""
+    USAGE = 2
+    """Bad arguments: a malformed code, an empty query, an unknown option."""
+    DATA = 3
+    """The data directory is missing or a data file fails validation."""
+
+
+class CptrefError(Exception):
+    """Base of every error cptref reports to a user."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+    def lines(self) -> list[str]:
+        """The message, one line per problem (most errors have exactly one)."""
+        return [str(self)]
+
+
+class UsageError(CptrefError):
+    """The user asked for something malformed (a bad code, an empty query)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class MalformedCode(UsageError):
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__(
+            f"{text!r} is not a CPT code: expected five characters, four digits then a digit "
+            "or a capital letter (e.g. 47555, 0213T)"
+        )
+
+
+class UnknownCode(CptrefError):
+    exit_code = ExitCode.NOT_FOUND
+
+    def __init__(self, code: str, suggestions: Sequence[str] = ()) -> None:
+        self.code = code
+        self.suggestions = tuple(suggestions)
+        hint = (
+            f"; nearest known codes: {', '.join(self.suggestions)}"
+            if self.suggestions
+            else "; try `cptref search WORDS`"
+        )
+        super().__init__(f"code {code} is not in the library{hint}")
+
+
+class NoMatch(CptrefError):
+    exit_code = ExitCode.NOT_FOUND
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        super().__init__(
+            f"nothing in the library matches {query!r}; try fewer or other words, or a code prefix"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a data file, located by file and field path."""
+
+    file: str
+    field: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.message}"
+
+
+class DataErrors(CptrefError):
+    """Data files failed validation; carries every problem found, not just the first."""
+
+    exit_code = ExitCode.DATA
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        super().__init__(
+            f"the data is invalid ({count} problem{'s' if count != 1 else ''}); "
+            "fix the files named below or point --data at a valid data directory"
+        )
+
+    def lines(self) -> list[str]:
+        return [str(self), *(str(p) for p in self.problems)]

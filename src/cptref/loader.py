@@ -1,0 +1,278 @@
+"""YAML files -> validated, frozen models.
+
+YAML is read with PyYAML's safe loader (the C one when present). Each mapping is checked field by
+field against the dataclasses of :mod:`cptref.models` with msgspec, so that every problem in a file
+is reported at once, each with its field path (``$.add_on.primaries[1]``); unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar, Union
+
+import msgspec
+
+from . import resources
+from .errors import DataErrors, Problem
+from .models import CODE_PATTERN, Procedure, Source
+
+T = TypeVar("T")
+
+MAX_FILE_BYTES = 1_000_000
+"""A record is a few kilobytes; anything far larger is not a record (and could exhaust memory)."""
+
+_CODE_RE = re.compile(CODE_PATTERN)
+_AT = re.compile(r"^(?P<msg>.*) - at `\$(?P<path>[^`]*)`$")
+
+
+def _yaml_load(text: str) -> Any:
+    import yaml  # deferred: only the paths that read YAML pay for it
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader, chosen above
+
+
+def display_path(path: Path) -> str:
+    """A path as a user should read it in a message: relative to the working directory if inside."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file; raise :class:`DataErrors` with its location when it cannot be read."""
+    name = display_path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DataErrors([Problem(name, "$", f"file is {size} bytes; a data file is at most {MAX_FILE_BYTES}")])
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataErrors([Problem(name, "$", f"cannot read file: {exc.strerror or exc}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataErrors([Problem(name, "$", f"not UTF-8 text (byte {exc.start})")]) from None
+    import yaml
+
+    try:
+        return _yaml_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DataErrors([Problem(name, "$", f"invalid YAML: {where}{problem}")]) from None
+    except RecursionError:
+        raise DataErrors([Problem(name, "$", "invalid YAML: nested too deeply")]) from None
+
+
+# --- field-by-field validation ------------------------------------------------------------------
+
+
+def _strip_annotated(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _optional_inner(tp: Any) -> Any:
+    """``X | None`` -> ``X``; anything else unchanged."""
+    base = _strip_annotated(tp)
+    if typing.get_origin(base) in (Union, types.UnionType):
+        args = [a for a in typing.get_args(base) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls, include_extras=True)
+
+
+def _is_code_type(tp: Any) -> bool:
+    return typing.get_origin(tp) is typing.Annotated and any(
+        isinstance(m, msgspec.Meta) and m.pattern == CODE_PATTERN for m in typing.get_args(tp)[1:]
+    )
+
+
+def _min_length(tp: Any) -> int:
+    if typing.get_origin(tp) is typing.Annotated:
+        for meta in typing.get_args(tp)[1:]:
+            if isinstance(meta, msgspec.Meta) and meta.min_length:
+                return meta.min_length
+    return 0
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
+
+
+def _message(value: Any, tp: Any, raw: str) -> str:
+    """A validation message a data author can act on."""
+    base = _strip_annotated(tp)
+    if _is_code_type(tp):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"a code must be a quoted string, got the number {value} (write it as \"{value:05d}\")"
+        return (
+            "expected a 5-character CPT code (four digits, then a digit or a capital letter), "
+            f"got {value!r}"
+        )
+    if typing.get_origin(base) is typing.Literal:
+        allowed = ", ".join(str(a) for a in typing.get_args(base))
+        return f"expected one of {allowed}, got {value!r}"
+    text = raw.replace("`", "'").replace("'array'", "a list").replace("'object'", "a mapping")
+    return text[:1].lower() + text[1:]
+
+
+def _convert_leaf(value: Any, tp: Any, path: str, out: list[tuple[str, str]]) -> None:
+    try:
+        msgspec.convert(value, tp)
+    except msgspec.ValidationError as exc:
+        match = _AT.match(str(exc))
+        raw = match.group("msg") if match else str(exc)
+        out.append((path, _message(value, tp, raw)))
+
+
+def _walk(value: Any, tp: Any, path: str, out: list[tuple[str, str]]) -> None:
+    inner = _optional_inner(tp)
+    if value is None and inner is not tp:
+        return  # an explicit null on an optional field means "not recorded"
+    base = _strip_annotated(inner)
+    if isinstance(base, type) and dataclasses.is_dataclass(base):
+        _walk_dataclass(value, base, path, out)
+        return
+    args = typing.get_args(base)
+    if typing.get_origin(base) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        if not isinstance(value, list):
+            out.append((path, f"expected a list, got {_kind(value)}"))
+            return
+        needed = _min_length(inner)
+        if len(value) < needed:
+            out.append((path, f"expected at least {needed} entr{'y' if needed == 1 else 'ies'}, got none"))
+        for i, item in enumerate(value):
+            _walk(item, args[0], f"{path}[{i}]", out)
+        return
+    _convert_leaf(value, inner, path, out)
+
+
+def _walk_dataclass(value: Any, cls: type, path: str, out: list[tuple[str, str]]) -> None:
+    if not isinstance(value, dict):
+        out.append((path, f"expected a mapping of fields, got {_kind(value)}"))
+        return
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = _hints(cls)
+    for key in value:
+        if not isinstance(key, str) or key not in fields:
+            guess = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f"; did you mean {guess[0]!r}?" if guess else f"; known fields: {', '.join(fields)}"
+            out.append((f"{path}.{key}", f"unknown field {str(key)!r}{hint}"))
+    for name, field in fields.items():
+        required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        if name not in value:
+            if required:
+                out.append((f"{path}.{name}", "missing required field"))
+            continue
+        _walk(value[name], hints[name], f"{path}.{name}", out)
+
+
+def validate(raw: Any, cls: type[T], file: str) -> tuple[T | None, list[Problem]]:
+    """Validate ``raw`` against ``cls``: the object, or None with every problem found."""
+    found: list[tuple[str, str]] = []
+    _walk_dataclass(raw, cls, "$", found)
+    if found:
+        return None, [Problem(file, where, msg) for where, msg in found]
+    try:
+        return msgspec.convert(raw, cls), []
+    except msgspec.ValidationError as exc:  # a constraint the walk did not see
+        return None, [Problem(file, "$", str(exc).replace("`", "'"))]
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def load_procedure(path: Path) -> tuple[Procedure | None, list[Problem]]:
+    """One record file -> the record (or None) and the problems found in it."""
+    name = display_path(path)
+    try:
+        raw = read_yaml(path)
+    except DataErrors as exc:
+        return None, list(exc.problems)
+    record, problems = validate(raw, Procedure, name)
+    if record is not None and record.code != path.stem:
+        problems.append(
+            Problem(name, "$.code", f"code {record.code!r} does not match the file name {path.name!r}")
+        )
+    return record, problems
+
+
+def procedure_paths(root: Path) -> list[Path]:
+    """Every record file under ``root/procedures``, sorted; raises when the folder is unusable."""
+    folder = resources.procedures_dir(root)
+    if not folder.is_dir():
+        what = "is not a directory" if folder.exists() else "does not exist"
+        raise DataErrors([Problem(display_path(folder), "$", f"the procedures folder {what}")])
+    try:
+        paths = sorted(p for p in folder.iterdir() if p.suffix == ".yaml" and not p.name.startswith("."))
+    except OSError as exc:
+        raise DataErrors([Problem(display_path(folder), "$", f"cannot list folder: {exc.strerror}")]) from None
+    if not paths:
+        raise DataErrors([Problem(display_path(folder), "$", "no record files (*.yaml) in the folder")])
+    return paths
+
+
+def load_procedures(root: Path) -> tuple[list[Procedure], list[Problem]]:
+    records: list[Procedure] = []
+    problems: list[Problem] = []
+    for path in procedure_paths(root):
+        record, found = load_procedure(path)
+        problems.extend(found)
+        if record is not None:
+            records.append(record)
+    return records, problems
+
+
+def load_list(path: Path, cls: type[T]) -> tuple[list[T], list[Problem]]:
+    """A YAML file holding a list of ``cls`` mappings (``sources.yaml``)."""
+    name = display_path(path)
+    try:
+        raw = read_yaml(path)
+    except DataErrors as exc:
+        return [], list(exc.problems)
+    if not isinstance(raw, list):
+        return [], [Problem(name, "$", "expected a list of entries")]
+    items: list[T] = []
+    problems: list[Problem] = []
+    for i, entry in enumerate(raw):
+        item, found = validate(entry, cls, name)
+        problems.extend(Problem(p.file, p.field.replace("$", f"$[{i}]", 1), p.message) for p in found)
+        if item is not None:
+            items.append(item)
+    return items, problems
+
+
+def load_sources(root: Path) -> tuple[dict[str, Source], list[Problem]]:
+    path = resources.sources_file(root)
+    items, problems = load_list(path, Source)
+    sources: dict[str, Source] = {}
+    for i, source in enumerate(items):
+        if source.id in sources:
+            problems.append(Problem(display_path(path), f"$[{i}].id", f"duplicate source id {source.id!r}"))
+        sources[source.id] = source
+    return sources, problems
+
+
+def iter_codes(values: Iterable[str]) -> Iterable[str]:
+    return (v for v in values if _CODE_RE.match(v))

@@ -1,0 +1,174 @@
+"""The record types of the library: frozen dataclasses, no I/O.
+
+The loader validates plain YAML-loaded mappings into these types with msgspec; the field names
+are the contract of DATA.md and of the JSON output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from msgspec import Meta
+
+CODE_PATTERN = r"^[0-9]{4}[0-9A-Z]$"
+"""Four ASCII digits then a digit or an upper-case letter (47542, 0213T). Not ``\\d``: that
+also matches Unicode digits."""
+
+Code = Annotated[str, Meta(pattern=CODE_PATTERN)]
+Confidence = Literal["high", "medium", "low"]
+SourceIds = Annotated[tuple[Annotated[str, Meta(min_length=1)], ...], Meta(min_length=1)]
+Text = Annotated[str, Meta(min_length=1)]
+Codes = Annotated[tuple[Code, ...], Meta(min_length=1)]
+
+CONFIDENCES: tuple[Confidence, ...] = ("high", "medium", "low")
+
+
+@dataclass(frozen=True, slots=True)
+class AddOn:
+    """This code is an add-on: reported only in addition to one of ``primaries``."""
+
+    sources: SourceIds
+    confidence: Confidence
+    primaries: tuple[Code, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A service bundled into the code (``includes``) or reported in addition (``report_with``)."""
+
+    what: Text
+    sources: SourceIds
+    confidence: Confidence
+    codes: tuple[Code, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotWith:
+    """Codes that are not reported together with this one (within ``scope`` when given)."""
+
+    codes: Codes
+    reason: Text
+    sources: SourceIds
+    confidence: Confidence
+    scope: str | None = None
+    note: str | None = None
+
+
+GlobalPeriod = Literal["000", "010", "090", "XXX", "YYY", "ZZZ"]
+
+
+@dataclass(frozen=True, slots=True)
+class Medicare:
+    """Medicare values a source gives; each optional (absent = not recorded)."""
+
+    sources: SourceIds
+    confidence: Confidence
+    global_period: GlobalPeriod | None = None
+    mue: Annotated[int, Meta(ge=0)] | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One event in the code's life, by CPT year."""
+
+    year: Annotated[int, Meta(ge=1966, le=2100)]
+    change: Literal["added", "revised", "deleted"]
+    sources: SourceIds
+    confidence: Confidence
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lay:
+    """Plain-language sections, in the project's own words."""
+
+    summary: str | None = None
+    purpose: str | None = None
+    indications: tuple[str, ...] = ()
+    preparation: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    duration: str | None = None
+    setting: str | None = None
+    personnel: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()
+    benefits: tuple[str, ...] = ()
+    recovery: tuple[str, ...] = ()
+    alternatives: tuple[str, ...] = ()
+    patient_experience: str | None = None
+
+
+LAY_SECTIONS: tuple[str, ...] = (
+    "summary",
+    "purpose",
+    "indications",
+    "preparation",
+    "steps",
+    "duration",
+    "setting",
+    "personnel",
+    "risks",
+    "benefits",
+    "recovery",
+    "alternatives",
+    "patient_experience",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    """One code's record (``data/procedures/<CODE>.yaml``)."""
+
+    code: Code
+    status: Literal["active", "deleted"]
+    title: Annotated[str, Meta(min_length=1, max_length=100)]
+    descriptor: Text
+    section: Annotated[tuple[Text, ...], Meta(min_length=1)]
+    family: str | None = None
+    units: str | None = None
+    synonyms: tuple[Text, ...] = ()
+    add_on: AddOn | None = None
+    includes: tuple[Rule, ...] = ()
+    report_with: tuple[Rule, ...] = ()
+    not_with: tuple[NotWith, ...] = ()
+    medicare: Medicare | None = None
+    history: tuple[HistoryEntry, ...] = ()
+    replaced_by: tuple[Code, ...] = ()
+    related: tuple[Code, ...] = ()
+    lay: Lay | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A place a fact was read (``data/sources.yaml``)."""
+
+    id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    title: Text
+    kind: Literal["official", "society", "secondary", "seed"]
+    publisher: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A group of codes (``data/families.yaml``) and the rules that hold for every member.
+
+    A member names its family with ``family: <id>``; the family's ``includes``, ``report_with`` and
+    ``not_with`` apply to each member without being copied into each record.
+    """
+
+    id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    title: Text
+    ranges: Annotated[tuple[Annotated[str, Meta(pattern=r"^[0-9]{4}[0-9A-Z](-[0-9]{4}[0-9A-Z])?$")], ...], Meta(min_length=1)]
+    description: str | None = None
+    includes: tuple[Rule, ...] = ()
+    report_with: tuple[Rule, ...] = ()
+    not_with: tuple[NotWith, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
+    sources: tuple[str, ...] = ()
+    note: str | None = None

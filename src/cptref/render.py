@@ -1,0 +1,292 @@
+"""Text for people: the ONLY module that imports rich (and only inside the functions that draw).
+
+Each answer is first laid out as lines of styled segments (:class:`Doc`); :func:`plain` writes them
+as plain text (piped output, ``NO_COLOR``, golden tests) and :func:`to_rich` draws them with rich on
+a terminal. The words are the same either way.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .models import LAY_SECTIONS
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .models import Procedure
+    from .search import Result
+
+Segment = tuple[str, str]
+"""(text, style): style is a rich style name, or "" for none."""
+
+CONFIDENCE_STYLE = {"high": "green", "medium": "yellow", "low": "bold red"}
+
+
+@dataclass
+class Line:
+    segments: list[Segment] = field(default_factory=list)
+    indent: int = 0
+    hang: int = 0
+    """Extra indent of wrapped continuation lines."""
+
+    def add(self, text: str, style: str = "") -> Line:
+        if text:
+            self.segments.append((text, style))
+        return self
+
+    @property
+    def text(self) -> str:
+        return "".join(t for t, _ in self.segments)
+
+
+@dataclass
+class Doc:
+    lines: list[Line] = field(default_factory=list)
+
+    def line(self, text: str = "", style: str = "", indent: int = 0, hang: int = 0) -> Line:
+        new = Line(indent=indent, hang=hang).add(text, style)
+        self.lines.append(new)
+        return new
+
+    def heading(self, text: str) -> None:
+        if self.lines:
+            self.line()
+        self.line(text, "bold underline")
+
+
+# --- building --------------------------------------------------------------------------------------
+
+
+def _facts(line: Line, confidence: str, sources: Sequence[str], family: str | None = None) -> Line:
+    """Append the provenance of a fact: its confidence (low marked loudly) and source ids."""
+    if confidence == "low":
+        line.add("  [LOW CONFIDENCE]", CONFIDENCE_STYLE["low"])
+        line.add(f" ({', '.join(sources)})", "dim")
+    else:
+        line.add(f"  ({confidence}; {', '.join(sources)})", "dim")
+    if family:
+        line.add(f" [family rule: {family}]", "dim")
+    return line
+
+
+def _codes(line: Line, codes: Iterable[str]) -> Line:
+    for i, code in enumerate(codes):
+        if i:
+            line.add(", ")
+        line.add(code, "cyan")
+    return line
+
+
+def _note(doc: Doc, note: str | None, indent: int = 4) -> None:
+    if note:
+        doc.line(f"note: {note}", "italic", indent=indent, hang=6)
+
+
+def _with_titles(catalog: Catalog, codes: Iterable[str]) -> str:
+    return "; ".join(f"{c} {catalog.title(c) or '(no record)'}" for c in codes)
+
+
+def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
+    """Everything a coder needs about one code, in reading order."""
+    doc = Doc()
+    head = doc.line().add(record.code, "bold cyan").add("  ").add(record.title, "bold")
+    if record.status == "deleted":
+        head.add("  [DELETED]", "bold red")
+    family = catalog.families.get(record.family) if record.family else None
+    meta = doc.line(f"Section: {' > '.join(record.section)}", "dim", hang=2)
+    if family:
+        meta.add(f" | Family: {family.title} ({', '.join(family.ranges)})", "dim")
+    elif record.family:
+        meta.add(f" | Family: {record.family}", "dim")
+
+    doc.heading("Descriptor (cptref's own words; not the AMA text)")
+    doc.line(record.descriptor, indent=2)
+    if family and family.description:
+        doc.line(f"Family: {family.description}", "dim", indent=2, hang=2)
+    doc.line(f"Units: {record.units or 'one per session (no per-unit counting recorded)'}", indent=2)
+    if record.note:
+        _note(doc, record.note, indent=2)
+
+    if full and record.lay:
+        for name in LAY_SECTIONS:
+            value = getattr(record.lay, name)
+            if not value:
+                continue
+            doc.heading(name.replace("_", " ").capitalize())
+            if isinstance(value, str):
+                doc.line(value, indent=2)
+            else:
+                for item in value:
+                    doc.line(f"- {item}", indent=2, hang=2)
+
+    doc.heading("Add-on status")
+    if record.add_on:
+        line = doc.line("Add-on code: report only in addition to a primary procedure", indent=2)
+        _facts(line, record.add_on.confidence, record.add_on.sources)
+        if record.add_on.primaries:
+            _codes(doc.line("Primary codes: ", indent=4, hang=4), record.add_on.primaries)
+        else:
+            doc.line("Primary codes: not recorded", indent=4)
+        _note(doc, record.add_on.note)
+    else:
+        doc.line("Not an add-on: reported on its own", indent=2)
+    addons = catalog.derived("addon", record.code)
+    if addons:
+        doc.line("Add-ons that may be reported with this code:", indent=2)
+        for d in addons:
+            line = doc.line(indent=4, hang=4).add(d.code, "cyan").add(f" {catalog.title(d.code) or ''}")
+            _facts(line, d.confidence, d.sources)
+
+    doc.heading("Includes (already in this code: do not report separately)")
+    includes = catalog.includes(record)
+    if not includes:
+        doc.line("nothing recorded", "dim", indent=2)
+    for eff in includes:
+        line = doc.line(f"- {eff.rule.what}", indent=2, hang=2)
+        if eff.rule.codes:
+            _codes(line.add(": "), eff.rule.codes)
+        _facts(line, eff.rule.confidence, eff.rule.sources, eff.family)
+        _note(doc, eff.rule.note)
+
+    doc.heading("Reported separately (in addition to this code)")
+    report_with = catalog.report_with(record)
+    if not report_with:
+        doc.line("nothing recorded", "dim", indent=2)
+    for eff in report_with:
+        line = doc.line(f"- {eff.rule.what}", indent=2, hang=2)
+        if eff.rule.codes:
+            _codes(line.add(": "), eff.rule.codes)
+        _facts(line, eff.rule.confidence, eff.rule.sources, eff.family)
+        _note(doc, eff.rule.note)
+
+    doc.heading("Do not report with")
+    not_with = catalog.not_with(record)
+    excluded_by = catalog.derived("excluded_by", record.code)
+    if not not_with and not excluded_by:
+        doc.line("nothing recorded", "dim", indent=2)
+    for nw in not_with:
+        line = _codes(doc.line("- ", indent=2, hang=2), nw.rule.codes)
+        if nw.rule.scope:
+            line.add(f" ({nw.rule.scope})")
+        line.add(f": {nw.rule.reason}")
+        _facts(line, nw.rule.confidence, nw.rule.sources, nw.family)
+        _note(doc, nw.rule.note)
+    for d in excluded_by:
+        line = doc.line("- ", indent=2, hang=2).add(d.code, "cyan")
+        line.add(f" (stated on {d.code}'s record{'; ' + d.scope if d.scope else ''}): {d.what or ''}")
+        _facts(line, d.confidence, d.sources, d.family)
+
+    included_in = catalog.derived("included_in", record.code)
+    separately = catalog.derived("reported_separately_with", record.code)
+    if included_in or separately:
+        doc.heading("As a component of other codes")
+        for d in included_in:
+            line = doc.line("- included in ", indent=2, hang=2).add(d.code, "cyan")
+            line.add(f" {catalog.title(d.code) or ''}")
+            _facts(line, d.confidence, d.sources, d.family)
+        for d in separately:
+            line = doc.line("- reported separately with ", indent=2, hang=2).add(d.code, "cyan")
+            line.add(f" {catalog.title(d.code) or ''}")
+            _facts(line, d.confidence, d.sources, d.family)
+            _note(doc, d.note)
+
+    doc.heading("Medicare")
+    med = record.medicare
+    for label, value in (
+        ("Global period", med.global_period if med else None),
+        ("MUE (units per day)", med.mue if med else None),
+    ):
+        line = doc.line(f"{label}: ", indent=2)
+        if med is None or value is None:
+            line.add("not recorded", "dim")
+        else:
+            _facts(line.add(str(value)), med.confidence, med.sources)
+    if med:
+        _note(doc, med.note)
+
+    doc.heading("History")
+    if not record.history:
+        doc.line("not recorded", "dim", indent=2)
+    for event in record.history:
+        _facts(doc.line(f"- {event.year}: {event.change}", indent=2), event.confidence, event.sources)
+        _note(doc, event.note)
+    if record.replaced_by:
+        _codes(doc.line("Replaced by: ", indent=2, hang=2), record.replaced_by)
+    replaces = catalog.derived("replaces", record.code)
+    if replaces:
+        _codes(doc.line("Replaces deleted: ", indent=2, hang=2), [d.code for d in replaces])
+
+    if record.related:
+        doc.heading("Related codes")
+        for code in record.related:
+            doc.line(indent=2, hang=2).add(code, "cyan").add(f" {catalog.title(code) or '(no record yet)'}")
+
+    ids = sorted(_cited_ids(catalog, record))
+    if ids:
+        doc.heading("Sources")
+        for sid in ids:
+            source = catalog.sources.get(sid)
+            line = doc.line(indent=2, hang=4).add(sid, "bold")
+            if source:
+                line.add(f": {source.title}")
+                if source.url:
+                    line.add(f" <{source.url}>", "blue")
+    return doc
+
+
+def _cited_ids(catalog: Catalog, record: Procedure) -> set[str]:
+    from . import serialize
+
+    return serialize.cited([serialize.procedure(catalog, record)])
+
+
+def search_doc(results: Sequence[Result]) -> Doc:
+    doc = Doc()
+    width = max(len(r.title) for r in results)
+    for r in results:
+        line = doc.line(hang=15).add(r.code, "bold cyan").add(f"  {r.score:5.1f}  ", "green")
+        line.add(r.title.ljust(min(width, 60)))
+        where = "; ".join(f"{f}: {', '.join(ws)}" for f, ws in r.matched.items())
+        line.add(f"  [{where}]", "dim")
+    return doc
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+
+def plain(doc: Doc, width: int = 100) -> str:
+    """The document as plain text, wrapped at ``width`` columns."""
+    out: list[str] = []
+    for line in doc.lines:
+        text = line.text
+        if not text:
+            out.append("")
+            continue
+        pad = " " * line.indent
+        out.extend(
+            textwrap.wrap(
+                text,
+                width=max(width, line.indent + line.hang + 20),
+                initial_indent=pad,
+                subsequent_indent=pad + " " * line.hang,
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
+        )
+    return "\n".join(out) + "\n"
+
+
+def to_rich(doc: Doc, file: Any = None, color: bool = True) -> None:
+    """Draw the document on a terminal with rich."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=file, no_color=not color, highlight=False, soft_wrap=False)
+    for line in doc.lines:
+        text = Text(" " * line.indent)
+        for segment, style in line.segments:
+            text.append(segment, style=style or None)
+        console.print(text, overflow="fold")

@@ -1,0 +1,47 @@
+"""The one place that knows where the data lives.
+
+Order: an explicit directory (``--data``), then the ``CPTREF_DATA`` environment variable, then the
+data shipped inside the installed package (``cptref/data`` in the wheel), then, when running from a
+source checkout, the checkout's ``data/`` folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_DATA = "CPTREF_DATA"
+PROCEDURES = "procedures"
+SOURCES = "sources.yaml"
+FAMILIES = "families.yaml"
+
+
+def shipped_data_dir() -> Path:
+    """The data that came with this installation of cptref."""
+    package = Path(__file__).resolve().parent
+    inside = package / "data"
+    if inside.is_dir():
+        return inside
+    return package.parent.parent / "data"
+
+
+def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The data directory to read: ``override``, else ``$CPTREF_DATA``, else the shipped data."""
+    if override:
+        return Path(override)
+    env = os.environ.get(ENV_DATA)
+    if env:
+        return Path(env)
+    return shipped_data_dir()
+
+
+def procedures_dir(root: Path) -> Path:
+    return root / PROCEDURES
+
+
+def sources_file(root: Path) -> Path:
+    return root / SOURCES
+
+
+def procedure_file(root: Path, code: str) -> Path:
+    return root / PROCEDURES / f"{code}.yaml"
