@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 
 from . import __version__
@@ -25,7 +24,7 @@ app = typer.Typer(
         "is reported with, and where each fact comes from.\n\n"
         "Examples:\n\n"
         "  cptref show 47555\n\n"
-        "  cptref search \"balloon dilation biliary\"\n\n"
+        '  cptref search "balloon dilation biliary"\n\n'
         "  cptref show 47542 --json | jq '.procedures[0].add_on'\n\n"
         "Exit status: 0 ok, 1 not found / no match, 2 usage error, 3 invalid data."
     ),
@@ -82,7 +81,9 @@ def _emit_text(doc: Any) -> None:
 
 @app.command()
 def show(
-    codes: Annotated[list[str], typer.Argument(metavar="CODE...", help="One or more CPT codes, e.g. 47555.", show_default=False)],
+    codes: Annotated[
+        list[str], typer.Argument(metavar="CODE...", help="One or more CPT codes, e.g. 47555.", show_default=False)
+    ],
     json: JsonOption = False,
     full: Annotated[
         bool, typer.Option("--full", help="Add the plain-language sections (purpose, steps, risks, recovery ...).")
@@ -155,6 +156,45 @@ def search(
     _emit_text(render.search_doc(results))
 
 
+@app.command()
+def validate(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(metavar="[DIR]", help="The data directory to lint (default: the shipped data).", show_default=False),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings (e.g. dangling references) as errors.")] = False,
+    json: JsonOption = False,
+) -> None:
+    """Lint a data directory: schema, file names, unique codes, sources, references, key order.
+
+    Prints every problem as `file: $.field: message` (warnings say `warning:`), then a count on
+    stderr. Exits 3 when there is any error, 0 otherwise.
+
+    Examples: cptref validate | cptref validate ./my-codes --strict | cptref validate --json
+    """
+    from . import resources
+    from . import validate as linting
+
+    root = resources.data_dir(directory)
+    report = linting.validate(root, strict=strict)
+    if json:
+        from . import serialize
+
+        _write(serialize.dumps(serialize.validation(report)))
+    else:
+        lines = [
+            f"{p.file}: {p.field}: {'warning: ' if p.severity == 'warning' else ''}{p.message}" for p in report.problems
+        ]
+        _write("".join(line + "\n" for line in lines))
+    errors, warnings = len(report.errors), len(report.warnings)
+    sys.stderr.write(
+        f"cptref: {report.files} record files checked: {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)}\n"
+    )
+    if errors:
+        raise typer.Exit(ExitCode.DATA)
+
+
 def _fail(lines: list[str], code: int) -> NoReturn:
     for line in lines:
         sys.stderr.write(f"cptref: {line}\n")
@@ -169,20 +209,19 @@ def main(argv: list[str] | None = None) -> NoReturn:
         _exit_quietly(int(status or 0))
     except CptrefError as exc:
         _fail(exc.lines(), exc.exit_code)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        sys.stdout.write(exc.ctx.get_help() + "\n")
-        _exit_quietly(ExitCode.USAGE)
-    except click.UsageError as exc:
-        command = exc.ctx.command_path if exc.ctx else "cptref"
-        _fail([f"{exc.format_message()} (see '{command} --help')"], ExitCode.USAGE)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         _exit_quietly(exc.exit_code)
-    except click.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         _fail(["interrupted"], 130)
+    except typer.TyperException as exc:  # typer's (vendored click) usage errors
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            sys.stdout.write(ctx.get_help() + "\n")
+            _exit_quietly(ExitCode.USAGE)
+        command = ctx.command_path if ctx is not None else "cptref"
+        _fail([f"{exc.format_message()} (see '{command} --help')"], ExitCode.USAGE)
     except BrokenPipeError:
         _exit_quietly(ExitCode.OK, broken_pipe=True)
-    except KeyboardInterrupt:
-        _fail(["interrupted"], 130)
 
 
 def _exit_quietly(code: int, broken_pipe: bool = False) -> NoReturn:

@@ -68,9 +68,7 @@ class NoMatch(CptrefError):
 
     def __init__(self, query: str) -> None:
         self.query = query
-        super().__init__(
-            f"nothing in the library matches {query!r}; try fewer or other words, or a code prefix"
-        )
+        super().__init__(f"nothing in the library matches {query!r}; try fewer or other words, or a code prefix")
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,11 +125,11 @@ def _message(value: Any, tp: Any, raw: str) -> str:
     base = _strip_annotated(tp)
     if _is_code_type(tp):
         if isinstance(value, int) and not isinstance(value, bool):
-            return f"a code must be a quoted string, got the number {value} (write it as \"{value:05d}\")"
-        return (
-            "expected a 5-character CPT code (four digits, then a digit or a capital letter), "
-            f"got {value!r}"
-        )
+            return (
+                f"a code must be a quoted string, got the number {value} (YAML reads unquoted digits "
+                'as a number, with leading zeros as octal): write it in quotes, e.g. "00100"'
+            )
+        return f"expected a 5-character CPT code (four digits, then a digit or a capital letter), got {value!r}"
     if typing.get_origin(base) is typing.Literal:
         allowed = ", ".join(str(a) for a in typing.get_args(base))
         return f"expected one of {allowed}, got {value!r}"
@@ -212,9 +212,7 @@ def load_procedure(path: Path) -> tuple[Procedure | None, list[Problem]]:
         return None, list(exc.problems)
     record, problems = validate(raw, Procedure, name)
     if record is not None and record.code != path.stem:
-        problems.append(
-            Problem(name, "$.code", f"code {record.code!r} does not match the file name {path.name!r}")
-        )
+        problems.append(Problem(name, "$.code", f"code {record.code!r} does not match the file name {path.name!r}"))
     return record, problems
 
 

@@ -24,54 +24,54 @@ Codes = Annotated[tuple[Code, ...], Meta(min_length=1)]
 CONFIDENCES: tuple[Confidence, ...] = ("high", "medium", "low")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AddOn:
     """This code is an add-on: reported only in addition to one of ``primaries``."""
 
-    sources: SourceIds
-    confidence: Confidence
     primaries: tuple[Code, ...] = ()
     note: str | None = None
+    sources: SourceIds
+    confidence: Confidence
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
     """A service bundled into the code (``includes``) or reported in addition (``report_with``)."""
 
     what: Text
+    codes: tuple[Code, ...] = ()
     sources: SourceIds
     confidence: Confidence
-    codes: tuple[Code, ...] = ()
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NotWith:
     """Codes that are not reported together with this one (within ``scope`` when given)."""
 
     codes: Codes
+    scope: str | None = None
     reason: Text
     sources: SourceIds
     confidence: Confidence
-    scope: str | None = None
     note: str | None = None
 
 
 GlobalPeriod = Literal["000", "010", "090", "XXX", "YYY", "ZZZ"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Medicare:
     """Medicare values a source gives; each optional (absent = not recorded)."""
 
-    sources: SourceIds
-    confidence: Confidence
     global_period: GlobalPeriod | None = None
     mue: Annotated[int, Meta(ge=0)] | None = None
+    sources: SourceIds
+    confidence: Confidence
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HistoryEntry:
     """One event in the code's life, by CPT year."""
 
@@ -82,7 +82,7 @@ class HistoryEntry:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Lay:
     """Plain-language sections, in the project's own words."""
 
@@ -118,7 +118,7 @@ LAY_SECTIONS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Procedure:
     """One code's record (``data/procedures/<CODE>.yaml``)."""
 
@@ -142,19 +142,19 @@ class Procedure:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
     """A place a fact was read (``data/sources.yaml``)."""
 
     id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     title: Text
-    kind: Literal["official", "society", "secondary", "seed"]
     publisher: str | None = None
     url: str | None = None
+    kind: Literal["official", "society", "secondary", "seed"]
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Family:
     """A group of codes (``data/families.yaml``) and the rules that hold for every member.
 
@@ -164,7 +164,9 @@ class Family:
 
     id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     title: Text
-    ranges: Annotated[tuple[Annotated[str, Meta(pattern=r"^[0-9]{4}[0-9A-Z](-[0-9]{4}[0-9A-Z])?$")], ...], Meta(min_length=1)]
+    ranges: Annotated[
+        tuple[Annotated[str, Meta(pattern=r"^[0-9]{4}[0-9A-Z](-[0-9]{4}[0-9A-Z])?$")], ...], Meta(min_length=1)
+    ]
     description: str | None = None
     includes: tuple[Rule, ...] = ()
     report_with: tuple[Rule, ...] = ()

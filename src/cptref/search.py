@@ -36,7 +36,31 @@ FUZZY_CUTOFF = 80.0
 """Minimum rapidfuzz ``ratio`` (0-100) for a misspelled word to count as the indexed word."""
 
 STOPWORDS = frozenset(
-    "a an and or of the to in into on for with without by via per each any is are be this that".split()
+    [
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "the",
+        "to",
+        "in",
+        "into",
+        "on",
+        "for",
+        "with",
+        "without",
+        "by",
+        "via",
+        "per",
+        "each",
+        "any",
+        "is",
+        "are",
+        "be",
+        "this",
+        "that",
+    ]
 )
 ABBREVIATIONS: dict[str, str] = {
     "ptc": "percutaneous transhepatic cholangiography",
@@ -106,7 +130,7 @@ def parse_query(query: str) -> list[_Term]:
     if len(query) > MAX_QUERY_CHARS:
         raise UsageError(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS} are searched")
     if not query.strip():
-        raise UsageError("the query is empty: give words to look for, e.g. cptref search \"balloon dilation biliary\"")
+        raise UsageError('the query is empty: give words to look for, e.g. cptref search "balloon dilation biliary"')
     terms: list[_Term] = []
     for raw in _WORD.findall(query.lower().replace("&", "")):
         if _CODE_TOKEN.match(raw) and raw[0].isdigit():
@@ -214,4 +238,3 @@ def _score_term(
             if value > best[0]:
                 best = (value, name, hits)
     return best
-

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .catalog import Catalog, Derived
     from .models import Procedure
     from .search import Result
+    from .validate import Report
 
 SCHEMA_VERSION = 1
 
@@ -93,8 +94,20 @@ def search(query: str, results: Sequence[Result]) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "query": query,
-        "results": [
-            {"code": r.code, "title": r.title, "score": r.score, "matched": r.matched} for r in results
+        "results": [{"code": r.code, "title": r.title, "score": r.score, "matched": r.matched} for r in results],
+    }
+
+
+def validation(report: Report) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "data": str(report.root),
+        "files": report.files,
+        "ok": not report.errors,
+        "errors": len(report.errors),
+        "warnings": len(report.warnings),
+        "problems": [
+            {"file": p.file, "field": p.field, "severity": p.severity, "message": p.message} for p in report.problems
         ],
     }
 

@@ -1,0 +1,166 @@
+"""Lint a data directory: everything the loader checks, plus rules across records and formatting.
+
+Errors make the data unusable or wrong; warnings are what a careful author fixes (a code named in
+a relationship with no record of its own, a key out of the canonical order). ``strict`` turns
+every warning into an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import resources
+from .catalog import Catalog, read_catalog
+from .errors import DataErrors, Problem
+from .loader import display_path, procedure_paths, read_yaml
+from .models import AddOn, Family, HistoryEntry, Lay, Medicare, NotWith, Procedure, Rule, Source
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Report:
+    root: Path
+    files: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def _warn(file: str, field: str, message: str) -> Problem:
+    return Problem(file, field, message, "warning")
+
+
+def _named_codes(record: Procedure) -> Iterable[tuple[str, str]]:
+    """(field path, code) for every code a record names."""
+    if record.add_on:
+        for i, code in enumerate(record.add_on.primaries):
+            yield f"$.add_on.primaries[{i}]", code
+    for field in ("includes", "report_with", "not_with"):
+        for i, entry in enumerate(getattr(record, field)):
+            for j, code in enumerate(entry.codes):
+                yield f"$.{field}[{i}].codes[{j}]", code
+    for field in ("replaced_by", "related"):
+        for i, code in enumerate(getattr(record, field)):
+            yield f"$.{field}[{i}]", code
+
+
+def relations(catalog: Catalog) -> list[Problem]:
+    """Rules between records: dangling references, add-on chains, deleted codes, family ranges."""
+    problems: list[Problem] = []
+    base = catalog.root or Path(".")
+    for record in catalog:
+        name = display_path(resources.procedure_file(base, record.code))
+        for field, code in _named_codes(record):
+            if code not in catalog:
+                problems.append(_warn(name, field, f"{code} has no record in the library (dangling reference)"))
+        if record.add_on:
+            for i, code in enumerate(record.add_on.primaries):
+                if code in catalog and catalog.get(code).add_on is not None:
+                    problems.append(
+                        _warn(name, f"$.add_on.primaries[{i}]", f"primary {code} is itself an add-on (add-on chain)")
+                    )
+        if record.status == "deleted" and not record.replaced_by and not record.note:
+            problems.append(
+                Problem(name, "$.replaced_by", "a deleted record needs replaced_by, or a note saying why none is given")
+            )
+        for i, code in enumerate(record.replaced_by):
+            if code in catalog and catalog.get(code).status == "deleted":
+                problems.append(_warn(name, f"$.replaced_by[{i}]", f"replacement {code} is itself deleted"))
+        family = catalog.families.get(record.family) if record.family else None
+        if family and not any(_in_range(record.code, r) for r in family.ranges):
+            problems.append(
+                _warn(name, "$.family", f"{record.code} is outside the ranges of family {family.id!r}")
+            )
+    return problems
+
+
+def _in_range(code: str, span: str) -> bool:
+    first, _, last = span.partition("-")
+    return first <= code <= (last or first)
+
+
+# --- canonical form ---------------------------------------------------------------------------------
+
+_NESTED: dict[str, type] = {"add_on": AddOn, "medicare": Medicare, "lay": Lay}
+_LISTED: dict[str, type] = {"includes": Rule, "report_with": Rule, "not_with": NotWith, "history": HistoryEntry}
+
+
+def _order_problems(raw: Any, cls: type, path: str, file: str, out: list[Problem]) -> None:
+    if not isinstance(raw, dict):
+        return
+    order = [f.name for f in dataclasses.fields(cls)]
+    keys = [k for k in raw if k in order]
+    if keys != sorted(keys, key=order.index):
+        expected = ", ".join(sorted(keys, key=order.index))
+        out.append(_warn(file, path, f"keys out of the canonical order; expected: {expected}"))
+    for key, value in raw.items():
+        if key in _NESTED:
+            _order_problems(value, _NESTED[key], f"{path}.{key}", file, out)
+        elif key in _LISTED and isinstance(value, list):
+            for i, item in enumerate(value):
+                _order_problems(item, _LISTED[key], f"{path}.{key}[{i}]", file, out)
+
+
+def _format_problems(path: Path, out: list[Problem]) -> None:
+    name = display_path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return  # the loader has reported it
+    if "\r" in text:
+        out.append(_warn(name, "$", "Windows line endings; the canonical form uses \\n"))
+    if text and not text.endswith("\n"):
+        out.append(_warn(name, "$", "no newline at the end of the file"))
+    for number, line in enumerate(text.splitlines(), 1):
+        if "\t" in line:
+            out.append(_warn(name, "$", f"line {number}: tab character; indent with spaces"))
+        elif line != line.rstrip():
+            out.append(_warn(name, "$", f"line {number}: trailing white space"))
+
+
+def canonical(root: Path) -> list[Problem]:
+    """Key order (the order of the model's fields) and plain formatting of every data file."""
+    out: list[Problem] = []
+    for path in procedure_paths(root):
+        _format_problems(path, out)
+        try:
+            raw = read_yaml(path)
+        except DataErrors:
+            continue
+        _order_problems(raw, Procedure, "$", display_path(path), out)
+    for path, cls in ((resources.sources_file(root), Source), (root / resources.FAMILIES, Family)):
+        if not path.exists():
+            continue
+        _format_problems(path, out)
+        try:
+            raw = read_yaml(path)
+        except DataErrors:
+            continue
+        if isinstance(raw, list):
+            for i, item in enumerate(raw):
+                _order_problems(item, cls, f"$[{i}]", display_path(path), out)
+    return out
+
+
+def validate(root: Path, strict: bool = False) -> Report:
+    """Every problem in the data directory ``root``; with ``strict``, warnings count as errors."""
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
+        return Report(root, 0, (Problem(display_path(root), "$", f"the data directory {what}"),))
+    try:
+        files = len(procedure_paths(root))
+    except DataErrors as exc:
+        return Report(root, 0, exc.problems)
+    catalog, problems = read_catalog(root)
+    problems = problems + relations(catalog) + canonical(root)
+    if strict:
+        problems = [dataclasses.replace(p, severity="error") for p in problems]
+    return Report(root, files, tuple(problems))

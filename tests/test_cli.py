@@ -1,0 +1,184 @@
+"""The command as a user runs it: stdout and stderr apart, exit statuses, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .conftest import DATA, GOOD, ROOT, Run
+
+Cli = Callable[..., Run]
+FIX = ("--data", str(GOOD))
+
+
+def test_show_prints_plain_text_when_piped(cli: Cli) -> None:
+    run = cli("show", "0001X", *FIX)
+    assert run.code == 0, run.err
+    assert run.err == ""
+    assert run.out.startswith("0001X  Widget repair through the skin\n")
+    assert "\x1b[" not in run.out
+    assert "Add-ons that may be reported with this code:" in run.out
+    assert "0002X Widget balloon stretch, each widget  (high; test-book)" in run.out
+
+
+def test_show_full_adds_the_lay_sections(cli: Cli) -> None:
+    short = cli("show", "0001X", *FIX).out
+    full = cli("show", "0001X", "--full", *FIX).out
+    assert "The widget is mended." not in short
+    assert "Summary\n  A doctor mends the widget" in full
+    assert "Steps\n  - The skin is numbed.\n  - The widget is mended." in full
+
+
+def test_show_json_has_the_documented_shape(cli: Cli) -> None:
+    run = cli("show", "0002X", "0001X", "--json", *FIX)
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["schema_version"] == 1
+    assert [p["code"] for p in doc["procedures"]] == ["0002X", "0001X"]
+    addon, primary = doc["procedures"]
+    for key in (
+        "code",
+        "title",
+        "descriptor",
+        "units",
+        "add_on",
+        "includes",
+        "report_with",
+        "not_with",
+        "medicare",
+        "history",
+        "related",
+        "lay",
+        "derived",
+    ):
+        assert key in addon
+    assert addon["add_on"]["primaries"] == ["0001X"]
+    assert addon["includes"][0] == {
+        "what": "imaging guidance of any kind",
+        "sources": ["test-book"],
+        "confidence": "high",
+        "codes": ["0003X"],
+        "note": None,
+        "family": "test-widgets",
+    }
+    assert [a["code"] for a in primary["derived"]["addons"]] == ["0002X"]
+    assert set(doc["sources"]) == {"test-book", "test-blog"}
+    assert "\x1b[" not in run.out
+
+
+def test_search_json_has_the_documented_shape(cli: Cli) -> None:
+    run = cli("search", "widgit", "strech", "--json", "--limit", "2", *FIX)
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["query"] == "widgit strech"
+    assert list(doc["results"][0]) == ["code", "title", "score", "matched"]
+    assert doc["results"][0]["code"] == "0002X"
+    assert len(doc["results"]) == 2
+
+
+def test_search_text_shows_code_score_title_and_matches(cli: Cli) -> None:
+    run = cli("search", "widget stretch", *FIX)
+    assert run.code == 0
+    first = run.out.splitlines()[0]
+    assert first.startswith("0002X") and "Widget balloon stretch" in first and "[title: widget, stretch]" in first
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (("show", "0009X"), 1, "cptref: code 0009X is not in the library; nearest known codes: 0005X"),
+        (("show", "4755"), 2, "cptref: '4755' is not a CPT code: expected five characters"),
+        (("show", "abcde"), 2, "cptref: 'abcde' is not a CPT code"),
+        (("search", "   "), 2, "cptref: the query is empty"),
+        (("search", "zzyzx"), 1, "cptref: nothing in the library matches 'zzyzx'"),
+        (("show", "0001X", "--jsn"), 2, "cptref: No such option: --jsn"),
+        (("search", "x", "--limit", "0"), 2, "cptref: Invalid value for '--limit'"),
+        (("show",), 2, "cptref: Missing argument 'CODE...'"),
+    ],
+)
+def test_bad_input_gets_one_line_and_its_exit_status(
+    cli: Cli, args: tuple[str, ...], status: int, message: str
+) -> None:
+    run = cli(*args, *FIX)
+    assert run.code == status
+    assert run.out == ""
+    assert run.err.startswith(message), run.err
+    assert len(run.err.splitlines()) == 1
+    assert "Traceback" not in run.err
+
+
+def test_unknown_code_among_known_ones_prints_nothing_half_done(cli: Cli) -> None:
+    run = cli("show", "0001X", "0009X", *FIX)
+    assert (run.code, run.out) == (1, "")
+
+
+def test_invalid_data_lists_every_problem_and_exits_3(cli: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(GOOD, root)
+    (root / "procedures" / "0002X.yaml").write_text('code: "0002X"\nstatus: active\ntitel: x\n')
+    (root / "procedures" / "0003X.yaml").write_text("code: [broken\n")
+    run = cli("show", "0001X", "--data", str(root))
+    assert run.code == 3
+    assert run.out == ""
+    lines = run.err.splitlines()
+    assert lines[0].startswith("cptref: the data is invalid (")
+    assert any("0002X.yaml: $.titel: unknown field 'titel'; did you mean 'title'?" in line for line in lines)
+    assert any("0002X.yaml: $.title: missing required field" in line for line in lines)
+    assert any("0003X.yaml: $: invalid YAML: line" in line for line in lines)
+    assert "Traceback" not in run.err
+
+
+def test_missing_data_directory_is_exit_3(cli: Cli, tmp_path: Path) -> None:
+    run = cli("show", "0001X", "--data", str(tmp_path / "nope"))
+    assert run.code == 3
+    assert "the data directory does not exist" in run.err
+
+
+def test_cptref_data_environment_variable_selects_the_data(cli: Cli) -> None:
+    run = cli("show", "0001X", "--json", env={"CPTREF_DATA": str(GOOD)})
+    assert run.code == 0 and json.loads(run.out)["procedures"][0]["code"] == "0001X"
+
+
+def test_output_into_a_closed_pipe_ends_quietly() -> None:
+    shell = (
+        f"{sys.executable} -m cptref show 47555 47542 47541 --json --full | head -c1 >/dev/null; "
+        f"echo ${{PIPESTATUS[0]}}"
+    )
+    proc = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.stdout.strip() == "0"
+    assert proc.stderr == ""
+
+
+def test_show_json_does_not_import_rich() -> None:
+    code = (
+        "import sys\n"
+        "from cptref.cli import main\n"
+        "try:\n    main(['show', '47555', '--json'])\n"
+        "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'rapidfuzz')), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == "[]"
+    assert json.loads(proc.stdout)["procedures"][0]["code"] == "47555"
+
+
+def test_help_teaches_with_examples(cli: Cli) -> None:
+    run = cli("show", "--help")
+    assert run.code == 0
+    assert "cptref show 47555" in run.out and "--json" in run.out and "--full" in run.out
+    assert cli("--version").out.startswith("cptref ")
+
+
+def test_seed_codes_show_from_the_shipped_data(cli: Cli) -> None:
+    run = cli("show", "47555", "47542", "47541", "50436", "50706", "--json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert [p["code"] for p in doc["procedures"]] == ["47555", "47542", "47541", "50436", "50706"]
+    assert DATA.is_dir()

@@ -1,0 +1,73 @@
+"""The wheel carries the data: build it, install it in a fresh environment, run it elsewhere."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new virtual environment holding only the built wheel (its dependencies are borrowed)."""
+    base = tmp_path_factory.mktemp("wheel")
+    dist = base / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    wheel = next(dist.glob("cptref-*.whl"))
+    env = base / "env"
+    venv.create(env, with_pip=True)
+    python = env / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    # Dependencies come from the running environment, appended after the new one's own packages,
+    # so that `cptref` itself can only be the wheel's copy.
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(site) / "_cptref_test_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
+    return env
+
+
+def test_installed_wheel_shows_a_seed_code_from_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [str(installed / "bin" / "cptref"), "show", "47555", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["procedures"][0]["code"] == "47555"
+
+
+def test_installed_package_reads_its_own_data_not_the_checkout(installed: Path, tmp_path: Path) -> None:
+    code = "import cptref, cptref.resources as r; print(cptref.__file__); print(r.shipped_data_dir())"
+    proc = subprocess.run(
+        [str(installed / "bin" / "python"), "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    module, data = proc.stdout.splitlines()
+    assert module.startswith(str(installed))
+    assert data.startswith(str(installed)) and data.endswith("cptref/data")
+    assert (Path(data) / "procedures" / "47555.yaml").is_file()
+    assert (Path(data) / "sources.yaml").is_file()

@@ -1,0 +1,22 @@
+"""The code stays lint-clean and type-checked (ruff, mypy --strict), as the project promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def test_ruff_finds_nothing() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "src", "tests"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_strict_finds_nothing() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "src/cptref"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

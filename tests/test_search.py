@@ -1,0 +1,108 @@
+"""Search: tolerant matching on made-up records, then the ranking pinned on the real library."""
+
+from __future__ import annotations
+
+import pytest
+
+from cptref.catalog import Catalog, load_catalog
+from cptref.errors import NoMatch, UsageError
+from cptref.search import search
+
+from .conftest import DATA, GOOD
+
+
+@pytest.fixture(scope="module")
+def fixtures() -> Catalog:
+    return load_catalog(GOOD)
+
+
+@pytest.fixture(scope="module")
+def real() -> Catalog:
+    return load_catalog(DATA)
+
+
+def codes(catalog: Catalog, query: str, limit: int = 10) -> list[str]:
+    return [r.code for r in search(catalog, query, limit=limit)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["widget stretch", "STRETCH WIDGET", "widget, stretch!", "widgit strech", "balloon widgets", "stret"],
+)
+def test_typos_order_case_punctuation_and_prefixes_find_the_same_record(fixtures: Catalog, query: str) -> None:
+    assert codes(fixtures, query)[0] == "0002X"
+
+
+def test_results_say_which_words_matched_which_field(fixtures: Catalog) -> None:
+    top = search(fixtures, "widgit sprocket repair")[0]
+    assert top.code == "0001X"
+    assert top.matched["title"] == ["widget", "repair"]
+    assert "summary" not in top.matched
+
+
+def test_synonyms_and_lay_summary_are_searched(fixtures: Catalog) -> None:
+    assert codes(fixtures, "gizmo")[0] == "0001X"
+    assert search(fixtures, "mends")[0].matched == {"summary": ["mend"]}
+
+
+def test_a_code_or_code_prefix_ranks_those_codes_first_in_code_order(fixtures: Catalog) -> None:
+    assert codes(fixtures, "0003X") == ["0003X"]
+    assert codes(fixtures, "000") == ["0001X", "0002X", "0003X", "0005X", "0004X"]
+
+
+def test_deleted_codes_rank_below_active_ones_that_match_as_well(fixtures: Catalog) -> None:
+    found = codes(fixtures, "widget repair")
+    assert found.index("0001X") < found.index("0004X")
+
+
+def test_scores_are_sorted_and_ties_break_by_code(fixtures: Catalog) -> None:
+    results = search(fixtures, "widget")
+    scores = [r.score for r in results]
+    assert scores == sorted(scores, reverse=True)
+    tied = [r.code for r in results if r.score == results[0].score]
+    assert tied == sorted(tied)
+
+
+def test_limit_cuts_the_list(fixtures: Catalog) -> None:
+    assert len(search(fixtures, "widget", limit=1)) == 1
+    with pytest.raises(UsageError):
+        search(fixtures, "widget", limit=0)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "the of and", "x" * 501])
+def test_queries_with_nothing_to_search_are_usage_errors(fixtures: Catalog, query: str) -> None:
+    with pytest.raises(UsageError):
+        search(fixtures, query)
+
+
+def test_no_match_raises(fixtures: Catalog) -> None:
+    with pytest.raises(NoMatch):
+        search(fixtures, "zzyzx qwv")
+
+
+# --- the real library --------------------------------------------------------------------------
+
+RANKING = [
+    # (query, codes expected in the top 3, the first of which is expected first)
+    ("balloon dilation biliary", ["47542"]),
+    ("biliarry stricure dilaton", ["47555"]),
+    ("biliary dilation balloon", ["47542"]),
+    ("Balloon-Dilation, BILIARY", ["47542"]),
+    ("47555", ["47555"]),
+    ("rendezvous", ["47541"]),
+    ("ureteral stricture balloon", ["50706"]),
+    ("dilate existing nephrostomy tract", ["50436"]),
+    ("sphincteroplasty", ["47542"]),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), RANKING)
+def test_real_queries_rank_the_right_code_first(real: Catalog, query: str, expected: list[str]) -> None:
+    found = codes(real, query, limit=3)
+    assert found[0] == expected[0], found
+
+
+def test_a_partial_code_lists_the_codes_it_begins(real: Catalog) -> None:
+    found = codes(real, "4755")
+    assert found[:5] == [c for c in real.codes() if c.startswith("4755")][:5]
+    assert "47555" in found
