@@ -24,8 +24,10 @@ def test_there_are_broken_fixtures() -> None:
 def test_each_broken_fixture_gives_its_pinned_message(case: Path) -> None:
     expected = (case / "expected.txt").read_text().strip()
     report = validate(case, strict=True)
-    lines = [f"{Path(p.file).relative_to(case.resolve()) if Path(p.file).is_absolute() else p.file}: {p.field}: "
-             f"{p.message}" for p in report.problems]
+    lines = [
+        f"{Path(p.file).relative_to(case.resolve()) if Path(p.file).is_absolute() else p.file}: {p.field}: {p.message}"
+        for p in report.problems
+    ]
     assert len(lines) == 1, lines
     assert lines[0].endswith(expected) or expected in lines[0], lines
     lenient = validate(case, strict=False)

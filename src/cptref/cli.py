@@ -160,9 +160,11 @@ def search(
 def validate(
     directory: Annotated[
         Path | None,
-        typer.Argument(metavar="[DIR]", help="The data directory to lint (default: the shipped data).", show_default=False),
+        typer.Argument(metavar="[DIR]", help="The data directory to lint (default: shipped data).", show_default=False),
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings (e.g. dangling references) as errors.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat warnings (dangling references ...) as errors.")
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Lint a data directory: schema, file names, unique codes, sources, references, key order.

@@ -31,6 +31,8 @@ class Line:
     indent: int = 0
     hang: int = 0
     """Extra indent of wrapped continuation lines."""
+    wrap: bool = True
+    """False for tabular lines that must stay whole (one search result a line)."""
 
     def add(self, text: str, style: str = "") -> Line:
         if text:
@@ -247,7 +249,8 @@ def search_doc(results: Sequence[Result]) -> Doc:
     doc = Doc()
     width = max(len(r.title) for r in results)
     for r in results:
-        line = doc.line(hang=15).add(r.code, "bold cyan").add(f"  {r.score:5.1f}  ", "green")
+        line = doc.line().add(r.code, "bold cyan").add(f"  {r.score:5.1f}  ", "green")
+        line.wrap = False
         line.add(r.title.ljust(min(width, 60)))
         where = "; ".join(f"{f}: {', '.join(ws)}" for f, ws in r.matched.items())
         line.add(f"  [{where}]", "dim")
@@ -262,10 +265,10 @@ def plain(doc: Doc, width: int = 100) -> str:
     out: list[str] = []
     for line in doc.lines:
         text = line.text
-        if not text:
-            out.append("")
-            continue
         pad = " " * line.indent
+        if not text or not line.wrap:
+            out.append(pad + text if text else "")
+            continue
         out.extend(
             textwrap.wrap(
                 text,

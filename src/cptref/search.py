@@ -95,6 +95,10 @@ class Result:
 
 
 def _stem(word: str) -> str:
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 5 and word.endswith("ed") and not word.endswith("eed"):
+        return word[:-2]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
@@ -147,6 +151,16 @@ def parse_query(query: str) -> list[_Term]:
     return terms
 
 
+def _stem_match(a: str, b: str) -> bool:
+    """Whether two words share a stem: a common prefix of 5+ letters covering most of the shorter."""
+    shared = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared >= 5 and shared >= 0.75 * min(len(a), len(b))
+
+
 def _similar(word: str, vocabulary: Collection[str]) -> dict[str, float]:
     """Indexed words that ``word`` may stand for, each with a similarity in 0..1."""
     found: dict[str, float] = {}
@@ -154,8 +168,12 @@ def _similar(word: str, vocabulary: Collection[str]) -> dict[str, float]:
         found[word] = 1.0
     if len(word) >= 4:
         for known in vocabulary:
-            if known != word and known.startswith(word):
-                found.setdefault(known, 0.9)
+            if known == word:
+                continue
+            if known.startswith(word):
+                found.setdefault(known, 0.9)  # a prefix: "dilat", "nephrost"
+            elif _stem_match(word, known):
+                found.setdefault(known, 0.85)  # the same stem: "dilate" / "dilation", "stenting" / "stent"
     if len(word) >= 4:
         from rapidfuzz import fuzz, process
 

@@ -76,9 +76,7 @@ def relations(catalog: Catalog) -> list[Problem]:
                 problems.append(_warn(name, f"$.replaced_by[{i}]", f"replacement {code} is itself deleted"))
         family = catalog.families.get(record.family) if record.family else None
         if family and not any(_in_range(record.code, r) for r in family.ranges):
-            problems.append(
-                _warn(name, "$.family", f"{record.code} is outside the ranges of family {family.id!r}")
-            )
+            problems.append(_warn(name, "$.family", f"{record.code} is outside the ranges of family {family.id!r}"))
     return problems
 
 

@@ -1,0 +1,60 @@
+"""Golden plain-text renders of real records, and the marks a coder relies on.
+
+To accept an intended change of the text: CPTREF_UPDATE_GOLDEN=1 python -m pytest tests/test_render.py
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+
+from cptref import render
+from cptref.catalog import Catalog, load_catalog
+
+from .conftest import DATA
+
+GOLDEN = DATA.parent / "tests" / "golden"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog(DATA)
+
+
+@pytest.mark.parametrize(("code", "full"), [("47555", False), ("47542", True)])
+def test_plain_render_matches_the_golden_file(catalog: Catalog, code: str, full: bool) -> None:
+    text = render.plain(render.show_doc(catalog, catalog.get(code), full=full))
+    golden = GOLDEN / f"{code}{'-full' if full else ''}.txt"
+    if os.environ.get("CPTREF_UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
+
+
+def test_low_confidence_facts_are_marked_and_unknowns_say_not_recorded(catalog: Catalog) -> None:
+    text = render.plain(render.show_doc(catalog, catalog.get("47555")))
+    line = next(t for t in text.splitlines() if "74360" in t and t.strip().startswith("-"))
+    assert "[LOW CONFIDENCE]" in line
+    assert "MUE (units per day): not recorded" in text
+    assert "Global period: 000  (medium; rvuedge-47555)" in text
+
+
+def test_primary_code_lists_the_addons_that_name_it(catalog: Catalog) -> None:
+    text = render.plain(render.show_doc(catalog, catalog.get("50432")))
+    section = text.split("Add-ons that may be reported with this code:")[1].split("\n\n")[0]
+    assert "50706 " in section
+
+
+def test_plain_text_wraps_at_the_width_given(catalog: Catalog) -> None:
+    text = render.plain(render.show_doc(catalog, catalog.get("47542"), full=True), width=60)
+    assert max(len(line) for line in text.splitlines() if " " in line.strip()) <= 60
+
+
+def test_rich_render_draws_the_same_words_and_no_colour_when_asked(catalog: Catalog) -> None:
+    out = io.StringIO()
+    render.to_rich(render.show_doc(catalog, catalog.get("47555")), file=out, color=False)
+    drawn = out.getvalue()
+    assert "47555" in drawn
+    assert "[LOW CONFIDENCE]" in drawn
+    assert "\x1b[3" not in drawn  # no colour escape sequences
