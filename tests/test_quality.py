@@ -20,3 +20,10 @@ def test_mypy_strict_finds_nothing() -> None:
         [sys.executable, "-m", "mypy", "--strict", "src/cptref"], capture_output=True, text=True, cwd=ROOT
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ruff_format_leaves_everything_as_it_is() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "src", "tests"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
