@@ -16,6 +16,7 @@ from .models import LAY_SECTIONS
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .check import BatchSummary, CheckResult, Claim, Finding
     from .models import Procedure
     from .search import Result
 
@@ -134,7 +135,7 @@ def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
             doc.line("Primary codes: not recorded", indent=4)
         _note(doc, record.add_on.note)
     else:
-        doc.line("Not an add-on: reported on its own", indent=2)
+        doc.line("Not recorded as an add-on: reported on its own", indent=2)
     addons = catalog.derived("addon", record.code)
     if addons:
         doc.line("Add-ons that may be reported with this code:", indent=2)
@@ -293,3 +294,113 @@ def to_rich(doc: Doc, file: Any = None, color: bool = True) -> None:
         for segment, style in line.segments:
             text.append(segment, style=style or None)
         console.print(text, overflow="fold")
+
+
+# --- check -----------------------------------------------------------------------------------------
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "blue"}
+
+
+def _counts(findings: Sequence[Finding]) -> str:
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for f in findings:
+        counts[f.severity] += 1
+    words = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "info": ("info", "info")}
+    return ", ".join(f"{n} {words[k][n != 1]}" for k, n in counts.items() if n)
+
+
+def _claim_codes(result: CheckResult) -> str:
+    return ", ".join(code if units == 1 else f"{code} x{units}" for code, units in result.codes) or "no codes"
+
+
+def check_doc(
+    catalog: Catalog, result: CheckResult, explain: bool = False, claim: Claim | None = None, doc: Doc | None = None
+) -> Doc:
+    """The verdict on a set of codes, then each finding with its fix and provenance.
+
+    With ``explain``, each finding also shows the rule's text, the recorded fact and its sources.
+    ``claim`` (batch checking) names the claim and its line; ``doc`` is appended to when given.
+    """
+    from .check import RULES
+
+    doc = doc if doc is not None else Doc()
+    head = doc.line(hang=4)
+    if claim is not None:
+        head.add(f"claim {claim.id if claim.id is not None else '(no id)'} (line {claim.line}): ", "bold")
+    if result.ok:
+        head.add("OK", "bold green")
+    else:
+        head.add("NOT OK", "bold red")
+    head.add(f"  {_claim_codes(result)}", "cyan")
+    if not result.findings:
+        head.add(": no findings")
+        doc.line(
+            "Nothing the library records keeps these codes from being reported together "
+            "(payer policy and NCCI edits still apply).",
+            indent=2,
+            hang=2,
+        )
+        return doc
+    head.add(f": {_counts(result.findings)}")
+    for f in result.findings:
+        line = doc.line(indent=2, hang=2).add(f.severity.upper(), SEVERITY_STYLE[f.severity])
+        line.add(f" {f.rule}", "bold").add("  ")
+        _codes(line, f.codes)
+        doc.line(f.message, indent=4, hang=2)
+        if f.fix:
+            doc.line(indent=4, hang=5).add("fix: ", "bold").add(f.fix)
+        where = doc.line(indent=4, hang=4)
+        if f.confidence is not None:
+            where.add("rests on: ", "dim")
+            if f.confidence == "low":
+                where.add("[LOW CONFIDENCE]", CONFIDENCE_STYLE["low"]).add(" fact", "dim")
+            else:
+                where.add(f"a {f.confidence}-confidence fact", "dim")
+            where.add(f" ({', '.join(f.sources)})", "dim")
+            if f.family:
+                where.add(f" [family rule: {f.family}]", "dim")
+        elif f.stated_on and f.fact:
+            where.add(f"rests on: {f.stated_on}'s record ({f.fact}); no source is given for it", "dim")
+        if not where.segments:
+            doc.lines.pop()
+        if explain:
+            doc.line(indent=4, hang=6).add("rule: ", "bold").add(RULES.get(f.rule, ""))
+            if f.fact:
+                line = doc.line(indent=4, hang=10).add("recorded: ", "bold").add(f.fact)
+                if f.family:
+                    line.add(f" (family rule {f.family}, applied to {f.stated_on})", "dim")
+                elif f.stated_on:
+                    line.add(f" (on {f.stated_on}'s record)", "dim")
+            if f.note:
+                doc.line(indent=4, hang=6).add("note: ", "bold").add(f.note, "italic")
+            if f.sources:
+                doc.line("sources:", "bold", indent=4)
+                for sid in f.sources:
+                    source = catalog.sources.get(sid)
+                    sline = doc.line(indent=6, hang=4).add(sid, "bold")
+                    if source:
+                        sline.add(f": {source.title}")
+                        if source.url:
+                            sline.add(f" <{source.url}>", "blue")
+    return doc
+
+
+def check_summary(summary: BatchSummary) -> str:
+    """One line for stderr after a batch: claims checked, with errors, lines skipped, findings by rule."""
+    text = (
+        f"{summary.claims} claim{'s' * (summary.claims != 1)} checked: {summary.with_errors} with errors"
+        f", {summary.skipped} malformed line{'s' * (summary.skipped != 1)} skipped"
+    )
+    if summary.by_rule:
+        rules = ", ".join(f"{rule} {n}" for rule, n in sorted(summary.by_rule.items(), key=lambda kv: (-kv[1], kv[0])))
+        text += f"; findings by rule: {rules}"
+    else:
+        text += "; no findings"
+    return text
+
+
+def progress_line(done: int, total: int, claims: int, width: int = 30) -> str:
+    """A one-line progress bar (no rich: it is drawn with ``\\r`` on stderr, also beside --jsonl)."""
+    share = min(max(done / total, 0.0), 1.0) if total else 1.0
+    filled = int(share * width)
+    return f"\r[{'#' * filled}{'.' * (width - filled)}] {share:4.0%}  {claims:,} claims"
