@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from cptref.catalog import load_catalog, normalize_code, read_catalog
+from cptref import serialize
+from cptref.catalog import load_catalog, load_for, normalize_code, read_catalog
 from cptref.errors import DataErrors, MalformedCode, UnknownCode
 
-from .conftest import GOOD
+from .conftest import DATA, GOOD
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +87,18 @@ def test_a_missing_data_directory_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataErrors) as caught:
         load_catalog(tmp_path / "missing")
     assert "does not exist" in str(caught.value.problems[0])
+
+
+@pytest.mark.parametrize("root", [GOOD, DATA], ids=["fixtures", "shipped"])
+def test_loading_only_what_show_needs_gives_the_same_answer_as_loading_everything(root: Path) -> None:
+    whole = load_catalog(root)
+    for code in whole.codes():
+        part = load_for([code], root)
+        assert serialize.show(part, [part.get(code)]) == serialize.show(whole, [whole.get(code)]), code
+        assert len(part) <= len(whole)
+
+
+def test_load_for_an_unknown_code_suggests_neighbours_from_the_file_names() -> None:
+    with pytest.raises(UnknownCode) as caught:
+        load_for(["0009X"], GOOD)
+    assert caught.value.suggestions[0] == "0005X"

@@ -121,7 +121,10 @@ def test_unknown_code_among_known_ones_prints_nothing_half_done(cli: Cli) -> Non
 def test_invalid_data_lists_every_problem_and_exits_3(cli: Cli, tmp_path: Path) -> None:
     root = tmp_path / "data"
     shutil.copytree(GOOD, root)
-    (root / "procedures" / "0002X.yaml").write_text('code: "0002X"\nstatus: active\ntitel: x\n')
+    # both files are needed to show 0001X: 0002X names it as a primary, and 0001X's family names 0003X
+    (root / "procedures" / "0002X.yaml").write_text(
+        'code: "0002X"\nstatus: active\ntitel: x\nadd_on: {primaries: ["0001X"], sources: [test-book], confidence: high}\n'
+    )
     (root / "procedures" / "0003X.yaml").write_text("code: [broken\n")
     run = cli("show", "0001X", "--data", str(root))
     assert run.code == 3
@@ -132,6 +135,14 @@ def test_invalid_data_lists_every_problem_and_exits_3(cli: Cli, tmp_path: Path) 
     assert any("0002X.yaml: $.title: missing required field" in line for line in lines)
     assert any("0003X.yaml: $: invalid YAML: line" in line for line in lines)
     assert "Traceback" not in run.err
+
+
+def test_show_reads_only_the_files_it_needs(cli: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(GOOD, root)
+    (root / "procedures" / "0005X.yaml").write_text("code: [broken\n")  # names neither 0002X nor its family
+    assert cli("show", "0002X", "--data", str(root)).code == 0
+    assert cli("search", "widget", "--data", str(root)).code == 3  # search reads everything
 
 
 def test_missing_data_directory_is_exit_3(cli: Cli, tmp_path: Path) -> None:

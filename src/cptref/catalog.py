@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from . import resources
 from .errors import DataErrors, MalformedCode, Problem, UnknownCode
-from .loader import display_path, load_list, load_procedures, load_sources
+from .loader import display_path, load_list, load_procedure, load_procedures, load_sources, procedure_paths
 from .models import CODE_PATTERN, Confidence, Family, NotWith, Procedure, Rule, Source
 
 _CODE_RE = re.compile(CODE_PATTERN)
@@ -60,6 +60,21 @@ def normalize_code(text: str) -> str:
     if not _CODE_RE.match(code):
         raise MalformedCode(text)
     return code
+
+
+def nearest(code: str, known: Iterable[str], limit: int = 3) -> list[str]:
+    """Codes of ``known`` closest to ``code``: longest shared prefix first, then numeric distance."""
+
+    def key(other: str) -> tuple[int, int, str]:
+        shared = 0
+        for a, b in zip(code, other, strict=False):
+            if a != b:
+                break
+            shared += 1
+        distance = abs(int(other[:4]) - int(code[:4])) if code[:4].isdigit() and other[:4].isdigit() else 0
+        return (-shared, distance * 100 + abs(ord(other[4]) - ord(code[4])), other)
+
+    return sorted(known, key=key)[:limit]
 
 
 class Catalog:
@@ -110,18 +125,8 @@ class Catalog:
             raise UnknownCode(wanted, self.nearest(wanted)) from None
 
     def nearest(self, code: str, limit: int = 3) -> list[str]:
-        """Known codes closest to ``code``: longest shared prefix first, then numeric distance."""
-
-        def key(known: str) -> tuple[int, int, str]:
-            shared = 0
-            for a, b in zip(code, known, strict=False):
-                if a != b:
-                    break
-                shared += 1
-            distance = abs(int(known[:4]) - int(code[:4])) if code[:4].isdigit() else 0
-            return (-shared, distance * 100 + abs(ord(known[4]) - ord(code[4])), known)
-
-        return sorted(self._by_code, key=key)[:limit]
+        """Known codes closest to ``code`` (see :func:`nearest`)."""
+        return nearest(code, self._by_code, limit)
 
     def title(self, code: str) -> str | None:
         record = self._by_code.get(code)
@@ -232,40 +237,101 @@ def _from_rule(code: str, rule: Rule, family: str | None) -> Derived:
     return Derived(code, rule.sources, rule.confidence, what=rule.what, note=rule.note, family=family)
 
 
+def _families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
+    path = root / resources.FAMILIES
+    if not path.exists():
+        return {}, []
+    items, problems = load_list(path, Family)
+    return {f.id: f for f in items}, problems
+
+
 def read_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
     """Load a data directory; the catalog and every problem found (none when it is valid)."""
     records, problems = load_procedures(root)
-    seen: dict[str, Procedure] = {}
-    for record in records:
-        if record.code in seen:
-            problems.append(
-                Problem(
-                    display_path(resources.procedure_file(root, record.code)),
-                    "$.code",
-                    f"code {record.code} appears in more than one record",
-                )
-            )
-        seen[record.code] = record
     sources, found = load_sources(root)
     problems.extend(found)
-    families: dict[str, Family] = {}
-    families_path = root / resources.FAMILIES
-    if families_path.exists():
-        items, found = load_list(families_path, Family)
-        problems.extend(found)
-        families = {f.id: f for f in items}
+    families, found = _families(root)
+    problems.extend(found)
     catalog = Catalog(records, sources, families, root)
     problems.extend(catalog.integrity())
     return catalog, problems
 
 
-def load_catalog(data: str | Path | None = None) -> Catalog:
-    """The library of ``data`` (default: ``--data``/``CPTREF_DATA``/shipped); raises on bad data."""
+def _root(data: str | Path | None) -> Path:
     root = resources.data_dir(data)
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
         raise DataErrors([Problem(display_path(root), "$", f"the data directory {what}")])
-    catalog, problems = read_catalog(root)
+    return root
+
+
+def load_catalog(data: str | Path | None = None) -> Catalog:
+    """The library of ``data`` (default: ``--data``/``CPTREF_DATA``/shipped); raises on bad data."""
+    catalog, problems = read_catalog(_root(data))
+    if problems:
+        raise DataErrors(problems)
+    return catalog
+
+
+def _family_rules(family: Family) -> list[Rule | NotWith]:
+    return [*family.includes, *family.report_with, *family.not_with]
+
+
+def _named_by(record: Procedure, families: dict[str, Family]) -> set[str]:
+    """Every code a record names, its family's rules included."""
+    family = families.get(record.family) if record.family else None
+    rules: list[Rule | NotWith] = [*record.includes, *record.report_with, *record.not_with]
+    if family:
+        rules += _family_rules(family)
+    named = {c for rule in rules for c in rule.codes}
+    named.update(record.related, record.replaced_by, record.add_on.primaries if record.add_on else ())
+    return named
+
+
+def load_for(codes: Collection[str], data: str | Path | None = None) -> Catalog:
+    """Only the records that showing ``codes`` needs, parsed; the rest of the library is not read.
+
+    That is: the records of ``codes``; every record whose text names one of them or a family whose
+    rules name one (the derived relations come from those); and the records they name (for their
+    titles). The other files are only scanned as bytes for those names, never parsed, so a broken
+    file elsewhere does not stop ``show``. Raises :class:`UnknownCode` or :class:`DataErrors`.
+    """
+    root = _root(data)
+    paths = {p.stem: p for p in procedure_paths(root)}
+    for code in codes:
+        if code not in paths:
+            raise UnknownCode(code, nearest(code, paths))
+    families, problems = _families(root)
+    wanted = set(codes)
+    needles = [c.encode() for c in wanted]
+    needles += [
+        f.id.encode() for f in families.values() if wanted & {c for rule in _family_rules(f) for c in rule.codes}
+    ]
+    chosen = set(wanted)
+    for stem, path in paths.items():
+        if stem not in chosen:
+            try:
+                blob = path.read_bytes()
+            except OSError:
+                blob = needles[0]  # unreadable: parse it, so that the loader reports why
+            if any(needle in blob for needle in needles):
+                chosen.add(stem)
+    records: list[Procedure] = []
+    for stem in sorted(chosen):
+        record, found = load_procedure(paths[stem])
+        problems.extend(found)
+        if record is not None:
+            records.append(record)
+    named = {c for r in records if r.code in wanted for c in _named_by(r, families)}
+    for stem in sorted(named & paths.keys() - chosen):
+        record, found = load_procedure(paths[stem])
+        problems.extend(found)
+        if record is not None:
+            records.append(record)
+    sources, found = load_sources(root)
+    problems.extend(found)
+    catalog = Catalog(records, sources, families, root)
+    problems.extend(catalog.integrity())
     if problems:
         raise DataErrors(problems)
     return catalog

@@ -99,11 +99,11 @@ def show(
 
     Examples: cptref show 47555 | cptref show 47542 50706 --full | cptref show 47555 --json
     """
-    from .catalog import load_catalog, normalize_code
+    from .catalog import load_for, normalize_code
 
-    wanted = [normalize_code(c) for c in codes]  # malformed codes fail before any file is read
-    catalog = load_catalog(data)
-    records = [catalog.get(c) for c in dict.fromkeys(wanted)]
+    wanted = list(dict.fromkeys(normalize_code(c) for c in codes))  # malformed codes fail before any file is read
+    catalog = load_for(wanted, data)
+    records = [catalog.get(c) for c in wanted]
     if json:
         from . import serialize
 
