@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DATA, GOOD, ROOT, Run
+from .conftest import DATA, GOOD, ROOT, Run, run_cptref
 
 Cli = Callable[..., Run]
 FIX = ("--data", str(GOOD))
@@ -123,7 +123,8 @@ def test_invalid_data_lists_every_problem_and_exits_3(cli: Cli, tmp_path: Path) 
     shutil.copytree(GOOD, root)
     # both files are needed to show 0001X: 0002X names it as a primary, and 0001X's family names 0003X
     (root / "procedures" / "0002X.yaml").write_text(
-        'code: "0002X"\nstatus: active\ntitel: x\nadd_on: {primaries: ["0001X"], sources: [test-book], confidence: high}\n'
+        'code: "0002X"\nstatus: active\ntitel: x\n'
+        'add_on: {primaries: ["0001X"], sources: [test-book], confidence: high}\n'
     )
     (root / "procedures" / "0003X.yaml").write_text("code: [broken\n")
     run = cli("show", "0001X", "--data", str(root))
@@ -193,3 +194,41 @@ def test_seed_codes_show_from_the_shipped_data(cli: Cli) -> None:
     doc = json.loads(run.out)
     assert [p["code"] for p in doc["procedures"]] == ["47555", "47542", "47541", "50436", "50706"]
     assert DATA.is_dir()
+
+
+PATH_CASES = [
+    ["show", "47555", "--json"],
+    ["show", "47542", "50706", "--json", "--data", str(DATA)],
+    ["show", "--json", "47555", f"--data={DATA}"],
+    ["show", " 47555 ", "0213t", "--json"],
+    ["show", "4755", "--json"],
+    ["show", "99999", "--json"],
+    ["search", "balloon", "dilation", "biliary", "--json"],
+    ["search", "biliarry stricure", "--json", "--limit", "3"],
+    ["search", "4755", "-n", "2", "--json"],
+    ["search", "zzyzx", "--json"],
+    ["search", "  ", "--json"],
+    ["show", "47555", "--json", "--data", "/nonexistent"],
+]
+
+
+@pytest.mark.parametrize("args", PATH_CASES, ids=[" ".join(a) for a in PATH_CASES])
+def test_the_fast_path_answers_exactly_as_the_typer_application(args: list[str]) -> None:
+    def run(entry: str) -> tuple[int, str, str]:
+        code = f"import sys\nfrom {entry} import main\nmain(sys.argv[1:])\n"
+        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    assert run("cptref.shell") == run("cptref.cli")
+
+
+def test_the_fast_path_does_not_import_typer_or_rich() -> None:
+    code = (
+        "import sys\nfrom cptref.shell import main\n"
+        "try:\n    main(['show', '47555', '--json'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
+        "heavy = {'typer', 'rich', 'rapidfuzz', 'yaml'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), file=sys.stderr)"
+    )
+    run_cptref("show", "47555", "--json")  # the index is built (and yaml read) at most once, here
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.stderr.strip() == "[]"

@@ -161,7 +161,7 @@ def test_every_relationship_resolves_to_a_record_and_reads_the_same_both_ways(ca
             assert record.code in [d.code for d in catalog.derived("replaces", code)]
         # and back: every derived view points at a record that states the fact
         for relation in ("addon", "included_in", "reported_separately_with", "excluded_by", "replaces"):
-            for derived in catalog.derived(relation, record.code):  # type: ignore[arg-type]
+            for derived in catalog.derived(relation, record.code):
                 assert derived.code in catalog
 
 

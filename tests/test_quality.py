@@ -17,7 +17,7 @@ def test_ruff_finds_nothing() -> None:
 
 def test_mypy_strict_finds_nothing() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "src/cptref"], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "mypy", "--strict", "src/cptref", "tests"], capture_output=True, text=True, cwd=ROOT
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

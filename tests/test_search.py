@@ -106,3 +106,24 @@ def test_a_partial_code_lists_the_codes_it_begins(real: Catalog) -> None:
     found = codes(real, "4755")
     assert found[:5] == [c for c in real.codes() if c.startswith("4755")][:5]
     assert "47555" in found
+
+
+def test_ranking_on_realistic_coder_queries(real: Catalog) -> None:
+    """Mean reciprocal rank and top-3 accuracy over the query set; printed with -s."""
+    from .ranking_queries import QUERIES
+
+    assert len(QUERIES) >= 40
+    reciprocal: list[float] = []
+    misses: list[str] = []
+    for query, expected in QUERIES:
+        found = [r.code for r in search(real, query, limit=10)]
+        rank = next((i for i, code in enumerate(found, 1) if code in expected), None)
+        reciprocal.append(1.0 / rank if rank else 0.0)
+        if rank != 1:
+            misses.append(f"{query!r}: expected {sorted(expected)}, got {found[:3]}")
+    mrr = sum(reciprocal) / len(reciprocal)
+    top3 = sum(r >= 1 / 3 for r in reciprocal) / len(reciprocal)
+    print(f"\nranking: {len(QUERIES)} queries, MRR {mrr:.3f}, top-3 {top3:.1%}")
+    print("\n".join(misses))
+    assert mrr >= 0.9, misses
+    assert top3 >= 0.95, misses

@@ -1,6 +1,6 @@
 """``python -m cptref``."""
 
-from .cli import main
+from .shell import main
 
 if __name__ == "__main__":
     main()

@@ -1,13 +1,13 @@
-"""The library in memory: records by code, families, sources, and the relations derived from them.
+"""The library: records by code, families, sources, and the relations derived from them.
 
 A relation is typed once, on one side (an add-on names its primaries; a procedure names what it
-includes); the other side's view is computed here at load time and never stored twice.
+includes); the other side's view is computed here, from the records that name a code, and never
+stored twice.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +15,17 @@ from typing import Literal
 
 from . import resources
 from .errors import DataErrors, MalformedCode, Problem, UnknownCode
-from .loader import display_path, load_list, load_procedure, load_procedures, load_sources, procedure_paths
+from .loader import (
+    Progress,
+    display_path,
+    load_list,
+    load_procedure,
+    load_procedures,
+    load_sources,
+    procedure_paths,
+)
 from .models import CODE_PATTERN, Confidence, Family, NotWith, Procedure, Rule, Source
+from .store import MemoryStore, Store, family_rules, relation_targets
 
 _CODE_RE = re.compile(CODE_PATTERN)
 
@@ -78,58 +87,56 @@ def nearest(code: str, known: Iterable[str], limit: int = 3) -> list[str]:
 
 
 class Catalog:
-    """Every record of a data directory, indexed, with derived relations."""
+    """The records of a data directory, with derived relations computed on demand.
 
-    def __init__(
-        self,
-        procedures: Sequence[Procedure],
+    Backed by a store (:mod:`cptref.store`): records parsed in memory, or the compiled index, from
+    which only the records a question touches are decoded.
+    """
+
+    def __init__(self, store: Store, root: Path | None = None) -> None:
+        self.store = store
+        self.root = root
+        self.sources: dict[str, Source] = store.sources
+        self.families: dict[str, Family] = store.families
+
+    @classmethod
+    def from_records(
+        cls,
+        procedures: Iterable[Procedure],
         sources: dict[str, Source] | None = None,
         families: dict[str, Family] | None = None,
         root: Path | None = None,
-    ) -> None:
-        self.root = root
-        self.sources: dict[str, Source] = dict(sources or {})
-        self.families: dict[str, Family] = dict(families or {})
-        self._by_code: dict[str, Procedure] = {}
-        for record in procedures:
-            self._by_code.setdefault(record.code, record)
-        self._derived: dict[Relation, dict[str, list[Derived]]] = {
-            "addon": defaultdict(list),
-            "included_in": defaultdict(list),
-            "reported_separately_with": defaultdict(list),
-            "excluded_by": defaultdict(list),
-            "replaces": defaultdict(list),
-        }
-        self._derive()
+    ) -> Catalog:
+        return cls(MemoryStore(procedures, dict(sources or {}), dict(families or {})), root)
 
     # --- look-ups ------------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._by_code)
+        return len(self.store.codes())
 
     def __contains__(self, code: object) -> bool:
-        return code in self._by_code
+        return isinstance(code, str) and self.store.get(code) is not None
 
     def __iter__(self) -> Iterator[Procedure]:
-        return iter(sorted(self._by_code.values(), key=lambda p: p.code))
+        return self.store.records()
 
     def codes(self) -> list[str]:
-        return sorted(self._by_code)
+        return list(self.store.codes())
 
     def get(self, code: str) -> Procedure:
         """The record of ``code`` (spelled loosely: ``" 0213t"`` works); raises when unknown."""
         wanted = normalize_code(code)
-        try:
-            return self._by_code[wanted]
-        except KeyError:
-            raise UnknownCode(wanted, self.nearest(wanted)) from None
+        record = self.store.get(wanted)
+        if record is None:
+            raise UnknownCode(wanted, self.nearest(wanted))
+        return record
 
     def nearest(self, code: str, limit: int = 3) -> list[str]:
         """Known codes closest to ``code`` (see :func:`nearest`)."""
-        return nearest(code, self._by_code, limit)
+        return nearest(code, self.store.codes(), limit)
 
     def title(self, code: str) -> str | None:
-        record = self._by_code.get(code)
+        record = self.store.get(code)
         return record.title if record else None
 
     # --- rules, own and inherited --------------------------------------------------------------
@@ -150,38 +157,37 @@ class Catalog:
         return [EffectiveNotWith(r) for r in record.not_with] + inherited
 
     def derived(self, relation: Relation, code: str) -> list[Derived]:
-        """Facts other records state about ``code`` (see :data:`Relation`)."""
-        return list(self._derived[relation].get(code, ()))
+        """Facts other records state about ``code`` (see :data:`Relation`), in code order."""
+        found: list[Derived] = []
+        for by in self.store.referencing(code):
+            record = self.store.get(by)
+            if record is not None:
+                found.extend(self._facts_about(record, relation, code))
+        return found
 
-    def _derive(self) -> None:
-        d = self._derived
-        for record in self:
-            if record.add_on:
-                for primary in record.add_on.primaries:
-                    d["addon"][primary].append(
-                        Derived(record.code, record.add_on.sources, record.add_on.confidence, note=record.add_on.note)
-                    )
-            for eff in self.includes(record):
-                for code in eff.rule.codes:
-                    d["included_in"][code].append(_from_rule(record.code, eff.rule, eff.family))
-            for eff in self.report_with(record):
-                for code in eff.rule.codes:
-                    d["reported_separately_with"][code].append(_from_rule(record.code, eff.rule, eff.family))
+    def _facts_about(self, record: Procedure, relation: Relation, code: str) -> Iterator[Derived]:
+        if relation == "addon":
+            if record.add_on and code in record.add_on.primaries:
+                yield Derived(record.code, record.add_on.sources, record.add_on.confidence, note=record.add_on.note)
+        elif relation in ("included_in", "reported_separately_with"):
+            rules = self.includes(record) if relation == "included_in" else self.report_with(record)
+            for eff in rules:
+                if code in eff.rule.codes:
+                    yield _from_rule(record.code, eff.rule, eff.family)
+        elif relation == "excluded_by":
             for nw in self.not_with(record):
-                for code in nw.rule.codes:
-                    d["excluded_by"][code].append(
-                        Derived(
-                            record.code,
-                            nw.rule.sources,
-                            nw.rule.confidence,
-                            what=nw.rule.reason,
-                            scope=nw.rule.scope,
-                            note=nw.rule.note,
-                            family=nw.family,
-                        )
+                if code in nw.rule.codes:
+                    yield Derived(
+                        record.code,
+                        nw.rule.sources,
+                        nw.rule.confidence,
+                        what=nw.rule.reason,
+                        scope=nw.rule.scope,
+                        note=nw.rule.note,
+                        family=nw.family,
                     )
-            for code in record.replaced_by:
-                d["replaces"][code].append(Derived(record.code, (), "high"))
+        elif code in record.replaced_by:
+            yield Derived(record.code, (), "high")
 
     # --- integrity across files ----------------------------------------------------------------
 
@@ -245,16 +251,22 @@ def _families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
     return {f.id: f for f in items}, problems
 
 
-def read_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
-    """Load a data directory; the catalog and every problem found (none when it is valid)."""
-    records, problems = load_procedures(root)
+def read_store(root: Path, progress: Progress | None = None) -> tuple[MemoryStore, list[Problem]]:
+    """Parse every file of a data directory: the records in memory and every problem found."""
+    records, problems = load_procedures(root, progress)
     sources, found = load_sources(root)
     problems.extend(found)
     families, found = _families(root)
     problems.extend(found)
-    catalog = Catalog(records, sources, families, root)
-    problems.extend(catalog.integrity())
-    return catalog, problems
+    store = MemoryStore(records, sources, families)
+    problems.extend(Catalog(store, root).integrity())
+    return store, problems
+
+
+def read_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
+    """Parse a data directory (no index): the catalog and every problem found (none when valid)."""
+    store, problems = read_store(root)
+    return Catalog(store, root), problems
 
 
 def _root(data: str | Path | None) -> Path:
@@ -265,31 +277,20 @@ def _root(data: str | Path | None) -> Path:
     return root
 
 
-def load_catalog(data: str | Path | None = None) -> Catalog:
-    """The library of ``data`` (default: ``--data``/``CPTREF_DATA``/shipped); raises on bad data."""
-    catalog, problems = read_catalog(_root(data))
-    if problems:
-        raise DataErrors(problems)
-    return catalog
+def load_catalog(data: str | Path | None = None, progress: Progress | None = None) -> Catalog:
+    """The library of ``data`` (default: ``--data``/``CPTREF_DATA``/shipped), through the compiled index.
 
+    The index is rebuilt when the data changed (``progress`` is told how far); raises
+    :class:`DataErrors` when the data is invalid.
+    """
+    from .index import open_store
 
-def _family_rules(family: Family) -> list[Rule | NotWith]:
-    return [*family.includes, *family.report_with, *family.not_with]
-
-
-def _named_by(record: Procedure, families: dict[str, Family]) -> set[str]:
-    """Every code a record names, its family's rules included."""
-    family = families.get(record.family) if record.family else None
-    rules: list[Rule | NotWith] = [*record.includes, *record.report_with, *record.not_with]
-    if family:
-        rules += _family_rules(family)
-    named = {c for rule in rules for c in rule.codes}
-    named.update(record.related, record.replaced_by, record.add_on.primaries if record.add_on else ())
-    return named
+    root = _root(data)
+    return Catalog(open_store(root, progress), root)
 
 
 def load_for(codes: Collection[str], data: str | Path | None = None) -> Catalog:
-    """Only the records that showing ``codes`` needs, parsed; the rest of the library is not read.
+    """Only the records that showing ``codes`` needs, parsed from YAML; no index is read or written.
 
     That is: the records of ``codes``; every record whose text names one of them or a family whose
     rules name one (the derived relations come from those); and the records they name (for their
@@ -304,9 +305,7 @@ def load_for(codes: Collection[str], data: str | Path | None = None) -> Catalog:
     families, problems = _families(root)
     wanted = set(codes)
     needles = [c.encode() for c in wanted]
-    needles += [
-        f.id.encode() for f in families.values() if wanted & {c for rule in _family_rules(f) for c in rule.codes}
-    ]
+    needles += [f.id.encode() for f in families.values() if wanted & {c for r in family_rules(f) for c in r.codes}]
     chosen = set(wanted)
     for stem, path in paths.items():
         if stem not in chosen:
@@ -322,7 +321,7 @@ def load_for(codes: Collection[str], data: str | Path | None = None) -> Catalog:
         problems.extend(found)
         if record is not None:
             records.append(record)
-    named = {c for r in records if r.code in wanted for c in _named_by(r, families)}
+    named = {c for r in records if r.code in wanted for c in (*relation_targets(r, families), *r.related)}
     for stem in sorted(named & paths.keys() - chosen):
         record, found = load_procedure(paths[stem])
         problems.extend(found)
@@ -330,7 +329,7 @@ def load_for(codes: Collection[str], data: str | Path | None = None) -> Catalog:
             records.append(record)
     sources, found = load_sources(root)
     problems.extend(found)
-    catalog = Catalog(records, sources, families, root)
+    catalog = Catalog(MemoryStore(records, sources, families), root)
     problems.extend(catalog.integrity())
     if problems:
         raise DataErrors(problems)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from . import __version__
+from . import __version__, shell
 from .errors import CptrefError, ExitCode
 
 app = typer.Typer(
@@ -63,20 +63,13 @@ def _root(
     """A CPT coding reference for the command line."""
 
 
-def _write(data: bytes | str) -> None:
-    """Write one whole answer to stdout at once."""
-    raw = data.encode() if isinstance(data, str) else data
-    sys.stdout.buffer.write(raw)
-    sys.stdout.buffer.flush()
-
-
 def _emit_text(doc: Any) -> None:
     from . import render
 
     if sys.stdout.isatty():
         render.to_rich(doc, file=sys.stdout, color="NO_COLOR" not in os.environ)
     else:
-        _write(render.plain(doc))
+        shell.write(render.plain(doc))
 
 
 @app.command()
@@ -99,16 +92,10 @@ def show(
 
     Examples: cptref show 47555 | cptref show 47542 50706 --full | cptref show 47555 --json
     """
-    from .catalog import load_for, normalize_code
-
-    wanted = list(dict.fromkeys(normalize_code(c) for c in codes))  # malformed codes fail before any file is read
-    catalog = load_for(wanted, data)
-    records = [catalog.get(c) for c in wanted]
     if json:
-        from . import serialize
-
-        _write(serialize.dumps(serialize.show(catalog, records)))
+        shell.show_json(codes, data)
         return
+    catalog, records = shell.records_to_show(codes, data)
     from . import render
 
     doc = render.Doc()
@@ -139,21 +126,192 @@ def search(
     Examples: cptref search "balloon dilation biliary" | cptref search biliarry stricure |
     cptref search 4755 | cptref search PTBD --json
     """
-    from . import search as searching
-    from .catalog import load_catalog
-
-    text = " ".join(query)
-    searching.parse_query(text)  # an empty query fails before any file is read
-    catalog = load_catalog(data)
-    results = searching.search(catalog, text, limit=limit)
     if json:
-        from . import serialize
-
-        _write(serialize.dumps(serialize.search(text, results)))
+        shell.search_json(query, limit, data)
         return
+    _, results = shell.ranked(query, limit, data)
     from . import render
 
     _emit_text(render.search_doc(results))
+
+
+@app.command()
+def check(
+    codes: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[CODE...]",
+            help="The codes of one claim; a repeated code or 47542x2 counts as more units.",
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        str | None,
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="FILE",
+            help="Check every claim in a CSV (id,codes) or JSON Lines ({id, codes}) file; - reads stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    json: Annotated[
+        bool, typer.Option("--json", help='Print {"schema_version", "codes", "ok", "findings"} for the codes.')
+    ] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one compact JSON object a claim, a line each.")] = False,
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Show the rule's text, the recorded fact and its sources under each finding."),
+    ] = False,
+    data: DataOption = None,
+) -> None:
+    """Tell whether codes can be reported together, and why not.
+
+    Checks the set against the library's recorded facts, each with its sources:
+      addon-without-primary         error: an add-on without any of its primaries
+                                    (info when its primaries are not recorded)
+      included-reported-separately  error: a code another code already includes
+      not-reported-together         error, or a warning when the rule's scope
+                                    (same duct, same ureter ...) needs a human
+      units                         warning: more units than the MUE, or a code
+                                    counted once per session given twice
+      deleted-code                  error, naming the replacement
+      unknown-code                  error: no data is not a pass
+      malformed-code                error: not a five-character code
+      separately-reportable         info: a service the set could add
+
+    A finding resting on a low-confidence fact is at most a warning, and says so.
+
+    Batch: --file checks every claim of a CSV file (a claim id column and a codes
+    column, codes split by spaces, commas, semicolons or pipes; an id,codes header
+    is optional) or a JSON Lines file ({"id": ..., "codes": [...]}, one a line).
+    A summary goes to stderr; a malformed line is reported there with its line
+    number and skipped.
+
+    Exit status: 0 when no finding is an error; 1 when any is (and, with --file,
+    when a line was skipped); 2 usage; 3 invalid data.
+
+    Examples:
+      cptref check 47532 47542 77002
+      cptref check 50432 50706x2 --explain
+      cptref check 47555 74360 --json | jq '.findings[].rule'
+      cptref check 47532 47542 && submit-claim
+      cptref check --file claims.csv --jsonl > findings.jsonl
+      cat claims.jsonl | cptref check --file - --jsonl
+    """
+    from . import check as checking
+    from .errors import UsageError
+
+    if codes and file is not None:
+        raise UsageError("give codes or --file, not both")
+    if not codes and file is None:
+        raise UsageError("give the codes to check (cptref check 47532 47542) or --file FILE")
+    if json and jsonl:
+        raise UsageError("--json and --jsonl: choose one")
+    if json and file is not None:
+        raise UsageError("--json prints one object; with --file use --jsonl (one object a claim)")
+    stream: Any = None
+    if file is not None:
+        try:
+            stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+    try:
+        catalog = shell.catalog(data)
+        tables = checking.CheckTables.from_catalog(catalog)
+        if stream is None:
+            result = checking.check(tables, codes or [])
+            if json or jsonl:
+                from . import serialize
+
+                if json:
+                    shell.write(serialize.dumps(serialize.check(result, tables.title)))
+                else:
+                    shell.write(serialize.CheckLines(tables.title).line(result))
+            else:
+                from . import render
+
+                _emit_text(render.check_doc(catalog, result, explain=explain))
+            ok = result.ok
+        else:
+            ok = _check_batch(catalog, tables, stream, None if file == "-" else file, jsonl, explain)
+    finally:
+        if stream is not None and stream is not sys.stdin.buffer:
+            stream.close()
+    if not ok:
+        raise typer.Exit(checking.EXIT_FINDINGS)
+
+
+def _check_batch(catalog: Any, tables: Any, stream: Any, name: str | None, jsonl: bool, explain: bool) -> bool:
+    """Check every claim of ``stream``; print findings on stdout, bad lines and a summary on stderr."""
+    import time
+
+    from . import check as checking
+    from . import render, serialize
+
+    shown = name or "<stdin>"
+    total = 0
+    if name is not None and sys.stderr.isatty():
+        try:
+            total = os.fstat(stream.fileno()).st_size
+        except OSError:
+            total = 0
+    progress = total >= 1_000_000  # a long file, and stderr is a terminal
+    done = [0]
+
+    def counted(lines: Any) -> Any:
+        for raw in lines:
+            done[0] += len(raw)
+            yield raw
+
+    summary = checking.BatchSummary()
+    lines_out = serialize.CheckLines(tables.title) if jsonl else None
+    text = sys.stdout.isatty() and not jsonl
+    chunk: list[bytes] = []
+    doc = render.Doc()
+    last = time.monotonic()
+
+    def flush() -> None:
+        nonlocal doc
+        if chunk:
+            shell.write(b"".join(chunk))
+            chunk.clear()
+        if doc.lines:
+            if text:
+                _emit_text(doc)
+            else:
+                shell.write(render.plain(doc))
+            doc = render.Doc()
+
+    check, add = checking.check, summary.add
+    for item in checking.read_claims(counted(stream) if progress else stream, name):
+        if isinstance(item, checking.BadLine):
+            summary.skipped += 1
+            flush()
+            clear = "\r" + " " * 60 + "\r" if progress else ""
+            sys.stderr.write(f"{clear}cptref: {shown}:{item.line}: {item.message}; line skipped\n")
+            continue
+        result = check(tables, item.codes)
+        add(result)
+        if lines_out is not None:
+            chunk.append(lines_out.line(result, item))
+            if len(chunk) >= 4096:
+                flush()
+        else:
+            if summary.claims > 1:
+                doc.line()
+            render.check_doc(catalog, result, explain=explain, claim=item, doc=doc)
+            if len(doc.lines) >= 2000:
+                flush()
+        if progress and not summary.claims % 4096 and time.monotonic() - last > 0.2:
+            last = time.monotonic()
+            sys.stderr.write(render.progress_line(done[0], total, summary.claims))
+            sys.stderr.flush()
+    flush()
+    if progress:
+        sys.stderr.write("\r" + " " * 60 + "\r")
+    sys.stderr.write(f"cptref: {shown}: {render.check_summary(summary)}\n")
+    return summary.ok
 
 
 @app.command()
@@ -182,12 +340,12 @@ def validate(
     if json:
         from . import serialize
 
-        _write(serialize.dumps(serialize.validation(report)))
+        shell.write(serialize.dumps(serialize.validation(report)))
     else:
         lines = [
             f"{p.file}: {p.field}: {'warning: ' if p.severity == 'warning' else ''}{p.message}" for p in report.problems
         ]
-        _write("".join(line + "\n" for line in lines))
+        shell.write("".join(line + "\n" for line in lines))
     errors, warnings = len(report.errors), len(report.warnings)
     sys.stderr.write(
         f"cptref: {report.files} record files checked: {errors} error{'s' * (errors != 1)}, "
@@ -197,44 +355,27 @@ def validate(
         raise typer.Exit(ExitCode.DATA)
 
 
-def _fail(lines: list[str], code: int) -> NoReturn:
-    for line in lines:
-        sys.stderr.write(f"cptref: {line}\n")
-    sys.stderr.flush()
-    raise SystemExit(code)
-
-
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Console entry point: run the app, map every failure to one message and an exit status."""
+    """Run the Typer application; map every failure to one message and an exit status.
+
+    The console script starts at :func:`cptref.shell.main`, which answers plain ``--json`` calls
+    without Typer and hands everything else here.
+    """
     try:
         status = app(args=argv, prog_name="cptref", standalone_mode=False)
-        _exit_quietly(int(status or 0))
+        shell.exit_quietly(int(status or 0))
     except CptrefError as exc:
-        _fail(exc.lines(), exc.exit_code)
+        shell.fail(exc.lines(), exc.exit_code)
     except typer.Exit as exc:
-        _exit_quietly(exc.exit_code)
+        shell.exit_quietly(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        _fail(["interrupted"], 130)
+        shell.fail(["interrupted"], 130)
     except typer.TyperException as exc:  # typer's (vendored click) usage errors
         ctx = getattr(exc, "ctx", None)
         if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
             sys.stdout.write(ctx.get_help() + "\n")
-            _exit_quietly(ExitCode.USAGE)
+            shell.exit_quietly(ExitCode.USAGE)
         command = ctx.command_path if ctx is not None else "cptref"
-        _fail([f"{exc.format_message()} (see '{command} --help')"], ExitCode.USAGE)
+        shell.fail([f"{exc.format_message()} (see '{command} --help')"], ExitCode.USAGE)
     except BrokenPipeError:
-        _exit_quietly(ExitCode.OK, broken_pipe=True)
-
-
-def _exit_quietly(code: int, broken_pipe: bool = False) -> NoReturn:
-    """Exit, making sure a reader that closed stdout early (``| head``) causes no traceback."""
-    try:
-        if not broken_pipe:
-            sys.stdout.flush()
-    except BrokenPipeError:
-        broken_pipe = True
-    if broken_pipe:
-        code = ExitCode.OK
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    raise SystemExit(code)
+        shell.exit_quietly(ExitCode.OK, broken_pipe=True)

@@ -8,11 +8,10 @@ is reported at once, each with its field path (``$.add_on.primaries[1]``); unkno
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar, Union
@@ -176,6 +175,8 @@ def _walk_dataclass(value: Any, cls: type, path: str, out: list[tuple[str, str]]
     hints = _hints(cls)
     for key in value:
         if not isinstance(key, str) or key not in fields:
+            import difflib  # deferred: only a typo pays for it
+
             guess = difflib.get_close_matches(str(key), list(fields), n=1)
             hint = f"; did you mean {guess[0]!r}?" if guess else f"; known fields: {', '.join(fields)}"
             out.append((f"{path}.{key}", f"unknown field {str(key)!r}{hint}"))
@@ -231,10 +232,17 @@ def procedure_paths(root: Path) -> list[Path]:
     return paths
 
 
-def load_procedures(root: Path) -> tuple[list[Procedure], list[Problem]]:
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` while many files are read."""
+
+
+def load_procedures(root: Path, progress: Progress | None = None) -> tuple[list[Procedure], list[Problem]]:
     records: list[Procedure] = []
     problems: list[Problem] = []
-    for path in procedure_paths(root):
+    paths = procedure_paths(root)
+    for done, path in enumerate(paths, 1):
+        if progress is not None and done % 200 == 0:
+            progress(done, len(paths))
         record, found = load_procedure(path)
         problems.extend(found)
         if record is not None:

@@ -334,11 +334,9 @@ def check_doc(
     head.add(f"  {_claim_codes(result)}", "cyan")
     if not result.findings:
         head.add(": no findings")
+        what = "these codes from being reported together" if len(result.codes) > 1 else "this code from being reported"
         doc.line(
-            "Nothing the library records keeps these codes from being reported together "
-            "(payer policy and NCCI edits still apply).",
-            indent=2,
-            hang=2,
+            f"Nothing the library records keeps {what} (payer policy and NCCI edits still apply).", indent=2, hang=2
         )
         return doc
     head.add(f": {_counts(result.findings)}")
@@ -404,3 +402,33 @@ def progress_line(done: int, total: int, claims: int, width: int = 30) -> str:
     share = min(max(done / total, 0.0), 1.0) if total else 1.0
     filled = int(share * width)
     return f"\r[{'#' * filled}{'.' * (width - filled)}] {share:4.0%}  {claims:,} claims"
+
+
+class ProgressBar:
+    """A progress bar on stderr for long work (an index rebuild), drawn only once work is reported.
+
+    Use as ``with ProgressBar("Indexing records") as bar: work(progress=bar)``; ``bar(done, total)``
+    starts the bar on its first call, so a command with nothing to rebuild draws nothing.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._progress is None:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._progress = Progress(console=Console(stderr=True), transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(self.label, total=total)
+        self._progress.update(self._task, completed=done, total=total)
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

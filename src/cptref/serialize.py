@@ -7,13 +7,14 @@ removed or changes meaning. Optional facts are present with ``null`` (or ``[]``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 if TYPE_CHECKING:
     from .catalog import Catalog, Derived
+    from .check import CheckResult, Claim, Finding
     from .models import Procedure
     from .search import Result
     from .validate import Report
@@ -115,3 +116,99 @@ def validation(report: Report) -> dict[str, Any]:
 def dumps(document: Any) -> bytes:
     """Indented, key-order-stable UTF-8 JSON with a final newline."""
     return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"
+
+
+# --- check ------------------------------------------------------------------------------------------
+
+FINDING_KEYS = (
+    "rule",
+    "severity",
+    "codes",
+    "message",
+    "fix",
+    "fix_codes",
+    "sources",
+    "confidence",
+    "family",
+    "stated_on",
+    "fact",
+    "note",
+)
+"""The keys of a finding, in order (the fields of :class:`cptref.check.Finding`)."""
+
+
+def finding(item: Finding) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(item)
+    return data
+
+
+def _check_codes(result: CheckResult, title: Callable[[str], str | None]) -> list[dict[str, Any]]:
+    return [{"code": code, "units": units, "title": title(code)} for code, units in result.codes]
+
+
+def check(result: CheckResult, title: Callable[[str], str | None]) -> dict[str, Any]:
+    """``cptref check --json``: the codes (with units, and titles from ``title``: null for a code
+    with no record), whether the set is ok (no error finding), and every finding."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "codes": _check_codes(result, title),
+        "ok": result.ok,
+        "findings": [finding(f) for f in result.findings],
+    }
+
+
+class CheckLines:
+    """``cptref check --jsonl``: one compact JSON line a claim, ``{"schema_version", "id", "line",
+    "codes", "ok", "findings"}``, with the same ``codes`` and findings as :func:`check`.
+
+    The checker shares finding objects between claims, so each one's JSON is encoded once and
+    reused; the cache holds the finding itself, so an id is never mistaken for another's.
+    """
+
+    CACHE = 100_000
+
+    def __init__(self, title: Callable[[str], str | None]) -> None:
+        self._title = title
+        self._encode = msgspec.json.Encoder().encode
+        self._findings: dict[int, tuple[Finding, msgspec.Raw]] = {}
+        self._one_unit: dict[str, msgspec.Raw] = {}
+
+    def _finding(self, item: Finding) -> msgspec.Raw:
+        hit = self._findings.get(id(item))
+        if hit is not None and hit[0] is item:
+            return hit[1]
+        raw = msgspec.Raw(self._encode(item))
+        if len(self._findings) < self.CACHE:
+            self._findings[id(item)] = (item, raw)
+        return raw
+
+    def _code(self, code: str, units: int) -> msgspec.Raw | dict[str, Any]:
+        if units != 1:
+            return {"code": code, "units": units, "title": self._title(code)}
+        raw = self._one_unit.get(code)
+        if raw is None:
+            raw = msgspec.Raw(self._encode({"code": code, "units": 1, "title": self._title(code)}))
+            if len(self._one_unit) < self.CACHE:
+                self._one_unit[code] = raw
+        return raw
+
+    def line(self, result: CheckResult, claim: Claim | None = None) -> bytes:
+        one, found = self._one_unit, self._findings
+        codes = [one[code] if code in one and units == 1 else self._code(code, units) for code, units in result.codes]
+        findings = []
+        for f in result.findings:
+            hit = found.get(id(f))
+            findings.append(hit[1] if hit is not None and hit[0] is f else self._finding(f))
+        return (
+            self._encode(
+                {
+                    "schema_version": SCHEMA_VERSION,
+                    "id": claim.id if claim else None,
+                    "line": claim.line if claim else None,
+                    "codes": codes,
+                    "ok": result.ok,
+                    "findings": findings,
+                }
+            )
+            + b"\n"
+        )

@@ -1,0 +1,136 @@
+"""The compiled index: built on first use, rebuilt when the data changes, never trusted when stale.
+
+The index is a SQLite file in the user cache directory (``CPTREF_CACHE_DIR`` overrides it), one
+per data directory. It records the cptref version, the index format, the data directory and a
+fingerprint of the data's files; when any of them differs from what is on disk, or the file is
+unreadable or truncated, the index is rebuilt from the YAML and written atomically (a temporary
+file renamed into place), so a concurrent reader sees either the old index or the new one. When
+the cache directory cannot be written, the command still works from the parsed data, only slower.
+
+Fingerprint: for a data directory a user can edit (a checkout, ``--data``), the name, size and
+modification time of every data file. For the data shipped inside an installed package, which
+cannot change under an installed version, the cptref version and the data folder's own
+modification time (no per-file stat).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import zlib
+from pathlib import Path
+
+from . import __version__, resources
+from .errors import DataErrors
+from .loader import Progress
+from .store import IndexStore, MemoryStore, write_index
+
+FORMAT = "1"
+ENV_CACHE = "CPTREF_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    env = os.environ.get(ENV_CACHE)
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("cptref", appauthor=False))
+
+
+def _installed(root: Path) -> bool:
+    """Whether ``root`` is the data folder inside an installed package (immutable per version)."""
+    inside = Path(__file__).resolve().parent / "data"
+    return inside.is_dir() and root.resolve() == inside
+
+
+def fingerprint(root: Path) -> bytes:
+    """A manifest of the data that changes whenever a data file is added, removed, resized or modified.
+
+    It is compared byte for byte with the one stored in the index (no hash, so no collision).
+    """
+    head = f"{FORMAT}\0{__version__}\0"
+    folder = resources.procedures_dir(root)
+    if _installed(root):
+        stat = folder.stat()
+        return f"{head}installed\0{stat.st_mtime_ns}\0{stat.st_ino}".encode()
+    entries: list[str] = []
+    for extra in (resources.sources_file(root), root / resources.FAMILIES):
+        with contextlib.suppress(OSError):
+            stat = extra.stat()
+            entries.append(f"{extra.name}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    with os.scandir(folder) as scan:
+        for entry in scan:
+            if entry.name.endswith(".yaml"):
+                stat = entry.stat()
+                entries.append(f"procedures/{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    entries.sort()
+    return (head + "\n".join(entries)).encode()
+
+
+def index_path(root: Path) -> Path:
+    """One index file per data directory, named by a checksum of the directory's path."""
+    resolved = str(root.resolve()).encode()
+    name = f"{zlib.crc32(resolved):08x}{zlib.adler32(resolved):08x}"
+    return cache_dir() / f"index-{name}.sqlite"
+
+
+def _expected_meta(root: Path, key: bytes) -> dict[str, bytes]:
+    return {
+        "format": FORMAT.encode(),
+        "version": __version__.encode(),
+        "data_dir": str(root.resolve()).encode(),
+        "fingerprint": key,
+    }
+
+
+def _open_valid(path: Path, expected: dict[str, bytes]) -> IndexStore | None:
+    """The index at ``path`` if it exists, is whole, and was built from exactly this data."""
+    try:
+        size = path.stat().st_size
+        store = IndexStore.open(path)
+        for key, value in expected.items():
+            if store.meta(key) != value:
+                return None
+        if store.page_bytes() != size:
+            return None  # truncated or padded since it was written
+        return store
+    except (OSError, sqlite3.Error):
+        return None
+
+
+def build_store(root: Path, progress: Progress | None = None) -> MemoryStore:
+    """Parse and validate the whole data directory; raises :class:`DataErrors` on any problem."""
+    from .catalog import read_store
+
+    store, problems = read_store(root, progress)
+    if problems:
+        raise DataErrors(problems)
+    return store
+
+
+def _write(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
+    """Write the index next to ``path`` and rename it into place; any failure leaves no file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write_index(temp, store, meta)
+        os.replace(temp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def open_store(root: Path, progress: Progress | None = None) -> IndexStore | MemoryStore:
+    """The index of ``root``: the cached one when it is current, else a fresh one (cached if possible)."""
+    key = fingerprint(root)
+    expected = _expected_meta(root, key)
+    path = index_path(root)
+    cached = _open_valid(path, expected)
+    if cached is not None:
+        return cached
+    store = build_store(root, progress)
+    with contextlib.suppress(OSError, sqlite3.Error):
+        _write(path, store, expected)
+    return store

@@ -1,0 +1,252 @@
+"""Where a catalog's records come from: parsed YAML in memory, or the compiled index on disk.
+
+Both stores answer the same questions: the codes, one record, the records that name a code (from
+which the derived relations are computed), and the search structures (per-field postings of
+words, word document frequencies). :class:`MemoryStore` computes them from records;
+:class:`IndexStore` reads them from the SQLite index that :mod:`cptref.index` writes, decoding
+only the records and postings a command touches.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+import msgspec
+
+from .models import Family, NotWith, Procedure, Rule, Source
+from .text import words
+
+FIELDS: tuple[str, ...] = ("title", "synonyms", "descriptor", "summary")
+"""The text fields search indexes, in the order of their field id."""
+
+
+class DocInfo(msgspec.Struct, frozen=True, array_like=True):
+    code: str
+    title: str
+    deleted: bool
+
+
+def field_words(record: Procedure) -> dict[str, set[str]]:
+    summary = record.lay.summary if record.lay and record.lay.summary else ""
+    return {
+        "title": set(words(record.title)),
+        "synonyms": {w for s in record.synonyms for w in words(s)},
+        "descriptor": set(words(record.descriptor)),
+        "summary": set(words(summary)),
+    }
+
+
+def family_rules(family: Family) -> list[Rule | NotWith]:
+    return [*family.includes, *family.report_with, *family.not_with]
+
+
+def relation_targets(record: Procedure, families: dict[str, Family]) -> set[str]:
+    """The codes a record states a relation about (its family's rules included); not ``related``."""
+    family = families.get(record.family) if record.family else None
+    rules: list[Rule | NotWith] = [*record.includes, *record.report_with, *record.not_with]
+    if family:
+        rules += family_rules(family)
+    named = {c for rule in rules for c in rule.codes}
+    named.update(record.replaced_by, record.add_on.primaries if record.add_on else ())
+    return named
+
+
+class Store(Protocol):
+    @property
+    def sources(self) -> dict[str, Source]: ...
+    @property
+    def families(self) -> dict[str, Family]: ...
+
+    def codes(self) -> list[str]: ...
+    def get(self, code: str) -> Procedure | None: ...
+    def referencing(self, code: str) -> list[str]: ...
+    def records(self) -> Iterator[Procedure]: ...
+    def docs(self) -> Sequence[DocInfo]: ...
+    def frequencies(self) -> dict[str, int]: ...
+    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]: ...
+
+
+class MemoryStore:
+    """Records held in memory (just parsed); search structures built on first use."""
+
+    def __init__(self, records: Iterable[Procedure], sources: dict[str, Source], families: dict[str, Family]) -> None:
+        self.sources = sources
+        self.families = families
+        self._by_code: dict[str, Procedure] = {}
+        for record in records:
+            self._by_code.setdefault(record.code, record)
+        self._codes = sorted(self._by_code)
+        refs: dict[str, set[str]] = defaultdict(set)
+        for record in self._by_code.values():
+            for code in relation_targets(record, families):
+                refs[code].add(record.code)
+        self._refs = {code: sorted(by) for code, by in refs.items()}
+
+    def codes(self) -> list[str]:
+        return self._codes
+
+    def get(self, code: str) -> Procedure | None:
+        return self._by_code.get(code)
+
+    def referencing(self, code: str) -> list[str]:
+        return self._refs.get(code, [])
+
+    def records(self) -> Iterator[Procedure]:
+        return (self._by_code[c] for c in self._codes)
+
+    def docs(self) -> Sequence[DocInfo]:
+        return self._search[0]
+
+    def frequencies(self) -> dict[str, int]:
+        return self._search[1]
+
+    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]:
+        table = self._search[2]
+        return {w: table[w] for w in wanted if w in table}
+
+    def reference_rows(self) -> list[tuple[str, str]]:
+        return [(code, by) for code, bys in self._refs.items() for by in bys]
+
+    @cached_property
+    def _search(self) -> tuple[list[DocInfo], dict[str, int], dict[str, dict[str, list[int]]]]:
+        docs: list[DocInfo] = []
+        postings: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for doc_id, record in enumerate(self.records()):
+            docs.append(DocInfo(record.code, record.title, record.status == "deleted"))
+            for field, present in field_words(record).items():
+                for word in present:
+                    postings[word][field].append(doc_id)
+        frequencies = {w: len(set().union(*by_field.values())) for w, by_field in postings.items()}
+        return docs, frequencies, {w: dict(by_field) for w, by_field in postings.items()}
+
+
+class IndexStore:
+    """The compiled index: a read-only SQLite file; records are decoded only when asked for."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+        self._decoded: dict[str, Procedure | None] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> IndexStore:
+        return cls(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+
+    def page_bytes(self) -> int:
+        """The size the file must have, from SQLite's own header (a truncated file differs)."""
+        pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+        size = self._db.execute("PRAGMA page_size").fetchone()[0]
+        return int(pages) * int(size)
+
+    def meta(self, key: str) -> bytes | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    @cached_property
+    def sources(self) -> dict[str, Source]:
+        raw = self.meta("sources") or b"[]"
+        return {s.id: s for s in msgspec.msgpack.decode(raw, type=list[Source])}
+
+    @cached_property
+    def families(self) -> dict[str, Family]:
+        raw = self.meta("families") or b"[]"
+        return {f.id: f for f in msgspec.msgpack.decode(raw, type=list[Family])}
+
+    @cached_property
+    def _codes(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT code FROM records ORDER BY doc")]
+
+    def codes(self) -> list[str]:
+        return self._codes
+
+    def get(self, code: str) -> Procedure | None:
+        if code not in self._decoded:
+            row = self._db.execute("SELECT body FROM records WHERE code = ?", (code,)).fetchone()
+            self._decoded[code] = msgspec.msgpack.decode(row[0], type=Procedure) if row else None
+        return self._decoded[code]
+
+    def referencing(self, code: str) -> list[str]:
+        rows = self._db.execute("SELECT by_code FROM refs WHERE code = ? ORDER BY by_code", (code,))
+        return [row[0] for row in rows]
+
+    def records(self) -> Iterator[Procedure]:
+        decode = msgspec.msgpack.Decoder(Procedure).decode
+        for code, body in self._db.execute("SELECT code, body FROM records ORDER BY doc"):
+            record = self._decoded.get(code) or decode(body)
+            yield record
+
+    def docs(self) -> Sequence[DocInfo]:
+        return self._docs
+
+    @cached_property
+    def _docs(self) -> list[DocInfo]:
+        return msgspec.msgpack.decode(self.meta("docs") or b"[]", type=list[DocInfo])
+
+    @cached_property
+    def _frequencies(self) -> dict[str, int]:
+        return msgspec.msgpack.decode(self.meta("frequencies") or b"{}", type=dict[str, int])
+
+    def frequencies(self) -> dict[str, int]:
+        return self._frequencies
+
+    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]:
+        found: dict[str, dict[str, list[int]]] = {}
+        wanted = list(wanted)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for word, field, blob in self._db.execute(
+                f"SELECT word, field, docs FROM postings WHERE word IN ({marks})",  # noqa: S608 - placeholders only
+                chunk,
+            ):
+                ids = array("I")
+                ids.frombytes(blob)
+                found.setdefault(word, {})[FIELDS[field]] = ids.tolist()
+        return found
+
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE records (doc INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, body BLOB NOT NULL);
+CREATE TABLE refs (code TEXT NOT NULL, by_code TEXT NOT NULL);
+CREATE INDEX refs_code ON refs (code);
+CREATE TABLE postings (word TEXT NOT NULL, field INTEGER NOT NULL, docs BLOB NOT NULL, PRIMARY KEY (word, field))
+  WITHOUT ROWID;
+"""
+
+
+def write_index(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
+    """Write ``store`` as a new SQLite index at ``path`` (which must not exist yet)."""
+    db = sqlite3.connect(path)
+    try:
+        db.executescript(SCHEMA)
+        encode = msgspec.msgpack.Encoder().encode
+        docs, frequencies, postings = store._search
+        rows = {**meta}
+        rows["sources"] = encode(list(store.sources.values()))
+        rows["families"] = encode(list(store.families.values()))
+        rows["docs"] = encode(docs)
+        rows["frequencies"] = encode(frequencies)
+        db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
+        db.executemany(
+            "INSERT INTO records VALUES (?, ?, ?)",
+            ((i, r.code, encode(r)) for i, r in enumerate(store.records())),
+        )
+        db.executemany("INSERT INTO refs VALUES (?, ?)", store.reference_rows())
+        field_id = {name: i for i, name in enumerate(FIELDS)}
+        db.executemany(
+            "INSERT INTO postings VALUES (?, ?, ?)",
+            (
+                (word, field_id[field], array("I", ids).tobytes())
+                for word, by_field in postings.items()
+                for field, ids in by_field.items()
+            ),
+        )
+        db.commit()
+    finally:
+        db.close()

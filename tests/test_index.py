@@ -1,0 +1,144 @@
+"""The compiled index: used when current, rebuilt when the data changes, never trusted when stale."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cptref import index, serialize
+from cptref.catalog import load_catalog, read_catalog
+from cptref.search import search
+from cptref.store import IndexStore, MemoryStore
+
+from .conftest import DATA, GOOD, ROOT
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("CPTREF_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    shutil.copytree(GOOD, root)
+    return root
+
+
+def test_first_use_builds_the_index_and_the_next_use_reads_it(cache: Path, data: Path) -> None:
+    first = load_catalog(data)
+    assert isinstance(first.store, MemoryStore)
+    assert len(list(cache.glob("index-*.sqlite"))) == 1
+    second = load_catalog(data)
+    assert isinstance(second.store, IndexStore)
+    assert second.get("0002X") == first.get("0002X")
+
+
+def test_a_changed_data_file_causes_a_rebuild_and_nothing_changed_never_does(cache: Path, data: Path) -> None:
+    load_catalog(data)
+    assert isinstance(load_catalog(data).store, IndexStore)
+    record = data / "procedures" / "0003X.yaml"
+    record.write_text(record.read_text().replace("test needle", "test probe"))
+    rebuilt = load_catalog(data)
+    assert isinstance(rebuilt.store, MemoryStore)
+    assert "probe" in rebuilt.get("0003X").title
+    assert isinstance(load_catalog(data).store, IndexStore)
+    (data / "procedures" / "0003X.yaml").unlink()
+    assert "0003X" not in load_catalog(data)
+
+
+def test_touching_a_file_is_a_change(cache: Path, data: Path) -> None:
+    load_catalog(data)
+    record = data / "procedures" / "0001X.yaml"
+    stat = record.stat()
+    os.utime(record, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert isinstance(load_catalog(data).store, MemoryStore)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_a_damaged_index_is_detected_and_rebuilt(cache: Path, data: Path, damage: str) -> None:
+    load_catalog(data)
+    path = next(cache.glob("index-*.sqlite"))
+    raw = path.read_bytes()
+    path.write_bytes({"truncate": raw[: len(raw) // 2], "garbage": b"not a database" * 100, "empty": b""}[damage])
+    catalog = load_catalog(data)
+    assert isinstance(catalog.store, MemoryStore)
+    assert catalog.get("0001X").code == "0001X"
+    assert isinstance(load_catalog(data).store, IndexStore)
+
+
+def test_an_index_from_another_version_or_data_directory_is_not_used(
+    cache: Path, data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_catalog(data)
+    path = next(cache.glob("index-*.sqlite"))
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (b"0.0.0-other",))
+    db.commit()
+    db.close()
+    assert isinstance(load_catalog(data).store, MemoryStore)
+    other = tmp_path / "other"
+    shutil.copytree(data, other)
+    shutil.copy(next(cache.glob("index-*.sqlite")), index.index_path(other))  # a stranger's index
+    assert isinstance(load_catalog(other).store, MemoryStore)
+
+
+def test_a_read_only_cache_directory_still_works(cache: Path, data: Path) -> None:
+    cache.mkdir()
+    cache.chmod(0o500)
+    try:
+        if os.access(cache, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        catalog = load_catalog(data)
+        assert catalog.get("0001X").code == "0001X"
+        assert list(cache.iterdir()) == []
+    finally:
+        cache.chmod(0o700)
+
+
+def test_an_unwritable_cache_location_still_works(tmp_path: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("CPTREF_CACHE_DIR", str(blocker / "cache"))  # under a file: cannot be created
+    assert load_catalog(data).get("0002X").units == "each widget"
+
+
+def test_the_index_answers_exactly_as_the_parsed_data_does(cache: Path) -> None:
+    parsed, problems = read_catalog(DATA)
+    assert problems == []
+    load_catalog(DATA)
+    indexed = load_catalog(DATA)
+    assert isinstance(indexed.store, IndexStore)
+    assert indexed.codes() == parsed.codes()
+    for code in parsed.codes():
+        assert serialize.show(indexed, [indexed.get(code)]) == serialize.show(parsed, [parsed.get(code)])
+    for query in ("balloon dilation biliary", "biliarry stricure", "4755", "PTBD", "nephrostomy tube exchange"):
+        assert search(indexed, query) == search(parsed, query)
+
+
+def test_two_processes_rebuilding_at_once_leave_a_valid_index(cache: Path, data: Path) -> None:
+    env = {**os.environ, "CPTREF_CACHE_DIR": str(cache), "CPTREF_DATA": str(data)}
+    code = "import cptref; print(cptref.load_catalog().get('0001X').code)"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert outputs == ["0001X"] * 4
+    assert [p.name for p in cache.iterdir() if p.name.endswith(".tmp")] == []
+    assert isinstance(load_catalog(data).store, IndexStore)
+
+
+def test_commands_never_write_into_the_data_directory(cache: Path, data: Path) -> None:
+    before = sorted(str(p.relative_to(data)) for p in data.rglob("*"))
+    load_catalog(data)
+    load_catalog(data)
+    assert sorted(str(p.relative_to(data)) for p in data.rglob("*")) == before
