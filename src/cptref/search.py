@@ -14,6 +14,7 @@ number of terms matched in the title, then by code.
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -121,7 +122,8 @@ def similar(word: str, vocabulary: Sequence[str], known: set[str] | dict[str, in
 
     Exact 1.0; ``word`` a prefix of the indexed word ("nephrost") 0.9; a shared stem of five or more
     letters covering most of the shorter word ("dilate" / "dilation") 0.85; a misspelling within
-    rapidfuzz ``ratio`` >= 80 ("biliarry") 0.95 x ratio. ``vocabulary`` is sorted.
+    rapidfuzz ``ratio`` >= 80 ("biliarry") 0.95 x ratio, looked for only when the word itself is not
+    indexed. ``vocabulary`` is sorted.
     """
     found: dict[str, float] = {}
     if word in known:
@@ -133,6 +135,8 @@ def similar(word: str, vocabulary: Sequence[str], known: set[str] | dict[str, in
             shared = _shared_prefix(word, other)
             if shared >= 0.75 * min(len(word), len(other)):
                 found.setdefault(other, 0.85)
+        if word in known:
+            return found  # spelled as indexed: no need to guess at misspellings (nor to load rapidfuzz)
         from rapidfuzz import fuzz, process
 
         for other, score, _ in process.extract(
@@ -142,8 +146,31 @@ def similar(word: str, vocabulary: Sequence[str], known: set[str] | dict[str, in
     return found
 
 
-_Best = tuple[float, str, list[str]]
+_Best = tuple[float, str, tuple[str, ...]]
 """(score, field, matched indexed words) of one term in one record."""
+_FIELD_ORDER = {name: i for i, name in enumerate(TEXT_FIELDS)}
+
+
+def _best_by_field(
+    word: str, matches: dict[str, dict[str, float]], postings: dict[str, dict[str, list[int]]], weighted: bool
+) -> dict[int, tuple[float, str, str]]:
+    """For one query word: each record's best (value, field, indexed word), value = [weight x] similarity.
+
+    Candidate groups are taken best first (value, then field order, then how the word matched),
+    and each group claims, with set operations, only the records no better group has claimed.
+    """
+    groups = []
+    for rank, (other, sim) in enumerate(matches[word].items()):
+        for name, ids in postings.get(other, {}).items():
+            value = FIELD_WEIGHTS[name] * sim if weighted else sim
+            groups.append((-value, _FIELD_ORDER[name], rank, name, other, ids))
+    groups.sort(key=lambda g: g[:3])
+    best: dict[int, tuple[float, str, str]] = {}
+    for negative, _, _, name, other, ids in groups:
+        fresh = set(ids).difference(best)
+        if fresh:
+            best.update(dict.fromkeys(fresh, (-negative, name, other)))
+    return best
 
 
 def _text_term(
@@ -151,25 +178,28 @@ def _text_term(
 ) -> dict[int, _Best]:
     best: dict[int, _Best] = {}
     for alt in term.alternatives:
-        sums: dict[int, dict[str, tuple[float, list[str]]]] = {}
-        for word in alt:
-            top: dict[tuple[int, str], tuple[float, str]] = {}
-            for other, sim in matches[word].items():
-                for name, ids in postings.get(other, {}).items():
-                    for doc in ids:
-                        if sim > top.get((doc, name), (0.0, ""))[0]:
-                            top[(doc, name)] = (sim, other)
-            for (doc, name), (sim, other) in top.items():
-                fields = sums.setdefault(doc, {})
-                total, hits = fields.get(name, (0.0, []))
-                fields[name] = (total + sim, [*hits, other])
-        for doc, fields in sums.items():
-            for name in TEXT_FIELDS:
-                if name in fields:
-                    total, hits = fields[name]
-                    value = FIELD_WEIGHTS[name] * total / len(alt)
-                    if value > best.get(doc, (0.0, "", []))[0]:
-                        best[doc] = (value, name, hits)
+        found: dict[int, _Best] = {}
+        if len(alt) == 1:
+            for doc, (value, name, other) in _best_by_field(alt[0], matches, postings, True).items():
+                found[doc] = (value, name, (other,))
+        else:  # an expansion: the mean of its words' similarities, field by field
+            sums: dict[tuple[int, str], tuple[float, tuple[str, ...]]] = {}
+            for word in alt:
+                for name in TEXT_FIELDS:
+                    only = {o: {name: p[name]} for o, p in postings.items() if name in p}
+                    for doc, (sim, _, other) in _best_by_field(word, matches, only, False).items():
+                        total, hits = sums.get((doc, name), (0.0, ()))
+                        sums[(doc, name)] = (total + sim, (*hits, other))
+            for (doc, name), (total, hits) in sorted(sums.items(), key=lambda item: _FIELD_ORDER[item[0][1]]):
+                value = FIELD_WEIGHTS[name] * total / len(alt)
+                if value > found.get(doc, (0.0, "", ()))[0]:
+                    found[doc] = (value, name, hits)
+        if not best:
+            best = found
+            continue
+        for doc, entry in found.items():
+            if entry[0] > best.get(doc, (0.0, "", ()))[0]:
+                best[doc] = entry
     return best
 
 
@@ -182,7 +212,7 @@ def _code_term(term: _Term, codes: Sequence[str]) -> dict[int, _Best]:
         if not code.startswith(prefix):
             break
         weight = FIELD_WEIGHTS["code"] if code == prefix else 0.9 * FIELD_WEIGHTS["code"]
-        best[doc] = (weight, "code", [code])
+        best[doc] = (weight, "code", (code,))
     return best
 
 
@@ -194,7 +224,7 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
     store = catalog.store
     docs: Sequence[DocInfo] = store.docs()
     frequencies = store.frequencies()
-    vocabulary = sorted(frequencies)
+    vocabulary = store.vocabulary()
     matches: dict[str, dict[str, float]] = {}
     for term in terms:
         if not term.code:
@@ -205,23 +235,40 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
     postings = store.postings({other for found in matches.values() for other in found})
     codes = [d.code for d in docs]
 
+    per_term = [_code_term(term, codes) if term.code else _text_term(term, matches, postings) for term in terms]
     totals: dict[int, float] = {}
     in_title: dict[int, int] = {}
-    matched: dict[int, dict[str, list[str]]] = {}
-    for term in terms:
-        per_doc = _code_term(term, codes) if term.code else _text_term(term, matches, postings)
-        for doc, (value, name, hits) in per_doc.items():
+    for per_doc in per_term:
+        for doc, (value, name, _) in per_doc.items():
             totals[doc] = totals.get(doc, 0.0) + value
-            in_title[doc] = in_title.get(doc, 0) + (name == "title")
-            bucket = matched.setdefault(doc, {}).setdefault(name, [])
-            bucket.extend(hit for hit in hits if hit not in bucket)
+            if name == "title":
+                in_title[doc] = in_title.get(doc, 0) + 1
     if not totals:
         raise NoMatch(query.strip())
-    ranked: list[tuple[float, int, str, int]] = []
-    for doc, total in totals.items():
-        score = 100.0 * total / len(terms)
-        if docs[doc].deleted:
-            score *= DELETED_WEIGHT
-        ranked.append((-score, -in_title[doc], docs[doc].code, doc))
-    ranked.sort()
-    return [Result(docs[doc].code, docs[doc].title, round(-neg, 1), matched[doc]) for neg, _, _, doc in ranked[:limit]]
+    scale = 100.0 / len(terms)
+    ranked = heapq.nsmallest(
+        limit,
+        (
+            (
+                -total * scale * (DELETED_WEIGHT if docs[doc].deleted else 1.0),
+                -in_title.get(doc, 0),
+                docs[doc].code,
+                doc,
+            )
+            for doc, total in totals.items()
+        ),
+    )
+    return [
+        Result(docs[doc].code, docs[doc].title, round(-neg, 1), _matched(doc, per_term)) for neg, _, _, doc in ranked
+    ]
+
+
+def _matched(doc: int, per_term: list[dict[int, _Best]]) -> dict[str, list[str]]:
+    """Which indexed words of which field matched, term by term, for one result."""
+    matched: dict[str, list[str]] = {}
+    for per_doc in per_term:
+        if doc in per_doc:
+            _, name, hits = per_doc[doc]
+            bucket = matched.setdefault(name, [])
+            bucket.extend(hit for hit in hits if hit not in bucket)
+    return matched

@@ -69,6 +69,7 @@ class Store(Protocol):
     def records(self) -> Iterator[Procedure]: ...
     def docs(self) -> Sequence[DocInfo]: ...
     def frequencies(self) -> dict[str, int]: ...
+    def vocabulary(self) -> list[str]: ...
     def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]: ...
 
 
@@ -105,6 +106,14 @@ class MemoryStore:
 
     def frequencies(self) -> dict[str, int]:
         return self._search[1]
+
+    @cached_property
+    def _vocabulary(self) -> list[str]:
+        return sorted(self.frequencies())
+
+    def vocabulary(self) -> list[str]:
+        """The indexed words, sorted (for prefix look-ups by bisection)."""
+        return self._vocabulary
 
     def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]:
         table = self._search[2]
@@ -193,6 +202,14 @@ class IndexStore:
 
     def frequencies(self) -> dict[str, int]:
         return self._frequencies
+
+    @cached_property
+    def _vocabulary(self) -> list[str]:
+        return sorted(self._frequencies)
+
+    def vocabulary(self) -> list[str]:
+        """The indexed words, sorted (for prefix look-ups by bisection)."""
+        return self._vocabulary
 
     def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]:
         found: dict[str, dict[str, list[int]]] = {}
