@@ -17,6 +17,7 @@ from . import resources
 from .errors import DataErrors, MalformedCode, Problem, UnknownCode
 from .loader import (
     Progress,
+    RawHook,
     display_path,
     load_list,
     load_procedure,
@@ -251,9 +252,11 @@ def _families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
     return {f.id: f for f in items}, problems
 
 
-def read_store(root: Path, progress: Progress | None = None) -> tuple[MemoryStore, list[Problem]]:
+def read_store(
+    root: Path, progress: Progress | None = None, on_raw: RawHook | None = None
+) -> tuple[MemoryStore, list[Problem]]:
     """Parse every file of a data directory: the records in memory and every problem found."""
-    records, problems = load_procedures(root, progress)
+    records, problems = load_procedures(root, progress, on_raw)
     sources, found = load_sources(root)
     problems.extend(found)
     families, found = _families(root)
@@ -263,9 +266,9 @@ def read_store(root: Path, progress: Progress | None = None) -> tuple[MemoryStor
     return store, problems
 
 
-def read_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
+def read_catalog(root: Path, on_raw: RawHook | None = None) -> tuple[Catalog, list[Problem]]:
     """Parse a data directory (no index): the catalog and every problem found (none when valid)."""
-    store, problems = read_store(root)
+    store, problems = read_store(root, on_raw=on_raw)
     return Catalog(store, root), problems
 
 

@@ -46,27 +46,42 @@ def _installed(root: Path) -> bool:
 
 
 def fingerprint(root: Path) -> bytes:
-    """A manifest of the data that changes whenever a data file is added, removed, resized or modified.
+    """A key that changes whenever a data file is added, removed, resized or modified.
 
-    It is compared byte for byte with the one stored in the index (no hash, so no collision).
+    For a user's data directory: a digest of every data file's name, size and modification time.
+    For the data inside an installed package: the version and the folder's own status (no
+    per-file stat: an installed version's data cannot change).
     """
     head = f"{FORMAT}\0{__version__}\0"
     folder = resources.procedures_dir(root)
     if _installed(root):
         stat = folder.stat()
         return f"{head}installed\0{stat.st_mtime_ns}\0{stat.st_ino}".encode()
-    entries: list[str] = []
+    entries: list[tuple[str, int, int]] = []
     for extra in (resources.sources_file(root), root / resources.FAMILIES):
         with contextlib.suppress(OSError):
             stat = extra.stat()
-            entries.append(f"{extra.name}\0{stat.st_size}\0{stat.st_mtime_ns}")
-    with os.scandir(folder) as scan:
-        for entry in scan:
-            if entry.name.endswith(".yaml"):
-                stat = entry.stat()
-                entries.append(f"procedures/{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}")
+            entries.append((extra.name, stat.st_size, stat.st_mtime_ns))
+    names = [n for n in os.listdir(folder) if n.endswith(".yaml")]
+    if os.stat in os.supports_dir_fd:  # one path resolution for the folder, not one per file
+        handle = os.open(folder, os.O_RDONLY)
+        try:
+            for name in names:
+                stat = os.stat(name, dir_fd=handle)
+                entries.append((name, stat.st_size, stat.st_mtime_ns))
+        finally:
+            os.close(handle)
+    else:
+        for name in names:
+            stat = os.stat(folder / name)
+            entries.append((name, stat.st_size, stat.st_mtime_ns))
     entries.sort()
-    return (head + "\n".join(entries)).encode()
+    import hashlib
+
+    import msgspec
+
+    digest = hashlib.blake2b(msgspec.msgpack.encode(entries), digest_size=20).hexdigest()
+    return f"{head}{len(entries)}\0{digest}".encode()
 
 
 def index_path(root: Path) -> Path:

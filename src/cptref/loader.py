@@ -204,13 +204,19 @@ def validate(raw: Any, cls: type[T], file: str) -> tuple[T | None, list[Problem]
 # --- files --------------------------------------------------------------------------------------
 
 
-def load_procedure(path: Path) -> tuple[Procedure | None, list[Problem]]:
+RawHook = Callable[[Path, Any], None]
+"""Called as ``hook(path, raw)`` with each record file's parsed YAML (``cptref validate`` lints it)."""
+
+
+def load_procedure(path: Path, on_raw: RawHook | None = None) -> tuple[Procedure | None, list[Problem]]:
     """One record file -> the record (or None) and the problems found in it."""
     name = display_path(path)
     try:
         raw = read_yaml(path)
     except DataErrors as exc:
         return None, list(exc.problems)
+    if on_raw is not None:
+        on_raw(path, raw)
     record, problems = validate(raw, Procedure, name)
     if record is not None and record.code != path.stem:
         problems.append(Problem(name, "$.code", f"code {record.code!r} does not match the file name {path.name!r}"))
@@ -236,14 +242,16 @@ Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while many files are read."""
 
 
-def load_procedures(root: Path, progress: Progress | None = None) -> tuple[list[Procedure], list[Problem]]:
+def load_procedures(
+    root: Path, progress: Progress | None = None, on_raw: RawHook | None = None
+) -> tuple[list[Procedure], list[Problem]]:
     records: list[Procedure] = []
     problems: list[Problem] = []
     paths = procedure_paths(root)
     for done, path in enumerate(paths, 1):
         if progress is not None and done % 200 == 0:
             progress(done, len(paths))
-        record, found = load_procedure(path)
+        record, found = load_procedure(path, on_raw)
         problems.extend(found)
         if record is not None:
             records.append(record)

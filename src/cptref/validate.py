@@ -124,16 +124,15 @@ def _format_problems(path: Path, out: list[Problem]) -> None:
             out.append(_warn(name, "$", f"line {number}: trailing white space"))
 
 
-def canonical(root: Path) -> list[Problem]:
-    """Key order (the order of the model's fields) and plain formatting of every data file."""
+def canonical_record(path: Path, raw: Any, out: list[Problem]) -> None:
+    """Key order and plain formatting of one record file, whose YAML is already parsed."""
+    _format_problems(path, out)
+    _order_problems(raw, Procedure, "$", display_path(path), out)
+
+
+def canonical_lists(root: Path) -> list[Problem]:
+    """Key order and plain formatting of ``sources.yaml`` and ``families.yaml``."""
     out: list[Problem] = []
-    for path in procedure_paths(root):
-        _format_problems(path, out)
-        try:
-            raw = read_yaml(path)
-        except DataErrors:
-            continue
-        _order_problems(raw, Procedure, "$", display_path(path), out)
     for path, cls in ((resources.sources_file(root), Source), (root / resources.FAMILIES, Family)):
         if not path.exists():
             continue
@@ -157,8 +156,9 @@ def validate(root: Path, strict: bool = False) -> Report:
         files = len(procedure_paths(root))
     except DataErrors as exc:
         return Report(root, 0, exc.problems)
-    catalog, problems = read_catalog(root)
-    problems = problems + relations(catalog) + canonical(root)
+    form: list[Problem] = []
+    catalog, problems = read_catalog(root, on_raw=lambda path, raw: canonical_record(path, raw, form))
+    problems = problems + relations(catalog) + form + canonical_lists(root)
     if strict:
         problems = [dataclasses.replace(p, severity="error") for p in problems]
     return Report(root, files, tuple(problems))
