@@ -11,22 +11,15 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from . import resources
 from .errors import DataErrors, MalformedCode, Problem, UnknownCode
-from .loader import (
-    Progress,
-    RawHook,
-    display_path,
-    load_list,
-    load_procedure,
-    load_procedures,
-    load_sources,
-    procedure_paths,
-)
 from .models import CODE_PATTERN, Confidence, Family, NotWith, Procedure, Rule, Source
 from .store import MemoryStore, Store, family_rules, relation_targets
+
+if TYPE_CHECKING:
+    from .loader import Progress, RawHook
 
 _CODE_RE = re.compile(CODE_PATTERN)
 
@@ -194,6 +187,8 @@ class Catalog:
 
     def integrity(self) -> list[Problem]:
         """Cross-file problems: unknown source ids and families, self references, misplaced fields."""
+        from .loader import display_path
+
         problems: list[Problem] = []
         base = self.root or Path(".")
         for record in self:
@@ -248,6 +243,8 @@ def _families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
     path = root / resources.FAMILIES
     if not path.exists():
         return {}, []
+    from .loader import load_list
+
     items, problems = load_list(path, Family)
     return {f.id: f for f in items}, problems
 
@@ -256,6 +253,8 @@ def read_store(
     root: Path, progress: Progress | None = None, on_raw: RawHook | None = None
 ) -> tuple[MemoryStore, list[Problem]]:
     """Parse every file of a data directory: the records in memory and every problem found."""
+    from .loader import load_procedures, load_sources
+
     records, problems = load_procedures(root, progress, on_raw)
     sources, found = load_sources(root)
     problems.extend(found)
@@ -275,6 +274,8 @@ def read_catalog(root: Path, on_raw: RawHook | None = None) -> tuple[Catalog, li
 def _root(data: str | Path | None) -> Path:
     root = resources.data_dir(data)
     if not root.is_dir():
+        from .loader import display_path
+
         what = "is not a directory" if root.exists() else "does not exist"
         raise DataErrors([Problem(display_path(root), "$", f"the data directory {what}")])
     return root
@@ -300,6 +301,8 @@ def load_for(codes: Collection[str], data: str | Path | None = None) -> Catalog:
     titles). The other files are only scanned as bytes for those names, never parsed, so a broken
     file elsewhere does not stop ``show``. Raises :class:`UnknownCode` or :class:`DataErrors`.
     """
+    from .loader import load_procedure, load_sources, procedure_paths
+
     root = _root(data)
     paths = {p.stem: p for p in procedure_paths(root)}
     for code in codes:

@@ -20,11 +20,14 @@ import os
 import sqlite3
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, resources
 from .errors import DataErrors
-from .loader import Progress
 from .store import IndexStore, MemoryStore, write_index
+
+if TYPE_CHECKING:
+    from .loader import Progress
 
 FORMAT = "1"
 ENV_CACHE = "CPTREF_CACHE_DIR"
