@@ -24,7 +24,7 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-def test_good_fixture_records_load_into_frozen_dataclasses() -> None:
+def test_good_fixture_records_load_into_frozen_records() -> None:
     records, problems = load_procedures(GOOD)
     assert problems == []
     assert [r.code for r in records] == ["0001X", "0002X", "0003X", "0004X", "0005X"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+
+from msgspec import Struct
 
 from . import resources
 from .errors import DataErrors, MalformedCode, Problem, UnknownCode
@@ -26,8 +27,7 @@ _CODE_RE = re.compile(CODE_PATTERN)
 Relation = Literal["addon", "included_in", "reported_separately_with", "excluded_by", "replaces"]
 
 
-@dataclass(frozen=True, slots=True)
-class Derived:
+class Derived(Struct, frozen=True):
     """A fact stated on another record, seen from the code it names.
 
     ``code`` is the record that states it; ``family`` is set when the fact comes from that record's
@@ -43,16 +43,14 @@ class Derived:
     family: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Effective:
+class Effective(Struct, frozen=True):
     """A rule that applies to a record, with where it was stated (the record or its family)."""
 
     rule: Rule
     family: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EffectiveNotWith:
+class EffectiveNotWith(Struct, frozen=True):
     rule: NotWith
     family: str | None = None
 

@@ -7,8 +7,9 @@ The library never prints; the CLI turns a :class:`CptrefError` into one message 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import IntEnum
+
+from msgspec import Struct
 
 
 class ExitCode(IntEnum):
@@ -71,8 +72,7 @@ class NoMatch(CptrefError):
         super().__init__(f"nothing in the library matches {query!r}; try fewer or other words, or a code prefix")
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """One thing wrong in a data file, located by file and field path."""
 
     file: str

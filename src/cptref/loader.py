@@ -1,13 +1,12 @@
 """YAML files -> validated, frozen models.
 
 YAML is read with PyYAML's safe loader (the C one when present). Each mapping is checked field by
-field against the dataclasses of :mod:`cptref.models` with msgspec, so that every problem in a file
+field against the record types of :mod:`cptref.models` with msgspec, so that every problem in a file
 is reported at once, each with its field path (``$.add_on.primaries[1]``); unknown keys are errors.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import types
 import typing
@@ -22,7 +21,7 @@ from . import resources
 from .errors import DataErrors, Problem
 from .models import CODE_PATTERN, Procedure, Source
 
-T = TypeVar("T")
+T = TypeVar("T", bound=msgspec.Struct)
 
 MAX_FILE_BYTES = 1_000_000
 """A record is a few kilobytes; anything far larger is not a record (and could exhaust memory)."""
@@ -150,8 +149,8 @@ def _walk(value: Any, tp: Any, path: str, out: list[tuple[str, str]]) -> None:
     if value is None and inner is not tp:
         return  # an explicit null on an optional field means "not recorded"
     base = _strip_annotated(inner)
-    if isinstance(base, type) and dataclasses.is_dataclass(base):
-        _walk_dataclass(value, base, path, out)
+    if isinstance(base, type) and issubclass(base, msgspec.Struct):
+        _walk_struct(value, base, path, out)
         return
     args = typing.get_args(base)
     if typing.get_origin(base) is tuple and len(args) == 2 and args[1] is Ellipsis:
@@ -167,11 +166,17 @@ def _walk(value: Any, tp: Any, path: str, out: list[tuple[str, str]]) -> None:
     _convert_leaf(value, inner, path, out)
 
 
-def _walk_dataclass(value: Any, cls: type, path: str, out: list[tuple[str, str]]) -> None:
+@cache
+def _required(cls: type[msgspec.Struct]) -> dict[str, bool]:
+    """The fields of a record type, in order, each with whether it is required."""
+    return {f.name: f.required for f in msgspec.structs.fields(cls)}
+
+
+def _walk_struct(value: Any, cls: type[msgspec.Struct], path: str, out: list[tuple[str, str]]) -> None:
     if not isinstance(value, dict):
         out.append((path, f"expected a mapping of fields, got {_kind(value)}"))
         return
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = _required(cls)
     hints = _hints(cls)
     for key in value:
         if not isinstance(key, str) or key not in fields:
@@ -180,8 +185,7 @@ def _walk_dataclass(value: Any, cls: type, path: str, out: list[tuple[str, str]]
             guess = difflib.get_close_matches(str(key), list(fields), n=1)
             hint = f"; did you mean {guess[0]!r}?" if guess else f"; known fields: {', '.join(fields)}"
             out.append((f"{path}.{key}", f"unknown field {str(key)!r}{hint}"))
-    for name, field in fields.items():
-        required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+    for name, required in fields.items():
         if name not in value:
             if required:
                 out.append((f"{path}.{name}", "missing required field"))
@@ -192,7 +196,7 @@ def _walk_dataclass(value: Any, cls: type, path: str, out: list[tuple[str, str]]
 def validate(raw: Any, cls: type[T], file: str) -> tuple[T | None, list[Problem]]:
     """Validate ``raw`` against ``cls``: the object, or None with every problem found."""
     found: list[tuple[str, str]] = []
-    _walk_dataclass(raw, cls, "$", found)
+    _walk_struct(raw, cls, "$", found)
     if found:
         return None, [Problem(file, where, msg) for where, msg in found]
     try:

@@ -1,15 +1,17 @@
-"""The record types of the library: frozen dataclasses, no I/O.
+"""The record types of the library: frozen, keyword-only msgspec Structs, no I/O.
 
 The loader validates plain YAML-loaded mappings into these types with msgspec; the field names
-are the contract of DATA.md and of the JSON output.
+are the contract of DATA.md and of the JSON output. A Struct is msgspec's dataclass: typed,
+immutable fields with defaults, equality and hashing; it is used instead of the standard library's
+dataclass because creating the classes costs 30 times less at import (about 5 ms of every
+command) and the compiled index decodes into it directly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from msgspec import Meta
+from msgspec import Meta, Struct
 
 CODE_PATTERN = r"^[0-9]{4}[0-9A-Z]$"
 """Four ASCII digits then a digit or an upper-case letter (47542, 0213T). Not ``\\d``: that
@@ -24,8 +26,7 @@ Codes = Annotated[tuple[Code, ...], Meta(min_length=1)]
 CONFIDENCES: tuple[Confidence, ...] = ("high", "medium", "low")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AddOn:
+class AddOn(Struct, frozen=True, kw_only=True):
     """This code is an add-on: reported only in addition to one of ``primaries``."""
 
     primaries: tuple[Code, ...] = ()
@@ -34,8 +35,7 @@ class AddOn:
     confidence: Confidence
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Rule:
+class Rule(Struct, frozen=True, kw_only=True):
     """A service bundled into the code (``includes``) or reported in addition (``report_with``)."""
 
     what: Text
@@ -45,8 +45,7 @@ class Rule:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NotWith:
+class NotWith(Struct, frozen=True, kw_only=True):
     """Codes that are not reported together with this one (within ``scope`` when given)."""
 
     codes: Codes
@@ -60,8 +59,7 @@ class NotWith:
 GlobalPeriod = Literal["000", "010", "090", "XXX", "YYY", "ZZZ"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Medicare:
+class Medicare(Struct, frozen=True, kw_only=True):
     """Medicare values a source gives; each optional (absent = not recorded)."""
 
     global_period: GlobalPeriod | None = None
@@ -71,8 +69,7 @@ class Medicare:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HistoryEntry:
+class HistoryEntry(Struct, frozen=True, kw_only=True):
     """One event in the code's life, by CPT year."""
 
     year: Annotated[int, Meta(ge=1966, le=2100)]
@@ -82,8 +79,7 @@ class HistoryEntry:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Lay:
+class Lay(Struct, frozen=True, kw_only=True):
     """Plain-language sections, in the project's own words."""
 
     summary: str | None = None
@@ -118,8 +114,7 @@ LAY_SECTIONS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Procedure:
+class Procedure(Struct, frozen=True, kw_only=True):
     """One code's record (``data/procedures/<CODE>.yaml``)."""
 
     code: Code
@@ -142,8 +137,7 @@ class Procedure:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Source:
+class Source(Struct, frozen=True, kw_only=True):
     """A place a fact was read (``data/sources.yaml``)."""
 
     id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -154,8 +148,7 @@ class Source:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Family:
+class Family(Struct, frozen=True, kw_only=True):
     """A group of codes (``data/families.yaml``) and the rules that hold for every member.
 
     A member names its family with ``family: <id>``; the family's ``includes``, ``report_with`` and

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from . import resources
 from .catalog import Catalog, read_catalog
 from .errors import DataErrors, Problem
@@ -87,14 +89,19 @@ def _in_range(code: str, span: str) -> bool:
 
 # --- canonical form ---------------------------------------------------------------------------------
 
-_NESTED: dict[str, type] = {"add_on": AddOn, "medicare": Medicare, "lay": Lay}
-_LISTED: dict[str, type] = {"includes": Rule, "report_with": Rule, "not_with": NotWith, "history": HistoryEntry}
+_NESTED: dict[str, type[msgspec.Struct]] = {"add_on": AddOn, "medicare": Medicare, "lay": Lay}
+_LISTED: dict[str, type[msgspec.Struct]] = {
+    "includes": Rule,
+    "report_with": Rule,
+    "not_with": NotWith,
+    "history": HistoryEntry,
+}
 
 
-def _order_problems(raw: Any, cls: type, path: str, file: str, out: list[Problem]) -> None:
+def _order_problems(raw: Any, cls: type[msgspec.Struct], path: str, file: str, out: list[Problem]) -> None:
     if not isinstance(raw, dict):
         return
-    order = [f.name for f in dataclasses.fields(cls)]
+    order = [f.name for f in msgspec.structs.fields(cls)]
     keys = [k for k in raw if k in order]
     if keys != sorted(keys, key=order.index):
         expected = ", ".join(sorted(keys, key=order.index))
@@ -160,5 +167,5 @@ def validate(root: Path, strict: bool = False) -> Report:
     catalog, problems = read_catalog(root, on_raw=lambda path, raw: canonical_record(path, raw, form))
     problems = problems + relations(catalog) + form + canonical_lists(root)
     if strict:
-        problems = [dataclasses.replace(p, severity="error") for p in problems]
+        problems = [msgspec.structs.replace(p, severity="error") for p in problems]
     return Report(root, files, tuple(problems))
