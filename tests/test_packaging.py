@@ -1,4 +1,5 @@
-"""The wheel carries the data: build it, install it in a fresh environment, run it elsewhere."""
+"""The package carries the data: build the sdist, the wheel FROM the sdist, install the wheel in a
+fresh environment and run it from a folder outside the checkout, as `pipx install .` would."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new virtual environment holding only the built wheel (its dependencies are borrowed)."""
     base = tmp_path_factory.mktemp("wheel")
     dist = base / "dist"
+    # without --sdist/--wheel, build makes the sdist and then the wheel from the unpacked sdist
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(ROOT)],
         check=True,
         capture_output=True,
         timeout=300,
     )
+    assert len(list(dist.glob("cptref-*.tar.gz"))) == 1
     wheel = next(dist.glob("cptref-*.whl"))
     env = base / "env"
     venv.create(env, with_pip=True)
@@ -61,6 +64,30 @@ def test_installed_wheel_shows_a_seed_code_from_outside_the_checkout(installed: 
     assert json.loads(proc.stdout)["procedures"][0]["code"] == "47555"
 
 
+def test_installed_wheel_searches_from_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [str(installed / "bin" / "cptref"), "search", "rendezvous"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("47541 ")
+
+
+def test_the_sdist_carries_data_tests_and_docs(installed: Path) -> None:
+    import tarfile
+
+    sdist = next((installed.parent / "dist").glob("cptref-*.tar.gz"))
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for wanted in ("data/procedures/47555.yaml", "data/sources.yaml", "data/RELEASE", "README.md", "LICENSE"):
+        assert wanted in names
+    assert any(name.startswith("tests/") for name in names)
+
+
 def test_installed_package_reads_its_own_data_not_the_checkout(installed: Path, tmp_path: Path) -> None:
     code = "import cptref, cptref.resources as r; print(cptref.__file__); print(r.shipped_data_dir())"
     proc = subprocess.run(
@@ -71,3 +98,4 @@ def test_installed_package_reads_its_own_data_not_the_checkout(installed: Path, 
     assert data.startswith(str(installed)) and data.endswith("cptref/data")
     assert (Path(data) / "procedures" / "47555.yaml").is_file()
     assert (Path(data) / "sources.yaml").is_file()
+    assert (Path(data) / "RELEASE").is_file()

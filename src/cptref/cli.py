@@ -48,16 +48,43 @@ JsonOption = Annotated[
 
 
 def _version(value: bool) -> None:
-    if value:
-        sys.stdout.write(f"cptref {__version__}\n")
-        raise typer.Exit()
+    """Print the program's version and the data's (its release and record count)."""
+    if not value:
+        return
+    from . import resources
+
+    line = f"cptref {__version__}"
+    root = resources.data_dir()
+    try:
+        records = len(shell.catalog(None))
+        line += f" (data {resources.data_release(root) or 'unreleased'}, {records} records, {root})"
+    except CptrefError:
+        line += f" (data in {root} is unusable: run `cptref validate`)"
+    sys.stdout.write(line + "\n")
+    raise typer.Exit()
+
+
+def _complete_codes(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of code arguments: the library's codes that begin with what is typed."""
+    try:
+        catalog = shell.catalog(None)
+        prefix = incomplete.strip().upper()
+        return [(d.code, d.title) for d in catalog.store.docs() if d.code.startswith(prefix)][:200]
+    except Exception:  # completion must never break the user's shell
+        return []
 
 
 @app.callback()
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Print the program's version and the data's release and record count, and exit.",
+        ),
     ] = False,
 ) -> None:
     """A CPT coding reference for the command line."""
@@ -75,7 +102,13 @@ def _emit_text(doc: Any) -> None:
 @app.command()
 def show(
     codes: Annotated[
-        list[str], typer.Argument(metavar="CODE...", help="One or more CPT codes, e.g. 47555.", show_default=False)
+        list[str],
+        typer.Argument(
+            metavar="CODE...",
+            help="One or more CPT codes, e.g. 47555.",
+            show_default=False,
+            autocompletion=_complete_codes,
+        ),
     ],
     json: JsonOption = False,
     full: Annotated[
@@ -143,6 +176,7 @@ def check(
             metavar="[CODE...]",
             help="The codes of one claim; a repeated code or 47542x2 counts as more units.",
             show_default=False,
+            autocompletion=_complete_codes,
         ),
     ] = None,
     file: Annotated[

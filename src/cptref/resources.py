@@ -14,6 +14,8 @@ ENV_DATA = "CPTREF_DATA"
 PROCEDURES = "procedures"
 SOURCES = "sources.yaml"
 FAMILIES = "families.yaml"
+RELEASE = "RELEASE"
+"""A one-line file naming the data's release (a date such as 2026-11-22), shown by --version."""
 
 
 def shipped_data_dir() -> Path:
@@ -45,3 +47,12 @@ def sources_file(root: Path) -> Path:
 
 def procedure_file(root: Path, code: str) -> Path:
     return root / PROCEDURES / f"{code}.yaml"
+
+
+def data_release(root: Path) -> str | None:
+    """The release named in the data directory's RELEASE file, or None when there is none."""
+    try:
+        text = (root / RELEASE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text.splitlines()[0].strip() if text else None
