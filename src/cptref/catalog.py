@@ -85,9 +85,11 @@ class Catalog:
     which only the records a question touches are decoded.
     """
 
-    def __init__(self, store: Store, root: Path | None = None) -> None:
+    def __init__(self, store: Store, root: Path | None = None, descriptors_file: Path | None = None) -> None:
         self.store = store
         self.root = root
+        self.descriptors_file = descriptors_file
+        """The user's licensed descriptor file the official texts come from, if any."""
         self.sources: dict[str, Source] = store.sources
         self.families: dict[str, Family] = store.families
 
@@ -126,6 +128,10 @@ class Catalog:
     def nearest(self, code: str, limit: int = 3) -> list[str]:
         """Known codes closest to ``code`` (see :func:`nearest`)."""
         return nearest(code, self.store.codes(), limit)
+
+    def official(self, code: str) -> str | None:
+        """The official descriptor of ``code`` from the user's licensed file, or None."""
+        return self.store.official(code)
 
     def title(self, code: str) -> str | None:
         record = self.store.get(code)
@@ -247,10 +253,19 @@ def _families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
     return {f.id: f for f in items}, problems
 
 
+def _descriptors(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
+    if path is None:
+        return {}, []
+    from .loader import load_descriptors
+
+    return load_descriptors(path)
+
+
 def read_store(
-    root: Path, progress: Progress | None = None, on_raw: RawHook | None = None
+    root: Path, progress: Progress | None = None, on_raw: RawHook | None = None, descriptors: Path | None = None
 ) -> tuple[MemoryStore, list[Problem]]:
-    """Parse every file of a data directory: the records in memory and every problem found."""
+    """Parse every file of a data directory (and a licensed descriptor file, when given): the
+    records in memory and every problem found."""
     from .loader import load_procedures, load_sources
 
     records, problems = load_procedures(root, progress, on_raw)
@@ -258,7 +273,9 @@ def read_store(
     problems.extend(found)
     families, found = _families(root)
     problems.extend(found)
-    store = MemoryStore(records, sources, families)
+    official, found = _descriptors(descriptors)
+    problems.extend(found)
+    store = MemoryStore(records, sources, families, official)
     problems.extend(Catalog(store, root).integrity())
     return store, problems
 
@@ -279,19 +296,23 @@ def _root(data: str | Path | None) -> Path:
     return root
 
 
-def load_catalog(data: str | Path | None = None, progress: Progress | None = None) -> Catalog:
+def load_catalog(
+    data: str | Path | None = None, progress: Progress | None = None, descriptors: str | Path | None = None
+) -> Catalog:
     """The library of ``data`` (default: ``--data``/``CPTREF_DATA``/shipped), through the compiled index.
 
-    The index is rebuilt when the data changed (``progress`` is told how far); raises
-    :class:`DataErrors` when the data is invalid.
+    ``descriptors`` (default: ``$CPTREF_DESCRIPTORS``) is a user's licensed descriptor file, whose
+    text ``show`` prints and ``search`` indexes. The index is rebuilt when the data changed
+    (``progress`` is told how far); raises :class:`DataErrors` when the data is invalid.
     """
     from .index import open_store
 
     root = _root(data)
-    return Catalog(open_store(root, progress), root)
+    official = resources.descriptors_file(descriptors)
+    return Catalog(open_store(root, progress, official), root, official)
 
 
-def load_for(codes: Collection[str], data: str | Path | None = None) -> Catalog:
+def load_for(codes: Collection[str], data: str | Path | None = None, descriptors: str | Path | None = None) -> Catalog:
     """Only the records that showing ``codes`` needs, parsed from YAML; no index is read or written.
 
     That is: the records of ``codes``; every record whose text names one of them or a family whose
@@ -333,7 +354,10 @@ def load_for(codes: Collection[str], data: str | Path | None = None) -> Catalog:
             records.append(record)
     sources, found = load_sources(root)
     problems.extend(found)
-    catalog = Catalog(MemoryStore(records, sources, families), root)
+    official_file = resources.descriptors_file(descriptors)
+    official, found = _descriptors(official_file)
+    problems.extend(found)
+    catalog = Catalog(MemoryStore(records, sources, families, official), root, official_file)
     problems.extend(catalog.integrity())
     if problems:
         raise DataErrors(problems)

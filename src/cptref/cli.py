@@ -42,6 +42,18 @@ DataOption = Annotated[
         show_default=False,
     ),
 ]
+DescriptorsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--descriptors",
+        metavar="FILE",
+        help=(
+            "Your licensed CPT descriptor file (code<TAB>descriptor a line): show prints its text, "
+            "search indexes it (also: CPTREF_DESCRIPTORS). cptref ships no AMA text."
+        ),
+        show_default=False,
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON object (stable keys, schema_version) instead of text.")
 ]
@@ -115,6 +127,7 @@ def show(
         bool, typer.Option("--full", help="Add the plain-language sections (purpose, steps, risks, recovery ...).")
     ] = False,
     data: DataOption = None,
+    descriptors: DescriptorsOption = None,
 ) -> None:
     """Show what codes mean, include, and are reported with, with sources.
 
@@ -126,9 +139,9 @@ def show(
     Examples: cptref show 47555 | cptref show 47542 50706 --full | cptref show 47555 --json
     """
     if json:
-        shell.show_json(codes, data)
+        shell.show_json(codes, data, descriptors)
         return
-    catalog, records = shell.records_to_show(codes, data)
+    catalog, records = shell.records_to_show(codes, data, descriptors)
     from . import render
 
     doc = render.Doc()
@@ -149,6 +162,7 @@ def search(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Show at most N results.")] = 10,
     json: JsonOption = False,
     data: DataOption = None,
+    descriptors: DescriptorsOption = None,
 ) -> None:
     """Find codes from loose words, typos, abbreviations or a partial code.
 
@@ -160,9 +174,9 @@ def search(
     cptref search 4755 | cptref search PTBD --json
     """
     if json:
-        shell.search_json(query, limit, data)
+        shell.search_json(query, limit, data, descriptors)
         return
-    _, results = shell.ranked(query, limit, data)
+    _, results = shell.ranked(query, limit, data, descriptors)
     from . import render
 
     _emit_text(render.search_doc(results))

@@ -29,7 +29,7 @@ from .store import IndexStore, MemoryStore, write_index
 if TYPE_CHECKING:
     from .loader import Progress
 
-FORMAT = "1"
+FORMAT = "2"
 ENV_CACHE = "CPTREF_CACHE_DIR"
 
 
@@ -87,19 +87,33 @@ def fingerprint(root: Path) -> bytes:
     return f"{head}{len(entries)}\0{digest}".encode()
 
 
-def index_path(root: Path) -> Path:
-    """One index file per data directory, named by a checksum of the directory's path."""
+def _descriptors_key(descriptors: Path | None) -> bytes:
+    """The licensed descriptor file's path, size and modification time ("" when none is used)."""
+    if descriptors is None:
+        return b""
+    try:
+        stat = descriptors.stat()
+    except OSError:
+        return f"{descriptors.resolve()}\0missing".encode()
+    return f"{descriptors.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+
+
+def index_path(root: Path, descriptors: Path | None = None) -> Path:
+    """One index file per data directory (and licensed descriptor file), named by a checksum of their paths."""
     resolved = str(root.resolve()).encode()
+    if descriptors is not None:
+        resolved += b"\0" + str(descriptors.resolve()).encode()
     name = f"{zlib.crc32(resolved):08x}{zlib.adler32(resolved):08x}"
     return cache_dir() / f"index-{name}.sqlite"
 
 
-def _expected_meta(root: Path, key: bytes) -> dict[str, bytes]:
+def _expected_meta(root: Path, key: bytes, descriptors: Path | None = None) -> dict[str, bytes]:
     return {
         "format": FORMAT.encode(),
         "version": __version__.encode(),
         "data_dir": str(root.resolve()).encode(),
         "fingerprint": key,
+        "descriptors": _descriptors_key(descriptors),
     }
 
 
@@ -118,11 +132,11 @@ def _open_valid(path: Path, expected: dict[str, bytes]) -> IndexStore | None:
         return None
 
 
-def build_store(root: Path, progress: Progress | None = None) -> MemoryStore:
+def build_store(root: Path, progress: Progress | None = None, descriptors: Path | None = None) -> MemoryStore:
     """Parse and validate the whole data directory; raises :class:`DataErrors` on any problem."""
     from .catalog import read_store
 
-    store, problems = read_store(root, progress)
+    store, problems = read_store(root, progress, descriptors=descriptors)
     if problems:
         raise DataErrors(problems)
     return store
@@ -140,15 +154,18 @@ def _write(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
             temp.unlink()
 
 
-def open_store(root: Path, progress: Progress | None = None) -> IndexStore | MemoryStore:
-    """The index of ``root``: the cached one when it is current, else a fresh one (cached if possible)."""
+def open_store(
+    root: Path, progress: Progress | None = None, descriptors: Path | None = None
+) -> IndexStore | MemoryStore:
+    """The index of ``root`` (with a licensed descriptor file's text, when given): the cached one
+    when it is current, else a fresh one (cached if possible)."""
     key = fingerprint(root)
-    expected = _expected_meta(root, key)
-    path = index_path(root)
+    expected = _expected_meta(root, key, descriptors)
+    path = index_path(root, descriptors)
     cached = _open_valid(path, expected)
     if cached is not None:
         return cached
-    store = build_store(root, progress)
+    store = build_store(root, progress, descriptors)
     with contextlib.suppress(OSError, sqlite3.Error):
         _write(path, store, expected)
     return store

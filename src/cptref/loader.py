@@ -294,3 +294,43 @@ def load_sources(root: Path) -> tuple[dict[str, Source], list[Problem]]:
 
 def iter_codes(values: Iterable[str]) -> Iterable[str]:
     return (v for v in values if _CODE_RE.match(v))
+
+
+def load_descriptors(path: Path) -> tuple[dict[str, str], list[Problem]]:
+    """A user's licensed descriptor file: one ``CODE<TAB>descriptor`` a line; a header line optional.
+
+    Blank lines are skipped; a line that is not a code, a tab and some text is a problem (with its
+    line number), as is a code given twice. The text is the user's licensed copy and is only ever
+    shown to that user; cptref ships none.
+    """
+    name = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return {}, [Problem(name, "$", f"cannot read the descriptor file: {exc.strerror or exc}")]
+    if len(raw) > 50 * MAX_FILE_BYTES:
+        return {}, [Problem(name, "$", f"file is {len(raw)} bytes; a descriptor file is at most {50 * MAX_FILE_BYTES}")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return {}, [Problem(name, "$", f"not UTF-8 text (byte {exc.start})")]
+    found: dict[str, str] = {}
+    problems: list[Problem] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        code, tab, descriptor = line.partition("\t")
+        code = code.strip().upper()
+        if not _CODE_RE.match(code):
+            if number == 1 and tab:
+                continue  # a header line such as "code<TAB>descriptor"
+            problems.append(Problem(name, f"line {number}", "expected a 5-character code, a tab, then the descriptor"))
+            continue
+        if not tab or not descriptor.strip():
+            problems.append(Problem(name, f"line {number}", f"no descriptor after the tab for {code}"))
+            continue
+        if code in found:
+            problems.append(Problem(name, f"line {number}", f"{code} is given more than once"))
+            continue
+        found[code] = descriptor.strip()
+    return found, problems

@@ -105,6 +105,10 @@ def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
     elif record.family:
         meta.add(f" | Family: {record.family}", "dim")
 
+    official = catalog.official(record.code)
+    if official:
+        doc.heading(f"Official descriptor (from your licensed file {catalog.descriptors_file})")
+        doc.line(official, indent=2)
     doc.heading("Descriptor (cptref's own words; not the AMA text)")
     doc.line(record.descriptor, indent=2)
     if family and family.description:

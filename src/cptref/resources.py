@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 
 ENV_DATA = "CPTREF_DATA"
+ENV_DESCRIPTORS = "CPTREF_DESCRIPTORS"
+"""A user's licensed descriptor file (tab-separated: code, then the official descriptor)."""
 PROCEDURES = "procedures"
 SOURCES = "sources.yaml"
 FAMILIES = "families.yaml"
@@ -56,3 +58,11 @@ def data_release(root: Path) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     return text.splitlines()[0].strip() if text else None
+
+
+def descriptors_file(override: str | os.PathLike[str] | None = None) -> Path | None:
+    """The licensed descriptor file to read: ``override``, else ``$CPTREF_DESCRIPTORS``, else none."""
+    if override:
+        return Path(override)
+    env = os.environ.get(ENV_DESCRIPTORS)
+    return Path(env) if env else None

@@ -34,8 +34,9 @@ FIELD_WEIGHTS: dict[str, float] = {
     "synonyms": 0.95,
     "descriptor": 0.9,
     "summary": 0.8,
+    "official": 0.9,
 }
-TEXT_FIELDS = ("title", "synonyms", "descriptor", "summary")
+TEXT_FIELDS = ("title", "synonyms", "descriptor", "summary", "official")
 DELETED_WEIGHT = 0.9
 """Deleted codes stay findable but rank below active ones that match as well."""
 FUZZY_CUTOFF = 80.0

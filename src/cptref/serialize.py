@@ -52,6 +52,10 @@ def procedure(catalog: Catalog, record: Procedure) -> dict[str, Any]:
     data["includes"] = [{**msgspec.to_builtins(e.rule), "family": e.family} for e in catalog.includes(record)]
     data["report_with"] = [{**msgspec.to_builtins(e.rule), "family": e.family} for e in catalog.report_with(record)]
     data["not_with"] = [{**msgspec.to_builtins(e.rule), "family": e.family} for e in catalog.not_with(record)]
+    official = catalog.official(record.code)
+    data["official_descriptor"] = (
+        {"text": official, "file": str(catalog.descriptors_file)} if official is not None else None
+    )
     data["derived"] = {
         "addons": [_derived(d, catalog) for d in catalog.derived("addon", record.code)],
         "included_in": [_derived(d, catalog) for d in catalog.derived("included_in", record.code)],

@@ -70,51 +70,55 @@ def guarded(work: Callable[[], object]) -> NoReturn:
     exit_quietly(ExitCode.OK)
 
 
-def catalog(data: Path | None) -> Catalog:
+def catalog(data: Path | None, descriptors: Path | None = None) -> Catalog:
     """The library through its compiled index; a rebuild shows a progress bar on a terminal."""
     from .catalog import load_catalog
 
     if not sys.stderr.isatty():
-        return load_catalog(data)
+        return load_catalog(data, descriptors=descriptors)
     from .render import ProgressBar
 
     with ProgressBar("Indexing the code library") as bar:
-        return load_catalog(data, progress=bar)
+        return load_catalog(data, progress=bar, descriptors=descriptors)
 
 
-def records_to_show(codes: Sequence[str], data: Path | None) -> tuple[Catalog, list[Procedure]]:
+def records_to_show(
+    codes: Sequence[str], data: Path | None, descriptors: Path | None = None
+) -> tuple[Catalog, list[Procedure]]:
     """The catalog and the records of ``codes``; malformed codes fail before any file is read."""
     from .catalog import load_for, normalize_code
     from .errors import DataErrors
 
     wanted = list(dict.fromkeys(normalize_code(c) for c in codes))
     try:
-        found = catalog(data)
+        found = catalog(data, descriptors)
     except DataErrors:
-        found = load_for(wanted, data)  # a bad file elsewhere: show still works if these records are good
+        found = load_for(wanted, data, descriptors)  # a bad file elsewhere: show works if these records are good
     return found, [found.get(c) for c in wanted]
 
 
-def ranked(words: Sequence[str], limit: int, data: Path | None) -> tuple[str, list[Result]]:
+def ranked(
+    words: Sequence[str], limit: int, data: Path | None, descriptors: Path | None = None
+) -> tuple[str, list[Result]]:
     """The query as one string and its results; an empty query fails before any file is read."""
     from . import search as searching
 
     text = " ".join(words)
     searching.parse_query(text)
-    return text, searching.search(catalog(data), text, limit=limit)
+    return text, searching.search(catalog(data, descriptors), text, limit=limit)
 
 
-def show_json(codes: Sequence[str], data: Path | None) -> None:
+def show_json(codes: Sequence[str], data: Path | None, descriptors: Path | None = None) -> None:
     from . import serialize
 
-    found, records = records_to_show(codes, data)
+    found, records = records_to_show(codes, data, descriptors)
     write(serialize.dumps(serialize.show(found, records)))
 
 
-def search_json(words: Sequence[str], limit: int, data: Path | None) -> None:
+def search_json(words: Sequence[str], limit: int, data: Path | None, descriptors: Path | None = None) -> None:
     from . import serialize
 
-    text, results = ranked(words, limit, data)
+    text, results = ranked(words, limit, data, descriptors)
     write(serialize.dumps(serialize.search(text, results)))
 
 

@@ -22,8 +22,9 @@ import msgspec
 from .models import Family, NotWith, Procedure, Rule, Source
 from .text import words
 
-FIELDS: tuple[str, ...] = ("title", "synonyms", "descriptor", "summary")
-"""The text fields search indexes, in the order of their field id."""
+FIELDS: tuple[str, ...] = ("title", "synonyms", "descriptor", "summary", "official")
+"""The text fields search indexes, in the order of their field id ("official": the licensed
+descriptor from a user's own file, when one is given)."""
 
 
 class DocInfo(msgspec.Struct, frozen=True, array_like=True):
@@ -32,13 +33,14 @@ class DocInfo(msgspec.Struct, frozen=True, array_like=True):
     deleted: bool
 
 
-def field_words(record: Procedure) -> dict[str, set[str]]:
+def field_words(record: Procedure, official: str | None = None) -> dict[str, set[str]]:
     summary = record.lay.summary if record.lay and record.lay.summary else ""
     return {
         "title": set(words(record.title)),
         "synonyms": {w for s in record.synonyms for w in words(s)},
         "descriptor": set(words(record.descriptor)),
         "summary": set(words(summary)),
+        "official": set(words(official or "")),
     }
 
 
@@ -66,6 +68,7 @@ class Store(Protocol):
     def codes(self) -> list[str]: ...
     def get(self, code: str) -> Procedure | None: ...
     def referencing(self, code: str) -> list[str]: ...
+    def official(self, code: str) -> str | None: ...
     def records(self) -> Iterator[Procedure]: ...
     def docs(self) -> Sequence[DocInfo]: ...
     def frequencies(self) -> dict[str, int]: ...
@@ -76,9 +79,16 @@ class Store(Protocol):
 class MemoryStore:
     """Records held in memory (just parsed); search structures built on first use."""
 
-    def __init__(self, records: Iterable[Procedure], sources: dict[str, Source], families: dict[str, Family]) -> None:
+    def __init__(
+        self,
+        records: Iterable[Procedure],
+        sources: dict[str, Source],
+        families: dict[str, Family],
+        descriptors: dict[str, str] | None = None,
+    ) -> None:
         self.sources = sources
         self.families = families
+        self.descriptors = descriptors or {}
         self._by_code: dict[str, Procedure] = {}
         for record in records:
             self._by_code.setdefault(record.code, record)
@@ -97,6 +107,9 @@ class MemoryStore:
 
     def referencing(self, code: str) -> list[str]:
         return self._refs.get(code, [])
+
+    def official(self, code: str) -> str | None:
+        return self.descriptors.get(code)
 
     def records(self) -> Iterator[Procedure]:
         return (self._by_code[c] for c in self._codes)
@@ -128,7 +141,7 @@ class MemoryStore:
         postings: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for doc_id, record in enumerate(self.records()):
             docs.append(DocInfo(record.code, record.title, record.status == "deleted"))
-            for field, present in field_words(record).items():
+            for field, present in field_words(record, self.descriptors.get(record.code)).items():
                 for word in present:
                     postings[word][field].append(doc_id)
         frequencies = {w: len(set().union(*by_field.values())) for w, by_field in postings.items()}
@@ -183,6 +196,10 @@ class IndexStore:
         rows = self._db.execute("SELECT by_code FROM refs WHERE code = ? ORDER BY by_code", (code,))
         return [row[0] for row in rows]
 
+    def official(self, code: str) -> str | None:
+        row = self._db.execute("SELECT text FROM descriptors WHERE code = ?", (code,)).fetchone()
+        return str(row[0]) if row else None
+
     def records(self) -> Iterator[Procedure]:
         decode = msgspec.msgpack.Decoder(Procedure).decode
         for code, body in self._db.execute("SELECT code, body FROM records ORDER BY doc"):
@@ -232,6 +249,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE records (doc INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, body BLOB NOT NULL);
 CREATE TABLE refs (code TEXT NOT NULL, by_code TEXT NOT NULL);
 CREATE INDEX refs_code ON refs (code);
+CREATE TABLE descriptors (code TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE postings (word TEXT NOT NULL, field INTEGER NOT NULL, docs BLOB NOT NULL, PRIMARY KEY (word, field))
   WITHOUT ROWID;
 """
@@ -255,6 +273,7 @@ def write_index(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
             ((i, r.code, encode(r)) for i, r in enumerate(store.records())),
         )
         db.executemany("INSERT INTO refs VALUES (?, ?)", store.reference_rows())
+        db.executemany("INSERT INTO descriptors VALUES (?, ?)", sorted(store.descriptors.items()))
         field_id = {name: i for i, name in enumerate(FIELDS)}
         db.executemany(
             "INSERT INTO postings VALUES (?, ?, ?)",
