@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import sqlite3
 import subprocess
@@ -12,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from cptref import index, serialize
-from cptref.catalog import load_catalog, read_catalog
+from cptref.catalog import Catalog, load_catalog, read_catalog
+from cptref.check import CheckTables, check
 from cptref.search import search
 from cptref.store import IndexStore, MemoryStore
 
-from .conftest import DATA, GOOD, ROOT
+from .conftest import DATA, GOOD, ROOT, run_cptref
 
 
 @pytest.fixture
@@ -87,7 +89,7 @@ def test_an_index_from_another_version_or_data_directory_is_not_used(
     assert isinstance(load_catalog(data).store, MemoryStore)
     other = tmp_path / "other"
     shutil.copytree(data, other)
-    shutil.copy(next(cache.glob("index-*.sqlite")), index.index_path(other))  # a stranger's index
+    shutil.copy(next(cache.glob("index-*.sqlite")), index.index_path([other]))  # a stranger's index
     assert isinstance(load_catalog(other).store, MemoryStore)
 
 
@@ -124,7 +126,9 @@ def test_the_index_answers_exactly_as_the_parsed_data_does(cache: Path) -> None:
         assert search(indexed, query) == search(parsed, query)
 
 
-def test_two_processes_rebuilding_at_once_leave_a_valid_index(cache: Path, data: Path) -> None:
+def test_two_processes_rebuilding_at_once_leave_a_valid_index(
+    cache: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = {**os.environ, "CPTREF_CACHE_DIR": str(cache), "CPTREF_DATA": str(data)}
     code = "import cptref; print(cptref.load_catalog().get('0001X').code)"
     procs = [
@@ -134,7 +138,8 @@ def test_two_processes_rebuilding_at_once_leave_a_valid_index(cache: Path, data:
     outputs = [p.communicate(timeout=60)[0].strip() for p in procs]
     assert outputs == ["0001X"] * 4
     assert [p.name for p in cache.iterdir() if p.name.endswith(".tmp")] == []
-    assert isinstance(load_catalog(data).store, IndexStore)
+    monkeypatch.setenv("CPTREF_DATA", str(data))  # the same layers as the processes: shipped + data
+    assert isinstance(load_catalog().store, IndexStore)
 
 
 def test_commands_never_write_into_the_data_directory(cache: Path, data: Path) -> None:
@@ -142,3 +147,78 @@ def test_commands_never_write_into_the_data_directory(cache: Path, data: Path) -
     load_catalog(data)
     load_catalog(data)
     assert sorted(str(p.relative_to(data)) for p in data.rglob("*")) == before
+
+
+# --- hostile caches ---------------------------------------------------------------------------------
+
+
+def test_an_index_path_that_is_a_directory_is_worked_around(cache: Path, data: Path) -> None:
+    index.index_path([data]).mkdir(parents=True)
+    for _ in range(2):
+        catalog = load_catalog(data)
+        assert isinstance(catalog.store, MemoryStore)
+        assert catalog.get("0001X").code == "0001X"
+    assert index.index_path([data]).is_dir()
+
+
+def test_a_cache_directory_under_a_symlink_loop_still_works(
+    tmp_path: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = tmp_path / "loop"
+    os.symlink(loop, loop)
+    monkeypatch.setenv("CPTREF_CACHE_DIR", str(loop / "cache"))
+    assert load_catalog(data).get("0002X").units == "each widget"
+    assert search(load_catalog(data), "widget")[0].code in ("0001X", "0002X")
+
+
+def answers(catalog: Catalog) -> list[object]:
+    """Everything a command can ask of a catalog: every record shown, searches, a check."""
+    found: list[object] = [serialize.show(catalog, [catalog.get(code)]) for code in catalog.codes()]
+    found += [search(catalog, query) for query in ("widget", "widgit strech", "0001", "sprocket scope")]
+    found.append(check(CheckTables.from_catalog(catalog), ["0001X", "0002X", "0005X", "0003X"]))
+    return found
+
+
+@pytest.mark.parametrize("damage", ["zeros", "garbage"])
+def test_a_page_damaged_in_the_middle_still_gets_right_answers_and_a_rebuild(
+    cache: Path, data: Path, damage: str
+) -> None:
+    """The open check (meta, page count) does not see a damaged page inside the file; reading it
+    does, and then the store answers from the parsed data and writes a sound index."""
+    expected = answers(read_catalog(data)[0])
+    load_catalog(data)
+    path = index.index_path([data])
+    whole = path.read_bytes()
+    size = sqlite3.connect(path).execute("PRAGMA page_size").fetchone()[0]
+    pages = len(whole) // size
+    assert pages > 3
+    healed = 0
+    for page in range(1, pages):  # page 0 holds the header the open check reads
+        spoilt = bytearray(whole)
+        spoilt[page * size : (page + 1) * size] = (
+            bytes(size) if damage == "zeros" else random.Random(page).randbytes(size)
+        )
+        path.write_bytes(bytes(spoilt))
+        catalog = load_catalog(data)
+        assert answers(catalog) == expected, f"page {page}"
+        if isinstance(catalog.store, IndexStore) and catalog.store._healed is not None:
+            healed += 1  # the damage was read: the index is written anew, sound
+            assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone() == ("ok",), f"page {page}"
+            again = load_catalog(data)
+            assert isinstance(again.store, IndexStore) and again.store._healed is None, f"page {page}"
+    assert healed >= pages // 2, "most pages hold what some answer reads"
+
+
+def test_a_damaged_page_found_by_a_command_is_answered_from_the_data(cache: Path, data: Path) -> None:
+    env = {"CPTREF_CACHE_DIR": str(cache)}
+    args = [("show", "0001X", "0002X", "--json"), ("search", "widget", "--json"), ("check", "0001X", "0005X", "--json")]
+    before = [run_cptref(*a, "--data", str(data), env=env) for a in args]
+    path = next(cache.glob("index-*.sqlite"))
+    whole = bytearray(path.read_bytes())
+    size = sqlite3.connect(path).execute("PRAGMA page_size").fetchone()[0]
+    page = len(whole) // size // 2
+    whole[page * size : (page + 1) * size] = bytes(size)
+    path.write_bytes(bytes(whole))
+    after = [run_cptref(*a, "--data", str(data), env=env) for a in args]
+    assert after == before
+    assert [r.code for r in after] == [0, 0, 1]

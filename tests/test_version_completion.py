@@ -20,9 +20,11 @@ def test_version_prints_program_and_data_release_and_record_count(cli: Callable[
     assert run.out.startswith(f"cptref 0.1.0 (data {release}, {count} records, ")
 
 
-def test_version_of_data_without_a_release_file_says_unreleased(cli: Callable[..., Run]) -> None:
+def test_version_names_each_layered_directory_and_its_release(cli: Callable[..., Run]) -> None:
     run = cli("-V", env={"CPTREF_DATA": str(GOOD)})
-    assert run.out.startswith("cptref 0.1.0 (data unreleased, 5 records, ")
+    count = len(list((ROOT / "data" / "procedures").glob("*.yaml"))) + 5
+    assert run.out.startswith(f"cptref 0.1.0 (data 2026-11-22, {count} records, ")
+    assert run.out.endswith(f" + {GOOD} (unreleased))\n")
 
 
 def test_version_still_answers_when_the_data_is_unusable(cli: Callable[..., Run], tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ def nearest(code: str, known: Iterable[str], limit: int = 3) -> list[str]:
         distance = abs(int(other[:4]) - int(code[:4])) if code[:4].isdigit() and other[:4].isdigit() else 0
         return (-shared, distance * 100 + abs(ord(other[4]) - ord(code[4])), other)
 
-    return sorted(known, key=key)[:limit]
+    return sorted(filter(_CODE_RE.match, known), key=key)[:limit]  # a stray file name is no code
 
 
 class Catalog:
@@ -85,9 +85,14 @@ class Catalog:
     which only the records a question touches are decoded.
     """
 
-    def __init__(self, store: Store, root: Path | None = None, descriptors_file: Path | None = None) -> None:
+    def __init__(
+        self, store: Store, roots: Path | Sequence[Path] | None = None, descriptors_file: Path | None = None
+    ) -> None:
         self.store = store
-        self.root = root
+        self.roots: list[Path] = [] if roots is None else [roots] if isinstance(roots, Path) else list(roots)
+        """The data directories read, lowest first."""
+        self.root = self.roots[-1] if self.roots else None
+        """The top data directory (the only one, unless several are layered)."""
         self.descriptors_file = descriptors_file
         """The user's licensed descriptor file the official texts come from, if any."""
         self.sources: dict[str, Source] = store.sources
@@ -132,6 +137,15 @@ class Catalog:
     def official(self, code: str) -> str | None:
         """The official descriptor of ``code`` from the user's licensed file, or None."""
         return self.store.official(code)
+
+    def origin(self, code: str) -> Path | None:
+        """The data directory the record of ``code`` came from."""
+        return self.store.origin(code) or self.root
+
+    @property
+    def layered(self) -> bool:
+        """Whether several data directories are read (so each record says where it came from)."""
+        return len(self.roots) > 1
 
     def title(self, code: str) -> str | None:
         record = self.store.get(code)
@@ -196,7 +210,7 @@ class Catalog:
         problems: list[Problem] = []
         base = self.root or Path(".")
         for record in self:
-            name = display_path(resources.procedure_file(base, record.code))
+            name = display_path(resources.procedure_file(self.origin(record.code) or base, record.code))
 
             def cite(field: str, ids: Sequence[str], name: str = name) -> None:
                 for i, sid in enumerate(ids):
@@ -253,6 +267,15 @@ def _families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
     return {f.id: f for f in items}, problems
 
 
+def _sources(root: Path, base: bool) -> tuple[dict[str, Source], list[Problem]]:
+    """A directory's sources; only the lowest layer must have a sources.yaml (the others may cite it)."""
+    if not base and not resources.sources_file(root).exists():
+        return {}, []
+    from .loader import load_sources
+
+    return load_sources(root)
+
+
 def _descriptors(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
     if path is None:
         return {}, []
@@ -261,58 +284,91 @@ def _descriptors(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
     return load_descriptors(path)
 
 
-def read_store(
-    root: Path, progress: Progress | None = None, on_raw: RawHook | None = None, descriptors: Path | None = None
-) -> tuple[MemoryStore, list[Problem]]:
-    """Parse every file of a data directory (and a licensed descriptor file, when given): the
-    records in memory and every problem found."""
-    from .loader import load_procedures, load_sources
+Data = str | Path | Sequence[str | Path] | None
+"""Where to read: None for the default layers (the shipped data, then ``$CPTREF_DATA``), one
+directory, or a list of directories layered lowest first."""
 
-    records, problems = load_procedures(root, progress, on_raw)
-    sources, found = load_sources(root)
-    problems.extend(found)
-    families, found = _families(root)
-    problems.extend(found)
+
+def _as_roots(data: Data) -> list[Path]:
+    if data is None:
+        return resources.layers()
+    if isinstance(data, (str, Path)):
+        return [Path(data)]
+    return [Path(d) for d in data]
+
+
+def read_store(
+    roots: Path | Sequence[Path],
+    progress: Progress | None = None,
+    on_raw: RawHook | None = None,
+    descriptors: Path | None = None,
+) -> tuple[MemoryStore, list[Problem]]:
+    """Parse every file of the data directories (and a licensed descriptor file, when given): the
+    records in memory, the later directory's record winning for a code, and every problem found."""
+    from .loader import load_procedures
+
+    layered = [roots] if isinstance(roots, Path) else list(roots)
+    records: dict[str, Procedure] = {}
+    origins: dict[str, Path] = {}
+    sources: dict[str, Source] = {}
+    families: dict[str, Family] = {}
+    problems: list[Problem] = []
+    for root in layered:
+        found_records, found = load_procedures(root, progress, on_raw)
+        problems.extend(found)
+        for record in found_records:
+            records[record.code] = record
+            origins[record.code] = root
+        found_sources, found = _sources(root, base=root == layered[0])
+        problems.extend(found)
+        sources.update(found_sources)
+        found_families, found = _families(root)
+        problems.extend(found)
+        families.update(found_families)
     official, found = _descriptors(descriptors)
     problems.extend(found)
-    store = MemoryStore(records, sources, families, official)
-    problems.extend(Catalog(store, root).integrity())
+    store = MemoryStore(records.values(), sources, families, official, origins if len(layered) > 1 else None)
+    problems.extend(Catalog(store, layered).integrity())
     return store, problems
 
 
-def read_catalog(root: Path, on_raw: RawHook | None = None) -> tuple[Catalog, list[Problem]]:
-    """Parse a data directory (no index): the catalog and every problem found (none when valid)."""
+def read_catalog(root: Path | Sequence[Path], on_raw: RawHook | None = None) -> tuple[Catalog, list[Problem]]:
+    """Parse data directories (no index): the catalog and every problem found (none when valid)."""
     store, problems = read_store(root, on_raw=on_raw)
     return Catalog(store, root), problems
 
 
-def _root(data: str | Path | None) -> Path:
-    root = resources.data_dir(data)
-    if not root.is_dir():
-        from .loader import display_path
+def _roots(data: Data) -> list[Path]:
+    roots = _as_roots(data)
+    problems = []
+    for root in roots:
+        if not root.is_dir():
+            from .loader import display_path
 
-        what = "is not a directory" if root.exists() else "does not exist"
-        raise DataErrors([Problem(display_path(root), "$", f"the data directory {what}")])
-    return root
+            what = "is not a directory" if root.exists() else "does not exist"
+            problems.append(Problem(display_path(root), "$", f"the data directory {what}"))
+    if problems:
+        raise DataErrors(problems)
+    return roots
 
 
-def load_catalog(
-    data: str | Path | None = None, progress: Progress | None = None, descriptors: str | Path | None = None
-) -> Catalog:
-    """The library of ``data`` (default: ``--data``/``CPTREF_DATA``/shipped), through the compiled index.
+def load_catalog(data: Data = None, progress: Progress | None = None, descriptors: str | Path | None = None) -> Catalog:
+    """The library, through the compiled index.
 
-    ``descriptors`` (default: ``$CPTREF_DESCRIPTORS``) is a user's licensed descriptor file, whose
-    text ``show`` prints and ``search`` indexes. The index is rebuilt when the data changed
-    (``progress`` is told how far); raises :class:`DataErrors` when the data is invalid.
+    ``data``: None for the shipped data with the user's directories of ``$CPTREF_DATA`` layered
+    over it; a directory; or a list of directories, lowest first (for each code the last one that
+    has it wins). ``descriptors`` (default: ``$CPTREF_DESCRIPTORS``) is a user's licensed descriptor
+    file, whose text ``show`` prints and ``search`` indexes. The index is rebuilt when the data
+    changed (``progress`` is told how far); raises :class:`DataErrors` when the data is invalid.
     """
     from .index import open_store
 
-    root = _root(data)
+    roots = _roots(data)
     official = resources.descriptors_file(descriptors)
-    return Catalog(open_store(root, progress, official), root, official)
+    return Catalog(open_store(roots, progress, official), roots, official)
 
 
-def load_for(codes: Collection[str], data: str | Path | None = None, descriptors: str | Path | None = None) -> Catalog:
+def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path | None = None) -> Catalog:
     """Only the records that showing ``codes`` needs, parsed from YAML; no index is read or written.
 
     That is: the records of ``codes``; every record whose text names one of them or a family whose
@@ -320,14 +376,27 @@ def load_for(codes: Collection[str], data: str | Path | None = None, descriptors
     titles). The other files are only scanned as bytes for those names, never parsed, so a broken
     file elsewhere does not stop ``show``. Raises :class:`UnknownCode` or :class:`DataErrors`.
     """
-    from .loader import load_procedure, load_sources, procedure_paths
+    from .loader import load_procedure, procedure_paths, read_bytes
 
-    root = _root(data)
-    paths = {p.stem: p for p in procedure_paths(root)}
+    roots = _roots(data)
+    paths: dict[str, Path] = {}
+    origins: dict[str, Path] = {}
+    families: dict[str, Family] = {}
+    sources: dict[str, Source] = {}
+    problems: list[Problem] = []
+    for root in roots:
+        for path in procedure_paths(root):
+            paths[path.stem] = path
+            origins[path.stem] = root
+        found_families, found = _families(root)
+        problems.extend(found)
+        families.update(found_families)
+        found_sources, found = _sources(root, base=root == roots[0])
+        problems.extend(found)
+        sources.update(found_sources)
     for code in codes:
         if code not in paths:
             raise UnknownCode(code, nearest(code, paths))
-    families, problems = _families(root)
     wanted = set(codes)
     needles = [c.encode() for c in wanted]
     needles += [f.id.encode() for f in families.values() if wanted & {c for r in family_rules(f) for c in r.codes}]
@@ -335,9 +404,9 @@ def load_for(codes: Collection[str], data: str | Path | None = None, descriptors
     for stem, path in paths.items():
         if stem not in chosen:
             try:
-                blob = path.read_bytes()
-            except OSError:
-                blob = needles[0]  # unreadable: parse it, so that the loader reports why
+                blob = read_bytes(path)
+            except DataErrors:
+                blob = needles[0]  # unreadable, not a file or too large: parse it, so that the loader reports why
             if any(needle in blob for needle in needles):
                 chosen.add(stem)
     records: list[Procedure] = []
@@ -352,12 +421,11 @@ def load_for(codes: Collection[str], data: str | Path | None = None, descriptors
         problems.extend(found)
         if record is not None:
             records.append(record)
-    sources, found = load_sources(root)
-    problems.extend(found)
     official_file = resources.descriptors_file(descriptors)
     official, found = _descriptors(official_file)
     problems.extend(found)
-    catalog = Catalog(MemoryStore(records, sources, families, official), root, official_file)
+    store = MemoryStore(records, sources, families, official, origins if len(roots) > 1 else None)
+    catalog = Catalog(store, roots, official_file)
     problems.extend(catalog.integrity())
     if problems:
         raise DataErrors(problems)

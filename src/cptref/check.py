@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
-from .errors import ExitCode
+from .errors import ExitCode, quoted
 from .models import CODE_PATTERN, Confidence
 
 if TYPE_CHECKING:
@@ -514,11 +514,13 @@ def split_codes(field: str) -> list[str]:
 
 def _malformed(token: object) -> Finding:
     shown = token if isinstance(token, str) else repr(token)
+    # a byte of the command line that is not UTF-8 arrives as a lone surrogate, which no output can encode
+    printable = shown.encode("utf-8", "backslashreplace").decode("utf-8")
     return Finding(
         "malformed-code",
         "error",
-        (shown,),
-        f"{shown!r} is not a CPT code (four digits then a digit or a capital letter, e.g. 47555)",
+        (printable,),
+        f"{quoted(shown)} is not a CPT code (four digits then a digit or a capital letter, e.g. 47555)",
         "write the code as five characters; add units as x and a number (47542x2)",
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -38,7 +39,10 @@ DataOption = Annotated[
     typer.Option(
         "--data",
         metavar="DIR",
-        help="Read this data directory instead of the shipped one (also: CPTREF_DATA).",
+        help=(
+            "Your own data directories (a path list, later ones win per code), layered over the "
+            "shipped data (also: CPTREF_DATA)."
+        ),
         show_default=False,
     ),
 ]
@@ -59,19 +63,73 @@ JsonOption = Annotated[
 ]
 
 
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class Format(str, Enum):
+    table = "table"
+    plain = "plain"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+ColorOption = Annotated[
+    Color,
+    typer.Option(
+        "--color",
+        metavar="WHEN",
+        help=(
+            "Colour of the text view: auto (on a terminal, unless NO_COLOR is set), always (also when "
+            "piped, despite NO_COLOR), never (plain text)."
+        ),
+    ),
+]
+FormatOption = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        metavar="FORMAT",
+        help=(
+            "table: the text view; plain: tab-separated rows, no header; json: as --json; jsonl: one "
+            "JSON object a line; csv: a header line, then rows."
+        ),
+        show_default=False,
+    ),
+]
+
+
+def _fields_option(items: str, command: str) -> Any:
+    from . import serialize
+
+    return typer.Option(
+        "--fields",
+        metavar="A,B",
+        help=f"Keep only these fields of each {items}: {', '.join(serialize.FIELDS[command])}.",
+        show_default=False,
+    )
+
+
 def _version(value: bool) -> None:
     """Print the program's version and the data's (its release and record count)."""
     if not value:
         return
     from . import resources
 
+    def release(root: Path) -> str:
+        return resources.data_release(root) or "unreleased"
+
     line = f"cptref {__version__}"
-    root = resources.data_dir()
+    roots = resources.layers()
     try:
         records = len(shell.catalog(None))
-        line += f" (data {resources.data_release(root) or 'unreleased'}, {records} records, {root})"
+        over = "".join(f" + {root} ({release(root)})" for root in roots[1:])
+        line += f" (data {release(roots[0])}, {records} records, {roots[0]}{over})"
     except CptrefError:
-        line += f" (data in {root} is unusable: run `cptref validate`)"
+        line += f" (data in {' + '.join(map(str, roots))} is unusable: run `cptref validate`)"
     sys.stdout.write(line + "\n")
     raise typer.Exit()
 
@@ -102,13 +160,45 @@ def _root(
     """A CPT coding reference for the command line."""
 
 
-def _emit_text(doc: Any) -> None:
+def _emit_text(doc: Any, color: Color = Color.auto, page: bool = False) -> None:
+    """Text for people: rich with colour on a terminal, plain text when piped (render.text_mode);
+    with ``page``, text longer than the terminal goes through the pager."""
     from . import render
 
-    if sys.stdout.isatty():
-        render.to_rich(doc, file=sys.stdout, color="NO_COLOR" not in os.environ)
+    tty = sys.stdout.isatty()
+    mode = render.text_mode(color.value, tty, os.environ)
+    width = render.text_width(tty, os.environ)
+    text = render.plain(doc, width) if mode == "plain" or page else ""
+    page = page and tty and text.count("\n") >= render.text_height(os.environ)
+    if mode != "plain":
+        always = color is Color.always
+        render.to_rich(doc, sys.stdout, mode == "color", width=None if tty else width, force=always, page=page)
+    elif page:
+        render.pager(text)
     else:
-        shell.write(render.plain(doc))
+        shell.write(text)
+
+
+def _format(json: bool, fmt: Format | None, jsonl: bool = False) -> Format:
+    """The output format from ``--format`` and its shortcuts ``--json`` / ``--jsonl``."""
+    from .errors import UsageError
+
+    if json and jsonl:
+        raise UsageError("--json and --jsonl: choose one")
+    short = Format.json if json else Format.jsonl if jsonl else None
+    if short is not None and fmt is not None and fmt is not short:
+        raise UsageError(f"--{short.value} is --format {short.value}; it cannot go with --format {fmt.value}")
+    return short or fmt or Format.table
+
+
+def _fields(text: str | None, command: str, fmt: Format) -> tuple[str, ...] | None:
+    """``--fields`` as names; only with an output that has fields (not the text view)."""
+    from . import serialize
+    from .errors import UsageError
+
+    if text is not None and fmt is Format.table:
+        raise UsageError("--fields selects fields of JSON, JSON Lines, csv or plain output: add --json or --format")
+    return serialize.parse_fields(text, serialize.FIELDS[command])
 
 
 @app.command()
@@ -128,19 +218,46 @@ def show(
     ] = False,
     data: DataOption = None,
     descriptors: DescriptorsOption = None,
+    fields: Annotated[str | None, _fields_option("procedure (with --json)", "show")] = None,
+    color: ColorOption = Color.auto,
+    use_pager: Annotated[
+        bool,
+        typer.Option(
+            "--pager/--no-pager",
+            help="On a terminal, page --full text longer than the screen ($PAGER, else less).",
+        ),
+    ] = True,
 ) -> None:
     """Show what codes mean, include, and are reported with, with sources.
 
-    Prints the descriptor (in cptref's own words), units, add-on status and primary codes, add-ons
-    reported with the code, what it already includes (imaging guidance, supervision and
-    interpretation), what is reported separately, do-not-report-with rules, Medicare values,
-    history, related codes, and each fact's sources and confidence. Low-confidence facts are marked.
+    Prints the descriptor (in cptref's own words), units, add-on status and
+    primary codes, add-ons reported with the code, what it already includes
+    (imaging guidance, supervision and interpretation), what is reported
+    separately, do-not-report-with rules, Medicare values, history, related
+    codes, and each fact's sources and confidence. Low-confidence facts are
+    marked.
 
-    Examples: cptref show 47555 | cptref show 47542 50706 --full | cptref show 47555 --json
+    On a terminal the text is in colour (--color; NO_COLOR turns it off), and
+    --full text longer than the screen goes through a pager (--no-pager).
+    Piped, it is plain text wrapped at COLUMNS (else 100 columns).
+
+    --json prints {"schema_version", "procedures", "sources"}; --fields keeps
+    only some fields of each procedure (cptref schema show describes them).
+
+    Examples:
+      cptref show 47555
+      cptref show 47542 50706 --full
+      cptref show 47555 --json
+      cptref show 47542 50706 --json --fields code,title,units
+      cptref show 47555 --color always | less -R
     """
     if json:
-        shell.show_json(codes, data, descriptors)
+        shell.show_json(codes, data, descriptors, fields=fields)
         return
+    if fields is not None:
+        from .errors import UsageError
+
+        raise UsageError("--fields selects fields of JSON output: add --json")
     catalog, records = shell.records_to_show(codes, data, descriptors)
     from . import render
 
@@ -151,7 +268,7 @@ def show(
             doc.line("-" * 40, "dim")
             doc.line()
         doc.lines.extend(render.show_doc(catalog, record, full=full).lines)
-    _emit_text(doc)
+    _emit_text(doc, color, page=full and use_pager)
 
 
 @app.command()
@@ -163,23 +280,50 @@ def search(
     json: JsonOption = False,
     data: DataOption = None,
     descriptors: DescriptorsOption = None,
+    fmt: FormatOption = None,
+    fields: Annotated[str | None, _fields_option("result (not with the table view)", "search")] = None,
+    color: ColorOption = Color.auto,
 ) -> None:
     """Find codes from loose words, typos, abbreviations or a partial code.
 
-    Matches code, title, synonyms, descriptor and lay summary; word order, case and punctuation do
-    not matter, and misspellings are corrected against the library's words. Each result shows its
-    score (0-100) and which words matched which field.
+    Matches code, title, synonyms, descriptor and lay summary; word order,
+    case and punctuation do not matter, and misspellings are corrected against
+    the library's words. Each result shows its score (0-100) and which words
+    matched which field.
 
-    Examples: cptref search "balloon dilation biliary" | cptref search biliarry stricure |
-    cptref search 4755 | cptref search PTBD --json
+    Output (--format): table, the text view (colour on a terminal: --color,
+    NO_COLOR); plain, a tab-separated line a result (code, title, score,
+    matched); json (also --json), {"schema_version", "query", "results"};
+    jsonl, one result object a line; csv, a header line then a row a result.
+    --fields picks the fields of each result (and the columns of csv and plain).
+
+    Examples:
+      cptref search "balloon dilation biliary"
+      cptref search biliarry stricure
+      cptref search 4755
+      cptref search PTBD --json
+      cptref search nephrostomy --format csv --fields code,title > codes.csv
+      cptref search drainage --format jsonl | jq -r .code
     """
-    if json:
-        shell.search_json(query, limit, data, descriptors)
+    output = _format(json, fmt)
+    selected = _fields(fields, "search", output)
+    if output is Format.json:
+        shell.search_json(query, limit, data, descriptors, fields=fields)
         return
     _, results = shell.ranked(query, limit, data, descriptors)
-    from . import render
+    if output is Format.table:
+        from . import render
 
-    _emit_text(render.search_doc(results))
+        _emit_text(render.search_doc(results), color)
+        return
+    from . import serialize
+
+    items = [serialize.search_result(r) for r in results]
+    if output is Format.jsonl:
+        shell.write(b"".join(serialize.line(serialize.select(item, selected)) for item in items))
+        return
+    rows = serialize.Rows(selected or serialize.RESULT_KEYS, csv=output is Format.csv)
+    shell.write(rows.header() + rows.rows(items))
 
 
 @app.command()
@@ -212,6 +356,9 @@ def check(
         typer.Option("--explain", help="Show the rule's text, the recorded fact and its sources under each finding."),
     ] = False,
     data: DataOption = None,
+    fmt: FormatOption = None,
+    fields: Annotated[str | None, _fields_option("finding (not with the table view)", "check")] = None,
+    color: ColorOption = Color.auto,
 ) -> None:
     """Tell whether codes can be reported together, and why not.
 
@@ -246,6 +393,14 @@ def check(
       cptref check 47532 47542 && submit-claim
       cptref check --file claims.csv --jsonl > findings.jsonl
       cat claims.jsonl | cptref check --file - --jsonl
+      cptref check --file claims.csv --format csv --fields rule,severity,codes
+
+    Output (--format): table, the text view (colour on a terminal: --color,
+    NO_COLOR); json (also --json), one object for the codes; jsonl (also
+    --jsonl), one object a claim; csv, a header line then a row a finding;
+    plain, a tab-separated line a finding. With --file, csv and plain rows
+    start with the claim's id and line. --fields picks the fields of each
+    finding (and the columns of csv and plain).
     """
     from . import check as checking
     from .errors import UsageError
@@ -254,10 +409,12 @@ def check(
         raise UsageError("give codes or --file, not both")
     if not codes and file is None:
         raise UsageError("give the codes to check (cptref check 47532 47542) or --file FILE")
-    if json and jsonl:
-        raise UsageError("--json and --jsonl: choose one")
-    if json and file is not None:
+    output = _format(json, fmt, jsonl)
+    if output is Format.json and file is not None:
         raise UsageError("--json prints one object; with --file use --jsonl (one object a claim)")
+    if explain and output is not Format.table:
+        raise UsageError(f"--explain adds text under each finding; it has no effect with --format {output.value}")
+    selected = _fields(fields, "check", output)
     stream: Any = None
     if file is not None:
         try:
@@ -269,20 +426,24 @@ def check(
         tables = checking.CheckTables.from_catalog(catalog)
         if stream is None:
             result = checking.check(tables, codes or [])
-            if json or jsonl:
-                from . import serialize
-
-                if json:
-                    shell.write(serialize.dumps(serialize.check(result, tables.title)))
-                else:
-                    shell.write(serialize.CheckLines(tables.title).line(result))
-            else:
+            if output is Format.table:
                 from . import render
 
-                _emit_text(render.check_doc(catalog, result, explain=explain))
+                _emit_text(render.check_doc(catalog, result, explain=explain), color)
+            else:
+                from . import serialize
+
+                if output is Format.json:
+                    shell.write(serialize.dumps(serialize.check(result, tables.title, selected)))
+                elif output is Format.jsonl:
+                    shell.write(serialize.CheckLines(tables.title, selected).line(result))
+                else:
+                    rows = serialize.Rows(selected or serialize.FINDING_KEYS, csv=output is Format.csv)
+                    shell.write(rows.header() + rows.findings(result))
             ok = result.ok
         else:
-            ok = _check_batch(catalog, tables, stream, None if file == "-" else file, jsonl, explain)
+            name = None if file == "-" else file
+            ok = _check_batch(catalog, tables, stream, name, output, explain, selected, color)
     finally:
         if stream is not None and stream is not sys.stdin.buffer:
             stream.close()
@@ -290,7 +451,16 @@ def check(
         raise typer.Exit(checking.EXIT_FINDINGS)
 
 
-def _check_batch(catalog: Any, tables: Any, stream: Any, name: str | None, jsonl: bool, explain: bool) -> bool:
+def _check_batch(
+    catalog: Any,
+    tables: Any,
+    stream: Any,
+    name: str | None,
+    output: Format,
+    explain: bool,
+    fields: tuple[str, ...] | None = None,
+    color: Color = Color.auto,
+) -> bool:
     """Check every claim of ``stream``; print findings on stdout, bad lines and a summary on stderr."""
     import time
 
@@ -313,9 +483,12 @@ def _check_batch(catalog: Any, tables: Any, stream: Any, name: str | None, jsonl
             yield raw
 
     summary = checking.BatchSummary()
-    lines_out = serialize.CheckLines(tables.title) if jsonl else None
-    text = sys.stdout.isatty() and not jsonl
+    lines_out = serialize.CheckLines(tables.title, fields) if output is Format.jsonl else None
+    rows_out = None
     chunk: list[bytes] = []
+    if output in (Format.csv, Format.plain):
+        rows_out = serialize.Rows(fields or serialize.FINDING_KEYS, csv=output is Format.csv, claim=True)
+        chunk.append(rows_out.header())
     doc = render.Doc()
     last = time.monotonic()
 
@@ -325,10 +498,7 @@ def _check_batch(catalog: Any, tables: Any, stream: Any, name: str | None, jsonl
             shell.write(b"".join(chunk))
             chunk.clear()
         if doc.lines:
-            if text:
-                _emit_text(doc)
-            else:
-                shell.write(render.plain(doc))
+            _emit_text(doc, color)
             doc = render.Doc()
 
     check, add = checking.check, summary.add
@@ -341,8 +511,11 @@ def _check_batch(catalog: Any, tables: Any, stream: Any, name: str | None, jsonl
             continue
         result = check(tables, item.codes)
         add(result)
-        if lines_out is not None:
-            chunk.append(lines_out.line(result, item))
+        if lines_out is not None or rows_out is not None:
+            if lines_out is not None:
+                chunk.append(lines_out.line(result, item))
+            elif rows_out is not None:
+                chunk.append(rows_out.findings(result, item))
             if len(chunk) >= 4096:
                 flush()
         else:
@@ -384,7 +557,7 @@ def validate(
     from . import validate as linting
 
     root = resources.data_dir(directory)
-    report = linting.validate(root, strict=strict)
+    report = linting.validate(root, strict=strict, base=resources.shipped_data_dir())
     if json:
         from . import serialize
 
@@ -401,6 +574,63 @@ def validate(
     )
     if errors:
         raise typer.Exit(ExitCode.DATA)
+
+
+class SchemaOf(str, Enum):
+    show = "show"
+    search = "search"
+    check = "check"
+    validate = "validate"
+
+
+@app.command()
+def schema(
+    command: Annotated[
+        SchemaOf | None,
+        typer.Argument(metavar="[COMMAND]", help="show, search, check or validate (default: all).", show_default=False),
+    ] = None,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="The schema of one line of JSON Lines output (search, check).")
+    ] = False,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            metavar="A,B",
+            help="The schema of output narrowed by the same --fields (show, search, check).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of a command's --json output.
+
+    Every key is described. With no COMMAND, prints one object keyed by
+    command (show, search, check, validate), each value a whole schema, so
+    `cptref schema | jq .check` equals `cptref schema check`. --jsonl gives
+    the schema of one line of `search --format jsonl` (a result) and of
+    `check --jsonl` (a claim).
+
+    schema_version changes only when a field is removed or changes meaning;
+    fields may be added without a change, so ignore keys you do not know.
+
+    Examples:
+      cptref schema show
+      cptref schema check --jsonl
+      cptref schema search --fields code,title
+      cptref schema | jq 'keys'
+    """
+    from . import schemas, serialize
+    from .errors import UsageError
+
+    if command is None:
+        if fields is not None:
+            raise UsageError("--fields narrows one command's schema: name it (cptref schema show --fields code)")
+        shell.write(serialize.dumps(schemas.every(jsonl)))
+        return
+    if fields is not None and command.value not in serialize.FIELDS:
+        raise UsageError(f"{command.value} has no --fields")
+    selected = serialize.parse_fields(fields, serialize.FIELDS.get(command.value, ()))
+    shell.write(serialize.dumps(schemas.schema(command.value, jsonl, selected)))
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

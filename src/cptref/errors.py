@@ -41,11 +41,19 @@ class UsageError(CptrefError):
     exit_code = ExitCode.USAGE
 
 
+def quoted(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a one-line message: escapes for what is not printable (``'\\n'``,
+    ``'\\udcff'`` for a byte that is not UTF-8), and cut to ``limit`` characters with its length."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 class MalformedCode(UsageError):
     def __init__(self, text: str) -> None:
         self.text = text
         super().__init__(
-            f"{text!r} is not a CPT code: expected five characters, four digits then a digit "
+            f"{quoted(text)} is not a CPT code: expected five characters, four digits then a digit "
             "or a capital letter (e.g. 47555, 0213T)"
         )
 

@@ -19,6 +19,7 @@ import contextlib
 import os
 import sqlite3
 import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,7 @@ from .store import IndexStore, MemoryStore, write_index
 if TYPE_CHECKING:
     from .loader import Progress
 
-FORMAT = "2"
+FORMAT = "3"
 ENV_CACHE = "CPTREF_CACHE_DIR"
 
 
@@ -65,19 +66,18 @@ def fingerprint(root: Path) -> bytes:
         with contextlib.suppress(OSError):
             stat = extra.stat()
             entries.append((extra.name, stat.st_size, stat.st_mtime_ns))
-    names = [n for n in os.listdir(folder) if n.endswith(".yaml")]
+    # the files the loader reads (procedure_paths): a hidden one, such as an editor's lock file, is not data
+    names = [n for n in os.listdir(folder) if n.endswith(".yaml") and not n.startswith(".")]
     if os.stat in os.supports_dir_fd:  # one path resolution for the folder, not one per file
         handle = os.open(folder, os.O_RDONLY)
         try:
             for name in names:
-                stat = os.stat(name, dir_fd=handle)
-                entries.append((name, stat.st_size, stat.st_mtime_ns))
+                entries.append(_entry(name, name, handle))
         finally:
             os.close(handle)
     else:
         for name in names:
-            stat = os.stat(folder / name)
-            entries.append((name, stat.st_size, stat.st_mtime_ns))
+            entries.append(_entry(name, folder / name))
     entries.sort()
     import hashlib
 
@@ -87,6 +87,16 @@ def fingerprint(root: Path) -> bytes:
     return f"{head}{len(entries)}\0{digest}".encode()
 
 
+def _entry(name: str, path: str | Path, dir_fd: int | None = None) -> tuple[str, int, int]:
+    """A file's name, size and modification time; (-1, -1) when it cannot be stat'ed (a dangling
+    symlink, a symlink loop), which the loader then reports as a problem of that file."""
+    try:
+        found = os.stat(path, dir_fd=dir_fd)
+    except OSError:
+        return (name, -1, -1)
+    return (name, found.st_size, found.st_mtime_ns)
+
+
 def _descriptors_key(descriptors: Path | None) -> bytes:
     """The licensed descriptor file's path, size and modification time ("" when none is used)."""
     if descriptors is None:
@@ -94,49 +104,68 @@ def _descriptors_key(descriptors: Path | None) -> bytes:
     try:
         stat = descriptors.stat()
     except OSError:
-        return f"{descriptors.resolve()}\0missing".encode()
-    return f"{descriptors.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+        return os.fsencode(f"{_resolved(descriptors)}\0missing")
+    return os.fsencode(f"{_resolved(descriptors)}\0{stat.st_size}\0{stat.st_mtime_ns}")
 
 
-def index_path(root: Path, descriptors: Path | None = None) -> Path:
-    """One index file per data directory (and licensed descriptor file), named by a checksum of their paths."""
-    resolved = str(root.resolve()).encode()
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        return path.absolute()
+
+
+def _layers_key(roots: Sequence[Path]) -> bytes:
+    return b"\n".join(os.fsencode(_resolved(root)) for root in roots)  # a name need not be UTF-8
+
+
+def index_path(roots: Sequence[Path], descriptors: Path | None = None) -> Path:
+    """One index file per set of data directories (and licensed descriptor file), named by a
+    checksum of their paths."""
+    resolved = _layers_key(roots)
     if descriptors is not None:
-        resolved += b"\0" + str(descriptors.resolve()).encode()
+        resolved += b"\0" + os.fsencode(_resolved(descriptors))
     name = f"{zlib.crc32(resolved):08x}{zlib.adler32(resolved):08x}"
     return cache_dir() / f"index-{name}.sqlite"
 
 
-def _expected_meta(root: Path, key: bytes, descriptors: Path | None = None) -> dict[str, bytes]:
+def _expected_meta(roots: Sequence[Path], descriptors: Path | None = None) -> dict[str, bytes]:
     return {
         "format": FORMAT.encode(),
         "version": __version__.encode(),
-        "data_dir": str(root.resolve()).encode(),
-        "fingerprint": key,
+        "data_dir": _layers_key(roots),
+        "fingerprint": b"\n".join(fingerprint(root) for root in roots),
         "descriptors": _descriptors_key(descriptors),
     }
 
 
-def _open_valid(path: Path, expected: dict[str, bytes]) -> IndexStore | None:
-    """The index at ``path`` if it exists, is whole, and was built from exactly this data."""
+def _open_valid(
+    path: Path, expected: dict[str, bytes], rebuild: Callable[[], MemoryStore] | None = None
+) -> IndexStore | None:
+    """The index at ``path`` if it exists, is whole, and was built from exactly this data.
+
+    ``rebuild`` is what the store falls back on if a page proves damaged when read later.
+    """
     try:
         size = path.stat().st_size
-        store = IndexStore.open(path)
+        store = IndexStore.open(path, rebuild)
         for key, value in expected.items():
             if store.meta(key) != value:
                 return None
         if store.page_bytes() != size:
             return None  # truncated or padded since it was written
         return store
-    except (OSError, sqlite3.Error):
+    except (OSError, sqlite3.Error, ValueError, TypeError):  # TypeError: a value of the wrong type
         return None
 
 
-def build_store(root: Path, progress: Progress | None = None, descriptors: Path | None = None) -> MemoryStore:
-    """Parse and validate the whole data directory; raises :class:`DataErrors` on any problem."""
+def build_store(
+    roots: Sequence[Path], progress: Progress | None = None, descriptors: Path | None = None
+) -> MemoryStore:
+    """Parse and validate the data directories; raises :class:`DataErrors` on any problem."""
     from .catalog import read_store
 
-    store, problems = read_store(root, progress, descriptors=descriptors)
+    store, problems = read_store(roots, progress, descriptors=descriptors)
     if problems:
         raise DataErrors(problems)
     return store
@@ -155,17 +184,22 @@ def _write(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
 
 
 def open_store(
-    root: Path, progress: Progress | None = None, descriptors: Path | None = None
+    roots: Path | Sequence[Path], progress: Progress | None = None, descriptors: Path | None = None
 ) -> IndexStore | MemoryStore:
-    """The index of ``root`` (with a licensed descriptor file's text, when given): the cached one
-    when it is current, else a fresh one (cached if possible)."""
-    key = fingerprint(root)
-    expected = _expected_meta(root, key, descriptors)
-    path = index_path(root, descriptors)
-    cached = _open_valid(path, expected)
-    if cached is not None:
-        return cached
-    store = build_store(root, progress, descriptors)
-    with contextlib.suppress(OSError, sqlite3.Error):
-        _write(path, store, expected)
-    return store
+    """The index of the data directories ``roots``, lowest first (with a licensed descriptor file's
+    text, when given): the cached one when it is current, else a fresh one (cached if possible)."""
+    layered = [roots] if isinstance(roots, Path) else list(roots)
+    try:
+        expected = _expected_meta(layered, descriptors)
+    except OSError:  # a procedures folder that cannot be listed: the loader says what is wrong with it
+        return build_store(layered, progress, descriptors)
+    path = index_path(layered, descriptors)
+
+    def rebuild() -> MemoryStore:
+        store = build_store(layered, progress, descriptors)
+        with contextlib.suppress(OSError, sqlite3.Error):
+            _write(path, store, expected)
+        return store
+
+    cached = _open_valid(path, expected, rebuild)
+    return cached if cached is not None else rebuild()

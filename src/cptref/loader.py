@@ -7,7 +7,9 @@ is reported at once, each with its field path (``$.add_on.primaries[1]``); unkno
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -25,6 +27,13 @@ T = TypeVar("T", bound=msgspec.Struct)
 
 MAX_FILE_BYTES = 1_000_000
 """A record is a few kilobytes; anything far larger is not a record (and could exhaust memory)."""
+MAX_DEPTH = 1000
+"""Deepest nesting of YAML collections accepted (a record nests four or five levels). libyaml's
+composer recurses on the C stack, so a few tens of thousands of levels would crash the process,
+and its scanner slows down quadratically with the depth of ``[`` and ``{``."""
+MAX_VALUES = 100_000
+"""Most values (collections and scalars) a file may expand to through YAML aliases (``*name``): a
+"billion laughs" file of a few hundred bytes would otherwise expand to billions."""
 
 _CODE_RE = re.compile(CODE_PATTERN)
 _AT = re.compile(r"^(?P<msg>.*) - at `\$(?P<path>[^`]*)`$")
@@ -38,23 +47,92 @@ def _yaml_load(text: str) -> Any:
 
 
 def display_path(path: Path) -> str:
-    """A path as a user should read it in a message: relative to the working directory if inside."""
+    """A path as a user should read it in a message: relative to the working directory if inside.
+
+    Always printable text on one line: bytes of a file name that are not UTF-8 are shown as
+    ``\\xff``, control characters as ``\\n``, ``\\t``.
+    """
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
+        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        shown = str(path)
+    try:
+        shown = os.fsencode(shown).decode("utf-8", "backslashreplace")
+    except UnicodeError:  # a lone surrogate that no file name decodes to
+        shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")
+    if not shown.isprintable():  # a newline or a tab in a name must not split a one-line message
+        shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in shown)
+    return shown
+
+
+def read_bytes(
+    path: Path, name: str | None = None, limit: int = MAX_FILE_BYTES, what: str = "a data file", verb: str = "file"
+) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; else :class:`DataErrors`.
+
+    A named pipe, a device (``/dev/zero``) or a directory is refused before it is opened, and no
+    more than the limit is ever read, so no file can make a command hang or exhaust memory.
+    """
+    name = name or display_path(path)
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a pipe, socket or device"
+            raise DataErrors([Problem(name, "$", f"cannot read {verb}: not a regular file ({kind})")])
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise DataErrors([Problem(name, "$", f"cannot read {verb}: {exc.strerror or exc}")]) from None
+    if len(raw) > limit:
+        size = max(info.st_size, len(raw))
+        raise DataErrors([Problem(name, "$", f"file is {size} bytes; {what} is at most {limit}")])
+    return raw
+
+
+def _too_deep(text: str) -> bool:
+    """Whether YAML ``text`` nests collections more than :data:`MAX_DEPTH` levels deep.
+
+    Each level needs a ``[``, ``{``, ``-``, ``?`` or ``:``, or more indentation (which a file of at
+    most :data:`MAX_FILE_BYTES` cannot stack deeper than about 1,400 levels); so when those
+    characters are few, nothing is parsed twice. Otherwise libyaml's event parser, which keeps its
+    own stack on the heap, measures the depth and stops at the limit.
+    """
+    if sum(text.count(c) for c in "[{-?:") <= 2 * MAX_DEPTH:
+        return False
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return False
+
+
+def _expands_beyond(value: Any, budget: int) -> bool:
+    """Whether ``value`` holds more than ``budget`` values, aliases counted each time they are used."""
+    stack = [value]
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return True
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file; raise :class:`DataErrors` with its location when it cannot be read."""
     name = display_path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DataErrors([Problem(name, "$", f"file is {size} bytes; a data file is at most {MAX_FILE_BYTES}")])
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataErrors([Problem(name, "$", f"cannot read file: {exc.strerror or exc}")]) from None
+    raw = read_bytes(path, name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -62,7 +140,9 @@ def read_yaml(path: Path) -> Any:
     import yaml
 
     try:
-        return _yaml_load(text)
+        if _too_deep(text):
+            raise DataErrors([Problem(name, "$", f"invalid YAML: nested more than {MAX_DEPTH} levels deep")])
+        value = _yaml_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -70,6 +150,11 @@ def read_yaml(path: Path) -> Any:
         raise DataErrors([Problem(name, "$", f"invalid YAML: {where}{problem}")]) from None
     except RecursionError:
         raise DataErrors([Problem(name, "$", "invalid YAML: nested too deeply")]) from None
+    limit = max(MAX_VALUES, 2 * len(text))  # without aliases no file spells out that many values
+    if "*" in text and _expands_beyond(value, limit):
+        message = f"invalid YAML: its aliases (*name) expand it to more than {limit} values (a 'billion laughs')"
+        raise DataErrors([Problem(name, "$", message)])
+    return value
 
 
 # --- field-by-field validation ------------------------------------------------------------------
@@ -113,7 +198,7 @@ def _min_length(tp: Any) -> int:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false"}.get(
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}.get(
         type(value), f"a {type(value).__name__}"
     )
 
@@ -172,6 +257,15 @@ def _required(cls: type[msgspec.Struct]) -> dict[str, bool]:
     return {f.name: f.required for f in msgspec.structs.fields(cls)}
 
 
+def _member(path: str, key: object) -> str:
+    """``path.key``, or ``path['key']`` for a key that would not read as one in a one-line message
+    (empty, or holding a space, a dot, a bracket, a quote, a newline or another control character)."""
+    text = str(key)
+    if text and text.isprintable() and not any(c in text for c in " .[]'\""):
+        return f"{path}.{text}"
+    return f"{path}[{text!r}]"
+
+
 def _walk_struct(value: Any, cls: type[msgspec.Struct], path: str, out: list[tuple[str, str]]) -> None:
     if not isinstance(value, dict):
         out.append((path, f"expected a mapping of fields, got {_kind(value)}"))
@@ -184,7 +278,7 @@ def _walk_struct(value: Any, cls: type[msgspec.Struct], path: str, out: list[tup
 
             guess = difflib.get_close_matches(str(key), list(fields), n=1)
             hint = f"; did you mean {guess[0]!r}?" if guess else f"; known fields: {', '.join(fields)}"
-            out.append((f"{path}.{key}", f"unknown field {str(key)!r}{hint}"))
+            out.append((_member(path, key), f"unknown field {str(key)!r}{hint}"))
     for name, required in fields.items():
         if name not in value:
             if required:
@@ -305,11 +399,9 @@ def load_descriptors(path: Path) -> tuple[dict[str, str], list[Problem]]:
     """
     name = display_path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return {}, [Problem(name, "$", f"cannot read the descriptor file: {exc.strerror or exc}")]
-    if len(raw) > 50 * MAX_FILE_BYTES:
-        return {}, [Problem(name, "$", f"file is {len(raw)} bytes; a descriptor file is at most {50 * MAX_FILE_BYTES}")]
+        raw = read_bytes(path, name, 50 * MAX_FILE_BYTES, "a descriptor file", "the descriptor file")
+    except DataErrors as exc:
+        return {}, list(exc.problems)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

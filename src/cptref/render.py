@@ -7,10 +7,12 @@ a terminal. The words are the same either way.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .models import LAY_SECTIONS
 
@@ -99,6 +101,8 @@ def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
     if record.status == "deleted":
         head.add("  [DELETED]", "bold red")
     family = catalog.families.get(record.family) if record.family else None
+    if catalog.layered:
+        doc.line(f"From: {catalog.origin(record.code)}", "dim", hang=2)
     meta = doc.line(f"Section: {' > '.join(record.section)}", "dim", hang=2)
     if family:
         meta.add(f" | Family: {family.title} ({', '.join(family.ranges)})", "dim")
@@ -287,17 +291,104 @@ def plain(doc: Doc, width: int = 100) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_rich(doc: Doc, file: Any = None, color: bool = True) -> None:
-    """Draw the document on a terminal with rich."""
+def to_rich(
+    doc: Doc, file: Any = None, color: bool = True, width: int | None = None, force: bool = False, page: bool = False
+) -> None:
+    """Draw the document with rich: on a terminal, or anywhere with ``force`` (``--color always``:
+    ANSI colours even into a pipe, ``width`` columns wide). ``page`` sends it through :func:`page`."""
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=file, no_color=not color, highlight=False, soft_wrap=False)
-    for line in doc.lines:
-        text = Text(" " * line.indent)
-        for segment, style in line.segments:
-            text.append(segment, style=style or None)
-        console.print(text, overflow="fold")
+    console = Console(
+        file=file,
+        no_color=not color,
+        highlight=False,
+        soft_wrap=False,
+        width=width,
+        force_terminal=True if force else None,
+        color_system="standard" if force else "auto",
+    )
+    with console.capture() if page else contextlib.nullcontext() as captured:
+        for line in doc.lines:
+            text = Text(" " * line.indent)
+            for segment, style in line.segments:
+                text.append(segment, style=style or None)
+            if line.wrap:
+                console.print(text, overflow="fold")
+            else:  # a table row stays whole, as in plain text
+                console.print(text, no_wrap=True, overflow="ignore", crop=False)
+    if captured is not None:
+        pager(captured.get())
+
+
+TextMode = Literal["color", "mono", "plain"]
+"""How text is drawn: rich with colour, rich without colour, or :func:`plain` text."""
+
+
+def text_mode(color: str, tty: bool, environ: Mapping[str, str]) -> TextMode:
+    """``--color``: ``always`` draws colour even when piped and despite ``NO_COLOR``; ``never``
+    writes plain text; ``auto`` draws colour on a terminal, without colour when ``NO_COLOR`` is set
+    (to anything but the empty string), and plain text when piped."""
+    if color == "always":
+        return "color"
+    if color == "never" or not tty:
+        return "plain"
+    return "mono" if environ.get("NO_COLOR") else "color"
+
+
+def _positive(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else None
+
+
+def text_width(tty: bool, environ: Mapping[str, str]) -> int:
+    """The columns text wraps at: ``COLUMNS`` when set, else the terminal's width, else 100."""
+    columns = _positive(environ.get("COLUMNS"))
+    if columns is not None:
+        return columns
+    return shutil.get_terminal_size((100, 24)).columns if tty else 100
+
+
+def text_height(environ: Mapping[str, str]) -> int:
+    """The terminal's lines (``LINES`` when set): longer text goes through the pager."""
+    return _positive(environ.get("LINES")) or shutil.get_terminal_size((100, 24)).lines
+
+
+def pager(text: str) -> None:
+    """Show ``text`` on the terminal through ``$PAGER`` (run by the shell, as git does), else
+    ``less``, with ``LESS=FRX`` unless ``LESS`` is set (colours pass through, one screen quits).
+    ``PAGER`` set empty or to ``cat``, or a pager that cannot be run, writes the text straight out."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    command = os.environ.get("PAGER", "less").strip()
+    if command in ("", "cat"):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    sys.stdout.flush()
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    try:
+        proc = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)  # noqa: S602 - the user's PAGER
+    except OSError:
+        proc = None
+    if proc is not None:
+        # Ctrl-C belongs to the pager (less uses it to stop a search) while it runs
+        try:
+            previous: Any = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # not the main thread
+            previous = None
+        try:
+            proc.communicate(text.encode("utf-8", "replace"))
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+    if proc is None or proc.returncode in (126, 127):  # not found, or not runnable: no pager then
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 # --- check -----------------------------------------------------------------------------------------

@@ -30,13 +30,28 @@ def shipped_data_dir() -> Path:
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
-    """The data directory to read: ``override``, else ``$CPTREF_DATA``, else the shipped data."""
-    if override:
-        return Path(override)
-    env = os.environ.get(ENV_DATA)
-    if env:
-        return Path(env)
-    return shipped_data_dir()
+    """The one data directory a user names (``override``, else the last of ``$CPTREF_DATA``), else
+    the shipped data: the folder ``cptref validate`` lints by default."""
+    extra = split_path_list(override) if override else split_path_list(os.environ.get(ENV_DATA, ""))
+    return extra[-1] if extra else shipped_data_dir()
+
+
+def split_path_list(value: str | os.PathLike[str]) -> list[Path]:
+    """``a:b`` (``a;b`` on Windows) as paths; empty entries dropped."""
+    return [Path(part) for part in os.fspath(value).split(os.pathsep) if part]
+
+
+def layers(override: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The data directories to read, lowest first: the shipped data, then the user's own
+    directories (``override``, a path list, else ``$CPTREF_DATA``); for each code the record of the
+    last directory that has it wins. A directory named twice counts once, at its last place."""
+    extra = split_path_list(override) if override else split_path_list(os.environ.get(ENV_DATA, ""))
+    ordered: list[Path] = []
+    for root in [shipped_data_dir(), *extra]:
+        resolved = root.resolve() if root.exists() else root
+        ordered = [r for r in ordered if (r.resolve() if r.exists() else r) != resolved]
+        ordered.append(root)
+    return ordered
 
 
 def procedures_dir(root: Path) -> Path:

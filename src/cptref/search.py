@@ -86,8 +86,15 @@ def parse_query(query: str) -> list[_Term]:
         raise UsageError(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS} are searched")
     if not query.strip():
         raise UsageError('the query is empty: give words to look for, e.g. cptref search "balloon dilation biliary"')
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:  # bytes of the command line that are not UTF-8 (surrogate escapes)
+        raise UsageError(f"the query is not UTF-8 text (character {exc.start + 1}); give it as UTF-8") from None
     terms: list[_Term] = []
-    for raw in re.findall(r"[a-z0-9]+", query.lower().replace("&", "")):
+    tokens = re.findall(r"[a-z0-9]+", query.lower().replace("&", ""))
+    if not tokens:
+        raise UsageError(f"the query {query.strip()!r} has no word of the letters a-z or digits 0-9 to search for")
+    for raw in tokens:
         if _CODE_TOKEN.match(raw) and raw[0].isdigit():
             terms.append(_Term(raw, ((raw,),), code=True))
             continue

@@ -7,15 +7,17 @@ removed or changes meaning. Optional facts are present with ``null`` (or ``[]``)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from .errors import UsageError
+from .models import Procedure
+
 if TYPE_CHECKING:
     from .catalog import Catalog, Derived
     from .check import CheckResult, Claim, Finding
-    from .models import Procedure
     from .search import Result
     from .validate import Report
 
@@ -52,6 +54,8 @@ def procedure(catalog: Catalog, record: Procedure) -> dict[str, Any]:
     data["includes"] = [{**msgspec.to_builtins(e.rule), "family": e.family} for e in catalog.includes(record)]
     data["report_with"] = [{**msgspec.to_builtins(e.rule), "family": e.family} for e in catalog.report_with(record)]
     data["not_with"] = [{**msgspec.to_builtins(e.rule), "family": e.family} for e in catalog.not_with(record)]
+    origin = catalog.origin(record.code)
+    data["data_dir"] = str(origin) if origin is not None else None
     official = catalog.official(record.code)
     data["official_descriptor"] = (
         {"text": official, "file": str(catalog.descriptors_file)} if official is not None else None
@@ -85,8 +89,10 @@ def cited(data: Iterable[Any]) -> set[str]:
     return found
 
 
-def show(catalog: Catalog, records: Sequence[Procedure]) -> dict[str, Any]:
-    procedures = [procedure(catalog, r) for r in records]
+def show(catalog: Catalog, records: Sequence[Procedure], fields: Sequence[str] | None = None) -> dict[str, Any]:
+    """``cptref show --json``; ``fields`` keeps only those fields of each procedure (and only the
+    sources those fields cite)."""
+    procedures = [select(procedure(catalog, r), fields) for r in records]
     ids = sorted(cited(procedures))
     return {
         "schema_version": SCHEMA_VERSION,
@@ -95,11 +101,17 @@ def show(catalog: Catalog, records: Sequence[Procedure]) -> dict[str, Any]:
     }
 
 
-def search(query: str, results: Sequence[Result]) -> dict[str, Any]:
+def search_result(item: Result) -> dict[str, Any]:
+    """One search result (its keys are :data:`RESULT_KEYS`)."""
+    return {"code": item.code, "title": item.title, "score": item.score, "matched": item.matched}
+
+
+def search(query: str, results: Sequence[Result], fields: Sequence[str] | None = None) -> dict[str, Any]:
+    """``cptref search --json``; ``fields`` keeps only those fields of each result."""
     return {
         "schema_version": SCHEMA_VERSION,
         "query": query,
-        "results": [{"code": r.code, "title": r.title, "score": r.score, "matched": r.matched} for r in results],
+        "results": [select(search_result(r), fields) for r in results],
     }
 
 
@@ -120,6 +132,11 @@ def validation(report: Report) -> dict[str, Any]:
 def dumps(document: Any) -> bytes:
     """Indented, key-order-stable UTF-8 JSON with a final newline."""
     return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"
+
+
+def line(item: Any) -> bytes:
+    """One compact JSON line (JSON Lines output)."""
+    return msgspec.json.encode(item) + b"\n"
 
 
 # --- check ------------------------------------------------------------------------------------------
@@ -150,20 +167,24 @@ def _check_codes(result: CheckResult, title: Callable[[str], str | None]) -> lis
     return [{"code": code, "units": units, "title": title(code)} for code, units in result.codes]
 
 
-def check(result: CheckResult, title: Callable[[str], str | None]) -> dict[str, Any]:
+def check(
+    result: CheckResult, title: Callable[[str], str | None], fields: Sequence[str] | None = None
+) -> dict[str, Any]:
     """``cptref check --json``: the codes (with units, and titles from ``title``: null for a code
-    with no record), whether the set is ok (no error finding), and every finding."""
+    with no record), whether the set is ok (no error finding), and every finding (only its
+    ``fields``, when given)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "codes": _check_codes(result, title),
         "ok": result.ok,
-        "findings": [finding(f) for f in result.findings],
+        "findings": [select(finding(f), fields) for f in result.findings],
     }
 
 
 class CheckLines:
     """``cptref check --jsonl``: one compact JSON line a claim, ``{"schema_version", "id", "line",
-    "codes", "ok", "findings"}``, with the same ``codes`` and findings as :func:`check`.
+    "codes", "ok", "findings"}``, with the same ``codes`` and findings as :func:`check` (only their
+    ``fields``, when given).
 
     The checker shares finding objects between claims, so each one's JSON is encoded once and
     reused; the cache holds the finding itself, so an id is never mistaken for another's.
@@ -171,8 +192,9 @@ class CheckLines:
 
     CACHE = 100_000
 
-    def __init__(self, title: Callable[[str], str | None]) -> None:
+    def __init__(self, title: Callable[[str], str | None], fields: Sequence[str] | None = None) -> None:
         self._title = title
+        self._fields = fields
         self._encode = msgspec.json.Encoder().encode
         self._findings: dict[int, tuple[Finding, msgspec.Raw]] = {}
         self._one_unit: dict[str, msgspec.Raw] = {}
@@ -181,7 +203,7 @@ class CheckLines:
         hit = self._findings.get(id(item))
         if hit is not None and hit[0] is item:
             return hit[1]
-        raw = msgspec.Raw(self._encode(item))
+        raw = msgspec.Raw(self._encode(item if self._fields is None else select(finding(item), self._fields)))
         if len(self._findings) < self.CACHE:
             self._findings[id(item)] = (item, raw)
         return raw
@@ -216,3 +238,97 @@ class CheckLines:
             )
             + b"\n"
         )
+
+
+# --- selecting fields -------------------------------------------------------------------------------
+
+PROCEDURE_KEYS: tuple[str, ...] = (*Procedure.__struct_fields__, "data_dir", "official_descriptor", "derived")
+"""The keys of a procedure in ``show --json``: the record's fields, then what :func:`procedure` adds."""
+RESULT_KEYS: tuple[str, ...] = ("code", "title", "score", "matched")
+"""The keys of a search result."""
+FIELDS: Mapping[str, tuple[str, ...]] = {"show": PROCEDURE_KEYS, "search": RESULT_KEYS, "check": FINDING_KEYS}
+"""What ``--fields`` selects from, by command: the keys of each procedure (show), each result
+(search), each finding (check). The documents around them keep their own keys."""
+
+
+def parse_fields(text: str | None, available: Sequence[str]) -> tuple[str, ...] | None:
+    """``--fields code,title`` as field names, in the order given (repeats dropped); None for None.
+
+    Raises :class:`UsageError` naming the available fields for an unknown or empty selection, as
+    ``gh --json`` does.
+    """
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",")]
+    names = [name for name in names if name]
+    choices = ", ".join(available)
+    if not names:
+        raise UsageError(f"--fields needs at least one field; available: {choices}")
+    for name in names:
+        if name not in available:
+            raise UsageError(f"unknown field {name!r}; available: {choices}")
+    return tuple(dict.fromkeys(names))
+
+
+def select(item: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:
+    """``item`` with only ``fields``, in that order; ``item`` itself when ``fields`` is None."""
+    return item if fields is None else {key: item[key] for key in fields}
+
+
+# --- rows: csv and plain (tab-separated) -------------------------------------------------------------
+
+
+def cell(value: Any) -> str:
+    """One value as text in a row: null is empty, a list is its items joined by spaces, a mapping
+    is ``key: items; key: items``, booleans are ``true``/``false``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return " ".join(cell(v) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+class Rows:
+    """Items as CSV (a header line, then rows, by the csv module) or plain text (tab-separated rows,
+    no header, tabs and line breaks inside values turned into spaces).
+
+    ``columns`` are the item's fields; ``claim`` adds the claim's ``id`` and ``line`` in front
+    (``check --file``).
+    """
+
+    def __init__(self, columns: Sequence[str], csv: bool, claim: bool = False) -> None:
+        import csv as csv_module
+        import io
+
+        self.columns = tuple(columns)
+        self.claim = claim
+        self._buffer = io.StringIO()
+        self._writer = csv_module.writer(self._buffer, lineterminator="\n") if csv else None
+
+    def header(self) -> bytes:
+        """The header line (CSV), or nothing (plain)."""
+        return self._encode([[*(("id", "line") if self.claim else ()), *self.columns]]) if self._writer else b""
+
+    def _encode(self, rows: Iterable[Sequence[str]]) -> bytes:
+        if self._writer is None:
+            clean = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
+            return "".join("\t".join(value.translate(clean) for value in row) + "\n" for row in rows).encode()
+        self._writer.writerows(rows)
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text.encode()
+
+    def rows(self, items: Iterable[Mapping[str, Any]], claim: Claim | None = None) -> bytes:
+        """One row an item; with ``claim`` (when the rows were made with ``claim=True``), its id and
+        line first."""
+        front = [cell(claim.id), str(claim.line)] if self.claim and claim is not None else []
+        return self._encode([*front, *(cell(item[c]) for c in self.columns)] for item in items)
+
+    def findings(self, result: CheckResult, claim: Claim | None = None) -> bytes:
+        """A row for each finding of a checked claim (none when it has no finding)."""
+        return self.rows((finding(f) for f in result.findings), claim)

@@ -6,9 +6,10 @@ rank a query). None of it imports Typer.
 
 The fast path: ``cptref show CODE... --json`` and ``cptref search WORDS... --json`` are what
 scripts call thousands of times, and importing Typer costs more than answering them. :func:`main`
-recognises exactly those invocations (with ``--data DIR`` and ``--limit N``, nothing else) and
-answers them through the same functions the Typer commands call; every other invocation,
-``--help`` and every malformed one included, goes to the Typer application in :mod:`cptref.cli`.
+recognises exactly those invocations (with ``--data DIR``, ``--fields A,B`` and ``--limit N``,
+nothing else) and answers them through the same functions the Typer commands call; every other
+invocation, ``--help`` and every malformed one included, goes to the Typer application in
+:mod:`cptref.cli`.
 A test runs both paths on the same arguments and compares their output byte for byte.
 """
 
@@ -29,10 +30,16 @@ if TYPE_CHECKING:
 
 
 def write(data: bytes | str) -> None:
-    """Write one whole answer to stdout at once."""
-    raw = data.encode() if isinstance(data, str) else data
-    sys.stdout.buffer.write(raw)
-    sys.stdout.buffer.flush()
+    """Write one whole answer to stdout at once; if the reader has closed the pipe (``| head``),
+    end the command quietly with status 0 (Typer would turn the closed pipe into status 1)."""
+    # backslashreplace: a file name that is not UTF-8 (a lone surrogate) is shown as \udcff, and
+    # stdout stays UTF-8
+    raw = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
+    try:
+        sys.stdout.buffer.write(raw)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        exit_quietly(ExitCode.OK, broken_pipe=True)
 
 
 def fail(lines: Sequence[str], code: int) -> NoReturn:
@@ -71,15 +78,18 @@ def guarded(work: Callable[[], object]) -> NoReturn:
 
 
 def catalog(data: Path | None, descriptors: Path | None = None) -> Catalog:
-    """The library through its compiled index; a rebuild shows a progress bar on a terminal."""
+    """The library through its compiled index: the shipped data with the user's directories
+    (``--data``, else ``$CPTREF_DATA``) layered over it. A rebuild shows a progress bar on a terminal."""
+    from . import resources
     from .catalog import load_catalog
 
+    roots = resources.layers(data)
     if not sys.stderr.isatty():
-        return load_catalog(data, descriptors=descriptors)
+        return load_catalog(roots, descriptors=descriptors)
     from .render import ProgressBar
 
     with ProgressBar("Indexing the code library") as bar:
-        return load_catalog(data, progress=bar, descriptors=descriptors)
+        return load_catalog(roots, progress=bar, descriptors=descriptors)
 
 
 def records_to_show(
@@ -93,7 +103,9 @@ def records_to_show(
     try:
         found = catalog(data, descriptors)
     except DataErrors:
-        found = load_for(wanted, data, descriptors)  # a bad file elsewhere: show works if these records are good
+        from . import resources
+
+        found = load_for(wanted, resources.layers(data), descriptors)  # a bad file elsewhere: still shown
     return found, [found.get(c) for c in wanted]
 
 
@@ -108,18 +120,26 @@ def ranked(
     return text, searching.search(catalog(data, descriptors), text, limit=limit)
 
 
-def show_json(codes: Sequence[str], data: Path | None, descriptors: Path | None = None) -> None:
+def show_json(
+    codes: Sequence[str], data: Path | None, descriptors: Path | None = None, fields: str | None = None
+) -> None:
+    """``show --json``; ``fields`` (``--fields a,b``) is checked before any file is read."""
     from . import serialize
 
+    selected = serialize.parse_fields(fields, serialize.PROCEDURE_KEYS)
     found, records = records_to_show(codes, data, descriptors)
-    write(serialize.dumps(serialize.show(found, records)))
+    write(serialize.dumps(serialize.show(found, records, selected)))
 
 
-def search_json(words: Sequence[str], limit: int, data: Path | None, descriptors: Path | None = None) -> None:
+def search_json(
+    words: Sequence[str], limit: int, data: Path | None, descriptors: Path | None = None, fields: str | None = None
+) -> None:
+    """``search --json``; ``fields`` (``--fields a,b``) is checked before any file is read."""
     from . import serialize
 
+    selected = serialize.parse_fields(fields, serialize.RESULT_KEYS)
     text, results = ranked(words, limit, data, descriptors)
-    write(serialize.dumps(serialize.search(text, results)))
+    write(serialize.dumps(serialize.search(text, results, selected)))
 
 
 # --- the fast path ---------------------------------------------------------------------------------
@@ -128,12 +148,14 @@ MAX_LIMIT = 1000
 
 
 def _plan(args: Sequence[str]) -> Callable[[], object] | None:
-    """The answer to a plain ``show ... --json`` or ``search ... --json`` call, or None for Typer."""
+    """The answer to a plain ``show ... --json`` or ``search ... --json`` call (with ``--data``,
+    ``--fields``, and ``--limit`` for search), or None for Typer."""
     if len(args) < 3 or args[0] not in ("show", "search"):
         return None
     positional: list[str] = []
     json = False
     data: Path | None = None
+    fields: str | None = None
     limit = 10
     i = 1
     while i < len(args):
@@ -143,13 +165,15 @@ def _plan(args: Sequence[str]) -> Callable[[], object] | None:
             arg, value = arg.split("=", 1)
         if arg == "--json" and value is None:
             json = True
-        elif arg == "--data" or (arg in ("--limit", "-n") and args[0] == "search"):
+        elif arg in ("--data", "--fields") or (arg in ("--limit", "-n") and args[0] == "search"):
             if value is None:
                 i += 1
                 if i >= len(args):
                     return None
                 value = args[i]
-            if arg == "--data":
+            if arg == "--fields":
+                fields = value  # checked by show_json / search_json, as on the Typer path
+            elif arg == "--data":
                 if not value:
                     return None
                 data = Path(value)
@@ -165,8 +189,8 @@ def _plan(args: Sequence[str]) -> Callable[[], object] | None:
     if not json or not positional:
         return None
     if args[0] == "show":
-        return lambda: show_json(positional, data)
-    return lambda: search_json(positional, limit, data)
+        return lambda: show_json(positional, data, fields=fields)
+    return lambda: search_json(positional, limit, data, fields=fields)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

@@ -9,13 +9,14 @@ only the records and postings a command touches.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import msgspec
 
@@ -69,6 +70,7 @@ class Store(Protocol):
     def get(self, code: str) -> Procedure | None: ...
     def referencing(self, code: str) -> list[str]: ...
     def official(self, code: str) -> str | None: ...
+    def origin(self, code: str) -> Path | None: ...
     def records(self) -> Iterator[Procedure]: ...
     def docs(self) -> Sequence[DocInfo]: ...
     def frequencies(self) -> dict[str, int]: ...
@@ -85,10 +87,13 @@ class MemoryStore:
         sources: dict[str, Source],
         families: dict[str, Family],
         descriptors: dict[str, str] | None = None,
+        origins: dict[str, Path] | None = None,
     ) -> None:
         self.sources = sources
         self.families = families
         self.descriptors = descriptors or {}
+        self.origins = origins or {}
+        """The data directory each record came from (when several are layered)."""
         self._by_code: dict[str, Procedure] = {}
         for record in records:
             self._by_code.setdefault(record.code, record)
@@ -110,6 +115,9 @@ class MemoryStore:
 
     def official(self, code: str) -> str | None:
         return self.descriptors.get(code)
+
+    def origin(self, code: str) -> Path | None:
+        return self.origins.get(code)
 
     def records(self) -> Iterator[Procedure]:
         return (self._by_code[c] for c in self._codes)
@@ -148,16 +156,62 @@ class MemoryStore:
         return docs, frequencies, {w: dict(by_field) for w, by_field in postings.items()}
 
 
-class IndexStore:
-    """The compiled index: a read-only SQLite file; records are decoded only when asked for."""
+class DamagedIndex(Exception):
+    """The index holds what it cannot have written (a posting naming no record)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+
+DAMAGE = (sqlite3.DatabaseError, msgspec.DecodeError, ValueError, TypeError, DamagedIndex)
+"""What reading a damaged index raises: SQLite's "database disk image is malformed", bytes that do
+not decode as what was written (or text that is not UTF-8), a value of the wrong type (a number
+where a blob was written), a value out of range."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _healing(method: Callable[Concatenate[IndexStore, _P], _R]) -> Callable[Concatenate[IndexStore, _P], _R]:
+    """Answer from the index; once it proves damaged, from the data parsed again (see :meth:`IndexStore.heal`)."""
+    name = method.__name__
+
+    def answer(self: IndexStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if self._healed is None:
+            try:
+                return method(self, *args, **kwargs)
+            except DAMAGE:
+                if self._rebuild is None:
+                    raise
+        value: Any = getattr(self.heal(), name)
+        return value(*args, **kwargs) if callable(value) else value  # type: ignore[no-any-return]
+
+    return answer
+
+
+class IndexStore:
+    """The compiled index: a read-only SQLite file; records are decoded only when asked for.
+
+    The checks on opening (:func:`cptref.index.open_store`) catch a stale, truncated or foreign
+    file, not a page damaged in the middle, which shows only when it is read. Then the store
+    answers from the data parsed again (``rebuild``, which also writes a fresh index), so a command
+    still answers, and answers right.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, rebuild: Callable[[], MemoryStore] | None = None) -> None:
         self._db = connection
         self._decoded: dict[str, Procedure | None] = {}
+        self._rebuild = rebuild
+        self._healed: MemoryStore | None = None
 
     @classmethod
-    def open(cls, path: Path) -> IndexStore:
-        return cls(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+    def open(cls, path: Path, rebuild: Callable[[], MemoryStore] | None = None) -> IndexStore:
+        return cls(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True), rebuild)
+
+    def heal(self) -> MemoryStore:
+        """The store parsed again from the data, which answers from now on (the index is damaged)."""
+        if self._healed is None:
+            if self._rebuild is None:
+                raise DamagedIndex("the index is damaged and this store cannot rebuild it")
+            self._healed = self._rebuild()
+        return self._healed
 
     def page_bytes(self) -> int:
         """The size the file must have, from SQLite's own header (a truncated file differs)."""
@@ -170,11 +224,13 @@ class IndexStore:
         return bytes(row[0]) if row else None
 
     @cached_property
+    @_healing
     def sources(self) -> dict[str, Source]:
         raw = self.meta("sources") or b"[]"
         return {s.id: s for s in msgspec.msgpack.decode(raw, type=list[Source])}
 
     @cached_property
+    @_healing
     def families(self) -> dict[str, Family]:
         raw = self.meta("families") or b"[]"
         return {f.id: f for f in msgspec.msgpack.decode(raw, type=list[Family])}
@@ -183,29 +239,48 @@ class IndexStore:
     def _codes(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT code FROM records ORDER BY doc")]
 
+    @_healing
     def codes(self) -> list[str]:
         return self._codes
 
+    @_healing
     def get(self, code: str) -> Procedure | None:
         if code not in self._decoded:
             row = self._db.execute("SELECT body FROM records WHERE code = ?", (code,)).fetchone()
             self._decoded[code] = msgspec.msgpack.decode(row[0], type=Procedure) if row else None
         return self._decoded[code]
 
+    @_healing
     def referencing(self, code: str) -> list[str]:
         rows = self._db.execute("SELECT by_code FROM refs WHERE code = ? ORDER BY by_code", (code,))
         return [row[0] for row in rows]
 
+    @_healing
     def official(self, code: str) -> str | None:
         row = self._db.execute("SELECT text FROM descriptors WHERE code = ?", (code,)).fetchone()
         return str(row[0]) if row else None
 
-    def records(self) -> Iterator[Procedure]:
-        decode = msgspec.msgpack.Decoder(Procedure).decode
-        for code, body in self._db.execute("SELECT code, body FROM records ORDER BY doc"):
-            record = self._decoded.get(code) or decode(body)
-            yield record
+    @_healing
+    def origin(self, code: str) -> Path | None:
+        row = self._db.execute("SELECT origin FROM records WHERE code = ?", (code,)).fetchone()
+        return Path(os.fsdecode(row[0])) if row and row[0] else None
 
+    def records(self) -> Iterator[Procedure]:
+        given: set[str] = set()
+        if self._healed is None:
+            decode = msgspec.msgpack.Decoder(Procedure).decode
+            try:
+                for code, body in self._db.execute("SELECT code, body FROM records ORDER BY doc"):
+                    yield self._decoded.get(code) or decode(body)
+                    given.add(code)
+                return
+            except DAMAGE:
+                if self._rebuild is None:
+                    raise
+        # damaged: the rest from the parsed data, in code order as the index gives them
+        yield from (r for r in self.heal().records() if r.code not in given)
+
+    @_healing
     def docs(self) -> Sequence[DocInfo]:
         return self._docs
 
@@ -217,6 +292,7 @@ class IndexStore:
     def _frequencies(self) -> dict[str, int]:
         return msgspec.msgpack.decode(self.meta("frequencies") or b"{}", type=dict[str, int])
 
+    @_healing
     def frequencies(self) -> dict[str, int]:
         return self._frequencies
 
@@ -224,10 +300,12 @@ class IndexStore:
     def _vocabulary(self) -> list[str]:
         return sorted(self._frequencies)
 
+    @_healing
     def vocabulary(self) -> list[str]:
         """The indexed words, sorted (for prefix look-ups by bisection)."""
         return self._vocabulary
 
+    @_healing
     def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]:
         found: dict[str, dict[str, list[int]]] = {}
         wanted = list(wanted)
@@ -240,13 +318,15 @@ class IndexStore:
             ):
                 ids = array("I")
                 ids.frombytes(blob)
+                if not 0 <= field < len(FIELDS) or (ids and max(ids) >= len(self._docs)):
+                    raise DamagedIndex(f"the postings of {word!r} name no record")
                 found.setdefault(word, {})[FIELDS[field]] = ids.tolist()
         return found
 
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE records (doc INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, body BLOB NOT NULL);
+CREATE TABLE records (doc INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, body BLOB NOT NULL, origin TEXT);
 CREATE TABLE refs (code TEXT NOT NULL, by_code TEXT NOT NULL);
 CREATE INDEX refs_code ON refs (code);
 CREATE TABLE descriptors (code TEXT PRIMARY KEY, text TEXT NOT NULL);
@@ -269,8 +349,11 @@ def write_index(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
         rows["frequencies"] = encode(frequencies)
         db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
         db.executemany(
-            "INSERT INTO records VALUES (?, ?, ?)",
-            ((i, r.code, encode(r)) for i, r in enumerate(store.records())),
+            "INSERT INTO records VALUES (?, ?, ?, ?)",
+            (  # the folder's name as bytes: it need not be UTF-8 text
+                (i, r.code, encode(r), os.fsencode(store.origins.get(r.code) or ""))
+                for i, r in enumerate(store.records())
+            ),
         )
         db.executemany("INSERT INTO refs VALUES (?, ?)", store.reference_rows())
         db.executemany("INSERT INTO descriptors VALUES (?, ?)", sorted(store.descriptors.items()))

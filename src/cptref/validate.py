@@ -8,6 +8,7 @@ every warning into an error.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,16 @@ def _named_codes(record: Procedure) -> Iterable[tuple[str, str]]:
             yield f"$.{field}[{i}]", code
 
 
-def relations(catalog: Catalog) -> list[Problem]:
-    """Rules between records: dangling references, add-on chains, deleted codes, family ranges."""
+def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
+    """Rules between records: dangling references, add-on chains, deleted codes, family ranges
+    (for the records of the directory ``only``, when given)."""
     problems: list[Problem] = []
     base = catalog.root or Path(".")
     for record in catalog:
-        name = display_path(resources.procedure_file(base, record.code))
+        origin = catalog.origin(record.code) or base
+        if only is not None and origin != only:
+            continue
+        name = display_path(resources.procedure_file(origin, record.code))
         for field, code in _named_codes(record):
             if code not in catalog:
                 problems.append(_warn(name, field, f"{code} has no record in the library (dangling reference)"))
@@ -143,19 +148,34 @@ def canonical_lists(root: Path) -> list[Problem]:
     for path, cls in ((resources.sources_file(root), Source), (root / resources.FAMILIES, Family)):
         if not path.exists():
             continue
-        _format_problems(path, out)
         try:
-            raw = read_yaml(path)
+            raw = read_yaml(path)  # first: it refuses a pipe, a device or a huge file before reading
         except DataErrors:
             continue
+        _format_problems(path, out)
         if isinstance(raw, list):
             for i, item in enumerate(raw):
                 _order_problems(item, cls, f"$[{i}]", display_path(path), out)
     return out
 
 
-def validate(root: Path, strict: bool = False) -> Report:
-    """Every problem in the data directory ``root``; with ``strict``, warnings count as errors."""
+def _inside(problem: Problem, root: Path) -> bool:
+    shown = display_path(root)  # as the problem names its file: a symlink loop or a name that is not UTF-8
+    if problem.file == shown or problem.file.startswith(shown.rstrip(os.sep) + os.sep):
+        return True
+    try:
+        return Path(problem.file).resolve().is_relative_to(root.resolve())
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return False
+
+
+def validate(root: Path, strict: bool = False, base: Path | None = None) -> Report:
+    """Every problem in the data directory ``root``; with ``strict``, warnings count as errors.
+
+    With ``base`` (the shipped data, for a user's own directory), ``root`` is read layered over it,
+    as the commands read it: its records may cite the base's sources and name the base's codes.
+    Only problems in ``root``'s own files are reported.
+    """
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
         return Report(root, 0, (Problem(display_path(root), "$", f"the data directory {what}"),))
@@ -164,8 +184,12 @@ def validate(root: Path, strict: bool = False) -> Report:
     except DataErrors as exc:
         return Report(root, 0, exc.problems)
     form: list[Problem] = []
-    catalog, problems = read_catalog(root, on_raw=lambda path, raw: canonical_record(path, raw, form))
-    problems = problems + relations(catalog) + form + canonical_lists(root)
+    layered = base is not None and base.resolve() != root.resolve()
+    roots = [base, root] if layered and base is not None else [root]
+    catalog, problems = read_catalog(roots, on_raw=lambda path, raw: canonical_record(path, raw, form))
+    problems = problems + relations(catalog, root if layered else None) + form + canonical_lists(root)
+    if layered:
+        problems = [p for p in problems if _inside(p, root)]
     if strict:
         problems = [msgspec.structs.replace(p, severity="error") for p in problems]
     return Report(root, files, tuple(problems))
