@@ -276,6 +276,21 @@ def _sources(root: Path, base: bool) -> tuple[dict[str, Source], list[Problem]]:
     return load_sources(root)
 
 
+def _shared(roots: Sequence[Path]) -> tuple[dict[str, Source], dict[str, Family], list[Problem]]:
+    """The sources and families of every layer, the later layer winning for an id."""
+    sources: dict[str, Source] = {}
+    families: dict[str, Family] = {}
+    problems: list[Problem] = []
+    for root in roots:
+        found_sources, found = _sources(root, base=root == roots[0])
+        problems.extend(found)
+        sources.update(found_sources)
+        found_families, found = _families(root)
+        problems.extend(found)
+        families.update(found_families)
+    return sources, families, problems
+
+
 def _descriptors(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
     if path is None:
         return {}, []
@@ -310,8 +325,6 @@ def read_store(
     layered = [roots] if isinstance(roots, Path) else list(roots)
     records: dict[str, Procedure] = {}
     origins: dict[str, Path] = {}
-    sources: dict[str, Source] = {}
-    families: dict[str, Family] = {}
     problems: list[Problem] = []
     for root in layered:
         found_records, found = load_procedures(root, progress, on_raw)
@@ -319,12 +332,8 @@ def read_store(
         for record in found_records:
             records[record.code] = record
             origins[record.code] = root
-        found_sources, found = _sources(root, base=root == layered[0])
-        problems.extend(found)
-        sources.update(found_sources)
-        found_families, found = _families(root)
-        problems.extend(found)
-        families.update(found_families)
+    sources, families, found = _shared(layered)
+    problems.extend(found)
     official, found = _descriptors(descriptors)
     problems.extend(found)
     store = MemoryStore(records.values(), sources, families, official, origins if len(layered) > 1 else None)
@@ -381,19 +390,11 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
     roots = _roots(data)
     paths: dict[str, Path] = {}
     origins: dict[str, Path] = {}
-    families: dict[str, Family] = {}
-    sources: dict[str, Source] = {}
-    problems: list[Problem] = []
     for root in roots:
         for path in procedure_paths(root):
             paths[path.stem] = path
             origins[path.stem] = root
-        found_families, found = _families(root)
-        problems.extend(found)
-        families.update(found_families)
-        found_sources, found = _sources(root, base=root == roots[0])
-        problems.extend(found)
-        sources.update(found_sources)
+    sources, families, problems = _shared(roots)
     for code in codes:
         if code not in paths:
             raise UnknownCode(code, nearest(code, paths))

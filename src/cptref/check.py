@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -672,12 +672,34 @@ def detect_format(name: str | None, first_line: bytes) -> Format:
     return "jsonl" if first_line.lstrip(b"\xef\xbb\xbf \t").startswith(b"{") else "csv"
 
 
+MAX_LINE = 1_000_000
+"""Bytes a line of a batch may hold (a claim is a few dozen): a longer line is skipped, read in
+pieces of this size, so that a file without line breaks (``/dev/zero``) cannot exhaust memory."""
+_TOO_LONG = bytes(bytearray(b" \n"))
+"""Stands for a line longer than :data:`MAX_LINE`: recognised by identity (an object of its own,
+which no line read from a file is), read as a blank line otherwise."""
+
+
+def _bounded(stream: Any) -> Iterator[bytes]:
+    """The lines of a binary file object, each at most :data:`MAX_LINE` bytes or :data:`_TOO_LONG`."""
+    readline = stream.readline
+    while line := readline(MAX_LINE + 1):
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):  # the rest of the long line
+            line = readline(MAX_LINE + 1)
+        yield _TOO_LONG
+
+
 def read_claims(
     lines: Iterable[bytes], name: str | None = None, fmt: Format | None = None
 ) -> Iterator[Claim | BadLine]:
     """The claims of a batch (binary lines of a file), in order, with a :class:`BadLine` for each
-    line that cannot be read. The format is detected when not given (:func:`detect_format`)."""
-    source = iter(lines)
+    line that cannot be read. The format is detected when not given (:func:`detect_format`).
+
+    A file object is read in lines of at most :data:`MAX_LINE` bytes; a longer line is a BadLine."""
+    source = _bounded(lines) if hasattr(lines, "readline") else iter(lines)
     head: list[bytes] = []
     for raw in source:
         head.append(raw)
@@ -695,6 +717,9 @@ def read_claims(
 def _read_jsonl(lines: Iterable[bytes]) -> Iterator[Claim | BadLine]:
     decode = _claim_decoder.decode
     for number, raw in enumerate(lines, 1):
+        if raw is _TOO_LONG:
+            yield BadLine(number, f"the line is longer than {MAX_LINE} bytes")
+            continue
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         try:
@@ -720,11 +745,14 @@ def _decode_message(exc: msgspec.DecodeError) -> str:
 
 def _read_csv(lines: Iterable[bytes]) -> Iterator[Claim | BadLine]:
     undecodable: set[int] = set()
+    too_long: set[int] = set()
     counter = [0]
 
     def text_lines() -> Iterator[str]:
         for raw in lines:
             counter[0] += 1
+            if raw is _TOO_LONG:
+                too_long.add(counter[0])
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -747,6 +775,9 @@ def _read_csv(lines: Iterable[bytes]) -> Iterator[Claim | BadLine]:
             yield BadLine(start, f"not a CSV row: {exc}")
             continue
         end = counter[0]
+        if any(n in too_long for n in range(start, end + 1)):
+            yield BadLine(start, f"the line is longer than {MAX_LINE} bytes")
+            continue
         if any(n in undecodable for n in range(start, end + 1)):
             yield BadLine(start, "not UTF-8 text")
             continue

@@ -11,7 +11,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TextIO, cast
 
 import typer
 
@@ -639,6 +639,46 @@ def main(argv: list[str] | None = None) -> NoReturn:
     The console script starts at :func:`cptref.shell.main`, which answers plain ``--json`` calls
     without Typer and hands everything else here.
     """
+    watched = _PipeWatch(sys.stdout)
+    sys.stdout = cast(TextIO, watched)
+    try:
+        _run(argv)
+    except BrokenPipeError:
+        shell.exit_quietly(ExitCode.OK, broken_pipe=True)
+    except SystemExit:
+        # Typer and rich meet a closed pipe while printing help themselves and exit 1; the reader
+        # only stopped reading, which is a success, as for every other answer.
+        if watched.closed or type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            shell.exit_quietly(ExitCode.OK, broken_pipe=True)
+        raise
+
+
+class _PipeWatch:
+    """stdout, remembering whether a write met a closed pipe (the reader stopped reading)."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self._inner = inner
+        self.closed = False
+
+    def write(self, text: str) -> int:
+        try:
+            return self._inner.write(text)
+        except BrokenPipeError:
+            self.closed = True
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._inner.flush()
+        except BrokenPipeError:
+            self.closed = True
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _run(argv: list[str] | None) -> NoReturn:
     try:
         status = app(args=argv, prog_name="cptref", standalone_mode=False)
         shell.exit_quietly(int(status or 0))
@@ -655,5 +695,3 @@ def main(argv: list[str] | None = None) -> NoReturn:
             shell.exit_quietly(ExitCode.USAGE)
         command = ctx.command_path if ctx is not None else "cptref"
         shell.fail([f"{exc.format_message()} (see '{command} --help')"], ExitCode.USAGE)
-    except BrokenPipeError:
-        shell.exit_quietly(ExitCode.OK, broken_pipe=True)

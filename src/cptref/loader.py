@@ -150,6 +150,11 @@ def read_yaml(path: Path) -> Any:
         raise DataErrors([Problem(name, "$", f"invalid YAML: {where}{problem}")]) from None
     except RecursionError:
         raise DataErrors([Problem(name, "$", "invalid YAML: nested too deeply")]) from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+        # PyYAML's constructors raise these for a tagged value they cannot make (``!!int x``)
+        why = (str(exc).splitlines() or [type(exc).__name__])[0]
+        message = f"invalid YAML: a value tagged !!int, !!float, !!bool or !!timestamp is not one ({why})"
+        raise DataErrors([Problem(name, "$", message)]) from None
     limit = max(MAX_VALUES, 2 * len(text))  # without aliases no file spells out that many values
     if "*" in text and _expands_beyond(value, limit):
         message = f"invalid YAML: its aliases (*name) expand it to more than {limit} values (a 'billion laughs')"
