@@ -449,9 +449,6 @@ def test_a_data_directory_whose_name_is_not_utf8_works_and_is_shown_escaped(not_
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="file names are bytes on Linux")
-@pytest.mark.xfail(
-    strict=True, reason="serialize.py: a folder name that is not UTF-8 reaches msgspec.json.encode unescaped"
-)
 @pytest.mark.parametrize("command", ["show", "validate"])
 def test_json_naming_a_directory_that_is_not_utf8_is_valid_json(not_utf8_dir: Path, command: str) -> None:
     args = ("show", "0001X", "--json", "--data", str(not_utf8_dir))

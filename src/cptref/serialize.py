@@ -131,7 +131,23 @@ def validation(report: Report) -> dict[str, Any]:
 
 def dumps(document: Any) -> bytes:
     """Indented, key-order-stable UTF-8 JSON with a final newline."""
-    return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"
+    try:
+        encoded = msgspec.json.encode(document)
+    except UnicodeEncodeError:  # a path that is not UTF-8 (a file name's raw bytes): write them escaped
+        encoded = msgspec.json.encode(_escape_undecodable(msgspec.to_builtins(document)))
+    return msgspec.json.format(encoded, indent=2) + b"\n"
+
+
+def _escape_undecodable(value: Any) -> Any:
+    """``value`` with every character UTF-8 cannot hold (a lone surrogate, as an undecodable byte of a
+    file name becomes) written as a ``\\udcNN`` escape."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_escape_undecodable(k): _escape_undecodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escape_undecodable(v) for v in value]
+    return value
 
 
 def line(item: Any) -> bytes:
