@@ -52,3 +52,38 @@ def run_cptref(*args: str, env: dict[str, str] | None = None, cwd: Path | None =
 @pytest.fixture
 def cli() -> Callable[..., Run]:
     return run_cptref
+
+
+def run_on_terminal(
+    args: tuple[str, ...], env: dict[str, str], columns: int = 100, rows: int = 40
+) -> tuple[int, str, str]:
+    """Run the command with stdin and stdout on a pseudo-terminal ``columns`` x ``rows``; stderr
+    apart. ``env`` is added to an environment cleared of the variables that change the output."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    cleared = ("CPTREF_DATA", "CPTREF_DESCRIPTORS", "NO_COLOR", "COLUMNS", "LINES", "PAGER", "TERM")
+    full = {k: v for k, v in os.environ.items() if k not in cleared}
+    full.update(env)
+    master, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cptref", *args], stdin=child, stdout=child, stderr=subprocess.PIPE, env=full, cwd=ROOT
+    )
+    os.close(child)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal (EIO on Linux)
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    return proc.wait(timeout=60), out.decode().replace("\r\n", "\n"), err

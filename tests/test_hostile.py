@@ -40,7 +40,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DATA, GOOD, ROOT
+from .conftest import DATA, GOOD, ROOT, run_on_terminal
 
 POSIX = sys.platform != "win32"
 FIX = ("--data", str(GOOD))
@@ -546,33 +546,8 @@ COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-
 
 def on_a_terminal(args: tuple[str, ...], env: dict[str, str], columns: int = 80) -> Out:
     """Run with stdin and stdout on a pseudo-terminal ``columns`` wide; stderr apart."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    full = {k: v for k, v in os.environ.items() if k not in ("CPTREF_DATA", "NO_COLOR", "COLUMNS", "LINES", "TERM")}
-    full.update({"PAGER": "cat", "LINES": "500", **env})
-    master, child = pty.openpty()
-    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 500, columns, 0, 0))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cptref", *args], stdin=child, stdout=child, stderr=subprocess.PIPE, env=full, cwd=ROOT
-    )
-    os.close(child)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the child closed the terminal (EIO on Linux)
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    return Out(proc.wait(timeout=60), out.decode().replace("\r\n", "\n"), err, 0)
+    code, out, err = run_on_terminal(args, {"PAGER": "cat", "LINES": "500", **env}, columns, rows=500)
+    return Out(code, out, err, 0)
 
 
 TERMINAL_COMMANDS: dict[str, tuple[tuple[str, ...], int]] = {

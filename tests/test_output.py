@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import pytest
 
 from cptref import render, serialize
 
-from .conftest import DATA, GOOD, ROOT, Run
+from .conftest import DATA, GOOD, ROOT, Run, run_on_terminal
 
 Cli = Callable[..., Run]
 FIX = ("--data", str(GOOD))
@@ -292,30 +291,8 @@ POSIX = sys.platform != "win32"
 
 
 def on_a_terminal(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """Run cptref with stdin and stdout on a pseudo-terminal; stderr apart."""
-    import pty
-
-    full = {k: v for k, v in os.environ.items() if k not in ("CPTREF_DATA", "NO_COLOR", "COLUMNS", "LINES", "PAGER")}
-    full.update({"TERM": "xterm", "COLUMNS": "100", "LINES": "40", **(env or {})})
-    master, child = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cptref", *args], stdin=child, stdout=child, stderr=subprocess.PIPE, env=full, cwd=ROOT
-    )
-    os.close(child)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the child closed the terminal (EIO on Linux)
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    return proc.wait(timeout=60), out.decode().replace("\r\n", "\n"), err
+    """Run cptref with stdin and stdout on a 100 x 40 pseudo-terminal; stderr apart."""
+    return run_on_terminal(args, {"TERM": "xterm", "COLUMNS": "100", "LINES": "40", **(env or {})})
 
 
 @pytest.mark.skipif(not POSIX, reason="needs a POSIX pseudo-terminal")
