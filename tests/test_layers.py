@@ -94,3 +94,9 @@ def test_validate_reads_your_directory_over_the_shipped_data_and_reports_only_yo
     assert run.code == 3
     assert run.out.strip().endswith("0100L.yaml: $.add_on.sources[0]: unknown source id 'no-such-source'")
     assert len(run.out.splitlines()) == 1
+
+
+def test_an_empty_data_argument_means_the_default_layers_not_the_current_folder() -> None:
+    from cptref.catalog import load_catalog
+
+    assert load_catalog("").codes() == load_catalog().codes()

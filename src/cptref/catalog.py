@@ -305,8 +305,8 @@ directory, or a list of directories layered lowest first."""
 
 
 def _as_roots(data: Data) -> list[Path]:
-    if data is None:
-        return resources.layers()
+    if data is None or (isinstance(data, str) and not data):
+        return resources.layers()  # "" as from an unset option: the default, not the current folder
     if isinstance(data, (str, Path)):
         return [Path(data)]
     return [Path(d) for d in data]
