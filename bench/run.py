@@ -200,7 +200,8 @@ lib, queries, budget = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
 start = time.perf_counter()
 import cptref
 from cptref.search import search
-catalog = cptref.load_catalog(lib)
+from cptref import resources
+catalog = cptref.load_catalog(resources.layers(lib) if lib else None)  # as the commands read it
 loaded = time.perf_counter() - start
 
 def once(query):
