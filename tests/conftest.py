@@ -87,3 +87,21 @@ def run_on_terminal(
     err = proc.stderr.read().decode()
     proc.stderr.close()
     return proc.wait(timeout=60), out.decode().replace("\r\n", "\n"), err
+
+
+def both_paths(args: list[str] | tuple[str, ...], env: dict[str, str] | None = None) -> tuple[Run, Run]:
+    """The same arguments through the fast path (``cptref.shell``) and through Typer (``cptref.cli``)."""
+
+    def run(entry: str) -> Run:
+        code = f"import sys\nfrom {entry} import main\nmain(sys.argv[1:])\n"
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+            env={**os.environ, **(env or {})},
+        )
+        return Run(proc.returncode, proc.stdout, proc.stderr)
+
+    return run("cptref.shell"), run("cptref.cli")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DATA, GOOD, ROOT, Run, run_cptref
+from .conftest import DATA, GOOD, ROOT, Run, both_paths, run_cptref
 
 Cli = Callable[..., Run]
 FIX = ("--data", str(GOOD))
@@ -214,12 +214,8 @@ PATH_CASES = [
 
 @pytest.mark.parametrize("args", PATH_CASES, ids=[" ".join(a) for a in PATH_CASES])
 def test_the_fast_path_answers_exactly_as_the_typer_application(args: list[str]) -> None:
-    def run(entry: str) -> tuple[int, str, str]:
-        code = f"import sys\nfrom {entry} import main\nmain(sys.argv[1:])\n"
-        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
-        return proc.returncode, proc.stdout, proc.stderr
-
-    assert run("cptref.shell") == run("cptref.cli")
+    fast, typer = both_paths(args)
+    assert fast == typer
 
 
 def test_the_fast_path_does_not_import_typer_or_rich() -> None:

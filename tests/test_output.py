@@ -18,7 +18,7 @@ import pytest
 
 from cptref import render, serialize
 
-from .conftest import DATA, GOOD, ROOT, Run, run_on_terminal
+from .conftest import DATA, GOOD, ROOT, Run, both_paths, run_on_terminal
 
 Cli = Callable[..., Run]
 FIX = ("--data", str(GOOD))
@@ -361,12 +361,8 @@ FIELD_CASES = [
 
 @pytest.mark.parametrize("args", FIELD_CASES, ids=[" ".join(a) for a in FIELD_CASES])
 def test_the_fast_path_answers_new_options_exactly_as_typer(args: list[str]) -> None:
-    def run(entry: str) -> tuple[int, str, str]:
-        code = f"import sys\nfrom {entry} import main\nmain(sys.argv[1:])\n"
-        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
-        return proc.returncode, proc.stdout, proc.stderr
-
-    assert run("cptref.shell") == run("cptref.cli")
+    fast, typer = both_paths(args)
+    assert fast == typer
 
 
 def test_show_json_fields_takes_the_fast_path() -> None:
