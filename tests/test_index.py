@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,33 @@ def test_a_damaged_page_found_by_a_command_is_answered_from_the_data(cache: Path
     after = [run_cptref(*a, "--data", str(data), env=env) for a in args]
     assert after == before
     assert [r.code for r in after] == [0, 0, 1]
+
+
+def test_indexes_unused_for_a_month_are_deleted_when_another_is_written(cache: Path, data: Path) -> None:
+    cache.mkdir()
+    month_ago = time.time() - 31 * 86_400
+    stale = cache / "index-0000000000000000.sqlite"
+    crashed = cache / ".index-0000000000000000.sqlite.123.tmp"
+    recent = cache / "index-1111111111111111.sqlite"
+    unrelated = cache / "notes.txt"
+    for path in (stale, crashed, recent, unrelated):
+        path.write_bytes(b"x")
+    for path in (stale, crashed, unrelated):
+        os.utime(path, (month_ago, month_ago))
+    load_catalog(data)  # writes this data's index, and prunes
+    assert not stale.exists()
+    assert not crashed.exists()
+    assert recent.exists()
+    assert unrelated.exists()  # not cptref's
+
+
+def test_an_index_in_use_is_kept_fresh_once_a_day(cache: Path, data: Path) -> None:
+    load_catalog(data)
+    path = next(cache.glob("index-*.sqlite"))
+    two_days_ago = time.time() - 2 * 86_400
+    os.utime(path, (two_days_ago, two_days_ago))
+    assert isinstance(load_catalog(data).store, IndexStore)
+    assert time.time() - path.stat().st_mtime < 3600
+    before = path.stat().st_mtime_ns
+    load_catalog(data)
+    assert path.stat().st_mtime_ns == before  # at most once a day: a warm run writes nothing

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -154,6 +155,7 @@ def _open_valid(
                 return None
         if store.page_bytes() != size:
             return None  # truncated or padded since it was written
+        _mark_used(path)
         return store
     except (OSError, sqlite3.Error, ValueError, TypeError):  # TypeError: a value of the wrong type
         return None
@@ -181,6 +183,32 @@ def _write(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
+    _prune(path)
+
+
+DAY = 86_400.0
+UNUSED_DAYS = 30
+"""An index not used for this many days (its data directory gone, a temporary folder) is deleted
+when another index is written; a used one has its modification time refreshed once a day."""
+
+
+def _mark_used(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if time.time() - path.stat().st_mtime > DAY:
+            os.utime(path)
+
+
+def _prune(keep: Path) -> None:
+    """Delete the indexes (and a crashed writer's temporary files) no command has used for long."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for other in keep.parent.iterdir():
+            if other == keep or not other.name.startswith(("index-", ".index-")):
+                continue
+            with contextlib.suppress(OSError):
+                age = now - other.lstat().st_mtime
+                if age > UNUSED_DAYS * DAY or (other.name.endswith(".tmp") and age > DAY):
+                    other.unlink()
 
 
 def open_store(
