@@ -58,3 +58,14 @@ def test_rich_render_draws_the_same_words_and_no_colour_when_asked(catalog: Cata
     assert "47555" in drawn
     assert "[LOW CONFIDENCE]" in drawn
     assert "\x1b[3" not in drawn  # no colour escape sequences
+
+
+def test_rich_render_indents_wrapped_lines_as_plain_text_does(catalog: Catalog) -> None:
+    doc = render.show_doc(catalog, catalog.get("47555"))
+    out = io.StringIO()
+    render.to_rich(doc, file=out, color=False, width=60)
+    drawn = out.getvalue().splitlines()
+    assert max(len(line) for line in drawn) <= 60
+    note = next(i for i, line in enumerate(drawn) if line.startswith("    note: Unconfirmed."))
+    assert drawn[note + 1].startswith(" " * 10)  # the note's continuation hangs under its text
+    assert drawn[note + 1].strip()

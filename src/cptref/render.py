@@ -310,13 +310,18 @@ def to_rich(
     )
     with console.capture() if page else contextlib.nullcontext() as captured:
         for line in doc.lines:
-            text = Text(" " * line.indent)
+            text = Text()
             for segment, style in line.segments:
                 text.append(segment, style=style or None)
-            if line.wrap:
-                console.print(text, overflow="fold")
-            else:  # a table row stays whole, as in plain text
-                console.print(text, no_wrap=True, overflow="ignore", crop=False)
+            if not line.wrap:  # a table row stays whole, as in plain text
+                console.print(Text(" " * line.indent) + text, no_wrap=True, overflow="ignore", crop=False)
+                continue
+            # wrapped as plain text wraps it: continuation lines indented by the line's hang
+            room = max(console.width - line.indent - line.hang, 1)
+            for i, part in enumerate(text.wrap(console, room, overflow="fold") or [Text()]):
+                part.rstrip()
+                pad = line.indent + (line.hang if i else 0)
+                console.print(Text(" " * pad) + part, no_wrap=True, overflow="ignore", crop=False)
     if captured is not None:
         pager(captured.get())
 
