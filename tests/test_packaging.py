@@ -51,28 +51,26 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env
 
 
-def test_installed_wheel_shows_a_seed_code_from_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [str(installed / "bin" / "cptref"), "show", "47555", "--json"],
+def run_installed(installed: Path, where: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``cptref`` run from ``where``, outside the checkout, with a bare environment."""
+    return subprocess.run(
+        [str(installed / "bin" / "cptref"), *args],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        cwd=where,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(where)},
         timeout=60,
     )
+
+
+def test_installed_wheel_shows_a_seed_code_from_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
+    proc = run_installed(installed, tmp_path, "show", "47555", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["procedures"][0]["code"] == "47555"
 
 
 def test_installed_wheel_searches_from_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [str(installed / "bin" / "cptref"), "search", "rendezvous"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-        timeout=60,
-    )
+    proc = run_installed(installed, tmp_path, "search", "rendezvous")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("47541 ")
 

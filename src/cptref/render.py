@@ -239,13 +239,18 @@ def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
     if ids:
         doc.heading("Sources")
         for sid in ids:
-            source = catalog.sources.get(sid)
-            line = doc.line(indent=2, hang=4).add(sid, "bold")
-            if source:
-                line.add(f": {source.title}")
-                if source.url:
-                    line.add(f" <{source.url}>", "blue")
+            _source_line(doc, catalog, sid, indent=2)
     return doc
+
+
+def _source_line(doc: Doc, catalog: Catalog, sid: str, indent: int) -> None:
+    """One cited source: its id, title and address."""
+    source = catalog.sources.get(sid)
+    line = doc.line(indent=indent, hang=4).add(sid, "bold")
+    if source:
+        line.add(f": {source.title}")
+        if source.url:
+            line.add(f" <{source.url}>", "blue")
 
 
 def _cited_ids(catalog: Catalog, record: Procedure) -> set[str]:
@@ -474,12 +479,7 @@ def check_doc(
             if f.sources:
                 doc.line("sources:", "bold", indent=4)
                 for sid in f.sources:
-                    source = catalog.sources.get(sid)
-                    sline = doc.line(indent=6, hang=4).add(sid, "bold")
-                    if source:
-                        sline.add(f": {source.title}")
-                        if source.url:
-                            sline.add(f" <{source.url}>", "blue")
+                    _source_line(doc, catalog, sid, indent=6)
     return doc
 
 
