@@ -144,3 +144,26 @@ def test_sources_file_entries_are_validated_and_ids_unique(tmp_path: Path) -> No
     assert "a" in sources
     assert any("$[1].kind" in m and "expected one of official" in m for m in messages)
     assert any("$[2].id" in m for m in messages)
+
+
+@pytest.mark.parametrize("refusal", ["exceeded maximum nesting depth", "some future wording", ""])
+def test_deep_nesting_is_cptrefs_problem_whatever_libyaml_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refusal: str
+) -> None:
+    """A libyaml that refuses deep nesting itself, in words of its own, still gives cptref's problem."""
+    import yaml
+
+    class Refusing(yaml.SafeLoader):  # stands for a C loader with a nesting limit of its own
+        def get_event(self) -> yaml.Event:
+            event = super().get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                self.depth = getattr(self, "depth", 0) + 1
+                if self.depth > 1000:
+                    raise yaml.scanner.ScannerError(problem=refusal or None)
+            return event
+
+    monkeypatch.setattr(yaml, "CSafeLoader", Refusing, raising=False)
+    deep = "[" * 1200 + "]" * 1200
+    record, problems = load_procedure(write(tmp_path, "0001X.yaml", f"code: '0001X'\nx: {deep}\n"))
+    assert record is None
+    assert [p.message for p in problems] == ["invalid YAML: nested more than 1000 levels deep"]

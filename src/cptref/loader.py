@@ -95,18 +95,33 @@ def _too_deep(text: str) -> bool:
     Each level needs a ``[``, ``{``, ``-``, ``?`` or ``:``, or more indentation (which a file of at
     most :data:`MAX_FILE_BYTES` cannot stack deeper than about 1,400 levels); so when those
     characters are few, nothing is parsed twice. Otherwise libyaml's event parser, which keeps its
-    own stack on the heap, measures the depth and stops at the limit.
+    own stack on the heap, measures the depth and stops at the limit. A libyaml that refuses deep
+    nesting itself (PyYAML 6.0.4 stops at 1,000 levels, with its own message) is not trusted to say
+    why it stopped: the depth is then measured again with PyYAML's pure-Python parser, which stops
+    at our limit too, so the answer is cptref's whichever PyYAML is installed.
     """
-    if sum(text.count(c) for c in "[{-?:") <= 2 * MAX_DEPTH:
+    if sum(text.count(c) for c in "[{-?:") <= MAX_DEPTH:
         return False
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return _deeper_than(text, MAX_DEPTH, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        try:
+            return _deeper_than(text, MAX_DEPTH, yaml.SafeLoader)
+        except yaml.YAMLError:
+            return False  # a syntax error before the limit: loading reports it with its line
+
+
+def _deeper_than(text: str, limit: int, loader: Any) -> bool:
+    """Whether the collections of ``text`` nest deeper than ``limit``; stops at the first level past it."""
+    import yaml
+
     depth = 0
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
-            if depth > MAX_DEPTH:
+            if depth > limit:
                 return True
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
