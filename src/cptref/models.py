@@ -137,15 +137,12 @@ class Procedure(Struct, frozen=True, kw_only=True):
     note: str | None = None
 
 
-class Source(Struct, frozen=True, kw_only=True):
-    """A place a fact was read (``data/sources.yaml``)."""
-
-    id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    title: Text
-    publisher: str | None = None
-    url: str | None = None
-    kind: Literal["official", "society", "secondary", "seed"]
-    note: str | None = None
+SourceKind = Literal["official", "society", "publisher", "vendor", "ai-generated", "seed", "secondary"]
+"""Who stands behind a source: ``official`` (CMS, AMA, NCCI), ``society`` (SIR, ACR), ``publisher``
+(coding publishers: AAPC, Medlearn, Coding Ahead), ``vendor`` (a billing or software company's
+pages), ``ai-generated`` (a page written by a language model: a fact it alone supports is low
+confidence at most), ``seed`` (the pages the project began from). ``secondary`` is the one kind
+of earlier data (a publisher or vendor not yet told apart); the shipped data no longer uses it."""
 
 
 class Family(Struct, frozen=True, kw_only=True):
@@ -167,3 +164,15 @@ class Family(Struct, frozen=True, kw_only=True):
     history: tuple[HistoryEntry, ...] = ()
     sources: tuple[str, ...] = ()
     note: str | None = None
+
+
+class Source(Struct, frozen=True, kw_only=True):
+    """A place a fact was read (``data/sources.yaml``)."""
+
+    id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    title: Text
+    publisher: str | None = None
+    url: str | None = None
+    kind: SourceKind
+    note: str | None = None
+

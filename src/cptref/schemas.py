@@ -158,7 +158,7 @@ FIELDS_DOC: dict[str, dict[str, str]] = {
         "title": "The source's title.",
         "publisher": "Who published it, or null.",
         "url": "Where to read it, or null.",
-        "kind": "official, society, secondary or seed.",
+        "kind": "Who stands behind it: official, society, publisher, vendor, ai-generated, seed or secondary.",
         "note": "A remark on the source, or null.",
     },
     "OfficialDescriptor": {
