@@ -155,7 +155,7 @@ def test_deep_nesting_is_cptrefs_problem_whatever_libyaml_says(
 
     class Refusing(yaml.SafeLoader):  # stands for a C loader with a nesting limit of its own
         def get_event(self) -> yaml.Event:
-            event = super().get_event()
+            event: yaml.Event = super().get_event()  # type: ignore[no-untyped-call]
             if isinstance(event, yaml.CollectionStartEvent):
                 self.depth = getattr(self, "depth", 0) + 1
                 if self.depth > 1000:
