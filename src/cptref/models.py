@@ -175,4 +175,3 @@ class Source(Struct, frozen=True, kw_only=True):
     url: str | None = None
     kind: SourceKind
     note: str | None = None
-
