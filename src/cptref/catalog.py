@@ -7,7 +7,6 @@ stored twice.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -16,13 +15,11 @@ from msgspec import Struct
 
 from . import resources
 from .errors import DataErrors, MalformedCode, Problem, UnknownCode
-from .models import CODE_PATTERN, Confidence, Family, NotWith, Procedure, Rule, Source
+from .models import CODE_RE, Confidence, Family, NotWith, Procedure, Rule, Source
 from .store import MemoryStore, Store, family_rules, relation_targets
 
 if TYPE_CHECKING:
     from .loader import Progress, RawHook
-
-_CODE_RE = re.compile(CODE_PATTERN)
 
 Relation = Literal["addon", "included_in", "reported_separately_with", "excluded_by", "replaces"]
 
@@ -58,7 +55,7 @@ class EffectiveNotWith(Struct, frozen=True):
 def normalize_code(text: str) -> str:
     """A user's code as the library spells it (trimmed, upper-case), or :class:`MalformedCode`."""
     code = text.strip().upper()
-    if not _CODE_RE.match(code):
+    if not CODE_RE.match(code):
         raise MalformedCode(text)
     return code
 
@@ -75,7 +72,7 @@ def nearest(code: str, known: Iterable[str], limit: int = 3) -> list[str]:
         distance = abs(int(other[:4]) - int(code[:4])) if code[:4].isdigit() and other[:4].isdigit() else 0
         return (-shared, distance * 100 + abs(ord(other[4]) - ord(code[4])), other)
 
-    return sorted(filter(_CODE_RE.match, known), key=key)[:limit]  # a stray file name is no code
+    return sorted(filter(CODE_RE.match, known), key=key)[:limit]  # a stray file name is no code
 
 
 class Catalog:
@@ -97,16 +94,6 @@ class Catalog:
         """The user's licensed descriptor file the official texts come from, if any."""
         self.sources: dict[str, Source] = store.sources
         self.families: dict[str, Family] = store.families
-
-    @classmethod
-    def from_records(
-        cls,
-        procedures: Iterable[Procedure],
-        sources: dict[str, Source] | None = None,
-        families: dict[str, Family] | None = None,
-        root: Path | None = None,
-    ) -> Catalog:
-        return cls(MemoryStore(procedures, dict(sources or {}), dict(families or {})), root)
 
     # --- look-ups ------------------------------------------------------------------------------
 
@@ -201,102 +188,9 @@ class Catalog:
         elif code in record.replaced_by:
             yield Derived(record.code, (), "high")
 
-    # --- integrity across files ----------------------------------------------------------------
-
-    def integrity(self) -> list[Problem]:
-        """Cross-file problems: unknown source ids and families, self references, misplaced fields."""
-        from .loader import display_path
-
-        problems: list[Problem] = []
-        base = self.root or Path(".")
-        for record in self:
-            name = display_path(resources.procedure_file(self.origin(record.code) or base, record.code))
-
-            def cite(field: str, ids: Sequence[str], name: str = name) -> None:
-                for i, sid in enumerate(ids):
-                    if sid not in self.sources:
-                        problems.append(Problem(name, f"{field}.sources[{i}]", f"unknown source id {sid!r}"))
-
-            if record.family and record.family not in self.families:
-                problems.append(Problem(name, "$.family", f"unknown family {record.family!r}"))
-            if record.add_on:
-                cite("$.add_on", record.add_on.sources)
-            for field in ("includes", "report_with", "not_with"):
-                for i, entry in enumerate(getattr(record, field)):
-                    cite(f"$.{field}[{i}]", entry.sources)
-                    if record.code in entry.codes:
-                        problems.append(Problem(name, f"$.{field}[{i}].codes", "a record names itself"))
-            if record.medicare:
-                cite("$.medicare", record.medicare.sources)
-            for i, event in enumerate(record.history):
-                cite(f"$.history[{i}]", event.sources)
-            if record.add_on and record.code in record.add_on.primaries:
-                problems.append(Problem(name, "$.add_on.primaries", "a record names itself"))
-            for field in ("related", "replaced_by"):
-                if record.code in getattr(record, field):
-                    problems.append(Problem(name, f"$.{field}", "a record names itself"))
-            if record.replaced_by and record.status != "deleted":
-                problems.append(Problem(name, "$.replaced_by", "only a deleted record has a replacement"))
-        families_file = display_path(base / resources.FAMILIES)
-        for family in self.families.values():
-            for field in ("includes", "report_with", "not_with"):
-                for i, entry in enumerate(getattr(family, field)):
-                    for j, sid in enumerate(entry.sources):
-                        if sid not in self.sources:
-                            problems.append(
-                                Problem(
-                                    families_file,
-                                    f"$[{family.id}].{field}[{i}].sources[{j}]",
-                                    f"unknown source id {sid!r}",
-                                )
-                            )
-        return problems
-
 
 def _from_rule(code: str, rule: Rule, family: str | None) -> Derived:
     return Derived(code, rule.sources, rule.confidence, what=rule.what, note=rule.note, family=family)
-
-
-def _families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
-    path = root / resources.FAMILIES
-    if not path.exists():
-        return {}, []
-    from .loader import load_list
-
-    items, problems = load_list(path, Family)
-    return {f.id: f for f in items}, problems
-
-
-def _sources(root: Path, base: bool) -> tuple[dict[str, Source], list[Problem]]:
-    """A directory's sources; only the lowest layer must have a sources.yaml (the others may cite it)."""
-    if not base and not resources.sources_file(root).exists():
-        return {}, []
-    from .loader import load_sources
-
-    return load_sources(root)
-
-
-def _shared(roots: Sequence[Path]) -> tuple[dict[str, Source], dict[str, Family], list[Problem]]:
-    """The sources and families of every layer, the later layer winning for an id."""
-    sources: dict[str, Source] = {}
-    families: dict[str, Family] = {}
-    problems: list[Problem] = []
-    for root in roots:
-        found_sources, found = _sources(root, base=root == roots[0])
-        problems.extend(found)
-        sources.update(found_sources)
-        found_families, found = _families(root)
-        problems.extend(found)
-        families.update(found_families)
-    return sources, families, problems
-
-
-def _descriptors(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
-    if path is None:
-        return {}, []
-    from .loader import load_descriptors
-
-    return load_descriptors(path)
 
 
 Data = str | Path | Sequence[str | Path] | None
@@ -312,37 +206,10 @@ def _as_roots(data: Data) -> list[Path]:
     return [Path(d) for d in data]
 
 
-def read_store(
-    roots: Path | Sequence[Path],
-    progress: Progress | None = None,
-    on_raw: RawHook | None = None,
-    descriptors: Path | None = None,
-) -> tuple[MemoryStore, list[Problem]]:
-    """Parse every file of the data directories (and a licensed descriptor file, when given): the
-    records in memory, the later directory's record winning for a code, and every problem found."""
-    from .loader import load_procedures
-
-    layered = [roots] if isinstance(roots, Path) else list(roots)
-    records: dict[str, Procedure] = {}
-    origins: dict[str, Path] = {}
-    problems: list[Problem] = []
-    for root in layered:
-        found_records, found = load_procedures(root, progress, on_raw)
-        problems.extend(found)
-        for record in found_records:
-            records[record.code] = record
-            origins[record.code] = root
-    sources, families, found = _shared(layered)
-    problems.extend(found)
-    official, found = _descriptors(descriptors)
-    problems.extend(found)
-    store = MemoryStore(records.values(), sources, families, official, origins if len(layered) > 1 else None)
-    problems.extend(Catalog(store, layered).integrity())
-    return store, problems
-
-
 def read_catalog(root: Path | Sequence[Path], on_raw: RawHook | None = None) -> tuple[Catalog, list[Problem]]:
     """Parse data directories (no index): the catalog and every problem found (none when valid)."""
+    from .library import read_store
+
     store, problems = read_store(root, on_raw=on_raw)
     return Catalog(store, root), problems
 
@@ -385,6 +252,7 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
     titles). The other files are only scanned as bytes for those names, never parsed, so a broken
     file elsewhere does not stop ``show``. Raises :class:`UnknownCode` or :class:`DataErrors`.
     """
+    from .library import integrity, read_descriptors, read_shared
     from .loader import load_procedure, procedure_paths, read_bytes
 
     roots = _roots(data)
@@ -394,7 +262,7 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
         for path in procedure_paths(root):
             paths[path.stem] = path
             origins[path.stem] = root
-    sources, families, problems = _shared(roots)
+    sources, families, problems = read_shared(roots)
     for code in codes:
         if code not in paths:
             raise UnknownCode(code, nearest(code, paths))
@@ -423,11 +291,10 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
         if record is not None:
             records.append(record)
     official_file = resources.descriptors_file(descriptors)
-    official, found = _descriptors(official_file)
+    official, found = read_descriptors(official_file)
     problems.extend(found)
     store = MemoryStore(records, sources, families, official, origins if len(roots) > 1 else None)
-    catalog = Catalog(store, roots, official_file)
-    problems.extend(catalog.integrity())
+    problems.extend(integrity(store, roots))
     if problems:
         raise DataErrors(problems)
-    return catalog
+    return Catalog(store, roots, official_file)

@@ -39,14 +39,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 
 from .errors import ExitCode, quoted
-from .models import CODE_PATTERN, Confidence
+from .models import CODE_RE, Confidence
 
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .models import Procedure
 
 Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 _RANK = {"error": 0, "warning": 1, "info": 2}
 
 EXIT_FINDINGS = ExitCode.NOT_FOUND
@@ -88,7 +87,6 @@ RULES: dict[str, str] = {
 
 LOW_NOTE = " (rests on a low-confidence fact)"
 
-_CODE_RE = re.compile(CODE_PATTERN)
 _UNITS_RE = re.compile(r"^([0-9]{4}[0-9A-Z])X([0-9]{1,6})$")
 """A code with units, after upper-casing: ``47542X2``. Digits are ASCII only; at most six of them."""
 _SPLIT_RE = re.compile(r"[\s,;|]+")
@@ -266,7 +264,7 @@ class CheckTables:
         try:
             return self._titles[code]
         except KeyError:
-            title = self._catalog.title(code) if _CODE_RE.fullmatch(code) else None
+            title = self._catalog.title(code) if CODE_RE.fullmatch(code) else None
             if title is not None or len(self._titles) < _CACHE:
                 self._titles[code] = title
             return title
@@ -284,7 +282,7 @@ class CheckTables:
         except KeyError:
             pass
         # `in` first: Catalog.get on an unknown code ranks every known code for its error message
-        known = _CODE_RE.fullmatch(code) is not None and code in self._catalog
+        known = CODE_RE.fullmatch(code) is not None and code in self._catalog
         table = _table(self._catalog, self._catalog.get(code)) if known else None
         if table is not None or len(self._tables) < _CACHE:
             self._tables[code] = table
@@ -496,7 +494,7 @@ def _strongest(found: Sequence[Finding]) -> tuple[Finding, ...]:
 def parse_token(token: str) -> tuple[str, int] | None:
     """``" 47542x2"`` -> ``("47542", 2)``; None when the token is not a code (with optional units)."""
     text = token.strip().upper()
-    if _CODE_RE.fullmatch(text):
+    if CODE_RE.fullmatch(text):
         return text, 1
     match = _UNITS_RE.fullmatch(text)
     if match and int(match.group(2)) > 0:

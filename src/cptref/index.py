@@ -165,7 +165,7 @@ def build_store(
     roots: Sequence[Path], progress: Progress | None = None, descriptors: Path | None = None
 ) -> MemoryStore:
     """Parse and validate the data directories; raises :class:`DataErrors` on any problem."""
-    from .catalog import read_store
+    from .library import read_store
 
     store, problems = read_store(roots, progress, descriptors=descriptors)
     if problems:

@@ -12,7 +12,7 @@ import re
 import stat
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar, Union
@@ -21,7 +21,7 @@ import msgspec
 
 from . import resources
 from .errors import DataErrors, Problem
-from .models import CODE_PATTERN, Procedure, Source
+from .models import CODE_PATTERN, CODE_RE, Procedure, Source
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -35,7 +35,6 @@ MAX_VALUES = 100_000
 """Most values (collections and scalars) a file may expand to through YAML aliases (``*name``): a
 "billion laughs" file of a few hundred bytes would otherwise expand to billions."""
 
-_CODE_RE = re.compile(CODE_PATTERN)
 _AT = re.compile(r"^(?P<msg>.*) - at `\$(?P<path>[^`]*)`$")
 
 
@@ -406,10 +405,6 @@ def load_sources(root: Path) -> tuple[dict[str, Source], list[Problem]]:
     return sources, problems
 
 
-def iter_codes(values: Iterable[str]) -> Iterable[str]:
-    return (v for v in values if _CODE_RE.match(v))
-
-
 def load_descriptors(path: Path) -> tuple[dict[str, str], list[Problem]]:
     """A user's licensed descriptor file: one ``CODE<TAB>descriptor`` a line; a header line optional.
 
@@ -433,7 +428,7 @@ def load_descriptors(path: Path) -> tuple[dict[str, str], list[Problem]]:
             continue
         code, tab, descriptor = line.partition("\t")
         code = code.strip().upper()
-        if not _CODE_RE.match(code):
+        if not CODE_RE.match(code):
             if number == 1 and tab:
                 continue  # a header line such as "code<TAB>descriptor"
             problems.append(Problem(name, f"line {number}", "expected a 5-character code, a tab, then the descriptor"))

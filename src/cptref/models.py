@@ -9,6 +9,7 @@ command) and the compiled index decodes into it directly.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
@@ -16,6 +17,8 @@ from msgspec import Meta, Struct
 CODE_PATTERN = r"^[0-9]{4}[0-9A-Z]$"
 """Four ASCII digits then a digit or an upper-case letter (47542, 0213T). Not ``\\d``: that
 also matches Unicode digits."""
+CODE_RE = re.compile(CODE_PATTERN)
+""":data:`CODE_PATTERN`, compiled: the one code regex every module uses."""
 
 Code = Annotated[str, Meta(pattern=CODE_PATTERN)]
 Confidence = Literal["high", "medium", "low"]

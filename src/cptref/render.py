@@ -90,10 +90,6 @@ def _note(doc: Doc, note: str | None, indent: int = 4) -> None:
         doc.line(f"note: {note}", "italic", indent=indent, hang=6)
 
 
-def _with_titles(catalog: Catalog, codes: Iterable[str]) -> str:
-    return "; ".join(f"{c} {catalog.title(c) or '(no record)'}" for c in codes)
-
-
 def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
     """Everything a coder needs about one code, in reading order."""
     doc = Doc()

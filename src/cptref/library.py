@@ -1,0 +1,144 @@
+"""Reading data directories into a store: the one place that parses a whole library.
+
+:func:`read_store` parses every record, source and family file of the data directories (layered,
+lowest first) and a user's licensed descriptor file, and checks what holds across files (source
+ids, families, self references). The compiled index (:mod:`cptref.index`) is built from its
+result; :mod:`cptref.catalog` reads it when no index can be used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import resources
+from .errors import Problem
+from .models import Family, Source
+from .store import MemoryStore
+
+if TYPE_CHECKING:
+    from .loader import Progress, RawHook
+    from .models import Procedure
+
+
+def read_families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
+    path = root / resources.FAMILIES
+    if not path.exists():
+        return {}, []
+    from .loader import load_list
+
+    items, problems = load_list(path, Family)
+    return {f.id: f for f in items}, problems
+
+
+def read_sources(root: Path, base: bool) -> tuple[dict[str, Source], list[Problem]]:
+    """A directory's sources; only the lowest layer must have a sources.yaml (the others may cite it)."""
+    if not base and not resources.sources_file(root).exists():
+        return {}, []
+    from .loader import load_sources
+
+    return load_sources(root)
+
+
+def read_shared(roots: Sequence[Path]) -> tuple[dict[str, Source], dict[str, Family], list[Problem]]:
+    """The sources and families of every layer, the later layer winning for an id."""
+    sources: dict[str, Source] = {}
+    families: dict[str, Family] = {}
+    problems: list[Problem] = []
+    for root in roots:
+        found_sources, found = read_sources(root, base=root == roots[0])
+        problems.extend(found)
+        sources.update(found_sources)
+        found_families, found = read_families(root)
+        problems.extend(found)
+        families.update(found_families)
+    return sources, families, problems
+
+
+def read_descriptors(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
+    """A user's licensed descriptor file (none: nothing)."""
+    if path is None:
+        return {}, []
+    from .loader import load_descriptors
+
+    return load_descriptors(path)
+
+
+def read_store(
+    roots: Path | Sequence[Path],
+    progress: Progress | None = None,
+    on_raw: RawHook | None = None,
+    descriptors: Path | None = None,
+) -> tuple[MemoryStore, list[Problem]]:
+    """Parse every file of the data directories (and a licensed descriptor file, when given): the
+    records in memory, the later directory's record winning for a code, and every problem found."""
+    from .loader import load_procedures
+
+    layered = [roots] if isinstance(roots, Path) else list(roots)
+    records: dict[str, Procedure] = {}
+    origins: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for root in layered:
+        found_records, found = load_procedures(root, progress, on_raw)
+        problems.extend(found)
+        for record in found_records:
+            records[record.code] = record
+            origins[record.code] = root
+    sources, families, found = read_shared(layered)
+    problems.extend(found)
+    official, found = read_descriptors(descriptors)
+    problems.extend(found)
+    store = MemoryStore(records.values(), sources, families, official, origins if len(layered) > 1 else None)
+    problems.extend(integrity(store, layered))
+    return store, problems
+
+
+def integrity(store: MemoryStore, roots: Sequence[Path]) -> list[Problem]:
+    """Cross-file problems: unknown source ids and families, self references, misplaced fields."""
+    from .loader import display_path
+
+    problems: list[Problem] = []
+    base = roots[-1] if roots else Path(".")
+    for record in store.records():
+        name = display_path(resources.procedure_file(store.origin(record.code) or base, record.code))
+
+        def cite(field: str, ids: Sequence[str], name: str = name) -> None:
+            for i, sid in enumerate(ids):
+                if sid not in store.sources:
+                    problems.append(Problem(name, f"{field}.sources[{i}]", f"unknown source id {sid!r}"))
+
+        if record.family and record.family not in store.families:
+            problems.append(Problem(name, "$.family", f"unknown family {record.family!r}"))
+        if record.add_on:
+            cite("$.add_on", record.add_on.sources)
+        for field in ("includes", "report_with", "not_with"):
+            for i, entry in enumerate(getattr(record, field)):
+                cite(f"$.{field}[{i}]", entry.sources)
+                if record.code in entry.codes:
+                    problems.append(Problem(name, f"$.{field}[{i}].codes", "a record names itself"))
+        if record.medicare:
+            cite("$.medicare", record.medicare.sources)
+        for i, event in enumerate(record.history):
+            cite(f"$.history[{i}]", event.sources)
+        if record.add_on and record.code in record.add_on.primaries:
+            problems.append(Problem(name, "$.add_on.primaries", "a record names itself"))
+        for field in ("related", "replaced_by"):
+            if record.code in getattr(record, field):
+                problems.append(Problem(name, f"$.{field}", "a record names itself"))
+        if record.replaced_by and record.status != "deleted":
+            problems.append(Problem(name, "$.replaced_by", "only a deleted record has a replacement"))
+    families_file = display_path(base / resources.FAMILIES)
+    for family in store.families.values():
+        for field in ("includes", "report_with", "not_with"):
+            for i, entry in enumerate(getattr(family, field)):
+                for j, sid in enumerate(entry.sources):
+                    if sid not in store.sources:
+                        problems.append(
+                            Problem(
+                                families_file,
+                                f"$[{family.id}].{field}[{i}].sources[{j}]",
+                                f"unknown source id {sid!r}",
+                            )
+                        )
+    return problems
