@@ -17,6 +17,7 @@ import typer
 
 from . import __version__, shell
 from .errors import CptrefError, ExitCode
+from .findings import FINDING_KEYS
 
 app = typer.Typer(
     name="cptref",
@@ -438,7 +439,7 @@ def check(
                 elif output is Format.jsonl:
                     shell.write(serialize.CheckLines(tables.title, selected).line(result))
                 else:
-                    rows = serialize.Rows(selected or serialize.FINDING_KEYS, csv=output is Format.csv)
+                    rows = serialize.Rows(selected or FINDING_KEYS, csv=output is Format.csv)
                     shell.write(rows.header() + rows.findings(result))
             ok = result.ok
         else:
@@ -487,7 +488,7 @@ def _check_batch(
     rows_out = None
     chunk: list[bytes] = []
     if output in (Format.csv, Format.plain):
-        rows_out = serialize.Rows(fields or serialize.FINDING_KEYS, csv=output is Format.csv, claim=True)
+        rows_out = serialize.Rows(fields or FINDING_KEYS, csv=output is Format.csv, claim=True)
         chunk.append(rows_out.header())
     doc = render.Doc()
     last = time.monotonic()

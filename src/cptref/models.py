@@ -29,115 +29,140 @@ Codes = Annotated[tuple[Code, ...], Meta(min_length=1)]
 CONFIDENCES: tuple[Confidence, ...] = ("high", "medium", "low")
 
 
-class AddOn(Struct, frozen=True, kw_only=True):
-    """This code is an add-on: reported only in addition to one of ``primaries``."""
+def about(text: str) -> Meta:
+    """A field's description: what ``cptref schema`` says of the key in JSON output."""
+    return Meta(description=text)
 
-    primaries: tuple[Code, ...] = ()
-    note: str | None = None
-    sources: SourceIds
-    confidence: Confidence
+
+SOURCES = about("Ids of the sources that state this fact (keys of show's sources map).")
+CONFIDENCE = about("How sure the sources are of this fact: high, medium or low (low facts are marked in text).")
+NOTE = about("A remark on this fact in cptref's own words, or null.")
+
+
+class AddOn(Struct, frozen=True, kw_only=True):
+    """The code is an add-on: reported only in addition to one of its primary procedures."""
+
+    primaries: Annotated[
+        tuple[Code, ...], about("The primary codes this add-on is reported with; [] when no source lists them.")
+    ] = ()
+    note: Annotated[str | None, NOTE] = None
+    sources: Annotated[SourceIds, SOURCES]
+    confidence: Annotated[Confidence, CONFIDENCE]
 
 
 class Rule(Struct, frozen=True, kw_only=True):
-    """A service bundled into the code (``includes``) or reported in addition (``report_with``)."""
+    """A service the code includes (includes) or is reported with (report_with)."""
 
-    what: Text
-    codes: tuple[Code, ...] = ()
-    sources: SourceIds
-    confidence: Confidence
-    note: str | None = None
+    what: Annotated[Text, about("The service, in words.")]
+    codes: Annotated[
+        tuple[Code, ...], about("The codes of the service, when known; [] when no source names them.")
+    ] = ()
+    sources: Annotated[SourceIds, SOURCES]
+    confidence: Annotated[Confidence, CONFIDENCE]
+    note: Annotated[str | None, NOTE] = None
 
 
 class NotWith(Struct, frozen=True, kw_only=True):
-    """Codes that are not reported together with this one (within ``scope`` when given)."""
+    """Codes that are not reported together with this one (within scope when given)."""
 
-    codes: Codes
-    scope: str | None = None
-    reason: Text
-    sources: SourceIds
-    confidence: Confidence
-    note: str | None = None
+    codes: Annotated[Codes, about("The codes not reported together with this one.")]
+    scope: Annotated[str | None, about('Where the rule holds ("same duct", "same session"), or null: always.')] = None
+    reason: Annotated[Text, about("Why, in cptref's own words.")]
+    sources: Annotated[SourceIds, SOURCES]
+    confidence: Annotated[Confidence, CONFIDENCE]
+    note: Annotated[str | None, NOTE] = None
 
 
 GlobalPeriod = Literal["000", "010", "090", "XXX", "YYY", "ZZZ"]
 
 
 class Medicare(Struct, frozen=True, kw_only=True):
-    """Medicare values a source gives; each optional (absent = not recorded)."""
+    """Medicare values a source gives; each may be null (not recorded)."""
 
-    global_period: GlobalPeriod | None = None
-    mue: Annotated[int, Meta(ge=0)] | None = None
-    sources: SourceIds
-    confidence: Confidence
-    note: str | None = None
+    global_period: Annotated[
+        GlobalPeriod | None,
+        about("The global surgery period (000, 010, 090, XXX, YYY, ZZZ), or null when not recorded."),
+    ] = None
+    mue: Annotated[
+        Annotated[int, Meta(ge=0)] | None,
+        about("Medically unlikely edit: the most units a day, or null when not recorded."),
+    ] = None
+    sources: Annotated[SourceIds, SOURCES]
+    confidence: Annotated[Confidence, CONFIDENCE]
+    note: Annotated[str | None, NOTE] = None
 
 
 class HistoryEntry(Struct, frozen=True, kw_only=True):
     """One event in the code's life, by CPT year."""
 
-    year: Annotated[int, Meta(ge=1966, le=2100)]
-    change: Literal["added", "revised", "deleted"]
-    sources: SourceIds
-    confidence: Confidence
-    note: str | None = None
+    year: Annotated[int, Meta(ge=1966, le=2100), about("The CPT year of the change.")]
+    change: Annotated[Literal["added", "revised", "deleted"], about("added, revised or deleted.")]
+    sources: Annotated[SourceIds, SOURCES]
+    confidence: Annotated[Confidence, CONFIDENCE]
+    note: Annotated[str | None, NOTE] = None
+
+
+Sentences = tuple[str, ...]
 
 
 class Lay(Struct, frozen=True, kw_only=True):
-    """Plain-language sections, in the project's own words."""
+    """Plain-language sections in cptref's own words; null or [] when not written."""
 
-    summary: str | None = None
-    purpose: str | None = None
-    indications: tuple[str, ...] = ()
-    preparation: tuple[str, ...] = ()
-    steps: tuple[str, ...] = ()
-    duration: str | None = None
-    setting: str | None = None
-    personnel: tuple[str, ...] = ()
-    risks: tuple[str, ...] = ()
-    benefits: tuple[str, ...] = ()
-    recovery: tuple[str, ...] = ()
-    alternatives: tuple[str, ...] = ()
-    patient_experience: str | None = None
+    summary: Annotated[str | None, about("What is done, in a few sentences.")] = None
+    purpose: Annotated[str | None, about("Why it is done.")] = None
+    indications: Annotated[Sentences, about("When it is done.")] = ()
+    preparation: Annotated[Sentences, about("What happens before.")] = ()
+    steps: Annotated[Sentences, about("What happens, step by step.")] = ()
+    duration: Annotated[str | None, about("How long it takes.")] = None
+    setting: Annotated[str | None, about("Where it is done.")] = None
+    personnel: Annotated[Sentences, about("Who does it.")] = ()
+    risks: Annotated[Sentences, about("What can go wrong.")] = ()
+    benefits: Annotated[Sentences, about("What it achieves.")] = ()
+    recovery: Annotated[Sentences, about("What happens after.")] = ()
+    alternatives: Annotated[Sentences, about("What else could be done.")] = ()
+    patient_experience: Annotated[str | None, about("What the patient feels and notices.")] = None
 
 
-LAY_SECTIONS: tuple[str, ...] = (
-    "summary",
-    "purpose",
-    "indications",
-    "preparation",
-    "steps",
-    "duration",
-    "setting",
-    "personnel",
-    "risks",
-    "benefits",
-    "recovery",
-    "alternatives",
-    "patient_experience",
-)
+LAY_SECTIONS: tuple[str, ...] = Lay.__struct_fields__
+"""The plain-language sections, in reading order (what ``show --full`` prints)."""
 
 
 class Procedure(Struct, frozen=True, kw_only=True):
-    """One code's record (``data/procedures/<CODE>.yaml``)."""
+    """One code's record as the library holds it (``data/procedures/<CODE>.yaml``)."""
 
-    code: Code
-    status: Literal["active", "deleted"]
-    title: Annotated[str, Meta(min_length=1, max_length=100)]
-    descriptor: Text
-    section: Annotated[tuple[Text, ...], Meta(min_length=1)]
-    family: str | None = None
-    units: str | None = None
-    synonyms: tuple[Text, ...] = ()
-    add_on: AddOn | None = None
-    includes: tuple[Rule, ...] = ()
-    report_with: tuple[Rule, ...] = ()
-    not_with: tuple[NotWith, ...] = ()
-    medicare: Medicare | None = None
-    history: tuple[HistoryEntry, ...] = ()
-    replaced_by: tuple[Code, ...] = ()
-    related: tuple[Code, ...] = ()
-    lay: Lay | None = None
-    note: str | None = None
+    code: Annotated[Code, about("The CPT code: four digits then a digit or a capital letter (47555, 0213T).")]
+    status: Annotated[
+        Literal["active", "deleted"],
+        about("active, or deleted (a deleted code names its replacements in replaced_by)."),
+    ]
+    title: Annotated[str, Meta(min_length=1, max_length=100), about("A short title in cptref's own words.")]
+    descriptor: Annotated[Text, about("What the code covers, in cptref's own words; not the AMA descriptor.")]
+    section: Annotated[
+        tuple[Text, ...], Meta(min_length=1), about("Where the code sits in the code set, broadest first.")
+    ]
+    family: Annotated[str | None, about("The code family whose rules apply to this code, or null.")] = None
+    units: Annotated[
+        str | None, about('What one unit counts ("each duct"), or null: the code is reported once per session.')
+    ] = None
+    synonyms: Annotated[tuple[Text, ...], about("Other names and abbreviations the code is found by.")] = ()
+    add_on: Annotated[
+        AddOn | None, about("Set when the code is an add-on (reported only with a primary procedure); null otherwise.")
+    ] = None
+    includes: Annotated[tuple[Rule, ...], about("Services this code already includes (not reported separately).")] = ()
+    report_with: Annotated[tuple[Rule, ...], about("Services reported in addition to this code.")] = ()
+    not_with: Annotated[tuple[NotWith, ...], about("Codes not reported together with this one.")] = ()
+    medicare: Annotated[
+        Medicare | None, about("Medicare values (global period, MUE), or null when none is recorded.")
+    ] = None
+    history: Annotated[
+        tuple[HistoryEntry, ...], about("Events in the code's life (added, revised, deleted), by CPT year.")
+    ] = ()
+    replaced_by: Annotated[tuple[Code, ...], about("For a deleted code, the codes that replace it; [] otherwise.")] = ()
+    related: Annotated[tuple[Code, ...], about("Codes worth reading beside this one.")] = ()
+    lay: Annotated[
+        Lay | None, about("Plain-language sections (what show --full prints), or null when none is written.")
+    ] = None
+    note: Annotated[str | None, about("A remark on the record, or null.")] = None
 
 
 SourceKind = Literal["official", "society", "publisher", "vendor", "ai-generated", "seed", "secondary"]
@@ -172,9 +197,12 @@ class Family(Struct, frozen=True, kw_only=True):
 class Source(Struct, frozen=True, kw_only=True):
     """A place a fact was read (``data/sources.yaml``)."""
 
-    id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    title: Text
-    publisher: str | None = None
-    url: str | None = None
-    kind: SourceKind
-    note: str | None = None
+    id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$"), about("The source id facts cite.")]
+    title: Annotated[Text, about("The source's title.")]
+    publisher: Annotated[str | None, about("Who published it, or null.")] = None
+    url: Annotated[str | None, about("Where to read it, or null.")] = None
+    kind: Annotated[
+        SourceKind,
+        about("Who stands behind it: official, society, publisher, vendor, ai-generated, seed or secondary."),
+    ]
+    note: Annotated[str | None, about("A remark on the source, or null.")] = None

@@ -422,7 +422,7 @@ def check_doc(
     With ``explain``, each finding also shows the rule's text, the recorded fact and its sources.
     ``claim`` (batch checking) names the claim and its line; ``doc`` is appended to when given.
     """
-    from .check import RULES
+    from .check import explanation
 
     doc = doc if doc is not None else Doc()
     head = doc.line(hang=4)
@@ -463,7 +463,7 @@ def check_doc(
         if not where.segments:
             doc.lines.pop()
         if explain:
-            doc.line(indent=4, hang=6).add("rule: ", "bold").add(RULES.get(f.rule, ""))
+            doc.line(indent=4, hang=6).add("rule: ", "bold").add(explanation(f.rule))
             if f.fact:
                 line = doc.line(indent=4, hang=10).add("recorded: ", "bold").add(f.fact)
                 if f.family:

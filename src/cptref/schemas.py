@@ -22,9 +22,10 @@ from typing import Any
 import msgspec
 
 from . import serialize
-from .check import RULES, Finding
 from .errors import Problem, UsageError
+from .findings import Finding
 from .models import CODE_PATTERN, CONFIDENCES, Procedure, Source
+from .rules import RULES
 from .search import FIELD_WEIGHTS, Result
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -43,7 +44,7 @@ _SOURCES = "Ids of the sources that state this fact (keys of show's sources map)
 _CONFIDENCE = "How sure the sources are of this fact: high, medium or low (low facts are marked in text)."
 _NOTE = "A remark on this fact in cptref's own words, or null."
 _FAMILY = "The id of the code family whose rule this is, or null when the record itself states it."
-_RULE_IDS = ", ".join(RULES)
+_RULE_IDS = ", ".join(rule.id for rule in RULES)
 
 DEFS_DOC: dict[str, str] = {
     "Procedure": (

@@ -157,21 +157,7 @@ def line(item: Any) -> bytes:
 
 # --- check ------------------------------------------------------------------------------------------
 
-FINDING_KEYS = (
-    "rule",
-    "severity",
-    "codes",
-    "message",
-    "fix",
-    "fix_codes",
-    "sources",
-    "confidence",
-    "family",
-    "stated_on",
-    "fact",
-    "note",
-)
-"""The keys of a finding, in order (the fields of :class:`cptref.check.Finding`)."""
+from .findings import FINDING_KEYS  # noqa: E402
 
 
 def finding(item: Finding) -> dict[str, Any]:

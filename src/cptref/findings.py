@@ -1,0 +1,62 @@
+"""What ``cptref check`` says about a claim: findings and the result of one claim.
+
+A :class:`Finding` is one reason a set of codes may not be reported as it is (or, as info, a
+service it could add), with the fact it rests on. Its fields are the keys of every finding in
+``check --json`` and ``--jsonl`` output; their descriptions are what ``cptref schema`` prints.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import Struct
+
+from .models import Confidence, about
+
+Severity = Literal["error", "warning", "info"]
+SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
+"""Errors first, then warnings, then info: the order findings are listed in."""
+
+
+class Finding(Struct, frozen=True):
+    """One reason the set may not be reported as it is (or, as info, a service it could add), with the
+    fact it rests on. A finding resting on a low-confidence fact is at most a warning.
+
+    ``sources`` and ``confidence`` are those of the recorded fact the finding rests on (empty and
+    None for findings about the input itself: malformed, unknown). ``stated_on`` is the record that
+    states the fact and ``family`` the family whose rule it is, when it is a family rule; ``fact`` is
+    the fact's own text (what is included, the reason, the add-on note) and ``note`` its note.
+    """
+
+    rule: Annotated[str, about("The rule id (cptref check --help explains each).")]
+    severity: Annotated[
+        Severity, about("error (the set is not ok), warning (a human should look) or info (could add a service).")
+    ]
+    codes: Annotated[tuple[str, ...], about("The codes the finding is about, as given (a malformed token as typed).")]
+    message: Annotated[str, about("What is wrong, in one sentence.")]
+    fix: Annotated[str | None, about("What to do about it, or null.")] = None
+    fix_codes: Annotated[tuple[str, ...], about("The codes the fix names (to remove or add); [] when none.")] = ()
+    sources: Annotated[
+        tuple[str, ...], about("Ids of the sources of the fact the finding rests on; [] for findings about the input.")
+    ] = ()
+    confidence: Annotated[
+        Confidence | None,
+        about("The confidence of that fact, or null for findings about the input (malformed, unknown)."),
+    ] = None
+    family: Annotated[str | None, about("The family whose rule the fact is, or null.")] = None
+    stated_on: Annotated[str | None, about("The record that states the fact, or null.")] = None
+    fact: Annotated[str | None, about("The fact's own words, or null.")] = None
+    note: Annotated[str | None, about("The fact's note, or null.")] = None
+
+
+FINDING_KEYS: tuple[str, ...] = Finding.__struct_fields__
+"""The keys of a finding, in order."""
+
+
+class CheckResult(Struct, frozen=True):
+    """The outcome for one set of codes: the codes with their units, in input order, and findings."""
+
+    codes: tuple[tuple[str, int], ...]
+    findings: tuple[Finding, ...]
+    ok: bool
+    """True when no finding is an error."""
