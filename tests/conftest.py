@@ -90,7 +90,7 @@ def run_on_terminal(
 
 
 def both_paths(args: list[str] | tuple[str, ...], env: dict[str, str] | None = None) -> tuple[Run, Run]:
-    """The same arguments through the fast path (``cptref.shell``) and through Typer (``cptref.cli``)."""
+    """The same arguments through the fast path (``cptref.entry``) and through Typer (``cptref.cli``)."""
 
     def run(entry: str) -> Run:
         code = f"import sys\nfrom {entry} import main\nmain(sys.argv[1:])\n"
@@ -104,4 +104,4 @@ def both_paths(args: list[str] | tuple[str, ...], env: dict[str, str] | None = N
         )
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
-    return run("cptref.shell"), run("cptref.cli")
+    return run("cptref.entry"), run("cptref.cli")

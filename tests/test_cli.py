@@ -220,7 +220,7 @@ def test_the_fast_path_answers_exactly_as_the_typer_application(args: list[str])
 
 def test_the_fast_path_does_not_import_typer_or_rich() -> None:
     code = (
-        "import sys\nfrom cptref.shell import main\n"
+        "import sys\nfrom cptref.entry import main\n"
         "try:\n    main(['show', '47555', '--json'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
         "heavy = {'typer', 'rich', 'rapidfuzz', 'yaml'}\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), file=sys.stderr)"

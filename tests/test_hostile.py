@@ -687,7 +687,7 @@ def test_the_library_answers_with_sockets_refused_in_process(
 ) -> None:
     import socket
 
-    from cptref import shell
+    from cptref import entry
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("cptref tried to use the network")
@@ -697,12 +697,12 @@ def test_the_library_answers_with_sockets_refused_in_process(
         monkeypatch.setattr(socket, name, refuse)
     for args in EVERY_COMMAND:
         with pytest.raises(SystemExit) as exited:
-            shell.main(list(with_data(args, GOOD)))
+            entry.main(list(with_data(args, GOOD)))
         out, err = capfd.readouterr()
         assert exited.value.code in (0, 1), (args, err)
         assert (out or args == ("validate",)) and "network" not in err, args
     monkeypatch.setenv("CPTREF_DATA", str(DATA))
     with pytest.raises(SystemExit) as exited:
-        shell.main(["search", "balloon", "dilation", "--json"])
+        entry.main(["search", "balloon", "dilation", "--json"])
     assert exited.value.code == 0
     assert json.loads(capfd.readouterr().out)["results"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cptref import render, serialize
+from cptref import formats, render, serialize
 
 from .conftest import DATA, GOOD, ROOT, Run, both_paths, run_on_terminal
 
@@ -202,15 +202,16 @@ def test_invalid_format_combinations_are_usage_errors(cli: Cli, args: tuple[str,
 
 
 def test_csv_and_plain_cells() -> None:
-    assert serialize.cell(None) == ""
-    assert serialize.cell(True) == "true"
-    assert serialize.cell(["47532", "77002"]) == "47532 77002"
-    assert serialize.cell({"title": ["a", "b"], "synonyms": ["c"]}) == "title: a b; synonyms: c"
-    plain = serialize.Rows(["a", "b"], csv=False)
-    assert plain.header() == b""
-    assert plain.rows([{"a": "x\ty\nz", "b": 1.5}]) == b"x y z\t1.5\n"
-    rows = serialize.Rows(["a"], csv=True)
-    assert rows.header() + rows.rows([{"a": 'say "hi", twice'}]) == b'a\n"say ""hi"", twice"\n'
+    assert formats.cell(None) == ""
+    assert formats.cell(True) == "true"
+    assert formats.cell(["47532", "77002"]) == "47532 77002"
+    assert formats.cell({"title": ["a", "b"], "synonyms": ["c"]}) == "title: a b; synonyms: c"
+    plain = formats.formatter("plain")
+    assert plain.header(["a", "b"]) == b""
+    assert plain.answer(formats.Answer(None, rows=[{"a": "x\ty\nz", "b": 1.5}], columns=["a", "b"])) == b"x y z\t1.5\n"
+    rows = formats.formatter("csv")
+    answer = formats.Answer(None, rows=[{"a": 'say "hi", twice'}], columns=["a"])
+    assert rows.header(["a"]) + rows.answer(answer) == b'a\n"say ""hi"", twice"\n'
 
 
 # --- --color and NO_COLOR ---------------------------------------------------------------------------
@@ -367,7 +368,7 @@ def test_the_fast_path_answers_new_options_exactly_as_typer(args: list[str]) -> 
 
 def test_show_json_fields_takes_the_fast_path() -> None:
     code = (
-        "import sys\nfrom cptref.shell import main\n"
+        "import sys\nfrom cptref.entry import main\n"
         "try:\n    main(['show', '47555', '--json', '--fields', 'code,title'])\n"
         "except SystemExit as e:\n    assert e.code == 0\n"
         "print('typer' in sys.modules, file=sys.stderr)"

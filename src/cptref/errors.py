@@ -23,6 +23,8 @@ class ExitCode(IntEnum):
     """Bad arguments: a malformed code, an empty query, an unknown option."""
     DATA = 3
     """The data directory is missing or a data file fails validation."""
+    INTERRUPTED = 130
+    """Interrupted (Ctrl-C, SIGINT), as a shell reports a process a signal stopped: 128 + 2."""
 
 
 class CptrefError(Exception):

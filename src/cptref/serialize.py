@@ -1,81 +1,104 @@
-"""The single JSON shape of every answer.
+"""Answers as the typed documents of :mod:`cptref.documents`, and those documents as JSON bytes.
 
 Every document is an object with a ``schema_version``; lists of results sit inside objects, so a
-field can be added without breaking a consumer. ``schema_version`` changes only when a field is
-removed or changes meaning. Optional facts are present with ``null`` (or ``[]``) rather than absent.
+field can be added without breaking a consumer. Optional facts are present with ``null`` (or ``[]``)
+rather than absent. ``--fields`` narrows each item (procedure, result, finding) to the fields named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from .documents import (
+    DERIVED_KEYS,
+    FIELDS,
+    PROCEDURE_KEYS,
+    RESULT_KEYS,
+    SCHEMA_VERSION,
+    CheckDocument,
+    CheckedCode,
+    ClaimLine,
+    DerivedRelations,
+    DerivedView,
+    FamilyRef,
+    NotWithView,
+    OfficialDescriptor,
+    ProblemView,
+    ProcedureView,
+    RuleView,
+    SearchDocument,
+    SearchResult,
+    ShowDocument,
+    ValidateDocument,
+)
 from .errors import UsageError
-from .models import Procedure
+from .findings import FINDING_KEYS
 
 if TYPE_CHECKING:
-    from .catalog import Catalog, Derived
-    from .check import CheckResult, Claim, Finding
+    from .catalog import Catalog, Derived, Relation
+    from .claims import Claim
+    from .findings import CheckResult, Finding
+    from .models import Procedure
     from .search import Result
     from .validate import Report
 
-SCHEMA_VERSION = 1
-
-DERIVED_KEYS = ("addons", "included_in", "reported_separately_with", "excluded_by", "replaces")
-"""Relations computed from other records: add-ons reported with this code (it is their primary);
-codes that include it; codes it is reported separately with; codes that list it as not to be
-reported with them; deleted codes it replaces."""
+__all__ = ["DERIVED_KEYS", "FIELDS", "FINDING_KEYS", "PROCEDURE_KEYS", "RESULT_KEYS", "SCHEMA_VERSION"]
 
 
-def _derived(item: Derived, catalog: Catalog) -> dict[str, Any]:
-    return {
-        "code": item.code,
-        "title": catalog.title(item.code),
-        "what": item.what,
-        "scope": item.scope,
-        "sources": list(item.sources),
-        "confidence": item.confidence,
-        "note": item.note,
-        "family": item.family,
-    }
+def _derived(item: Derived, catalog: Catalog) -> DerivedView:
+    return DerivedView(
+        item.code,
+        catalog.title(item.code),
+        item.what,
+        item.scope,
+        list(item.sources),
+        item.confidence,
+        item.note,
+        item.family,
+    )
 
 
-def procedure(catalog: Catalog, record: Procedure) -> dict[str, Any]:
-    """One record as JSON-ready builtins: its own fields, family rules merged in, derived relations."""
-    data: dict[str, Any] = msgspec.to_builtins(record)
+def procedure(catalog: Catalog, record: Procedure) -> ProcedureView:
+    """One record as shown: its own fields, family rules merged in, derived relations."""
     family = catalog.families.get(record.family) if record.family else None
-    data["family"] = (
-        {"id": family.id, "title": family.title, "ranges": list(family.ranges)}
-        if family
-        else ({"id": record.family, "title": None, "ranges": []} if record.family else None)
-    )
-    data["includes"] = [{**msgspec.to_builtins(e.rule), "family": e.family} for e in catalog.includes(record)]
-    data["report_with"] = [{**msgspec.to_builtins(e.rule), "family": e.family} for e in catalog.report_with(record)]
-    data["not_with"] = [{**msgspec.to_builtins(e.rule), "family": e.family} for e in catalog.not_with(record)]
-    origin = catalog.origin(record.code)
-    data["data_dir"] = str(origin) if origin is not None else None
     official = catalog.official(record.code)
-    data["official_descriptor"] = (
-        {"text": official, "file": str(catalog.descriptors_file)} if official is not None else None
+    origin = catalog.origin(record.code)
+    fields = msgspec.structs.asdict(record)
+    fields.update(
+        family=(
+            FamilyRef(family.id, family.title, list(family.ranges))
+            if family
+            else (FamilyRef(record.family, None, []) if record.family else None)
+        ),
+        includes=tuple(RuleView(**msgspec.structs.asdict(e.rule), family=e.family) for e in catalog.includes(record)),
+        report_with=tuple(
+            RuleView(**msgspec.structs.asdict(e.rule), family=e.family) for e in catalog.report_with(record)
+        ),
+        not_with=tuple(
+            NotWithView(**msgspec.structs.asdict(e.rule), family=e.family) for e in catalog.not_with(record)
+        ),
+        data_dir=str(origin) if origin is not None else None,
+        official_descriptor=(
+            OfficialDescriptor(official, str(catalog.descriptors_file)) if official is not None else None
+        ),
+        derived=DerivedRelations(
+            *([_derived(d, catalog) for d in catalog.derived(relation, record.code)] for relation in _RELATIONS)
+        ),
     )
-    data["derived"] = {
-        "addons": [_derived(d, catalog) for d in catalog.derived("addon", record.code)],
-        "included_in": [_derived(d, catalog) for d in catalog.derived("included_in", record.code)],
-        "reported_separately_with": [
-            _derived(d, catalog) for d in catalog.derived("reported_separately_with", record.code)
-        ],
-        "excluded_by": [_derived(d, catalog) for d in catalog.derived("excluded_by", record.code)],
-        "replaces": [_derived(d, catalog) for d in catalog.derived("replaces", record.code)],
-    }
-    return data
+    return ProcedureView(**fields)
+
+
+_RELATIONS: tuple[Relation, ...] = ("addon", "included_in", "reported_separately_with", "excluded_by", "replaces")
+"""The catalog's relation of each key of :class:`~cptref.documents.DerivedRelations`, in order."""
 
 
 def cited(data: Iterable[Any]) -> set[str]:
     """Every source id named anywhere under ``data`` (the values of ``sources`` keys)."""
     found: set[str] = set()
-    stack = list(data)
+    stack = [msgspec.to_builtins(item) for item in data]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
@@ -89,44 +112,55 @@ def cited(data: Iterable[Any]) -> set[str]:
     return found
 
 
-def show(catalog: Catalog, records: Sequence[Procedure], fields: Sequence[str] | None = None) -> dict[str, Any]:
+def show(catalog: Catalog, records: Sequence[Procedure], fields: Sequence[str] | None = None) -> Any:
     """``cptref show --json``; ``fields`` keeps only those fields of each procedure (and only the
     sources those fields cite)."""
     procedures = [select(procedure(catalog, r), fields) for r in records]
     ids = sorted(cited(procedures))
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "procedures": procedures,
-        "sources": {i: msgspec.to_builtins(catalog.sources[i]) for i in ids if i in catalog.sources},
-    }
+    sources = {i: catalog.sources[i] for i in ids if i in catalog.sources}
+    if fields is None:
+        return ShowDocument(SCHEMA_VERSION, procedures, sources)
+    return {"schema_version": SCHEMA_VERSION, "procedures": procedures, "sources": sources}
 
 
-def search_result(item: Result) -> dict[str, Any]:
-    """One search result (its keys are :data:`RESULT_KEYS`)."""
-    return {"code": item.code, "title": item.title, "score": item.score, "matched": item.matched}
+def search_result(item: Result) -> SearchResult:
+    """One search result."""
+    return SearchResult(item.code, item.title, item.score, item.matched)  # type: ignore[arg-type]
 
 
-def search(query: str, results: Sequence[Result], fields: Sequence[str] | None = None) -> dict[str, Any]:
+def search(query: str, results: Sequence[Result], fields: Sequence[str] | None = None) -> Any:
     """``cptref search --json``; ``fields`` keeps only those fields of each result."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "query": query,
-        "results": [select(search_result(r), fields) for r in results],
-    }
+    items = [select(search_result(r), fields) for r in results]
+    if fields is None:
+        return SearchDocument(SCHEMA_VERSION, query, items)
+    return {"schema_version": SCHEMA_VERSION, "query": query, "results": items}
 
 
-def validation(report: Report) -> dict[str, Any]:
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "data": str(report.root),
-        "files": report.files,
-        "ok": not report.errors,
-        "errors": len(report.errors),
-        "warnings": len(report.warnings),
-        "problems": [
-            {"file": p.file, "field": p.field, "severity": p.severity, "message": p.message} for p in report.problems
-        ],
-    }
+def validation(report: Report) -> ValidateDocument:
+    return ValidateDocument(
+        SCHEMA_VERSION,
+        str(report.root),
+        report.files,
+        not report.errors,
+        len(report.errors),
+        len(report.warnings),
+        [ProblemView.of(p) for p in report.problems],
+    )
+
+
+def checked_codes(result: CheckResult, title: Callable[[str], str | None]) -> list[CheckedCode]:
+    return [CheckedCode(code, units, title(code)) for code, units in result.codes]
+
+
+def check(result: CheckResult, title: Callable[[str], str | None], fields: Sequence[str] | None = None) -> Any:
+    """``cptref check --json``: the codes (with units, and titles from ``title``: null for a code
+    with no record), whether the set is ok (no error finding), and every finding (only its
+    ``fields``, when given)."""
+    codes = checked_codes(result, title)
+    if fields is None:
+        return CheckDocument(SCHEMA_VERSION, codes, result.ok, list(result.findings))
+    findings = [select(f, fields) for f in result.findings]
+    return {"schema_version": SCHEMA_VERSION, "codes": codes, "ok": result.ok, "findings": findings}
 
 
 def dumps(document: Any) -> bytes:
@@ -155,38 +189,9 @@ def line(item: Any) -> bytes:
     return msgspec.json.encode(item) + b"\n"
 
 
-# --- check ------------------------------------------------------------------------------------------
-
-from .findings import FINDING_KEYS  # noqa: E402
-
-
-def finding(item: Finding) -> dict[str, Any]:
-    data: dict[str, Any] = msgspec.to_builtins(item)
-    return data
-
-
-def _check_codes(result: CheckResult, title: Callable[[str], str | None]) -> list[dict[str, Any]]:
-    return [{"code": code, "units": units, "title": title(code)} for code, units in result.codes]
-
-
-def check(
-    result: CheckResult, title: Callable[[str], str | None], fields: Sequence[str] | None = None
-) -> dict[str, Any]:
-    """``cptref check --json``: the codes (with units, and titles from ``title``: null for a code
-    with no record), whether the set is ok (no error finding), and every finding (only its
-    ``fields``, when given)."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "codes": _check_codes(result, title),
-        "ok": result.ok,
-        "findings": [select(finding(f), fields) for f in result.findings],
-    }
-
-
 class CheckLines:
-    """``cptref check --jsonl``: one compact JSON line a claim, ``{"schema_version", "id", "line",
-    "codes", "ok", "findings"}``, with the same ``codes`` and findings as :func:`check` (only their
-    ``fields``, when given).
+    """``cptref check --jsonl``: one compact JSON line a claim (:class:`~cptref.documents.ClaimLine`),
+    with the same ``codes`` and findings as :func:`check` (only their ``fields``, when given).
 
     The checker shares finding objects between claims, so each one's JSON is encoded once and
     reused; the cache holds the finding itself, so an id is never mistaken for another's.
@@ -205,17 +210,17 @@ class CheckLines:
         hit = self._findings.get(id(item))
         if hit is not None and hit[0] is item:
             return hit[1]
-        raw = msgspec.Raw(self._encode(item if self._fields is None else select(finding(item), self._fields)))
+        raw = msgspec.Raw(self._encode(item if self._fields is None else select(item, self._fields)))
         if len(self._findings) < self.CACHE:
             self._findings[id(item)] = (item, raw)
         return raw
 
-    def _code(self, code: str, units: int) -> msgspec.Raw | dict[str, Any]:
+    def _code(self, code: str, units: int) -> Any:
         if units != 1:
-            return {"code": code, "units": units, "title": self._title(code)}
+            return CheckedCode(code, units, self._title(code))
         raw = self._one_unit.get(code)
         if raw is None:
-            raw = msgspec.Raw(self._encode({"code": code, "units": 1, "title": self._title(code)}))
+            raw = msgspec.Raw(self._encode(CheckedCode(code, 1, self._title(code))))
             if len(self._one_unit) < self.CACHE:
                 self._one_unit[code] = raw
         return raw
@@ -227,30 +232,18 @@ class CheckLines:
         for f in result.findings:
             hit = found.get(id(f))
             findings.append(hit[1] if hit is not None and hit[0] is f else self._finding(f))
-        return (
-            self._encode(
-                {
-                    "schema_version": SCHEMA_VERSION,
-                    "id": claim.id if claim else None,
-                    "line": claim.line if claim else None,
-                    "codes": codes,
-                    "ok": result.ok,
-                    "findings": findings,
-                }
-            )
-            + b"\n"
+        document = ClaimLine(
+            SCHEMA_VERSION,
+            claim.id if claim else None,
+            claim.line if claim else None,
+            codes,  # type: ignore[arg-type]  # pre-encoded: the same JSON as CheckedCode
+            result.ok,
+            findings,  # type: ignore[arg-type]  # pre-encoded: the same JSON as Finding
         )
+        return self._encode(document) + b"\n"
 
 
 # --- selecting fields -------------------------------------------------------------------------------
-
-PROCEDURE_KEYS: tuple[str, ...] = (*Procedure.__struct_fields__, "data_dir", "official_descriptor", "derived")
-"""The keys of a procedure in ``show --json``: the record's fields, then what :func:`procedure` adds."""
-RESULT_KEYS: tuple[str, ...] = ("code", "title", "score", "matched")
-"""The keys of a search result."""
-FIELDS: Mapping[str, tuple[str, ...]] = {"show": PROCEDURE_KEYS, "search": RESULT_KEYS, "check": FINDING_KEYS}
-"""What ``--fields`` selects from, by command: the keys of each procedure (show), each result
-(search), each finding (check). The documents around them keep their own keys."""
 
 
 def parse_fields(text: str | None, available: Sequence[str]) -> tuple[str, ...] | None:
@@ -272,65 +265,9 @@ def parse_fields(text: str | None, available: Sequence[str]) -> tuple[str, ...] 
     return tuple(dict.fromkeys(names))
 
 
-def select(item: dict[str, Any], fields: Sequence[str] | None) -> dict[str, Any]:
-    """``item`` with only ``fields``, in that order; ``item`` itself when ``fields`` is None."""
-    return item if fields is None else {key: item[key] for key in fields}
-
-
-# --- rows: csv and plain (tab-separated) -------------------------------------------------------------
-
-
-def cell(value: Any) -> str:
-    """One value as text in a row: null is empty, a list is its items joined by spaces, a mapping
-    is ``key: items; key: items``, booleans are ``true``/``false``."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return " ".join(cell(v) for v in value)
-    if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {cell(v)}" for k, v in value.items())
-    return str(value)
-
-
-class Rows:
-    """Items as CSV (a header line, then rows, by the csv module) or plain text (tab-separated rows,
-    no header, tabs and line breaks inside values turned into spaces).
-
-    ``columns`` are the item's fields; ``claim`` adds the claim's ``id`` and ``line`` in front
-    (``check --file``).
-    """
-
-    def __init__(self, columns: Sequence[str], csv: bool, claim: bool = False) -> None:
-        import csv as csv_module
-        import io
-
-        self.columns = tuple(columns)
-        self.claim = claim
-        self._buffer = io.StringIO()
-        self._writer = csv_module.writer(self._buffer, lineterminator="\n") if csv else None
-
-    def header(self) -> bytes:
-        """The header line (CSV), or nothing (plain)."""
-        return self._encode([[*(("id", "line") if self.claim else ()), *self.columns]]) if self._writer else b""
-
-    def _encode(self, rows: Iterable[Sequence[str]]) -> bytes:
-        if self._writer is None:
-            clean = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
-            return "".join("\t".join(value.translate(clean) for value in row) + "\n" for row in rows).encode()
-        self._writer.writerows(rows)
-        text = self._buffer.getvalue()
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        return text.encode()
-
-    def rows(self, items: Iterable[Mapping[str, Any]], claim: Claim | None = None) -> bytes:
-        """One row an item; with ``claim`` (when the rows were made with ``claim=True``), its id and
-        line first."""
-        front = [cell(claim.id), str(claim.line)] if self.claim and claim is not None else []
-        return self._encode([*front, *(cell(item[c]) for c in self.columns)] for item in items)
-
-    def findings(self, result: CheckResult, claim: Claim | None = None) -> bytes:
-        """A row for each finding of a checked claim (none when it has no finding)."""
-        return self.rows((finding(f) for f in result.findings), claim)
+def select(item: Any, fields: Sequence[str] | None) -> Any:
+    """``item`` with only ``fields``, in that order (as a mapping); ``item`` itself when ``fields`` is None."""
+    if fields is None:
+        return item
+    data = item if isinstance(item, dict) else msgspec.to_builtins(item)
+    return {key: data[key] for key in fields}

@@ -1,0 +1,424 @@
+"""The commands' use-cases: what each command does with its parsed arguments.
+
+Each function takes the values of a command's arguments and options (by their ``dest`` in
+:mod:`cptref.options`), writes its answer through a formatter of :mod:`cptref.formats`, and returns
+the exit status; a :class:`~cptref.errors.CptrefError` says what is wrong. The Typer CLI
+(:mod:`cptref.cli`) and the fast path (:mod:`cptref.fast`) both call :func:`run`, so both answer
+alike. Nothing here parses a command line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import process
+from .errors import CptrefError, ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .check import CheckTables
+    from .formats import Answer, Formatter
+    from .models import Procedure
+    from .render import Doc
+    from .search import Result
+
+Values = dict[str, Any]
+
+
+# --- the library ---------------------------------------------------------------------------------------
+
+
+def catalog(data: str | None, descriptors: str | None = None) -> Catalog:
+    """The library through its compiled index: the shipped data with the user's directories
+    (``--data``, else ``$CPTREF_DATA``) layered over it. A rebuild shows a progress bar on a terminal."""
+    from . import resources
+    from .catalog import load_catalog
+
+    roots = resources.layers(data)
+    if not sys.stderr.isatty():
+        return load_catalog(roots, descriptors=descriptors)
+    from .render import ProgressBar
+
+    with ProgressBar("Indexing the code library") as bar:
+        return load_catalog(roots, progress=bar, descriptors=descriptors)
+
+
+def records_to_show(
+    codes: Sequence[str], data: str | None, descriptors: str | None = None
+) -> tuple[Catalog, list[Procedure]]:
+    """The catalog and the records of ``codes``; malformed codes fail before any file is read."""
+    from .catalog import load_for, normalize_code
+    from .errors import DataErrors
+
+    wanted = list(dict.fromkeys(normalize_code(c) for c in codes))
+    try:
+        found = catalog(data, descriptors)
+    except DataErrors:
+        from . import resources
+
+        found = load_for(wanted, resources.layers(data), descriptors)  # a bad file elsewhere: still shown
+    return found, [found.get(c) for c in wanted]
+
+
+def ranked(
+    words: Sequence[str], limit: int, data: str | None, descriptors: str | None = None
+) -> tuple[str, list[Result]]:
+    """The query as one string and its results; an empty query fails before any file is read."""
+    from . import search as searching
+
+    text = " ".join(words)
+    searching.parse_query(text)
+    return text, searching.search(catalog(data, descriptors), text, limit=limit)
+
+
+# --- output --------------------------------------------------------------------------------------------
+
+
+def output_format(json: bool, fmt: str | None, jsonl: bool = False) -> str:
+    """The output format from ``--format`` and its shortcuts ``--json`` / ``--jsonl``."""
+    if json and jsonl:
+        raise UsageError("--json and --jsonl: choose one")
+    short = "json" if json else "jsonl" if jsonl else None
+    if short is not None and fmt is not None and fmt != short:
+        raise UsageError(f"--{short} is --format {short}; it cannot go with --format {fmt}")
+    return short or fmt or "table"
+
+
+def selected_fields(text: str | None, command: str, fmt: str) -> tuple[str, ...] | None:
+    """``--fields`` as names; only with an output that has fields (not the text view)."""
+    from . import serialize
+
+    if text is not None and fmt == "table":
+        raise UsageError("--fields selects fields of JSON, JSON Lines, csv or plain output: add --json or --format")
+    return serialize.parse_fields(text, serialize.FIELDS[command])
+
+
+def emit_text(doc: Doc, color: str = "auto", page: bool = False) -> None:
+    """Text for people: rich with colour on a terminal, plain text when piped (render.text_mode);
+    with ``page``, text longer than the terminal goes through the pager."""
+    from . import render
+
+    tty = sys.stdout.isatty()
+    mode = render.text_mode(color, tty, os.environ)
+    width = render.text_width(tty, os.environ)
+    text = render.plain(doc, width) if mode == "plain" or page else ""
+    page = page and tty and text.count("\n") >= render.text_height(os.environ)
+    if mode != "plain":
+        always = color == "always"
+        render.to_rich(doc, sys.stdout, mode == "color", width=None if tty else width, force=always, page=page)
+    elif page:
+        render.pager(text)
+    else:
+        process.write(text)
+
+
+def emit(formatter: Formatter, answer: Answer, color: str = "auto") -> None:
+    """Write ``answer`` in ``formatter``'s format (the text view drawn on a terminal)."""
+    if formatter.text:
+        assert answer.view is not None
+        emit_text(answer.view(), color)
+    else:
+        process.write(formatter.answer(answer))
+
+
+# --- the commands --------------------------------------------------------------------------------------
+
+
+def show(v: Values) -> int:
+    from . import serialize
+    from .formats import Answer, formatter
+
+    if v["json"]:
+        selected = serialize.parse_fields(v["fields"], serialize.PROCEDURE_KEYS)  # before any file is read
+        found, records = records_to_show(v["codes"], v["data"], v["descriptors"])
+        emit(formatter("json"), Answer(serialize.show(found, records, selected)))
+        return ExitCode.OK
+    if v["fields"] is not None:
+        raise UsageError("--fields selects fields of JSON output: add --json")
+    found, records = records_to_show(v["codes"], v["data"], v["descriptors"])
+    from . import render
+
+    doc = render.Doc()
+    for i, record in enumerate(records):
+        if i:
+            doc.line()
+            doc.line("-" * 40, "dim")
+            doc.line()
+        doc.lines.extend(render.show_doc(found, record, full=v["full"]).lines)
+    emit_text(doc, v["color"], page=v["full"] and v["pager"])
+    return ExitCode.OK
+
+
+def search(v: Values) -> int:
+    from . import serialize
+    from .formats import Answer, formatter
+
+    output = output_format(v["json"], v["format"])
+    selected = selected_fields(v["fields"], "search", output)
+    text, results = ranked(v["query"], v["limit"], v["data"], v["descriptors"])
+
+    def view() -> Doc:
+        from . import render
+
+        return render.search_doc(results)
+
+    rows = [serialize.search_result(r) for r in results]
+    answer = Answer(
+        serialize.search(text, results, selected),
+        rows=[serialize.select(r, selected) for r in rows],
+        view=view,
+        columns=selected or serialize.RESULT_KEYS,
+    )
+    out = formatter(output)
+    if not out.text:
+        process.write(out.header(answer.columns))
+    emit(out, answer, v["color"])
+    return ExitCode.OK
+
+
+def check(v: Values) -> int:
+    from . import check as checking
+
+    codes, file = v["codes"], v["file"]
+    if codes and file is not None:
+        raise UsageError("give codes or --file, not both")
+    if not codes and file is None:
+        raise UsageError("give the codes to check (cptref check 47532 47542) or --file FILE")
+    output = output_format(v["json"], v["format"], v["jsonl"])
+    if output == "json" and file is not None:
+        raise UsageError("--json prints one object; with --file use --jsonl (one object a claim)")
+    if v["explain"] and output != "table":
+        raise UsageError(f"--explain adds text under each finding; it has no effect with --format {output}")
+    selected = selected_fields(v["fields"], "check", output)
+    stream: Any = None
+    if file is not None:
+        try:
+            stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+    try:
+        found = catalog(v["data"])
+        tables = checking.CheckTables.from_catalog(found)
+        if stream is None:
+            result = checking.check(tables, codes)
+            _emit_claim(found, tables, result, output, selected, v, None, header=True)
+            ok = result.ok
+        else:
+            ok = _check_batch(found, tables, stream, None if file == "-" else file, output, selected, v)
+    finally:
+        if stream is not None and stream is not sys.stdin.buffer:
+            stream.close()
+    return ExitCode.OK if ok else checking.EXIT_FINDINGS
+
+
+def _claim_answer(
+    found: Catalog,
+    tables: CheckTables,
+    result: Any,
+    output: str,
+    selected: tuple[str, ...] | None,
+    explain: bool,
+    claim: Any,
+    lines: Any,
+) -> Answer:
+    from . import serialize
+    from .findings import FINDING_KEYS
+    from .formats import Answer
+
+    def view() -> Doc:
+        from . import render
+
+        return render.check_doc(found, result, explain=explain, claim=claim)
+
+    document = serialize.check(result, tables.title, selected) if output == "json" else None
+    return Answer(
+        document,
+        rows=result.findings,
+        view=view,
+        lines=[lines.line(result, claim)] if lines is not None else None,
+        columns=selected or FINDING_KEYS,
+        claim=claim,
+    )
+
+
+def _emit_claim(
+    found: Catalog,
+    tables: CheckTables,
+    result: Any,
+    output: str,
+    selected: tuple[str, ...] | None,
+    v: Values,
+    claim: Any,
+    header: bool,
+) -> None:
+    from . import serialize
+    from .formats import formatter
+
+    out = formatter(output)
+    lines = serialize.CheckLines(tables.title, selected) if output == "jsonl" else None
+    answer = _claim_answer(found, tables, result, output, selected, v["explain"], claim, lines)
+    if header and not out.text:
+        process.write(out.header(answer.columns))
+    emit(out, answer, v["color"])
+
+
+def _check_batch(
+    found: Catalog,
+    tables: CheckTables,
+    stream: Any,
+    name: str | None,
+    output: str,
+    selected: tuple[str, ...] | None,
+    v: Values,
+) -> bool:
+    """Check every claim of ``stream``; print findings on stdout, bad lines and a summary on stderr."""
+    import time
+
+    from . import check as checking
+    from . import render, serialize
+    from .findings import FINDING_KEYS
+    from .formats import Answer, formatter
+
+    shown = name or "<stdin>"
+    total = 0
+    if name is not None and sys.stderr.isatty():
+        try:
+            total = os.fstat(stream.fileno()).st_size
+        except OSError:
+            total = 0
+    progress = total >= 1_000_000  # a long file, and stderr is a terminal
+    done = [0]
+
+    def counted(lines: Any) -> Any:
+        for raw in lines:
+            done[0] += len(raw)
+            yield raw
+
+    summary = checking.BatchSummary()
+    out = formatter(output)
+    lines = serialize.CheckLines(tables.title, selected) if output == "jsonl" else None
+    chunk: list[bytes] = []
+    columns = selected or FINDING_KEYS
+    if not out.text:
+        chunk.append(out.header(columns, claim=True))
+    doc = render.Doc()
+    last = time.monotonic()
+    explain, color = v["explain"], v["color"]
+
+    def flush() -> None:
+        nonlocal doc
+        if chunk:
+            process.write(b"".join(chunk))
+            chunk.clear()
+        if doc.lines:
+            emit_text(doc, color)
+            doc = render.Doc()
+
+    check, add = checking.check, summary.add
+    for item in checking.read_claims(counted(stream) if progress else stream, name):
+        if isinstance(item, checking.BadLine):
+            summary.skipped += 1
+            flush()
+            clear = "\r" + " " * 60 + "\r" if progress else ""
+            sys.stderr.write(f"{clear}cptref: {shown}:{item.line}: {item.message}; line skipped\n")
+            continue
+        result = check(tables, item.codes)
+        add(result)
+        if out.text:
+            if summary.claims > 1:
+                doc.line()
+            render.check_doc(found, result, explain=explain, claim=item, doc=doc)
+            if len(doc.lines) >= 2000:
+                flush()
+        else:
+            if lines is not None:  # the common batch output: one pre-encoded line a claim, no Answer
+                chunk.append(lines.line(result, item))
+            else:
+                chunk.append(out.answer(Answer(None, rows=result.findings, columns=columns, claim=item)))
+            if len(chunk) >= 4096:
+                flush()
+        if progress and not summary.claims % 4096 and time.monotonic() - last > 0.2:
+            last = time.monotonic()
+            sys.stderr.write(render.progress_line(done[0], total, summary.claims))
+            sys.stderr.flush()
+    flush()
+    if progress:
+        sys.stderr.write("\r" + " " * 60 + "\r")
+    sys.stderr.write(f"cptref: {shown}: {render.check_summary(summary)}\n")
+    return summary.ok
+
+
+def validate(v: Values) -> int:
+    from . import resources, serialize
+    from . import validate as linting
+
+    directory = v["directory"]
+    root = resources.data_dir(directory)
+    report = linting.validate(root, strict=v["strict"], base=resources.shipped_data_dir())
+    if v["json"]:
+        process.write(serialize.dumps(serialize.validation(report)))
+    else:
+        lines = [
+            f"{p.file}: {p.field}: {'warning: ' if p.severity == 'warning' else ''}{p.message}" for p in report.problems
+        ]
+        process.write("".join(line + "\n" for line in lines))
+    errors, warnings = len(report.errors), len(report.warnings)
+    sys.stderr.write(
+        f"cptref: {report.files} record files checked: {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)}\n"
+    )
+    return ExitCode.DATA if errors else ExitCode.OK
+
+
+def schema(v: Values) -> int:
+    from . import schemas, serialize
+
+    command, fields = v["command"], v["fields"]
+    if command is None:
+        if fields is not None:
+            raise UsageError("--fields narrows one command's schema: name it (cptref schema show --fields code)")
+        process.write(serialize.dumps(schemas.every(v["jsonl"])))
+        return ExitCode.OK
+    if fields is not None and command not in serialize.FIELDS:
+        raise UsageError(f"{command} has no --fields")
+    selected = serialize.parse_fields(fields, serialize.FIELDS.get(command, ()))
+    process.write(serialize.dumps(schemas.schema(command, v["jsonl"], selected)))
+    return ExitCode.OK
+
+
+def version() -> int:
+    """The program's version and the data's (its release and record count)."""
+    from . import __version__, resources
+
+    def release(root: Path) -> str:
+        return resources.data_release(root) or "unreleased"
+
+    line = f"cptref {__version__}"
+    roots = resources.layers()
+    try:
+        records = len(catalog(None))
+        over = "".join(f" + {root} ({release(root)})" for root in roots[1:])
+        line += f" (data {release(roots[0])}, {records} records, {roots[0]}{over})"
+    except CptrefError:
+        line += f" (data in {' + '.join(map(str, roots))} is unusable: run `cptref validate`)"
+    process.write(line + "\n")
+    return ExitCode.OK
+
+
+COMMANDS: dict[str, Callable[[Values], int]] = {
+    "show": show,
+    "search": search,
+    "check": check,
+    "validate": validate,
+    "schema": schema,
+}
+"""Every command's use-case, by name (the commands of :data:`cptref.options.COMMANDS`)."""
+
+
+def run(command: str, values: Values) -> int:
+    """Answer ``command`` with its parsed ``values``; the exit status."""
+    return COMMANDS[command](values)

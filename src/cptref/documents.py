@@ -1,0 +1,241 @@
+"""The JSON documents cptref prints, as typed msgspec Structs with a description on every key.
+
+Each command's ``--json`` output is one of these (``--jsonl`` a line of them); ``cptref schema``
+generates the JSON Schema from these very types (:mod:`cptref.schemas`), and :mod:`cptref.serialize`
+builds them. A record's own fields (and their descriptions) come from :mod:`cptref.models`: a
+:class:`ProcedureView` is a :class:`~cptref.models.Procedure` with its family's rules merged in and
+what other records say about it.
+
+Every key is present in the output: optional values are ``null`` or ``[]``, never missing.
+``schema_version`` changes only when a field is removed or changes meaning.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+from .errors import Problem
+from .findings import FINDING_KEYS, Finding
+from .models import Code, Confidence, NotWith, Procedure, Rule, Source, about
+
+SCHEMA_VERSION = 1
+Version = Annotated[int, about("The version of this shape.")]
+FAMILY = about("The id of the code family whose rule this is, or null when the record itself states it.")
+SOURCES = about("Ids of the sources that state this fact (keys of show's sources map).")
+
+
+class FamilyRef(Struct, frozen=True):
+    """The code family the record belongs to."""
+
+    id: Annotated[str, about("The family id.")]
+    title: Annotated[str | None, about("The family's title, or null when the family has no entry in families.yaml.")]
+    ranges: Annotated[list[str], about("The code ranges of the family (47531-47544).")]
+
+
+class RuleView(Rule, frozen=True, kw_only=True):
+    """A service the code includes (includes) or is reported with (report_with)."""
+
+    family: Annotated[str | None, FAMILY] = None
+
+
+class NotWithView(NotWith, frozen=True, kw_only=True):
+    """Codes that are not reported together with this one (within scope when given)."""
+
+    family: Annotated[str | None, FAMILY] = None
+
+
+class OfficialDescriptor(Struct, frozen=True):
+    """A licensed descriptor text from the user's own file."""
+
+    text: Annotated[str, about("The descriptor text, as the user's file gives it.")]
+    file: Annotated[str, about("The file it was read from.")]
+
+
+class DerivedView(Struct, frozen=True):
+    """A fact stated on another record (code), seen from the code it names."""
+
+    code: Annotated[Code, about("The code whose record (or family) states the fact.")]
+    title: Annotated[str | None, about("That code's title, or null when it has no record.")]
+    what: Annotated[
+        str | None,
+        about("The fact's own words (the included or separately reported service, the reason), or null."),
+    ]
+    scope: Annotated[str | None, about("Where the fact holds (a not-reported-together rule's scope), or null.")]
+    sources: Annotated[list[str], SOURCES]
+    confidence: Annotated[
+        Confidence, about("How sure the sources are of this fact: high, medium or low (low facts are marked in text).")
+    ]
+    note: Annotated[str | None, about("A remark on this fact in cptref's own words, or null.")]
+    family: Annotated[str | None, FAMILY]
+
+
+DerivedList = list[DerivedView]
+
+
+class DerivedRelations(Struct, frozen=True):
+    """What other records say about this code, computed when the library is loaded."""
+
+    addons: Annotated[DerivedList, about("Add-ons that list this code as a primary: they may be reported with it.")]
+    included_in: Annotated[DerivedList, about("Codes that include this one.")]
+    reported_separately_with: Annotated[
+        DerivedList, about("Codes this one is reported separately with (in addition to).")
+    ]
+    excluded_by: Annotated[DerivedList, about("Codes whose records say they are not reported together with this one.")]
+    replaces: Annotated[DerivedList, about("Deleted codes this one replaces.")]
+
+
+DERIVED_KEYS: tuple[str, ...] = DerivedRelations.__struct_fields__
+
+
+class ProcedureView(Procedure, frozen=True, kw_only=True):
+    """One code's record as the library holds it: its own fields, its family's rules merged in (marked
+    with family), and derived, what other records say about it."""
+
+    family: Annotated[FamilyRef | None, about("The code family whose rules apply to this code, or null.")] = None  # type: ignore[assignment]
+    includes: Annotated[
+        tuple[RuleView, ...],
+        about(
+            "Services this code already includes (not reported separately), from its record and from its "
+            "family's rules (those carry family)."
+        ),
+    ] = ()
+    report_with: Annotated[
+        tuple[RuleView, ...],
+        about("Services reported in addition to this code, from its record and its family's rules."),
+    ] = ()
+    not_with: Annotated[
+        tuple[NotWithView, ...],
+        about("Codes not reported together with this one, from its record and its family's rules."),
+    ] = ()
+    data_dir: Annotated[
+        str | None,
+        about("The data directory the record was read from (the top one that has it, when several are layered)."),
+    ] = None
+    official_descriptor: Annotated[
+        OfficialDescriptor | None,
+        about(
+            "The official descriptor from the user's licensed descriptor file (--descriptors, "
+            "CPTREF_DESCRIPTORS), or null: cptref ships no AMA text."
+        ),
+    ] = None
+    derived: Annotated[
+        DerivedRelations, about("What other records say about this code (add-ons that name it as a primary, ...).")
+    ]
+
+
+PROCEDURE_KEYS: tuple[str, ...] = ProcedureView.__struct_fields__
+
+
+class ShowDocument(Struct, frozen=True):
+    """The records of the codes asked for, in the order asked, and every source they cite."""
+
+    schema_version: Version
+    procedures: Annotated[list[ProcedureView], about("One record a code, in the order the codes were given.")]
+    sources: Annotated[dict[str, Source], about("Every source id cited in procedures, with the source it names.")]
+
+
+class SearchResult(Struct, frozen=True):
+    """One ranked code."""
+
+    code: Annotated[Code, about("The code.")]
+    title: Annotated[str, about("Its title.")]
+    score: Annotated[float, Meta(ge=0, le=100), about("How well the words match, 0 to 100; results come best first.")]
+    matched: Annotated[
+        dict[Literal["code", "title", "synonyms", "descriptor", "summary", "official"], list[str]],
+        about(
+            "For each field that matched (code, title, synonyms, descriptor, summary, official), the indexed "
+            "words that matched in it."
+        ),
+    ]
+
+
+RESULT_KEYS: tuple[str, ...] = SearchResult.__struct_fields__
+
+
+class SearchDocument(Struct, frozen=True):
+    """The codes that match some words, best first."""
+
+    schema_version: Version
+    query: Annotated[str, about("The words searched for, joined by spaces.")]
+    results: Annotated[list[SearchResult], about("The matching codes, best first, at most --limit of them.")]
+
+
+class CheckedCode(Struct, frozen=True):
+    """A code of the checked set, with its units."""
+
+    code: Annotated[Code, about("The code, trimmed and upper-cased.")]
+    units: Annotated[int, Meta(ge=1), about("Its units: repeats of the code and 47542x2 count as more units.")]
+    title: Annotated[str | None, about("Its title, or null when the library has no record of it.")]
+
+
+CODES = about("The codes checked, in the order given, each once with its units.")
+OK = about("True when no finding is an error (the exit status is then 0).")
+FINDINGS = about("Every finding, errors first, then warnings, then info.")
+
+
+class CheckDocument(Struct, frozen=True):
+    """Whether a set of codes can be reported together, and every finding against it."""
+
+    schema_version: Version
+    codes: Annotated[list[CheckedCode], CODES]
+    ok: Annotated[bool, OK]
+    findings: Annotated[list[Finding], FINDINGS]
+
+
+class ClaimLine(Struct, frozen=True):
+    """One line of check --jsonl (--format jsonl): one claim, checked."""
+
+    schema_version: Version
+    id: Annotated[
+        str | int | None,
+        about("The claim's id as given in the file, or null (codes given as arguments, or no id)."),
+    ]
+    line: Annotated[
+        Annotated[int, Meta(ge=1)] | None,
+        about("The claim's line in the file, or null for codes given as arguments."),
+    ]
+    codes: Annotated[list[CheckedCode], CODES]
+    ok: Annotated[bool, OK]
+    findings: Annotated[list[Finding], FINDINGS]
+
+
+class ProblemView(Struct, frozen=True):
+    """One problem in a data file, located by file and field path."""
+
+    file: Annotated[str, about("The data file, as a path.")]
+    field: Annotated[str, about("Where in the file, as a JSON path ($.add_on.primaries[0]); $ for the whole file.")]
+    severity: Annotated[Literal["error", "warning"], about("error, or warning (an error with --strict).")]
+    message: Annotated[str, about("What is wrong.")]
+
+    @classmethod
+    def of(cls, problem: Problem) -> ProblemView:
+        return cls(problem.file, problem.field, problem.severity, problem.message)  # type: ignore[arg-type]
+
+
+class ValidateDocument(Struct, frozen=True):
+    """Every problem found in a data directory."""
+
+    schema_version: Version
+    data: Annotated[str, about("The data directory checked.")]
+    files: Annotated[int, Meta(ge=0), about("How many record files were checked.")]
+    ok: Annotated[bool, about("True when no problem is an error (the exit status is then 0).")]
+    errors: Annotated[int, Meta(ge=0), about("How many problems are errors.")]
+    warnings: Annotated[int, Meta(ge=0), about("How many problems are warnings.")]
+    problems: Annotated[list[ProblemView], about("Every problem, file by file.")]
+
+
+DOCUMENTS: dict[str, type[Struct]] = {
+    "show": ShowDocument,
+    "search": SearchDocument,
+    "check": CheckDocument,
+    "validate": ValidateDocument,
+}
+"""The ``--json`` document of each command."""
+LINES: dict[str, type[Struct]] = {"search": SearchResult, "check": ClaimLine}
+"""What one line of each command's JSON Lines output is."""
+ITEMS: dict[str, type[Struct]] = {"show": ProcedureView, "search": SearchResult, "check": Finding}
+"""The part ``--fields`` selects from, by command: each procedure, each result, each finding."""
+FIELDS: dict[str, tuple[str, ...]] = {"show": PROCEDURE_KEYS, "search": RESULT_KEYS, "check": FINDING_KEYS}
+"""What ``--fields`` selects from, by command. The documents around the items keep their own keys."""

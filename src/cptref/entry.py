@@ -1,0 +1,19 @@
+"""The ``cptref`` console script: the fast path when it applies, else the Typer application."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from . import fast, process
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    args = list(sys.argv[1:] if argv is None else argv)
+    plan = fast.plan(args)
+    if plan is not None:
+        process.guarded(plan)
+    from .cli import main as full
+
+    full(args)

@@ -1,0 +1,374 @@
+"""Every command's arguments and options, in one table: the Typer CLI and the fast path read it.
+
+:mod:`cptref.cli` builds the Typer commands (names, types, ranges, help) from :data:`COMMANDS`;
+:mod:`cptref.fast` parses plain invocations with the very same table and hands anything it does
+not fully understand (``--help``, a bad value, an unknown option) to Typer, which says what is
+wrong. So a limit, a flag or a choice is written once, here. Importing this module imports neither
+Typer nor rich.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["flag", "toggle", "text", "int", "choice"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: ``flags`` (long first), its value's kind, default, help and limits."""
+
+    dest: str
+    flags: tuple[str, ...]
+    help: str
+    kind: Kind = "flag"
+    default: Any = None
+    metavar: str | None = None
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    off: str | None = None
+    """For a toggle: the flag that turns it off (``--no-pager``)."""
+
+    @property
+    def takes_value(self) -> bool:
+        return self.kind in ("text", "int", "choice")
+
+
+@dataclass(frozen=True)
+class Argument:
+    """The positional arguments of a command (one kind a command)."""
+
+    dest: str
+    metavar: str
+    help: str
+    many: bool = True
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    complete_codes: bool = False
+    """Shell completion offers the library's codes."""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    """The command's help: a first line, then paragraphs (``{rules}`` stands for the rule table)."""
+    argument: Argument | None
+    options: tuple[Option, ...]
+
+    def option(self, flag: str) -> Option | None:
+        for option in self.options:
+            if flag in option.flags or flag == option.off:
+                return option
+        return None
+
+
+# --- options several commands share ------------------------------------------------------------------
+
+DATA = Option(
+    "data",
+    ("--data",),
+    "Your own data directories (a path list, later ones win per code), layered over the shipped data "
+    "(also: CPTREF_DATA).",
+    kind="text",
+    metavar="DIR",
+)
+DESCRIPTORS = Option(
+    "descriptors",
+    ("--descriptors",),
+    "Your licensed CPT descriptor file (code<TAB>descriptor a line): show prints its text, search indexes it "
+    "(also: CPTREF_DESCRIPTORS). cptref ships no AMA text.",
+    kind="text",
+    metavar="FILE",
+)
+JSON = Option(
+    "json", ("--json",), "Print one JSON object (stable keys, schema_version) instead of text.", default=False
+)
+COLORS = ("auto", "always", "never")
+COLOR = Option(
+    "color",
+    ("--color",),
+    "Colour of the text view: auto (on a terminal, unless NO_COLOR is set), always (also when piped, despite "
+    "NO_COLOR), never (plain text).",
+    kind="choice",
+    default="auto",
+    metavar="WHEN",
+    choices=COLORS,
+)
+FORMATS = ("table", "plain", "json", "jsonl", "csv")
+FORMAT = Option(
+    "format",
+    ("--format",),
+    "table: the text view; plain: tab-separated rows, no header; json: as --json; jsonl: one JSON object a "
+    "line; csv: a header line, then rows.",
+    kind="choice",
+    metavar="FORMAT",
+    choices=FORMATS,
+)
+
+
+def fields(items: str, command: str) -> Option:
+    from .documents import FIELDS  # the keys an item has: named in the help
+
+    return Option(
+        "fields",
+        ("--fields",),
+        f"Keep only these fields of each {items}: {', '.join(FIELDS[command])}.",
+        kind="text",
+        metavar="A,B",
+    )
+
+
+VERSION = Option(
+    "version",
+    ("--version", "-V"),
+    "Print the program's version and the data's release and record count, and exit.",
+    default=False,
+)
+
+ROOT_HELP = (
+    "A CPT coding reference for the command line: what a code means, what it includes, what it "
+    "is reported with, and where each fact comes from.\n\n"
+    "Examples:\n\n"
+    "  cptref show 47555\n\n"
+    '  cptref search "balloon dilation biliary"\n\n'
+    "  cptref show 47542 --json | jq '.procedures[0].add_on'\n\n"
+    "Exit status: 0 ok, 1 not found / no match, 2 usage error, 3 invalid data."
+)
+
+
+SHOW_HELP = """Show what codes mean, include, and are reported with, with sources.
+
+Prints the descriptor (in cptref's own words), units, add-on status and
+primary codes, add-ons reported with the code, what it already includes
+(imaging guidance, supervision and interpretation), what is reported
+separately, do-not-report-with rules, Medicare values, history, related
+codes, and each fact's sources and confidence. Low-confidence facts are
+marked.
+
+On a terminal the text is in colour (--color; NO_COLOR turns it off), and
+--full text longer than the screen goes through a pager (--no-pager).
+Piped, it is plain text wrapped at COLUMNS (else 100 columns).
+
+--json prints {"schema_version", "procedures", "sources"}; --fields keeps
+only some fields of each procedure (cptref schema show describes them).
+
+Examples:
+  cptref show 47555
+  cptref show 47542 50706 --full
+  cptref show 47555 --json
+  cptref show 47542 50706 --json --fields code,title,units
+  cptref show 47555 --color always | less -R"""
+
+SEARCH_HELP = """Find codes from loose words, typos, abbreviations or a partial code.
+
+Matches code, title, synonyms, descriptor and lay summary; word order,
+case and punctuation do not matter, and misspellings are corrected against
+the library's words. Each result shows its score (0-100) and which words
+matched which field.
+
+Output (--format): table, the text view (colour on a terminal: --color,
+NO_COLOR); plain, a tab-separated line a result (code, title, score,
+matched); json (also --json), {"schema_version", "query", "results"};
+jsonl, one result object a line; csv, a header line then a row a result.
+--fields picks the fields of each result (and the columns of csv and plain).
+
+Examples:
+  cptref search "balloon dilation biliary"
+  cptref search biliarry stricure
+  cptref search 4755
+  cptref search PTBD --json
+  cptref search nephrostomy --format csv --fields code,title > codes.csv
+  cptref search drainage --format jsonl | jq -r .code"""
+
+CHECK_HELP = """Tell whether codes can be reported together, and why not.
+
+Checks the set against the library's recorded facts, each with its sources:
+{rules}
+
+A finding resting on a low-confidence fact is at most a warning, and says so.
+
+Batch: --file checks every claim of a CSV file (a claim id column and a codes
+column, codes split by spaces, commas, semicolons or pipes; an id,codes header
+is optional) or a JSON Lines file ({"id": ..., "codes": [...]}, one a line).
+A summary goes to stderr; a malformed line is reported there with its line
+number and skipped.
+
+Exit status: 0 when no finding is an error; 1 when any is (and, with --file,
+when a line was skipped); 2 usage; 3 invalid data.
+
+Examples:
+  cptref check 47532 47542 77002
+  cptref check 50432 50706x2 --explain
+  cptref check 47555 74360 --json | jq '.findings[].rule'
+  cptref check 47532 47542 && submit-claim
+  cptref check --file claims.csv --jsonl > findings.jsonl
+  cat claims.jsonl | cptref check --file - --jsonl
+  cptref check --file claims.csv --format csv --fields rule,severity,codes
+
+Output (--format): table, the text view (colour on a terminal: --color,
+NO_COLOR); json (also --json), one object for the codes; jsonl (also
+--jsonl), one object a claim; csv, a header line then a row a finding;
+plain, a tab-separated line a finding. With --file, csv and plain rows
+start with the claim's id and line. --fields picks the fields of each
+finding (and the columns of csv and plain)."""
+
+VALIDATE_HELP = """Lint a data directory: schema, file names, unique codes, sources, references, key order.
+
+Prints every problem as `file: $.field: message` (warnings say `warning:`), then a count on
+stderr. Exits 3 when there is any error, 0 otherwise.
+
+Examples: cptref validate | cptref validate ./my-codes --strict | cptref validate --json"""
+
+SCHEMA_HELP = """Print the JSON Schema (draft 2020-12) of a command's --json output.
+
+Every key is described. With no COMMAND, prints one object keyed by
+command (show, search, check, validate), each value a whole schema, so
+`cptref schema | jq .check` equals `cptref schema check`. --jsonl gives
+the schema of one line of `search --format jsonl` (a result) and of
+`check --jsonl` (a claim).
+
+schema_version changes only when a field is removed or changes meaning;
+fields may be added without a change, so ignore keys you do not know.
+
+Examples:
+  cptref schema show
+  cptref schema check --jsonl
+  cptref schema search --fields code,title
+  cptref schema | jq 'keys'"""
+
+
+def _commands() -> dict[str, Command]:
+    schema_commands = ("show", "search", "check", "validate")
+    return {
+        "show": Command(
+            "show",
+            SHOW_HELP,
+            Argument("codes", "CODE...", "One or more CPT codes, e.g. 47555.", complete_codes=True),
+            (
+                JSON,
+                Option(
+                    "full",
+                    ("--full",),
+                    "Add the plain-language sections (purpose, steps, risks, recovery ...).",
+                    default=False,
+                ),
+                DATA,
+                DESCRIPTORS,
+                fields("procedure (with --json)", "show"),
+                COLOR,
+                Option(
+                    "pager",
+                    ("--pager",),
+                    "On a terminal, page --full text longer than the screen ($PAGER, else less).",
+                    kind="toggle",
+                    default=True,
+                    off="--no-pager",
+                ),
+            ),
+        ),
+        "search": Command(
+            "search",
+            SEARCH_HELP,
+            Argument("query", "WORDS...", "Words, abbreviations or a code prefix."),
+            (
+                Option(
+                    "limit",
+                    ("--limit", "-n"),
+                    "Show at most N results.",
+                    kind="int",
+                    default=10,
+                    minimum=1,
+                    maximum=1000,
+                ),
+                JSON,
+                DATA,
+                DESCRIPTORS,
+                FORMAT,
+                fields("result (not with the table view)", "search"),
+                COLOR,
+            ),
+        ),
+        "check": Command(
+            "check",
+            CHECK_HELP,
+            Argument(
+                "codes",
+                "[CODE...]",
+                "The codes of one claim; a repeated code or 47542x2 counts as more units.",
+                required=False,
+                complete_codes=True,
+            ),
+            (
+                Option(
+                    "file",
+                    ("--file", "-f"),
+                    "Check every claim in a CSV (id,codes) or JSON Lines ({id, codes}) file; - reads stdin.",
+                    kind="text",
+                    metavar="FILE",
+                ),
+                Option(
+                    "json",
+                    ("--json",),
+                    'Print {"schema_version", "codes", "ok", "findings"} for the codes.',
+                    default=False,
+                ),
+                Option("jsonl", ("--jsonl",), "Print one compact JSON object a claim, a line each.", default=False),
+                Option(
+                    "explain",
+                    ("--explain",),
+                    "Show the rule's text, the recorded fact and its sources under each finding.",
+                    default=False,
+                ),
+                DATA,
+                FORMAT,
+                fields("finding (not with the table view)", "check"),
+                COLOR,
+            ),
+        ),
+        "validate": Command(
+            "validate",
+            VALIDATE_HELP,
+            Argument(
+                "directory",
+                "[DIR]",
+                "The data directory to lint (default: shipped data).",
+                many=False,
+                required=False,
+            ),
+            (
+                Option("strict", ("--strict",), "Treat warnings (dangling references ...) as errors.", default=False),
+                JSON,
+            ),
+        ),
+        "schema": Command(
+            "schema",
+            SCHEMA_HELP,
+            Argument(
+                "command",
+                "[COMMAND]",
+                "show, search, check or validate (default: all).",
+                many=False,
+                required=False,
+                choices=schema_commands,
+            ),
+            (
+                Option(
+                    "jsonl", ("--jsonl",), "The schema of one line of JSON Lines output (search, check).", default=False
+                ),
+                Option(
+                    "fields",
+                    ("--fields",),
+                    "The schema of output narrowed by the same --fields (show, search, check).",
+                    kind="text",
+                    metavar="A,B",
+                ),
+            ),
+        ),
+    }
+
+
+COMMANDS: dict[str, Command] = _commands()
+"""Every command, by name, in the order ``cptref --help`` lists them."""
