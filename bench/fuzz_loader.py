@@ -71,7 +71,7 @@ def main() -> int:
         signal.alarm(int(options.slow * 4) + 1)
         start = time.perf_counter()
         try:
-            fuzz_yaml.fuzz_one(data, folder)
+            fuzz_yaml.fuzz_one(data, folder, fuzz_yaml.SLOW)
         finally:
             signal.alarm(0)
         took = time.perf_counter() - start

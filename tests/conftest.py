@@ -34,9 +34,64 @@ class Run:
     err: str
 
 
-def run_cptref(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+CLEARED = ("CPTREF_DATA", "CPTREF_DESCRIPTORS", "NO_COLOR", "COLUMNS", "LINES", "PAGER")
+"""Variables of the developer's shell that would change the output: cleared for every run."""
+
+
+def run_cptref(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    stdin: bytes = b"",
+    entry: Callable[[list[str]], object] | None = None,
+) -> Run:
+    """Run the command in this process, through the console script's entry point, as a user would
+    with stdout and stderr piped apart (so the output is plain text) and ``stdin`` as input. The
+    environment, working directory and standard streams are restored afterwards. Tests of what only
+    a real process shows (pipes closed early, terminals, signals, import cost) use
+    :func:`run_process`."""
+    import io
+
+    if entry is None:
+        from cptref.entry import main
+
+        entry = main
+    saved_streams = (sys.stdin, sys.stdout, sys.stderr)
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    out, err = io.BytesIO(), io.BytesIO()
+    streams = (
+        io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"),
+        io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+        io.TextIOWrapper(err, encoding="utf-8", write_through=True),
+    )
+    sys.stdin, sys.stdout, sys.stderr = streams
+    for name in CLEARED:
+        os.environ.pop(name, None)
+    os.environ.update(env or {})
+    os.chdir(cwd or ROOT)
+    try:
+        entry(list(args))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    else:  # pragma: no cover - main always exits
+        code = 0
+    finally:
+        for stream in streams:
+            stream.flush()
+        printed = (out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8"))
+        for stream in streams:
+            stream.detach()  # so that closing the wrapper closes nothing
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        os.environ.clear()
+        os.environ.update(saved_env)
+        os.chdir(saved_cwd)
+    return Run(int(code), *printed)
+
+
+def run_process(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
     """Run the real command in a fresh interpreter; stdout and stderr are kept apart."""
-    full_env = {k: v for k, v in os.environ.items() if k not in ("CPTREF_DATA", "NO_COLOR", "COLUMNS")}
+    full_env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     full_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "cptref", *args],
@@ -90,18 +145,8 @@ def run_on_terminal(
 
 
 def both_paths(args: list[str] | tuple[str, ...], env: dict[str, str] | None = None) -> tuple[Run, Run]:
-    """The same arguments through the fast path (``cptref.entry``) and through Typer (``cptref.cli``)."""
+    """The same arguments through the console script (the fast path, when it applies) and through the
+    Typer application alone, both in this process."""
+    from cptref import cli
 
-    def run(entry: str) -> Run:
-        code = f"import sys\nfrom {entry} import main\nmain(sys.argv[1:])\n"
-        proc = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=60,
-            env={**os.environ, **(env or {})},
-        )
-        return Run(proc.returncode, proc.stdout, proc.stderr)
-
-    return run("cptref.entry"), run("cptref.cli")
+    return run_cptref(*args, env=env), run_cptref(*args, env=env, entry=cli.main)

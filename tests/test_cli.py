@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DATA, GOOD, ROOT, Run, both_paths, run_cptref
+from .conftest import DATA, GOOD, ROOT, Run, run_cptref
 
 Cli = Callable[..., Run]
 FIX = ("--data", str(GOOD))
@@ -194,28 +194,6 @@ def test_seed_codes_show_from_the_shipped_data(cli: Cli) -> None:
     doc = json.loads(run.out)
     assert [p["code"] for p in doc["procedures"]] == ["47555", "47542", "47541", "50436", "50706"]
     assert DATA.is_dir()
-
-
-PATH_CASES = [
-    ["show", "47555", "--json"],
-    ["show", "47542", "50706", "--json", "--data", str(DATA)],
-    ["show", "--json", "47555", f"--data={DATA}"],
-    ["show", " 47555 ", "0213t", "--json"],
-    ["show", "4755", "--json"],
-    ["show", "99999", "--json"],
-    ["search", "balloon", "dilation", "biliary", "--json"],
-    ["search", "biliarry stricure", "--json", "--limit", "3"],
-    ["search", "4755", "-n", "2", "--json"],
-    ["search", "zzyzx", "--json"],
-    ["search", "  ", "--json"],
-    ["show", "47555", "--json", "--data", "/nonexistent"],
-]
-
-
-@pytest.mark.parametrize("args", PATH_CASES, ids=[" ".join(a) for a in PATH_CASES])
-def test_the_fast_path_answers_exactly_as_the_typer_application(args: list[str]) -> None:
-    fast, typer = both_paths(args)
-    assert fast == typer
 
 
 def test_the_fast_path_does_not_import_typer_or_rich() -> None:

@@ -95,9 +95,9 @@ def _too_deep(text: str) -> bool:
     most :data:`MAX_FILE_BYTES` cannot stack deeper than about 1,400 levels); so when those
     characters are few, nothing is parsed twice. Otherwise libyaml's event parser, which keeps its
     own stack on the heap, measures the depth and stops at the limit. A libyaml that refuses deep
-    nesting itself (PyYAML 6.0.4 stops at 1,000 levels, with its own message) is not trusted to say
-    why it stopped: the depth is then measured again with PyYAML's pure-Python parser, which stops
-    at our limit too, so the answer is cptref's whichever PyYAML is installed.
+    nesting itself (PyYAML 6.0.4 stops at 1,000 levels) gives cptref's answer too; should it refuse in
+    other words, the depth is measured again with PyYAML's pure-Python parser, so the answer is
+    cptref's whichever PyYAML is installed.
     """
     if sum(text.count(c) for c in "[{-?:") <= MAX_DEPTH:
         return False
@@ -105,9 +105,15 @@ def _too_deep(text: str) -> bool:
 
     try:
         return _deeper_than(text, MAX_DEPTH, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):
+            return True  # libyaml's own limit (1,000 levels in PyYAML 6.0.4), which is not above ours
+        # Any other refusal: measure again with the pure-Python parser, up to a little past where
+        # libyaml stopped (its mark), since that parser slows down with the square of the depth.
+        mark = getattr(exc, "problem_mark", None)
+        end = len(text) if mark is None else mark.index + 64
         try:
-            return _deeper_than(text, MAX_DEPTH, yaml.SafeLoader)
+            return _deeper_than(text[:end], MAX_DEPTH, yaml.SafeLoader)
         except yaml.YAMLError:
             return False  # a syntax error before the limit: loading reports it with its line
 

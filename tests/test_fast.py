@@ -1,0 +1,123 @@
+"""The fast path: well-formed calls are answered without importing Typer, exactly as Typer would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cptref import fast
+from cptref.options import COMMANDS
+
+from .conftest import DATA, GOOD, ROOT, both_paths, run_cptref
+
+FIX = ["--data", str(GOOD)]
+MEANT_FAST = [
+    ["show", "0001X", *FIX],
+    ["show", "0001X", "0002X", "--json", *FIX],
+    ["show", "0001X", "--json", "--fields", "code,title", *FIX],
+    ["show", "0001X", "--full", "--no-pager", *FIX],
+    ["search", "widget", *FIX],
+    ["search", "widget", "--json", "-n", "2", *FIX],
+    ["search", "widget", "--format", "csv", "--fields", "code", *FIX],
+    ["check", "0001X", "0002X", *FIX],
+    ["check", "0001X", "0002X", "--json", *FIX],
+    ["check", "0001X", "--jsonl", *FIX],
+    ["validate", str(GOOD)],
+    ["schema", "check", "--jsonl"],
+    ["--version"],
+    ["-V"],
+]
+
+
+@pytest.mark.parametrize("args", MEANT_FAST, ids=" ".join)
+def test_a_well_formed_call_is_planned_by_the_fast_path(args: list[str]) -> None:
+    assert fast.plan(args) is not None
+
+
+def test_the_calls_meant_to_be_fast_never_import_typer() -> None:
+    """Each call in a fresh interpreter: the answer comes, and Typer was not imported for it."""
+    run_cptref("show", "0001X", "--data", str(GOOD))  # the index is built once, here
+    code = (
+        "import json, sys\n"
+        "from cptref.entry import main\n"
+        "args = json.loads(sys.argv[1])\n"
+        "try:\n    main(args)\nexcept SystemExit as e:\n    status = e.code\n"
+        "print(json.dumps({'typer': 'typer' in sys.modules, 'status': status}), file=sys.stderr)\n"
+    )
+    for args in MEANT_FAST:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True, cwd=ROOT, timeout=60
+        )
+        report = json.loads(proc.stderr.strip().splitlines()[-1])
+        assert report == {"typer": False, "status": 0}, (args, proc.stderr)
+        assert proc.stdout or args[0] == "validate", args  # a clean validate prints only its count
+
+
+LEFT_TO_TYPER = [
+    [],
+    ["--help"],
+    ["show", "--help"],
+    ["show", "0001X", "-h"],
+    ["show"],
+    ["show", "0001X", "--bogus"],
+    ["search", "widget", "--limit", "0"],
+    ["search", "widget", "--limit", "ten"],
+    ["search", "widget", "--format", "xml"],
+    ["search", "widget", "--json=yes"],
+    ["schema", "nothing"],
+    ["validate", "a", "b"],
+    ["bogus"],
+    ["show", "--", "0001X"],
+]
+
+
+@pytest.mark.parametrize("args", LEFT_TO_TYPER, ids=lambda a: " ".join(a) or "(none)")
+def test_what_the_fast_path_does_not_fully_understand_goes_to_typer(args: list[str]) -> None:
+    assert fast.plan(args) is None
+
+
+CASES = [
+    *MEANT_FAST,
+    *LEFT_TO_TYPER[1:],
+    ["show", "47555", "--json"],
+    ["show", "47542", "50706", "--json", "--data", str(DATA)],
+    ["show", "--json", "47555", f"--data={DATA}"],
+    ["show", " 47555 ", "0213t", "--json"],
+    ["show", "4755", "--json"],
+    ["show", "99999", "--json"],
+    ["show", "47555", "--json", "--data", "/nonexistent"],
+    ["show", "47555", "--fields", "code"],
+    ["show", "47555", "--json", "--fields", "code,nope"],
+    ["search", "balloon", "dilation", "biliary", "--json"],
+    ["search", "biliarry stricure", "--json", "--limit", "3"],
+    ["search", "zzyzx", "--json"],
+    ["search", "  ", "--json"],
+    ["search", "balloon", "--format", "plain", "--limit=2"],
+    ["check", "47532", "77002"],
+    ["check", "47532", "--explain", "--json"],
+    ["check"],
+    ["validate", str(GOOD), "--strict", "--json"],
+]
+
+
+@pytest.mark.parametrize("args", CASES, ids=lambda a: " ".join(a) or "(none)")
+def test_the_fast_path_answers_exactly_as_the_typer_application(args: list[str]) -> None:
+    fast_run, typer_run = both_paths(args)
+    assert fast_run == typer_run
+
+
+def test_every_option_of_the_table_is_an_option_typer_knows() -> None:
+    """The Typer commands are built from the same table the fast path reads."""
+    from typer.main import get_command
+
+    from cptref.cli import app
+
+    group = get_command(app)
+    for name, command in COMMANDS.items():
+        typer_command = group.commands[name]  # type: ignore[attr-defined]
+        flags = {flag for param in typer_command.params for flag in (*param.opts, *param.secondary_opts)}
+        for option in command.options:
+            assert set(option.flags) <= flags, (name, option.flags)
