@@ -1,19 +1,31 @@
-"""The shipped library: it loads cleanly, it says what the sources say, and its words are its own."""
+"""The shipped library: it loads cleanly, it says what the sources say, and its words are its own.
+
+Everything these tests read is inside the repository: the reference facts and the hashes of the
+seed pages live in ``tests/reference``, so the tests run the same in a fresh clone.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import subprocess
-import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cptref.catalog import Catalog, load_catalog, read_catalog
 from cptref.loader import procedure_paths
+from cptref.models import Family, Procedure
 
 from .conftest import DATA, ROOT
 
 SEEDS = ("47555", "47542", "47541", "50436", "50706")
-COPYCHECK = ROOT.parent / "shared" / "tools" / "copycheck.py"
+REFERENCE = Path(__file__).resolve().parent / "reference"
+FACTS = REFERENCE / "facts.yaml"
+SHINGLES = REFERENCE / "seed_shingles.txt"
+UNCODED = Path(__file__).resolve().parent / "data_uncoded_facts.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +59,7 @@ def test_add_on_facts_match_the_sources(catalog: Catalog) -> None:
     assert r47542.units == "each duct"
     assert r47542.add_on.primaries == ()  # no source we read lists them: left out, not guessed
     r50706 = catalog.get("50706")
-    assert r50706.add_on is not None and r50706.add_on.confidence == "medium"
+    assert r50706.add_on is not None and r50706.add_on.confidence == "low"  # the list rests on an AI page
     assert {"50382", "50432", "50693", "50694", "50695"} <= set(r50706.add_on.primaries)
     for code in ("47555", "47541", "50436"):
         assert catalog.get(code).add_on is None
@@ -73,20 +85,67 @@ def test_every_cited_source_has_an_address_or_is_a_seed_page(catalog: Catalog) -
         assert source.url or source.kind == "seed", source.id
 
 
-@pytest.mark.skipif(not COPYCHECK.is_file(), reason="the shared copy checker is not beside this checkout")
+WORD = re.compile(r"[a-z0-9]+")
+RUN = 10
+TEXT_SUFFIXES = {".py", ".yaml", ".yml", ".md", ".txt", ".toml", ".json", ".csv"}
+
+
+def _run_hash(words: list[str]) -> str:
+    return hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).hexdigest()
+
+
+def _repository_text_files() -> list[Path]:
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(ROOT), "ls-files", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.splitlines()
+        files = [ROOT / name for name in listed if name]
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout: every file under the root
+        files = [p for p in ROOT.rglob("*") if ".git" not in p.parts and ".venv" not in p.parts]
+    return [p for p in files if p.suffix in TEXT_SUFFIXES and p.is_file()]
+
+
 def test_no_run_of_ten_words_is_copied_from_a_seed_page() -> None:
-    proc = subprocess.run([sys.executable, str(COPYCHECK), str(ROOT)], capture_output=True, text=True, timeout=120)
-    assert proc.stdout == "", proc.stdout
-    assert proc.returncode == 0
+    """No text file of the repository repeats ten words in a row of a seed page.
+
+    The seed pages (licensed descriptor text and other sites' prose) are not shipped. Instead
+    ``tests/reference/seed_shingles.txt`` holds one line per distinct run of ten consecutive words
+    of the five pages, made once from the pages: each page's text is lower-cased and split into
+    words with the regular expression ``[a-z0-9]+`` (anything else separates words), every run of
+    ten consecutive words is joined with single spaces, encoded as UTF-8 and hashed with BLAKE2b
+    at an 8-byte digest, written as 16 hex digits; lines starting with ``#`` are comments. This
+    test hashes every run of ten words of every text file git lists (tracked, or new and not
+    ignored) the same way and fails on a match, naming the file.
+    """
+    seeds = {line.strip() for line in SHINGLES.read_text().splitlines() if line.strip() and not line.startswith("#")}
+    assert len(seeds) > 1000, "the seed hashes are missing"
+    copied = []
+    for path in _repository_text_files():
+        try:
+            words = WORD.findall(path.read_text(encoding="utf-8").lower())
+        except (UnicodeDecodeError, OSError):
+            continue
+        hits = sum(1 for i in range(len(words) - RUN + 1) if _run_hash(words[i : i + RUN]) in seeds)
+        if hits:
+            copied.append(f"{path.relative_to(ROOT)}: {hits} run(s) of {RUN} words from a seed page")
+    assert copied == []
 
 
-FACTS = ROOT.parent / "shared" / "reference" / "facts.yaml"
+def test_the_copy_check_finds_a_copied_run() -> None:
+    """A positive control: a sentence of seed page 004, kept here with its words in reverse order
+    (so that this file copies nothing), is found once put back in order."""
+    seeds = set(SHINGLES.read_text().splitlines())
+    backwards = "bladder the to kidneys the from urine carries that tube a is ureter the"
+    words = WORD.findall(backwards)[::-1]
+    assert any(_run_hash(words[i : i + RUN]) in seeds for i in range(len(words) - RUN + 1))
 
 
 @pytest.fixture(scope="module")
 def facts() -> dict[str, dict[str, object]]:
-    if not FACTS.is_file():
-        pytest.skip("the shared reference facts are not beside this checkout")
     import yaml
 
     loaded = yaml.safe_load(FACTS.read_text())
@@ -172,3 +231,145 @@ def test_deleted_records_name_their_replacement_or_say_why_not(catalog: Catalog)
         assert record.replaced_by or record.note, record.code
     assert catalog.get("74320").replaced_by == ("47532",)
     assert catalog.get("50394").replaced_by == ("50431",)
+    assert catalog.get("47511").replaced_by == ("47538", "47539", "47540")
+    for code in ("47505", "47510"):  # no source says what replaced them: none is recorded
+        assert catalog.get(code).replaced_by == (), code
+
+
+# --- bundling written as codes ----------------------------------------------------------------------
+
+
+def _owners(catalog: Catalog) -> Iterator[tuple[str, str, Family | Procedure]]:
+    for family_id, family in sorted(catalog.families.items()):
+        yield "family", family_id, family
+    for record in sorted(catalog, key=lambda r: r.code):
+        yield "record", record.code, record
+
+
+def _uncoded_facts(catalog: Catalog) -> set[tuple[str, str, str, int, str]]:
+    found: set[tuple[str, str, str, int, str]] = set()
+    for kind, owner, obj in _owners(catalog):
+        for field in ("includes", "report_with", "not_with"):
+            for index, rule in enumerate(getattr(obj, field)):
+                if not rule.codes:  # not_with always names codes (the schema requires them)
+                    what = str(getattr(rule, "what", None) or getattr(rule, "reason", ""))
+                    found.add((kind, owner, field, index, what))
+    return found
+
+
+def _listed_uncoded() -> list[dict[str, Any]]:
+    import yaml
+
+    entries: list[dict[str, Any]] = yaml.safe_load(UNCODED.read_text())
+    return entries
+
+
+def _key(entry: dict[str, Any]) -> tuple[str, str, str, int, str]:
+    kind = "family" if "family" in entry else "record"
+    return (kind, str(entry[kind]), entry["field"], entry["index"], entry["what"])
+
+
+def test_every_fact_that_names_no_code_is_listed_with_a_reason(catalog: Catalog) -> None:
+    """A bundling fact (includes, report_with, not_with; on a record or a family) names its CPT
+    codes, or ``tests/data_uncoded_facts.yaml`` lists it with the reason no code applies."""
+    entries = _listed_uncoded()
+    for entry in entries:
+        assert isinstance(entry.get("reason"), str) and entry["reason"].strip(), entry
+        assert "\n" not in entry["reason"].strip(), entry
+    listed = [_key(e) for e in entries]
+    assert len(listed) == len(set(listed)), "an uncoded fact is listed twice"
+    actual = _uncoded_facts(catalog)
+    missing = sorted(actual - set(listed))
+    stale = sorted(set(listed) - actual)
+    assert missing == [], f"facts that name no code and are not listed with a reason: {missing}"
+    assert stale == [], f"listed facts that no longer exist (or now name codes): {stale}"
+
+
+def test_no_rule_names_the_record_it_applies_to(catalog: Catalog) -> None:
+    """Family rules apply to every member: none may name a member it applies to."""
+    for record in catalog:
+        named = [(eff.rule.codes, eff.family) for eff in [*catalog.includes(record), *catalog.report_with(record)]]
+        named += [(eff.rule.codes, eff.family) for eff in catalog.not_with(record)]
+        for codes, family in named:
+            assert record.code not in codes, (record.code, family)
+
+
+# --- sources ----------------------------------------------------------------------------------------
+
+
+def _facts_with_sources(catalog: Catalog) -> Iterator[tuple[str, Any]]:
+    for kind, owner, obj in _owners(catalog):
+        for field in ("includes", "report_with", "not_with", "history"):
+            for index, fact in enumerate(getattr(obj, field)):
+                yield f"{kind} {owner} {field}[{index}]", fact
+        for field in ("add_on", "medicare"):
+            fact = getattr(obj, field, None)
+            if fact is not None:
+                yield f"{kind} {owner} {field}", fact
+
+
+def test_a_fact_resting_only_on_ai_generated_pages_is_low(catalog: Catalog) -> None:
+    for where, fact in _facts_with_sources(catalog):
+        kinds = {catalog.sources[s].kind for s in fact.sources}
+        if kinds == {"ai-generated"}:
+            assert fact.confidence == "low", where
+
+
+def test_every_source_has_a_real_kind_a_whole_address_and_is_cited(catalog: Catalog) -> None:
+    cited = {s for _, fact in _facts_with_sources(catalog) for s in fact.sources}
+    cited |= {s for family in catalog.families.values() for s in family.sources}
+    text = (DATA / "families.yaml").read_text() + "".join(p.read_text() for p in procedure_paths(DATA))
+    for source in catalog.sources.values():
+        assert source.kind != "secondary", source.id
+        if source.url:
+            assert source.url.startswith(("http://", "https://")), source.id
+            assert not source.url.endswith(("-", "...", "\u2026")), f"{source.id}: address cut off"
+        assert source.id in cited or re.search(rf"\b{re.escape(source.id)}\b", text), f"{source.id} is never cited"
+
+
+# --- the audit's corrections ------------------------------------------------------------------------
+
+
+def test_47538_counts_no_stents_and_says_why(catalog: Catalog) -> None:
+    record = catalog.get("47538")
+    assert record.units is None
+    assert "each stent" not in record.title.lower() and "per stent" not in record.descriptor.lower()
+    assert record.note and "aapc-partb-biliary-stent" in record.note and "codingahead-47538" in record.note
+    for code in ("47539", "47540"):
+        assert catalog.get(code).units is None
+
+
+def test_47537_is_limited_to_removals_needing_fluoroscopic_guidance(catalog: Catalog) -> None:
+    record = catalog.get("47537")
+    assert "fluoroscopic guidance" in record.title.lower()
+    assert record.note and "evaluation and management" in record.note
+
+
+def test_the_nephrostogram_is_within_the_catheter_and_stent_codes(catalog: Catalog) -> None:
+    within = {"50432", "50433", "50434", "50435", "50693", "50694", "50695"}
+    for study in ("50430", "50431"):
+        excluded = {c for eff in catalog.not_with(catalog.get(study)) for c in eff.rule.codes}
+        assert within <= excluded, study
+    for code in within:
+        named = {c for eff in catalog.includes(catalog.get(code)) for c in eff.rule.codes}
+        assert {"50430", "50431"} <= named, code
+
+
+def test_the_biliary_catheter_and_stent_codes_include_the_cholangiogram(catalog: Catalog) -> None:
+    for code in ("47533", "47534", "47535", "47536", "47537", "47538", "47539", "47540", "47541"):
+        named = {c for eff in catalog.includes(catalog.get(code)) for c in eff.rule.codes}
+        assert {"47531", "47532"} <= named, code
+
+
+def test_the_global_periods_the_audit_confirmed(catalog: Catalog) -> None:
+    for code in ("47531", "47533", "47537", "47556", "50389", "50432"):
+        medicare = catalog.get(code).medicare
+        assert medicare is not None and medicare.global_period == "000", code
+
+
+def test_histories_the_audit_corrected(catalog: Catalog) -> None:
+    for code in ("50080", "50081"):
+        (event,) = [h for h in catalog.get(code).history if h.year == 2023]
+        assert event.change == "revised" and event.note and "2 cm" in event.note
+    (event,) = catalog.get("50430").history
+    assert event.note and "50390" in event.note and "50431" in event.note
