@@ -57,15 +57,14 @@ def rules(result: CheckResult) -> list[str]:
 # --- each rule on the shipped data ------------------------------------------------------------------
 
 
-def test_addon_without_any_of_its_primaries_is_an_error(tables: CheckTables) -> None:
+def test_addon_without_any_of_its_primaries_on_a_low_fact_is_a_warning(tables: CheckTables) -> None:
     result = check(tables, ["50706"])
-    assert not result.ok
     [finding] = by_rule(result, "addon-without-primary")
-    assert finding.severity == "error"
+    assert finding.severity == "warning"
     assert finding.codes == ("50706",)
     assert "50432" in finding.fix_codes and "50693" in finding.fix_codes
     assert finding.fix is not None and "50432" in finding.fix
-    assert finding.confidence == "medium"
+    assert finding.confidence == "low"
     assert "iframe-50706" in finding.sources
 
 
@@ -127,14 +126,14 @@ def test_not_reported_together_in_the_same_duct_needs_a_human(tables: CheckTable
 
 
 def test_not_reported_together_without_a_scope_is_an_error(tables: CheckTables) -> None:
-    result = check(tables, ["50436", "50382"])
+    result = check(tables, ["50706", "52344"])
     [finding] = by_rule(result, "not-reported-together")
     assert finding.severity == "error"
     assert not result.ok
 
 
-def test_not_reported_together_in_the_same_session_on_a_low_fact_is_a_warning(tables: CheckTables) -> None:
-    result = check(tables, ["50430", "50432"])
+def test_not_reported_together_without_a_scope_on_a_low_fact_is_a_warning(tables: CheckTables) -> None:
+    result = check(tables, ["50436", "50382"])
     [finding] = by_rule(result, "not-reported-together")
     assert finding.confidence == "low"
     assert finding.severity == "warning"
@@ -421,10 +420,10 @@ def test_cli_warnings_and_info_only_exit_0(cli: Cli) -> None:
 
 def test_cli_explain_shows_rule_text_and_sources(cli: Cli) -> None:
     run = cli("check", "50706", "--explain")
-    assert run.code == 1
+    assert run.code == 0
     assert "rule: An add-on code is reported only in addition to one of its primary procedures." in run.out
     assert "recorded: add-on code; primaries: 50382" in run.out
-    assert "sources:" in run.out and "payerready-50706: " in run.out
+    assert "sources:" in run.out and "iframe-50706: " in run.out
 
 
 def test_cli_json_has_the_documented_shape(cli: Cli) -> None:
@@ -508,10 +507,10 @@ def test_cli_batch_jsonl_from_stdin(tmp_path: Path) -> None:
 
 def test_cli_batch_text_names_each_claim(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "claims.jsonl"
-    path.write_text('{"id": "a", "codes": ["50706"]}\nbroken\n{"id": "b", "codes": ["50432", "50706"]}\n')
+    path.write_text('{"id": "a", "codes": ["47532", "77002"]}\nbroken\n{"id": "b", "codes": ["50432", "50706"]}\n')
     run = cli("check", "--file", str(path))
     assert run.code == 1
-    assert run.out.startswith("claim a (line 1): NOT OK  50706: 1 error\n")
+    assert run.out.startswith("claim a (line 1): NOT OK  47532, 77002: 1 error, 1 info\n")
     assert "\nclaim b (line 3): OK  50432, 50706: no findings\n" in run.out
     assert f"cptref: {path}:2: not a claim: JSON is malformed" in run.err
 
