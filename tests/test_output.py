@@ -236,11 +236,12 @@ def test_text_mode(color: str, tty: bool, no_color: str, mode: str) -> None:
     assert render.text_mode(color, tty, {"NO_COLOR": ""}) == render.text_mode(color, tty, {})  # empty is unset
 
 
-def test_text_width() -> None:
-    assert render.text_width(False, {}) == 100
-    assert render.text_width(False, {"COLUMNS": "72"}) == 72
-    assert render.text_width(False, {"COLUMNS": "wide"}) == 100
-    assert render.text_width(True, {"COLUMNS": "61"}) == 61
+def test_text_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert render.screen()[0] == 100  # the tests' output is not a terminal
+    for columns, width in (("72", 72), ("wide", 100), ("0", 100), ("61", 61)):
+        monkeypatch.setenv("COLUMNS", columns)
+        assert render.screen()[0] == width
 
 
 @pytest.mark.parametrize(

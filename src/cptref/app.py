@@ -104,9 +104,9 @@ def emit_text(doc: Doc, color: str = "auto", page: bool = False) -> None:
 
     tty = sys.stdout.isatty()
     mode = render.text_mode(color, tty, os.environ)
-    width = render.text_width(tty, os.environ)
+    width, height = render.screen()
     text = render.plain(doc, width) if mode == "plain" or page else ""
-    page = page and tty and text.count("\n") >= render.text_height(os.environ)
+    page = page and tty and text.count("\n") >= height
     if mode != "plain":
         always = color == "always"
         render.to_rich(doc, sys.stdout, mode == "color", width=None if tty else width, force=always, page=page)

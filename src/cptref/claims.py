@@ -45,7 +45,8 @@ def split_codes(field: str) -> list[str]:
 
 # --- batches ---------------------------------------------------------------------------------------
 
-Format = Literal["csv", "jsonl"]
+InputFormat = Literal["csv", "jsonl"]
+"""How a batch file is written: CSV, or JSON Lines."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ _ID_NAMES = frozenset(["id", "claim", "claim id", "claim_id", "claimid", "claim-
 _CODES_NAMES = frozenset(["codes", "code", "cpt", "cpt codes", "cpt_codes", "cpt-codes"])
 
 
-def detect_format(name: str | None, first_line: bytes) -> Format:
+def detect_format(name: str | None, first_line: bytes) -> InputFormat:
     """JSON Lines for ``.jsonl``/``.ndjson`` files or a first line starting with ``{``, else CSV."""
     lowered = (name or "").lower()
     if lowered.endswith((".jsonl", ".ndjson")):
@@ -106,7 +107,7 @@ def _bounded(stream: Any) -> Iterator[bytes]:
 
 
 def read_claims(
-    lines: Iterable[bytes], name: str | None = None, fmt: Format | None = None
+    lines: Iterable[bytes], name: str | None = None, fmt: InputFormat | None = None
 ) -> Iterator[Claim | BadLine]:
     """The claims of a batch (binary lines of a file), in order, with a :class:`BadLine` for each
     line that cannot be read. The format is detected when not given (:func:`detect_format`).

@@ -1,7 +1,7 @@
 """The record types of the library: frozen, keyword-only msgspec Structs, no I/O.
 
 The loader validates plain YAML-loaded mappings into these types with msgspec; the field names
-are the contract of DATA.md and of the JSON output. A Struct is msgspec's dataclass: typed,
+are the contract of docs/DATA.md and of the JSON output. A Struct is msgspec's dataclass: typed,
 immutable fields with defaults, equality and hashing; it is used instead of the standard library's
 dataclass because creating the classes costs 30 times less at import (about 5 ms of every
 command) and the compiled index decodes into it directly.

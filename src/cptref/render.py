@@ -342,59 +342,35 @@ def text_mode(color: str, tty: bool, environ: Mapping[str, str]) -> TextMode:
     return "mono" if environ.get("NO_COLOR") else "color"
 
 
-def _positive(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else None
-
-
-def text_width(tty: bool, environ: Mapping[str, str]) -> int:
-    """The columns text wraps at: ``COLUMNS`` when set, else the terminal's width, else 100."""
-    columns = _positive(environ.get("COLUMNS"))
-    if columns is not None:
-        return columns
-    return shutil.get_terminal_size((100, 24)).columns if tty else 100
-
-
-def text_height(environ: Mapping[str, str]) -> int:
-    """The terminal's lines (``LINES`` when set): longer text goes through the pager."""
-    return _positive(environ.get("LINES")) or shutil.get_terminal_size((100, 24)).lines
+def screen() -> tuple[int, int]:
+    """The columns and lines of the terminal: ``COLUMNS`` and ``LINES`` when set (to a positive
+    number), else the terminal's own size, else 100 x 24 (piped output, or a terminal of size 0)."""
+    size = shutil.get_terminal_size((100, 24))
+    return size.columns, size.lines
 
 
 def pager(text: str) -> None:
     """Show ``text`` on the terminal through ``$PAGER`` (run by the shell, as git does), else
     ``less``, with ``LESS=FRX`` unless ``LESS`` is set (colours pass through, one screen quits).
-    ``PAGER`` set empty or to ``cat``, or a pager that cannot be run, writes the text straight out."""
+    ``PAGER`` set empty or to ``cat``, or a pager that cannot be found, writes the text straight out.
+    The paging itself is pydoc's (Ctrl-C belongs to the pager while it runs)."""
     import os
-    import signal
-    import subprocess
+    import pydoc
+    import shlex
     import sys
 
     command = os.environ.get("PAGER", "less").strip()
-    if command in ("", "cat"):
+    try:
+        program = shlex.split(command)[0] if command else ""
+    except ValueError:  # unbalanced quotes: the shell could not run it either
+        program = ""
+    if command in ("", "cat") or shutil.which(program) is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     sys.stdout.flush()
-    env = dict(os.environ)
-    env.setdefault("LESS", "FRX")
-    try:
-        proc = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)  # noqa: S602 - the user's PAGER
-    except OSError:
-        proc = None
-    if proc is not None:
-        # Ctrl-C belongs to the pager (less uses it to stop a search) while it runs
-        try:
-            previous: Any = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        except ValueError:  # not the main thread
-            previous = None
-        try:
-            proc.communicate(text.encode("utf-8", "replace"))
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
-    if proc is None or proc.returncode in (126, 127):  # not found, or not runnable: no pager then
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    os.environ.setdefault("LESS", "FRX")
+    pydoc.pipepager(text, command)
 
 
 # --- check -----------------------------------------------------------------------------------------
