@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,14 @@ from cptref.check import (
     CheckTables,
     Claim,
     Finding,
+    Skipped,
     check,
+    parse_line,
     parse_token,
     read_claims,
     split_codes,
 )
+from cptref.claims import Line
 
 from .conftest import FIXTURES, ROOT, Run
 
@@ -57,30 +61,52 @@ def rules(result: CheckResult) -> list[str]:
 # --- each rule on the shipped data ------------------------------------------------------------------
 
 
-def test_addon_without_any_of_its_primaries_on_a_low_fact_is_a_warning(tables: CheckTables) -> None:
-    result = check(tables, ["50706"])
+@pytest.mark.parametrize("addon", ["47542", "47544", "50705", "50706"])
+def test_an_addon_alone_is_an_error_whatever_is_known_of_its_primaries(tables: CheckTables, addon: str) -> None:
+    result = check(tables, [addon])
+    [finding] = result.findings
+    assert (finding.rule, finding.severity) == ("addon-alone", "error") or finding.confidence == "low"
+    assert not result.ok or finding.confidence == "low"
+    assert not result.verified
+
+
+def test_addons_only_are_each_alone(tables: CheckTables) -> None:
+    result = check(tables, ["47542", "47544"])
+    assert rules(result) == ["addon-alone", "addon-alone"]
+
+
+def test_an_addon_beside_a_code_cptref_does_not_know_is_not_alone_but_not_verified(tables: CheckTables) -> None:
+    result = check(tables, ["47542", "C1729"])
+    assert result.ok and not result.verified
+    assert set(rules(result)) == {"no-data", "addon-without-primary"}
+
+
+def test_addon_whose_primaries_are_recorded_only_at_low_confidence_warns_beside_another_code(
+    tables: CheckTables,
+) -> None:
+    result = check(tables, ["50706", "47532"])
     [finding] = by_rule(result, "addon-without-primary")
-    assert finding.severity == "warning"
-    assert finding.codes == ("50706",)
+    assert finding.severity == "warning" and finding.confidence == "low"
     assert "50432" in finding.fix_codes and "50693" in finding.fix_codes
     assert finding.fix is not None and "50432" in finding.fix
-    assert finding.confidence == "low"
     assert "iframe-50706" in finding.sources
+    assert result.ok and not result.verified
 
 
 def test_addon_with_one_of_its_primaries_passes(tables: CheckTables) -> None:
     result = check(tables, ["50432", "50706"])
     assert by_rule(result, "addon-without-primary") == []
-    assert result.ok and result.findings == ()
+    assert result.ok and result.verified and result.findings == ()
 
 
-def test_addon_whose_primaries_are_not_recorded_is_info_not_invented(tables: CheckTables) -> None:
-    result = check(tables, ["47542"])
-    [finding] = by_rule(result, "addon-without-primary")
-    assert finding.severity == "info"
-    assert "could not be verified" in finding.message
-    assert finding.fix_codes == ()
-    assert result.ok
+def test_addon_whose_primaries_are_not_recorded_cannot_be_verified_beside_a_procedure(tables: CheckTables) -> None:
+    for codes in (["47532", "47543"], ["47533", "47542"]):
+        result = check(tables, codes)
+        [finding] = by_rule(result, "addon-without-primary")
+        assert finding.severity == "warning"
+        assert "cannot be verified" in finding.message
+        assert finding.fix_codes == ()
+        assert result.ok and not result.verified
 
 
 def test_a_guidance_code_the_biliary_family_includes_is_an_error(tables: CheckTables) -> None:
@@ -90,10 +116,16 @@ def test_a_guidance_code_the_biliary_family_includes_is_an_error(tables: CheckTa
     assert finding.severity == "error"
     assert finding.codes == ("47532", "77002")
     assert finding.family == "percutaneous-biliary"
-    assert finding.confidence == "medium"
     assert finding.stated_on == "47532"
     assert finding.fix_codes == ("77002",)
     assert "aapc-2016-biliary" in finding.sources
+
+
+def test_diagnostic_cholangiography_within_a_drain_is_an_error(tables: CheckTables) -> None:
+    result = check(tables, ["47532", "47534"])
+    [finding] = by_rule(result, "included-reported-separately")
+    assert (finding.codes, finding.severity, finding.confidence) == (("47534", "47532"), "error", "high")
+    assert not result.ok
 
 
 def test_the_same_fact_on_the_record_and_its_family_is_one_finding(tables: CheckTables) -> None:
@@ -102,19 +134,18 @@ def test_the_same_fact_on_the_record_and_its_family_is_one_finding(tables: Check
     assert sorted(f.codes for f in included) == [("47532", "77002"), ("47542", "77002")]
 
 
-def test_47555_without_74360_gets_a_low_confidence_info(tables: CheckTables) -> None:
-    result = check(tables, ["47555"])
+def test_47555_suggests_74360_only_with_explain_and_only_as_a_possibility(tables: CheckTables) -> None:
+    assert check(tables, ["47555"]).findings == ()
+    result = check(tables, ["47555"], explain=True)
     [finding] = by_rule(result, "separately-reportable")
-    assert finding.severity == "info"
-    assert finding.confidence == "low"
-    assert finding.fix_codes == ("74360",)
-    assert "low-confidence" in finding.message
-    assert result.ok
+    assert (finding.severity, finding.confidence, finding.fix_codes) == ("info", "low", ("74360",))
+    assert "may be reported" in finding.message and "low-confidence" in finding.message
+    assert finding.fix is not None and finding.fix.startswith("Confirm")
+    assert result.ok and result.verified
 
 
 def test_47555_with_74360_has_nothing_to_add(tables: CheckTables) -> None:
-    result = check(tables, ["47555", "74360"])
-    assert by_rule(result, "separately-reportable") == []
+    assert by_rule(check(tables, ["47555", "74360"], explain=True), "separately-reportable") == []
 
 
 def test_not_reported_together_in_the_same_duct_needs_a_human(tables: CheckTables) -> None:
@@ -122,7 +153,11 @@ def test_not_reported_together_in_the_same_duct_needs_a_human(tables: CheckTable
     [finding] = by_rule(result, "not-reported-together")
     assert finding.severity == "warning"
     assert finding.codes == ("47542", "47538")
-    assert "same duct" in finding.message
+    assert "on the duct" in finding.message
+    assert (
+        finding.fix
+        == "Report both only if the record shows they were on different ducts; otherwise report one of them."
+    )
 
 
 def test_not_reported_together_without_a_scope_is_an_error(tables: CheckTables) -> None:
@@ -140,20 +175,59 @@ def test_not_reported_together_without_a_scope_on_a_low_fact_is_a_warning(tables
     assert finding.message.endswith("(rests on a low-confidence fact)")
 
 
-def test_a_clean_set_has_no_findings(tables: CheckTables) -> None:
+def test_an_ncci_pair_with_indicator_1_is_an_error_and_a_sentence(tables: CheckTables) -> None:
+    result = check(tables, ["50080", "50436"])
+    [finding] = by_rule(result, "not-reported-together")
+    assert finding.severity == "error" and not result.ok
+    assert finding.fix == "Report 50436 or 50080, not both."
+
+
+@pytest.mark.parametrize("modifier", ["59", "XE", "XS", "XP", "XU"])
+def test_a_distinct_service_modifier_turns_an_indicator_1_pair_into_info(tables: CheckTables, modifier: str) -> None:
+    for codes in (["50080", f"50436-{modifier}"], [f"50080-{modifier}", "50436"]):
+        result = check(tables, codes)
+        [finding] = by_rule(result, "not-reported-together")
+        assert finding.severity == "info"
+        assert f"-{modifier}" in finding.message and "document" in (finding.fix or "")
+        assert result.ok and result.verified
+        assert by_rule(result, "modifier-not-evaluated") == []
+
+
+def test_a_distinct_service_modifier_does_not_unbundle_an_unscoped_inclusion(tables: CheckTables) -> None:
+    result = check(tables, ["47532", "77002-59"])
+    assert [f.severity for f in by_rule(result, "included-reported-separately")] == ["error"]
+    [note] = by_rule(result, "modifier-not-evaluated")
+    assert note.codes == ("77002",) and "-59" in note.message
+    assert not result.ok
+
+
+def test_side_modifiers_answer_a_pair_scoped_to_one_kidney(tables: CheckTables) -> None:
+    assert check(tables, ["50430-RT", "50432-LT"]).findings == ()
+    same = check(tables, ["50430-RT", "50432-RT"])
+    assert {f.rule for f in same.findings} == {"included-reported-separately", "not-reported-together"}
+    assert all(f.severity == "error" and "right side" in f.message for f in same.findings)
+    plain = check(tables, ["50430", "50432"])
+    assert not plain.ok  # the inclusion holds unless the sides say otherwise
+    distinct = check(tables, ["50430-XS", "50432"])
+    assert distinct.ok and {f.severity for f in distinct.findings} == {"info"}
+
+
+def test_a_clean_set_has_no_findings_and_is_verified(tables: CheckTables) -> None:
     result = check(tables, ["50432", "50706"])
-    assert result.ok
+    assert result.ok and result.verified
     assert result.findings == ()
     assert result.codes == (("50432", 1), ("50706", 1))
 
 
-def test_unknown_code_is_no_data_and_not_a_pass(tables: CheckTables) -> None:
-    result = check(tables, ["47532", "99999"])
-    [finding] = by_rule(result, "unknown-code")
-    assert finding.severity == "error"
-    assert finding.codes == ("99999",)
-    assert "no data" in finding.message
-    assert not result.ok
+def test_a_code_with_no_record_is_no_data_not_a_pass(tables: CheckTables) -> None:
+    for code in ("99999", "C1729", "0213T"):
+        result = check(tables, ["47532", code])
+        [finding] = by_rule(result, "no-data")
+        assert finding.severity == "warning"
+        assert finding.codes == (code,)
+        assert "No data" in finding.message
+        assert result.ok and not result.verified
+        assert by_rule(result, "malformed-code") == []
 
 
 def test_deleted_code_names_its_replacement(tables: CheckTables) -> None:
@@ -161,7 +235,7 @@ def test_deleted_code_names_its_replacement(tables: CheckTables) -> None:
     [finding] = by_rule(result, "deleted-code")
     assert finding.severity == "error"
     assert finding.fix_codes == ("47532",)
-    assert finding.fix == "report 47532 instead"
+    assert finding.fix == "Report 47532 instead, if it fits the service done."
     assert not result.ok
 
 
@@ -174,35 +248,62 @@ def test_deleted_code_without_replacement_says_so(tables: CheckTables) -> None:
 def test_deleted_code_with_a_sourced_deletion_cites_it(tables: CheckTables) -> None:
     [finding] = by_rule(check(tables, ["50394"]), "deleted-code")
     assert finding.fix_codes == ("50431",)
-    assert finding.confidence == "medium" and finding.sources
+    assert finding.confidence in ("medium", "high") and finding.sources
 
 
 def test_malformed_tokens_are_errors_and_the_rest_is_still_checked(tables: CheckTables) -> None:
-    result = check(tables, ["4754", "abc", "47542x0", "47542*2", "", "50706"])
+    result = check(tables, ["4754", "abc", "47542x0", "47542*2", "", "47542-5", "50706", "50432"])
     malformed = by_rule(result, "malformed-code")
-    assert [f.codes[0] for f in malformed] == ["4754", "abc", "47542x0", "47542*2", ""]
+    assert [f.codes[0] for f in malformed] == ["4754", "abc", "47542x0", "47542*2", "", "47542-5"]
     assert all(f.severity == "error" for f in malformed)
-    assert "addon-without-primary" in rules(result)
-    assert result.codes == (("50706", 1),)
+    assert result.codes == (("50706", 1), ("50432", 1))
 
 
-def test_codes_are_trimmed_and_upper_cased() -> None:
-    assert parse_token(" 0213t ") == ("0213T", 1)
-    assert parse_token("47542x2") == ("47542", 2)
-    assert parse_token("47542X12") == ("47542", 12)
+def test_claim_lines_carry_modifiers_and_units() -> None:
+    assert parse_line(" 0213t ") == Line("0213T")
+    assert parse_line("47542x2") == Line("47542", (), 2)
+    assert parse_line("47542-59") == Line("47542", ("59",))
+    assert parse_line("77002-26-59") == Line("77002", ("26", "59"))
+    assert parse_line("50432-rt") == Line("50432", ("RT",))
+    assert parse_line("47542-59x3") == Line("47542", ("59",), 3)
+    assert parse_line("c1729") == Line("C1729")
+    assert parse_line("1234F") == Line("1234F")
     assert parse_token("0001Xx2") == ("0001X", 2)
-    for bad in ("47542x", "47542x0", "47542*2", "4754x2", "４７５４２", "47542x1234567", "475422"):
-        assert parse_token(bad) is None, bad
+    for bad in (
+        "47542x",
+        "47542x0",
+        "47542*2",
+        "4754x2",
+        "４７５４２",
+        "47542x1234567",
+        "475422",
+        "47542-5",
+        "47542-",
+        "47542--59",
+        "CC172",
+        "47542-RTX",
+        "-59",
+    ):
+        assert parse_line(bad) is None, bad
 
 
-# --- units ---------------------------------------------------------------------------------------------
+def test_lines_with_the_same_code_and_modifiers_merge_into_units(tables: CheckTables) -> None:
+    result = check(tables, ["50432-RT", "50432-LT", "50432-RT", "47542", "47542x2"])
+    assert result.lines == (Line("50432", ("RT",), 2), Line("50432", ("LT",)), Line("47542", (), 3))
+    assert result.codes == (("50432", 3), ("47542", 3))
 
 
-def test_repeated_code_counts_as_units_and_is_checked_against_the_mue(tables: CheckTables) -> None:
-    # 50706 records no unit (once per session) and an MUE of 2: two units ask for a look, three exceed the MUE
+# --- units and sides -----------------------------------------------------------------------------------
+
+
+def test_units_of_a_once_per_session_code_without_sides_ask_for_sides_not_a_contradiction(tables: CheckTables) -> None:
+    # 50706 records no unit (once per session) and an MUE of 2: two units may be the two sides
     for codes in (["50432", "50706", "50706"], ["50432", "50706x2"]):
-        [finding] = by_rule(check(tables, codes), "units")
-        assert "once per session" in finding.message and "MUE is 2 a day" in finding.message
+        result = check(tables, codes)
+        [finding] = by_rule(result, "units")
+        assert finding.severity == "warning" and result.ok and not result.verified
+        assert "MUE of 2 a day allows 2" in finding.message
+        assert "50706-RT and 50706-LT" in (finding.fix or "")
     for codes in (["50432", "50706", "50706", "50706"], ["50432", "50706x3"], ["50432", "50706X2", "50706"]):
         result = check(tables, codes)
         [finding] = by_rule(result, "units")
@@ -213,11 +314,32 @@ def test_repeated_code_counts_as_units_and_is_checked_against_the_mue(tables: Ch
         assert result.ok
 
 
-def test_more_than_one_unit_of_a_once_per_session_code_warns(tables: CheckTables) -> None:
-    for codes in (["47532", "47532"], ["47532x2"]):
+@pytest.mark.parametrize("codes", [["50432-RT", "50432-LT"], ["50432-50"], ["50432-LT", "50432-RT"]])
+def test_two_sides_are_not_a_units_finding(tables: CheckTables, codes: list[str]) -> None:
+    result = check(tables, codes)
+    assert by_rule(result, "units") == [] and by_rule(result, "modifier-not-evaluated") == []
+    assert result.verified
+
+
+def test_the_same_side_twice_is_a_units_warning(tables: CheckTables) -> None:
+    for codes in (["50432-RT", "50432-RT"], ["50432-RTx2"], ["50432-50", "50432-LT"]):
         [finding] = by_rule(check(tables, codes), "units")
-        assert finding.severity == "warning"
-        assert "once per session" in finding.message
+        assert finding.severity == "warning" and "more than once on the" in finding.message
+
+
+def test_an_imaging_codes_26_and_tc_lines_are_one_service(tables: CheckTables) -> None:
+    result = check(tables, ["50432", "74425-26", "74425-TC"])
+    assert by_rule(result, "units") == [] and by_rule(result, "modifier-not-evaluated") == []
+    twice = check(tables, ["50432", "74425-26", "74425-26"])
+    assert [f.rule for f in twice.findings] == ["units"]
+
+
+def test_a_modifier_no_rule_reads_is_named_not_evaluated(tables: CheckTables) -> None:
+    result = check(tables, ["47532-22", "50432-RT"])
+    [finding] = by_rule(result, "modifier-not-evaluated")
+    assert (finding.codes, finding.severity) == (("47532",), "info")
+    assert "-22" in finding.message
+    assert result.verified
 
 
 def test_a_code_counted_per_unit_may_repeat(tables: CheckTables) -> None:
@@ -228,9 +350,9 @@ def test_a_code_counted_per_unit_may_repeat(tables: CheckTables) -> None:
 
 
 def test_addon_whose_primaries_are_recorded_only_at_low_confidence_warns(fixture_tables: CheckTables) -> None:
-    result = check(fixture_tables, ["0002X"])
-    [finding] = result.findings
-    assert (finding.rule, finding.severity, finding.confidence) == ("addon-without-primary", "warning", "low")
+    result = check(fixture_tables, ["0002X", "0005X"])
+    [finding] = by_rule(result, "addon-without-primary")
+    assert (finding.severity, finding.confidence) == ("warning", "low")
     assert finding.message.endswith("(rests on a low-confidence fact)")
     assert finding.fix_codes == ("0001X",)
     assert result.ok
@@ -244,6 +366,8 @@ def test_low_confidence_facts_never_give_errors(fixture_tables: CheckTables) -> 
     assert [(f.severity, f.confidence) for f in included] == [("warning", "low")]
     units = by_rule(check(fixture_tables, ["0001X", "0002Xx4"]), "units")
     assert [(f.severity, f.confidence) for f in units] == [("warning", "low")]
+    alone = by_rule(check(fixture_tables, ["0002X"]), "addon-alone")
+    assert [(f.severity, f.confidence) for f in alone] == [("warning", "low")]
 
 
 def test_strongest_of_duplicate_facts_stands_for_them(fixture_tables: CheckTables) -> None:
@@ -261,7 +385,7 @@ def test_family_not_with_scope_needing_a_human_warns(fixture_tables: CheckTables
 
 
 def test_findings_are_ordered_errors_first(fixture_tables: CheckTables) -> None:
-    result = check(fixture_tables, ["0003X", "0005X", "0001X", "0001X", "0009X"])
+    result = check(fixture_tables, ["0003X", "0005X", "0001X", "0001X", "0009X"], explain=True)
     severities = [f.severity for f in result.findings]
     assert severities == sorted(severities, key=["error", "warning", "info"].index)
     assert set(rules(result)) == {
@@ -269,8 +393,35 @@ def test_findings_are_ordered_errors_first(fixture_tables: CheckTables) -> None:
         "not-reported-together",
         "units",
         "separately-reportable",
-        "unknown-code",
+        "no-data",
     }
+
+
+def test_every_fix_of_every_finding_on_the_shipped_data_is_a_sentence(tables: CheckTables) -> None:
+    """Each rule's fix, for every fact of the shipped data (every code alone, and every pair a fact names,
+    plain and with the modifiers the rules read), reads as an English sentence."""
+    catalog = load_catalog()
+    claims: list[list[str]] = [[c] for c in catalog.codes()]
+    for record in catalog:
+        for eff in (*catalog.includes(record), *catalog.report_with(record)):
+            claims += [[record.code, c] for c in eff.rule.codes]
+            claims += [[f"{record.code}-RT", f"{c}-RT"] for c in eff.rule.codes]
+        for nw in catalog.not_with(record):
+            named = nw.rule.codes
+            claims += [[record.code, c] for c in named] + [[record.code, f"{c}-59"] for c in named]
+            claims += [[f"{record.code}-RT", f"{c}-RT"] for c in named]
+    claims += [["47532", "47542-22", "9999X", "4754", "50706x3", "50432-RT", "50432-RT"]]
+    seen: set[str] = set()
+    for claim in claims:
+        for f in check(tables, claim, explain=True).findings:
+            for text in (f.fix or "", f.message):
+                if text in seen:
+                    continue
+                seen.add(text)
+                assert re.fullmatch(r"[A-Z0-9'].*[.)]", text, flags=re.DOTALL) or f.rule == "malformed-code", text
+                assert "  " not in text and ".." not in text and " ," not in text, text
+                assert not re.search(r"\b(\w+) \1\b", text), text
+    assert len(seen) > 50
 
 
 # --- properties ---------------------------------------------------------------------------------------
@@ -324,7 +475,11 @@ def test_split_codes_accepts_spaces_commas_semicolons_and_pipes() -> None:
     assert split_codes(" 47532, 47542;77002 |50432\t50706 ") == ["47532", "47542", "77002", "50432", "50706"]
 
 
-def test_csv_with_header_and_malformed_lines() -> None:
+def kinds(items: Sequence[object]) -> list[str]:
+    return [type(i).__name__ for i in items]
+
+
+def test_csv_with_header_and_malformed_lines_accounts_for_every_line() -> None:
     text = (
         "codes,id\n"  # header in any order
         '"47532 47542",A1\n'
@@ -336,6 +491,7 @@ def test_csv_with_header_and_malformed_lines() -> None:
         '"47532 77002", \n'
     )
     items = list(read_claims(lines(text), "claims.csv"))
+    assert len(items) == 8  # one item a line
     claims = [i for i in items if isinstance(i, Claim)]
     bad = [i for i in items if isinstance(i, BadLine)]
     assert [(c.id, c.line, c.codes) for c in claims] == [
@@ -344,20 +500,44 @@ def test_csv_with_header_and_malformed_lines() -> None:
         ("A4", 6, ("47555", "74360")),
     ]
     assert [(b.line, b.message) for b in bad] == [
-        (5, "expected a claim id and a codes column, got 1 field"),
+        (5, "expected 2 columns (a claim id and its codes), got 1"),
         (7, "the claim has no codes"),
         (8, "the claim id is empty"),
     ]
+    assert [(i.line, i.why) for i in items if isinstance(i, Skipped)] == [(1, "header"), (4, "blank")]
 
 
-def test_csv_without_header_takes_unquoted_commas_as_more_codes() -> None:
+def test_csv_without_header_takes_unquoted_commas_as_more_codes_and_the_first_line_as_a_claim() -> None:
     items = list(read_claims(lines("A1,47532,77002\nA2,50706\n")))
     assert [(i.id, i.codes) for i in items if isinstance(i, Claim)] == [("A1", ("47532", "77002")), ("A2", ("50706",))]
+    first = list(read_claims(lines("X,C1729\n")))
+    assert kinds(first) == ["Claim"]
 
 
-def test_csv_line_that_is_not_utf8_is_skipped_with_its_number() -> None:
+def test_a_first_line_that_names_columns_of_its_own_is_a_counted_header() -> None:
+    items = list(read_claims(lines("Claim Ref,Procedures billed\nA1,47532\n"), "x.csv"))
+    assert kinds(items) == ["Skipped", "Claim"]
+
+
+def test_an_unclosed_quote_costs_one_line_never_the_claims_after_it() -> None:
+    rows = ["A0,47532"] + ['A1,"47532 47542'] + [f"A{i},47532 77002" for i in range(2, 100_000)]
+    items = list(read_claims(lines("\n".join(rows) + "\n"), "x.csv"))
+    assert len(items) == 100_000
+    assert [i.line for i in items if isinstance(i, BadLine)] == [2]
+    assert sum(isinstance(i, Claim) for i in items) == 99_999
+
+
+def test_csv_with_a_date_column_gives_each_claim_its_date_of_service() -> None:
+    import datetime
+
+    items = list(read_claims(lines("id,codes,dos\nA1,47532,2026-01-15\nA2,47532,15/01/2026\nA3,47532,\n")))
+    assert [getattr(i, "date", None) for i in items] == [None, datetime.date(2026, 1, 15), None, None]
+    assert isinstance(items[2], BadLine) and "YYYY-MM-DD" in items[2].message
+
+
+def test_csv_line_that_is_not_utf8_is_reported_with_its_number() -> None:
     items = list(read_claims([b"A1,47532\n", b"A2,\xff47532\n", b"A3,50706 50432\n"], "x.csv"))
-    assert [type(i).__name__ for i in items] == ["Claim", "BadLine", "Claim"]
+    assert kinds(items) == ["Claim", "BadLine", "Claim"]
     assert items[1] == BadLine(2, "not UTF-8 text")
 
 
@@ -372,22 +552,26 @@ def test_jsonl_detected_by_content_with_malformed_lines() -> None:
         '{"id": 4, "codes": []}\n'
         "[1, 2]\n"
         '{"id": 5, "codes": ["abc", "47532x2"], "extra": true}\n'
+        '{"id": 6, "codes": [{"code": "50432", "modifiers": ["RT"]}, {"code": "47542", "units": 2}, "47542-59"]}\n'
+        '{"id": 7, "codes": ["47532"], "date": "2026-02-30"}\n'
     )
     items = list(read_claims(lines(text), None))
+    assert len(items) == 11
     claims = [i for i in items if isinstance(i, Claim)]
     bad = [i for i in items if isinstance(i, BadLine)]
     assert [(c.id, c.line, c.codes) for c in claims] == [
         (1, 1, ("47532", "47542")),
         ("x", 2, ("50706", "50432")),
         (5, 9, ("abc", "47532x2")),
+        (6, 10, ("50432-RT", "47542x2", "47542-59")),
     ]
-    assert [b.line for b in bad] == [3, 4, 6, 7, 8]
+    assert [b.line for b in bad] == [3, 4, 6, 7, 8, 11]
     assert 'no "codes" field' in bad[2].message
 
 
 def test_jsonl_detected_by_extension_even_when_the_first_line_is_broken() -> None:
     items = list(read_claims(lines('oops\n{"id": 2, "codes": ["50706"]}\n'), "batch.jsonl"))
-    assert [type(i).__name__ for i in items] == ["BadLine", "Claim"]
+    assert kinds(items) == ["BadLine", "Claim"]
 
 
 # --- the command ---------------------------------------------------------------------------------------
@@ -397,9 +581,9 @@ def test_cli_error_set_exits_1_with_findings_on_stdout(cli: Cli) -> None:
     run = cli("check", "47532", "47542", "77002")
     assert run.code == 1
     assert run.err == ""
-    assert run.out.startswith("NOT OK  47532, 47542, 77002: 2 errors, 2 info\n")
+    assert run.out.startswith("NOT OK  47532, 47542, 77002: 2 errors, 2 warnings\n")
     assert "ERROR included-reported-separately  47532, 77002" in run.out
-    assert "fix: remove 77002: it is part of 47532" in run.out
+    assert "fix: Remove 77002: it is part of 47532." in run.out
     assert "[family rule: percutaneous-biliary]" in run.out
     assert "\x1b[" not in run.out
 
@@ -411,32 +595,52 @@ def test_cli_clean_set_says_so_and_exits_0(cli: Cli) -> None:
     assert "Nothing the library records keeps these codes from being reported together" in run.out
 
 
-def test_cli_warnings_and_info_only_exit_0(cli: Cli) -> None:
-    run = cli("check", "47555")
+@pytest.mark.parametrize("codes", [("47532", "47543"), ("C1729", "47532"), ("50432", "50706x2")])
+def test_cli_a_claim_not_verified_says_so_exits_0_and_1_when_strict(cli: Cli, codes: tuple[str, ...]) -> None:
+    run = cli("check", *codes)
     assert run.code == 0
-    assert "INFO separately-reportable  47555" in run.out
-    assert "[LOW CONFIDENCE]" in run.out
+    assert run.out.startswith(f"NOT VERIFIED  {', '.join(codes)}: ")
+    assert "no error, but not verified" in run.out.splitlines()[0]
+    assert cli("check", *codes, "--strict").code == 1
+    doc = json.loads(cli("check", *codes, "--json").out)
+    assert (doc["ok"], doc["verified"]) == (True, False)
+
+
+def test_cli_an_addon_alone_exits_1(cli: Cli) -> None:
+    for addon in ("47542", "47544", "50705"):
+        run = cli("check", addon)
+        assert run.code == 1 and run.out.startswith(f"NOT OK  {addon}: 1 error"), run.out
+
+
+def test_cli_low_confidence_suggestion_only_with_explain(cli: Cli) -> None:
+    run = cli("check", "47555")
+    assert run.code == 0 and run.out.startswith("OK  47555: no findings")
+    explained = cli("check", "47555", "--explain")
+    assert "INFO separately-reportable  47555" in explained.out
+    assert "[LOW CONFIDENCE]" in explained.out and "add 74360" not in explained.out.lower()
 
 
 def test_cli_explain_shows_rule_text_and_sources(cli: Cli) -> None:
-    run = cli("check", "50706", "--explain")
+    run = cli("check", "50706", "47532", "--explain")
     assert run.code == 0
-    assert "rule: An add-on code is reported only in addition to one of its primary procedures." in run.out
+    assert "rule: An add-on code is reported only with one of its primary procedures." in run.out
     assert "recorded: add-on code; primaries: 50382" in run.out
     assert "sources:" in run.out and "iframe-50706: " in run.out
 
 
 def test_cli_json_has_the_documented_shape(cli: Cli) -> None:
-    run = cli("check", "47532", "77002", "47542x2", "--json")
+    run = cli("check", "47532", "77002", "47542x2", "50432-RT", "--json")
     assert run.code == 1
     doc = json.loads(run.out)
-    assert list(doc) == ["schema_version", "codes", "ok", "findings"]
-    assert doc["schema_version"] == 1 and doc["ok"] is False
+    assert list(doc) == ["schema_version", "codes", "ok", "verified", "findings"]
+    assert doc["schema_version"] == 1 and doc["ok"] is False and doc["verified"] is False
     assert doc["codes"][2] == {
         "code": "47542",
         "units": 2,
         "title": "Percutaneous balloon dilation of a bile duct or the ampulla, each duct (add-on)",
+        "modifiers": [],
     }
+    assert doc["codes"][3]["modifiers"] == ["RT"]
     for finding in doc["findings"]:
         assert tuple(finding) == serialize.FINDING_KEYS
     first = doc["findings"][0]
@@ -446,17 +650,25 @@ def test_cli_json_has_the_documented_shape(cli: Cli) -> None:
 
 def test_cli_json_on_fixture_data_carries_null_rather_than_missing(cli: Cli) -> None:
     doc = json.loads(cli("check", "9999X", "--json", *FIX).out)
-    assert doc["codes"] == [{"code": "9999X", "units": 1, "title": None}]
+    assert doc["codes"] == [{"code": "9999X", "units": 1, "title": None, "modifiers": []}]
     [finding] = doc["findings"]
     assert finding["confidence"] is None and finding["sources"] == [] and finding["family"] is None
 
 
-def test_cli_jsonl_with_codes_prints_one_line(cli: Cli) -> None:
-    run = cli("check", "50432", "50706", "--jsonl")
+def test_cli_jsonl_with_codes_prints_one_lean_line(cli: Cli) -> None:
+    run = cli("check", "50432", "50706-59", "--jsonl")
     assert run.code == 0
     [line] = run.out.splitlines()
     doc = json.loads(line)
-    assert (doc["id"], doc["line"], doc["ok"], doc["findings"]) == (None, None, True, [])
+    assert list(doc) == ["schema_version", "id", "line", "ok", "verified", "codes", "titles", "findings"]
+    assert (doc["schema_version"], doc["id"], doc["line"], doc["ok"], doc["codes"]) == (
+        2,
+        None,
+        None,
+        True,
+        ["50432", "50706-59"],
+    )
+    assert [list(f) for f in doc["findings"]] == [["rule", "severity", "codes", "fix"]]
 
 
 @pytest.mark.parametrize(
@@ -476,33 +688,39 @@ def test_cli_usage_errors_exit_2(cli: Cli, args: tuple[str, ...], message: str) 
     assert len(run.err.splitlines()) == 1
 
 
-def test_cli_batch_csv_reports_malformed_lines_and_checks_the_rest(cli: Cli, tmp_path: Path) -> None:
+def test_cli_batch_csv_reports_malformed_lines_and_counts_every_line(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "claims.csv"
-    path.write_bytes(b'id,codes\nA1,"50432 50706"\nA2\nA3,47532;77002\n\xff,47532\nA5,47555|74360\n')
+    path.write_bytes(b'id,codes\nA1,"50432 50706"\nA2\nA3,47532;77002\n\xff,47532\nA5,47555|74360\n\n')
     run = cli("check", "--file", str(path), "--jsonl")
     assert run.code == 1
     out = [json.loads(line) for line in run.out.splitlines()]
     assert [(d["id"], d["line"], d["ok"]) for d in out] == [("A1", 2, True), ("A3", 4, False), ("A5", 6, True)]
     err = run.err.splitlines()
-    assert err[0] == f"cptref: {path}:3: expected a claim id and a codes column, got 1 field; line skipped"
+    assert err[0] == f"cptref: {path}:3: expected 2 columns (a claim id and its codes), got 1; line skipped"
     assert err[1] == f"cptref: {path}:5: not UTF-8 text; line skipped"
-    assert err[2].startswith(f"cptref: {path}: 3 claims checked: 1 with errors, 2 malformed lines skipped;")
+    assert err[2].startswith(
+        f"cptref: {path}: 7 lines read: 3 claims checked (1 with errors, 0 not verified, 2 verified), "
+        "2 malformed lines reported and skipped, 1 header line, 1 blank line;"
+    )
     assert "included-reported-separately 1" in err[2]
 
 
-def test_cli_batch_jsonl_from_stdin(tmp_path: Path) -> None:
+def test_cli_batch_jsonl_from_stdin(cli: Cli) -> None:
     text = '{"id": "a", "codes": ["50432", "50706"]}\n{"id": "b", "codes": ["50432"]}\n'
-    proc = subprocess.run(
-        [sys.executable, "-m", "cptref", "check", "--file", "-", "--jsonl"],
-        input=text,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
+    run = cli("check", "--file", "-", "--jsonl", stdin=text.encode())
+    assert run.code == 0, run.err
+    assert [json.loads(line)["id"] for line in run.out.splitlines()] == ["a", "b"]
+    assert run.err == (
+        "cptref: <stdin>: 2 lines read: 2 claims checked (0 with errors, 0 not verified, 2 verified), "
+        "0 malformed lines reported and skipped, 0 header lines, 0 blank lines; no findings\n"
     )
-    assert proc.returncode == 0, proc.stderr
-    assert [json.loads(line)["id"] for line in proc.stdout.splitlines()] == ["a", "b"]
-    assert proc.stderr == "cptref: <stdin>: 2 claims checked: 0 with errors, 0 malformed lines skipped; no findings\n"
+
+
+def test_cli_batch_strict_exits_1_for_a_claim_not_verified(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text("A1,50432 50706\nA2,47532 C1729\n")
+    assert cli("check", "--file", str(path), "--jsonl").code == 0
+    assert cli("check", "--file", str(path), "--jsonl", "--strict").code == 1
 
 
 def test_cli_batch_text_names_each_claim(cli: Cli, tmp_path: Path) -> None:
@@ -510,7 +728,7 @@ def test_cli_batch_text_names_each_claim(cli: Cli, tmp_path: Path) -> None:
     path.write_text('{"id": "a", "codes": ["47532", "77002"]}\nbroken\n{"id": "b", "codes": ["50432", "50706"]}\n')
     run = cli("check", "--file", str(path))
     assert run.code == 1
-    assert run.out.startswith("claim a (line 1): NOT OK  47532, 77002: 1 error, 1 info\n")
+    assert run.out.startswith("claim a (line 1): NOT OK  47532, 77002: 1 error, 1 warning\n")
     assert "\nclaim b (line 3): OK  50432, 50706: no findings\n" in run.out
     assert f"cptref: {path}:2: not a claim: JSON is malformed" in run.err
 
@@ -534,6 +752,6 @@ def test_help_teaches_rules_exit_statuses_and_examples(cli: Cli) -> None:
     assert run.code == 0
     for rule in RULES:
         assert rule.id in run.out, rule.id
-    assert "Exit status: 0 when no finding is an error; 1 when any is" in run.out
+    assert "Exit status: 0 when no claim has an error; 1 when one has" in run.out
     assert "cptref check 47532 47542 77002" in run.out
     assert "--file" in run.out and "--jsonl" in run.out and "--explain" in run.out

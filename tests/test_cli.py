@@ -64,6 +64,7 @@ def test_show_json_has_the_documented_shape(cli: Cli) -> None:
         "sources": ["test-book"],
         "confidence": "high",
         "codes": ["0003X"],
+        "scope": None,
         "note": None,
         "family": "test-widgets",
     }

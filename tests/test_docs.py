@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from cptref.errors import ExitCode
@@ -15,8 +16,12 @@ END = "<!-- end of rules -->\n"
 
 
 def test_readme_lists_every_check_rule_as_rules_py_defines_it() -> None:
+    """To write the list after changing a rule: CPTREF_UPDATE_DOCS=1 python -m pytest tests/test_docs.py"""
     text = README.read_text(encoding="utf-8")
     listed = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    if os.environ.get("CPTREF_UPDATE_DOCS"):
+        README.write_text(text.replace(BEGIN + listed + END, BEGIN + markdown() + END), encoding="utf-8")
+        listed = markdown()
     assert listed == markdown(), (
         "README's rule list differs from src/cptref/rules.py; put this between the markers:\n" + markdown()
     )

@@ -96,13 +96,18 @@ def test_fields_with_the_text_view_is_a_usage_error(cli: Cli, args: tuple[str, .
 
 def test_check_fields_select_each_finding_in_json_and_jsonl(cli: Cli) -> None:
     document = json.loads(cli("check", "47532", "77002", "--json", "--fields", "severity,rule").out)
-    assert list(document) == ["schema_version", "codes", "ok", "findings"]
+    assert list(document) == ["schema_version", "codes", "ok", "verified", "findings"]
     assert document["findings"][0] == {"severity": "error", "rule": "included-reported-separately"}
     line = json.loads(cli("check", "47532", "77002", "--jsonl", "--fields", "rule").out)
     assert line["findings"] == [
         {"rule": "included-reported-separately"},
         {"rule": "addon-without-primary"},
     ]
+    lean = json.loads(cli("check", "47532", "77002", "--jsonl").out)
+    assert [list(f) for f in lean["findings"]] == [["rule", "severity", "codes", "fix"]] * 2
+    full = json.loads(cli("check", "47532", "77002", "--jsonl", "--explain").out)
+    assert [list(f) for f in full["findings"]] == [list(serialize.FINDING_KEYS)] * 2
+    assert full["titles"]["47532"] and lean["titles"] == {}
 
 
 # --- --format ---------------------------------------------------------------------------------------
@@ -151,11 +156,11 @@ def test_check_format_csv_is_a_row_a_finding_and_with_file_names_the_claim(cli: 
     assert list(csv.reader(io.StringIO(batch.out))) == [
         ["id", "line", "rule", "severity"],
         ["A1", "2", "included-reported-separately", "error"],
-        ["A1", "2", "addon-without-primary", "info"],
+        ["A1", "2", "addon-without-primary", "warning"],
         ["A3", "4", "included-reported-separately", "error"],
-        ["A3", "4", "addon-without-primary", "info"],
+        ["A3", "4", "addon-without-primary", "warning"],
     ]  # A2 is clean: no row
-    assert batch.err.startswith(f"cptref: {path}: 3 claims checked: 2 with errors")
+    assert batch.err.startswith(f"cptref: {path}: 4 lines read: 3 claims checked (2 with errors")
 
 
 def test_check_format_csv_of_a_clean_set_is_the_header_alone(cli: Cli) -> None:
@@ -189,7 +194,6 @@ def test_check_format_jsonl_is_jsonl(cli: Cli) -> None:
         (("check", "47532", "--jsonl", "--format", "json"), "cptref: --jsonl is --format jsonl; it cannot go with"),
         (("check", "47532", "--json", "--jsonl"), "cptref: --json and --jsonl: choose one"),
         (("check", "--file", "-", "--format", "json"), "cptref: --json prints one object; with --file use --jsonl"),
-        (("check", "47532", "--explain", "--format", "csv"), "cptref: --explain adds text under each finding"),
         (("search", "x", "--format", "xml"), "cptref: Invalid value for '--format'"),
         (("show", "47555", "--format", "csv"), "cptref: No such option: --format"),
     ],

@@ -148,7 +148,10 @@ def test_check_of_any_list_of_strings_encodes_to_json(codes: list[str]) -> None:
     assert document["ok"] == result.ok
     line = serialize.CheckLines(tables().title).line(result)
     assert line.endswith(b"\n") and line.count(b"\n") == 1
-    assert json.loads(line)["findings"] == document["findings"]
+    lean = [{key: f[key] for key in ("rule", "severity", "codes", "fix")} for f in document["findings"]]
+    assert json.loads(line)["findings"] == lean
+    full = serialize.CheckLines(tables().title, explain=True).line(result)
+    assert json.loads(full)["findings"] == document["findings"]
 
 
 # --- the serializer ----------------------------------------------------------------------------------

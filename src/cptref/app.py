@@ -191,8 +191,6 @@ def check(v: Values) -> int:
     output = output_format(v["json"], v["format"], v["jsonl"])
     if output == "json" and file is not None:
         raise UsageError("--json prints one object; with --file use --jsonl (one object a claim)")
-    if v["explain"] and output != "table":
-        raise UsageError(f"--explain adds text under each finding; it has no effect with --format {output}")
     selected = selected_fields(v["fields"], "check", output)
     stream: Any = None
     if file is not None:
@@ -204,45 +202,16 @@ def check(v: Values) -> int:
         found = catalog(v["data"])
         tables = checking.CheckTables.from_catalog(found)
         if stream is None:
-            result = checking.check(tables, codes)
-            _emit_claim(found, tables, result, output, selected, v, None, header=True)
-            ok = result.ok
+            result = checking.check(tables, codes, explain=v["explain"])
+            _emit_claim(found, tables, result, output, selected, v)
+            ok, verified = result.ok, result.verified
         else:
-            ok = _check_batch(found, tables, stream, None if file == "-" else file, output, selected, v)
+            summary = _check_batch(found, tables, stream, None if file == "-" else file, output, selected, v)
+            ok, verified = summary.ok, summary.verified
     finally:
         if stream is not None and stream is not sys.stdin.buffer:
             stream.close()
-    return ExitCode.OK if ok else checking.EXIT_FINDINGS
-
-
-def _claim_answer(
-    found: Catalog,
-    tables: CheckTables,
-    result: Any,
-    output: str,
-    selected: tuple[str, ...] | None,
-    explain: bool,
-    claim: Any,
-    lines: Any,
-) -> Answer:
-    from . import serialize
-    from .findings import FINDING_KEYS
-    from .formats import Answer
-
-    def view() -> Doc:
-        from . import render
-
-        return render.check_doc(found, result, explain=explain, claim=claim)
-
-    document = serialize.check(result, tables.title, selected) if output == "json" else None
-    return Answer(
-        document,
-        rows=result.findings,
-        view=view,
-        lines=[lines.line(result, claim)] if lines is not None else None,
-        columns=selected or FINDING_KEYS,
-        claim=claim,
-    )
+    return ExitCode.OK if ok and (verified or not v["strict"]) else checking.EXIT_FINDINGS
 
 
 def _emit_claim(
@@ -252,16 +221,26 @@ def _emit_claim(
     output: str,
     selected: tuple[str, ...] | None,
     v: Values,
-    claim: Any,
-    header: bool,
 ) -> None:
     from . import serialize
-    from .formats import formatter
+    from .findings import FINDING_KEYS
+    from .formats import Answer, formatter
+
+    def view() -> Doc:
+        from . import render
+
+        return render.check_doc(found, result, explain=v["explain"])
 
     out = formatter(output)
-    lines = serialize.CheckLines(tables.title, selected) if output == "jsonl" else None
-    answer = _claim_answer(found, tables, result, output, selected, v["explain"], claim, lines)
-    if header and not out.text:
+    lines = serialize.CheckLines(tables.title, selected, v["explain"]) if output == "jsonl" else None
+    answer = Answer(
+        serialize.check(result, tables.title, selected) if output == "json" else None,
+        rows=result.findings,
+        view=view,
+        lines=[lines.line(result)] if lines is not None else None,
+        columns=selected or FINDING_KEYS,
+    )
+    if not out.text:
         process.write(out.header(answer.columns))
     emit(out, answer, v["color"])
 
@@ -274,7 +253,7 @@ def _check_batch(
     output: str,
     selected: tuple[str, ...] | None,
     v: Values,
-) -> bool:
+) -> Any:
     """Check every claim of ``stream``; print findings on stdout, bad lines and a summary on stderr."""
     import time
 
@@ -300,14 +279,14 @@ def _check_batch(
 
     summary = checking.BatchSummary()
     out = formatter(output)
-    lines = serialize.CheckLines(tables.title, selected) if output == "jsonl" else None
+    explain, color = v["explain"], v["color"]
+    lines = serialize.CheckLines(tables.title, selected, explain) if output == "jsonl" else None
     chunk: list[bytes] = []
     columns = selected or FINDING_KEYS
     if not out.text:
         chunk.append(out.header(columns, claim=True))
     doc = render.Doc()
     last = time.monotonic()
-    explain, color = v["explain"], v["color"]
 
     def flush() -> None:
         nonlocal doc
@@ -320,13 +299,16 @@ def _check_batch(
 
     check, add = checking.check, summary.add
     for item in checking.read_claims(counted(stream) if progress else stream, name):
-        if isinstance(item, checking.BadLine):
+        if not isinstance(item, checking.Claim):
+            if isinstance(item, checking.Skipped):
+                summary.not_a_claim(item)
+                continue
             summary.skipped += 1
             flush()
             clear = "\r" + " " * 60 + "\r" if progress else ""
             sys.stderr.write(f"{clear}cptref: {shown}:{item.line}: {item.message}; line skipped\n")
             continue
-        result = check(tables, item.codes)
+        result = check(tables, item.codes, item.date, explain)
         add(result)
         if out.text:
             if summary.claims > 1:
@@ -335,7 +317,7 @@ def _check_batch(
             if len(doc.lines) >= 2000:
                 flush()
         else:
-            if lines is not None:  # the common batch output: one pre-encoded line a claim, no Answer
+            if lines is not None:  # the common batch output: one pre-encoded line a claim
                 chunk.append(lines.line(result, item))
             else:
                 chunk.append(out.answer(Answer(None, rows=result.findings, columns=columns, claim=item)))
@@ -349,7 +331,7 @@ def _check_batch(
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
     sys.stderr.write(f"cptref: {shown}: {render.check_summary(summary)}\n")
-    return summary.ok
+    return summary
 
 
 def validate(v: Values) -> int:

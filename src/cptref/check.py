@@ -1,23 +1,24 @@
 """Can these codes be reported together? The rules of :mod:`cptref.rules`, applied to one claim.
 
-:func:`check` takes the codes of one claim (``["47532", "47542x2", "77002"]``) and returns the
-findings of every rule. :class:`CheckTables` holds, for each code a claim has held, what each rule
-prepared about it (read from the catalog once, then shared by every claim), so checking a claim is
-a few look-ups a code.
+:func:`check` takes the lines of one claim (``["47532", "47542-59x2", "77002"]``) and returns the
+findings of every rule and the claim's outcome: stopped, verified, or not verified.
+:class:`CheckTables` holds, for each code a claim has held, what each rule prepared about it (read
+from the catalog once, then shared by every claim), so checking a claim is a few look-ups a code.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .claims import BadLine, Claim, parse_token, read_claims, split_codes
+from .claims import BadLine, Claim, Line, Skipped, parse_line, parse_token, read_claims, split_codes
 from .errors import ExitCode
 from .findings import SEVERITY_RANK, CheckResult, Finding
 from .models import CODE_RE
-from .rules import BY_ID, MALFORMED, RULES, CheckRule
+from .rules import BY_ID, MALFORMED, MODIFIERS, RULES, CheckRule, Facts
 from .rules import Claim as RuleClaim
 
 if TYPE_CHECKING:
@@ -32,28 +33,30 @@ __all__ = [
     "CheckTables",
     "Claim",
     "Finding",
+    "Skipped",
     "check",
+    "parse_line",
     "parse_token",
     "read_claims",
     "split_codes",
 ]
 
 EXIT_FINDINGS = ExitCode.NOT_FOUND
-"""Exit status when any finding is an error (1)."""
+"""Exit status when any finding is an error (1), or, with ``--strict``, when a claim is not verified."""
 
 _CACHE = 100_000
 """At most this many parsed spellings, codes with no record and malformed tokens are remembered."""
 
 _Applicable = tuple[tuple[CheckRule, Any], ...]
 """The rules with something to say about one code, each with what it prepared."""
-_Token = tuple[str, int, _Applicable]
-"""A parsed spelling: its code, its units, and its code's applicable rules."""
+_Token = tuple[Line, _Applicable]
+"""A parsed spelling: its claim line, and its code's applicable rules."""
 
 
 class CheckTables:
     """What each rule prepared about each code met so far, for one catalog (see module docstring)."""
 
-    __slots__ = ("_catalog", "_malformed", "_prepared", "_rules", "_titles", "_tokens")
+    __slots__ = ("_catalog", "_malformed", "_modifiers", "_prepared", "_rules", "_titles", "_tokens")
 
     def __init__(self, catalog: Catalog, rules: Iterable[CheckRule] = RULES) -> None:
         self._catalog = catalog
@@ -61,9 +64,10 @@ class CheckTables:
         self._prepared: dict[str, dict[str, Any]] = {}
         """Code -> rule id -> what the rule prepared (None: nothing to check)."""
         self._tokens: dict[str, _Token] = {}
-        """Spellings already parsed (``47542``, ``47542x2``): one look-up a code (bounded)."""
+        """Spellings already parsed (``47542``, ``47542-59x2``): one look-up a line (bounded)."""
         self._titles: dict[str, str | None] = {}
         self._malformed: dict[str, Finding] = {}
+        self._modifiers: dict[tuple[str, str], Finding] = {}
 
     @classmethod
     def from_catalog(cls, catalog: Catalog) -> CheckTables:
@@ -91,8 +95,9 @@ class CheckTables:
             record = self._catalog.get(code) if CODE_RE.fullmatch(code) and code in self._catalog else None
             if record is not None or len(self._prepared) < _CACHE:
                 self._prepared[code] = found  # before preparing: a pair rule may look back at this code
+            facts = Facts(code, record, self._catalog)
             for rule in self._rules:
-                found[rule.id] = rule.prepare(code, record, self._catalog, self.prepared)
+                found[rule.id] = rule.prepare(facts, self.prepared)
         return found
 
     def applicable(self, code: str) -> _Applicable:
@@ -100,14 +105,14 @@ class CheckTables:
         return tuple((rule, prepared[rule.id]) for rule in self._rules if prepared.get(rule.id) is not None)
 
     def token(self, token: str) -> _Token | None:
-        """A spelling's code, units and applicable rules; None when it is not a code."""
+        """A spelling's claim line and its code's applicable rules; None when it is not a claim line."""
         hit = self._tokens.get(token)
         if hit is not None:
             return hit
-        parsed = parse_token(token) if isinstance(token, str) else None  # a caller may pass anything
-        if parsed is None:
+        line = parse_line(token) if isinstance(token, str) else None  # a caller may pass anything
+        if line is None:
             return None
-        hit = (parsed[0], parsed[1], self.applicable(parsed[0]))
+        hit = (line, self.applicable(line.code))
         if len(self._tokens) < _CACHE:
             self._tokens[token] = hit
         return hit
@@ -122,37 +127,67 @@ class CheckTables:
                 self._malformed[token] = found
         return found
 
+    def unevaluated(self, code: str, modifier: str) -> Finding:
+        found = self._modifiers.get((code, modifier))
+        if found is None:
+            found = MODIFIERS.finding(code, modifier)
+            if len(self._modifiers) < _CACHE:
+                self._modifiers[(code, modifier)] = found
+        return found
 
-def check(tables: CheckTables, tokens: Iterable[str]) -> CheckResult:
-    """Check the codes of one claim; never raises on any list of strings.
 
-    A repeated code counts as more units, as does ``47542x2``; codes are trimmed and upper-cased.
-    Findings come out by severity (errors first), then in the order the codes were given, each
-    code's in the order of :data:`cptref.rules.RULES`.
+def check(
+    tables: CheckTables, tokens: Iterable[str], date: datetime.date | None = None, explain: bool = False
+) -> CheckResult:
+    """Check the lines of one claim; never raises on any list of strings.
+
+    A repeated line (the same code and modifiers) counts as more units, as does ``47542x2``; codes
+    are trimmed and upper-cased. Findings come out by severity (errors first), then in the order
+    the codes were given, each code's in the order of :data:`cptref.rules.RULES`. ``explain``
+    includes the suggestions that rest on a low-confidence fact.
     """
+    merged: dict[tuple[str, tuple[str, ...]], int] = {}
     counts: dict[str, int] = {}
-    present: list[_Token] = []
+    present: list[tuple[str, _Applicable]] = []
     findings: list[Finding] = []
+    modified = False
     for token in tokens:
         hit = tables.token(token)
         if hit is None:
             findings.append(tables.malformed(token))
             continue
-        code = hit[0]
+        line, applicable = hit
+        code = line.code
+        key = (code, line.modifiers)
+        merged[key] = merged.get(key, 0) + line.units
+        modified = modified or bool(line.modifiers)
         if code in counts:
-            counts[code] += hit[1]
+            counts[code] += line.units
         else:
-            counts[code] = hit[1]
-            present.append(hit)
-    claim = RuleClaim(counts)
+            counts[code] = line.units
+            present.append((code, applicable))
+    lines = tuple(Line(code, mods, units) for (code, mods), units in merged.items())
+    claim = RuleClaim(lines, counts, date, explain)
     lookup = tables.prepared
-    for code, _, applicable in present:
+    for code, applicable in present:
         for rule, prepared in applicable:
             findings.extend(rule.apply(claim, code, prepared, lookup))
-    ok = not any(f.severity == "error" for f in findings)
+    if modified:
+        for line in lines:
+            for modifier in line.modifiers:
+                if (line.code, modifier) not in claim.read_mods:
+                    claim.read_mods.add((line.code, modifier))
+                    findings.append(tables.unevaluated(line.code, modifier))
+    ok = verified = True
+    for item in findings:
+        if item.severity == "error":
+            ok = verified = False
+            break
+        if item.severity == "warning":
+            verified = False
     if len(findings) > 1:
         findings.sort(key=_severity_rank)
-    return CheckResult(tuple(counts.items()), tuple(findings), ok)
+    return CheckResult(lines, tuple(findings), ok, verified)
 
 
 def _severity_rank(item: Finding) -> int:
@@ -167,22 +202,44 @@ def explanation(rule_id: str) -> str:
 
 @dataclass(slots=True)
 class BatchSummary:
-    """Counts over a batch, for the summary line: claims checked, with errors, findings by rule."""
+    """Counts over a batch, for the summary line: every line read is a claim checked (stopped, not
+    verified or verified), a malformed line (reported), or a header or blank line."""
 
     claims: int = 0
     with_errors: int = 0
+    unverified: int = 0
     skipped: int = 0
+    """Malformed lines, each reported."""
+    headers: int = 0
+    blank: int = 0
     by_rule: Counter[str] = field(default_factory=Counter)
 
     def add(self, result: CheckResult) -> None:
         self.claims += 1
         if not result.ok:
             self.with_errors += 1
+        elif not result.verified:
+            self.unverified += 1
         by_rule = self.by_rule
         for item in result.findings:
             by_rule[item.rule] += 1
 
+    def not_a_claim(self, item: Skipped) -> None:
+        if item.why == "header":
+            self.headers += 1
+        else:
+            self.blank += 1
+
+    @property
+    def lines(self) -> int:
+        return self.claims + self.skipped + self.headers + self.blank
+
     @property
     def ok(self) -> bool:
-        """True when every line was a claim and no claim has an error finding."""
+        """True when every line was a claim (or a header or blank) and no claim has an error finding."""
         return not self.with_errors and not self.skipped
+
+    @property
+    def verified(self) -> bool:
+        """True when moreover every claim was verified (``--strict``)."""
+        return self.ok and not self.unverified

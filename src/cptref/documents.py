@@ -163,31 +163,45 @@ class SearchDocument(Struct, frozen=True):
 
 
 class CheckedCode(Struct, frozen=True):
-    """A code of the checked set, with its units."""
+    """A line of the checked claim: a code with its modifiers and units (a line given twice is one
+    entry with more units)."""
 
     code: Annotated[Code, about("The code, trimmed and upper-cased.")]
-    units: Annotated[int, Meta(ge=1), about("Its units: repeats of the code and 47542x2 count as more units.")]
+    units: Annotated[int, Meta(ge=1), about("Its units: repeats of the line and 47542x2 count as more units.")]
     title: Annotated[str | None, about("Its title, or null when the library has no record of it.")]
+    modifiers: Annotated[list[str], about("The line's modifiers, in the order given (59, RT, 26 ...); [] for none.")]
 
 
-CODES = about("The codes checked, in the order given, each once with its units.")
+CODES = about("The claim's lines, in the order given, each once with its units.")
 OK = about("True when no finding is an error (the exit status is then 0).")
+VERIFIED = about(
+    "True when no finding is an error or a warning: every code had the facts each rule needs. False with ok "
+    "true: not verified (a fact is missing or a human must decide); --strict then exits 1."
+)
 FINDINGS = about("Every finding, errors first, then warnings, then info.")
 
 
 class CheckDocument(Struct, frozen=True):
-    """Whether a set of codes can be reported together, and every finding against it."""
+    """Whether a claim's codes can be reported together, and every finding against them."""
 
     schema_version: Version
     codes: Annotated[list[CheckedCode], CODES]
     ok: Annotated[bool, OK]
+    verified: Annotated[bool, VERIFIED]
     findings: Annotated[list[Finding], FINDINGS]
 
 
-class ClaimLine(Struct, frozen=True):
-    """One line of check --jsonl (--format jsonl): one claim, checked."""
+LINE_VERSION = 2
+"""The version of a check --jsonl line (2: lean lines; 1 carried titles and every finding's text)."""
+LEAN_FINDING: tuple[str, ...] = ("rule", "severity", "codes", "fix")
+"""The fields of a finding in a check --jsonl line, unless --fields or --explain asks for others."""
 
-    schema_version: Version
+
+class ClaimLine(Struct, frozen=True):
+    """One line of check --jsonl (--format jsonl): one claim, checked, kept lean for batches: each
+    finding's rule, severity, codes and fix (--explain: every field; --fields: those named)."""
+
+    schema_version: Annotated[int, about("The version of this shape.")]
     id: Annotated[
         str | int | None,
         about("The claim's id as given in the file, or null (codes given as arguments, or no id)."),
@@ -196,8 +210,13 @@ class ClaimLine(Struct, frozen=True):
         Annotated[int, Meta(ge=1)] | None,
         about("The claim's line in the file, or null for codes given as arguments."),
     ]
-    codes: Annotated[list[CheckedCode], CODES]
     ok: Annotated[bool, OK]
+    verified: Annotated[bool, VERIFIED]
+    codes: Annotated[list[str], about("The claim's lines as read, upper-cased (47542-59x2).")]
+    titles: Annotated[
+        dict[str, str | None],
+        about("With --explain, the title of each code (null: no record); {} otherwise."),
+    ]
     findings: Annotated[list[Finding], FINDINGS]
 
 

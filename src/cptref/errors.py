@@ -56,7 +56,7 @@ class MalformedCode(UsageError):
         self.text = text
         super().__init__(
             f"{quoted(text)} is not a CPT code: expected five characters, four digits then a digit "
-            "or a capital letter (e.g. 47555, 0213T)"
+            "or a capital letter (e.g. 47555, 0213T), or a HCPCS code, a capital letter then four digits (C1729)"
         )
 
 

@@ -7,11 +7,15 @@ service it could add), with the fact it rests on. Its fields are the keys of eve
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from msgspec import Struct
 
 from .models import Confidence, about
+
+if TYPE_CHECKING:
+    from .claims import Line
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
@@ -53,10 +57,26 @@ FINDING_KEYS: tuple[str, ...] = Finding.__struct_fields__
 """The keys of a finding, in order."""
 
 
-class CheckResult(Struct, frozen=True):
-    """The outcome for one set of codes: the codes with their units, in input order, and findings."""
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The outcome for one claim: its lines (a code with its modifiers, merged when repeated, with
+    their units), in input order, and the findings.
 
-    codes: tuple[tuple[str, int], ...]
+    Three outcomes: stopped (``ok`` False: an error), verified (``verified`` True: no error and no
+    warning, so every code had the facts each rule needs), or neither: no error, but a warning (a
+    fact is missing, or a human must decide)."""
+
+    lines: tuple[Line, ...]
     findings: tuple[Finding, ...]
     ok: bool
     """True when no finding is an error."""
+    verified: bool
+    """True when no finding is an error or a warning."""
+
+    @property
+    def codes(self) -> tuple[tuple[str, int], ...]:
+        """Each code once with its units over all its lines (modifiers set aside)."""
+        counts: dict[str, int] = {}
+        for line in self.lines:
+            counts[line.code] = counts.get(line.code, 0) + line.units
+        return tuple(counts.items())

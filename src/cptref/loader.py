@@ -237,7 +237,10 @@ def _message(value: Any, tp: Any, raw: str) -> str:
                 f"a code must be a quoted string, got the number {value} (YAML reads unquoted digits "
                 'as a number, with leading zeros as octal): write it in quotes, e.g. "00100"'
             )
-        return f"expected a 5-character CPT code (four digits, then a digit or a capital letter), got {value!r}"
+        return (
+            "expected a 5-character CPT code (four digits, then a digit or a capital letter) or HCPCS code "
+            f"(a capital letter, then four digits), got {value!r}"
+        )
     if typing.get_origin(base) is typing.Literal:
         allowed = ", ".join(str(a) for a in typing.get_args(base))
         return f"expected one of {allowed}, got {value!r}"

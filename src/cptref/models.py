@@ -14,11 +14,14 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-CODE_PATTERN = r"^[0-9]{4}[0-9A-Z]$"
-"""Four ASCII digits then a digit or an upper-case letter (47542, 0213T). Not ``\\d``: that
-also matches Unicode digits."""
+CODE_PATTERN = r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$"
+"""A CPT code, four ASCII digits then a digit or an upper-case letter (47542, 1234F, 0213T), or a
+HCPCS Level II code, an upper-case letter then four digits (C1729). Not ``\\d``: that also
+matches Unicode digits."""
 CODE_RE = re.compile(CODE_PATTERN)
 """:data:`CODE_PATTERN`, compiled: the one code regex every module uses."""
+RANGE_PATTERN = r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})(?:-(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4}))?$"
+"""A code, or a range of codes: ``47531-47544``."""
 
 Code = Annotated[str, Meta(pattern=CODE_PATTERN)]
 Confidence = Literal["high", "medium", "low"]
@@ -57,6 +60,9 @@ class Rule(Struct, frozen=True, kw_only=True):
     codes: Annotated[
         tuple[Code, ...], about("The codes of the service, when known; [] when no source names them.")
     ] = ()
+    scope: Annotated[
+        str | None, about('Where the rule holds ("same kidney": not a study of the other kidney), or null: always.')
+    ] = None
     sources: Annotated[SourceIds, SOURCES]
     confidence: Annotated[Confidence, CONFIDENCE]
     note: Annotated[str | None, NOTE] = None
@@ -67,6 +73,14 @@ class NotWith(Struct, frozen=True, kw_only=True):
 
     codes: Annotated[Codes, about("The codes not reported together with this one.")]
     scope: Annotated[str | None, about('Where the rule holds ("same duct", "same session"), or null: always.')] = None
+    modifier_indicator: Annotated[
+        Literal["0", "1", "9"] | None,
+        about(
+            "The NCCI modifier indicator a source gives for the pair: 0, no modifier allows both; 1, a "
+            "distinct-service modifier (59, XE, XS, XP, XU) allows both when documented; 9, the edit does "
+            "not apply. null when no source gives one."
+        ),
+    ] = None
     reason: Annotated[Text, about("Why, in cptref's own words.")]
     sources: Annotated[SourceIds, SOURCES]
     confidence: Annotated[Confidence, CONFIDENCE]
@@ -182,9 +196,7 @@ class Family(Struct, frozen=True, kw_only=True):
 
     id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     title: Text
-    ranges: Annotated[
-        tuple[Annotated[str, Meta(pattern=r"^[0-9]{4}[0-9A-Z](-[0-9]{4}[0-9A-Z])?$")], ...], Meta(min_length=1)
-    ]
+    ranges: Annotated[tuple[Annotated[str, Meta(pattern=RANGE_PATTERN)], ...], Meta(min_length=1)]
     description: str | None = None
     includes: tuple[Rule, ...] = ()
     report_with: tuple[Rule, ...] = ()

@@ -185,34 +185,48 @@ Examples:
 
 CHECK_HELP = """Tell whether codes can be reported together, and why not.
 
-Checks the set against the library's recorded facts, each with its sources:
+Each argument is a claim line: CODE[-MOD...][xN], a CPT or HCPCS code, its
+modifiers each after a hyphen, its units after an x (47542, 47542-59,
+50432-RT, 77002-26-59, 47542x2, C1729). A line given twice counts as more
+units.
+
+Checks the claim against the library's recorded facts, each with its sources:
 {rules}
 
-A finding resting on a low-confidence fact is at most a warning, and says so.
+A claim is stopped (an error: exit 1), verified (OK: no error, no warning,
+every code had the facts each rule needs), or NOT VERIFIED (no error, but a
+warning: a fact is missing or a human must decide: exit 0, or 1 with
+--strict). A finding resting on a low-confidence fact is at most a warning,
+and says so; a suggestion resting on one shows only with --explain.
 
-Batch: --file checks every claim of a CSV file (a claim id column and a codes
-column, codes split by spaces, commas, semicolons or pipes; an id,codes header
-is optional) or a JSON Lines file ({"id": ..., "codes": [...]}, one a line).
-A summary goes to stderr; a malformed line is reported there with its line
-number and skipped.
+Batch: --file checks every claim of a CSV file (a claim id column, a codes
+column with claim lines split by spaces, commas, semicolons or pipes, and an
+optional date column; an id,codes[,date] header is optional) or a JSON Lines
+file ({"id": ..., "codes": ["47542-59", {"code": "50432", "modifiers":
+["RT"], "units": 1}], "date": "2026-01-15"}, one a line). Every line is a
+claim, a header or blank line, or a malformed line reported on stderr with
+its line number; a summary on stderr counts them all.
 
-Exit status: 0 when no finding is an error; 1 when any is (and, with --file,
-when a line was skipped); 2 usage; 3 invalid data.
+Exit status: 0 when no claim has an error; 1 when one has (and, with --file,
+when a line was malformed; with --strict, when a claim is not verified);
+2 usage; 3 invalid data.
 
 Examples:
   cptref check 47532 47542 77002
+  cptref check 47542-59 47532 50432-RT 50432-LT
   cptref check 50432 50706x2 --explain
   cptref check 47555 74360 --json | jq '.findings[].rule'
-  cptref check 47532 47542 && submit-claim
+  cptref check 47532 47542 --strict && submit-claim
   cptref check --file claims.csv --jsonl > findings.jsonl
   cat claims.jsonl | cptref check --file - --jsonl
   cptref check --file claims.csv --format csv --fields rule,severity,codes
 
 Output (--format): table, the text view (colour on a terminal: --color,
 NO_COLOR); json (also --json), one object for the codes; jsonl (also
---jsonl), one object a claim; csv, a header line then a row a finding;
-plain, a tab-separated line a finding. With --file, csv and plain rows
-start with the claim's id and line. --fields picks the fields of each
+--jsonl), one lean object a claim (each finding's rule, severity, codes and
+fix; --explain or --fields for more); csv, a header line then a row a
+finding; plain, a tab-separated line a finding. With --file, csv and plain
+rows start with the claim's id and line. --fields picks the fields of each
 finding (and the columns of csv and plain)."""
 
 VALIDATE_HELP = """Lint a data directory: schema, file names, unique codes, sources, references, key order.
@@ -297,7 +311,7 @@ def _commands() -> dict[str, Command]:
             Argument(
                 "codes",
                 "[CODE...]",
-                "The codes of one claim; a repeated code or 47542x2 counts as more units.",
+                "The lines of one claim: CODE[-MOD...][xN] (47542, 47542-59, 50432-RT, 47542x2, C1729).",
                 required=False,
                 complete_codes=True,
             ),
@@ -319,7 +333,14 @@ def _commands() -> dict[str, Command]:
                 Option(
                     "explain",
                     ("--explain",),
-                    "Show the rule's text, the recorded fact and its sources under each finding.",
+                    "Show the rule's text, the recorded fact and its sources under each finding; include the "
+                    "suggestions that rest on a low-confidence fact; every field of each finding in --jsonl.",
+                    default=False,
+                ),
+                Option(
+                    "strict",
+                    ("--strict",),
+                    "Exit 1 also when a claim is not verified (no error, but a warning).",
                     default=False,
                 ),
                 DATA,

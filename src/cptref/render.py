@@ -387,7 +387,7 @@ def _counts(findings: Sequence[Finding]) -> str:
 
 
 def _claim_codes(result: CheckResult) -> str:
-    return ", ".join(code if units == 1 else f"{code} x{units}" for code, units in result.codes) or "no codes"
+    return ", ".join(str(line) for line in result.lines) or "no codes"
 
 
 def check_doc(
@@ -404,10 +404,12 @@ def check_doc(
     head = doc.line(hang=4)
     if claim is not None:
         head.add(f"claim {claim.id if claim.id is not None else '(no id)'} (line {claim.line}): ", "bold")
-    if result.ok:
+    if not result.ok:
+        head.add("NOT OK", "bold red")
+    elif result.verified:
         head.add("OK", "bold green")
     else:
-        head.add("NOT OK", "bold red")
+        head.add("NOT VERIFIED", "bold yellow")
     head.add(f"  {_claim_codes(result)}", "cyan")
     if not result.findings:
         head.add(": no findings")
@@ -417,6 +419,8 @@ def check_doc(
         )
         return doc
     head.add(f": {_counts(result.findings)}")
+    if result.ok and not result.verified:
+        head.add("; no error, but not verified: see the warnings")
     for f in result.findings:
         line = doc.line(indent=2, hang=2).add(f.severity.upper(), SEVERITY_STYLE[f.severity])
         line.add(f" {f.rule}", "bold").add("  ")
@@ -456,13 +460,21 @@ def check_doc(
 
 
 def check_summary(summary: BatchSummary) -> str:
-    """One line for stderr after a batch: claims checked, with errors, lines skipped, findings by rule."""
+    """One line for stderr after a batch: every line read, as claims checked (stopped, not verified,
+    verified) and lines that were not claims (malformed and reported, header, blank), then the
+    findings by rule."""
+
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'s' * (count != 1)}"
+
+    verified = summary.claims - summary.with_errors - summary.unverified
     text = (
-        f"{summary.claims} claim{'s' * (summary.claims != 1)} checked: {summary.with_errors} with errors"
-        f", {summary.skipped} malformed line{'s' * (summary.skipped != 1)} skipped"
+        f"{n(summary.lines, 'line')} read: {n(summary.claims, 'claim')} checked ({summary.with_errors} with errors, "
+        f"{summary.unverified} not verified, {verified} verified), {n(summary.skipped, 'malformed line')} "
+        f"reported and skipped, {n(summary.headers, 'header line')}, {n(summary.blank, 'blank line')}"
     )
     if summary.by_rule:
-        rules = ", ".join(f"{rule} {n}" for rule, n in sorted(summary.by_rule.items(), key=lambda kv: (-kv[1], kv[0])))
+        rules = ", ".join(f"{rule} {k}" for rule, k in sorted(summary.by_rule.items(), key=lambda kv: (-kv[1], kv[0])))
         text += f"; findings by rule: {rules}"
     else:
         text += "; no findings"

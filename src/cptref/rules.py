@@ -3,14 +3,19 @@
 A rule has an id, the most severe finding it can give, a one-line summary (``check --help``), a
 full explanation (``check --explain``, README, schema), and two steps:
 
-- :meth:`CheckRule.prepare` reads what the library states about one code (its record, or None when
-  it has none) and returns what the rule needs to judge a claim holding that code, or None when
-  the rule has nothing to say about the code. It runs once per code per catalog; the result is
-  shared by every claim (so a batch of a million claims reads each record once).
+- :meth:`CheckRule.prepare` reads what is known about one code (its record, or None when the
+  library has none) and returns what the rule needs to judge a claim holding that code, or None
+  when the rule has nothing to say about the code. It runs once per code per catalog; the result
+  is shared by every claim (so a batch of a million claims reads each record once).
 - :meth:`CheckRule.apply` judges one claim for one of its codes from that prepared value.
 
 Every finding comes from a fact a record (or its family) states; nothing is inferred. A finding that
-rests on a ``low`` confidence fact is at most a warning and says so (:func:`finding`).
+rests on a ``low`` confidence fact is at most a warning and says so (:func:`finding`); a suggestion
+resting on one is a possibility to confirm, shown only with ``--explain``.
+
+A claim has three outcomes (:class:`~cptref.findings.CheckResult`): stopped (an error), verified (no
+error, no warning: every code had the facts each rule needs), or neither (a warning: a fact is
+missing or needs a human).
 
 To add a rule: write a subclass here, add an instance to :data:`RULES`, and a test; ``check --help``,
 ``--explain``, README's rule list and the schema take it from here.
@@ -18,7 +23,9 @@ To add a rule: write a subclass here, add an instance to :data:`RULES`, and a te
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import quoted
@@ -27,20 +34,63 @@ from .models import Confidence
 
 if TYPE_CHECKING:
     from .catalog import Catalog
-    from .models import Procedure
+    from .claims import Line
+    from .models import NotWith, Procedure
 
 LOW_NOTE = " (rests on a low-confidence fact)"
-_SAME_SESSION = "same session"
 _UNITS_CACHE = 16
+
+DISTINCT = frozenset(["59", "XE", "XS", "XP", "XU"])
+"""The NCCI-associated modifiers that say a service was distinct: 59 and its subsets XE (separate
+encounter), XS (separate structure), XP (separate practitioner), XU (unusual non-overlapping
+service)."""
+SIDES = frozenset(["RT", "LT", "50"])
+"""Side modifiers: right, left, bilateral (both sides, one line)."""
+COMPONENTS = frozenset(["26", "TC"])
+"""The professional (26) and technical (TC) components of an imaging service."""
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What is known about one code when a rule prepares for it."""
+
+    code: str
+    record: Procedure | None
+    catalog: Catalog
 
 
 class Claim:
-    """What a rule sees of one claim: each code once, with its units, in the order given."""
+    """What a rule sees of one claim: its lines (a code with its modifiers and units), each code's
+    units over all its lines and its modifiers, the date of service, and whether the user asked for
+    the explanations (``--explain``). A rule that reads a modifier says so (:meth:`read`), so that
+    ``modifier-not-evaluated`` can name the others."""
 
-    __slots__ = ("counts",)
+    __slots__ = ("counts", "date", "explain", "lines", "mods", "read_mods")
 
-    def __init__(self, counts: dict[str, int]) -> None:
+    def __init__(
+        self,
+        lines: Sequence[Line],
+        counts: dict[str, int],
+        date: datetime.date | None = None,
+        explain: bool = False,
+    ) -> None:
+        self.lines = lines
         self.counts = counts
+        mods: dict[str, frozenset[str]] = {}
+        for line in lines:
+            if line.modifiers:
+                mods[line.code] = mods.get(line.code, frozenset()).union(line.modifiers)
+        self.mods = mods
+        self.date = date
+        self.explain = explain
+        self.read_mods: set[tuple[str, str]] = set()
+
+    def modifiers(self, code: str) -> frozenset[str]:
+        return self.mods.get(code, frozenset())
+
+    def read(self, code: str, modifiers: Iterable[str]) -> None:
+        """Mark ``modifiers`` of ``code`` as evaluated by a rule."""
+        self.read_mods.update((code, m) for m in modifiers if m in self.modifiers(code))
 
 
 Lookup = Callable[["CheckRule", str], Any]
@@ -58,8 +108,8 @@ class CheckRule:
     text: ClassVar[str]
     """What the rule checks and why, in full (``check --explain``, README)."""
 
-    def prepare(self, code: str, record: Procedure | None, catalog: Catalog, lookup: Lookup) -> Any:
-        """What the rule needs about ``code`` (None: nothing to check for it)."""
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        """What the rule needs about ``facts.code`` (None: nothing to check for it)."""
         return None
 
     def apply(self, claim: Claim, code: str, prepared: Any, lookup: Lookup) -> Iterable[Finding]:
@@ -91,11 +141,13 @@ def finding(
 
 
 def _list(codes: Sequence[str]) -> str:
-    return ", ".join(codes)
+    if len(codes) <= 2:
+        return " and ".join(codes)
+    return ", ".join(codes[:-1]) + " and " + codes[-1]
 
 
 def _one_of(codes: Sequence[str]) -> str:
-    return codes[0] if len(codes) == 1 else f"one of {_list(codes)}"
+    return codes[0] if len(codes) == 1 else f"one of {', '.join(codes)}"
 
 
 _CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2, None: 3}
@@ -106,23 +158,27 @@ def strength(item: Finding) -> tuple[int, int, bool]:
     return (SEVERITY_RANK[item.severity], _CONFIDENCE_RANK[item.confidence], item.family is not None)
 
 
-def _strongest(found: dict[str, list[Finding]]) -> dict[str, Finding]:
-    """One finding a partner code: when several facts say the same (the record's own rule and its
-    family's, say), the strongest stands for them, with its own sources and confidence."""
-    return {other: min(items, key=strength) for other, items in found.items()}
+def is_imaging(code: str) -> bool:
+    """Radiology codes (70010-79999): their 26 and TC modifiers are components of one service."""
+    return len(code) == 5 and code[0] == "7" and code.isdigit()
+
+
+# --- rules about the input -------------------------------------------------------------------------
 
 
 class MalformedCode(CheckRule):
     id = "malformed-code"
     severity = "error"
-    summary = "error: not a five-character code"
+    summary = "error: not a claim line (CODE[-MOD...][xN])"
     text = (
-        "A code is five characters: four digits then a digit or a capital letter (47555, 0213T); units may "
-        "follow as x and a number (47542x2)."
+        "A claim line is a code, then its modifiers and units: CODE[-MOD...][xN]. The code is a CPT code, "
+        "four digits then a digit or a capital letter (47555, 0213T), or a HCPCS code, a capital letter then "
+        "four digits (C1729); each modifier is two letters or digits after a hyphen (47542-59, 50432-RT, "
+        "77002-26-59); units follow as x and a number (47542x2)."
     )
 
     def token(self, token: object) -> Finding:
-        """The finding for a token that is not a code."""
+        """The finding for a token that is not a claim line."""
         shown = token if isinstance(token, str) else repr(token)
         # a byte of the command line that is not UTF-8 arrives as a lone surrogate, which no output can encode
         printable = shown.encode("utf-8", "backslashreplace").decode("utf-8")
@@ -130,30 +186,32 @@ class MalformedCode(CheckRule):
             self.id,
             "error",
             (printable,),
-            f"{quoted(shown)} is not a CPT code (four digits then a digit or a capital letter, e.g. 47555)",
-            "write the code as five characters; add units as x and a number (47542x2)",
+            f"{quoted(shown)} is not a claim line: a CPT or HCPCS code, then any modifiers and units "
+            "(47555, 47542-59, C1729, 47542x2)",
+            "Write the code as five characters, each modifier after a hyphen, and units as x and a number.",
         )
 
 
-class UnknownCode(CheckRule):
-    id = "unknown-code"
-    severity = "error"
-    summary = "error: no data is not a pass"
+class NoData(CheckRule):
+    id = "no-data"
+    severity = "warning"
+    summary = "warning: a code cptref has no record of (no data is not a pass)"
     text = (
-        "The library has no record of this code, so nothing about it can be checked. No data is not a pass: "
-        "it is an error until the code is confirmed."
+        "cptref has no record of this code, so no rule could check it: the claim is not verified. No data "
+        "is not a pass; confirm the code in the CPT or HCPCS book."
     )
 
-    def prepare(self, code: str, record: Procedure | None, catalog: Catalog, lookup: Lookup) -> Any:
-        if record is not None:
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        if facts.record is not None:
             return None
+        code = facts.code
         return Finding(
             self.id,
-            "error",
+            "warning",
             (code,),
-            f"no data: {code} is not in the library, so nothing about it could be checked",
-            f"check the code; if it is right, the library has no record of it yet (cptref show {code} names the "
-            "nearest known codes)",
+            f"No data: cptref has no record of {code}, so nothing about it could be checked.",
+            f"Confirm {code} in the CPT or HCPCS book; cptref's library does not cover it (cptref list shows "
+            "what it covers).",
         )
 
     def apply(self, claim: Claim, code: str, prepared: Finding, lookup: Lookup) -> Iterable[Finding]:
@@ -163,33 +221,35 @@ class UnknownCode(CheckRule):
 class DeletedCode(CheckRule):
     id = "deleted-code"
     severity = "error"
-    summary = "error, naming the replacement"
+    summary = "error: a deleted code, naming its replacement"
     text = "A deleted code is not reported; the record names the code or codes that replace it."
 
-    def prepare(self, code: str, record: Procedure | None, catalog: Catalog, lookup: Lookup) -> Any:
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        record, code = facts.record, facts.code
         if record is None or record.status != "deleted":
             return None
         event = next((e for e in record.history if e.change == "deleted"), None)
         replaced = record.replaced_by
+        if len(replaced) == 1:
+            fix = f"Report {replaced[0]} instead, if it fits the service done."
+        elif replaced:
+            fix = f"Report the one of {', '.join(replaced)} that fits the service done."
+        else:
+            fix = "Find the current code for the service (cptref search WORDS)."
         return finding(
             self.id,
             "error",
             (code,),
             f"{code} is a deleted code"
             + (f" ({event.year})" if event else "")
-            + (f"; it is replaced by {_list(replaced)}" if replaced else "; no replacement is recorded"),
-            fix=(
-                f"report {replaced[0]} instead"
-                if len(replaced) == 1
-                else f"report the one of {_list(replaced)} that fits the service done"
-                if replaced
-                else "find the current code for the service (cptref search WORDS)"
-            ),
+            + (f"; it is replaced by {_list(replaced)}" if replaced else "; no replacement is recorded")
+            + ".",
+            fix=fix,
             fix_codes=replaced,
             sources=event.sources if event else (),
             confidence=event.confidence if event else None,
             stated_on=code,
-            fact=f"status: deleted; replaced by {_list(replaced)}" if replaced else "status: deleted",
+            fact=f"status: deleted; replaced by {', '.join(replaced)}" if replaced else "status: deleted",
             note=event.note if event else None,
         )
 
@@ -197,16 +257,59 @@ class DeletedCode(CheckRule):
         return (prepared,)
 
 
+# --- add-ons ---------------------------------------------------------------------------------------
+
+
+class AddonAlone(CheckRule):
+    id = "addon-alone"
+    severity = "error"
+    summary = "error: an add-on with no other procedure on the claim to be added to"
+    text = (
+        "An add-on code describes work done in addition to a primary procedure, so it is never reported "
+        "alone: a claim whose only codes are add-ons is stopped, whatever is known about their primaries. "
+        "A code cptref has no record of counts as a possible primary."
+    )
+
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        record = facts.record
+        if record is None or record.add_on is None:
+            return None
+        add_on, code = record.add_on, facts.code
+        return finding(
+            self.id,
+            "error",
+            (code,),
+            f"{code} is an add-on code, and the claim has no other procedure it could be added to.",
+            fix=f"Report {code} only beside its primary procedure: add the primary, or remove {code}.",
+            fix_codes=add_on.primaries,
+            sources=add_on.sources,
+            confidence=add_on.confidence,
+            stated_on=code,
+            fact="add-on code",
+            note=add_on.note,
+        )
+
+    def apply(self, claim: Claim, code: str, prepared: Finding, lookup: Lookup) -> Iterable[Finding]:
+        return () if has_other_procedure(self, claim, code, lookup) else (prepared,)
+
+
+def has_other_procedure(rule: AddonAlone, claim: Claim, code: str, lookup: Lookup) -> bool:
+    """Whether ``claim`` holds a code other than ``code`` that is not known to be an add-on."""
+    return any(other != code and lookup(rule, other) is None for other in claim.counts)
+
+
 class AddonWithoutPrimary(CheckRule):
     id = "addon-without-primary"
     severity = "error"
-    summary = "error: an add-on without any of its primaries (info when its primaries are not recorded)"
+    summary = "error: an add-on without any of its recorded primaries (a warning when they are not recorded)"
     text = (
-        "An add-on code is reported only in addition to one of its primary procedures. When the primaries "
-        "are not recorded, the pairing cannot be verified and this is said as info."
+        "An add-on code is reported only with one of its primary procedures. When the record lists them "
+        "and none is on the claim, the claim is stopped. When no source lists them, whether the claim's "
+        "procedure is one cannot be verified: a warning."
     )
 
-    def prepare(self, code: str, record: Procedure | None, catalog: Catalog, lookup: Lookup) -> Any:
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        record, code = facts.record, facts.code
         add_on = record.add_on if record is not None else None
         if add_on is None:
             return None
@@ -215,11 +318,11 @@ class AddonWithoutPrimary(CheckRule):
                 None,
                 finding(
                     self.id,
-                    "info",
+                    "warning",
                     (code,),
-                    f"{code} is an add-on code, but its primary codes are not recorded, so the primary "
-                    "could not be verified",
-                    fix=f"confirm that the primary procedure for {code} is on the claim",
+                    f"{code} is an add-on code and its primary codes are not recorded, so whether this claim "
+                    "holds one of them cannot be verified.",
+                    fix=f"Confirm in the CPT book that the claim's procedure is a primary of {code}.",
                     sources=add_on.sources,
                     confidence=add_on.confidence,
                     stated_on=code,
@@ -233,13 +336,13 @@ class AddonWithoutPrimary(CheckRule):
                 self.id,
                 "error",
                 (code,),
-                f"{code} is an add-on code and none of its primary procedures is reported with it",
-                fix=f"report {code} with {_one_of(add_on.primaries)}, or remove it",
+                f"{code} is an add-on code and none of its primary procedures is on the claim.",
+                fix=f"Report {code} with {_one_of(add_on.primaries)}, or remove it.",
                 fix_codes=add_on.primaries,
                 sources=add_on.sources,
                 confidence=add_on.confidence,
                 stated_on=code,
-                fact=f"add-on code; primaries: {_list(add_on.primaries)}",
+                fact=f"add-on code; primaries: {', '.join(add_on.primaries)}",
                 note=add_on.note,
             ),
         )
@@ -248,59 +351,188 @@ class AddonWithoutPrimary(CheckRule):
         self, claim: Claim, code: str, prepared: tuple[frozenset[str] | None, Finding], lookup: Lookup
     ) -> Iterable[Finding]:
         primaries, found = prepared
+        if not has_other_procedure(ADDON_ALONE, claim, code, lookup):
+            return ()  # addon-alone says it
         if primaries is None or primaries.isdisjoint(claim.counts):
             return (found,)
         return ()
 
 
-class _PairRule(CheckRule):
-    """A rule about two codes on one claim: prepared as partner code -> the finding."""
+# --- pairs -----------------------------------------------------------------------------------------
 
-    def pairs(self, code: str, record: Procedure, catalog: Catalog) -> dict[str, list[Finding]]:
+
+_SAME = "same "
+_ALWAYS_SCOPES = frozenset(["same session", "same day", "same date"])
+_SIDE_WORDS = frozenset(["side", "kidney", "ureter", "breast", "eye", "ear", "limb", "lung"])
+
+
+def _place(scope: str) -> str:
+    """``same duct`` -> ``duct``: the place a scope names."""
+    return scope[len(_SAME) :] if scope.startswith(_SAME) else scope
+
+
+def _plural(word: str) -> str:
+    return word if word.endswith("s") else word + "s"
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    """One fact about two codes on a claim, as prepared: the finding it gives, and what modifiers do."""
+
+    found: Finding
+    indicator: str | None = None
+    """The NCCI modifier indicator the fact gives (None: no source gives one)."""
+    scope: str | None = None
+    """The scope when it is anatomical ("same duct"): a human, or the modifiers, decide."""
+
+
+def _strongest(found: dict[str, list[_Pair]]) -> dict[str, _Pair]:
+    """One fact a partner code: when several say the same (the record's own rule and its family's,
+    say), the strongest stands for them, with its own sources and confidence."""
+    return {other: min(items, key=lambda p: strength(p.found)) for other, items in found.items()}
+
+
+class _PairRule(CheckRule):
+    """A rule about two codes on one claim: prepared as partner code -> the fact."""
+
+    def pairs(self, facts: Facts) -> dict[str, list[_Pair]]:
         raise NotImplementedError
 
-    def prepare(self, code: str, record: Procedure | None, catalog: Catalog, lookup: Lookup) -> Any:
-        if record is None:
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        if facts.record is None:
             return None
-        found = self.pairs(code, record, catalog)
+        found = self.pairs(facts)
         return _strongest(found) if found else None
 
-    def apply(self, claim: Claim, code: str, prepared: dict[str, Finding], lookup: Lookup) -> Iterable[Finding]:
+    def apply(self, claim: Claim, code: str, prepared: dict[str, _Pair], lookup: Lookup) -> Iterable[Finding]:
+        """A pair stated on both records is reported once, from the stronger side; modifiers act as
+        the fact allows (see the rules' texts)."""
         if prepared.keys().isdisjoint(claim.counts):
             return ()
-        return [prepared[other] for other in claim.counts if other in prepared]
+        out: list[Finding] = []
+        for other in claim.counts:
+            pair = prepared.get(other)
+            if pair is None:
+                continue
+            theirs = (lookup(self, other) or {}).get(code)
+            if theirs is not None and (*strength(theirs.found), other) < (*strength(pair.found), code):
+                continue  # the partner's record states it more strongly: reported from there
+            out.extend(self._judged(claim, code, other, pair))
+        return out
+
+    def _judged(self, claim: Claim, code: str, other: str, pair: _Pair) -> Iterable[Finding]:
+        found = pair.found
+        mine, theirs = claim.modifiers(code), claim.modifiers(other)
+        distinct = sorted((mine | theirs) & DISTINCT)
+        if pair.scope is not None and pair.scope.startswith(_SAME) and _place(pair.scope) in _SIDE_WORDS:
+            sides = {m for m in mine if m in ("RT", "LT")}, {m for m in theirs if m in ("RT", "LT")}
+            if sides[0] and sides[1]:
+                claim.read(code, sides[0])
+                claim.read(other, sides[1])
+                if sides[0].isdisjoint(sides[1]):
+                    return ()  # different sides: the scope does not hold
+                return (self._same_side(found, sorted(sides[0] & sides[1])),)
+        if pair.indicator == "0":
+            claim.read(code, DISTINCT)
+            claim.read(other, DISTINCT)
+            return (found,)
+        if distinct and (pair.indicator == "1" or pair.scope is not None):
+            claim.read(code, DISTINCT)
+            claim.read(other, DISTINCT)
+            return (self._allowed(found, distinct, pair),)
+        return (found,)
+
+    def _same_side(self, found: Finding, sides: list[str]) -> Finding:
+        side = {"RT": "right", "LT": "left"}
+        which = " and ".join(side[s] for s in sides)
+        return Finding(
+            found.rule,
+            "error" if found.confidence != "low" else "warning",
+            found.codes,
+            f"{found.codes[0]} and {found.codes[1]} are both on the {which} side, where they are not reported "
+            "together." + (LOW_NOTE if found.confidence == "low" else ""),
+            (
+                f"Remove {found.codes[1]}: it is part of {found.codes[0]} on the {which} side."
+                if found.fix_codes
+                else f"Report {found.codes[0]} or {found.codes[1]} for the {which} side, not both."
+            ),
+            found.fix_codes,
+            found.sources,
+            found.confidence,
+            found.family,
+            found.stated_on,
+            found.fact,
+            found.note,
+        )
+
+    def _allowed(self, found: Finding, distinct: list[str], pair: _Pair) -> Finding:
+        mods = ", ".join(f"-{m}" for m in distinct)
+        what = (
+            f"a different {_place(pair.scope)}"
+            if pair.scope is not None
+            else "a distinct service (another session, site or organ)"
+        )
+        return Finding(
+            found.rule,
+            "info",
+            found.codes,
+            f"{found.codes[0]} and {found.codes[1]} are reported together with {mods}, which the "
+            + ("NCCI modifier indicator 1 " if pair.indicator == "1" else "rule's scope ")
+            + f"allows only for {what}.",
+            f"Keep {mods} only if the record documents {what}; otherwise report one of the codes.",
+            found.fix_codes,
+            found.sources,
+            found.confidence,
+            found.family,
+            found.stated_on,
+            found.fact,
+            found.note,
+        )
 
 
 class IncludedReportedSeparately(_PairRule):
     id = "included-reported-separately"
     severity = "error"
-    summary = "error: a code another code already includes"
+    summary = "error: a code another code on the claim already includes"
     text = (
         "A service that a reported code already includes (by its own record or by its family's rule) is "
-        "not reported again on its own."
+        "not reported again on its own. Where the inclusion holds on one site only (a nephrostogram within "
+        "a nephrostomy of the same kidney), side modifiers answer it (RT on one code and LT on the other: "
+        "different sides, no finding) and a distinct-service modifier (59, XS ...) turns the error into "
+        "info that says what must be documented; otherwise no source lets a modifier unbundle the pair."
     )
 
-    def pairs(self, code: str, record: Procedure, catalog: Catalog) -> dict[str, list[Finding]]:
-        found: dict[str, list[Finding]] = {}
-        for eff in catalog.includes(record):
+    def pairs(self, facts: Facts) -> dict[str, list[_Pair]]:
+        code, record = facts.code, facts.record
+        assert record is not None
+        found: dict[str, list[_Pair]] = {}
+        for eff in facts.catalog.includes(record):
             rule = eff.rule
+            scope = (rule.scope or "").strip().lower() or None
+            narrow = scope if scope is not None and scope not in _ALWAYS_SCOPES else None
+            where = f" on the {_place(narrow)}" if narrow else ""
+            unless = f", unless the record shows it was on another {_place(narrow)}" if narrow else ""
             for other in dict.fromkeys(rule.codes):
                 if other == code:
                     continue
                 found.setdefault(other, []).append(
-                    finding(
-                        self.id,
-                        "error",
-                        (code, other),
-                        f"{other} is already included in {code} ({rule.what}) and is not reported separately",
-                        fix=f"remove {other}: it is part of {code}",
-                        fix_codes=(other,),
-                        sources=rule.sources,
-                        confidence=rule.confidence,
-                        family=eff.family,
-                        stated_on=code,
-                        fact=rule.what,
-                        note=rule.note,
+                    _Pair(
+                        finding(
+                            self.id,
+                            "error",
+                            (code, other),
+                            f"{other} is already included in {code}{where} ({rule.what}) and is not reported "
+                            "separately.",
+                            fix=f"Remove {other}: it is part of {code}{unless}.",
+                            fix_codes=(other,),
+                            sources=rule.sources,
+                            confidence=rule.confidence,
+                            family=eff.family,
+                            stated_on=code,
+                            fact=rule.what + (f" (scope: {rule.scope})" if rule.scope else ""),
+                            note=rule.note,
+                        ),
+                        scope=narrow,
                     )
                 )
         return found
@@ -309,67 +541,75 @@ class IncludedReportedSeparately(_PairRule):
 class NotReportedTogether(_PairRule):
     id = "not-reported-together"
     severity = "error"
-    summary = "error, or a warning when the rule's scope (same duct, same ureter ...) needs a human"
+    summary = "error, or a warning when a scope (same duct, same kidney ...) needs a human"
     text = (
         "Codes that a record says are not reported together. Without a scope, or within the same session, "
-        "this is an error; a narrower scope (same duct, same ureter, same access ...) needs a human to "
-        "confirm, so it is a warning."
+        "this stops the claim. A narrower scope (same duct, same kidney, same access ...) needs a human, so "
+        "it is a warning; side modifiers answer it (RT on one code and LT on the other: different sides, "
+        "no finding; the same side on both: an error). Where a source gives the pair an NCCI modifier "
+        "indicator of 1, or scopes it to one site, a distinct-service modifier (59, XE, XS, XP, XU) on "
+        "either code turns the finding into info that says what must be documented; indicator 0 means no "
+        "modifier allows both."
     )
 
-    def pairs(self, code: str, record: Procedure, catalog: Catalog) -> dict[str, list[Finding]]:
-        found: dict[str, list[Finding]] = {}
-        for nw in catalog.not_with(record):
+    def pairs(self, facts: Facts) -> dict[str, list[_Pair]]:
+        code, record = facts.code, facts.record
+        assert record is not None
+        found: dict[str, list[_Pair]] = {}
+        for nw in facts.catalog.not_with(record):
             rule = nw.rule
-            scope = (rule.scope or "").strip() or None
-            needs_human = scope is not None and scope.lower() != _SAME_SESSION
+            if rule.modifier_indicator == "9":
+                continue  # the edit does not apply
+            scope = (rule.scope or "").strip().lower() or None
+            narrow = scope if scope is not None and scope not in _ALWAYS_SCOPES else None
             for other in dict.fromkeys(rule.codes):
-                if other == code:
-                    continue
-                where = f" ({scope})" if scope else ""
-                found.setdefault(other, []).append(
-                    finding(
-                        self.id,
-                        "warning" if needs_human else "error",
-                        (code, other),
-                        f"{code} and {other} are not reported together{where}: {rule.reason}",
-                        fix=(
-                            f"report both only if it is not the {scope} (a human must check the documentation); "
-                            "otherwise report one of them"
-                            if needs_human
-                            else f"report {code} or {other}, not both"
-                        ),
-                        sources=rule.sources,
-                        confidence=rule.confidence,
-                        family=nw.family,
-                        stated_on=code,
-                        fact=rule.reason + (f" (scope: {scope})" if scope else ""),
-                        note=rule.note,
+                if other != code:
+                    found.setdefault(other, []).append(
+                        _Pair(self._finding(code, other, rule, nw.family, narrow), rule.modifier_indicator, narrow)
                     )
-                )
         return found
 
-    def apply(self, claim: Claim, code: str, prepared: dict[str, Finding], lookup: Lookup) -> Iterable[Finding]:
-        """A pair stated on both records is reported once, from the stronger side."""
-        out = []
-        for mine in super().apply(claim, code, prepared, lookup):
-            other = mine.codes[1]
-            theirs = (lookup(self, other) or {}).get(code)
-            if theirs is None or (*strength(mine), code) <= (*strength(theirs), other):
-                out.append(mine)
-        return out
+    def _finding(self, code: str, other: str, rule: NotWith, family: str | None, narrow: str | None) -> Finding:
+        where = f" on the {_place(narrow)}" if narrow else ""
+        if narrow:
+            place = _plural(_place(narrow))
+            fix = f"Report both only if the record shows they were on different {place}; otherwise report one of them."
+        else:
+            fix = f"Report {code} or {other}, not both."
+        return finding(
+            self.id,
+            "warning" if narrow else "error",
+            (code, other),
+            f"{code} and {other} are not reported together{where}: {rule.reason.rstrip('.')}.",
+            fix=fix,
+            sources=rule.sources,
+            confidence=rule.confidence,
+            family=family,
+            stated_on=code,
+            fact=rule.reason
+            + (f" (scope: {rule.scope})" if rule.scope else "")
+            + (f" (NCCI modifier indicator {rule.modifier_indicator})" if rule.modifier_indicator else ""),
+            note=rule.note,
+        )
+
+
+# --- units -----------------------------------------------------------------------------------------
 
 
 class Units(CheckRule):
     id = "units"
     severity = "warning"
-    summary = "warning: more units than the MUE, or a code counted once per session given twice"
+    summary = "warning: more units than the MUE, the same side twice, or units a human must explain"
     text = (
-        "More units than the recorded Medicare MUE (units per day), or more than one unit of a code whose "
-        "record gives no per-unit counting (it is counted once per session)."
+        "More units than the recorded Medicare MUE (units a day); a code counted once per session (its "
+        "record gives no per-unit counting) reported more than once on the same side; or more than one "
+        "unit without side modifiers, which may be two sides (mark them RT and LT, or 50) or a mistake. "
+        "Side modifiers count sides: RT and LT lines are two sides, 50 is both on one line. For an imaging "
+        "code, a 26 line and a TC line are the two components of one service."
     )
 
     class _Prepared:
-        __slots__ = ("by_count", "code", "confidence", "mue", "once_per_session", "sources")
+        __slots__ = ("by_count", "code", "confidence", "imaging", "mue", "once_per_session", "sources")
 
         def __init__(self, record: Procedure) -> None:
             medicare = record.medicare
@@ -379,86 +619,173 @@ class Units(CheckRule):
             self.sources = medicare.sources if medicare is not None and has_mue else ()
             self.confidence: Confidence | None = medicare.confidence if medicare is not None and has_mue else None
             self.once_per_session = record.units is None
+            self.imaging = is_imaging(record.code)
             self.by_count: dict[int, Finding | None] = {}
 
-    def prepare(self, code: str, record: Procedure | None, catalog: Catalog, lookup: Lookup) -> Any:
-        return None if record is None else self._Prepared(record)
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        return None if facts.record is None else self._Prepared(facts.record)
 
     def apply(self, claim: Claim, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
         count = claim.counts[code]
+        mods = claim.modifiers(code)
+        if mods:
+            claim.read(code, SIDES)
+            if prepared.imaging:
+                claim.read(code, COMPONENTS)
         if count < 2:
             return ()
-        if count in prepared.by_count:
-            found = prepared.by_count[count]
-        else:
-            found = self._finding(count, prepared)
-            if len(prepared.by_count) < _UNITS_CACHE:
-                prepared.by_count[count] = found
-        return () if found is None else (found,)
+        if not mods & (SIDES | COMPONENTS):  # the common case: plain units, a finding shared by count
+            if count in prepared.by_count:
+                found = prepared.by_count[count]
+            else:
+                found = self._plain(count, prepared)
+                if len(prepared.by_count) < _UNITS_CACHE:
+                    prepared.by_count[count] = found
+            return () if found is None else (found,)
+        return self._with_modifiers(claim, code, prepared)
 
-    def _finding(self, count: int, table: _Prepared) -> Finding | None:
+    def _mue(self, count: int, table: _Prepared) -> Finding | None:
+        if table.mue is None or count <= table.mue:
+            return None
         code = table.code
-        if table.mue is not None and count > table.mue:
-            return finding(
-                self.id,
-                "warning",
-                (code,),
-                f"{count} units of {code} are reported; the recorded Medicare MUE is {table.mue} a day",
-                fix=f"report at most {table.mue} of {code}, or check that more were done and documented",
-                sources=table.sources,
-                confidence=table.confidence,
-                stated_on=code,
-                fact=f"medicare MUE: {table.mue}",
+        return finding(
+            self.id,
+            "warning",
+            (code,),
+            f"{count} units of {code} are reported; the recorded Medicare MUE is {table.mue} a day.",
+            fix=f"Report at most {table.mue} of {code}, or check that more were done and documented.",
+            sources=table.sources,
+            confidence=table.confidence,
+            stated_on=code,
+            fact=f"medicare MUE: {table.mue}",
+        )
+
+    def _plain(self, count: int, table: _Prepared) -> Finding | None:
+        over = self._mue(count, table)
+        if over is not None or not table.once_per_session:
+            return over
+        code = table.code
+        mue = f", though its recorded MUE of {table.mue} a day allows {count}" if table.mue is not None else ""
+        return Finding(
+            self.id,
+            "warning",
+            (code,),
+            f"{count} units of {code} are reported without side modifiers, but its record gives no per-unit "
+            f"counting, so it is counted once per session{mue}.",
+            f"If the units are the two sides, report {code}-RT and {code}-LT (or {code}-50); otherwise report "
+            f"{code} once, unless each unit was a separate session (documented).",
+            stated_on=code,
+            fact="units: not given (one per session)",
+        )
+
+    def _with_modifiers(self, claim: Claim, code: str, table: _Prepared) -> Iterable[Finding]:
+        right = left = unsided = professional = technical = 0
+        for line in claim.lines:
+            if line.code != code:
+                continue
+            mods = set(line.modifiers)
+            if table.imaging and "26" in mods:
+                professional += line.units
+            elif table.imaging and "TC" in mods:
+                technical += line.units
+            elif "50" in mods:
+                right += line.units
+                left += line.units
+            elif "RT" in mods:
+                right += line.units
+            elif "LT" in mods:
+                left += line.units
+            else:
+                unsided += line.units
+        unsided += max(professional, technical)  # a 26 line and a TC line: the two halves of one service
+        units = claim.counts[code] - min(professional, technical)
+        found: list[Finding] = []
+        over = self._mue(units, table)
+        if over is not None:
+            found.append(over)
+        if not table.once_per_session:
+            return found
+        twice = [name for name, n in (("right", right), ("left", left)) if n > 1]
+        if twice:
+            found.append(
+                Finding(
+                    self.id,
+                    "warning",
+                    (code,),
+                    f"{code} is reported more than once on the {' and '.join(twice)} side, but it is counted "
+                    "once per session on each side.",
+                    f"Report {code} once for each side, unless each was a separate session (documented).",
+                    stated_on=code,
+                    fact="units: not given (one per session); side modifiers read",
+                )
             )
-        if table.once_per_session:
-            mue = f"; the recorded Medicare MUE is {table.mue} a day" if table.mue is not None else ""
-            return Finding(
-                self.id,
-                "warning",
-                (code,),
-                f"{count} units of {code} are reported, but it is counted once per session (its record gives no "
-                f"per-unit counting){mue}",
-                f"report {code} once, unless each unit was a separate session (documented)",
-                stated_on=code,
-                fact="units: not given (one per session)",
+        if unsided > 1 or (unsided and (right or left)):
+            found.append(
+                Finding(
+                    self.id,
+                    "warning",
+                    (code,),
+                    f"{code} is reported {units} times and {unsided} of them carry no side modifier, but it is "
+                    "counted once per session.",
+                    f"Mark each line of {code} with its side (RT, LT, or 50 for both), or report it once.",
+                    stated_on=code,
+                    fact="units: not given (one per session); side modifiers read",
+                )
             )
-        return None
+        return found
+
+
+# --- suggestions and modifiers -----------------------------------------------------------------------
 
 
 class SeparatelyReportable(CheckRule):
     id = "separately-reportable"
     severity = "info"
-    summary = "info: a service the set could add"
+    summary = "info: a service the set could add (from a low-confidence fact, only with --explain)"
     text = (
         "A service the record says is reported in addition to the code, not in this set: add it if it was "
-        "done and documented."
+        "done and documented. When the fact rests on a low-confidence source, it is only a possibility to "
+        "confirm, and shown only with --explain."
     )
 
-    def prepare(self, code: str, record: Procedure | None, catalog: Catalog, lookup: Lookup) -> Any:
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        record, code = facts.record, facts.code
         if record is None:
             return None
         found: list[tuple[frozenset[str], Finding]] = []
-        for eff in catalog.report_with(record):
+        for eff in facts.catalog.report_with(record):
             rule = eff.rule
             wanted = tuple(c for c in dict.fromkeys(rule.codes) if c != code)
             if not wanted:
                 continue  # no code to look for: whether the service is on the claim cannot be told
+            low = rule.confidence == "low"
+            if low:
+                message = (
+                    f"{rule.what} may be reported separately with {code} ({_one_of(wanted)}), but only a "
+                    "low-confidence source says so."
+                )
+                fix = f"Confirm in the CPT book that {_one_of(wanted)} is reported with {code} before adding it."
+            else:
+                message = (
+                    f"{rule.what} is reported separately with {code} ({_one_of(wanted)}), and is not on the claim."
+                )
+                fix = f"Add {_one_of(wanted)} if the service was done and documented."
             found.append(
                 (
                     frozenset(wanted),
-                    finding(
+                    Finding(
                         self.id,
                         "info",
                         (code,),
-                        f"{rule.what} is reported separately with {code} ({_one_of(wanted)}), and is not in this set",
-                        fix=f"add {_one_of(wanted)} if the service was done and documented",
-                        fix_codes=wanted,
-                        sources=rule.sources,
-                        confidence=rule.confidence,
-                        family=eff.family,
-                        stated_on=code,
-                        fact=rule.what,
-                        note=rule.note,
+                        message[0].upper() + message[1:],
+                        fix,
+                        wanted,
+                        rule.sources,
+                        rule.confidence,
+                        eff.family,
+                        code,
+                        rule.what,
+                        rule.note,
                     ),
                 )
             )
@@ -467,19 +794,48 @@ class SeparatelyReportable(CheckRule):
     def apply(
         self, claim: Claim, code: str, prepared: tuple[tuple[frozenset[str], Finding], ...], lookup: Lookup
     ) -> Iterable[Finding]:
-        return [found for wanted, found in prepared if wanted.isdisjoint(claim.counts)]
+        return [
+            found
+            for wanted, found in prepared
+            if wanted.isdisjoint(claim.counts) and (claim.explain or found.confidence != "low")
+        ]
+
+
+class ModifierNotEvaluated(CheckRule):
+    id = "modifier-not-evaluated"
+    severity = "info"
+    summary = "info: a modifier no rule read (no source says how it acts on them)"
+    text = (
+        "cptref reads a modifier only where a source says how it acts on a rule: distinct-service "
+        "modifiers (59, XE, XS, XP, XU) on pairs a source lets them allow, side modifiers (RT, LT, 50) "
+        "when counting units and on pairs scoped to one side, and 26/TC on imaging codes. Any other "
+        "modifier, or one of these where no rule needed it, is named here as not evaluated, never guessed at."
+    )
+
+    def finding(self, code: str, modifier: str) -> Finding:
+        return Finding(
+            self.id,
+            "info",
+            (code,),
+            f"Modifier -{modifier} on {code} was not evaluated: no rule that applies to this claim reads it.",
+            f"Check what -{modifier} requires in the payer's policy; cptref does not judge it here.",
+        )
 
 
 MALFORMED = MalformedCode()
+ADDON_ALONE = AddonAlone()
+MODIFIERS = ModifierNotEvaluated()
 RULES: tuple[CheckRule, ...] = (
     MALFORMED,
-    UnknownCode(),
+    NoData(),
     DeletedCode(),
+    ADDON_ALONE,
     AddonWithoutPrimary(),
     IncludedReportedSeparately(),
     NotReportedTogether(),
     Units(),
     SeparatelyReportable(),
+    MODIFIERS,
 )
 """Every rule, in the order findings of the same severity are listed (for each code in turn)."""
 BY_ID: dict[str, CheckRule] = {rule.id: rule for rule in RULES}

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from .documents import DOCUMENTS, LINES, SCHEMA_VERSION
+from .documents import DOCUMENTS, LEAN_FINDING, LINE_VERSION, LINES, SCHEMA_VERSION
 from .documents import ITEMS as ITEM_TYPES
 from .errors import UsageError
 from .rules import RULES
@@ -64,7 +64,7 @@ def _parts() -> dict[str, Schema]:
             prop.pop("default", None)  # the output always holds every key
         if "schema_version" in properties:
             properties["schema_version"] = {
-                "const": SCHEMA_VERSION,
+                "const": LINE_VERSION if name == "ClaimLine" else SCHEMA_VERSION,
                 "description": f"{properties['schema_version']['description']} {POLICY}",
             }
         part["required"] = list(properties)
@@ -122,11 +122,14 @@ def schema(command: str, jsonl: bool = False, fields: Sequence[str] | None = Non
     if jsonl and command not in LINE_COMMANDS:
         raise UsageError(f"{command} has no JSON Lines output; those that do: {', '.join(LINE_COMMANDS)}")
     parts = _parts()
+    narrowed = " Only the fields named by --fields."
+    if fields is None and jsonl and command == "check":
+        fields, narrowed = LEAN_FINDING, " In a line, only these fields, unless --fields or --explain asks for others."
     if fields is not None:
         item = parts[ITEMS[command]]
         item["properties"] = {key: item["properties"][key] for key in fields}
         item["required"] = list(fields)
-        item["description"] += " Only the fields named by --fields."
+        item["description"] += narrowed
     if not jsonl:
         document = parts[DOCUMENTS[command].__name__]
         return _root(document, TITLES[command], document["description"], parts)

@@ -15,6 +15,8 @@ import msgspec
 from .documents import (
     DERIVED_KEYS,
     FIELDS,
+    LEAN_FINDING,
+    LINE_VERSION,
     PROCEDURE_KEYS,
     RESULT_KEYS,
     SCHEMA_VERSION,
@@ -149,18 +151,24 @@ def validation(report: Report) -> ValidateDocument:
 
 
 def checked_codes(result: CheckResult, title: Callable[[str], str | None]) -> list[CheckedCode]:
-    return [CheckedCode(code, units, title(code)) for code, units in result.codes]
+    return [CheckedCode(line.code, line.units, title(line.code), list(line.modifiers)) for line in result.lines]
 
 
 def check(result: CheckResult, title: Callable[[str], str | None], fields: Sequence[str] | None = None) -> Any:
-    """``cptref check --json``: the codes (with units, and titles from ``title``: null for a code
-    with no record), whether the set is ok (no error finding), and every finding (only its
-    ``fields``, when given)."""
+    """``cptref check --json``: the claim's lines (with units, modifiers, and titles from ``title``:
+    null for a code with no record), whether the claim is ok (no error finding) and verified (no
+    warning either), and every finding (only its ``fields``, when given)."""
     codes = checked_codes(result, title)
     if fields is None:
-        return CheckDocument(SCHEMA_VERSION, codes, result.ok, list(result.findings))
+        return CheckDocument(SCHEMA_VERSION, codes, result.ok, result.verified, list(result.findings))
     findings = [select(f, fields) for f in result.findings]
-    return {"schema_version": SCHEMA_VERSION, "codes": codes, "ok": result.ok, "findings": findings}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "codes": codes,
+        "ok": result.ok,
+        "verified": result.verified,
+        "findings": findings,
+    }
 
 
 def dumps(document: Any) -> bytes:
@@ -190,8 +198,10 @@ def line(item: Any) -> bytes:
 
 
 class CheckLines:
-    """``cptref check --jsonl``: one compact JSON line a claim (:class:`~cptref.documents.ClaimLine`),
-    with the same ``codes`` and findings as :func:`check` (only their ``fields``, when given).
+    """``cptref check --jsonl``: one compact JSON line a claim (:class:`~cptref.documents.ClaimLine`):
+    its id and line, whether it is ok and verified, its lines as read, and each finding's
+    :data:`~cptref.documents.LEAN_FINDING` fields (``fields`` names others; ``explain`` gives every
+    field, and the codes' titles).
 
     The checker shares finding objects between claims, so each one's JSON is encoded once and
     reused; the cache holds the finding itself, so an id is never mistaken for another's.
@@ -199,46 +209,37 @@ class CheckLines:
 
     CACHE = 100_000
 
-    def __init__(self, title: Callable[[str], str | None], fields: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, title: Callable[[str], str | None], fields: Sequence[str] | None = None, explain: bool = False
+    ) -> None:
         self._title = title
-        self._fields = fields
+        self._explain = explain
+        self._fields = None if explain and fields is None else (fields or LEAN_FINDING)
         self._encode = msgspec.json.Encoder().encode
         self._findings: dict[int, tuple[Finding, msgspec.Raw]] = {}
-        self._one_unit: dict[str, msgspec.Raw] = {}
 
     def _finding(self, item: Finding) -> msgspec.Raw:
-        hit = self._findings.get(id(item))
-        if hit is not None and hit[0] is item:
-            return hit[1]
         raw = msgspec.Raw(self._encode(item if self._fields is None else select(item, self._fields)))
         if len(self._findings) < self.CACHE:
             self._findings[id(item)] = (item, raw)
         return raw
 
-    def _code(self, code: str, units: int) -> Any:
-        if units != 1:
-            return CheckedCode(code, units, self._title(code))
-        raw = self._one_unit.get(code)
-        if raw is None:
-            raw = msgspec.Raw(self._encode(CheckedCode(code, 1, self._title(code))))
-            if len(self._one_unit) < self.CACHE:
-                self._one_unit[code] = raw
-        return raw
-
     def line(self, result: CheckResult, claim: Claim | None = None) -> bytes:
-        one, found = self._one_unit, self._findings
-        codes = [one[code] if code in one and units == 1 else self._code(code, units) for code, units in result.codes]
+        found = self._findings
         findings = []
         for f in result.findings:
             hit = found.get(id(f))
             findings.append(hit[1] if hit is not None and hit[0] is f else self._finding(f))
+        titles = {line.code: self._title(line.code) for line in result.lines} if self._explain else {}
         document = ClaimLine(
-            SCHEMA_VERSION,
+            LINE_VERSION,
             claim.id if claim else None,
             claim.line if claim else None,
-            codes,  # type: ignore[arg-type]  # pre-encoded: the same JSON as CheckedCode
             result.ok,
-            findings,  # type: ignore[arg-type]  # pre-encoded: the same JSON as Finding
+            result.verified,
+            [str(line) for line in result.lines],
+            titles,
+            findings,  # type: ignore[arg-type]  # pre-encoded: the same JSON as each Finding
         )
         return self._encode(document) + b"\n"
 
