@@ -146,48 +146,59 @@ def check(
     the codes were given, each code's in the order of :data:`cptref.rules.RULES`. ``explain``
     includes the suggestions that rest on a low-confidence fact.
     """
-    merged: dict[tuple[str, tuple[str, ...]], int] = {}
+    known = tables._tokens
     counts: dict[str, int] = {}
-    present: list[tuple[str, _Applicable]] = []
+    present: list[_Token] = []
+    lines: list[Line] = []
     findings: list[Finding] = []
     modified = False
     for token in tokens:
-        hit = tables.token(token)
+        hit = known.get(token) if isinstance(token, str) else None
         if hit is None:
-            findings.append(tables.malformed(token))
-            continue
-        line, applicable = hit
+            hit = tables.token(token)
+            if hit is None:
+                findings.append(tables.malformed(token))
+                continue
+        line = hit[0]
         code = line.code
-        key = (code, line.modifiers)
-        merged[key] = merged.get(key, 0) + line.units
-        modified = modified or bool(line.modifiers)
         if code in counts:
             counts[code] += line.units
         else:
             counts[code] = line.units
-            present.append((code, applicable))
-    lines = tuple(Line(code, mods, units) for (code, mods), units in merged.items())
-    claim = RuleClaim(lines, counts, date, explain)
+            present.append(hit)
+        lines.append(line)
+        if line.modifiers:
+            modified = True
+    if len(lines) != len(counts):  # a code on several lines: the same code and modifiers merge
+        merged: dict[tuple[str, tuple[str, ...]], int] = {}
+        for line in lines:
+            key = (line.code, line.modifiers)
+            merged[key] = merged.get(key, 0) + line.units
+        lines = [Line(code, mods, units) for (code, mods), units in merged.items()]
+    claim = RuleClaim(lines, counts, date, explain, modified)
     lookup = tables.prepared
-    for code, applicable in present:
+    for line, applicable in present:
+        code = line.code
         for rule, prepared in applicable:
             findings.extend(rule.apply(claim, code, prepared, lookup))
     if modified:
+        read = claim.read_mods
         for line in lines:
             for modifier in line.modifiers:
-                if (line.code, modifier) not in claim.read_mods:
-                    claim.read_mods.add((line.code, modifier))
+                if (line.code, modifier) not in read:
+                    read.add((line.code, modifier))
                     findings.append(tables.unevaluated(line.code, modifier))
     ok = verified = True
     for item in findings:
-        if item.severity == "error":
+        severity = item.severity
+        if severity == "error":
             ok = verified = False
             break
-        if item.severity == "warning":
+        if severity == "warning":
             verified = False
     if len(findings) > 1:
         findings.sort(key=_severity_rank)
-    return CheckResult(lines, tuple(findings), ok, verified)
+    return CheckResult(tuple(lines), tuple(findings), ok, verified)
 
 
 def _severity_rank(item: Finding) -> int:

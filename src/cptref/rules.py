@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .models import NotWith, Procedure
 
 LOW_NOTE = " (rests on a low-confidence fact)"
+_NONE: frozenset[str] = frozenset()
 _UNITS_CACHE = 16
 
 DISTINCT = frozenset(["59", "XE", "XS", "XP", "XU"])
@@ -73,20 +74,22 @@ class Claim:
         counts: dict[str, int],
         date: datetime.date | None = None,
         explain: bool = False,
+        modified: bool = True,
     ) -> None:
         self.lines = lines
         self.counts = counts
         mods: dict[str, frozenset[str]] = {}
-        for line in lines:
-            if line.modifiers:
-                mods[line.code] = mods.get(line.code, frozenset()).union(line.modifiers)
+        if modified:  # the common claim has no modifier at all
+            for line in lines:
+                if line.modifiers:
+                    mods[line.code] = mods.get(line.code, _NONE).union(line.modifiers)
         self.mods = mods
         self.date = date
         self.explain = explain
         self.read_mods: set[tuple[str, str]] = set()
 
     def modifiers(self, code: str) -> frozenset[str]:
-        return self.mods.get(code, frozenset())
+        return self.mods.get(code, _NONE)
 
     def read(self, code: str, modifiers: Iterable[str]) -> None:
         """Mark ``modifiers`` of ``code`` as evaluated by a rule."""
@@ -422,6 +425,8 @@ class _PairRule(CheckRule):
 
     def _judged(self, claim: Claim, code: str, other: str, pair: _Pair) -> Iterable[Finding]:
         found = pair.found
+        if not claim.mods:  # the common claim: no modifier to weigh
+            return (found,)
         mine, theirs = claim.modifiers(code), claim.modifiers(other)
         distinct = sorted((mine | theirs) & DISTINCT)
         if pair.scope is not None and pair.scope.startswith(_SAME) and _place(pair.scope) in _SIDE_WORDS:
@@ -627,7 +632,9 @@ class Units(CheckRule):
 
     def apply(self, claim: Claim, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
         count = claim.counts[code]
-        mods = claim.modifiers(code)
+        mods = claim.mods.get(code, _NONE)
+        if count < 2 and not mods:
+            return ()
         if mods:
             claim.read(code, SIDES)
             if prepared.imaging:
