@@ -13,7 +13,10 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "cptref"
 
 LAYERS: list[tuple[str, set[str]]] = [
-    ("base: errors, records, words, where the data lives", {"errors", "models", "text", "resources"}),
+    (
+        "base: errors, records, words, where the data lives, safe text",
+        {"errors", "models", "text", "resources", "safe"},
+    ),
     ("reading files; findings and claims as data", {"loader", "store", "findings", "claims"}),
     ("reading a whole library", {"library"}),
     ("the compiled index", {"index"}),

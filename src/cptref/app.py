@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import process
 from .errors import CptrefError, ExitCode, UsageError
+from .safe import visible
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -305,8 +306,9 @@ def _check_batch(
                 continue
             summary.skipped += 1
             flush()
-            clear = "\r" + " " * 60 + "\r" if progress else ""
-            sys.stderr.write(f"{clear}cptref: {shown}:{item.line}: {item.message}; line skipped\n")
+            if progress:
+                sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
+            process.warn(f"{shown}:{item.line}: {item.message}; line skipped")
             continue
         result = check(tables, item.codes, item.date, explain)
         add(result)
@@ -330,7 +332,7 @@ def _check_batch(
     flush()
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
-    sys.stderr.write(f"cptref: {shown}: {render.check_summary(summary)}\n")
+    process.warn(f"{shown}: {render.check_summary(summary)}")
     return summary
 
 
@@ -347,11 +349,11 @@ def validate(v: Values) -> int:
         lines = [
             f"{p.file}: {p.field}: {'warning: ' if p.severity == 'warning' else ''}{p.message}" for p in report.problems
         ]
-        process.write("".join(line + "\n" for line in lines))
+        process.write("".join(visible(line, keep=False) + "\n" for line in lines))
     errors, warnings = len(report.errors), len(report.warnings)
-    sys.stderr.write(
-        f"cptref: {report.files} record files checked: {errors} error{'s' * (errors != 1)}, "
-        f"{warnings} warning{'s' * (warnings != 1)}\n"
+    process.warn(
+        f"{report.files} record files checked: {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)}"
     )
     return ExitCode.DATA if errors else ExitCode.OK
 
@@ -387,7 +389,7 @@ def version() -> int:
         line += f" (data {release(roots[0])}, {records} records, {roots[0]}{over})"
     except CptrefError:
         line += f" (data in {' + '.join(map(str, roots))} is unusable: run `cptref validate`)"
-    process.write(line + "\n")
+    process.write(visible(line, keep=False) + "\n")
     return ExitCode.OK
 
 

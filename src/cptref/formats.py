@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import serialize
+from .safe import cell as safe_cell
+from .safe import visible
 
 if TYPE_CHECKING:
     from .claims import Claim
@@ -84,8 +86,9 @@ class JsonLines(Formatter):
 
 
 class Rows(Formatter):
-    """CSV (a header line, then rows, by the csv module) or plain text (tab-separated rows, no header,
-    tabs and line breaks inside values turned into spaces)."""
+    """CSV (a header line, then rows, by the csv module; a cell a spreadsheet would run as a formula
+    gets a leading ``'``) or plain text (tab-separated rows, no header, tabs and line breaks inside
+    values turned into spaces). Other control characters are written as visible escapes in both."""
 
     def __init__(self, csv: bool) -> None:
         self.name = "csv" if csv else "plain"
@@ -98,10 +101,10 @@ class Rows(Formatter):
         return self._encode([[*(("id", "line") if claim else ()), *columns]])
 
     def _encode(self, rows: Iterable[Sequence[str]]) -> bytes:
-        if self._writer is None:
+        if self._writer is None:  # tab-separated: a tab or line break inside a value is a space
             clean = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
-            return "".join("\t".join(value.translate(clean) for value in row) + "\n" for row in rows).encode()
-        self._writer.writerows(rows)
+            return "".join("\t".join(visible(v.translate(clean)) for v in row) + "\n" for row in rows).encode()
+        self._writer.writerows([safe_cell(visible(value)) for value in row] for row in rows)
         text = self._buffer.getvalue()
         self._buffer.seek(0)
         self._buffer.truncate()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from .errors import CptrefError, ExitCode
+from .safe import visible
 
 
 def write(data: bytes | str) -> None:
@@ -28,15 +29,15 @@ def write(data: bytes | str) -> None:
 
 
 def warn(line: str) -> None:
-    """One line on stderr, prefixed ``cptref:``."""
-    sys.stderr.write(f"cptref: {line}\n")
+    """One line on stderr, prefixed ``cptref:``, its control characters made visible."""
+    sys.stderr.write(f"cptref: {visible(line, keep=False)}\n")
     sys.stderr.flush()
 
 
 def fail(lines: Sequence[str], code: int) -> NoReturn:
     """Report on stderr, one line a problem, each prefixed ``cptref:``, and exit with ``code``."""
     for line in lines:
-        sys.stderr.write(f"cptref: {line}\n")
+        sys.stderr.write(f"cptref: {visible(line, keep=False)}\n")
     sys.stderr.flush()
     raise SystemExit(code)
 

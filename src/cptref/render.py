@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .models import LAY_SECTIONS
+from .safe import visible
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -38,8 +39,10 @@ class Line:
     """False for tabular lines that must stay whole (one search result a line)."""
 
     def add(self, text: str, style: str = "") -> Line:
+        """Add ``text``, its control characters made visible (:func:`cptref.safe.visible`): whatever
+        came from data or input cannot drive the terminal."""
         if text:
-            self.segments.append((text, style))
+            self.segments.append((visible(text), style))
         return self
 
     @property
@@ -270,14 +273,18 @@ def search_doc(results: Sequence[Result]) -> Doc:
 # --- output ----------------------------------------------------------------------------------------
 
 
+def _one_row(text: str) -> str:
+    return text.replace("\n", " ").replace("\t", " ")
+
+
 def plain(doc: Doc, width: int = 100) -> str:
     """The document as plain text, wrapped at ``width`` columns."""
     out: list[str] = []
     for line in doc.lines:
         text = line.text
         pad = " " * line.indent
-        if not text or not line.wrap:
-            out.append(pad + text if text else "")
+        if not text or not line.wrap:  # a row stays one row: a line break or tab in it is a space
+            out.append(pad + _one_row(text) if text else "")
             continue
         out.extend(
             textwrap.wrap(
@@ -315,7 +322,8 @@ def to_rich(
             for segment, style in line.segments:
                 text.append(segment, style=style or None)
             if not line.wrap:  # a table row stays whole, as in plain text
-                console.print(Text(" " * line.indent) + text, no_wrap=True, overflow="ignore", crop=False)
+                row = Text(" " * line.indent) + Text(_one_row(text.plain), spans=text.spans)
+                console.print(row, no_wrap=True, overflow="ignore", crop=False)
                 continue
             # wrapped as plain text wraps it: continuation lines indented by the line's hang
             room = max(console.width - line.indent - line.hang, 1)

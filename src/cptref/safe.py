@@ -1,0 +1,39 @@
+"""Text that came from data, a user's file or input, made safe to show on a terminal or in a sheet.
+
+A title, a descriptor, a source's name, a claim id or a ``RELEASE`` line may hold control
+characters: ESC sequences that recolour, move the cursor, clear the screen or retitle a window
+(OSC), a carriage return that redraws a line, a bell. :func:`visible` writes every C0 and C1
+control character (and the Unicode line and paragraph separators and bidirectional overrides,
+which reorder or split what a reader sees) as a visible escape (``\\x1b``), keeping newline and tab
+where the layout needs them (``keep``). JSON output escapes them itself and does not use this.
+:func:`cell` neutralises a spreadsheet formula in a CSV cell (the OWASP rule).
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL_ALL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def visible(text: str, keep: bool = True) -> str:
+    """``text`` with its control characters written as escapes (``\\x1b``); newline and tab kept
+    when ``keep``, escaped too otherwise (a one-line message, a table row)."""
+    pattern = _CONTROL if keep else _CONTROL_ALL
+    return pattern.sub(_escape, text) if pattern.search(text) else text
+
+
+def cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run: one that starts with ``=``, ``+``, ``-``, ``@``, a tab
+    or a carriage return gets a leading ``'``, unless it is a plain number (``-1.5``)."""
+    if text.startswith(_FORMULA) and not _NUMBER.match(text):
+        return "'" + text
+    return text
