@@ -153,7 +153,7 @@ class _Writer:
 def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> CmsSummary:
     db = sqlite3.connect(path, isolation_level=None)
     try:
-        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA journal_mode = MEMORY")
         db.execute("PRAGMA synchronous = OFF")
         db.execute("PRAGMA cache_size = -65536")
         db.executescript(SCHEMA)

@@ -397,7 +397,7 @@ def open_tables(
             return CmsTables(_connect(target), target, cache_codes, rebuild)
         except (sqlite3.Error, msgspec.DecodeError, ValueError, TypeError):
             pass  # damaged past its header: compiled again below
-    return CmsTables(rebuild(), target, cache_codes)
+    return CmsTables(rebuild(), target, cache_codes, rebuild)
 
 
 __all__ = ["NO_END", "CmsTables", "open_tables"]
