@@ -250,12 +250,13 @@ def test_repeated_codes_are_answered_from_memory(cms: CmsTables) -> None:
     assert queries == []
 
 
-def test_the_memory_is_bounded(tables: Path, tmp_path: Path) -> None:
-    with open_tables([tables], tmp_path / "cache", cache_codes=2) as cms:
-        for code in ("0001X", "0002X", "0010X", "0012X", "0099X"):
-            cms.ptp_edits([code, "0001X"], DAY)
-            assert len(cms._col1) <= 2
-        assert [e.column2 for e in cms.ptp_edits(["0001X", "0002X"], DAY)] == ["0002X"]
+def test_the_memory_is_bounded_and_keeps_what_is_used(tables: Path, tmp_path: Path) -> None:
+    with open_tables([tables], tmp_path / "cache", cache_rows=9) as cms:
+        for code in ("0002X", "0010X", "0012X", "0099X", "0030X"):
+            assert [e.column2 for e in cms.ptp_edits(["0001X", "0002X", code], DAY)][:1] == ["0002X"]
+            assert cms._col1.held <= 9  # 0001X alone holds five rows
+        assert (1, "0001X") in cms._col1.data  # used by every claim: never the one forgotten
+        assert (1, "0010X") not in cms._col1.data
 
 
 # MUE, AOC, PPRRVU

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
 from .compile import Progress, compile_tables, compiled_path, fingerprint, read_key
 from .models import (
-    NO_END,
     AocEdit,
     CmsSummary,
     LicensedText,
@@ -35,27 +35,62 @@ from .models import (
     ymd,
 )
 
-CACHE_CODES = 20_000
-"""Codes whose answers a reader keeps per kind (a code set has some 10,000 codes in use)."""
+CACHE_ROWS = 600_000
+"""PTP rows a reader keeps in memory (about 80 bytes each): the column-1 rows of the codes used
+most recently. A practitioner table has about 1.3 million; a batch drawn from a code set touches
+the popular ones again and again."""
+CACHE_CODES = 50_000
+"""Codes whose MUE, AOC and PPRRVU answers a reader keeps, per kind."""
 
-PtpCells = tuple[int, int, int, int, int, int, int]
-"""(effective, deletion or NO_END, modifier, pre-1996, rationale id, file id, line) of a PTP row."""
+# A PTP row held in memory is one int, its fields packed by bits (an int of ~115 bits costs 44
+# bytes, a tuple of seven ints some 250): the line, the file id, the rationale id, the pre-1996
+# flag, the modifier indicator, the deletion date (NO_END when none) and the effective date.
+_LINE, _FILE, _RAT, _PRE, _MI, _END, _EFF = 0, 24, 40, 56, 57, 61, 88
+_DATE = (1 << 27) - 1
 
+
+def _pack(eff: int, end: int, mi: int, pre: int, rat: int, f: int, line: int) -> int:
+    if line >> 24 or f >> 16 or rat >> 16 or mi >> 4:
+        raise ValueError(f"a PTP row out of range for the in-memory form (file {f}, line {line})")
+    return eff << _EFF | end << _END | mi << _MI | pre << _PRE | rat << _RAT | f << _FILE | line
+
+
+Partners = dict[str, "int | tuple[int, ...]"]
+"""The PTP rows of one column-1 code: column-2 code -> its packed row, or rows when several."""
+
+_MISSING = object()
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-class _Bounded(dict[_K, _V]):
-    """A dict that forgets its oldest entry past ``limit`` (a hit costs a plain dict look-up)."""
+class _Lru(Generic[_K, _V]):
+    """A least-recently-used cache bounded by a budget of weights (rows, or entries)."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
+    def __init__(self, budget: int) -> None:
+        self.data: OrderedDict[_K, _V] = OrderedDict()
+        self.weights: dict[_K, int] = {}
+        self.budget = max(1, budget)
+        self.held = 0
 
-    def put(self, key: _K, value: _V) -> _V:
-        if len(self) >= self.limit:
-            del self[next(iter(self))]
-        self[key] = value
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def get(self, key: _K, default: Any = None) -> Any:
+        value = self.data.get(key, _MISSING)
+        if value is _MISSING:
+            return default
+        self.data.move_to_end(key)
+        return value
+
+    def put(self, key: _K, value: _V, weight: int = 1) -> _V:
+        if key in self.data:
+            self.held -= self.weights[key]
+        self.data[key] = value
+        self.weights[key] = weight = max(1, weight)
+        self.held += weight
+        while self.held > self.budget and len(self.data) > 1:
+            old, _ = self.data.popitem(last=False)
+            self.held -= self.weights.pop(old)
         return value
 
 
@@ -67,18 +102,21 @@ class CmsTables:
         self,
         db: sqlite3.Connection,
         path: Path | None = None,
-        cache_codes: int = CACHE_CODES,
+        cache_rows: int = CACHE_ROWS,
         rebuild: Callable[[], sqlite3.Connection] | None = None,
+        cache_codes: int = CACHE_CODES,
     ) -> None:
         self._db = db
         self.path = path
         self._rebuild = rebuild
+        self._cache_rows = cache_rows
         self._cache_codes = cache_codes
         self._load()
 
     @classmethod
-    def open(cls, path: Path, cache_codes: int = CACHE_CODES) -> CmsTables:
-        return cls(_connect(path), path, cache_codes)
+    def open(cls, path: Path, cache_rows: int = CACHE_ROWS) -> CmsTables:
+        """The compiled file at ``path`` as it is (no freshness check: see :func:`open_tables`)."""
+        return cls(_connect(path), path, cache_rows)
 
     def _load(self) -> None:
         db = self._db
@@ -93,10 +131,12 @@ class CmsTables:
         raw = db.execute("SELECT value FROM meta WHERE key = 'summary'").fetchone()
         self._summary = msgspec.msgpack.decode(raw[0], type=CmsSummary) if raw else CmsSummary([], [], [])
         limit = self._cache_codes
-        self._col1: _Bounded[tuple[int, str], dict[str, tuple[PtpCells, ...]]] = _Bounded(limit)
-        self._mue: _Bounded[tuple[int, str], MueEdit | None] = _Bounded(limit)
-        self._aoc: _Bounded[tuple[int, str], list[AocEdit]] = _Bounded(limit)
-        self._rvu: _Bounded[tuple[int, str], list[RvuRow]] = _Bounded(limit)
+        self._col1: _Lru[tuple[int, str], Partners] = _Lru(self._cache_rows)
+        self._codes: dict[str, str] = {}
+        """One str object per code (the keys of every code's partners share them)."""
+        self._mue: _Lru[tuple[int, str], MueEdit | None] = _Lru(limit)
+        self._aoc: _Lru[tuple[int, str], tuple[tuple[int, int, AocEdit], ...]] = _Lru(limit)
+        self._rvu: _Lru[tuple[int, str], list[RvuRow]] = _Lru(limit)
 
     def close(self) -> None:
         self._db.close()
@@ -140,31 +180,38 @@ class CmsTables:
 
     # PTP
 
-    def _partners(self, t: int, code: str) -> dict[str, tuple[PtpCells, ...]]:
+    def _partners(self, t: int, code: str) -> Partners:
         key = (t, code)
-        found = self._col1.get(key)
+        found: Partners | None = self._col1.get(key)
         if found is not None:
             return found
-        by_column2: dict[str, list[PtpCells]] = {}
-        for c2, *cells in self._query(
-            "SELECT c2, eff, del, mi, pre, rat, f, line FROM ptp WHERE t = ? AND c1 = ?", (t, code)
-        ):
-            by_column2.setdefault(c2, []).append(tuple(cells))
-        return self._col1.put(key, {c2: tuple(rows) for c2, rows in by_column2.items()})
+        partners: Partners = {}
+        intern = self._codes.setdefault
+        rows = self._query("SELECT c2, eff, del, mi, pre, rat, f, line FROM ptp WHERE t = ? AND c1 = ?", (t, code))
+        for c2, eff, end, mi, pre, rat, f, line in rows:
+            packed = _pack(eff, end, mi, pre, rat, f, line)
+            c2 = intern(c2, c2)
+            held = partners.get(c2)
+            if held is None:
+                partners[c2] = packed
+            elif isinstance(held, int):
+                partners[c2] = (held, packed)
+            else:
+                partners[c2] = (*held, packed)
+        return self._col1.put(key, partners, len(rows))
 
-    def _ptp(self, table: TableId, c1: str, c2: str, cells: Sequence[int]) -> PtpEdit:
-        eff, end, mi, pre, rat, f, line = cells
+    def _ptp(self, table: TableId, c1: str, c2: str, packed: int) -> PtpEdit:
         return PtpEdit(
             c1,
             c2,
-            as_date(eff),
-            as_end(end),
-            mi,
-            bool(pre),
-            self._texts.get(rat, ""),
+            as_date(packed >> _EFF),
+            as_end(packed >> _END & _DATE),
+            packed >> _MI & 15,
+            bool(packed >> _PRE & 1),
+            self._texts.get(packed >> _RAT & 0xFFFF, ""),
             table,
-            self._file(f),
-            line,
+            self._file(packed >> _FILE & 0xFFFF),
+            packed & 0xFFFFFF,
         )
 
     def ptp_edits(self, codes: Iterable[str], on: date, setting: str = "practitioner") -> list[PtpEdit]:
@@ -179,20 +226,29 @@ class CmsTables:
             return []
         day = ymd(on)
         out: list[PtpEdit] = []
+        cached = self._col1.data
         for a in unique:
-            partners = self._col1.get((t, a))
+            partners = cached.get((t, a))
             if partners is None:
                 partners = self._partners(t, a)
+            else:
+                cached.move_to_end((t, a))
             if not partners:
                 continue
             for b in unique:
-                rows = partners.get(b)
-                if rows is None or b == a:
+                held = partners.get(b)
+                if held is None or b == a:
                     continue
-                for cells in rows:
-                    if cells[0] <= day < cells[1]:
-                        out.append(self._ptp(table, a, b, cells))
+                for packed in (held,) if isinstance(held, int) else held:
+                    if packed >> _EFF <= day < (packed >> _END & _DATE):
+                        out.append(self._ptp(table, a, b, packed))
         return out
+
+    def _rows(self, partners: Partners, c2: str) -> tuple[int, ...]:
+        held = partners.get(c2)
+        if held is None:
+            return ()
+        return (held,) if isinstance(held, int) else held
 
     def ptp_pair(
         self, column1: str, column2: str, on: date | None = None, setting: str = "practitioner"
@@ -202,9 +258,12 @@ class CmsTables:
         if found is None:
             return []
         t, table = found
-        rows = self._partners(t, column1).get(column2, ())
         day = ymd(on) if on is not None else None
-        return [self._ptp(table, column1, column2, c) for c in rows if day is None or c[0] <= day < c[1]]
+        return [
+            self._ptp(table, column1, column2, packed)
+            for packed in self._rows(self._partners(t, column1), column2)
+            if day is None or packed >> _EFF <= day < (packed >> _END & _DATE)
+        ]
 
     def ptp_counts(self, code: str, setting: str = "practitioner") -> tuple[int, int]:
         """How many PTP rows name ``code`` as column 1 and as column 2 (all dates)."""
@@ -224,14 +283,15 @@ class CmsTables:
             return None
         t, table = found
         day = ymd(on) if on is not None else None
+        partners = self._partners(t, code)
         first = [
-            self._ptp(table, code, c2, cells)
-            for c2, rows in sorted(self._partners(t, code).items())
-            for cells in rows
-            if day is None or cells[0] <= day < cells[1]
+            self._ptp(table, code, c2, packed)
+            for c2 in sorted(partners)
+            for packed in self._rows(partners, c2)
+            if day is None or packed >> _EFF <= day < (packed >> _END & _DATE)
         ]
         second = [
-            self._ptp(table, c1, code, cells)
+            self._ptp(table, c1, code, _pack(*cells))
             for c1, *cells in self._query(
                 "SELECT c1, eff, del, mi, pre, rat, f, line FROM ptp WHERE t = ? AND c2 = ? ORDER BY c1, eff, line",
                 (t, code),
@@ -249,8 +309,9 @@ class CmsTables:
             return None
         t, table = found
         key = (t, code)
-        if key in self._mue:
-            return self._mue[key]
+        edit = self._mue.get(key, _MISSING)
+        if edit is not _MISSING:
+            return edit  # type: ignore[no-any-return]
         rows = self._query("SELECT value, mai, rat, f, line FROM mue WHERE t = ? AND code = ?", (t, code))
         edit = None
         if rows:
@@ -300,11 +361,21 @@ class CmsTables:
         key = (t, addon)
         edits = self._aoc.get(key)
         if edits is None:
-            rows = self._query(f"{self._AOC} WHERE t = ? AND addon = ? ORDER BY primary_code, eff, line", (t, addon))
-            edits = self._aoc.put(key, self._aoc_rows(table, rows))
+            # sorted here: an ORDER BY could make SQLite walk the primary-code index instead of the add-on one
+            rows = sorted(
+                self._query(f"{self._AOC} WHERE t = ? AND addon = ?", (t, addon)),
+                key=lambda r: (r[1] or "", r[3], r[9]),
+            )
+            spans = [(r[3], r[4]) for r in rows]
+            edits = self._aoc.put(
+                key, tuple((eff, end, e) for (eff, end), e in zip(spans, self._aoc_rows(table, rows), strict=True))
+            )
+        if not edits:
+            return []
         if on is None:
-            return list(edits)
-        return [e for e in edits if e.in_force(on)]
+            return [e for _, _, e in edits]
+        day = ymd(on)
+        return [e for eff, end, e in edits if eff <= day < end]
 
     def is_addon(self, code: str) -> bool:
         """Whether the AOC table lists ``code`` as an add-on (any date)."""
@@ -316,7 +387,9 @@ class CmsTables:
         if found is None:
             return []
         t, table = found
-        rows = self._query(f"{self._AOC} WHERE t = ? AND primary_code = ? ORDER BY addon, eff, line", (t, primary))
+        rows = sorted(
+            self._query(f"{self._AOC} WHERE t = ? AND primary_code = ?", (t, primary)), key=lambda r: (r[0], r[3], r[9])
+        )
         edits = self._aoc_rows(table, rows)
         return edits if on is None else [e for e in edits if e.in_force(on)]
 
@@ -378,7 +451,7 @@ def open_tables(
     cache: Path | None = None,
     *,
     progress: Progress | None = None,
-    cache_codes: int = CACHE_CODES,
+    cache_rows: int = CACHE_ROWS,
 ) -> CmsTables:
     """The compiled tables of ``paths`` (directories, zips, files): the compiled file when it is
     current, else compiled now (and kept for next time). ``cache`` is the folder of compiled files
@@ -394,10 +467,10 @@ def open_tables(
     key = fingerprint(inputs)
     if read_key(target) == key:
         try:
-            return CmsTables(_connect(target), target, cache_codes, rebuild)
+            return CmsTables(_connect(target), target, cache_rows, rebuild)
         except (sqlite3.Error, msgspec.DecodeError, ValueError, TypeError):
             pass  # damaged past its header: compiled again below
-    return CmsTables(rebuild(), target, cache_codes, rebuild)
+    return CmsTables(rebuild(), target, cache_rows, rebuild)
 
 
-__all__ = ["NO_END", "CmsTables", "open_tables"]
+__all__ = ["CACHE_CODES", "CACHE_ROWS", "CmsTables", "open_tables"]
