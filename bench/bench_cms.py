@@ -219,8 +219,9 @@ def child_lookup(compiled: str, claims_path: str, rounds: int) -> dict[str, Any]
         start = time.perf_counter()
         check_pass()
         out["check_warm_s"] = time.perf_counter() - start
-        out["cached_codes"] = len(cms._col1)
-        out["cached_rows"] = cms._col1.held
+        index = next((i for i in cms._indexes.values() if i is not None), None)
+        out["index_rows"] = len(index.column2) if index is not None else 0
+        out["cached_codes"] = len(cms._mue) + len(cms._aoc)
         out.update(_usage())
         numeric = [(d.year * 10_000 + d.month * 100 + d.day, c) for d, c in claims]
         start = time.perf_counter()
@@ -446,8 +447,8 @@ def render(
         f"| check-like: `ptp_edits` + `mue` + `aoc_edits` of every code, MUE/AOC caches empty, median | "
         f"{check_cold:,.0f} claims/s | | |",
         f"| check-like, warm, median | {check_warm:,.0f} claims/s | | |",
-        f"| peak memory of the look-up process | {peak:.0f} MiB ({lookups[0]['cached_codes']:,} codes, "
-        f"{lookups[0]['cached_rows']:,} PTP rows cached at the end) | "
+        f"| peak memory of the look-up process | {peak:.0f} MiB (the PTP index of "
+        f"{lookups[0]['index_rows']:,} rows, {lookups[0]['cached_codes']:,} MUE/AOC answers cached) | "
         f"floor (claims loaded, tables open, nothing looked up): {idle['peak_mib']:.0f} MiB | "
         f"+{peak - idle['peak_mib']:.0f} MiB |",
         f"| baseline: load every pair into a dict (its own process) | {baseline['load_s']:.1f} s, "

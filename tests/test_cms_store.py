@@ -16,6 +16,7 @@ import pytest
 
 from cptref.cms import CmsTables, compile_tables, compiled_path, fingerprint, open_tables
 from cptref.cms import reader as reader_module
+from cptref.cms.reader import BATCH_AFTER
 
 from .test_cms_read import MUE, PTP1, PTP2, RVU, TABLES, aoc_xlsx
 
@@ -238,10 +239,13 @@ def test_show_gets_a_codes_partners_both_ways(cms: CmsTables) -> None:
     assert [e.deleted for e in cms.ptp_pair("0001X", "0005X")] == [date(2026, 1, 1), None]
 
 
-def test_repeated_codes_are_answered_from_memory(cms: CmsTables) -> None:
+def test_a_batch_is_answered_from_memory(cms: CmsTables) -> None:
+    """After a few claims the PTP index is read once; then no claim costs a query."""
     claim = ["0001X", "0002X", "0003X"]
     first = cms.ptp_edits(claim, DAY)
-    cms.mue("0001X")
+    for _ in range(BATCH_AFTER):
+        assert cms.ptp_edits(claim, DAY) == first
+        cms.mue("0001X")
     queries: list[str] = []
     cms._db.set_trace_callback(queries.append)
     for _ in range(100):
@@ -250,13 +254,31 @@ def test_repeated_codes_are_answered_from_memory(cms: CmsTables) -> None:
     assert queries == []
 
 
-def test_the_memory_is_bounded_and_keeps_what_is_used(tables: Path, tmp_path: Path) -> None:
-    with open_tables([tables], tmp_path / "cache", cache_rows=9) as cms:
-        for code in ("0002X", "0010X", "0012X", "0099X", "0030X"):
-            assert [e.column2 for e in cms.ptp_edits(["0001X", "0002X", code], DAY)][:1] == ["0002X"]
-            assert cms._col1.held <= 9  # 0001X alone holds five rows
-        assert (1, "0001X") in cms._col1.data  # used by every claim: never the one forgotten
-        assert (1, "0010X") not in cms._col1.data
+def test_the_index_and_the_queries_give_the_same_answers(tables: Path, tmp_path: Path) -> None:
+    codes = ["0001X", "0002X", "0003X", "0004X", "0005X", "0006X", "0007X", "0010X", "0011X", "0012X", "0099X"]
+    days = [date(1995, 12, 31), date(1996, 1, 1), date(2025, 6, 1), date(2026, 1, 1), DAY, date(2026, 12, 1)]
+    claims = [
+        (codes[i : i + size], day) for size in (2, 3, 5, 11) for i in range(len(codes) - size + 1) for day in days
+    ]
+    claims += [(list(reversed(c)), d) for c, d in claims]
+    with open_tables([tables], tmp_path / "cache") as by_query, open_tables([tables], tmp_path / "cache") as by_index:
+        for _ in range(BATCH_AFTER + 1):
+            by_index.ptp_edits(["0001X", "0002X"], DAY)
+        assert by_index._indexes and by_query._ptp_calls.get(1, 0) == 0
+        for claim, day in claims:
+            assert by_index.ptp_edits(claim, day) == by_query.ptp_edits(claim, day)
+            by_query._ptp_calls.clear()  # stays on queries
+
+
+def test_the_answer_caches_are_bounded(tables: Path, tmp_path: Path) -> None:
+    with open_tables([tables], tmp_path / "cache", cache_codes=2) as cms:
+        for code in ("0001X", "0002X", "0003X", "0020X", "0099X", "0001X"):
+            cms.mue(code)
+            cms.aoc_edits(code)
+            cms.rvu(code)
+            assert len(cms._mue) <= 2 and len(cms._aoc) <= 2 and len(cms._rvu) <= 2
+        mue = cms.mue("0001X")
+        assert mue is not None and mue.value == 1
 
 
 # MUE, AOC, PPRRVU

@@ -27,6 +27,7 @@ import msgspec
 
 from cptref import __version__
 
+from . import ptpindex
 from .models import NO_END, CmsProblem, CmsSummary, Skipped, TableSummary, problem
 from .parse import PARSERS, Row, Tally
 from .recognize import Layout
@@ -34,7 +35,7 @@ from .scan import Scan, TablePlan, scan
 from .sources import READ_ERRORS, walk
 from .xlsx import XlsxError
 
-FORMAT = "1"
+FORMAT = "2"
 """The layout of the compiled file; change it whenever the schema or a row's meaning changes."""
 
 SCHEMA = """
@@ -156,7 +157,7 @@ def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> Cm
         db.execute("PRAGMA journal_mode = MEMORY")
         db.execute("PRAGMA synchronous = OFF")
         db.execute("PRAGMA cache_size = -65536")
-        db.executescript(SCHEMA)
+        db.executescript(SCHEMA + ptpindex.SCHEMA)
         db.execute("BEGIN")
         writer = _Writer(db)
         problems: list[CmsProblem] = list(found.problems)
@@ -226,6 +227,8 @@ def _table(
             )
         )
         return None
+    if table.kind == "ptp":
+        ptpindex.build(db, number)  # when it cannot be built, look-ups query the rows instead
     db.execute(f"RELEASE {savepoint}")
     return TableSummary(table, plan.quarter, files, read, loaded, rejected)
 

@@ -34,29 +34,13 @@ from .models import (
     as_end,
     ymd,
 )
+from .ptpindex import PtpIndex
 
-CACHE_ROWS = 600_000
-"""PTP rows a reader keeps in memory (about 80 bytes each): the column-1 rows of the codes used
-most recently. A practitioner table has about 1.3 million; a batch drawn from a code set touches
-the popular ones again and again."""
 CACHE_CODES = 50_000
-"""Codes whose MUE, AOC and PPRRVU answers a reader keeps, per kind."""
-
-# A PTP row held in memory is one int, its fields packed by bits (an int of ~115 bits costs 44
-# bytes, a tuple of seven ints some 250): the line, the file id, the rationale id, the pre-1996
-# flag, the modifier indicator, the deletion date (NO_END when none) and the effective date.
-_LINE, _FILE, _RAT, _PRE, _MI, _END, _EFF = 0, 24, 40, 56, 57, 61, 88
-_DATE = (1 << 27) - 1
-
-
-def _pack(eff: int, end: int, mi: int, pre: int, rat: int, f: int, line: int) -> int:
-    if line >> 24 or f >> 16 or rat >> 16 or mi >> 4:
-        raise ValueError(f"a PTP row out of range for the in-memory form (file {f}, line {line})")
-    return eff << _EFF | end << _END | mi << _MI | pre << _PRE | rat << _RAT | f << _FILE | line
-
-
-Partners = dict[str, "int | tuple[int, ...]"]
-"""The PTP rows of one column-1 code: column-2 code -> its packed row, or rows when several."""
+"""Codes whose MUE, AOC and PPRRVU answers a reader keeps, per kind (least recently used first out)."""
+BATCH_AFTER = 16
+"""Claims checked one query each before the PTP index (:mod:`cptref.cms.ptpindex`) is read into
+memory: a command that checks one claim never pays for reading it, a batch reads it once."""
 
 _MISSING = object()
 _K = TypeVar("_K")
@@ -102,21 +86,19 @@ class CmsTables:
         self,
         db: sqlite3.Connection,
         path: Path | None = None,
-        cache_rows: int = CACHE_ROWS,
-        rebuild: Callable[[], sqlite3.Connection] | None = None,
         cache_codes: int = CACHE_CODES,
+        rebuild: Callable[[], sqlite3.Connection] | None = None,
     ) -> None:
         self._db = db
         self.path = path
         self._rebuild = rebuild
-        self._cache_rows = cache_rows
         self._cache_codes = cache_codes
         self._load()
 
     @classmethod
-    def open(cls, path: Path, cache_rows: int = CACHE_ROWS) -> CmsTables:
+    def open(cls, path: Path, cache_codes: int = CACHE_CODES) -> CmsTables:
         """The compiled file at ``path`` as it is (no freshness check: see :func:`open_tables`)."""
-        return cls(_connect(path), path, cache_rows)
+        return cls(_connect(path), path, cache_codes)
 
     def _load(self) -> None:
         db = self._db
@@ -131,9 +113,8 @@ class CmsTables:
         raw = db.execute("SELECT value FROM meta WHERE key = 'summary'").fetchone()
         self._summary = msgspec.msgpack.decode(raw[0], type=CmsSummary) if raw else CmsSummary([], [], [])
         limit = self._cache_codes
-        self._col1: _Lru[tuple[int, str], Partners] = _Lru(self._cache_rows)
-        self._codes: dict[str, str] = {}
-        """One str object per code (the keys of every code's partners share them)."""
+        self._indexes: dict[int, PtpIndex | None] = {}
+        self._ptp_calls: dict[int, int] = {}
         self._mue: _Lru[tuple[int, str], MueEdit | None] = _Lru(limit)
         self._aoc: _Lru[tuple[int, str], tuple[tuple[int, int, AocEdit], ...]] = _Lru(limit)
         self._rvu: _Lru[tuple[int, str], list[RvuRow]] = _Lru(limit)
@@ -180,43 +161,42 @@ class CmsTables:
 
     # PTP
 
-    def _partners(self, t: int, code: str) -> Partners:
-        key = (t, code)
-        found: Partners | None = self._col1.get(key)
-        if found is not None:
-            return found
-        partners: Partners = {}
-        intern = self._codes.setdefault
-        rows = self._query("SELECT c2, eff, del, mi, pre, rat, f, line FROM ptp WHERE t = ? AND c1 = ?", (t, code))
-        for c2, eff, end, mi, pre, rat, f, line in rows:
-            packed = _pack(eff, end, mi, pre, rat, f, line)
-            c2 = intern(c2, c2)
-            held = partners.get(c2)
-            if held is None:
-                partners[c2] = packed
-            elif isinstance(held, int):
-                partners[c2] = (held, packed)
-            else:
-                partners[c2] = (*held, packed)
-        return self._col1.put(key, partners, len(rows))
-
-    def _ptp(self, table: TableId, c1: str, c2: str, packed: int) -> PtpEdit:
+    def _ptp(self, table: TableId, c1: str, c2: str, cells: Sequence[int]) -> PtpEdit:
+        eff, end, mi, pre, rat, f, line = cells
         return PtpEdit(
             c1,
             c2,
-            as_date(packed >> _EFF),
-            as_end(packed >> _END & _DATE),
-            packed >> _MI & 15,
-            bool(packed >> _PRE & 1),
-            self._texts.get(packed >> _RAT & 0xFFFF, ""),
+            as_date(eff),
+            as_end(end),
+            mi,
+            bool(pre),
+            self._texts.get(rat, ""),
             table,
-            self._file(packed >> _FILE & 0xFFFF),
-            packed & 0xFFFFFF,
+            self._file(f),
+            line,
         )
+
+    _ROWS = "SELECT c1, c2, eff, del, mi, pre, rat, f, line FROM ptp"
+
+    def _index(self, t: int) -> PtpIndex | None:
+        """The PTP index of table ``t`` once a batch has started (None before, or when absent)."""
+        if t in self._indexes:
+            return self._indexes[t]
+        calls = self._ptp_calls.get(t, 0) + 1
+        self._ptp_calls[t] = calls
+        if calls <= BATCH_AFTER:
+            return None
+        try:
+            index = PtpIndex.load(self._db, t)
+        except (sqlite3.DatabaseError, ValueError):
+            index = None  # damaged: the queries answer (and compile the file again if it is)
+        self._indexes[t] = index
+        return index
 
     def ptp_edits(self, codes: Iterable[str], on: date, setting: str = "practitioner") -> list[PtpEdit]:
         """The PTP edits in force on ``on`` between any two of ``codes`` (either order), in the
-        table of ``setting``: what ``check`` needs for one claim. Repeated codes count once."""
+        table of ``setting``: what ``check`` needs for one claim. Repeated codes count once. In
+        the order of the codes given (column 1, then column 2), then by effective date and line."""
         found = self._tables.get(("ptp", setting))
         if found is None:
             return []
@@ -225,30 +205,17 @@ class CmsTables:
         if len(unique) < 2:
             return []
         day = ymd(on)
-        out: list[PtpEdit] = []
-        cached = self._col1.data
-        for a in unique:
-            partners = cached.get((t, a))
-            if partners is None:
-                partners = self._partners(t, a)
-            else:
-                cached.move_to_end((t, a))
-            if not partners:
-                continue
-            for b in unique:
-                held = partners.get(b)
-                if held is None or b == a:
-                    continue
-                for packed in (held,) if isinstance(held, int) else held:
-                    if packed >> _EFF <= day < (packed >> _END & _DATE):
-                        out.append(self._ptp(table, a, b, packed))
-        return out
-
-    def _rows(self, partners: Partners, c2: str) -> tuple[int, ...]:
-        held = partners.get(c2)
-        if held is None:
-            return ()
-        return (held,) if isinstance(held, int) else held
+        index = self._indexes.get(t) if t in self._indexes else self._index(t)
+        if index is not None:
+            return [self._ptp(table, a, b, cells) for a, b, cells in index.pairs(unique, day)]
+        marks = ", ".join("?" * len(unique))
+        rows = self._query(
+            f"{self._ROWS} WHERE t = ? AND c1 IN ({marks}) AND c2 IN ({marks})",
+            (t, *unique, *unique),
+        )
+        order = {code: i for i, code in enumerate(unique)}
+        rows.sort(key=lambda r: (order[r[0]], order[r[1]], r[2], r[7], r[8]))
+        return [self._ptp(table, r[0], r[1], r[2:]) for r in rows if r[0] != r[1] and r[2] <= day < r[3]]
 
     def ptp_pair(
         self, column1: str, column2: str, on: date | None = None, setting: str = "practitioner"
@@ -259,11 +226,10 @@ class CmsTables:
             return []
         t, table = found
         day = ymd(on) if on is not None else None
-        return [
-            self._ptp(table, column1, column2, packed)
-            for packed in self._rows(self._partners(t, column1), column2)
-            if day is None or packed >> _EFF <= day < (packed >> _END & _DATE)
-        ]
+        rows = self._query(
+            f"{self._ROWS} WHERE t = ? AND c1 = ? AND c2 = ? ORDER BY eff, f, line", (t, column1, column2)
+        )
+        return [self._ptp(table, r[0], r[1], r[2:]) for r in rows if day is None or r[2] <= day < r[3]]
 
     def ptp_counts(self, code: str, setting: str = "practitioner") -> tuple[int, int]:
         """How many PTP rows name ``code`` as column 1 and as column 2 (all dates)."""
@@ -283,20 +249,17 @@ class CmsTables:
             return None
         t, table = found
         day = ymd(on) if on is not None else None
-        partners = self._partners(t, code)
         first = [
-            self._ptp(table, code, c2, packed)
-            for c2 in sorted(partners)
-            for packed in self._rows(partners, c2)
-            if day is None or packed >> _EFF <= day < (packed >> _END & _DATE)
+            self._ptp(table, r[0], r[1], r[2:])
+            for r in self._query(f"{self._ROWS} WHERE t = ? AND c1 = ? ORDER BY c2, eff, f, line", (t, code))
+            if day is None or r[2] <= day < r[3]
         ]
         second = [
-            self._ptp(table, c1, code, _pack(*cells))
-            for c1, *cells in self._query(
-                "SELECT c1, eff, del, mi, pre, rat, f, line FROM ptp WHERE t = ? AND c2 = ? ORDER BY c1, eff, line",
-                (t, code),
+            self._ptp(table, r[0], r[1], r[2:])
+            for r in sorted(
+                self._query(f"{self._ROWS} WHERE t = ? AND c2 = ?", (t, code)), key=lambda r: (r[0], r[2], r[7], r[8])
             )
-            if day is None or cells[0] <= day < cells[1]
+            if day is None or r[2] <= day < r[3]
         ]
         return PtpPartners(code, table, first, second)
 
@@ -451,7 +414,7 @@ def open_tables(
     cache: Path | None = None,
     *,
     progress: Progress | None = None,
-    cache_rows: int = CACHE_ROWS,
+    cache_codes: int = CACHE_CODES,
 ) -> CmsTables:
     """The compiled tables of ``paths`` (directories, zips, files): the compiled file when it is
     current, else compiled now (and kept for next time). ``cache`` is the folder of compiled files
@@ -467,10 +430,10 @@ def open_tables(
     key = fingerprint(inputs)
     if read_key(target) == key:
         try:
-            return CmsTables(_connect(target), target, cache_rows, rebuild)
+            return CmsTables(_connect(target), target, cache_codes, rebuild)
         except (sqlite3.Error, msgspec.DecodeError, ValueError, TypeError):
             pass  # damaged past its header: compiled again below
-    return CmsTables(rebuild(), target, cache_rows, rebuild)
+    return CmsTables(rebuild(), target, cache_codes, rebuild)
 
 
-__all__ = ["CACHE_CODES", "CACHE_ROWS", "CmsTables", "open_tables"]
+__all__ = ["BATCH_AFTER", "CACHE_CODES", "CmsTables", "open_tables"]

@@ -16,6 +16,42 @@ file). Each kind's header is found by its cells, wherever it sits below the prea
 
 The fixed-width PPRRVU text (its lines start with ``HDR``) has no titles to find columns by; it is
 recognised and set aside, for the .csv or .xlsx beside it.
+
+Layouts checked against public open-source readers of the real files (2026-11-27), not only against
+the design notes:
+
+- PTP. ``reuven-ops/Biller``, ``evals/fixtures/cms_ncci_ptp/ccipra-v322r0-f1.excerpt.txt`` (the first
+  lines of a real part): a notice line and a title line padded out with tabs, the header row, then
+  three lines continuing it whose first two cells are empty (the "prior to 1996", "Date",
+  "0=not allowed", "*=no data", "1=allowed", "9=not applicable" legends), then rows of seven
+  tab-separated cells; deletion ``*`` for an edit in force; indicator-9 rows whose deletion date
+  equals their effective date. The same repository's ``packages/ingest/src/couriers/cms-ncci-ptp.ts``
+  decodes the parts as Latin-1 and splits on CRLF, and its ``evals/fixtures/cms_ncci_ptp/README.md``
+  says each part downloads as its own zip (``medicare-ncci-2026q3-practitioner-ptp-edits-
+  ccipra-v322r0-f1.zip``) holding ``ccipra-v322r0-f1.TXT`` (capital extension). Its
+  ``packages/ingest/test/cms-ncci-ptp.test.ts`` shows a pair repeated with two effective-date
+  histories in a real part (so rows are kept as they are, never merged by pair).
+  ``andrewallenbruce/northstar``, ``data-raw/ncci.R``: the four parts also as .xlsx, the column-3
+  star meaning "in existence prior to 1996", modifier 0/1/9.
+- MUE. ``reuven-ops/Biller``, ``evals/fixtures/cms_ncci_mue/MCR_MUE_PractitionerServices_Eff_07-01-2026.excerpt.csv``:
+  one quoted cell holding the whole multi-line notice (then ``,,,``), a header whose first cell is
+  quoted with a line break after "HCPCS/", and indicator cells such as "2 Date of Service Edit:
+  Policy". ``andrewallenbruce/northstar``, ``data-raw/ncci.R``: three tables whose value columns are
+  titled for Practitioner, Outpatient Hospital and DME Supplier Services, and the indicator's digit
+  first in its cell; the outpatient and DME sheets carry a notice row above the header.
+- AOC. ``andrewallenbruce/northstar``, ``data-raw/aoc.R``: ``AOC_V2024Q2-MCR.xlsx`` with the columns
+  ``AOC_Edit_Type``, ``Add-On_Code``, ``AOC_DelDT``, ``Primary_Code``, ``Primary_Code_DelDT``,
+  ``AOC_Edit_EffDT``, ``AOC_Edit_DelDT``, ``Special_Instruction_Notes``, types 1-3, ``CCCCC`` for no
+  listed primary, dates whose first four digits are the year (Julian ``YYYYDDD``). Another reader
+  seen only as an unnamed excerpt put the 2026 header on the sheet's second row under a notice row,
+  which is why the header is searched for rather than assumed.
+- PPRRVU. ``reuven-ops/Biller``, ``evals/fixtures/cms_mpfs/PPRRVU2026_Jul_nonQPP.excerpt.redacted.csv``:
+  five preamble rows (title with the year and "July Release", notices, a blank row, "RELEASED"),
+  then five rows of title fragments ending with the row ``HCPCS,MOD,DESCRIPTION,CODE,...`` (the
+  tenth), 32 columns, ``GLOB DAYS`` values such as ``XXX``, blank modifiers, a conversion factor per
+  row. ``andrewallenbruce/northstar``, ``data-raw/pfs_rvu_file.R``: in the .xlsx each title is whole
+  in one row (``work_rvu``, ``non_fac_pe_rvu``, ``glob_days``, ``mult_proc``, ``bilat_surg``,
+  ``asst_surg``, ``co_surg``, ``team_surg``, ``conv_factor``) and the file names ``PPRRVU24_JAN``.
 """
 
 from __future__ import annotations
