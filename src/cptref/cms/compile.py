@@ -156,7 +156,7 @@ def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> Cm
     try:
         db.execute("PRAGMA journal_mode = MEMORY")
         db.execute("PRAGMA synchronous = OFF")
-        db.execute("PRAGMA cache_size = -65536")
+        db.execute("PRAGMA cache_size = -16384")
         db.executescript(SCHEMA + ptpindex.SCHEMA)
         db.execute("BEGIN")
         writer = _Writer(db)

@@ -12,13 +12,14 @@ What each kind's rows must hold, and what a row is rejected for, is written at i
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from typing import Any
+from typing import IO, Any
 
 from .models import CmsProblem, problem
-from .recognize import Layout, csv_rows, decode
+from .recognize import Layout
 from .xlsx import iter_rows
 
 PROBLEM_CAP = 200
@@ -125,15 +126,53 @@ def _lines(layout: Layout) -> Iterator[tuple[int, list[str]]]:
                 if number > layout.header_line:
                     yield number, cells
         return
-    text = decode(entry.read())
-    if layout.fmt == "csv":
-        for number, cells in csv_rows(text):
+    with entry.open() as stream:
+        if layout.fmt == "csv":
+            reader = csv.reader(text_lines(stream))
+            start = 1
+            for cells in reader:
+                if start > layout.header_line:
+                    yield start, cells
+                start = reader.line_num + 1
+            return
+        for number, line in enumerate(text_lines(stream), 1):
             if number > layout.header_line:
-                yield number, cells
-        return
-    for number, line in enumerate(text.split("\n"), 1):
-        if number > layout.header_line:
-            yield number, line.rstrip("\r").split("\t")
+                yield number, line.rstrip("\r\n").split("\t")
+
+
+CHUNK = 1 << 20
+
+
+def decode_line(raw: bytes) -> str:
+    """One line's text: UTF-8 when it is valid, else Windows-1252, else Latin-1 (the PTP parts are
+    Latin-1; a line of plain ASCII reads the same in all three)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+
+
+def text_lines(stream: IO[bytes]) -> Iterator[str]:
+    """The lines of a binary stream as text, with their line ends, a megabyte read at a time (a
+    part of a million rows is never held whole)."""
+    rest = b""
+    first = True
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        if first and lines:
+            lines[0] = lines[0].removeprefix(b"\xef\xbb\xbf")
+            first = False
+        for raw in lines:
+            yield decode_line(raw) + "\n"
+    if rest:
+        yield decode_line(rest.removeprefix(b"\xef\xbb\xbf") if first else rest)
 
 
 def _blank(cells: list[str]) -> bool:
