@@ -342,6 +342,50 @@ def test_the_newer_version_wins_and_a_notice_says_so(tmp_path: Path) -> None:
     assert {"ccipra-v322r0-f1.txt", "ccipra-v322r0-f2.txt", MUE.replace("10-01-2026", "07-01-2026")} <= skipped
 
 
+PTP_SHEET: list[list[str | int | float | None]] = [
+    ["Placeholder notice: made-up edits for cptref's tests; not CMS data."],
+    ["Placeholder title"],
+    ["Column 1", "Column 2", "*=in existence", "Effective", "Deletion", "Modifier", "PTP Edit Rationale"],
+    [None, None, "prior to 1996", "Date", "Date", "0=not allowed"],
+    [None, None, None, None, "*=no data", "1=allowed"],
+    [None, None, None, None, None, "9=not applicable"],
+    ["0001X", "0002X", "*", 19960101, "*", 0, "Placeholder rationale alpha"],
+    ["0001X", "0003X", None, 20260101, "*", 1, "Placeholder rationale caf\u00e9"],
+    [1, "0004X", None, 20250101, 20260101, 1],
+]
+
+
+def test_a_ptp_part_as_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "ccipra-v323r0-f1.xlsx"
+    path.write_bytes(make_xlsx(PTP_SHEET))
+    layout = layout_of(path)
+    assert (layout.kind, layout.fmt, layout.header_line, layout.setting, layout.part) == (
+        "ptp",
+        "xlsx",
+        3,
+        "practitioner",
+        1,
+    )
+    tally = Tally(layout)
+    rows = list(PARSERS["ptp"](layout, tally))
+    assert (tally.read, tally.loaded, tally.rejected) == (3, 3, 0)
+    assert rows[0] == ("0001X", "0002X", 19960101, None, 0, 1, "Placeholder rationale alpha", 7)
+    assert rows[2][:2] == ("00001", "0004X")  # a code the sheet holds as a number; no rationale cell
+    assert rows[2][6] == ""
+
+
+def test_the_xlsx_beside_the_text_part_is_skipped_without_a_warning(tmp_path: Path) -> None:
+    write_zip(
+        tmp_path / "medicare-ncci-2026q4-practitioner-ptp-edits-ccipra-v323r0-f1.zip",
+        {"ccipra-v323r0-f1.TXT": (TABLES / PTP1).read_bytes(), "ccipra-v323r0-f1.xlsx": make_xlsx(PTP_SHEET)},
+    )
+    found = scan([tmp_path])
+    [plan] = found.plans
+    assert [layout.fmt for layout in plan.parts] == ["tab"]
+    assert found.problems == []
+    assert [s.file.rpartition(":")[2] for s in found.skipped] == ["ccipra-v323r0-f1.xlsx"]
+
+
 def test_a_missing_part_is_reported(tmp_path: Path) -> None:
     shutil.copy(TABLES / PTP1, tmp_path / PTP1)
     shutil.copy(TABLES / PTP2, tmp_path / "ccipra-v323r0-f3.txt")

@@ -11,14 +11,10 @@ the day it took effect (a common pattern in the real tables) never apply.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 from msgspec import Struct
 
 from cptref.errors import Problem
-
-Kind = Literal["ptp", "mue", "aoc", "rvu"]
-KINDS: tuple[Kind, ...] = ("ptp", "mue", "aoc", "rvu")
 
 KIND_NAMES: dict[str, str] = {
     "ptp": "NCCI PTP edits",
@@ -235,11 +231,15 @@ class CmsSummary(Struct, frozen=True):
         out = []
         for t in self.tables:
             out.append(
-                f"{t.table.label()}: {t.rows_loaded:,} rows loaded of {t.rows_read:,} read"
+                f"{t.table.label()}: {_rows(t.rows_loaded)} loaded of {t.rows_read:,} read"
                 f"{f', {t.rows_rejected:,} rejected' if t.rows_rejected else ''} ({', '.join(t.files)})"
             )
         out.extend(f"skipped {s.file}: {s.reason}" for s in self.skipped)
         return out
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"
 
 
 NO_END = 99_999_999

@@ -56,6 +56,7 @@ the design notes:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -141,9 +142,9 @@ def head_rows(entry: Entry) -> tuple[str, list[tuple[int, list[str]]], list[tupl
     """The format and the first rows of a file: (``"text"``, tab-split rows, CSV rows) or
     (``"xlsx"``, sheet rows, [])."""
     if entry.suffix == ".xlsx":
-        with entry.seekable() as stream:
+        with entry.seekable() as stream, contextlib.closing(iter_rows(stream)) as sheet:
             rows = []
-            for row in iter_rows(stream):
+            for row in sheet:
                 rows.append(row)
                 if len(rows) >= HEAD_ROWS:
                     break

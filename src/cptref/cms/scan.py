@@ -9,6 +9,7 @@ version that cannot be told, an unknown layout) are also problems, with the file
 
 from __future__ import annotations
 
+import posixpath
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -158,6 +159,9 @@ def _choose(kind: str, setting: str, group: list[Layout], out: Scan) -> TablePla
         chosen = copies[0]
         parts.append(chosen)
         for other in copies[1:]:
+            if _twins(chosen, other):  # the .xlsx shipped beside the .txt or .csv: expected, not worth a warning
+                out.skipped.append(Skipped(other.entry.display, f"the {other.fmt} copy of {chosen.entry.display}"))
+                continue
             out.problems.append(
                 problem(
                     other.entry.file,
@@ -183,6 +187,18 @@ def _choose(kind: str, setting: str, group: list[Layout], out: Scan) -> TablePla
             )
     quarter = next((g.quarter for g in parts if g.quarter), None)
     return TablePlan(table, quarter, parts)
+
+
+def _twins(a: Layout, b: Layout) -> bool:
+    """Whether two copies of a table are one file in two formats, side by side (same folder or same
+    zip, same name but for the extension), as CMS ships them."""
+
+    def place(layout: Layout) -> tuple[object, ...]:
+        entry = layout.entry
+        where = (entry.path, *entry.members[:-1]) if entry.members else (entry.path.parent,)
+        return (*where, posixpath.splitext(entry.name)[0].lower())
+
+    return place(a) == place(b)
 
 
 def _fixed_width(fixed: list[Layout], out: Scan) -> None:

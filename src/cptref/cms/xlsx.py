@@ -20,7 +20,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import IO
 from xml.parsers import expat
 
@@ -166,7 +166,7 @@ def number_text(value: str) -> str:
     return value
 
 
-def iter_rows(source: IO[bytes] | str) -> Iterator[tuple[int, list[str]]]:
+def iter_rows(source: IO[bytes] | str) -> Generator[tuple[int, list[str]], None, None]:
     """``(row number, cells)`` for each row of the first sheet that has a cell, in order."""
     try:
         zf = zipfile.ZipFile(source)
