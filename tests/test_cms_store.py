@@ -135,6 +135,17 @@ def test_a_failed_write_leaves_no_file(tables: Path, tmp_path: Path, monkeypatch
     assert list(target.parent.iterdir()) == []
 
 
+def test_an_unwritable_cache_still_answers_from_a_private_temporary_file(tables: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    with open_tables([tables], blocked) as cms:
+        assert cms.path is not None and not cms.path.is_relative_to(blocked)
+        assert stat.S_IMODE(cms.path.stat().st_mode) == 0o600
+        assert [e.column2 for e in cms.ptp_edits(["0001X", "0002X"], DAY)] == ["0002X"]
+        private = cms.path.parent
+    assert not private.exists()
+
+
 def test_one_compiled_file_per_set_of_inputs(tables: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     assert compiled_path([tables], cache) != compiled_path([tables / PTP1], cache)

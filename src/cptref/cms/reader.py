@@ -11,12 +11,13 @@ from column 2 code to its rows, and a claim's pairs are looked up in those dicti
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
-from collections import OrderedDict
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -42,39 +43,23 @@ BATCH_AFTER = 16
 """Claims checked one query each before the PTP index (:mod:`cptref.cms.ptpindex`) is read into
 memory: a command that checks one claim never pays for reading it, a batch reads it once."""
 
-_MISSING = object()
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-class _Lru(Generic[_K, _V]):
-    """A least-recently-used cache bounded by a budget of weights (rows, or entries)."""
+class _Bounded(dict[_K, _V]):
+    """A dict of answers that forgets the oldest past ``limit`` entries. A hit is a plain dict
+    look-up; the limit is well above the codes a code set has in use, so it only bites on a batch
+    full of distinct unknown codes, where forgetting the oldest costs nothing worth keeping."""
 
-    def __init__(self, budget: int) -> None:
-        self.data: OrderedDict[_K, _V] = OrderedDict()
-        self.weights: dict[_K, int] = {}
-        self.budget = max(1, budget)
-        self.held = 0
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = max(1, limit)
 
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def get(self, key: _K, default: Any = None) -> Any:
-        value = self.data.get(key, _MISSING)
-        if value is _MISSING:
-            return default
-        self.data.move_to_end(key)
-        return value
-
-    def put(self, key: _K, value: _V, weight: int = 1) -> _V:
-        if key in self.data:
-            self.held -= self.weights[key]
-        self.data[key] = value
-        self.weights[key] = weight = max(1, weight)
-        self.held += weight
-        while self.held > self.budget and len(self.data) > 1:
-            old, _ = self.data.popitem(last=False)
-            self.held -= self.weights.pop(old)
+    def put(self, key: _K, value: _V) -> _V:
+        if len(self) >= self.limit:
+            del self[next(iter(self))]
+        self[key] = value
         return value
 
 
@@ -88,9 +73,12 @@ class CmsTables:
         path: Path | None = None,
         cache_codes: int = CACHE_CODES,
         rebuild: Callable[[], sqlite3.Connection] | None = None,
+        temporary: Path | None = None,
     ) -> None:
         self._db = db
         self.path = path
+        self._temporary = temporary
+        """A private folder holding the compiled file, removed on close (when the cache is not writable)."""
         self._rebuild = rebuild
         self._cache_codes = cache_codes
         self._load()
@@ -115,12 +103,15 @@ class CmsTables:
         limit = self._cache_codes
         self._indexes: dict[int, PtpIndex | None] = {}
         self._ptp_calls: dict[int, int] = {}
-        self._mue: _Lru[tuple[int, str], MueEdit | None] = _Lru(limit)
-        self._aoc: _Lru[tuple[int, str], tuple[tuple[int, int, AocEdit], ...]] = _Lru(limit)
-        self._rvu: _Lru[tuple[int, str], list[RvuRow]] = _Lru(limit)
+        self._mue: _Bounded[tuple[int, str], MueEdit | None] = _Bounded(limit)
+        self._aoc: _Bounded[tuple[int, str], tuple[tuple[int, int, AocEdit], ...]] = _Bounded(limit)
+        self._rvu: _Bounded[tuple[int, str], list[RvuRow]] = _Bounded(limit)
 
     def close(self) -> None:
         self._db.close()
+        if self._temporary is not None:
+            shutil.rmtree(self._temporary, ignore_errors=True)
+            self._temporary = None
 
     def __enter__(self) -> CmsTables:
         return self
@@ -272,9 +263,8 @@ class CmsTables:
             return None
         t, table = found
         key = (t, code)
-        edit = self._mue.get(key, _MISSING)
-        if edit is not _MISSING:
-            return edit  # type: ignore[no-any-return]
+        if key in self._mue:
+            return self._mue[key]
         rows = self._query("SELECT value, mai, rat, f, line FROM mue WHERE t = ? AND code = ?", (t, code))
         edit = None
         if rows:
@@ -418,8 +408,9 @@ def open_tables(
 ) -> CmsTables:
     """The compiled tables of ``paths`` (directories, zips, files): the compiled file when it is
     current, else compiled now (and kept for next time). ``cache`` is the folder of compiled files
-    (default: cptref's cache directory). Problems of the files do not raise: see
-    :meth:`CmsTables.summary`. Raises OSError / sqlite3.Error when the cache cannot be written."""
+    (default: cptref's cache directory); when it cannot be written, the tables are compiled
+    into a private temporary folder removed on close (slower next time, never wrong). Problems of
+    the files do not raise: see :meth:`CmsTables.summary`."""
     inputs = [paths] if isinstance(paths, Path) else list(paths)
     target = compiled_path(inputs, cache)
 
@@ -433,7 +424,19 @@ def open_tables(
             return CmsTables(_connect(target), target, cache_codes, rebuild)
         except (sqlite3.Error, msgspec.DecodeError, ValueError, TypeError):
             pass  # damaged past its header: compiled again below
-    return CmsTables(rebuild(), target, cache_codes, rebuild)
+    try:
+        return CmsTables(rebuild(), target, cache_codes, rebuild)
+    except (OSError, sqlite3.Error):
+        pass
+    # the cache cannot be written: compile into a private temporary folder, removed on close
+    folder = Path(tempfile.mkdtemp(prefix="cptref-cms-"))
+    try:
+        private = folder / "cms.sqlite"
+        compile_tables(inputs, private, progress)
+        return CmsTables(_connect(private), private, cache_codes, temporary=folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 __all__ = ["BATCH_AFTER", "CACHE_CODES", "CmsTables", "open_tables"]
