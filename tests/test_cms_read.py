@@ -230,6 +230,38 @@ def test_rvu_rows_keep_modifiers_indicators_and_the_licensed_descriptor() -> Non
     assert by_key[("0020X", "")][3] == "ZZZ"
 
 
+def test_rvu_xlsx_with_whole_titles_in_one_row(tmp_path: Path) -> None:
+    """In the .xlsx the titles sit whole in one header row, with line breaks inside the cells."""
+    titles = ["HCPCS", "MOD", "DESCRIPTION", "STATUS\nCODE", "WORK\nRVU", "NON-FAC\nPE RVU", "FACILITY\nPE RVU"]
+    titles += ["MP\nRVU", "PCTC\nIND", "GLOB\nDAYS", "MULT\nPROC", "BILAT\nSURG", "CONV\nFACTOR"]
+    rows: list[list[str | int | float | None]] = [
+        ["2026 placeholder relative value file, April release"],
+        [],
+        titles,
+        ["0001X", None, "Placeholder descriptor", "A", 1.5, 2, 1, 0.25, 0, "010", 2, 1, 33.4009],
+    ]
+    path = tmp_path / "PPRRVU2026_Apr_nonQPP.xlsx"
+    path.write_bytes(make_xlsx(rows))
+    layout = layout_of(path)
+    assert (layout.kind, layout.fmt, layout.header_line, layout.version_text) == ("rvu", "xlsx", 3, "RVU26B")
+    tally = Tally(layout)
+    [row] = PARSERS["rvu"](layout, tally)
+    assert row[:5] == ("0001X", "", "A", "010", 0)
+    assert row[10:14] == (1.5, 2.0, 1.0, 0.25)
+    assert row[16] == 33.4009
+
+
+def test_aoc_as_tab_delimited_text(tmp_path: Path) -> None:
+    """One reader of the files met the AOC table as tab-delimited text too; the header finds it."""
+    lines = ["\t".join(str(c) for c in AOC_HEADER), "1\t0020X\t\t0001X\t\t2026001\t\t"]
+    path = tmp_path / "AOC_V2025Q4_01-MCR.txt"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+    layout = layout_of(path)
+    assert (layout.kind, layout.fmt, layout.version_text) == ("aoc", "tab", "2025Q4")
+    tally = Tally(layout)
+    assert list(PARSERS["aoc"](layout, tally)) == [("0020X", "0001X", 1, 20260101, None, None, None, "", 2)]
+
+
 def test_bad_rows_are_reported_each_with_its_line_and_the_good_ones_kept() -> None:
     rows, tally = rows_of(BAD / "ccipra-v323r0-f1.txt")
     assert [r[1] for r in rows] == ["0002X", "0008X"]
