@@ -232,7 +232,15 @@ def test_rvu_rows_keep_modifiers_indicators_and_the_licensed_descriptor() -> Non
 
 def test_rvu_xlsx_with_whole_titles_in_one_row(tmp_path: Path) -> None:
     """In the .xlsx the titles sit whole in one header row, with line breaks inside the cells."""
-    titles = ["HCPCS", "MOD", "DESCRIPTION", "STATUS\nCODE", "WORK\nRVU", "NON-FAC\nPE RVU", "FACILITY\nPE RVU"]
+    titles: list[str | int | float | None] = [
+        "HCPCS",
+        "MOD",
+        "DESCRIPTION",
+        "STATUS\nCODE",
+        "WORK\nRVU",
+        "NON-FAC\nPE RVU",
+        "FACILITY\nPE RVU",
+    ]
     titles += ["MP\nRVU", "PCTC\nIND", "GLOB\nDAYS", "MULT\nPROC", "BILAT\nSURG", "CONV\nFACTOR"]
     rows: list[list[str | int | float | None]] = [
         ["2026 placeholder relative value file, April release"],
