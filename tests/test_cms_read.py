@@ -426,6 +426,17 @@ def test_the_xlsx_beside_the_text_part_is_skipped_without_a_warning(tmp_path: Pa
     assert [s.file.rpartition(":")[2] for s in found.skipped] == ["ccipra-v323r0-f1.xlsx"]
 
 
+def test_medicaid_tables_are_not_read_as_medicare(tmp_path: Path) -> None:
+    write_zip(
+        tmp_path / "medicaid-ncci-2026-q4-ptp-edits-practitioner-services.zip",
+        {"ccipra-v323r0-f1.txt": (TABLES / PTP1).read_bytes()},
+    )
+    (tmp_path / "AOC_V2026Q4-MCD.xlsx").write_bytes(aoc_xlsx())
+    found = scan([tmp_path])
+    assert found.plans == []
+    assert [(p.code, p.severity) for p in found.problems] == [("not-read", "warning")] * 2
+
+
 def test_a_missing_part_is_reported(tmp_path: Path) -> None:
     shutil.copy(TABLES / PTP1, tmp_path / PTP1)
     shutil.copy(TABLES / PTP2, tmp_path / "ccipra-v323r0-f3.txt")

@@ -10,6 +10,7 @@ version that cannot be told, an unknown layout) are also problems, with the file
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,7 +56,18 @@ def scan(paths: Sequence[Path]) -> Scan:
         layout = _recognise(entry, entry.path.absolute() in given and not entry.members, out)
         if layout is None:
             continue
-        if layout.fmt == "fixed":
+        if layout.kind != "rvu" and medicaid(entry.names()):
+            out.problems.append(
+                problem(
+                    entry.file,
+                    f"a Medicaid NCCI {layout.kind.upper()} table: cptref reads the Medicare tables only",
+                    "not-read",
+                    member=entry.member,
+                    severity="warning",
+                )
+            )
+            out.skipped.append(Skipped(entry.display, "a Medicaid NCCI table (not read)"))
+        elif layout.fmt == "fixed":
             fixed.append(layout)
         elif layout.setting is None:
             what = "PTP" if layout.kind == "ptp" else "MUE"
@@ -82,6 +94,15 @@ def scan(paths: Sequence[Path]) -> Scan:
         out.plans.append(_choose(kind, setting, group, out))
     _fixed_width(fixed, out)
     return out
+
+
+_MEDICAID = re.compile(r"medicaid|(?<![a-z])mcd(?![a-z])", re.IGNORECASE)
+
+
+def medicaid(names: list[str]) -> bool:
+    """Whether the names say Medicaid (``medicaid-ncci-...zip``, ``AOC_V2026Q2-MCD.xlsx``): the
+    Medicaid NCCI tables share the layouts but not the edits, and must not answer for Medicare."""
+    return any(_MEDICAID.search(name) for name in names[:-1])
 
 
 def _order(key: tuple[str, str]) -> tuple[int, int]:
