@@ -1,0 +1,68 @@
+"""The Medicare edit tables a user downloads from CMS (after accepting the AMA's CPT licence), read
+from the user's own copies: NCCI procedure-to-procedure (PTP) edits, medically unlikely edits (MUE),
+add-on code (AOC) edits, and the Physician Fee Schedule relative value file (PPRRVU).
+
+cptref ships none of these tables. A user points it at a folder, the zips as downloaded, or the
+files extracted from them; :func:`open_tables` finds every table by its header (never by its file
+name), compiles the newest version of each into one SQLite file in the cache (once: it is keyed on
+the files' paths, sizes and modification times), and answers look-ups from it::
+
+    from datetime import date
+    from pathlib import Path
+    from cptref.cms import open_tables
+
+    with open_tables([Path("~/Downloads/ncci").expanduser()]) as cms:
+        for edit in cms.ptp_edits(["29881", "29880"], date(2026, 11, 27)):
+            print(edit.column1, edit.column2, edit.modifier, edit.table.label(), edit.file, edit.line)
+        print(cms.summary().lines())
+
+The modules, in the order the data flows: :mod:`.sources` (paths -> files and zip members),
+:mod:`.recognize` (a file's header -> what table it is), :mod:`.names` (version, setting, part from
+the names as downloaded), :mod:`.scan` (which copy and version of each table to read),
+:mod:`.parse` (rows, checked and counted), :mod:`.compile` (the SQLite file),
+:mod:`.reader` (the look-ups), :mod:`.xlsx` (a small, safe .xlsx reader), :mod:`.models` (the
+typed answers).
+"""
+
+from __future__ import annotations
+
+from .compile import compile_tables, compiled_path, fingerprint
+from .models import (
+    AocEdit,
+    CmsProblem,
+    CmsSummary,
+    LicensedText,
+    MueEdit,
+    PtpEdit,
+    PtpPartners,
+    RvuRow,
+    Skipped,
+    TableId,
+    TableSummary,
+    in_force,
+)
+from .reader import CmsTables, open_tables
+from .scan import Scan, TablePlan, scan
+
+__all__ = [
+    "AocEdit",
+    "CmsProblem",
+    "CmsSummary",
+    "CmsTables",
+    "LicensedText",
+    "MueEdit",
+    "PtpEdit",
+    "PtpPartners",
+    "RvuRow",
+    "Scan",
+    "Skipped",
+    "TableId",
+    "TablePlan",
+    "TableSummary",
+    "compile_tables",
+    "compiled_path",
+    "fingerprint",
+    "in_force",
+    "open_tables",
+    "scan",
+]

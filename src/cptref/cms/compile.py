@@ -1,0 +1,281 @@
+"""The compiled file: the user's CMS tables parsed once into one SQLite file, and opened from then
+on without parsing, until one of the files changes.
+
+The file is keyed on the inputs: the paths given, and the path, size and modification time of
+every candidate file found under them (a table added to a folder counts), plus the format of the
+compiled file and the cptref version (a fixed parser must not keep answering from an old
+compilation). :func:`open_tables` opens the compiled file when its key matches and it is whole,
+else compiles again. Writing goes to a temporary file in the same folder, renamed into place when
+complete (a concurrent reader sees the old file or the new one, never half of one); the file is
+created readable by its owner only (mode 0600), because it holds the AMA's licensed descriptors
+of the user's own PPRRVU file.
+
+Where: :func:`cptref.index.cache_dir` (``CPTREF_CACHE_DIR`` overrides it), one file per set of
+input paths, named ``cms-<checksum of the resolved paths>.sqlite``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import msgspec
+
+from cptref import __version__
+
+from . import ptpindex
+from .models import NO_END, CmsProblem, CmsSummary, Skipped, TableSummary, problem
+from .parse import PARSERS, Row, Tally
+from .recognize import Layout
+from .scan import Scan, TablePlan, scan
+from .sources import READ_ERRORS, walk
+from .xlsx import XlsxError
+
+FORMAT = "2"
+"""The layout of the compiled file; change it whenever the schema or a row's meaning changes."""
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE tables (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, setting TEXT NOT NULL, version TEXT NOT NULL);
+CREATE TABLE files (id INTEGER PRIMARY KEY, display BLOB NOT NULL);
+CREATE TABLE texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE ptp (
+  t INTEGER NOT NULL, c1 TEXT NOT NULL, c2 TEXT NOT NULL, eff INTEGER NOT NULL, del INTEGER NOT NULL,
+  mi INTEGER NOT NULL, pre INTEGER NOT NULL, rat INTEGER NOT NULL, f INTEGER NOT NULL, line INTEGER NOT NULL,
+  PRIMARY KEY (t, c1, c2, eff, f, line)
+) WITHOUT ROWID;
+CREATE TABLE mue (
+  t INTEGER NOT NULL, code TEXT NOT NULL, value INTEGER NOT NULL, mai INTEGER NOT NULL, rat INTEGER NOT NULL,
+  f INTEGER NOT NULL, line INTEGER NOT NULL, PRIMARY KEY (t, code)
+) WITHOUT ROWID;
+CREATE TABLE aoc (
+  t INTEGER NOT NULL, addon TEXT NOT NULL, primary_code TEXT, type INTEGER NOT NULL, eff INTEGER NOT NULL,
+  del INTEGER NOT NULL, addon_del INTEGER, primary_del INTEGER, notes INTEGER NOT NULL,
+  f INTEGER NOT NULL, line INTEGER NOT NULL
+);
+CREATE TABLE rvu (
+  t INTEGER NOT NULL, code TEXT NOT NULL, modifier TEXT NOT NULL, status TEXT NOT NULL, glob TEXT,
+  pctc INTEGER, mult INTEGER, bilat INTEGER, asst INTEGER, co INTEGER, team INTEGER,
+  work REAL, nfpe REAL, fpe REAL, mp REAL, nft REAL, ft REAL, conv REAL, descriptor TEXT,
+  f INTEGER NOT NULL, line INTEGER NOT NULL, PRIMARY KEY (t, code, modifier)
+) WITHOUT ROWID;
+"""
+INDEXES = """
+CREATE INDEX ptp_c2 ON ptp (t, c2);
+CREATE INDEX aoc_addon ON aoc (t, addon);
+CREATE INDEX aoc_primary ON aoc (t, primary_code);
+"""
+
+Progress = Callable[[str], None]
+"""Told what is being read (a table's label), for a command to show while it compiles."""
+
+
+def _encode_path(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def resolved(paths: Sequence[Path]) -> list[str]:
+    out = []
+    for path in paths:
+        try:
+            out.append(os.fsdecode(path.resolve()))
+        except (OSError, RuntimeError):
+            out.append(os.fsdecode(path.absolute()))
+    return out
+
+
+def fingerprint(paths: Sequence[Path]) -> bytes:
+    """The key of a compilation of ``paths``: it changes when any candidate file is added, removed,
+    resized or touched, and with the compiled format and the cptref version. Stats files; reads none."""
+    return _key(paths, walk(paths).keys())
+
+
+def _key(paths: Sequence[Path], files: list[tuple[str, int, int]]) -> bytes:
+    body = msgspec.msgpack.encode([FORMAT, __version__, resolved(paths), sorted(files)])
+    return f"{FORMAT}:".encode() + hashlib.blake2b(body, digest_size=20).digest()
+
+
+def compiled_path(paths: Sequence[Path], cache: Path | None = None) -> Path:
+    """Where the compilation of ``paths`` is kept (one file per set of input paths)."""
+    if cache is None:
+        from cptref.index import cache_dir
+
+        cache = cache_dir()
+    name = hashlib.blake2b(_encode_path("\0".join(resolved(paths))), digest_size=10).hexdigest()
+    return cache / f"cms-{name}.sqlite"
+
+
+def compile_tables(paths: Sequence[Path], target: Path, progress: Progress | None = None) -> CmsSummary:
+    """Read every table under ``paths`` and write them to ``target`` (atomically, mode 0600).
+
+    Returns what was read, skipped and found wrong; never raises for a problem of the files (a
+    table with bad rows keeps its good ones; the bad are problems). Raises OSError or
+    sqlite3.Error when ``target`` cannot be written.
+    """
+    found = scan(paths)
+    key = _key(paths, found.files)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        summary = _write(temp, found, key, progress)
+        os.chmod(temp, 0o600)
+        os.replace(temp, target)
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+    return msgspec.structs.replace(summary, compiled=os.fsdecode(target))
+
+
+class _Writer:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.texts: dict[str, int] = {"": 0}
+        self.files = 0
+
+    def text(self, value: str) -> int:
+        found = self.texts.get(value)
+        if found is None:
+            found = self.texts[value] = len(self.texts)
+        return found
+
+    def file(self, display: str) -> int:
+        self.files += 1
+        self.db.execute("INSERT INTO files VALUES (?, ?)", (self.files, _encode_path(display)))
+        return self.files
+
+
+def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> CmsSummary:
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode = MEMORY")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("PRAGMA cache_size = -16384")
+        db.executescript(SCHEMA + ptpindex.SCHEMA)
+        db.execute("BEGIN")
+        writer = _Writer(db)
+        problems: list[CmsProblem] = list(found.problems)
+        skipped: list[Skipped] = list(found.skipped)
+        tables: list[TableSummary] = []
+        for number, plan in enumerate(found.plans, 1):
+            if progress is not None:
+                progress(plan.table.label())
+            table = _table(writer, number, plan, problems, skipped)
+            if table is not None:
+                tables.append(table)
+        for statement in INDEXES.strip().splitlines():
+            db.execute(statement)
+        db.executemany("INSERT INTO texts VALUES (?, ?)", ((i, t) for t, i in writer.texts.items()))
+        summary = CmsSummary(tables, skipped, problems)
+        meta = {"format": FORMAT.encode(), "key": key, "summary": msgspec.msgpack.encode(summary)}
+        db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    return summary
+
+
+def _table(
+    writer: _Writer, number: int, plan: TablePlan, problems: list[CmsProblem], skipped: list[Skipped]
+) -> TableSummary | None:
+    db = writer.db
+    table = plan.table
+    read = loaded = rejected = 0
+    files: list[str] = []
+    savepoint = f"t{number}"
+    db.execute(f"SAVEPOINT {savepoint}")
+    db.execute("INSERT INTO tables VALUES (?, ?, ?, ?)", (number, table.kind, table.setting, table.version))
+    for layout in plan.parts:
+        tally = Tally(layout)
+        file_id = writer.file(layout.entry.display)
+        try:
+            _insert(writer, number, file_id, layout, PARSERS[table.kind](layout, tally))
+        except (*READ_ERRORS, XlsxError, UnicodeError) as error:
+            # the head was readable, the rest is not (a zip member cut short): none of its rows count
+            db.execute(f"ROLLBACK TO {savepoint}")
+            db.execute(f"RELEASE {savepoint}")
+            problems.extend(tally.problems)
+            problems.append(
+                problem(
+                    layout.entry.file,
+                    f"cannot be read to the end (truncated or damaged?): {error}; {table.label()} is not loaded",
+                    "unreadable",
+                    member=layout.entry.member,
+                )
+            )
+            skipped.extend(Skipped(p.entry.display, "part of a table that could not be read whole") for p in plan.parts)
+            return None
+        tally.close()
+        problems.extend(tally.problems)
+        files.append(layout.entry.display)
+        read += tally.read
+        loaded += tally.loaded
+        rejected += tally.rejected
+    if not loaded:
+        db.execute(f"ROLLBACK TO {savepoint}")
+        db.execute(f"RELEASE {savepoint}")
+        first = plan.parts[0].entry
+        problems.append(
+            problem(
+                first.file, f"{table.label()}: no row could be loaded ({read:,} read)", "no-rows", member=first.member
+            )
+        )
+        return None
+    if table.kind == "ptp":
+        ptpindex.build(db, number)  # when it cannot be built, look-ups query the rows instead
+    db.execute(f"RELEASE {savepoint}")
+    return TableSummary(table, plan.quarter, files, read, loaded, rejected)
+
+
+def _insert(writer: _Writer, t: int, f: int, layout: Layout, rows: Iterator[Row]) -> None:
+    db, text = writer.db, writer.text
+    kind = layout.kind
+    if kind == "ptp":
+        db.executemany(
+            "INSERT INTO ptp VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (t, c1, c2, eff, NO_END if end is None else end, mi, pre, text(rat), f, line)
+                for c1, c2, eff, end, mi, pre, rat, line in rows
+            ),
+        )
+    elif kind == "mue":
+        db.executemany(
+            "INSERT INTO mue VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((t, code, value, mai, text(rat), f, line) for code, value, mai, rat, line in rows),
+        )
+    elif kind == "aoc":
+        db.executemany(
+            "INSERT INTO aoc VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (t, a, p, ty, eff, NO_END if end is None else end, ad, pd, text(notes), f, line)
+                for a, p, ty, eff, end, ad, pd, notes, line in rows
+            ),
+        )
+    else:
+        db.executemany(
+            "INSERT INTO rvu VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((t, *row[:-1], f, row[-1]) for row in rows),
+        )
+
+
+def read_key(path: Path) -> bytes | None:
+    """The key a compiled file was written with, or None when it is missing, foreign or damaged."""
+    try:
+        size = path.stat().st_size
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
+            if pages != size:
+                return None  # truncated or padded since it was written
+            row = db.execute("SELECT value FROM meta WHERE key = 'key'").fetchone()
+            return bytes(row[0]) if row else None
+        finally:
+            db.close()
+    except (OSError, sqlite3.Error, TypeError, ValueError):
+        return None

@@ -1,0 +1,269 @@
+"""The typed answers of the CMS tables: one frozen msgspec Struct per kind of row, each carrying the
+table it came from and where in that table (file and line), so a finding can cite "table and row".
+
+Dates are :class:`datetime.date` throughout the public API (the compiled file stores them as
+``YYYYMMDD`` integers). An edit is in force on a date ``d`` when ``effective <= d`` and, if it has
+a deletion date, ``d < deleted``: the deletion date is the first day the edit no longer applies
+(:func:`in_force`). That is the reading that makes a PTP row with modifier indicator 9 deleted on
+the day it took effect (a common pattern in the real tables) never apply.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from msgspec import Struct
+
+from cptref.errors import Problem
+
+KIND_NAMES: dict[str, str] = {
+    "ptp": "NCCI PTP edits",
+    "mue": "NCCI MUE",
+    "aoc": "NCCI add-on code edits",
+    "rvu": "PFS relative value file (PPRRVU)",
+}
+
+SETTINGS: dict[str, str] = {
+    "practitioner": "practitioner",
+    "outpatient_hospital": "outpatient hospital",
+    "dme": "DME supplier",
+    "all": "all settings",
+    "nonqpp": "non-QPP",
+    "qpp": "QPP",
+}
+"""Settings a table can be for: PTP practitioner / outpatient hospital; MUE those two and DME; AOC
+one table for all; PPRRVU one table, or (from 2026) a QPP and a non-QPP one."""
+
+UNKNOWN = "unknown"
+"""The version of a table whose file name and preamble say none."""
+
+
+class TableId(Struct, frozen=True):
+    """Which table: its kind, its setting and its version.
+
+    ``version`` reads as CMS names it: ``32.3r0`` (PTP version 32.3, revision 0), ``2026Q2`` (MUE,
+    AOC), ``RVU26A`` (PPRRVU, January 2026 release), or ``unknown``.
+    """
+
+    kind: str
+    setting: str
+    version: str
+
+    def label(self) -> str:
+        """``NCCI PTP edits, practitioner, v32.3r0``: for messages and citations."""
+        if self.version == UNKNOWN:
+            version = "version unknown"
+        else:
+            version = f"v{self.version}" if self.kind == "ptp" else self.version
+        return f"{KIND_NAMES.get(self.kind, self.kind)}, {SETTINGS.get(self.setting, self.setting)}, {version}"
+
+    def __str__(self) -> str:
+        return self.label()
+
+
+class CmsProblem(Problem, frozen=True, kw_only=True):
+    """A :class:`cptref.errors.Problem` with its place in a CMS file and a stable ``code``.
+
+    ``file`` is the file on disk (the zip for a member of one); ``field`` says where inside it, in
+    words (``"ccipra-v323r0-f1.txt, line 12"``); ``member`` and ``line`` say the same for programs.
+    ``code`` names the kind of problem, for tests and tools that must not depend on the wording:
+    ``missing``, ``unreadable``, ``bad-zip``, ``skipped``, ``unknown-layout``, ``no-setting``,
+    ``bad-row``, ``duplicate-row``, ``no-rows``, ``superseded``, ``duplicate-table``,
+    ``missing-part``, ``version-unknown``, ``not-read``.
+    """
+
+    code: str
+    member: str | None = None
+    line: int | None = None
+
+
+def where(member: str | None, line: int | None) -> str:
+    """The ``field`` of a problem: the member of a zip and/or the line, or ``file`` for all of it."""
+    parts = [p for p in (member, f"line {line}" if line is not None else None) if p]
+    return ", ".join(parts) if parts else "file"
+
+
+def problem(
+    file: str, message: str, code: str, *, member: str | None = None, line: int | None = None, severity: str = "error"
+) -> CmsProblem:
+    return CmsProblem(file, where(member, line), message, severity, code=code, member=member, line=line)
+
+
+class PtpEdit(Struct, frozen=True):
+    """One NCCI procedure-to-procedure edit: reported together (same patient, date, provider), the
+    ``column2`` code is not paid; ``modifier`` 0 never allows both, 1 allows both with an
+    NCCI-associated modifier when clinically justified, 9 means the edit does not apply."""
+
+    column1: str
+    column2: str
+    effective: date
+    deleted: date | None
+    modifier: int
+    pre_1996: bool
+    rationale: str
+    table: TableId
+    file: str
+    """The part file the row is in (``downloads/x.zip:ccipra-v323r0-f1.txt`` for a member of a zip)."""
+    line: int
+
+    def in_force(self, on: date) -> bool:
+        return in_force(self.effective, self.deleted, on)
+
+
+class MueEdit(Struct, frozen=True):
+    """A medically unlikely edit: at most ``value`` units of ``code``. ``indicator`` 1 counts the
+    units of one claim line; 2 (policy, absolute) and 3 (clinical) the units of a date of service,
+    all lines summed. The row has no dates: it holds for the table's quarter."""
+
+    code: str
+    value: int
+    indicator: int
+    rationale: str
+    table: TableId
+    file: str
+    line: int
+
+
+class AocEdit(Struct, frozen=True):
+    """An add-on code edit. ``type`` 1: only the listed primaries; 2: no list, the contractor decides
+    (``primary`` is None for the file's ``CCCCC``); 3: some primaries listed, the contractor may
+    accept others. ``effective``/``deleted`` bound the add-on/primary pair; ``addon_deleted`` and
+    ``primary_deleted`` are the codes' own deletion dates."""
+
+    addon: str
+    primary: str | None
+    type: int
+    effective: date
+    deleted: date | None
+    addon_deleted: date | None
+    primary_deleted: date | None
+    notes: str
+    table: TableId
+    file: str
+    line: int
+
+    def in_force(self, on: date) -> bool:
+        return in_force(self.effective, self.deleted, on)
+
+
+class LicensedText(Struct, frozen=True):
+    """Text under the AMA's CPT licence, read from the user's own file: show it to that user only,
+    labelled as such; never ship, log or cache it anywhere but the user's own compiled file."""
+
+    text: str
+    licence: str = "AMA CPT short descriptor, from your own copy of the CMS file"
+
+
+class RvuRow(Struct, frozen=True):
+    """One row of the Physician Fee Schedule relative value file: a code with one modifier (``""``
+    for none). Indicators are None where the cell is blank; RVUs are None where absent."""
+
+    code: str
+    modifier: str
+    status: str
+    global_days: str | None
+    pctc: int | None
+    multiple_procedure: int | None
+    bilateral: int | None
+    assistant: int | None
+    co_surgeon: int | None
+    team_surgeon: int | None
+    work_rvu: float | None
+    nonfacility_pe_rvu: float | None
+    facility_pe_rvu: float | None
+    mp_rvu: float | None
+    nonfacility_total: float | None
+    facility_total: float | None
+    conversion_factor: float | None
+    descriptor: LicensedText | None
+    table: TableId
+    file: str
+    line: int
+
+
+class PtpPartners(Struct, frozen=True):
+    """For ``show``: every PTP row of a code as column 1 and as column 2 in one table."""
+
+    code: str
+    table: TableId
+    as_column1: list[PtpEdit]
+    as_column2: list[PtpEdit]
+
+
+class TableSummary(Struct, frozen=True):
+    """One table read: its identity, the quarter the names give (if any), the files it was read
+    from (display names, parts in order) and its row counts."""
+
+    table: TableId
+    quarter: str | None
+    files: list[str]
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+
+
+class Skipped(Struct, frozen=True):
+    """A file found but not read, and why (a readme, an older version, a second copy)."""
+
+    file: str
+    reason: str
+
+
+class CmsSummary(Struct, frozen=True):
+    """What ``--version`` and ``validate`` report: the tables in use, what was skipped, the problems."""
+
+    tables: list[TableSummary]
+    skipped: list[Skipped]
+    problems: list[CmsProblem]
+    compiled: str | None = None
+    """The compiled SQLite file the answers come from."""
+
+    @property
+    def errors(self) -> list[CmsProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[CmsProblem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    def lines(self) -> list[str]:
+        """A plain-text summary, one line per table then one per skipped file."""
+        out = []
+        for t in self.tables:
+            out.append(
+                f"{t.table.label()}: {_rows(t.rows_loaded)} loaded of {t.rows_read:,} read"
+                f"{f', {t.rows_rejected:,} rejected' if t.rows_rejected else ''} ({', '.join(t.files)})"
+            )
+        out.extend(f"skipped {s.file}: {s.reason}" for s in self.skipped)
+        return out
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"
+
+
+NO_END = 99_999_999
+"""The deletion date of an edit in force (``*``), as an integer that sorts after every date."""
+
+
+def in_force(effective: date, deleted: date | None, on: date) -> bool:
+    return effective <= on and (deleted is None or on < deleted)
+
+
+def ymd(value: date) -> int:
+    return value.year * 10_000 + value.month * 100 + value.day
+
+
+_DATES: dict[int, date] = {}
+
+
+def as_date(value: int) -> date:
+    """``20260101`` -> ``date(2026, 1, 1)`` (memoised: a table holds few distinct dates)."""
+    found = _DATES.get(value)
+    if found is None:
+        found = _DATES[value] = date(value // 10_000, value // 100 % 100, value % 100)
+    return found
+
+
+def as_end(value: int | None) -> date | None:
+    return None if value is None or value >= NO_END else as_date(value)

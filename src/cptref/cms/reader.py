@@ -1,0 +1,442 @@
+"""Look-ups in the compiled CMS tables, shaped for ``check`` (a batch of claims) and ``show`` (one
+code, everything about it).
+
+Every answer is a typed row of :mod:`cptref.cms.models` carrying its table (kind, setting,
+version) and its origin (part file and line). The per-code answers are kept in memory, in bounded
+caches (the oldest code is forgotten first), so a batch that names the same codes again and again
+does dictionary look-ups, not queries: the PTP rows of a code as column 1 are held as a dictionary
+from column 2 code to its rows, and a claim's pairs are looked up in those dictionaries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+from .compile import Progress, compile_tables, compiled_path, fingerprint, read_key
+from .models import (
+    AocEdit,
+    CmsSummary,
+    LicensedText,
+    MueEdit,
+    PtpEdit,
+    PtpPartners,
+    RvuRow,
+    TableId,
+    as_date,
+    as_end,
+    ymd,
+)
+from .ptpindex import PtpIndex
+
+CACHE_CODES = 50_000
+"""Codes whose MUE, AOC and PPRRVU answers a reader keeps, per kind (least recently used first out)."""
+BATCH_AFTER = 16
+"""Claims checked one query each before the PTP index (:mod:`cptref.cms.ptpindex`) is read into
+memory: a command that checks one claim never pays for reading it, a batch reads it once."""
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _Bounded(dict[_K, _V]):
+    """A dict of answers that forgets the oldest past ``limit`` entries. A hit is a plain dict
+    look-up; the limit is well above the codes a code set has in use, so it only bites on a batch
+    full of distinct unknown codes, where forgetting the oldest costs nothing worth keeping."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = max(1, limit)
+
+    def put(self, key: _K, value: _V) -> _V:
+        if len(self) >= self.limit:
+            del self[next(iter(self))]
+        self[key] = value
+        return value
+
+
+class CmsTables:
+    """The compiled tables, read-only. Use :func:`open_tables` to get one; close it when done (or
+    use it as a context manager)."""
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        path: Path | None = None,
+        cache_codes: int = CACHE_CODES,
+        rebuild: Callable[[], sqlite3.Connection] | None = None,
+        temporary: Path | None = None,
+    ) -> None:
+        self._db = db
+        self.path = path
+        self._temporary = temporary
+        """A private folder holding the compiled file, removed on close (when the cache is not writable)."""
+        self._rebuild = rebuild
+        self._cache_codes = cache_codes
+        self._load()
+
+    @classmethod
+    def open(cls, path: Path, cache_codes: int = CACHE_CODES) -> CmsTables:
+        """The compiled file at ``path`` as it is (no freshness check: see :func:`open_tables`)."""
+        return cls(_connect(path), path, cache_codes)
+
+    def _load(self) -> None:
+        db = self._db
+        self._tables: dict[tuple[str, str], tuple[int, TableId]] = {}
+        for number, kind, setting, version in db.execute("SELECT id, kind, setting, version FROM tables"):
+            self._tables[(kind, setting)] = (number, TableId(kind, setting, version))
+        self._files = {
+            number: bytes(display).decode("utf-8", "surrogateescape")
+            for number, display in db.execute("SELECT id, display FROM files")
+        }
+        self._texts: dict[int, str] = dict(db.execute("SELECT id, text FROM texts"))
+        raw = db.execute("SELECT value FROM meta WHERE key = 'summary'").fetchone()
+        self._summary = msgspec.msgpack.decode(raw[0], type=CmsSummary) if raw else CmsSummary([], [], [])
+        limit = self._cache_codes
+        self._indexes: dict[int, PtpIndex | None] = {}
+        self._ptp_calls: dict[int, int] = {}
+        self._mue: _Bounded[tuple[int, str], MueEdit | None] = _Bounded(limit)
+        self._aoc: _Bounded[tuple[int, str], tuple[tuple[int, int, AocEdit], ...]] = _Bounded(limit)
+        self._rvu: _Bounded[tuple[int, str], list[RvuRow]] = _Bounded(limit)
+
+    def close(self) -> None:
+        self._db.close()
+        if self._temporary is not None:
+            shutil.rmtree(self._temporary, ignore_errors=True)
+            self._temporary = None
+
+    def __enter__(self) -> CmsTables:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """The rows of a query; when the file proves damaged, compiled again (once) and asked again."""
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError:
+            if self._rebuild is None:
+                raise
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = self._rebuild()
+            self._rebuild = None
+            self._load()
+            return self._db.execute(sql, params).fetchall()
+
+    # what is loaded
+
+    def summary(self) -> CmsSummary:
+        """The tables read (version, row counts, files), what was skipped, and the problems."""
+        return msgspec.structs.replace(self._summary, compiled=str(self.path) if self.path else None)
+
+    def tables(self) -> list[TableId]:
+        return [table for _, table in self._tables.values()]
+
+    def table(self, kind: str, setting: str = "practitioner") -> TableId | None:
+        """The table of a kind and setting in use (AOC: setting ``all``; PPRRVU: see :meth:`rvu`)."""
+        found = self._tables.get((kind, setting))
+        return found[1] if found else None
+
+    def _file(self, number: int) -> str:
+        return self._files.get(number, "?")
+
+    # PTP
+
+    def _ptp(self, table: TableId, c1: str, c2: str, cells: Sequence[int]) -> PtpEdit:
+        eff, end, mi, pre, rat, f, line = cells
+        return PtpEdit(
+            c1,
+            c2,
+            as_date(eff),
+            as_end(end),
+            mi,
+            bool(pre),
+            self._texts.get(rat, ""),
+            table,
+            self._file(f),
+            line,
+        )
+
+    _ROWS = "SELECT c1, c2, eff, del, mi, pre, rat, f, line FROM ptp"
+
+    def _index(self, t: int) -> PtpIndex | None:
+        """The PTP index of table ``t`` once a batch has started (None before, or when absent)."""
+        if t in self._indexes:
+            return self._indexes[t]
+        calls = self._ptp_calls.get(t, 0) + 1
+        self._ptp_calls[t] = calls
+        if calls <= BATCH_AFTER:
+            return None
+        try:
+            index = PtpIndex.load(self._db, t)
+        except (sqlite3.DatabaseError, ValueError):
+            index = None  # damaged: the queries answer (and compile the file again if it is)
+        self._indexes[t] = index
+        return index
+
+    def ptp_edits(self, codes: Iterable[str], on: date, setting: str = "practitioner") -> list[PtpEdit]:
+        """The PTP edits in force on ``on`` between any two of ``codes`` (either order), in the
+        table of ``setting``: what ``check`` needs for one claim. Repeated codes count once. In
+        the order of the codes given (column 1, then column 2), then by effective date and line."""
+        found = self._tables.get(("ptp", setting))
+        if found is None:
+            return []
+        t, table = found
+        unique = list(dict.fromkeys(codes))
+        if len(unique) < 2:
+            return []
+        day = ymd(on)
+        index = self._indexes.get(t) if t in self._indexes else self._index(t)
+        if index is not None:
+            return [self._ptp(table, a, b, cells) for a, b, cells in index.pairs(unique, day)]
+        marks = ", ".join("?" * len(unique))
+        rows = self._query(
+            f"{self._ROWS} WHERE t = ? AND c1 IN ({marks}) AND c2 IN ({marks})",
+            (t, *unique, *unique),
+        )
+        order = {code: i for i, code in enumerate(unique)}
+        rows.sort(key=lambda r: (order[r[0]], order[r[1]], r[2], r[7], r[8]))
+        return [self._ptp(table, r[0], r[1], r[2:]) for r in rows if r[0] != r[1] and r[2] <= day < r[3]]
+
+    def ptp_pair(
+        self, column1: str, column2: str, on: date | None = None, setting: str = "practitioner"
+    ) -> list[PtpEdit]:
+        """The rows of one ordered pair (all of them, or those in force on ``on``)."""
+        found = self._tables.get(("ptp", setting))
+        if found is None:
+            return []
+        t, table = found
+        day = ymd(on) if on is not None else None
+        rows = self._query(
+            f"{self._ROWS} WHERE t = ? AND c1 = ? AND c2 = ? ORDER BY eff, f, line", (t, column1, column2)
+        )
+        return [self._ptp(table, r[0], r[1], r[2:]) for r in rows if day is None or r[2] <= day < r[3]]
+
+    def ptp_counts(self, code: str, setting: str = "practitioner") -> tuple[int, int]:
+        """How many PTP rows name ``code`` as column 1 and as column 2 (all dates)."""
+        found = self._tables.get(("ptp", setting))
+        if found is None:
+            return (0, 0)
+        t = found[0]
+        first = self._query("SELECT count(*) FROM ptp WHERE t = ? AND c1 = ?", (t, code))[0][0]
+        second = self._query("SELECT count(*) FROM ptp WHERE t = ? AND c2 = ?", (t, code))[0][0]
+        return int(first), int(second)
+
+    def ptp_partners(self, code: str, setting: str = "practitioner", on: date | None = None) -> PtpPartners | None:
+        """For ``show``: every PTP row of ``code`` as column 1 and as column 2 (those in force on
+        ``on`` when given), ordered by partner code; None when there is no PTP table for ``setting``."""
+        found = self._tables.get(("ptp", setting))
+        if found is None:
+            return None
+        t, table = found
+        day = ymd(on) if on is not None else None
+        first = [
+            self._ptp(table, r[0], r[1], r[2:])
+            for r in self._query(f"{self._ROWS} WHERE t = ? AND c1 = ? ORDER BY c2, eff, f, line", (t, code))
+            if day is None or r[2] <= day < r[3]
+        ]
+        second = [
+            self._ptp(table, r[0], r[1], r[2:])
+            for r in sorted(
+                self._query(f"{self._ROWS} WHERE t = ? AND c2 = ?", (t, code)), key=lambda r: (r[0], r[2], r[7], r[8])
+            )
+            if day is None or r[2] <= day < r[3]
+        ]
+        return PtpPartners(code, table, first, second)
+
+    # MUE
+
+    def mue(self, code: str, setting: str = "practitioner") -> MueEdit | None:
+        """The MUE of ``code`` in the table of ``setting`` (practitioner, outpatient_hospital, dme)."""
+        found = self._tables.get(("mue", setting))
+        if found is None:
+            return None
+        t, table = found
+        key = (t, code)
+        if key in self._mue:
+            return self._mue[key]
+        rows = self._query("SELECT value, mai, rat, f, line FROM mue WHERE t = ? AND code = ?", (t, code))
+        edit = None
+        if rows:
+            value, mai, rat, f, line = rows[0]
+            edit = MueEdit(code, value, mai, self._texts.get(rat, ""), table, self._file(f), line)
+        return self._mue.put(key, edit)
+
+    def mues(self, code: str) -> dict[str, MueEdit]:
+        """For ``show``: the MUE of ``code`` in every setting that has a table and a row for it."""
+        out = {}
+        for kind, setting in self._tables:
+            if kind == "mue":
+                edit = self.mue(code, setting)
+                if edit is not None:
+                    out[setting] = edit
+        return out
+
+    # AOC
+
+    _AOC = "SELECT addon, primary_code, type, eff, del, addon_del, primary_del, notes, f, line FROM aoc"
+
+    def _aoc_rows(self, table: TableId, rows: Iterable[Sequence[Any]]) -> list[AocEdit]:
+        return [
+            AocEdit(
+                addon,
+                primary,
+                kind,
+                as_date(eff),
+                as_end(end),
+                as_end(addon_del),
+                as_end(primary_del),
+                self._texts.get(notes, ""),
+                table,
+                self._file(f),
+                line,
+            )
+            for addon, primary, kind, eff, end, addon_del, primary_del, notes, f, line in rows
+        ]
+
+    def aoc_edits(self, addon: str, on: date | None = None) -> list[AocEdit]:
+        """The AOC edits of the add-on ``addon`` (those whose pair is in force on ``on``, when
+        given): its acceptable primaries, or one row with ``primary`` None for type 2."""
+        found = self._tables.get(("aoc", "all"))
+        if found is None:
+            return []
+        t, table = found
+        key = (t, addon)
+        edits = self._aoc.get(key)
+        if edits is None:
+            # sorted here: an ORDER BY could make SQLite walk the primary-code index instead of the add-on one
+            rows = sorted(
+                self._query(f"{self._AOC} WHERE t = ? AND addon = ?", (t, addon)),
+                key=lambda r: (r[1] or "", r[3], r[9]),
+            )
+            spans = [(r[3], r[4]) for r in rows]
+            edits = self._aoc.put(
+                key, tuple((eff, end, e) for (eff, end), e in zip(spans, self._aoc_rows(table, rows), strict=True))
+            )
+        if not edits:
+            return []
+        if on is None:
+            return [e for _, _, e in edits]
+        day = ymd(on)
+        return [e for eff, end, e in edits if eff <= day < end]
+
+    def is_addon(self, code: str) -> bool:
+        """Whether the AOC table lists ``code`` as an add-on (any date)."""
+        return bool(self.aoc_edits(code))
+
+    def aoc_addons_of(self, primary: str, on: date | None = None) -> list[AocEdit]:
+        """For ``show``: the AOC edits that name ``primary`` as a primary code."""
+        found = self._tables.get(("aoc", "all"))
+        if found is None:
+            return []
+        t, table = found
+        rows = sorted(
+            self._query(f"{self._AOC} WHERE t = ? AND primary_code = ?", (t, primary)), key=lambda r: (r[0], r[3], r[9])
+        )
+        edits = self._aoc_rows(table, rows)
+        return edits if on is None else [e for e in edits if e.in_force(on)]
+
+    # PPRRVU
+
+    def rvu(self, code: str, setting: str | None = None) -> list[RvuRow]:
+        """The PPRRVU rows of ``code`` (one per modifier, the unmodified first). ``setting``:
+        ``nonqpp`` or ``qpp`` when both files were given (default: non-QPP, else the one table)."""
+        wanted = [setting] if setting else ["nonqpp", "all", "qpp"]
+        found = next((self._tables[("rvu", s)] for s in wanted if ("rvu", s) in self._tables), None)
+        if found is None:
+            return []
+        t, table = found
+        key = (t, code)
+        rows = self._rvu.get(key)
+        if rows is None:
+            raw = self._query(
+                "SELECT code, modifier, status, glob, pctc, mult, bilat, asst, co, team, work, nfpe, fpe, mp, nft, ft,"
+                " conv, descriptor, f, line FROM rvu WHERE t = ? AND code = ? ORDER BY modifier",
+                (t, code),
+            )
+            rows = self._rvu.put(key, [self._rvu_row(table, r) for r in raw])
+        return list(rows)
+
+    def _rvu_row(self, table: TableId, r: Sequence[Any]) -> RvuRow:
+        code, modifier, status, days, pctc, mult, bilat, asst, co, team, *rvus, descriptor, f, line = r
+        work, nfpe, fpe, mp, nft, ft, conv = rvus
+        return RvuRow(
+            code,
+            modifier,
+            status,
+            days,
+            pctc,
+            mult,
+            bilat,
+            asst,
+            co,
+            team,
+            work,
+            nfpe,
+            fpe,
+            mp,
+            nft,
+            ft,
+            conv,
+            LicensedText(descriptor) if descriptor else None,
+            table,
+            self._file(f),
+            line,
+        )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def open_tables(
+    paths: Sequence[Path] | Path,
+    cache: Path | None = None,
+    *,
+    progress: Progress | None = None,
+    cache_codes: int = CACHE_CODES,
+) -> CmsTables:
+    """The compiled tables of ``paths`` (directories, zips, files): the compiled file when it is
+    current, else compiled now (and kept for next time). ``cache`` is the folder of compiled files
+    (default: cptref's cache directory); when it cannot be written, the tables are compiled
+    into a private temporary folder removed on close (slower next time, never wrong). Problems of
+    the files do not raise: see :meth:`CmsTables.summary`."""
+    inputs = [paths] if isinstance(paths, Path) else list(paths)
+    target = compiled_path(inputs, cache)
+
+    def rebuild() -> sqlite3.Connection:
+        compile_tables(inputs, target, progress)
+        return _connect(target)
+
+    key = fingerprint(inputs)
+    if read_key(target) == key:
+        try:
+            return CmsTables(_connect(target), target, cache_codes, rebuild)
+        except (sqlite3.Error, msgspec.DecodeError, ValueError, TypeError):
+            pass  # damaged past its header: compiled again below
+    try:
+        return CmsTables(rebuild(), target, cache_codes, rebuild)
+    except (OSError, sqlite3.Error):
+        pass
+    # the cache cannot be written: compile into a private temporary folder, removed on close
+    folder = Path(tempfile.mkdtemp(prefix="cptref-cms-"))
+    try:
+        private = folder / "cms.sqlite"
+        compile_tables(inputs, private, progress)
+        return CmsTables(_connect(private), private, cache_codes, temporary=folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+__all__ = ["BATCH_AFTER", "CACHE_CODES", "CmsTables", "open_tables"]

@@ -1,0 +1,243 @@
+"""From the paths a user gives to the tables to read: find every file, recognise each by its header,
+and choose, for each kind and setting, the newest version (and, of each part, one copy).
+
+Nothing is parsed beyond the headers here; :mod:`cptref.cms.compile` reads the rows of the plan.
+Every decision is written down: a file not read is in ``skipped`` with the reason, and the
+reasons a user should act on (an older version set aside, a second copy, a part missing, a
+version that cannot be told, an unknown layout) are also problems, with the file's name.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .models import SETTINGS, CmsProblem, Skipped, TableId, problem
+from .recognize import Layout, Unrecognised, recognise
+from .sources import READ_ERRORS, Entry, expand, walk
+from .xlsx import XlsxError
+
+FORMAT_PREFERENCE = {"tab": 0, "csv": 0, "xlsx": 1}
+"""Of two copies of one table, the text one is read (faster, and what the download's parts are)."""
+
+
+@dataclass
+class TablePlan:
+    """One table to read: its identity, the quarter its names give, and its part files in order."""
+
+    table: TableId
+    quarter: str | None
+    parts: list[Layout]
+
+
+@dataclass
+class Scan:
+    plans: list[TablePlan] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    problems: list[CmsProblem] = field(default_factory=list)
+    files: list[tuple[str, int, int]] = field(default_factory=list)
+    """(path, size, mtime) of every candidate file on disk: what a compiled file is keyed on."""
+
+
+def scan(paths: Sequence[Path]) -> Scan:
+    found = walk(paths)
+    out = Scan(files=found.keys())
+    expanded = expand(found)
+    out.skipped.extend(expanded.skipped)
+    out.problems.extend(expanded.problems)
+    given = {p.absolute() for p in found.given}
+    layouts: list[Layout] = []
+    fixed: list[Layout] = []
+    for entry in expanded.entries:
+        layout = _recognise(entry, entry.path.absolute() in given and not entry.members, out)
+        if layout is None:
+            continue
+        if layout.kind != "rvu" and medicaid(entry.names()):
+            out.problems.append(
+                problem(
+                    entry.file,
+                    f"a Medicaid NCCI {layout.kind.upper()} table: cptref reads the Medicare tables only",
+                    "not-read",
+                    member=entry.member,
+                    severity="warning",
+                )
+            )
+            out.skipped.append(Skipped(entry.display, "a Medicaid NCCI table (not read)"))
+        elif layout.fmt == "fixed":
+            fixed.append(layout)
+        elif layout.setting is None:
+            what = "PTP" if layout.kind == "ptp" else "MUE"
+            hint = (
+                "keep the name it was downloaded with (ccipra-... practitioner, ccioph-... outpatient hospital)"
+                if layout.kind == "ptp"
+                else "its values column names no setting (Practitioner, Outpatient Hospital, DME Supplier)"
+            )
+            out.problems.append(
+                problem(
+                    entry.file,
+                    f"a {what} table, but for which setting cannot be told: {hint}",
+                    "no-setting",
+                    member=entry.member,
+                )
+            )
+            out.skipped.append(Skipped(entry.display, f"a {what} table of unknown setting"))
+        else:
+            layouts.append(layout)
+    groups: dict[tuple[str, str], list[Layout]] = defaultdict(list)
+    for layout in layouts:
+        groups[(layout.kind, layout.setting or "")].append(layout)
+    for (kind, setting), group in sorted(groups.items(), key=lambda item: _order(item[0])):
+        out.plans.append(_choose(kind, setting, group, out))
+    _fixed_width(fixed, out)
+    return out
+
+
+_MEDICAID = re.compile(r"medicaid|(?<![a-z])mcd(?![a-z])", re.IGNORECASE)
+
+
+def medicaid(names: list[str]) -> bool:
+    """Whether the names say Medicaid (``medicaid-ncci-...zip``, ``AOC_V2026Q2-MCD.xlsx``): the
+    Medicaid NCCI tables share the layouts but not the edits, and must not answer for Medicare."""
+    return any(_MEDICAID.search(name) for name in names[:-1])
+
+
+def _order(key: tuple[str, str]) -> tuple[int, int]:
+    kinds = ["ptp", "mue", "aoc", "rvu"]
+    settings = list(SETTINGS)
+    return kinds.index(key[0]), settings.index(key[1]) if key[1] in settings else len(settings)
+
+
+def _recognise(entry: Entry, named: bool, out: Scan) -> Layout | None:
+    try:
+        return recognise(entry)
+    except Unrecognised as why:
+        # a file the user named is an error; a stray file in a folder or zip is worth a warning
+        out.problems.append(
+            problem(
+                entry.file,
+                f"not a CMS table cptref knows: {why}",
+                "unknown-layout",
+                member=entry.member,
+                severity="error" if named else "warning",
+            )
+        )
+        out.skipped.append(Skipped(entry.display, "unknown layout"))
+    except (*READ_ERRORS, XlsxError) as error:
+        out.problems.append(
+            problem(entry.file, f"cannot be read (truncated or damaged?): {error}", "unreadable", member=entry.member)
+        )
+        out.skipped.append(Skipped(entry.display, "unreadable"))
+    return None
+
+
+def _choose(kind: str, setting: str, group: list[Layout], out: Scan) -> TablePlan:
+    newest = max(group, key=lambda layout: layout.version_key)
+    current = [g for g in group if g.version_key == newest.version_key]
+    table = TableId(kind, setting, newest.version_text)
+    older: dict[str, list[Layout]] = defaultdict(list)
+    for layout in group:
+        if layout.version_key != newest.version_key:
+            older[layout.version_text].append(layout)
+    for version, layouts in older.items():
+        old = TableId(kind, setting, version)
+        first = layouts[0].entry
+        files = f"{first.display}" + (f" and {len(layouts) - 1} more file(s)" if len(layouts) > 1 else "")
+        out.problems.append(
+            problem(
+                first.file,
+                f"{old.label()} ({files}) is superseded by {table.label()} ({newest.entry.display}): "
+                "the newer table is read",
+                "superseded",
+                member=first.member,
+                severity="warning",
+            )
+        )
+        out.skipped.extend(Skipped(g.entry.display, f"superseded by {table.label()}") for g in layouts)
+    if newest.version is None:
+        out.problems.append(
+            problem(
+                newest.entry.file,
+                f"the version of this {kind.upper()} table cannot be told from its name"
+                + (" or preamble" if kind == "rvu" else "")
+                + ": keep the name it was downloaded with, so that a newer copy can be told apart",
+                "version-unknown",
+                member=newest.entry.member,
+                severity="warning",
+            )
+        )
+    by_part: dict[int, list[Layout]] = defaultdict(list)
+    for layout in current:
+        by_part[layout.part].append(layout)
+    parts: list[Layout] = []
+    for part in sorted(by_part):
+        copies = sorted(
+            by_part[part], key=lambda g: (FORMAT_PREFERENCE.get(g.fmt, 2), len(g.entry.members), g.entry.display)
+        )
+        chosen = copies[0]
+        parts.append(chosen)
+        for other in copies[1:]:
+            if _twins(chosen, other):  # the .xlsx shipped beside the .txt or .csv: expected, not worth a warning
+                out.skipped.append(Skipped(other.entry.display, f"the {other.fmt} copy of {chosen.entry.display}"))
+                continue
+            out.problems.append(
+                problem(
+                    other.entry.file,
+                    f"a second copy of {table.label()}"
+                    + (f" part f{part}" if part else "")
+                    + f": read once, from {chosen.entry.display}",
+                    "duplicate-table",
+                    member=other.entry.member,
+                    severity="warning",
+                )
+            )
+            out.skipped.append(Skipped(other.entry.display, f"a second copy of {chosen.entry.display}"))
+    numbered = [p for p in by_part if p]
+    if numbered:
+        for gap in sorted(set(range(1, max(numbered) + 1)) - set(numbered)):
+            out.problems.append(
+                problem(
+                    parts[-1].entry.file,
+                    f"part f{gap} of {table.label()} was not found: the edits it holds are missing",
+                    "missing-part",
+                    severity="warning",
+                )
+            )
+    quarter = next((g.quarter for g in parts if g.quarter), None)
+    return TablePlan(table, quarter, parts)
+
+
+def _twins(a: Layout, b: Layout) -> bool:
+    """Whether two copies of a table are one file in two formats, side by side (same folder or same
+    zip, same name but for the extension), as CMS ships them."""
+
+    def place(layout: Layout) -> tuple[object, ...]:
+        entry = layout.entry
+        where = (entry.path, *entry.members[:-1]) if entry.members else (entry.path.parent,)
+        return (*where, posixpath.splitext(entry.name)[0].lower())
+
+    return place(a) == place(b)
+
+
+def _fixed_width(fixed: list[Layout], out: Scan) -> None:
+    read = {p.table.version for p in out.plans if p.table.kind == "rvu"}
+    for layout in fixed:
+        if layout.version_text in read:
+            out.skipped.append(
+                Skipped(layout.entry.display, "the fixed-width copy of a PPRRVU file read as .csv/.xlsx")
+            )
+            continue
+        out.problems.append(
+            problem(
+                layout.entry.file,
+                "the fixed-width PPRRVU text is not read (it has no column titles): "
+                "give the .csv or .xlsx of the same release",
+                "not-read",
+                member=layout.entry.member,
+                severity="warning",
+            )
+        )
+        out.skipped.append(Skipped(layout.entry.display, "fixed-width PPRRVU text (not read)"))
