@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     ("reading files; findings and claims as data", {"loader", "store", "findings", "claims"}),
     ("reading a whole library", {"library"}),
-    ("the compiled index", {"index"}),
+    ("the compiled stores: the library's index, the user's CMS tables", {"index", "cms"}),
     ("the catalog and its derived relations", {"catalog"}),
     ("use of the library: search, the check rules, lint", {"search", "rules", "validate"}),
     ("checking a claim", {"check"}),
@@ -32,34 +32,44 @@ LAYERS: list[tuple[str, set[str]]] = [
 LAYER = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}
 
 
+def _sources(unit: str) -> list[Path]:
+    """The files of a module, or of a subpackage (one unit in the layers)."""
+    folder = PACKAGE / unit
+    return sorted(folder.rglob("*.py")) if folder.is_dir() else [PACKAGE / f"{unit}.py"]
+
+
 def imports(module: str) -> list[tuple[str, bool]]:
-    """(imported module of the package, whether only for type checking) for every import of ``module``."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
-    typing_only: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            typing_only.update(id(child) for stmt in node.body for child in ast.walk(stmt))
+    """(imported unit of the package, whether only for type checking) for every import of ``module``."""
     found: list[tuple[str, bool]] = []
-    for node in ast.walk(tree):
-        targets: list[str] = []
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                targets = [node.module.split(".")[0]]
-            else:  # from . import a, b
+    inside_package = (PACKAGE / module).is_dir()
+    for path in _sources(module):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                typing_only.update(id(child) for stmt in node.body for child in ast.walk(stmt))
+        top = 2 if inside_package else 1  # the relative level that reaches the package's root
+        for node in ast.walk(tree):
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.level == top:
+                targets = [node.module.split(".")[0]] if node.module else [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cptref."):
+                targets = [(node.module or "").split(".")[1]]
+            elif isinstance(node, ast.ImportFrom) and node.module == "cptref":
                 targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cptref."):
-            targets = [(node.module or "").split(".")[1]]
-        elif isinstance(node, ast.Import):
-            targets = [a.name.split(".")[1] for a in node.names if a.name.startswith("cptref.")]
-        for target in targets:
-            if target == "__version__":  # the package root's version string
-                continue
-            found.append((target, id(node) in typing_only))
+            elif isinstance(node, ast.Import):
+                targets = [a.name.split(".")[1] for a in node.names if a.name.startswith("cptref.")]
+            for target in targets:
+                if target == "__version__" or target == module:  # the package root's version; itself
+                    continue
+                found.append((target, id(node) in typing_only))
     return found
 
 
 def modules() -> list[str]:
-    return sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
+    units = [p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"]
+    units += [p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
+    return sorted(units)
 
 
 def test_every_module_has_a_layer() -> None:
