@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("reading a whole library", {"library"}),
     ("the compiled stores: the library's index, the user's CMS tables", {"index", "cms"}),
     ("the catalog and its derived relations", {"catalog"}),
-    ("use of the library: search, the check rules, lint", {"search", "rules", "validate"}),
+    ("use of the library: search, the check rules, lint", {"search", "rulebase", "rules", "official", "validate"}),
     ("checking a claim", {"check"}),
     ("output: documents, JSON, schemas, text, formats", {"documents", "serialize", "schemas", "render", "formats"}),
     ("process plumbing", {"process"}),

@@ -9,6 +9,7 @@ alike. Nothing here parses a command line.
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from .safe import visible
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .check import CheckTables
+    from .cms import CmsTables
     from .formats import Answer, Formatter
     from .models import Procedure
     from .render import Doc
@@ -46,6 +48,49 @@ def catalog(data: str | None, descriptors: str | None = None) -> Catalog:
 
     with ProgressBar("Indexing the code library") as bar:
         return load_catalog(roots, progress=bar, descriptors=descriptors)
+
+
+def cms_tables(cms: str | None, quiet: bool = False) -> CmsTables | None:
+    """The user's CMS tables (``--cms``, else ``$CPTREF_CMS``), compiled once and kept; None when none
+    is named. Problems in the files are one warning line here (``quiet``: none), every one of them
+    with ``cptref validate --cms``."""
+    from . import resources
+
+    paths = resources.cms_paths(cms)
+    if not paths:
+        return None
+    from .cms import open_tables
+
+    def progress(table: str) -> None:
+        if sys.stderr.isatty():
+            process.warn(f"reading {table} (once: it is kept compiled)")
+
+    tables = open_tables(paths, progress=progress)
+    summary = tables.summary()
+    if not quiet and (summary.problems or not summary.tables):
+        errors, warnings = len(summary.errors), len(summary.warnings)
+        what = "no CMS table was found" if not summary.tables else "the CMS tables were read"
+        process.warn(
+            f"warning: {what}, with {errors} error{'s' * (errors != 1)} and {warnings} warning"
+            f"{'s' * (warnings != 1)} in the files: `cptref validate --cms PATH` lists them"
+        )
+    return tables
+
+
+SETTINGS = {"practitioner": "practitioner", "hospital": "outpatient_hospital"}
+"""``--setting`` as the CMS tables name their settings."""
+
+
+def service_date(text: str | None) -> datetime.date:
+    """``--date``: a date written YYYY-MM-DD, else today."""
+    if text is None:
+        return datetime.date.today()
+    from .claims import parse_date
+
+    found = parse_date(text)
+    if found is None:
+        raise UsageError(f"--date must be a date written YYYY-MM-DD, got {text[:40]!r}")
+    return found
 
 
 def records_to_show(
@@ -193,25 +238,30 @@ def check(v: Values) -> int:
     if output == "json" and file is not None:
         raise UsageError("--json prints one object; with --file use --jsonl (one object a claim)")
     selected = selected_fields(v["fields"], "check", output)
+    date = service_date(v["date"])
     stream: Any = None
     if file is not None:
         try:
             stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+    cms = None
     try:
         found = catalog(v["data"])
-        tables = checking.CheckTables.from_catalog(found)
+        cms = cms_tables(v["cms"])
+        tables = checking.CheckTables.from_catalog(found, cms, SETTINGS[v["setting"]])
         if stream is None:
-            result = checking.check(tables, codes, explain=v["explain"])
+            result = checking.check(tables, codes, date, explain=v["explain"])
             _emit_claim(found, tables, result, output, selected, v)
             ok, verified = result.ok, result.verified
         else:
-            summary = _check_batch(found, tables, stream, None if file == "-" else file, output, selected, v)
+            summary = _check_batch(found, tables, stream, None if file == "-" else file, output, selected, v, date)
             ok, verified = summary.ok, summary.verified
     finally:
         if stream is not None and stream is not sys.stdin.buffer:
             stream.close()
+        if cms is not None:
+            cms.close()
     return ExitCode.OK if ok and (verified or not v["strict"]) else checking.EXIT_FINDINGS
 
 
@@ -254,8 +304,10 @@ def _check_batch(
     output: str,
     selected: tuple[str, ...] | None,
     v: Values,
+    date: datetime.date,
 ) -> Any:
-    """Check every claim of ``stream``; print findings on stdout, bad lines and a summary on stderr."""
+    """Check every claim of ``stream`` (each on its own date, else ``date``); print findings on stdout,
+    bad lines and a summary on stderr."""
     import time
 
     from . import check as checking
@@ -310,7 +362,7 @@ def _check_batch(
                 sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
             process.warn(f"{shown}:{item.line}: {item.message}; line skipped")
             continue
-        result = check(tables, item.codes, item.date, explain)
+        result = check(tables, item.codes, item.date or date, explain)
         add(result)
         if out.text:
             if summary.claims > 1:

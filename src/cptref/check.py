@@ -18,11 +18,14 @@ from .claims import BadLine, Claim, Line, Skipped, parse_line, parse_token, read
 from .errors import ExitCode
 from .findings import SEVERITY_RANK, CheckResult, Finding
 from .models import CODE_RE
-from .rules import BY_ID, MALFORMED, MODIFIERS, RULES, CheckRule, Facts
-from .rules import Claim as RuleClaim
+from .official import Context
+from .rulebase import CheckRule, Facts
+from .rulebase import Claim as RuleClaim
+from .rules import BY_ID, MALFORMED, MODIFIERS, RULES
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .cms import CmsTables
 
 __all__ = [
     "EXIT_FINDINGS",
@@ -56,11 +59,36 @@ _Token = tuple[Line, _Applicable]
 class CheckTables:
     """What each rule prepared about each code met so far, for one catalog (see module docstring)."""
 
-    __slots__ = ("_catalog", "_malformed", "_modifiers", "_prepared", "_rules", "_titles", "_tokens")
+    __slots__ = (
+        "_catalog",
+        "_malformed",
+        "_modifiers",
+        "_prepared",
+        "_rules",
+        "_titles",
+        "_tokens",
+        "claim_rules",
+        "cms",
+        "context",
+        "setting",
+    )
 
-    def __init__(self, catalog: Catalog, rules: Iterable[CheckRule] = RULES) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        rules: Iterable[CheckRule] = RULES,
+        cms: CmsTables | None = None,
+        setting: str = "practitioner",
+    ) -> None:
         self._catalog = catalog
-        self._rules = tuple(rules)
+        self._rules = tuple(r for r in rules if not r.claim_level)
+        self.claim_rules = tuple(r for r in rules if r.claim_level)
+        """The rules that judge a whole claim at once (the NCCI PTP edits)."""
+        self.cms = cms
+        """The user's CMS tables, or None."""
+        self.setting = setting
+        """The setting the CMS tables are read for: practitioner or outpatient_hospital."""
+        self.context = Context(cms, setting)
         self._prepared: dict[str, dict[str, Any]] = {}
         """Code -> rule id -> what the rule prepared (None: nothing to check)."""
         self._tokens: dict[str, _Token] = {}
@@ -70,8 +98,8 @@ class CheckTables:
         self._modifiers: dict[tuple[str, str], Finding] = {}
 
     @classmethod
-    def from_catalog(cls, catalog: Catalog) -> CheckTables:
-        return cls(catalog)
+    def from_catalog(cls, catalog: Catalog, cms: CmsTables | None = None, setting: str = "practitioner") -> CheckTables:
+        return cls(catalog, cms=cms, setting=setting)
 
     def title(self, code: str) -> str | None:
         """The title of a code's record; None when the library has no record of it."""
@@ -95,7 +123,7 @@ class CheckTables:
             record = self._catalog.get(code) if CODE_RE.fullmatch(code) and code in self._catalog else None
             if record is not None or len(self._prepared) < _CACHE:
                 self._prepared[code] = found  # before preparing: a pair rule may look back at this code
-            facts = Facts(code, record, self._catalog)
+            facts = Facts(code, record, self._catalog, self.cms, self.setting)
             for rule in self._rules:
                 found[rule.id] = rule.prepare(facts, self.prepared)
         return found
@@ -181,6 +209,8 @@ def check(
         code = line.code
         for rule, prepared in applicable:
             findings.extend(rule.apply(claim, code, prepared, lookup))
+    for rule in tables.claim_rules:
+        findings.extend(rule.apply_claim(claim, tables.context))
     if modified:
         read = claim.read_mods
         for line in lines:

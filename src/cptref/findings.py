@@ -51,6 +51,11 @@ class Finding(Struct, frozen=True):
     stated_on: Annotated[str | None, about("The record that states the fact, or null.")] = None
     fact: Annotated[str | None, about("The fact's own words, or null.")] = None
     note: Annotated[str | None, about("The fact's note, or null.")] = None
+    table: Annotated[
+        str | None,
+        about("The CMS table the finding rests on (its kind, setting and version), or null: a cptref record."),
+    ] = None
+    row: Annotated[str | None, about("The row of that table: its file and line, or null.")] = None
 
 
 FINDING_KEYS: tuple[str, ...] = Finding.__struct_fields__

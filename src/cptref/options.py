@@ -83,6 +83,14 @@ DESCRIPTORS = Option(
     kind="text",
     metavar="FILE",
 )
+CMS = Option(
+    "cms",
+    ("--cms",),
+    "Your own CMS downloads: folders, zips or files of the NCCI PTP, MUE and add-on code edits and the fee "
+    "schedule's PPRRVU file, a path list (also: CPTREF_CMS). Read once, then kept compiled. cptref ships none.",
+    kind="text",
+    metavar="PATH",
+)
 JSON = Option(
     "json", ("--json",), "Print one JSON object (stable keys, schema_version) instead of text.", default=False
 )
@@ -271,6 +279,7 @@ def _commands() -> dict[str, Command]:
                 ),
                 DATA,
                 DESCRIPTORS,
+                CMS,
                 fields("procedure (with --json)", "show"),
                 COLOR,
                 Option(
@@ -300,6 +309,7 @@ def _commands() -> dict[str, Command]:
                 JSON,
                 DATA,
                 DESCRIPTORS,
+                CMS,
                 FORMAT,
                 fields("result (not with the table view)", "search"),
                 COLOR,
@@ -343,7 +353,25 @@ def _commands() -> dict[str, Command]:
                     "Exit 1 also when a claim is not verified (no error, but a warning).",
                     default=False,
                 ),
+                Option(
+                    "date",
+                    ("--date",),
+                    "The date of service, YYYY-MM-DD (default: today): the CMS edits in force on it apply; a "
+                    "batch's date column (or date key) gives each claim its own.",
+                    kind="text",
+                    metavar="DATE",
+                ),
+                Option(
+                    "setting",
+                    ("--setting",),
+                    "Whose CMS PTP and MUE tables apply: practitioner services, or outpatient hospital services.",
+                    kind="choice",
+                    default="practitioner",
+                    metavar="SETTING",
+                    choices=("practitioner", "hospital"),
+                ),
                 DATA,
+                CMS,
                 FORMAT,
                 fields("finding (not with the table view)", "check"),
                 COLOR,
@@ -362,6 +390,7 @@ def _commands() -> dict[str, Command]:
             (
                 Option("strict", ("--strict",), "Treat warnings (dangling references ...) as errors.", default=False),
                 JSON,
+                CMS,
             ),
         ),
         "schema": Command(

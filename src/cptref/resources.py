@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 
 ENV_DATA = "CPTREF_DATA"
+ENV_CMS = "CPTREF_CMS"
+"""The user's own CMS downloads (a path list of folders, zips or files): PTP, MUE, AOC, PPRRVU."""
 ENV_DESCRIPTORS = "CPTREF_DESCRIPTORS"
 """A user's licensed descriptor file (tab-separated: code, then the official descriptor)."""
 PROCEDURES = "procedures"
@@ -81,3 +83,8 @@ def descriptors_file(override: str | os.PathLike[str] | None = None) -> Path | N
         return Path(override)
     env = os.environ.get(ENV_DESCRIPTORS)
     return Path(env) if env else None
+
+
+def cms_paths(override: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The CMS tables to read: ``override`` (``--cms``, a path list), else ``$CPTREF_CMS``; [] for none."""
+    return split_path_list(override) if override else split_path_list(os.environ.get(ENV_CMS, ""))

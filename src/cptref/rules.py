@@ -23,147 +23,34 @@ To add a rule: write a subclass here, add an instance to :data:`RULES`, and a te
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from .errors import quoted
-from .findings import SEVERITY_RANK, Finding, Severity
-from .models import Confidence
+from .findings import Finding
+from .official import OFFICIAL, has_aoc, has_mue, knows
+from .rulebase import (
+    COMPONENTS,
+    DISTINCT,
+    LOW_NOTE,
+    NONE,
+    SIDES,
+    CheckRule,
+    Claim,
+    Facts,
+    Lookup,
+    and_list,
+    finding,
+    is_imaging,
+    one_of,
+    strength,
+)
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
-    from .claims import Line
-    from .models import NotWith, Procedure
+    from .models import Confidence, NotWith, Procedure
 
-LOW_NOTE = " (rests on a low-confidence fact)"
-_NONE: frozenset[str] = frozenset()
 _UNITS_CACHE = 16
-
-DISTINCT = frozenset(["59", "XE", "XS", "XP", "XU"])
-"""The NCCI-associated modifiers that say a service was distinct: 59 and its subsets XE (separate
-encounter), XS (separate structure), XP (separate practitioner), XU (unusual non-overlapping
-service)."""
-SIDES = frozenset(["RT", "LT", "50"])
-"""Side modifiers: right, left, bilateral (both sides, one line)."""
-COMPONENTS = frozenset(["26", "TC"])
-"""The professional (26) and technical (TC) components of an imaging service."""
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What is known about one code when a rule prepares for it."""
-
-    code: str
-    record: Procedure | None
-    catalog: Catalog
-
-
-class Claim:
-    """What a rule sees of one claim: its lines (a code with its modifiers and units), each code's
-    units over all its lines and its modifiers, the date of service, and whether the user asked for
-    the explanations (``--explain``). A rule that reads a modifier says so (:meth:`read`), so that
-    ``modifier-not-evaluated`` can name the others."""
-
-    __slots__ = ("counts", "date", "explain", "lines", "mods", "read_mods")
-
-    def __init__(
-        self,
-        lines: Sequence[Line],
-        counts: dict[str, int],
-        date: datetime.date | None = None,
-        explain: bool = False,
-        modified: bool = True,
-    ) -> None:
-        self.lines = lines
-        self.counts = counts
-        mods: dict[str, frozenset[str]] = {}
-        if modified:  # the common claim has no modifier at all
-            for line in lines:
-                if line.modifiers:
-                    mods[line.code] = mods.get(line.code, _NONE).union(line.modifiers)
-        self.mods = mods
-        self.date = date
-        self.explain = explain
-        self.read_mods: set[tuple[str, str]] = set()
-
-    def modifiers(self, code: str) -> frozenset[str]:
-        return self.mods.get(code, _NONE)
-
-    def read(self, code: str, modifiers: Iterable[str]) -> None:
-        """Mark ``modifiers`` of ``code`` as evaluated by a rule."""
-        self.read_mods.update((code, m) for m in modifiers if m in self.modifiers(code))
-
-
-Lookup = Callable[["CheckRule", str], Any]
-"""``lookup(rule, code)``: what ``rule`` prepared for ``code`` (for rules that compare two codes)."""
-
-
-class CheckRule:
-    """One rule of ``cptref check`` (see the module docstring)."""
-
-    id: ClassVar[str]
-    severity: ClassVar[Severity]
-    """The most severe finding the rule gives."""
-    summary: ClassVar[str]
-    """One line for ``check --help``: the severity and what is found."""
-    text: ClassVar[str]
-    """What the rule checks and why, in full (``check --explain``, README)."""
-
-    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
-        """What the rule needs about ``facts.code`` (None: nothing to check for it)."""
-        return None
-
-    def apply(self, claim: Claim, code: str, prepared: Any, lookup: Lookup) -> Iterable[Finding]:
-        """The findings for ``code`` in ``claim``, from what :meth:`prepare` returned for it."""
-        return ()
-
-
-def finding(
-    rule: str,
-    severity: Severity,
-    codes: tuple[str, ...],
-    message: str,
-    *,
-    fix: str | None = None,
-    fix_codes: tuple[str, ...] = (),
-    sources: tuple[str, ...] = (),
-    confidence: Confidence | None = None,
-    family: str | None = None,
-    stated_on: str | None = None,
-    fact: str | None = None,
-    note: str | None = None,
-) -> Finding:
-    """A finding, with the low-confidence rule applied: never an error, and the message says so."""
-    if confidence == "low":
-        message += LOW_NOTE
-        if severity == "error":
-            severity = "warning"
-    return Finding(rule, severity, codes, message, fix, fix_codes, sources, confidence, family, stated_on, fact, note)
-
-
-def _list(codes: Sequence[str]) -> str:
-    if len(codes) <= 2:
-        return " and ".join(codes)
-    return ", ".join(codes[:-1]) + " and " + codes[-1]
-
-
-def _one_of(codes: Sequence[str]) -> str:
-    return codes[0] if len(codes) == 1 else f"one of {', '.join(codes)}"
-
-
-_CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2, None: 3}
-
-
-def strength(item: Finding) -> tuple[int, int, bool]:
-    """Sort key, strongest first: most severe, then most confident, then a record's own rule."""
-    return (SEVERITY_RANK[item.severity], _CONFIDENCE_RANK[item.confidence], item.family is not None)
-
-
-def is_imaging(code: str) -> bool:
-    """Radiology codes (70010-79999): their 26 and TC modifiers are components of one service."""
-    return len(code) == 5 and code[0] == "7" and code.isdigit()
 
 
 # --- rules about the input -------------------------------------------------------------------------
@@ -200,12 +87,12 @@ class NoData(CheckRule):
     severity = "warning"
     summary = "warning: a code cptref has no record of (no data is not a pass)"
     text = (
-        "cptref has no record of this code, so no rule could check it: the claim is not verified. No data "
-        "is not a pass; confirm the code in the CPT or HCPCS book."
+        "cptref has no record of this code (and your CMS tables, when loaded, no row), so no rule could "
+        "check it: the claim is not verified. No data is not a pass; confirm the code in the CPT or HCPCS book."
     )
 
     def prepare(self, facts: Facts, lookup: Lookup) -> Any:
-        if facts.record is not None:
+        if facts.record is not None or knows(facts.cms, facts.code, facts.setting):
             return None
         code = facts.code
         return Finding(
@@ -245,7 +132,7 @@ class DeletedCode(CheckRule):
             (code,),
             f"{code} is a deleted code"
             + (f" ({event.year})" if event else "")
-            + (f"; it is replaced by {_list(replaced)}" if replaced else "; no replacement is recorded")
+            + (f"; it is replaced by {and_list(replaced)}" if replaced else "; no replacement is recorded")
             + ".",
             fix=fix,
             fix_codes=replaced,
@@ -274,10 +161,29 @@ class AddonAlone(CheckRule):
     )
 
     def prepare(self, facts: Facts, lookup: Lookup) -> Any:
-        record = facts.record
+        record, code, cms = facts.record, facts.code, facts.cms
+        if has_aoc(cms):  # the official table says which codes are add-ons
+            assert cms is not None
+            edits = cms.aoc_edits(code)
+            if not edits:
+                return None
+            first = edits[0]
+            return Finding(
+                self.id,
+                "error",
+                (code,),
+                f"{code} is an add-on code, and the claim has no other procedure it could be added to.",
+                f"Report {code} only beside its primary procedure: add the primary, or remove {code}.",
+                tuple(sorted({e.primary for e in edits if e.primary is not None})),
+                (),
+                "high",
+                fact=f"add-on code (AOC type {first.type})",
+                table=first.table.label(),
+                row=f"{first.file.rsplit('/', 1)[-1]}, line {first.line}",
+            )
         if record is None or record.add_on is None:
             return None
-        add_on, code = record.add_on, facts.code
+        add_on = record.add_on
         return finding(
             self.id,
             "error",
@@ -308,13 +214,14 @@ class AddonWithoutPrimary(CheckRule):
     text = (
         "An add-on code is reported only with one of its primary procedures. When the record lists them "
         "and none is on the claim, the claim is stopped. When no source lists them, whether the claim's "
-        "procedure is one cannot be verified: a warning."
+        "procedure is one cannot be verified: a warning. With your AOC table loaded, its rule (aoc) decides "
+        "instead."
     )
 
     def prepare(self, facts: Facts, lookup: Lookup) -> Any:
         record, code = facts.record, facts.code
         add_on = record.add_on if record is not None else None
-        if add_on is None:
+        if add_on is None or has_aoc(facts.cms):  # with an AOC table loaded, its rule decides
             return None
         if not add_on.primaries:
             return (
@@ -340,7 +247,7 @@ class AddonWithoutPrimary(CheckRule):
                 "error",
                 (code,),
                 f"{code} is an add-on code and none of its primary procedures is on the claim.",
-                fix=f"Report {code} with {_one_of(add_on.primaries)}, or remove it.",
+                fix=f"Report {code} with {one_of(add_on.primaries)}, or remove it.",
                 fix_codes=add_on.primaries,
                 sources=add_on.sources,
                 confidence=add_on.confidence,
@@ -628,11 +535,16 @@ class Units(CheckRule):
             self.by_count: dict[int, Finding | None] = {}
 
     def prepare(self, facts: Facts, lookup: Lookup) -> Any:
-        return None if facts.record is None else self._Prepared(facts.record)
+        if facts.record is None:
+            return None
+        prepared = self._Prepared(facts.record)
+        if has_mue(facts.cms, facts.setting):  # the MUE table's value is applied (rule mue), not the record's
+            prepared.mue, prepared.sources, prepared.confidence = None, (), None
+        return prepared
 
     def apply(self, claim: Claim, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
         count = claim.counts[code]
-        mods = claim.mods.get(code, _NONE)
+        mods = claim.mods.get(code, NONE)
         if count < 2 and not mods:
             return ()
         if mods:
@@ -768,15 +680,13 @@ class SeparatelyReportable(CheckRule):
             low = rule.confidence == "low"
             if low:
                 message = (
-                    f"{rule.what} may be reported separately with {code} ({_one_of(wanted)}), but only a "
+                    f"{rule.what} may be reported separately with {code} ({one_of(wanted)}), but only a "
                     "low-confidence source says so."
                 )
-                fix = f"Confirm in the CPT book that {_one_of(wanted)} is reported with {code} before adding it."
+                fix = f"Confirm in the CPT book that {one_of(wanted)} is reported with {code} before adding it."
             else:
-                message = (
-                    f"{rule.what} is reported separately with {code} ({_one_of(wanted)}), and is not on the claim."
-                )
-                fix = f"Add {_one_of(wanted)} if the service was done and documented."
+                message = f"{rule.what} is reported separately with {code} ({one_of(wanted)}), and is not on the claim."
+                fix = f"Add {one_of(wanted)} if the service was done and documented."
             found.append(
                 (
                     frozenset(wanted),
@@ -841,6 +751,7 @@ RULES: tuple[CheckRule, ...] = (
     IncludedReportedSeparately(),
     NotReportedTogether(),
     Units(),
+    *OFFICIAL,
     SeparatelyReportable(),
     MODIFIERS,
 )
