@@ -153,7 +153,7 @@ def test_not_reported_together_in_the_same_duct_needs_a_human(tables: CheckTable
     [finding] = by_rule(result, "not-reported-together")
     assert finding.severity == "warning"
     assert finding.codes == ("47542", "47538")
-    assert "on the duct" in finding.message
+    assert "on the same duct" in finding.message
     assert (
         finding.fix
         == "Report both only if the record shows they were on different ducts; otherwise report one of them."

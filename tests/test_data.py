@@ -59,7 +59,8 @@ def test_add_on_facts_match_the_sources(catalog: Catalog) -> None:
     assert r47542.units == "each duct"
     assert r47542.add_on.primaries == ()  # no source we read lists them: left out, not guessed
     r50706 = catalog.get("50706")
-    assert r50706.add_on is not None and r50706.add_on.confidence == "low"  # the list rests on an AI page
+    assert r50706.add_on is not None and r50706.add_on.confidence == "high"  # the add-on status: two sources
+    assert r50706.add_on.primaries_confidence == "low"  # the list rests on an AI page
     assert {"50382", "50432", "50693", "50694", "50695"} <= set(r50706.add_on.primaries)
     for code in ("47555", "47541", "50436"):
         assert catalog.get(code).add_on is None

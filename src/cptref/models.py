@@ -48,9 +48,21 @@ class AddOn(Struct, frozen=True, kw_only=True):
     primaries: Annotated[
         tuple[Code, ...], about("The primary codes this add-on is reported with; [] when no source lists them.")
     ] = ()
+    primaries_confidence: Annotated[
+        Confidence | None,
+        about(
+            "How sure the sources are of the primaries list when it is less sure than the add-on status itself "
+            "(low: only an AI-generated page lists them); null: as sure as the add-on status (confidence)."
+        ),
+    ] = None
     note: Annotated[str | None, NOTE] = None
     sources: Annotated[SourceIds, SOURCES]
-    confidence: Annotated[Confidence, CONFIDENCE]
+    confidence: Annotated[
+        Confidence,
+        about(
+            "How sure the sources are that the code is an add-on: high, medium or low (low facts are marked in text)."
+        ),
+    ]
 
 
 class Rule(Struct, frozen=True, kw_only=True):

@@ -250,7 +250,7 @@ class AddonWithoutPrimary(CheckRule):
                 fix=f"Report {code} with {one_of(add_on.primaries)}, or remove it.",
                 fix_codes=add_on.primaries,
                 sources=add_on.sources,
-                confidence=add_on.confidence,
+                confidence=add_on.primaries_confidence or add_on.confidence,
                 stated_on=code,
                 fact=f"add-on code; primaries: {', '.join(add_on.primaries)}",
                 note=add_on.note,
@@ -276,13 +276,24 @@ _ALWAYS_SCOPES = frozenset(["same session", "same day", "same date"])
 _SIDE_WORDS = frozenset(["side", "kidney", "ureter", "breast", "eye", "ear", "limb", "lung"])
 
 
+def _clause(text: str) -> str:
+    """A reason as the clause after a colon: no final full stop; a capital only where the word needs it."""
+    text = text.strip().rstrip(".")
+    return text[0].lower() + text[1:] if text[:1].isupper() and text[1:2].islower() else text
+
+
+def _sides(mods: frozenset[str]) -> set[str]:
+    """The sides a line's modifiers name: RT, LT, or both for 50."""
+    return {"RT", "LT"} if "50" in mods else {m for m in mods if m in ("RT", "LT")}
+
+
 def _place(scope: str) -> str:
     """``same duct`` -> ``duct``: the place a scope names."""
     return scope[len(_SAME) :] if scope.startswith(_SAME) else scope
 
 
 def _plural(word: str) -> str:
-    return word if word.endswith("s") else word + "s"
+    return word + "es" if word.endswith(("s", "x", "ch", "sh")) else word + "s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,13 +348,15 @@ class _PairRule(CheckRule):
         mine, theirs = claim.modifiers(code), claim.modifiers(other)
         distinct = sorted((mine | theirs) & DISTINCT)
         if pair.scope is not None and pair.scope.startswith(_SAME) and _place(pair.scope) in _SIDE_WORDS:
-            sides = {m for m in mine if m in ("RT", "LT")}, {m for m in theirs if m in ("RT", "LT")}
+            sides = _sides(mine), _sides(theirs)
             if sides[0] and sides[1]:
-                claim.read(code, sides[0])
-                claim.read(other, sides[1])
+                claim.read(code, SIDES)
+                claim.read(other, SIDES)
                 if sides[0].isdisjoint(sides[1]):
                     return ()  # different sides: the scope does not hold
-                return (self._same_side(found, sorted(sides[0] & sides[1])),)
+                claim.read(code, DISTINCT)  # the sides answer it: a distinct-service modifier cannot
+                claim.read(other, DISTINCT)
+                return (self._same_side(found, sorted(sides[0] & sides[1]), distinct),)
         if pair.indicator == "0":
             claim.read(code, DISTINCT)
             claim.read(other, DISTINCT)
@@ -354,15 +367,20 @@ class _PairRule(CheckRule):
             return (self._allowed(found, distinct, pair),)
         return (found,)
 
-    def _same_side(self, found: Finding, sides: list[str]) -> Finding:
+    def _same_side(self, found: Finding, sides: list[str], distinct: list[str]) -> Finding:
         side = {"RT": "right", "LT": "left"}
         which = " and ".join(side[s] for s in sides)
+        overridden = (
+            f" ({', '.join(f'-{m}' for m in distinct)} cannot change that: the side modifiers say the same side)"
+            if distinct
+            else ""
+        )
         return Finding(
             found.rule,
             "error" if found.confidence != "low" else "warning",
             found.codes,
             f"{found.codes[0]} and {found.codes[1]} are both on the {which} side, where they are not reported "
-            "together." + (LOW_NOTE if found.confidence == "low" else ""),
+            f"together{overridden}." + (LOW_NOTE if found.confidence == "low" else ""),
             (
                 f"Remove {found.codes[1]}: it is part of {found.codes[0]} on the {which} side."
                 if found.fix_codes
@@ -422,7 +440,7 @@ class IncludedReportedSeparately(_PairRule):
             rule = eff.rule
             scope = (rule.scope or "").strip().lower() or None
             narrow = scope if scope is not None and scope not in _ALWAYS_SCOPES else None
-            where = f" on the {_place(narrow)}" if narrow else ""
+            where = f" on the same {_place(narrow)}" if narrow else ""
             unless = f", unless the record shows it was on another {_place(narrow)}" if narrow else ""
             for other in dict.fromkeys(rule.codes):
                 if other == code:
@@ -482,7 +500,7 @@ class NotReportedTogether(_PairRule):
         return found
 
     def _finding(self, code: str, other: str, rule: NotWith, family: str | None, narrow: str | None) -> Finding:
-        where = f" on the {_place(narrow)}" if narrow else ""
+        where = f" on the same {_place(narrow)}" if narrow else ""
         if narrow:
             place = _plural(_place(narrow))
             fix = f"Report both only if the record shows they were on different {place}; otherwise report one of them."
@@ -492,7 +510,7 @@ class NotReportedTogether(_PairRule):
             self.id,
             "warning" if narrow else "error",
             (code, other),
-            f"{code} and {other} are not reported together{where}: {rule.reason.rstrip('.')}.",
+            f"{code} and {other} are not reported together{where}: {_clause(rule.reason)}.",
             fix=fix,
             sources=rule.sources,
             confidence=rule.confidence,
@@ -638,7 +656,20 @@ class Units(CheckRule):
                     fact="units: not given (one per session); side modifiers read",
                 )
             )
-        if unsided > 1 or (unsided and (right or left)):
+        if table.imaging and max(professional, technical) > 1:
+            found.append(
+                Finding(
+                    self.id,
+                    "warning",
+                    (code,),
+                    f"A component of {code} (26 or TC) is reported more than once, but the code is counted once "
+                    "per session.",
+                    f"Report the professional (26) and the technical (TC) component of {code} once each.",
+                    stated_on=code,
+                    fact="units: not given (one per session); 26/TC read",
+                )
+            )
+        elif unsided > 1 or (unsided and (right or left)):
             found.append(
                 Finding(
                     self.id,
