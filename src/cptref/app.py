@@ -176,27 +176,58 @@ def emit(formatter: Formatter, answer: Answer, color: str = "auto") -> None:
 
 def show(v: Values) -> int:
     from . import serialize
+    from .catalog import normalize_code
     from .formats import Answer, formatter
 
     if v["json"]:
         selected = serialize.parse_fields(v["fields"], serialize.PROCEDURE_KEYS)  # before any file is read
-        found, records = records_to_show(v["codes"], v["data"], v["descriptors"])
-        emit(formatter("json"), Answer(serialize.show(found, records, selected)))
-        return ExitCode.OK
-    if v["fields"] is not None:
+    elif v["fields"] is not None:
         raise UsageError("--fields selects fields of JSON output: add --json")
-    found, records = records_to_show(v["codes"], v["data"], v["descriptors"])
+    wanted = list(dict.fromkeys(normalize_code(c) for c in v["codes"]))
+    cms = cms_tables(v["cms"])
+    try:
+        only_official = _only_in_tables(wanted, v["data"], cms)
+        found, records = records_to_show([c for c in wanted if c not in only_official], v["data"], v["descriptors"])
+        today = datetime.date.today()
+        official = [serialize.official(cms, c, c not in only_official, today) for c in wanted] if cms else []
+    finally:
+        if cms is not None:
+            cms.close()
+    if v["json"]:
+        emit(formatter("json"), Answer(serialize.show(found, records, selected, official)))
+        return ExitCode.OK
     from . import render
 
+    by_code = {r.code: r for r in records}
     doc = render.Doc()
-    for i, record in enumerate(records):
+    for i, code in enumerate(wanted):
         if i:
             doc.line()
             doc.line("-" * 40, "dim")
             doc.line()
-        doc.lines.extend(render.show_doc(found, record, full=v["full"]).lines)
+        if code in by_code:
+            doc.lines.extend(render.show_doc(found, by_code[code], full=v["full"]).lines)
+        if official:
+            render.official_doc(official[i], doc)
     emit_text(doc, v["color"], page=v["full"] and v["pager"])
     return ExitCode.OK
+
+
+def _only_in_tables(wanted: Sequence[str], data: str | None, cms: CmsTables | None) -> set[str]:
+    """The codes asked for that only the CMS tables know (no record); none without tables."""
+    if cms is None:
+        return set()
+    from . import resources
+    from .catalog import load_catalog
+    from .errors import DataErrors
+    from .loader import procedure_paths
+    from .official import knows
+
+    try:
+        known = set(load_catalog(resources.layers(data)).codes())
+    except DataErrors:  # a broken file elsewhere: the file names say which codes have a record
+        known = {p.stem for root in resources.layers(data) for p in procedure_paths(root)}
+    return {c for c in wanted if c not in known and knows(cms, c, "practitioner")}
 
 
 def search(v: Values) -> int:
@@ -280,7 +311,7 @@ def _emit_claim(
     def view() -> Doc:
         from . import render
 
-        return render.check_doc(found, result, explain=v["explain"])
+        return render.check_doc(found, result, explain=v["explain"], official=tables.cms is not None)
 
     out = formatter(output)
     lines = serialize.CheckLines(tables.title, selected, v["explain"]) if output == "jsonl" else None
@@ -367,7 +398,7 @@ def _check_batch(
         if out.text:
             if summary.claims > 1:
                 doc.line()
-            render.check_doc(found, result, explain=explain, claim=item, doc=doc)
+            render.check_doc(found, result, explain=explain, claim=item, doc=doc, official=tables.cms is not None)
             if len(doc.lines) >= 2000:
                 flush()
         else:
@@ -426,8 +457,9 @@ def schema(v: Values) -> int:
     return ExitCode.OK
 
 
-def version() -> int:
-    """The program's version and the data's (its release and record count)."""
+def version(cms: str | None = None) -> int:
+    """The program's version and the data's (its release and record count); with CMS tables (``--cms``,
+    ``$CPTREF_CMS``), a line for each table read, with its version and rows."""
     from . import __version__, resources
 
     def release(root: Path) -> str:
@@ -441,7 +473,14 @@ def version() -> int:
         line += f" (data {release(roots[0])}, {records} records, {roots[0]}{over})"
     except CptrefError:
         line += f" (data in {' + '.join(map(str, roots))} is unusable: run `cptref validate`)"
-    process.write(visible(line, keep=False) + "\n")
+    lines = [line]
+    tables = cms_tables(cms, quiet=True)
+    if tables is not None:
+        with tables:
+            summary = tables.summary()
+        lines.append(f"CMS tables ({len(summary.tables)}; {len(summary.errors)} errors in the files):")
+        lines.extend(f"  {text}" for text in summary.lines())
+    process.write("".join(visible(text, keep=False) + "\n" for text in lines))
     return ExitCode.OK
 
 

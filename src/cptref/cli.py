@@ -17,7 +17,7 @@ import typer
 from . import app as use_cases
 from . import process
 from .errors import CptrefError, ExitCode
-from .options import COMMANDS, ROOT_HELP, VERSION, Argument, Command, Option
+from .options import CMS, COMMANDS, ROOT_HELP, VERSION, Argument, Command, Option
 
 app = typer.Typer(
     name="cptref",
@@ -121,16 +121,20 @@ def _rules() -> str:
     return help_table()
 
 
-def _version(value: bool) -> None:
-    if value:
-        raise typer.Exit(use_cases.version())
-
-
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
-    version: Annotated[bool, typer.Option(*VERSION.flags, callback=_version, is_eager=True, help=VERSION.help)] = False,
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option(*VERSION.flags, help=VERSION.help)] = False,
+    cms: Annotated[
+        str | None, typer.Option(*CMS.flags, metavar=CMS.metavar, help=CMS.help + " With --version.")
+    ] = None,
 ) -> None:
     """A CPT coding reference for the command line."""
+    if version:
+        raise typer.Exit(use_cases.version(cms))
+    if ctx.invoked_subcommand is None:
+        sys.stdout.write(ctx.get_help() + "\n")
+        raise typer.Exit(ExitCode.USAGE)
 
 
 for _command in COMMANDS.values():

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .options import COMMANDS, VERSION, Command, Option
+from .options import CMS, COMMANDS, VERSION, Command, Option
 
 Plan = Callable[[], int]
 
@@ -24,14 +24,8 @@ def plan(args: Sequence[str]) -> Plan | None:
     """The answer to ``cptref ARGS``, or None when Typer should answer."""
     if not args or "_CPTREF_COMPLETE" in os.environ:
         return None
-    if list(args) in ([flag] for flag in VERSION.flags):
-
-        def version() -> int:
-            from . import app
-
-            return app.version()
-
-        return version
+    if args[0] in VERSION.flags or (args[0].startswith("--cms") and any(a in VERSION.flags for a in args)):
+        return _version(args)
     command = COMMANDS.get(args[0])
     if command is None:
         return None
@@ -111,3 +105,25 @@ def convert(option: Option, text: str) -> Any:
     if option.kind == "choice":
         return text if text in option.choices else None
     return text
+
+
+def _version(args: Sequence[str]) -> Plan | None:
+    """``cptref --version`` (or ``-V``), with ``--cms PATH`` or nothing else."""
+    cms: str | None = None
+    rest = [a for a in args if a not in VERSION.flags]
+    if len(rest) == len(args) or len(args) - len(rest) > 1:
+        return None
+    if rest:
+        if len(rest) == 1 and rest[0].startswith(f"{CMS.flags[0]}="):
+            cms = rest[0].split("=", 1)[1]
+        elif len(rest) == 2 and rest[0] == CMS.flags[0]:
+            cms = rest[1]
+        else:
+            return None
+
+    def version() -> int:
+        from . import app
+
+        return app.version(cms)
+
+    return version

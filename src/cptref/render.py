@@ -20,6 +20,7 @@ from .safe import visible
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .check import BatchSummary, CheckResult, Claim, Finding
+    from .documents import OfficialFacts
     from .models import Procedure
     from .search import Result
 
@@ -242,6 +243,68 @@ def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
     return doc
 
 
+def official_doc(facts: OfficialFacts, doc: Doc | None = None) -> Doc:
+    """What the user's CMS tables say about one code (``show --cms``); for a code cptref has no record
+    of, says so first."""
+    doc = doc if doc is not None else Doc()
+    if not facts.record:
+        head = doc.line().add(facts.code, "bold cyan")
+        head.add("  cptref has no record of its own for this code; your CMS tables say:", "bold")
+    doc.heading("Official CMS tables (your files; cptref ships none)")
+    plain = next((r for r in facts.fee_schedule if r.modifier == ""), None)
+    for r in facts.fee_schedule:
+        if r.short_descriptor is not None and r is plain:
+            doc.line(f"Short descriptor (AMA licensed text, from your file {r.short_descriptor.file}):", indent=2)
+            doc.line(r.short_descriptor.text, indent=4, hang=2)
+    if plain is not None:
+        parts = [f"status {plain.status}"]
+        if plain.global_days:
+            parts.append(f"global {plain.global_days}")
+        for name, value in (
+            ("multiple procedure", plain.multiple_procedure),
+            ("bilateral", plain.bilateral),
+            ("assistant", plain.assistant),
+            ("co-surgeon", plain.co_surgeon),
+            ("team", plain.team_surgeon),
+            ("PC/TC", plain.pctc),
+        ):
+            if value is not None:
+                parts.append(f"{name} {value}")
+        if plain.work_rvu is not None:
+            parts.append(f"work RVU {plain.work_rvu:g}")
+        if plain.facility_total is not None:
+            parts.append(f"facility total {plain.facility_total:g}")
+        if plain.nonfacility_total is not None:
+            parts.append(f"non-facility total {plain.nonfacility_total:g}")
+        line = doc.line(f"Fee schedule: {', '.join(parts)}", indent=2, hang=4)
+        line.add(f"  ({plain.table}; {plain.row})", "dim")
+    elif not facts.fee_schedule:
+        doc.line("Fee schedule: no row (or no fee schedule file loaded)", "dim", indent=2)
+    for m in facts.mue:
+        kind = {1: "line edit", 2: "date of service, policy", 3: "date of service, clinical"}.get(m.indicator, "")
+        line = doc.line(f"MUE, {m.setting.replace('_', ' ')}: {m.value} ({kind})", indent=2, hang=4)
+        line.add(f"  ({m.table}; {m.row})", "dim")
+    if facts.aoc:
+        kinds = sorted({a.type for a in facts.aoc})
+        listed = [a.primary for a in facts.aoc if a.primary]
+        shown = ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")
+        line = doc.line(f"Add-on (AOC type {', '.join(map(str, kinds))})", indent=2, hang=4)
+        line.add(f": primaries {shown}" if listed else ": primaries defined by the contractor")
+        line.add(f"  ({facts.aoc[0].table})", "dim")
+    for p in facts.ptp:
+        first = ", ".join(r.column2 for r in p.as_column1[:5])
+        second = ", ".join(r.column1 for r in p.as_column2[:5])
+        line = doc.line(f"NCCI PTP, {p.setting.replace('_', ' ')}: ", indent=2, hang=4)
+        line.add(f"column 1 of {len(p.as_column1)} edits in force")
+        if first:
+            line.add(f" ({first}{' ...' if len(p.as_column1) > 5 else ''})")
+        line.add(f"; column 2 of {len(p.as_column2)}")
+        if second:
+            line.add(f" ({second}{' ...' if len(p.as_column2) > 5 else ''})")
+        line.add(f"  ({p.table}; --json lists them all)", "dim")
+    return doc
+
+
 def _source_line(doc: Doc, catalog: Catalog, sid: str, indent: int) -> None:
     """One cited source: its id, title and address."""
     source = catalog.sources.get(sid)
@@ -399,12 +462,18 @@ def _claim_codes(result: CheckResult) -> str:
 
 
 def check_doc(
-    catalog: Catalog, result: CheckResult, explain: bool = False, claim: Claim | None = None, doc: Doc | None = None
+    catalog: Catalog,
+    result: CheckResult,
+    explain: bool = False,
+    claim: Claim | None = None,
+    doc: Doc | None = None,
+    official: bool = False,
 ) -> Doc:
     """The verdict on a set of codes, then each finding with its fix and provenance.
 
     With ``explain``, each finding also shows the rule's text, the recorded fact and its sources.
-    ``claim`` (batch checking) names the claim and its line; ``doc`` is appended to when given.
+    ``claim`` (batch checking) names the claim and its line; ``doc`` is appended to when given;
+    ``official`` says the user's CMS tables were applied.
     """
     from .check import explanation
 
@@ -422,9 +491,11 @@ def check_doc(
     if not result.findings:
         head.add(": no findings")
         what = "these codes from being reported together" if len(result.codes) > 1 else "this code from being reported"
-        doc.line(
-            f"Nothing the library records keeps {what} (payer policy and NCCI edits still apply).", indent=2, hang=2
-        )
+        if official:
+            said = f"Nothing the library or your CMS tables record keeps {what} (payer policy still applies)."
+        else:
+            said = f"Nothing the library records keeps {what} (payer policy and NCCI edits still apply: --cms)."
+        doc.line(said, indent=2, hang=2)
         return doc
     head.add(f": {_counts(result.findings)}")
     if result.ok and not result.verified:
@@ -437,7 +508,9 @@ def check_doc(
         if f.fix:
             doc.line(indent=4, hang=5).add("fix: ", "bold").add(f.fix)
         where = doc.line(indent=4, hang=4)
-        if f.confidence is not None:
+        if f.table is not None:
+            where.add(f"rests on: your CMS table {f.table}; {f.row}", "dim")
+        elif f.confidence is not None:
             where.add("rests on: ", "dim")
             if f.confidence == "low":
                 where.add("[LOW CONFIDENCE]", CONFIDENCE_STYLE["low"]).add(" fact", "dim")

@@ -7,6 +7,7 @@ rather than absent. ``--fields`` narrows each item (procedure, result, finding) 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,16 +21,23 @@ from .documents import (
     PROCEDURE_KEYS,
     RESULT_KEYS,
     SCHEMA_VERSION,
+    AocRow,
     CheckDocument,
     CheckedCode,
     ClaimLine,
     DerivedRelations,
     DerivedView,
     FamilyRef,
+    FeeScheduleRow,
+    LicensedDescriptor,
+    MueRow,
     NotWithView,
     OfficialDescriptor,
+    OfficialFacts,
     ProblemView,
     ProcedureView,
+    PtpRow,
+    PtpSummary,
     RuleView,
     SearchDocument,
     SearchResult,
@@ -42,6 +50,7 @@ from .findings import FINDING_KEYS
 if TYPE_CHECKING:
     from .catalog import Catalog, Derived, Relation
     from .claims import Claim
+    from .cms import CmsTables
     from .findings import CheckResult, Finding
     from .models import Procedure
     from .search import Result
@@ -114,15 +123,96 @@ def cited(data: Iterable[Any]) -> set[str]:
     return found
 
 
-def show(catalog: Catalog, records: Sequence[Procedure], fields: Sequence[str] | None = None) -> Any:
+def show(
+    catalog: Catalog,
+    records: Sequence[Procedure],
+    fields: Sequence[str] | None = None,
+    official: Sequence[OfficialFacts] = (),
+) -> Any:
     """``cptref show --json``; ``fields`` keeps only those fields of each procedure (and only the
-    sources those fields cite)."""
+    sources those fields cite); ``official``, what the user's CMS tables say of each code."""
     procedures = [select(procedure(catalog, r), fields) for r in records]
     ids = sorted(cited(procedures))
     sources = {i: catalog.sources[i] for i in ids if i in catalog.sources}
     if fields is None:
-        return ShowDocument(SCHEMA_VERSION, procedures, sources)
-    return {"schema_version": SCHEMA_VERSION, "procedures": procedures, "sources": sources}
+        return ShowDocument(SCHEMA_VERSION, procedures, list(official), sources)
+    return {"schema_version": SCHEMA_VERSION, "procedures": procedures, "official": list(official), "sources": sources}
+
+
+def official(cms: CmsTables, code: str, has_record: bool, today: datetime.date) -> OfficialFacts:
+    """What the user's CMS tables say about ``code``: fee schedule rows, MUEs, add-on edits, and the PTP
+    edits in force ``today`` in every setting."""
+    from .official import row
+
+    fee = []
+    for r in cms.rvu(code):
+        licensed = (
+            LicensedDescriptor(r.descriptor.text, r.file.rsplit(":", 1)[0], r.descriptor.licence)
+            if r.descriptor
+            else None
+        )
+        fee.append(
+            FeeScheduleRow(
+                r.modifier,
+                r.status,
+                r.global_days,
+                r.pctc,
+                r.multiple_procedure,
+                r.bilateral,
+                r.assistant,
+                r.co_surgeon,
+                r.team_surgeon,
+                r.work_rvu,
+                r.nonfacility_pe_rvu,
+                r.facility_pe_rvu,
+                r.mp_rvu,
+                r.nonfacility_total,
+                r.facility_total,
+                r.conversion_factor,
+                licensed,
+                r.table.label(),
+                row(r.file, r.line),
+            )
+        )
+    mues = [
+        MueRow(setting, e.value, e.indicator, e.rationale, e.table.label(), row(e.file, e.line))
+        for setting, e in cms.mues(code).items()
+    ]
+    aoc = [
+        AocRow(
+            e.primary,
+            e.type,
+            e.effective.isoformat(),
+            e.deleted.isoformat() if e.deleted else None,
+            e.table.label(),
+            row(e.file, e.line),
+        )
+        for e in cms.aoc_edits(code, today)
+    ]
+    ptp = []
+    for table in cms.tables():
+        if table.kind != "ptp":
+            continue
+        partners = cms.ptp_partners(code, table.setting, today)
+        if partners is None:
+            continue
+
+        def rows(edits: Sequence[Any]) -> list[PtpRow]:
+            return [
+                PtpRow(
+                    e.column1,
+                    e.column2,
+                    e.modifier,
+                    e.effective.isoformat(),
+                    e.deleted.isoformat() if e.deleted else None,
+                    e.rationale,
+                    row(e.file, e.line),
+                )
+                for e in edits
+            ]
+
+        ptp.append(PtpSummary(table.setting, table.label(), rows(partners.as_column1), rows(partners.as_column2)))
+    return OfficialFacts(code, has_record, fee, mues, aoc, ptp)
 
 
 def search_result(item: Result) -> SearchResult:
