@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from . import process
 from .errors import CptrefError, ExitCode, UsageError
 from .safe import visible
@@ -426,18 +428,26 @@ def validate(v: Values) -> int:
     directory = v["directory"]
     root = resources.data_dir(directory)
     report = linting.validate(root, strict=v["strict"], base=resources.shipped_data_dir())
+    cms = None
+    if v["cms"] is not None:  # only when asked: CPTREF_CMS alone does not make validate read them
+        tables = cms_tables(v["cms"], quiet=True)
+        if tables is not None:
+            with tables:
+                cms = tables.summary()
+    problems = [*report.problems, *(cms.problems if cms is not None else ())]
+    if v["strict"]:
+        problems = [p if p.severity == "error" else msgspec.structs.replace(p, severity="error") for p in problems]
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
     if v["json"]:
-        process.write(serialize.dumps(serialize.validation(report)))
+        process.write(serialize.dumps(serialize.validation(report, cms, problems)))
     else:
-        lines = [
-            f"{p.file}: {p.field}: {'warning: ' if p.severity == 'warning' else ''}{p.message}" for p in report.problems
-        ]
+        lines = [f"{p.file}: {p.field}: {'warning: ' if p.severity == 'warning' else ''}{p.message}" for p in problems]
         process.write("".join(visible(line, keep=False) + "\n" for line in lines))
-    errors, warnings = len(report.errors), len(report.warnings)
-    process.warn(
-        f"{report.files} record files checked: {errors} error{'s' * (errors != 1)}, "
-        f"{warnings} warning{'s' * (warnings != 1)}"
-    )
+        for line in cms.lines() if cms is not None else ():
+            process.warn(line)
+    what = f"{report.files} record files" + (f" and {len(cms.tables)} CMS tables" if cms is not None else "")
+    process.warn(f"{what} checked: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
     return ExitCode.DATA if errors else ExitCode.OK
 
 

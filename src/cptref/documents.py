@@ -335,8 +335,33 @@ class ProblemView(Struct, frozen=True):
         return cls(problem.file, problem.field, problem.severity, problem.message)  # type: ignore[arg-type]
 
 
+class CmsTableRead(Struct, frozen=True):
+    """A CMS table read from your files."""
+
+    table: Annotated[str, about("The table: its kind, setting and version.")]
+    quarter: Annotated[str | None, about("The quarter its file names give (2026Q4), or null.")]
+    files: Annotated[list[str], about("The files it was read from, parts in order.")]
+    rows_read: Annotated[int, about("Data rows read.")]
+    rows_loaded: Annotated[int, about("Rows loaded (read, less rejected and repeated ones).")]
+    rows_rejected: Annotated[int, about("Rows rejected: each is a problem with its line.")]
+
+
+class CmsSkipped(Struct, frozen=True):
+    """A file found among your CMS paths but not read, and why."""
+
+    file: Annotated[str, about("The file.")]
+    reason: Annotated[str, about("Why it was not read (a readme, an older version, a second copy ...).")]
+
+
+class CmsReport(Struct, frozen=True):
+    """What validate --cms read (its problems are among the document's problems)."""
+
+    tables: Annotated[list[CmsTableRead], about("Every table read.")]
+    skipped: Annotated[list[CmsSkipped], about("Every file not read, with why.")]
+
+
 class ValidateDocument(Struct, frozen=True):
-    """Every problem found in a data directory."""
+    """Every problem found in a data directory (and, with --cms, in your CMS tables)."""
 
     schema_version: Version
     data: Annotated[str, about("The data directory checked.")]
@@ -345,6 +370,7 @@ class ValidateDocument(Struct, frozen=True):
     errors: Annotated[int, Meta(ge=0), about("How many problems are errors.")]
     warnings: Annotated[int, Meta(ge=0), about("How many problems are warnings.")]
     problems: Annotated[list[ProblemView], about("Every problem, file by file.")]
+    cms: Annotated[CmsReport | None, about("With --cms: the CMS tables read and the files skipped; null otherwise.")]
 
 
 DOCUMENTS: dict[str, type[Struct]] = {

@@ -25,6 +25,9 @@ from .documents import (
     CheckDocument,
     CheckedCode,
     ClaimLine,
+    CmsReport,
+    CmsSkipped,
+    CmsTableRead,
     DerivedRelations,
     DerivedView,
     FamilyRef,
@@ -50,7 +53,8 @@ from .findings import FINDING_KEYS
 if TYPE_CHECKING:
     from .catalog import Catalog, Derived, Relation
     from .claims import Claim
-    from .cms import CmsTables
+    from .cms import CmsSummary, CmsTables
+    from .errors import Problem
     from .findings import CheckResult, Finding
     from .models import Procedure
     from .search import Result
@@ -228,15 +232,31 @@ def search(query: str, results: Sequence[Result], fields: Sequence[str] | None =
     return {"schema_version": SCHEMA_VERSION, "query": query, "results": items}
 
 
-def validation(report: Report) -> ValidateDocument:
+def validation(
+    report: Report, cms: CmsSummary | None = None, problems: Sequence[Problem] | None = None
+) -> ValidateDocument:
+    """``cptref validate --json``: the data directory's problems, and with ``--cms`` the CMS tables read
+    and their problems (``problems``: every problem, as ``--strict`` leaves them)."""
+    every = list(report.problems if problems is None else problems)
+    errors = sum(p.severity == "error" for p in every)
+    tables = None
+    if cms is not None:
+        tables = CmsReport(
+            [
+                CmsTableRead(t.table.label(), t.quarter, list(t.files), t.rows_read, t.rows_loaded, t.rows_rejected)
+                for t in cms.tables
+            ],
+            [CmsSkipped(s.file, s.reason) for s in cms.skipped],
+        )
     return ValidateDocument(
         SCHEMA_VERSION,
         str(report.root),
         report.files,
-        not report.errors,
-        len(report.errors),
-        len(report.warnings),
-        [ProblemView.of(p) for p in report.problems],
+        not errors,
+        errors,
+        len(every) - errors,
+        [ProblemView.of(p) for p in every],
+        tables,
     )
 
 

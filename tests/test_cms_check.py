@@ -1,0 +1,196 @@
+"""check, show, validate and --version with a user's CMS tables: made-up edits in the layouts CMS uses.
+
+The tables are the fixtures of ``tests/fixtures/cms/tables`` (PTP practitioner and outpatient
+hospital, MUE, PPRRVU), plus an add-on code table and a fee-schedule row written here; the records
+are the made-up ``tests/fixtures/check`` library. Nothing here is CMS data.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cptref import schemas
+
+from .conftest import FIXTURES, Run, both_paths
+from .test_schema import check_against
+
+Cli = Callable[..., Run]
+TABLES = FIXTURES / "cms" / "tables"
+BAD = FIXTURES / "cms" / "bad"
+DATA = ("--data", str(FIXTURES / "check"))
+AOC = [
+    "AOC_Edit_Type\tAdd-On_Code\tAOC_DelDT\tPrimary_Code\tPrimary_Code_DelDT\tAOC_Edit_EffDT\tAOC_Edit_DelDT\t"
+    "Special_Instruction_Notes",
+    "1\t0003X\t\t0001X\t\t2024001\t\t",
+    "2\t0021X\t\tCCCCC\t\t2024001\t\tPlaceholder contractor note",
+]
+_RVU_TAIL = ",0,0,0,0,0,9,9,9,,,33.4009,09,0,99,0,0,0"
+RVU_ROWS = [
+    "0006X,,Placeholder bundled guidance,B,,0.50,0.50,,0.50,,0.05,1.05,1.05,0,XXX" + _RVU_TAIL,
+    "0021X,,Placeholder add-on two,A,,1.00,1.00,,1.00,,0.10,2.10,2.10,0,ZZZ" + _RVU_TAIL,
+]
+
+
+@pytest.fixture(scope="module")
+def cms(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture tables, an AOC table (tab-delimited, as one reader met it) and two more fee-schedule rows."""
+    folder = tmp_path_factory.mktemp("cms")
+    for path in TABLES.iterdir():
+        shutil.copy(path, folder / path.name)
+    (folder / "AOC_V2026Q4-MCR.txt").write_bytes(("\r\n".join(AOC) + "\r\n").encode("latin-1"))
+    rvu = folder / "PPRRVU2026_Oct_nonQPP.csv"
+    rvu.write_bytes(rvu.read_bytes() + ("\r\n".join(RVU_ROWS) + "\r\n").encode("latin-1"))
+    return folder
+
+
+def findings(cli: Cli, cms: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
+    run = cli("check", *args, "--json", "--cms", str(cms), *DATA)
+    assert run.code in (0, 1), run.err
+    doc = json.loads(run.out)
+    return run.code, doc["findings"]
+
+
+def of(found: list[dict[str, Any]], rule: str) -> list[dict[str, Any]]:
+    return [f for f in found if f["rule"] == rule]
+
+
+def test_a_ptp_edit_with_indicator_0_stops_the_claim_and_cites_table_and_row(cli: Cli, cms: Path) -> None:
+    code, found = findings(cli, cms, "0001X", "0002X-59", "--date", "2026-11-27")
+    [edit] = of(found, "ncci-ptp")
+    assert (edit["severity"], edit["codes"], edit["fix_codes"]) == ("error", ["0001X", "0002X"], ["0002X"])
+    assert edit["table"] == "NCCI PTP edits, practitioner, v32.3r0"
+    assert edit["row"] == "ccipra-v323r0-f1.txt, line 7"
+    assert code == 1
+
+
+def test_indicator_1_is_an_error_unless_a_distinct_service_modifier_then_info(cli: Cli, cms: Path) -> None:
+    code, found = findings(cli, cms, "0001X", "0003X", "--date", "2026-11-27")
+    assert [f["severity"] for f in of(found, "ncci-ptp")] == ["error"] and code == 1
+    for modifier in ("59", "XS", "XU"):
+        code, found = findings(cli, cms, "0001X", f"0003X-{modifier}", "--date", "2026-11-27")
+        [edit] = of(found, "ncci-ptp")
+        assert edit["severity"] == "info" and f"-{modifier}" in edit["message"]
+        assert of(found, "modifier-not-evaluated") == []
+
+
+def test_the_date_of_service_selects_the_edits_in_force(cli: Cli, cms: Path) -> None:
+    # 0001X/0004X: effective 2025-01-01, deleted 2026-01-01; 0002X/0006X: effective 2026-12-01
+    assert of(findings(cli, cms, "0001X", "0004X", "--date", "2025-06-01")[1], "ncci-ptp")
+    assert of(findings(cli, cms, "0001X", "0004X", "--date", "2026-01-01")[1], "ncci-ptp") == []
+    assert of(findings(cli, cms, "0002X", "0006X", "--date", "2026-11-30")[1], "ncci-ptp") == []
+    assert of(findings(cli, cms, "0002X", "0006X", "--date", "2026-12-01")[1], "ncci-ptp")
+
+
+def test_indicator_9_is_no_edit(cli: Cli, cms: Path) -> None:
+    # 0001X/0005X: a 9 row deleted the day it took effect, and a 0 row from the same day
+    [edit] = of(findings(cli, cms, "0001X", "0005X", "--date", "2026-03-01")[1], "ncci-ptp")
+    assert edit["fact"].startswith("column 1 0001X, column 2 0005X, modifier indicator 0")
+
+
+def test_the_setting_selects_the_table(cli: Cli, cms: Path) -> None:
+    _, hospital = findings(cli, cms, "0030X", "0031X", "--setting", "hospital", "--date", "2026-11-27")
+    assert [f["table"] for f in of(hospital, "ncci-ptp")] == ["NCCI PTP edits, outpatient hospital, v32.3r0"]
+    _, practitioner = findings(cli, cms, "0030X", "0031X", "--date", "2026-11-27")
+    assert of(practitioner, "ncci-ptp") == []
+
+
+def test_a_batch_gives_each_claim_its_own_date(cli: Cli, cms: Path, tmp_path: Path) -> None:
+    batch = tmp_path / "claims.csv"
+    batch.write_text("id,codes,date\nA,0001X 0004X,2025-06-01\nB,0001X 0004X,2026-06-01\nC,0001X 0004X,\n")
+    run = cli("check", "--file", str(batch), "--jsonl", "--cms", str(cms), *DATA, "--date", "2025-02-01")
+    lines = [json.loads(line) for line in run.out.splitlines()]
+    rules = {d["id"]: [f["rule"] for f in d["findings"]] for d in lines}
+    assert "ncci-ptp" in rules["A"] and "ncci-ptp" not in rules["B"] and "ncci-ptp" in rules["C"]
+
+
+def test_mue_counts_by_its_indicator(cli: Cli, cms: Path) -> None:
+    # 0003X: MUE 2, line edit; 0001X: MUE 1, date of service (policy); 0002X: MUE 4, clinical
+    line = of(findings(cli, cms, "0001X", "0003Xx3")[1], "mue")
+    assert [(f["severity"], f["codes"]) for f in line] == [("error", ["0003X"])]
+    assert "one claim line" in line[0]["message"]
+    assert of(findings(cli, cms, "0001X", "0003X-59", "0003X-XS", "0003X-XU")[1], "mue") == []
+    [day] = of(findings(cli, cms, "0001X-RT", "0001X-LT")[1], "mue")
+    assert "all lines summed" in day["message"] and day["row"].endswith("line 6")
+    [clinical] = of(findings(cli, cms, "0001X", "0002Xx5")[1], "mue")
+    assert "appealed" in clinical["message"]
+
+
+def test_the_aoc_table_decides_which_codes_are_add_ons(cli: Cli, cms: Path) -> None:
+    # 0003X: type 1, primary 0001X; 0021X: type 2 (contractor); the record of 0002X says add-on, the table not
+    code, found = findings(cli, cms, "0003X", "0005X")
+    [aoc] = of(found, "aoc")
+    assert (aoc["severity"], aoc["fix_codes"]) == ("error", ["0001X"]) and code == 1
+    assert of(findings(cli, cms, "0003X", "0001X")[1], "aoc") == []
+    [contractor] = of(findings(cli, cms, "0021X", "0005X")[1], "aoc")
+    assert contractor["severity"] == "warning" and "contractor" in contractor["message"]
+    alone = findings(cli, cms, "0003X")[1]
+    assert [f["rule"] for f in alone if f["severity"] == "error"] == ["addon-alone"]
+    assert of(alone, "aoc") == []
+    conflict = findings(cli, cms, "0002X", "0005X")[1]
+    assert of(conflict, "table-conflict") and of(conflict, "addon-without-primary") == []
+
+
+def test_fee_schedule_status_and_bilateral_indicator(cli: Cli, cms: Path) -> None:
+    [status] = of(findings(cli, cms, "0001X", "0006X")[1], "fee-schedule")
+    assert status["severity"] == "warning" and "status B" in status["message"]
+    [bilateral] = of(findings(cli, cms, "0002X-50")[1], "bilateral")
+    assert bilateral["severity"] == "warning"
+    assert of(findings(cli, cms, "0001X-50")[1], "bilateral") == []  # indicator 1: -50 is right
+
+
+def test_a_code_the_tables_know_is_not_no_data(cli: Cli, cms: Path) -> None:
+    assert of(findings(cli, cms, "0001X", "0031X")[1], "no-data") == []
+    assert of(findings(cli, cms, "0001X", "0099X")[1], "no-data")
+
+
+def test_the_check_json_with_tables_matches_the_schema(cli: Cli, cms: Path) -> None:
+    run = cli("check", "0001X", "0003X-59", "0002Xx5", "0006X", "--json", "--cms", str(cms), *DATA)
+    check_against(schemas.schema("check"), json.loads(run.out))
+
+
+def test_show_prints_what_the_tables_say_and_a_code_only_they_know(cli: Cli, cms: Path) -> None:
+    run = cli("show", "0001X", "--cms", str(cms), *DATA)
+    assert run.code == 0, run.err
+    assert "Official CMS tables (your files; cptref ships none)" in run.out
+    assert "MUE, practitioner: 1 (date of service, policy)" in run.out
+    assert "Short descriptor (AMA licensed text, from your file" in run.out
+    only = cli("show", "0031X", "--cms", str(cms), *DATA)
+    assert only.code == 0 and "cptref has no record of its own for this code" in only.out
+    doc = json.loads(cli("show", "0001X", "0031X", "--json", "--cms", str(cms), *DATA).out)
+    assert [p["code"] for p in doc["procedures"]] == ["0001X"]
+    assert [(o["code"], o["record"]) for o in doc["official"]] == [("0001X", True), ("0031X", False)]
+    first = doc["official"][0]
+    assert first["fee_schedule"][0]["short_descriptor"]["licence"].startswith("AMA")
+    assert {p["setting"] for p in first["ptp"]} == {"practitioner", "outpatient_hospital"}
+    check_against(schemas.schema("show"), doc)
+    assert cli("show", "0099X", "--cms", str(cms), *DATA).code == 1
+
+
+def test_validate_lists_every_problem_of_the_tables_with_file_and_line(cli: Cli) -> None:
+    run = cli("validate", "--cms", str(BAD))
+    assert run.code == 3
+    assert "ccipra-v323r0-f1.txt: line 9: modifier indicator '2' is not 0, 1 or 9" in run.out
+    assert "unknown.csv" in run.out
+    doc = json.loads(cli("validate", "--cms", str(BAD), "--json").out)
+    assert doc["ok"] is False and doc["cms"]["tables"] and doc["cms"]["skipped"]
+    check_against(schemas.schema("validate"), doc)
+    assert json.loads(cli("validate", "--json").out)["cms"] is None
+
+
+def test_other_commands_say_in_one_line_that_the_tables_have_problems(cli: Cli) -> None:
+    run = cli("check", "0001X", "--cms", str(BAD), *DATA)
+    [line] = [e for e in run.err.splitlines() if "CMS" in e]
+    assert line.startswith("cptref: warning:") and "cptref validate --cms" in line
+
+
+def test_version_lists_the_tables_on_both_paths(cms: Path) -> None:
+    fast, typer = both_paths(["--version", "--cms", str(cms)])
+    assert fast == typer and fast.code == 0
+    assert "CMS tables (7; 0 errors in the files):" in fast.out
+    assert "NCCI PTP edits, practitioner, v32.3r0: 10 rows loaded of 10 read" in fast.out
