@@ -6,6 +6,7 @@ import os
 import random
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -225,22 +226,46 @@ def test_a_damaged_page_found_by_a_command_is_answered_from_the_data(cache: Path
     assert [r.code for r in after] == [0, 0, 1]
 
 
+def _cptrefs(path: Path) -> None:
+    """A file as cptref writes one: SQLite, stamped with cptref's application id."""
+    db = sqlite3.connect(path)
+    index.stamp(db)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+
+
 def test_indexes_unused_for_a_month_are_deleted_when_another_is_written(cache: Path, data: Path) -> None:
     cache.mkdir()
     month_ago = time.time() - 31 * 86_400
     stale = cache / "index-0000000000000000.sqlite"
     crashed = cache / ".index-0000000000000000.sqlite.123.tmp"
+    stale_cms = cache / "cms-00000000000000000000.sqlite"
     recent = cache / "index-1111111111111111.sqlite"
+    for path in (stale, crashed, stale_cms, recent):
+        _cptrefs(path)
     unrelated = cache / "notes.txt"
-    for path in (stale, crashed, recent, unrelated):
-        path.write_bytes(b"x")
-    for path in (stale, crashed, unrelated):
+    users = cache / "index-2222222222222222.sqlite"  # a user's own file that happens to have the name
+    other_db = cache / "index-3333333333333333.sqlite"  # another program's SQLite file
+    unrelated.write_bytes(b"x")
+    users.write_bytes(b"my notes, not an index")
+    sqlite3.connect(other_db).execute("CREATE TABLE t (x)").connection.commit()
+    for path in (stale, crashed, stale_cms, unrelated, users, other_db):
         os.utime(path, (month_ago, month_ago))
     load_catalog(data)  # writes this data's index, and prunes
     assert not stale.exists()
     assert not crashed.exists()
+    assert not stale_cms.exists()
     assert recent.exists()
-    assert unrelated.exists()  # not cptref's
+    assert unrelated.exists() and users.exists() and other_db.exists()  # not cptref's
+
+
+def test_the_cache_is_private_and_its_indexes_the_owners_alone(cache: Path, data: Path) -> None:
+    load_catalog(data)
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    [path] = cache.glob("index-*.sqlite")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert index.owned(path)
 
 
 def test_an_index_in_use_is_kept_fresh_once_a_day(cache: Path, data: Path) -> None:

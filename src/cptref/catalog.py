@@ -129,6 +129,21 @@ class Catalog:
         """The data directory the record of ``code`` came from."""
         return self.store.origin(code) or self.root
 
+    def family_origin(self, family: str) -> Path | None:
+        """The data directory that defines ``family`` when it is not the lowest layer (the shipped data):
+        an overlay's own family, or one it redefines; None otherwise."""
+        found = self.store.shared_origins().get(f"family:{family}")
+        if found is None or not self.roots or Path(found) == self.roots[0]:
+            return None
+        return Path(found)
+
+    def source_origin(self, source: str) -> Path | None:
+        """The data directory that defines ``source`` when it is not the lowest layer; None otherwise."""
+        found = self.store.shared_origins().get(f"source:{source}")
+        if found is None or not self.roots or Path(found) == self.roots[0]:
+            return None
+        return Path(found)
+
     @property
     def layered(self) -> bool:
         """Whether several data directories are read (so each record says where it came from)."""
@@ -262,7 +277,8 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
         for path in procedure_paths(root):
             paths[path.stem] = path
             origins[path.stem] = root
-    sources, families, problems = read_shared(roots)
+    shared = read_shared(roots)
+    sources, families, problems = shared.sources, shared.families, shared.problems
     for code in codes:
         if code not in paths:
             raise UnknownCode(code, nearest(code, paths))
@@ -293,7 +309,9 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
     official_file = resources.descriptors_file(descriptors)
     official, found = read_descriptors(official_file)
     problems.extend(found)
-    store = MemoryStore(records, sources, families, official, origins if len(roots) > 1 else None)
+    store = MemoryStore(
+        records, sources, families, official, origins if len(roots) > 1 else None, shared.origins, shared.overrides
+    )
     problems.extend(integrity(store, roots))
     if problems:
         raise DataErrors(problems)

@@ -32,6 +32,12 @@ class FamilyRef(Struct, frozen=True):
     id: Annotated[str, about("The family id.")]
     title: Annotated[str | None, about("The family's title, or null when the family has no entry in families.yaml.")]
     ranges: Annotated[list[str], about("The code ranges of the family (47531-47544).")]
+    data_dir: Annotated[
+        str | None,
+        about(
+            "The data directory that defines the family when it is not the shipped data (your overlay); null otherwise."
+        ),
+    ]
 
 
 class RuleView(Rule, frozen=True, kw_only=True):

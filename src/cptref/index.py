@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
+import stat
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -31,7 +33,7 @@ from .store import IndexStore, MemoryStore, write_index
 if TYPE_CHECKING:
     from .loader import Progress
 
-FORMAT = "3"
+FORMAT = "4"
 ENV_CACHE = "CPTREF_CACHE_DIR"
 
 
@@ -174,10 +176,20 @@ def build_store(
 
 
 def _write(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
-    """Write the index next to ``path`` and rename it into place; any failure leaves no file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the index next to ``path`` and rename it into place; any failure leaves no file. The
+    cache directory is created private (0700) and the index is the owner's alone (0600): it may hold
+    the text of a licensed descriptor file."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
+        db = sqlite3.connect(temp)
+        try:
+            stamp(db)
+        finally:
+            db.close()
         write_index(temp, store, meta)
         os.replace(temp, path)
     finally:
@@ -198,16 +210,48 @@ def _mark_used(path: Path) -> None:
             os.utime(path)
 
 
+APPLICATION_ID = 0x43505446
+"""Stamped into the header of every SQLite file cptref writes in its cache (``PRAGMA application_id``):
+the marker by which the prune knows a file is cptref's own, whatever its name."""
+_OWNED = re.compile(r"\.?(?:index-[0-9a-f]{16}|cms-[0-9a-f]{20})\.sqlite(?:\.[0-9]+\.tmp)?")
+"""The names cptref gives the files of its cache: an index, the CMS tables, a writer's temporary file."""
+
+
+def stamp(db: sqlite3.Connection) -> None:
+    """Mark a SQLite file as cptref's (before its first table is written)."""
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def owned(path: Path) -> bool:
+    """Whether ``path`` is a file cptref wrote: its name is one cptref gives, and its header carries
+    cptref's mark. Anything else in a shared cache directory is left alone."""
+    if not _OWNED.fullmatch(path.name):
+        return False
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(72)
+    except OSError:
+        return False
+    return (
+        len(header) == 72
+        and header.startswith(b"SQLite format 3\0")
+        and int.from_bytes(header[68:72], "big") == APPLICATION_ID
+    )
+
+
 def _prune(keep: Path) -> None:
-    """Delete the indexes (and a crashed writer's temporary files) no command has used for long."""
+    """Delete cptref's own indexes and compiled tables no command has used for long (and a crashed
+    writer's temporary files): only files :func:`owned` says cptref wrote."""
     now = time.time()
     with contextlib.suppress(OSError):
         for other in keep.parent.iterdir():
-            if other == keep or not other.name.startswith(("index-", ".index-")):
+            if other == keep or not _OWNED.fullmatch(other.name):
                 continue
             with contextlib.suppress(OSError):
-                age = now - other.lstat().st_mtime
-                if age > UNUSED_DAYS * DAY or (other.name.endswith(".tmp") and age > DAY):
+                info = other.lstat()
+                age = now - info.st_mtime
+                stale = age > UNUSED_DAYS * DAY or (other.name.endswith(".tmp") and age > DAY)
+                if stale and stat.S_ISREG(info.st_mode) and owned(other):
                     other.unlink()
 
 

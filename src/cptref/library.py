@@ -8,9 +8,10 @@ result; :mod:`cptref.catalog` reads it when no index can be used.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import resources
 from .errors import Problem
@@ -41,19 +42,39 @@ def read_sources(root: Path, base: bool) -> tuple[dict[str, Source], list[Proble
     return load_sources(root)
 
 
-def read_shared(roots: Sequence[Path]) -> tuple[dict[str, Source], dict[str, Family], list[Problem]]:
+class Shared(NamedTuple):
+    """The sources and families of every layer, where each came from, and what a later layer redefined."""
+
+    sources: dict[str, Source]
+    families: dict[str, Family]
+    problems: list[Problem]
+    origins: dict[str, str]
+    """``family:<id>`` and ``source:<id>`` -> the data directory that defines it (several layers only)."""
+    overrides: list[tuple[str, str, Path]]
+    """(``family`` or ``source``, id, the directory) for each id a later layer defines again."""
+
+
+def read_shared(roots: Sequence[Path]) -> Shared:
     """The sources and families of every layer, the later layer winning for an id."""
     sources: dict[str, Source] = {}
     families: dict[str, Family] = {}
     problems: list[Problem] = []
+    origins: dict[str, str] = {}
+    overrides: list[tuple[str, str, Path]] = []
     for root in roots:
         found_sources, found = read_sources(root, base=root == roots[0])
         problems.extend(found)
-        sources.update(found_sources)
         found_families, found = read_families(root)
         problems.extend(found)
+        for kind, mine, theirs in (("source", found_sources, sources), ("family", found_families, families)):
+            for key in mine:
+                if key in theirs:
+                    overrides.append((kind, key, root))
+                if len(roots) > 1:
+                    origins[f"{kind}:{key}"] = os.fsdecode(root)
+        sources.update(found_sources)
         families.update(found_families)
-    return sources, families, problems
+    return Shared(sources, families, problems, origins, overrides)
 
 
 def read_descriptors(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
@@ -85,11 +106,19 @@ def read_store(
         for record in found_records:
             records[record.code] = record
             origins[record.code] = root
-    sources, families, found = read_shared(layered)
-    problems.extend(found)
+    shared = read_shared(layered)
+    problems.extend(shared.problems)
     official, found = read_descriptors(descriptors)
     problems.extend(found)
-    store = MemoryStore(records.values(), sources, families, official, origins if len(layered) > 1 else None)
+    store = MemoryStore(
+        records.values(),
+        shared.sources,
+        shared.families,
+        official,
+        origins if len(layered) > 1 else None,
+        shared.origins,
+        shared.overrides,
+    )
     problems.extend(integrity(store, layered))
     return store, problems
 

@@ -51,9 +51,9 @@ def display_path(path: Path) -> str:
     Always printable text on one line: bytes of a file name that are not UTF-8 are shown as
     ``\\xff``, control characters as ``\\n``, ``\\t``.
     """
-    try:
-        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+    try:  # as named, links not followed: a record linked from elsewhere is shown where it is read
+        shown = str(Path(os.path.abspath(path)).relative_to(os.path.abspath(os.getcwd())))
+    except (ValueError, OSError):
         shown = str(path)
     try:
         shown = os.fsencode(shown).decode("utf-8", "backslashreplace")

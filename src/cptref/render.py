@@ -102,7 +102,10 @@ def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
         head.add("  [DELETED]", "bold red")
     family = catalog.families.get(record.family) if record.family else None
     if catalog.layered:
-        doc.line(f"From: {catalog.origin(record.code)}", "dim", hang=2)
+        where = doc.line(f"From: {catalog.origin(record.code)}", "dim", hang=2)
+        family_from = catalog.family_origin(record.family) if record.family else None
+        if family_from is not None:
+            where.add(f"; its family's rules ({record.family}) from {family_from}", "dim")
     meta = doc.line(f"Section: {' > '.join(record.section)}", "dim", hang=2)
     if family:
         meta.add(f" | Family: {family.title} ({', '.join(family.ranges)})", "dim")

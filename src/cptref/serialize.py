@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -84,9 +85,9 @@ def procedure(catalog: Catalog, record: Procedure) -> ProcedureView:
     fields = msgspec.structs.asdict(record)
     fields.update(
         family=(
-            FamilyRef(family.id, family.title, list(family.ranges))
+            FamilyRef(family.id, family.title, list(family.ranges), _dir(catalog.family_origin(family.id)))
             if family
-            else (FamilyRef(record.family, None, []) if record.family else None)
+            else (FamilyRef(record.family, None, [], None) if record.family else None)
         ),
         includes=tuple(RuleView(**msgspec.structs.asdict(e.rule), family=e.family) for e in catalog.includes(record)),
         report_with=tuple(
@@ -104,6 +105,10 @@ def procedure(catalog: Catalog, record: Procedure) -> ProcedureView:
         ),
     )
     return ProcedureView(**fields)
+
+
+def _dir(path: Path | None) -> str | None:
+    return None if path is None else str(path)
 
 
 _RELATIONS: tuple[Relation, ...] = ("addon", "included_in", "reported_separately_with", "excluded_by", "replaces")

@@ -71,6 +71,7 @@ class Store(Protocol):
     def referencing(self, code: str) -> list[str]: ...
     def official(self, code: str) -> str | None: ...
     def origin(self, code: str) -> Path | None: ...
+    def shared_origins(self) -> dict[str, str]: ...
     def records(self) -> Iterator[Procedure]: ...
     def docs(self) -> Sequence[DocInfo]: ...
     def frequencies(self) -> dict[str, int]: ...
@@ -88,11 +89,16 @@ class MemoryStore:
         families: dict[str, Family],
         descriptors: dict[str, str] | None = None,
         origins: dict[str, Path] | None = None,
+        shared_origins: dict[str, str] | None = None,
+        overrides: list[tuple[str, str, Path]] | None = None,
     ) -> None:
         self.sources = sources
         self.families = families
         self.descriptors = descriptors or {}
         self.origins = origins or {}
+        self._shared_origins = shared_origins or {}
+        self.overrides = overrides or []
+        """(``family`` or ``source``, id, directory) for each id a later layer defines again (lint only)."""
         """The data directory each record came from (when several are layered)."""
         self._by_code: dict[str, Procedure] = {}
         for record in records:
@@ -118,6 +124,10 @@ class MemoryStore:
 
     def origin(self, code: str) -> Path | None:
         return self.origins.get(code)
+
+    def shared_origins(self) -> dict[str, str]:
+        """``family:<id>``/``source:<id>`` -> the directory defining it (several layers only)."""
+        return self._shared_origins
 
     def records(self) -> Iterator[Procedure]:
         return (self._by_code[c] for c in self._codes)
@@ -265,6 +275,14 @@ class IndexStore:
         row = self._db.execute("SELECT origin FROM records WHERE code = ?", (code,)).fetchone()
         return Path(os.fsdecode(row[0])) if row and row[0] else None
 
+    @_healing
+    def shared_origins(self) -> dict[str, str]:
+        return self._shared_origins
+
+    @cached_property
+    def _shared_origins(self) -> dict[str, str]:
+        return msgspec.msgpack.decode(self.meta("shared_origins") or b"{}", type=dict[str, str])
+
     def records(self) -> Iterator[Procedure]:
         given: set[str] = set()
         if self._healed is None:
@@ -345,6 +363,7 @@ def write_index(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
         rows = {**meta}
         rows["sources"] = encode(list(store.sources.values()))
         rows["families"] = encode(list(store.families.values()))
+        rows["shared_origins"] = encode(store.shared_origins())
         rows["docs"] = encode(docs)
         rows["frequencies"] = encode(frequencies)
         db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())

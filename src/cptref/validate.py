@@ -87,6 +87,29 @@ def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
     return problems
 
 
+def redefinitions(catalog: Catalog, root: Path) -> list[Problem]:
+    """A family or source of ``root`` that a lower layer (the shipped data) defines too: it silently
+    changes shipped facts, so it is a warning (an error with --strict)."""
+    overrides = getattr(catalog.store, "overrides", [])
+    problems: list[Problem] = []
+    for kind, key, where in overrides:
+        if where != root:
+            continue
+        if kind == "family":
+            name = display_path(root / resources.FAMILIES)
+            what = (
+                f"redefines the shipped family {key!r}: its rules then apply to the shipped codes of that family "
+                "(show names this directory beside them)"
+            )
+        else:
+            name = display_path(resources.sources_file(root))
+            what = (
+                f"redefines the shipped source {key!r}: the shipped facts that cite it then show your title and address"
+            )
+        problems.append(_warn(name, f"$[{key}]", what))
+    return problems
+
+
 def _in_range(code: str, span: str) -> bool:
     first, _, last = span.partition("-")
     return first <= code <= (last or first)
@@ -188,6 +211,8 @@ def validate(root: Path, strict: bool = False, base: Path | None = None) -> Repo
     roots = [base, root] if layered and base is not None else [root]
     catalog, problems = read_catalog(roots, on_raw=lambda path, raw: canonical_record(path, raw, form))
     problems = problems + relations(catalog, root if layered else None) + form + canonical_lists(root)
+    if layered:
+        problems += redefinitions(catalog, root)
     if layered:
         problems = [p for p in problems if _inside(p, root)]
     if strict:

@@ -154,6 +154,9 @@ class _Writer:
 def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> CmsSummary:
     db = sqlite3.connect(path, isolation_level=None)
     try:
+        from cptref.index import stamp
+
+        stamp(db)
         db.execute("PRAGMA journal_mode = MEMORY")
         db.execute("PRAGMA synchronous = OFF")
         db.execute("PRAGMA cache_size = -16384")
