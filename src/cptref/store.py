@@ -281,7 +281,8 @@ class IndexStore:
 
     @cached_property
     def _shared_origins(self) -> dict[str, str]:
-        return msgspec.msgpack.decode(self.meta("shared_origins") or b"{}", type=dict[str, str])
+        raw = msgspec.msgpack.decode(self.meta("shared_origins") or b"{}", type=dict[str, bytes])
+        return {key: os.fsdecode(value) for key, value in raw.items()}  # a folder's name need not be UTF-8
 
     def records(self) -> Iterator[Procedure]:
         given: set[str] = set()
@@ -363,7 +364,7 @@ def write_index(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
         rows = {**meta}
         rows["sources"] = encode(list(store.sources.values()))
         rows["families"] = encode(list(store.families.values()))
-        rows["shared_origins"] = encode(store.shared_origins())
+        rows["shared_origins"] = encode({k: os.fsencode(v) for k, v in store.shared_origins().items()})
         rows["docs"] = encode(docs)
         rows["frequencies"] = encode(frequencies)
         db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
