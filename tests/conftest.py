@@ -56,6 +56,9 @@ def run_cptref(
         from cptref.entry import main
 
         entry = main
+    import signal
+
+    saved_signals = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     saved_streams = (sys.stdin, sys.stdout, sys.stderr)
     saved_env = dict(os.environ)
     saved_cwd = os.getcwd()
@@ -83,6 +86,8 @@ def run_cptref(
         for stream in streams:
             stream.detach()  # so that closing the wrapper closes nothing
         sys.stdin, sys.stdout, sys.stderr = saved_streams
+        for sig, handler in saved_signals.items():  # the entry point installs its own
+            signal.signal(sig, handler)
         os.environ.clear()
         os.environ.update(saved_env)
         os.chdir(saved_cwd)

@@ -157,7 +157,7 @@ def emit_text(doc: Doc, color: str = "auto", page: bool = False) -> None:
     page = page and tty and text.count("\n") >= height
     if mode != "plain":
         always = color == "always"
-        render.to_rich(doc, sys.stdout, mode == "color", width=None if tty else width, force=always, page=page)
+        render.to_rich(doc, sys.stdout, mode == "color", width=width, force=always, page=page)
     elif page:
         render.pager(text)
     else:
@@ -273,6 +273,8 @@ def check(v: Values) -> int:
     selected = selected_fields(v["fields"], "check", output)
     date = service_date(v["date"])
     stream: Any = None
+    if file == "-" and "stdin" in process.CLOSED:
+        raise UsageError("standard input is closed (<&-): give the claims with --file FILE")
     if file is not None:
         try:
             stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below

@@ -16,7 +16,7 @@ import typer
 
 from . import app as use_cases
 from . import process
-from .errors import CptrefError, ExitCode
+from .errors import CptrefError, ExitCode, Signalled
 from .options import CMS, COMMANDS, ROOT_HELP, VERSION, Argument, Command, Option
 
 app = typer.Typer(
@@ -153,6 +153,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         _run(argv)
     except BrokenPipeError:
         process.exit_quietly(ExitCode.OK, broken_pipe=True)
+    except Signalled as exc:
+        process.fail([exc.message], exc.exit_code)
     except SystemExit:
         # Typer and rich meet a closed pipe while printing help themselves and exit 1; the reader
         # only stopped reading, which is a success, as for every other answer.
@@ -192,11 +194,11 @@ class _PipeWatch:
 def _run(argv: list[str] | None) -> NoReturn:
     try:
         status = app(args=argv, prog_name="cptref", standalone_mode=False)
-        process.exit_quietly(int(status or 0))
+        process.finish(int(status or 0))
     except CptrefError as exc:
         process.fail(exc.lines(), exc.exit_code)
     except typer.Exit as exc:
-        process.exit_quietly(exc.exit_code)
+        process.finish(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         process.fail(["interrupted"], ExitCode.INTERRUPTED)
     except typer.TyperException as exc:  # typer's (vendored click) usage errors

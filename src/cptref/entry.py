@@ -7,13 +7,17 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from . import fast, process
+from .errors import Signalled
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = list(sys.argv[1:] if argv is None else argv)
-    plan = fast.plan(args)
-    if plan is not None:
-        process.guarded(plan)
-    from .cli import main as full
-
+    process.standard_streams()
+    try:
+        plan = fast.plan(args)
+        if plan is not None:
+            process.guarded(plan)
+        from .cli import main as full
+    except Signalled as exc:  # before the paths' own handlers: while planning, or importing Typer
+        process.fail([exc.message], exc.exit_code)
     full(args)

@@ -25,6 +25,8 @@ class ExitCode(IntEnum):
     """The data directory is missing or a data file fails validation."""
     INTERRUPTED = 130
     """Interrupted (Ctrl-C, SIGINT), as a shell reports a process a signal stopped: 128 + 2."""
+    TERMINATED = 143
+    """Terminated (SIGTERM): 128 + 15."""
 
 
 class CptrefError(Exception):
@@ -79,7 +81,7 @@ class NoMatch(CptrefError):
 
     def __init__(self, query: str) -> None:
         self.query = query
-        super().__init__(f"nothing in the library matches {query!r}; try fewer or other words, or a code prefix")
+        super().__init__(f"nothing in the library matches {quoted(query)}; try fewer or other words, or a code prefix")
 
 
 class Problem(Struct, frozen=True):
@@ -109,3 +111,23 @@ class DataErrors(CptrefError):
 
     def lines(self) -> list[str]:
         return [str(self), *(str(p) for p in self.problems)]
+
+
+class Signalled(BaseException):
+    """SIGINT or SIGTERM arrived: raised from the signal handler so that every ``finally`` runs (a
+    half-written index is removed) and nothing on the way (Typer turns KeyboardInterrupt into a
+    silent exit) swallows it. The entry point reports it in one line with 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def message(self) -> str:
+        import signal
+
+        return "interrupted" if self.signum == signal.SIGINT else "terminated"

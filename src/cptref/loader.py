@@ -432,7 +432,10 @@ def load_descriptors(path: Path) -> tuple[dict[str, str], list[Problem]]:
         return {}, [Problem(name, "$", f"not UTF-8 text (byte {exc.start})")]
     found: dict[str, str] = {}
     problems: list[Problem] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    # lines end at a line feed only (str.splitlines would also split at U+2028, U+0085 or a form feed
+    # inside a descriptor, and number the lines differently from an editor)
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         code, tab, descriptor = line.partition("\t")

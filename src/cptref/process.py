@@ -6,12 +6,13 @@ Nothing here knows a command; :mod:`cptref.app` answers them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from .errors import CptrefError, ExitCode
+from .errors import CptrefError, ExitCode, Signalled
 from .safe import visible
 
 
@@ -67,4 +68,43 @@ def guarded(work: Callable[[], int | None]) -> NoReturn:
         exit_quietly(ExitCode.OK, broken_pipe=True)
     except KeyboardInterrupt:
         fail(["interrupted"], ExitCode.INTERRUPTED)
-    exit_quietly(status or ExitCode.OK)
+    except Signalled as exc:
+        fail([exc.message], exc.exit_code)
+    finish(status or ExitCode.OK)
+
+
+CLOSED: set[str] = set()
+"""The standard streams that were closed when cptref started (``>&-``): see :func:`standard_streams`."""
+
+
+def standard_streams() -> None:
+    """Give a closed standard stream (``<&-``, ``>&-``, ``2>&-``) the null device, so that nothing
+    later takes its file descriptor and nothing writing to it fails; remember which were closed.
+    Install the SIGINT and SIGTERM handlers (:class:`~cptref.errors.Signalled`)."""
+    import signal
+
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        stream = open(fd, "r" if fd == 0 else "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - kept open
+        setattr(sys, name, stream)
+        CLOSED.add(name)
+    with contextlib.suppress(ValueError):  # not the main thread (a library caller): leave signals alone
+        signal.signal(signal.SIGINT, _signalled)
+        signal.signal(signal.SIGTERM, _signalled)
+
+
+def _signalled(signum: int, frame: object) -> None:
+    raise Signalled(signum)
+
+
+def finish(code: int) -> NoReturn:
+    """Exit with ``code``; when stdout was closed from the start, the answer could not be written:
+    say so, exit 2."""
+    if "stdout" in CLOSED and code == ExitCode.OK:
+        fail(["standard output is closed (>&-): the answer could not be written"], ExitCode.USAGE)
+    exit_quietly(code)

@@ -444,7 +444,17 @@ def pager(text: str) -> None:
         return
     sys.stdout.flush()
     os.environ.setdefault("LESS", "FRX")
-    pydoc.pipepager(text, command)
+    import signal
+
+    try:  # Ctrl-C belongs to the pager (less uses it to stop a search) while it runs
+        previous: Any = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        pydoc.pipepager(text, command)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 # --- check -----------------------------------------------------------------------------------------
