@@ -30,7 +30,7 @@ def test_unknown_code_suggests_the_nearest_known_codes(catalog) -> None:  # type
     with pytest.raises(UnknownCode) as caught:
         catalog.get("0009X")
     assert caught.value.suggestions[0] == "0005X"
-    assert "0009X is not in the library" in str(caught.value)
+    assert "0009X is not in cptref's library" in str(caught.value)
 
 
 def test_addons_are_derived_from_the_addon_records(catalog) -> None:  # type: ignore[no-untyped-def]

@@ -93,7 +93,14 @@ def test_search_text_shows_code_score_title_and_matches(cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "status", "message"),
     [
-        (("show", "0009X"), 1, "cptref: code 0009X is not in the library; nearest known codes: 0005X"),
+        (
+            ("show", "0009X"),
+            1,
+            (
+                "cptref: code 0009X is not in cptref's library (87 codes in 18 families: `cptref families`); "
+                "did you mean 0005X"
+            ),
+        ),
         (("show", "4755"), 2, "cptref: '4755' is not a CPT code: expected five characters"),
         (("show", "abcde"), 2, "cptref: 'abcde' is not a CPT code"),
         (("search", "   "), 2, "cptref: the query is empty"),
@@ -207,3 +214,41 @@ def test_the_fast_path_does_not_import_typer_or_rich() -> None:
     run_cptref("show", "47555", "--json")  # the index is built (and yaml read) at most once, here
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.stderr.strip() == "[]"
+
+
+def test_an_unknown_code_suggests_only_plausible_codes(cli: Cli) -> None:
+    central_line = cli("show", "36556")  # a central venous catheter: nothing in the library is near it
+    assert central_line.code == 1
+    assert "not in cptref's library" in central_line.err and "did you mean" not in central_line.err
+    assert "`cptref families`" in central_line.err
+    typo = cli("show", "47565")  # one character off 47555 and 47505 ...
+    assert "did you mean 47555, " in typo.err or "did you mean 47535, " in typo.err
+    for suggested in typo.err.split("did you mean ")[1].split("?")[0].split(", "):
+        assert sum(a != b for a, b in zip(suggested, "47565", strict=True)) <= 2
+
+
+def test_list_shows_the_codes_the_library_holds_with_filters(cli: Cli) -> None:
+    every = json.loads(cli("list", "--json").out)["codes"]
+    assert len(every) == len(list((DATA / "procedures").glob("*.yaml")))
+    assert list(every[0]) == ["code", "title", "status", "family", "add_on"]
+    biliary = json.loads(cli("list", "--family", "percutaneous-biliary", "--json").out)["codes"]
+    assert [c["code"] for c in biliary][:2] == ["47531", "47532"] and len(biliary) == 14
+    ranged = [c["code"] for c in json.loads(cli("list", "--range", "47552-47554", "--json").out)["codes"]]
+    assert ranged == ["47552", "47553", "47554"]
+    prefix = cli("list", "--range", "5043", "--format", "csv", "--fields", "code")
+    assert prefix.out.splitlines()[0] == "code" and all(r.startswith("5043") for r in prefix.out.splitlines()[1:])
+    deleted = json.loads(cli("list", "--status", "deleted", "--json").out)["codes"]
+    assert deleted and all(c["status"] == "deleted" for c in deleted)
+    assert cli("list", "--family", "nope").code == 2
+    assert cli("list", "--range", "47-").code == 2
+
+
+def test_families_lists_each_family_with_its_ranges_and_codes(cli: Cli) -> None:
+    families = json.loads(cli("families", "--json").out)["families"]
+    by_id = {f["id"]: f for f in families}
+    assert by_id["percutaneous-biliary"]["ranges"] == ["47531-47544"]
+    assert "47542" in by_id["percutaneous-biliary"]["codes"]
+    text = cli("families").out
+    assert "percutaneous-biliary  47531-47544  14 codes" in text
+    version = cli("--version").out
+    assert "47531-47544  percutaneous-biliary" in version

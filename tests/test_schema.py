@@ -131,10 +131,10 @@ def test_the_closed_check_rejects_an_undocumented_key_and_a_missing_one() -> Non
 
 def test_cli_without_a_command_prints_every_schema_keyed_by_command(cli: Cli) -> None:
     every = schema_of(cli)
-    assert list(every) == ["show", "search", "check", "validate"]
+    assert list(every) == ["show", "search", "check", "list", "families", "validate"]
     for command in every:
         assert every[command] == schema_of(cli, command)
-    assert list(schema_of(cli, "--jsonl")) == ["search", "check"]
+    assert list(schema_of(cli, "--jsonl")) == ["search", "check", "list"]
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,8 @@ def test_cli_without_a_command_prints_every_schema_keyed_by_command(cli: Cli) ->
     [
         (
             ("nope",),
-            "cptref: Invalid value for '[COMMAND]': 'nope' is not one of 'show', 'search', 'check', 'validate'",
+            "cptref: Invalid value for '[COMMAND]': 'nope' is not one of "
+            "'show', 'search', 'check', 'list', 'families', 'validate'",
         ),
         (("validate", "--jsonl"), "cptref: validate has no JSON Lines output; those that do: search, check"),
         (("show", "--jsonl"), "cptref: show has no JSON Lines output"),

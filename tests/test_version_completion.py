@@ -24,7 +24,7 @@ def test_version_names_each_layered_directory_and_its_release(cli: Callable[...,
     run = cli("-V", env={"CPTREF_DATA": str(GOOD)})
     count = len(list((ROOT / "data" / "procedures").glob("*.yaml"))) + 5
     assert run.out.startswith(f"cptref 0.1.0 (data 2026-11-22, {count} records, ")
-    assert run.out.endswith(f" + {GOOD} (unreleased))\n")
+    assert run.out.splitlines()[0].endswith(f" + {GOOD} (unreleased))")
 
 
 def test_version_still_answers_when_the_data_is_unusable(cli: Callable[..., Run], tmp_path: Path) -> None:

@@ -423,6 +423,67 @@ def _check_batch(
     return summary
 
 
+def _code_range(text: str) -> Callable[[str], bool]:
+    """``--range``: ``47531-47544`` (both ends kept) or a code prefix (``4753``)."""
+    first, dash, last = text.strip().upper().partition("-")
+    if dash:
+        from .models import CODE_RE
+
+        if not (CODE_RE.fullmatch(first) and CODE_RE.fullmatch(last)):
+            raise UsageError(f"--range takes two codes, 47531-47544, or a code prefix, 4753; got {text[:40]!r}")
+        return lambda code: first <= code <= last
+    if not first or not first.isalnum():
+        raise UsageError(f"--range takes two codes, 47531-47544, or a code prefix, 4753; got {text[:40]!r}")
+    return lambda code: code.startswith(first)
+
+
+def list_codes(v: Values) -> int:
+    from . import serialize
+    from .formats import Answer, formatter
+
+    output = output_format(v["json"], v["format"])
+    selected = selected_fields(v["fields"], "list", output)
+    keep = _code_range(v["range"]) if v["range"] is not None else None
+    found = catalog(v["data"])
+    if v["family"] is not None and v["family"] not in found.families:
+        known = ", ".join(sorted(found.families))
+        raise UsageError(f"no family {v['family'][:40]!r}; the families are: {known}")
+    codes = [
+        serialize.listed(record)
+        for record in found
+        if (keep is None or keep(record.code))
+        and (v["family"] is None or record.family == v["family"])
+        and (v["status"] is None or record.status == v["status"])
+    ]
+
+    def view() -> Doc:
+        from . import render
+
+        return render.list_doc(codes)
+
+    rows = [serialize.select(c, selected) for c in codes]
+    answer = Answer(serialize.listing(codes, selected), rows=rows, view=view, columns=selected or serialize.LIST_KEYS)
+    out = formatter(output)
+    if not out.text:
+        process.write(out.header(answer.columns))
+    emit(out, answer, v["color"])
+    return ExitCode.OK
+
+
+def families(v: Values) -> int:
+    from . import serialize
+
+    found = catalog(v["data"])
+    document = serialize.families(found)
+    if v["json"]:
+        process.write(serialize.dumps(document))
+        return ExitCode.OK
+    from . import render
+
+    emit_text(render.families_doc(document), v["color"])
+    return ExitCode.OK
+
+
 def validate(v: Values) -> int:
     from . import resources, serialize
     from . import validate as linting
@@ -479,13 +540,17 @@ def version(cms: str | None = None) -> int:
 
     line = f"cptref {__version__}"
     roots = resources.layers()
+    families: list[str] = []
     try:
-        records = len(catalog(None))
+        found = catalog(None)
         over = "".join(f" + {root} ({release(root)})" for root in roots[1:])
-        line += f" (data {release(roots[0])}, {records} records, {roots[0]}{over})"
+        line += f" (data {release(roots[0])}, {len(found)} records, {roots[0]}{over})"
+        ordered = sorted(found.families.values(), key=lambda f: (f.ranges[0], f.id))
+        families = [f"families ({len(ordered)}; `cptref families` tells more):"]
+        families += [f"  {', '.join(f.ranges)}  {f.id}" for f in ordered]
     except CptrefError:
         line += f" (data in {' + '.join(map(str, roots))} is unusable: run `cptref validate`)"
-    lines = [line]
+    lines = [line, *families]
     tables = cms_tables(cms, quiet=True)
     if tables is not None:
         with tables:
@@ -500,6 +565,8 @@ COMMANDS: dict[str, Callable[[Values], int]] = {
     "show": show,
     "search": search,
     "check": check,
+    "list": list_codes,
+    "families": families,
     "validate": validate,
     "schema": schema,
 }

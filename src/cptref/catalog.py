@@ -60,19 +60,41 @@ def normalize_code(text: str) -> str:
     return code
 
 
-def nearest(code: str, known: Iterable[str], limit: int = 3) -> list[str]:
-    """Codes of ``known`` closest to ``code``: longest shared prefix first, then numeric distance."""
+def one_off(code: str, other: str) -> bool:
+    """Whether ``other`` is a plausible typo of ``code``: one character different, or two neighbours
+    swapped."""
+    if len(code) != len(other) or code == other:
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(code, other, strict=True)) if a != b]
+    if len(diff) == 1:
+        return True
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and code[diff[0]] == other[diff[1]]
+        and code[diff[1]] == other[diff[0]]
+    )
 
-    def key(other: str) -> tuple[int, int, str]:
-        shared = 0
-        for a, b in zip(code, other, strict=False):
-            if a != b:
-                break
-            shared += 1
-        distance = abs(int(other[:4]) - int(code[:4])) if code[:4].isdigit() and other[:4].isdigit() else 0
-        return (-shared, distance * 100 + abs(ord(other[4]) - ord(code[4])), other)
 
-    return sorted(filter(CODE_RE.match, known), key=key)[:limit]  # a stray file name is no code
+def in_range(code: str, span: str) -> bool:
+    """Whether ``code`` falls in ``span`` (``47531-47544``, or one code)."""
+    first, _, last = span.partition("-")
+    return len(code) == len(first) and first <= code <= (last or first)
+
+
+def nearest(code: str, known: Iterable[str], families: Iterable[Family] = (), limit: int = 5) -> list[str]:
+    """The known codes ``code`` may have meant: a typo of it (one character off), then the codes of a
+    family whose range holds it, nearest first. Never an unrelated code: [] when none is plausible."""
+    codes = sorted(filter(CODE_RE.match, known))  # a stray file name is no code
+    typos = [other for other in codes if one_off(code, other)]
+    spans = [span for family in families for span in family.ranges if in_range(code, span)]
+    kin = [c for c in codes if c not in typos and any(in_range(c, span) for span in spans)]
+
+    def distance(other: str) -> tuple[int, str]:
+        both = code[:4].isdigit() and other[:4].isdigit()
+        return (abs(int(other[:4]) - int(code[:4])) if both else 0, other)
+
+    return (sorted(typos, key=distance) + sorted(kin, key=distance))[:limit]
 
 
 class Catalog:
@@ -114,12 +136,17 @@ class Catalog:
         wanted = normalize_code(code)
         record = self.store.get(wanted)
         if record is None:
-            raise UnknownCode(wanted, self.nearest(wanted))
+            raise UnknownCode(wanted, self.nearest(wanted), self.coverage())
         return record
 
-    def nearest(self, code: str, limit: int = 3) -> list[str]:
-        """Known codes closest to ``code`` (see :func:`nearest`)."""
-        return nearest(code, self.store.codes(), limit)
+    def nearest(self, code: str, limit: int = 5) -> list[str]:
+        """The known codes ``code`` may have meant (see :func:`nearest`)."""
+        return nearest(code, self.store.codes(), self.families.values(), limit)
+
+    def coverage(self) -> str:
+        """What the library covers, in a phrase: how many codes in how many families."""
+        families = len(self.families)
+        return f"{len(self)} codes in {families} famil{'y' if families == 1 else 'ies'}"
 
     def official(self, code: str) -> str | None:
         """The official descriptor of ``code`` from the user's licensed file, or None."""
@@ -281,7 +308,7 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
     sources, families, problems = shared.sources, shared.families, shared.problems
     for code in codes:
         if code not in paths:
-            raise UnknownCode(code, nearest(code, paths))
+            raise UnknownCode(code, nearest(code, paths, families.values()), f"{len(paths)} codes")
     wanted = set(codes)
     needles = [c.encode() for c in wanted]
     needles += [f.id.encode() for f in families.values() if wanted & {c for r in family_rules(f) for c in r.codes}]

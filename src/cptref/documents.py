@@ -328,6 +328,43 @@ class ClaimLine(Struct, frozen=True):
     findings: Annotated[list[Finding], FINDINGS]
 
 
+class ListedCode(Struct, frozen=True):
+    """A code of the library."""
+
+    code: Annotated[Code, about("The code.")]
+    title: Annotated[str, about("Its title, in cptref's own words.")]
+    status: Annotated[Literal["active", "deleted"], about("active or deleted.")]
+    family: Annotated[str | None, about("The id of its family, or null.")]
+    add_on: Annotated[bool, about("Whether its record says it is an add-on code.")]
+
+
+LIST_KEYS: tuple[str, ...] = ListedCode.__struct_fields__
+
+
+class ListDocument(Struct, frozen=True):
+    """The codes of the library (those the filters keep), in code order."""
+
+    schema_version: Version
+    codes: Annotated[list[ListedCode], about("Every code kept, in code order.")]
+
+
+class FamilyEntry(Struct, frozen=True):
+    """A family of codes the library covers."""
+
+    id: Annotated[str, about("The family id (a record's family).")]
+    title: Annotated[str, about("Its title.")]
+    ranges: Annotated[list[str], about("Its code ranges.")]
+    codes: Annotated[list[str], about("The codes of the library in the family.")]
+    description: Annotated[str | None, about("What the family is, or null.")]
+
+
+class FamiliesDocument(Struct, frozen=True):
+    """The families of codes the library covers, by their first code."""
+
+    schema_version: Version
+    families: Annotated[list[FamilyEntry], about("Every family.")]
+
+
 class ProblemView(Struct, frozen=True):
     """One problem in a data file, located by file and field path."""
 
@@ -383,12 +420,24 @@ DOCUMENTS: dict[str, type[Struct]] = {
     "show": ShowDocument,
     "search": SearchDocument,
     "check": CheckDocument,
+    "list": ListDocument,
+    "families": FamiliesDocument,
     "validate": ValidateDocument,
 }
 """The ``--json`` document of each command."""
-LINES: dict[str, type[Struct]] = {"search": SearchResult, "check": ClaimLine}
+LINES: dict[str, type[Struct]] = {"search": SearchResult, "check": ClaimLine, "list": ListedCode}
 """What one line of each command's JSON Lines output is."""
-ITEMS: dict[str, type[Struct]] = {"show": ProcedureView, "search": SearchResult, "check": Finding}
+ITEMS: dict[str, type[Struct]] = {
+    "show": ProcedureView,
+    "search": SearchResult,
+    "check": Finding,
+    "list": ListedCode,
+}
 """The part ``--fields`` selects from, by command: each procedure, each result, each finding."""
-FIELDS: dict[str, tuple[str, ...]] = {"show": PROCEDURE_KEYS, "search": RESULT_KEYS, "check": FINDING_KEYS}
+FIELDS: dict[str, tuple[str, ...]] = {
+    "show": PROCEDURE_KEYS,
+    "search": RESULT_KEYS,
+    "check": FINDING_KEYS,
+    "list": LIST_KEYS,
+}
 """What ``--fields`` selects from, by command. The documents around the items keep their own keys."""

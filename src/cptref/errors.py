@@ -63,17 +63,20 @@ class MalformedCode(UsageError):
 
 
 class UnknownCode(CptrefError):
+    """A code the library has no record of: the message says so, names what could have been meant
+    (a typo of it, or codes of a family whose range holds it; never unrelated codes) and points to
+    what the library covers."""
+
     exit_code = ExitCode.NOT_FOUND
 
-    def __init__(self, code: str, suggestions: Sequence[str] = ()) -> None:
+    def __init__(self, code: str, suggestions: Sequence[str] = (), coverage: str | None = None) -> None:
         self.code = code
         self.suggestions = tuple(suggestions)
-        hint = (
-            f"; nearest known codes: {', '.join(self.suggestions)}"
-            if self.suggestions
-            else "; try `cptref search WORDS`"
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        covers = f" ({coverage}: `cptref families`)" if coverage else ""
+        super().__init__(
+            f"code {code} is not in cptref's library{covers}{hint}; `cptref search WORDS` finds codes by words"
         )
-        super().__init__(f"code {code} is not in the library{hint}")
 
 
 class NoMatch(CptrefError):

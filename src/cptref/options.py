@@ -262,8 +262,35 @@ Examples:
   cptref schema | jq 'keys'"""
 
 
+LIST_HELP = """List the codes cptref's library holds, with their titles.
+
+Filters: --family ID (see cptref families), --range 47531-47544 (or a code
+prefix such as 4753), --status active|deleted. Output (--format): table, the
+text view; plain, a tab-separated line a code; json (also --json),
+{"schema_version", "codes"}; jsonl, one code a line; csv, a header then a row a
+code. --fields picks the fields of each code.
+
+Examples:
+  cptref list
+  cptref list --family percutaneous-biliary
+  cptref list --range 5043 --json | jq -r '.codes[].code'
+  cptref list --status deleted --format csv"""
+
+FAMILIES_HELP = """List the families of codes cptref's library covers: id, code ranges, how many codes.
+
+A family groups codes whose rules hold for every member (what they include,
+what they are not reported with). --json prints {"schema_version",
+"families"}.
+
+Examples:
+  cptref families
+  cptref families --json | jq -r '.families[] | "\\(.id) \\(.ranges)"'"""
+
+
 def _commands() -> dict[str, Command]:
-    schema_commands = ("show", "search", "check", "validate")
+    from .documents import DOCUMENTS
+
+    schema_commands = tuple(DOCUMENTS)
     return {
         "show": Command(
             "show",
@@ -377,6 +404,46 @@ def _commands() -> dict[str, Command]:
                 COLOR,
             ),
         ),
+        "list": Command(
+            "list",
+            LIST_HELP,
+            None,
+            (
+                Option(
+                    "family",
+                    ("--family",),
+                    "Only the codes of this family (cptref families).",
+                    kind="text",
+                    metavar="ID",
+                ),
+                Option(
+                    "range",
+                    ("--range",),
+                    "Only the codes in this range (47531-47544) or with this prefix (4753).",
+                    kind="text",
+                    metavar="RANGE",
+                ),
+                Option(
+                    "status",
+                    ("--status",),
+                    "Only active or only deleted codes.",
+                    kind="choice",
+                    metavar="STATUS",
+                    choices=("active", "deleted"),
+                ),
+                JSON,
+                DATA,
+                FORMAT,
+                fields("code (not with the table view)", "list"),
+                COLOR,
+            ),
+        ),
+        "families": Command(
+            "families",
+            FAMILIES_HELP,
+            None,
+            (JSON, DATA, COLOR),
+        ),
         "validate": Command(
             "validate",
             VALIDATE_HELP,
@@ -399,7 +466,7 @@ def _commands() -> dict[str, Command]:
             Argument(
                 "command",
                 "[COMMAND]",
-                "show, search, check or validate (default: all).",
+                "show, search, check, list, families or validate (default: all).",
                 many=False,
                 required=False,
                 choices=schema_commands,

@@ -20,7 +20,7 @@ from .safe import visible
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .check import BatchSummary, CheckResult, Claim, Finding
-    from .documents import OfficialFacts
+    from .documents import FamiliesDocument, ListedCode, OfficialFacts
     from .models import Procedure
     from .search import Result
 
@@ -333,6 +333,38 @@ def search_doc(results: Sequence[Result]) -> Doc:
         line.add(r.title.ljust(min(width, 60)))
         where = "; ".join(f"{f}: {', '.join(ws)}" for f, ws in r.matched.items())
         line.add(f"  [{where}]", "dim")
+    return doc
+
+
+def list_doc(codes: Sequence[ListedCode]) -> Doc:
+    """``cptref list``: a row a code: the code, its title, its family (and add-on, deleted marks)."""
+    doc = Doc()
+    if not codes:
+        doc.line("no code of the library matches these filters", "dim")
+        return doc
+    width = min(max(len(c.title) for c in codes), 70)
+    for c in codes:
+        line = doc.line().add(c.code, "bold cyan").add("  ")
+        line.wrap = False
+        line.add(c.title.ljust(width))
+        marks = [
+            m for m in (c.family, "add-on" if c.add_on else None, "DELETED" if c.status == "deleted" else None) if m
+        ]
+        if marks:
+            line.add(f"  [{', '.join(marks)}]", "dim")
+    return doc
+
+
+def families_doc(document: FamiliesDocument) -> Doc:
+    """``cptref families``: a family a paragraph: id, ranges, how many codes, title."""
+    doc = Doc()
+    for f in document.families:
+        line = doc.line().add(f.id, "bold").add(f"  {', '.join(f.ranges)}", "cyan")
+        line.add(f"  {len(f.codes)} code{'s' * (len(f.codes) != 1)}", "dim")
+        doc.line(f.title, indent=2, hang=2)
+    total = sum(len(f.codes) for f in document.families)
+    doc.line()
+    doc.line(f"{len(document.families)} families, {total} codes in them; `cptref list --family ID` lists one.", "dim")
     return doc
 
 

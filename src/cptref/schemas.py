@@ -44,8 +44,7 @@ NAMES = {
 """The output types as the schemas name their parts."""
 ITEMS = {command: NAMES.get(kind.__name__, kind.__name__) for command, kind in ITEM_TYPES.items()}
 """The part ``--fields`` selects from, by command."""
-TITLES = {"show": "cptref show --json", "search": "cptref search --json", "check": "cptref check --json"}
-TITLES["validate"] = "cptref validate --json"
+TITLES = {command: f"cptref {command} --json" for command in DOCUMENTS}
 
 Schema = dict[str, Any]
 
@@ -135,12 +134,10 @@ def schema(command: str, jsonl: bool = False, fields: Sequence[str] | None = Non
         return _root(document, TITLES[command], document["description"], parts)
     if command == "check":
         return _root(parts["ClaimLine"], "cptref check --jsonl", parts["ClaimLine"]["description"], parts)
-    # search --format jsonl: each line is one result, as in the results list of search --json
-    result = parts["Result"]
-    root = _root(
-        result, "cptref search --format jsonl", "One line of search --format jsonl: one result, best first.", parts
-    )
-    return root
+    # search and list --format jsonl: each line is one item, as in the list of their --json
+    item = parts[ITEMS[command]]
+    line = f"One line of {command} --format jsonl: {item['description'][0].lower()}{item['description'][1:]}"
+    return _root(item, f"cptref {command} --format jsonl", line, parts)
 
 
 def every(jsonl: bool = False) -> dict[str, Schema]:

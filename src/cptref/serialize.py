@@ -19,6 +19,7 @@ from .documents import (
     FIELDS,
     LEAN_FINDING,
     LINE_VERSION,
+    LIST_KEYS,
     PROCEDURE_KEYS,
     RESULT_KEYS,
     SCHEMA_VERSION,
@@ -31,9 +32,13 @@ from .documents import (
     CmsTableRead,
     DerivedRelations,
     DerivedView,
+    FamiliesDocument,
+    FamilyEntry,
     FamilyRef,
     FeeScheduleRow,
     LicensedDescriptor,
+    ListDocument,
+    ListedCode,
     MueRow,
     NotWithView,
     OfficialDescriptor,
@@ -61,7 +66,15 @@ if TYPE_CHECKING:
     from .search import Result
     from .validate import Report
 
-__all__ = ["DERIVED_KEYS", "FIELDS", "FINDING_KEYS", "PROCEDURE_KEYS", "RESULT_KEYS", "SCHEMA_VERSION"]
+__all__ = [
+    "DERIVED_KEYS",
+    "FIELDS",
+    "FINDING_KEYS",
+    "LIST_KEYS",
+    "PROCEDURE_KEYS",
+    "RESULT_KEYS",
+    "SCHEMA_VERSION",
+]
 
 
 def _derived(item: Derived, catalog: Catalog) -> DerivedView:
@@ -222,6 +235,31 @@ def official(cms: CmsTables, code: str, has_record: bool, today: datetime.date) 
 
         ptp.append(PtpSummary(table.setting, table.label(), rows(partners.as_column1), rows(partners.as_column2)))
     return OfficialFacts(code, has_record, fee, mues, aoc, ptp)
+
+
+def listed(record: Procedure) -> ListedCode:
+    """One code of ``cptref list``."""
+    return ListedCode(record.code, record.title, record.status, record.family, record.add_on is not None)
+
+
+def listing(codes: Sequence[ListedCode], fields: Sequence[str] | None = None) -> Any:
+    """``cptref list --json``."""
+    if fields is None:
+        return ListDocument(SCHEMA_VERSION, list(codes))
+    return {"schema_version": SCHEMA_VERSION, "codes": [select(c, fields) for c in codes]}
+
+
+def families(catalog: Catalog) -> FamiliesDocument:
+    """``cptref families``: every family, by its first code, with the library's codes in it."""
+    members: dict[str, list[str]] = {}
+    for record in catalog:
+        if record.family:
+            members.setdefault(record.family, []).append(record.code)
+    ordered = sorted(catalog.families.values(), key=lambda f: (f.ranges[0], f.id))
+    return FamiliesDocument(
+        SCHEMA_VERSION,
+        [FamilyEntry(f.id, f.title, list(f.ranges), members.get(f.id, []), f.description) for f in ordered],
+    )
 
 
 def search_result(item: Result) -> SearchResult:
