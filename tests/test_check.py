@@ -625,7 +625,7 @@ def test_cli_explain_shows_rule_text_and_sources(cli: Cli) -> None:
     assert run.code == 0
     assert "rule: An add-on code is reported only with one of its primary procedures." in run.out
     assert "recorded: add-on code; primaries: 50382" in run.out
-    assert "sources:" in run.out and "iframe-50706: " in run.out
+    assert "sources:" in run.out and "iframe-50706 (ai-generated): " in run.out
 
 
 def test_cli_json_has_the_documented_shape(cli: Cli) -> None:

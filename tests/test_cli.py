@@ -23,8 +23,10 @@ def test_show_prints_plain_text_when_piped(cli: Cli) -> None:
     assert run.err == ""
     assert run.out.startswith("0001X  Widget repair through the skin\n")
     assert "\x1b[" not in run.out
-    assert "Add-ons that may be reported with this code:" in run.out
-    assert "0002X Widget balloon stretch, each widget  (high; test-book)" in run.out
+    assert "  Add-ons reported with it: 0002X\n" in run.out
+    full = cli("show", "0001X", "--full", *FIX).out
+    assert "Add-ons that may be reported with this code:" in full
+    assert "0002X Widget balloon stretch, each widget  (high; test-book)" in full
 
 
 def test_show_full_adds_the_lay_sections(cli: Cli) -> None:

@@ -35,13 +35,15 @@ def licensed(tmp_path: Path) -> Path:
 def test_show_prints_the_licensed_text_above_its_own_descriptor_labelled(
     cli: Callable[..., Run], licensed: Path
 ) -> None:
-    run = cli("show", "0001X", *FIX, "--descriptors", str(licensed))
+    run = cli("show", "0001X", *FIX, "--descriptors", str(licensed), "--full")
     assert run.code == 0, run.err
     text = " ".join(run.out.split())  # a long path may wrap the heading
     official = text.index(f"Official descriptor (from your licensed file {licensed})")
     own = text.index("Descriptor (cptref's own words; not the AMA text)")
     assert official < own
     assert "Made-up official wording for the widget repair" in text
+    brief = " ".join(cli("show", "0001X", *FIX, "--descriptors", str(licensed)).out.split())
+    assert "Licensed descriptor (your file): Made-up official wording for the widget repair" in brief
 
 
 def test_without_a_file_nothing_official_is_shown(cli: Callable[..., Run]) -> None:

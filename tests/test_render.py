@@ -23,7 +23,7 @@ def catalog() -> Catalog:
     return load_catalog(DATA)
 
 
-@pytest.mark.parametrize(("code", "full"), [("47555", False), ("47542", True)])
+@pytest.mark.parametrize(("code", "full"), [("47555", False), ("47555", True), ("47542", False), ("47542", True)])
 def test_plain_render_matches_the_golden_file(catalog: Catalog, code: str, full: bool) -> None:
     text = render.plain(render.show_doc(catalog, catalog.get(code), full=full))
     golden = GOLDEN / f"{code}{'-full' if full else ''}.txt"
@@ -33,7 +33,7 @@ def test_plain_render_matches_the_golden_file(catalog: Catalog, code: str, full:
 
 
 def test_low_confidence_facts_are_marked_and_unknowns_say_not_recorded(catalog: Catalog) -> None:
-    text = render.plain(render.show_doc(catalog, catalog.get("47555")))
+    text = render.plain(render.show_doc(catalog, catalog.get("47555"), full=True))
     line = next(t for t in text.splitlines() if "74360" in t and t.strip().startswith("-"))
     assert "[LOW CONFIDENCE]" in line
     assert "MUE (units per day): not recorded" in text
@@ -41,9 +41,11 @@ def test_low_confidence_facts_are_marked_and_unknowns_say_not_recorded(catalog: 
 
 
 def test_primary_code_lists_the_addons_that_name_it(catalog: Catalog) -> None:
-    text = render.plain(render.show_doc(catalog, catalog.get("50432")))
+    text = render.plain(render.show_doc(catalog, catalog.get("50432"), full=True))
     section = text.split("Add-ons that may be reported with this code:")[1].split("\n\n")[0]
     assert "50706 " in section
+    brief = render.plain(render.show_doc(catalog, catalog.get("50432")))
+    assert "50706" in next(line for line in brief.splitlines() if line.strip().startswith("Add-ons reported with it:"))
 
 
 def test_plain_text_wraps_at_the_width_given(catalog: Catalog) -> None:
@@ -53,15 +55,19 @@ def test_plain_text_wraps_at_the_width_given(catalog: Catalog) -> None:
 
 def test_rich_render_draws_the_same_words_and_no_colour_when_asked(catalog: Catalog) -> None:
     out = io.StringIO()
-    render.to_rich(render.show_doc(catalog, catalog.get("47555")), file=out, color=False)
+    render.to_rich(render.show_doc(catalog, catalog.get("47555"), full=True), file=out, color=False)
     drawn = out.getvalue()
     assert "47555" in drawn
     assert "[LOW CONFIDENCE]" in drawn
+    brief = io.StringIO()
+    render.to_rich(render.show_doc(catalog, catalog.get("47555")), file=brief, color=False, width=100)
+    assert "[LOW " in brief.getvalue()
+    assert brief.getvalue() == render.plain(render.show_doc(catalog, catalog.get("47555")), 100)
     assert "\x1b[3" not in drawn  # no colour escape sequences
 
 
 def test_rich_render_indents_wrapped_lines_as_plain_text_does(catalog: Catalog) -> None:
-    doc = render.show_doc(catalog, catalog.get("47555"))
+    doc = render.show_doc(catalog, catalog.get("47555"), full=True)
     out = io.StringIO()
     render.to_rich(doc, file=out, color=False, width=60)
     drawn = out.getvalue().splitlines()
@@ -69,3 +75,21 @@ def test_rich_render_indents_wrapped_lines_as_plain_text_does(catalog: Catalog) 
     note = next(i for i, line in enumerate(drawn) if line.startswith("    note: Unconfirmed."))
     assert drawn[note + 1].startswith(" " * 10)  # the note's continuation hangs under its text
     assert drawn[note + 1].strip()
+
+
+@pytest.mark.parametrize("code", ["47555", "47542", "47541", "50436", "50706"])
+def test_the_brief_view_of_each_seed_code_fits_a_screen(catalog: Catalog, code: str) -> None:
+    text = render.plain(render.show_doc(catalog, catalog.get(code)), 100)
+    lines = text.splitlines()
+    assert len(lines) <= 30, len(lines)
+    assert all(len(line) <= 100 for line in lines)
+    assert lines[0].startswith(code)
+    assert "Sources: 1=" in text  # each fact's sources, listed once
+
+
+def test_the_brief_view_keeps_every_fact_with_its_codes_and_confidence(catalog: Catalog) -> None:
+    text = render.plain(render.show_doc(catalog, catalog.get("47532")), 100)
+    assert "[M " in text and "77002" in text  # the family's guidance codes, medium
+    assert "Includes (not reported separately)" in text
+    low = render.plain(render.show_doc(catalog, catalog.get("47555")), 100)
+    assert "[LOW " in low and "74360" in low

@@ -62,3 +62,25 @@ def test_the_shipped_data_is_clean_even_when_strict(cli: Callable[..., Run]) -> 
     run = cli("validate", "--strict")
     assert run.code == 0, run.out
     assert run.out == ""
+
+
+def test_a_fact_resting_only_on_ai_generated_pages_is_low_at_most(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "data"
+    shutil.copytree(GOOD, folder)
+    sources = folder / "sources.yaml"
+    sources.write_text(
+        sources.read_text() + "- id: made-up-ai\n  title: A page a language model wrote\n"
+        "  url: https://example.org/ai\n  kind: ai-generated\n"
+    )
+    record = folder / "procedures" / "0005X.yaml"
+    record.write_text(
+        'code: "0005X"\nstatus: active\ntitle: T\ndescriptor: D\nsection: [S]\n'
+        "medicare:\n  mue: 1\n  sources: [made-up-ai]\n  confidence: medium\n"
+    )
+    report = validate(folder)
+    [problem] = [p for p in report.errors if "AI-generated" in p.message]
+    assert problem.field == "$.medicare.confidence"
+    record.write_text(record.read_text().replace("confidence: medium", "confidence: low"))
+    assert not [p for p in validate(folder).errors if "AI-generated" in p.message]

@@ -38,6 +38,8 @@ class Line:
     """Extra indent of wrapped continuation lines."""
     wrap: bool = True
     """False for tabular lines that must stay whole (one search result a line)."""
+    fit: bool = False
+    """True for a line cut to the width with an ellipsis rather than wrapped (``show``'s brief view)."""
 
     def add(self, text: str, style: str = "") -> Line:
         """Add ``text``, its control characters made visible (:func:`cptref.safe.visible`): whatever
@@ -94,8 +96,120 @@ def _note(doc: Doc, note: str | None, indent: int = 4) -> None:
         doc.line(f"note: {note}", "italic", indent=indent, hang=6)
 
 
+class _Citations:
+    """Source ids numbered in the order a view first cites them, for the brief view's marks."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def mark(self, confidence: str, sources: Sequence[str]) -> str:
+        numbers = " ".join(str(self.ids.setdefault(sid, len(self.ids) + 1)) for sid in sources)
+        return f"[{'LOW' if confidence == 'low' else confidence[0].upper()} {numbers}]"
+
+
+def _fact(doc: Doc, marks: _Citations, text: str, confidence: str, sources: Sequence[str], indent: int = 2) -> None:
+    """One fact on one line, cut to the width: its text, then its confidence and numbered sources."""
+    line = doc.line(indent=indent)
+    line.fit = True
+    line.add(marks.mark(confidence, sources), CONFIDENCE_STYLE["low"] if confidence == "low" else "dim")
+    line.add(f" {text}")
+
+
+def _with_codes(codes: Sequence[str], what: str) -> str:
+    return f"{', '.join(codes)}: {what}" if codes else what
+
+
+def brief_doc(catalog: Catalog, record: Procedure) -> Doc:
+    """What a coder needs about one code on one screen (about 30 lines at 100 columns): title,
+    status, descriptor, add-on and primaries, what it includes and is not reported with (with codes),
+    what is reported with it, Medicare values, each fact one line with its confidence (H, M, LOW) and
+    numbered sources, listed once at the end. ``--full`` shows everything."""
+    marks = _Citations()
+    doc = Doc()
+    head = doc.line().add(record.code, "bold cyan").add("  ").add(record.title, "bold")
+    if record.status == "deleted":
+        head.add("  [DELETED]", "bold red")
+    family = catalog.families.get(record.family) if record.family else None
+    meta = doc.line(indent=2)
+    meta.fit = True
+    meta.add(f"{family.title} ({', '.join(family.ranges)})" if family else " > ".join(record.section), "dim")
+    meta.add(f" | units: {record.units or 'once per session'}", "dim")
+    if catalog.layered:
+        origin = doc.line(f"From: {catalog.origin(record.code)}", "dim", indent=2, hang=2)
+        family_from = catalog.family_origin(record.family) if record.family else None
+        if family_from is not None:
+            origin.add(f"; its family's rules ({record.family}) from {family_from}", "dim")
+    official = catalog.official(record.code)
+    if official:
+        doc.line(indent=2, hang=2).add("Licensed descriptor (your file): ", "bold").add(official)
+    doc.line(record.descriptor, indent=2, hang=0)
+
+    add_on = record.add_on
+    if add_on is not None:
+        primaries = ", ".join(add_on.primaries) if add_on.primaries else "not recorded"
+        _fact(doc, marks, f"Add-on code; primaries: {primaries}", add_on.confidence, add_on.sources)
+    addons = catalog.derived("addon", record.code)
+    if addons:
+        line = doc.line("Add-ons reported with it: ", indent=2)
+        line.fit = True
+        _codes(line, [d.code for d in addons])
+    sections = (
+        (
+            "Includes (not reported separately)",
+            [(e.rule.codes, e.rule.what, e.rule.scope, e) for e in catalog.includes(record)],
+        ),
+        ("Reported with it", [(e.rule.codes, e.rule.what, e.rule.scope, e) for e in catalog.report_with(record)]),
+    )
+    for title, facts in sections:
+        if not facts:
+            continue
+        doc.line(title, "bold", indent=2)
+        for codes, what, scope, eff in facts:
+            text = _with_codes(codes, what) + (f" ({scope})" if scope else "") + (" (family)" if eff.family else "")
+            _fact(doc, marks, text, eff.rule.confidence, eff.rule.sources, indent=4)
+    not_with = catalog.not_with(record)
+    excluded_by = catalog.derived("excluded_by", record.code)
+    if not_with or excluded_by:
+        doc.line("Not reported with", "bold", indent=2)
+        for nw in not_with:
+            rule = nw.rule
+            scope = f" ({rule.scope})" if rule.scope else ""
+            ncci = f" (NCCI modifier indicator {rule.modifier_indicator})" if rule.modifier_indicator else ""
+            _fact(doc, marks, f"{', '.join(rule.codes)}{scope}{ncci}: {rule.reason}", rule.confidence, rule.sources, 4)
+        for d in excluded_by:
+            _fact(doc, marks, f"{d.code} (its record says so): {d.what or ''}", d.confidence, d.sources, indent=4)
+    included_in = catalog.derived("included_in", record.code)
+    if included_in:
+        line = doc.line("Included in: ", indent=2)
+        line.fit = True
+        _codes(line, list(dict.fromkeys(d.code for d in included_in)))
+    med = record.medicare
+    if med is not None and (med.global_period is not None or med.mue is not None):
+        values = [
+            f"global {med.global_period or 'not recorded'}",
+            f"MUE {med.mue if med.mue is not None else 'not recorded'}",
+        ]
+        _fact(doc, marks, "Medicare: " + ", ".join(values), med.confidence, med.sources)
+    else:
+        doc.line("Medicare: not recorded", "dim", indent=2)
+    if record.replaced_by:
+        _codes(doc.line("Replaced by: ", indent=2), record.replaced_by)
+    replaces = catalog.derived("replaces", record.code)
+    if replaces:
+        _codes(doc.line("Replaces: ", indent=2), [d.code for d in replaces])
+    if marks.ids:
+        line = doc.line("Sources: ", "dim", indent=2, hang=2)
+        for sid, number in marks.ids.items():  # one entry one word: a line breaks between entries
+            kind = catalog.sources[sid].kind if sid in catalog.sources else "unknown"
+            line.add(f"{number}={sid}({kind}) ", "dim")
+    doc.line("--full: notes, history, related codes, plain-language sections, source titles and addresses", "dim")
+    return doc
+
+
 def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
-    """Everything a coder needs about one code, in reading order."""
+    """One code: the brief view (:func:`brief_doc`), or with ``full`` everything, in reading order."""
+    if not full:
+        return brief_doc(catalog, record)
     doc = Doc()
     head = doc.line().add(record.code, "bold cyan").add("  ").add(record.title, "bold")
     if record.status == "deleted":
@@ -313,7 +427,7 @@ def _source_line(doc: Doc, catalog: Catalog, sid: str, indent: int) -> None:
     source = catalog.sources.get(sid)
     line = doc.line(indent=indent, hang=4).add(sid, "bold")
     if source:
-        line.add(f": {source.title}")
+        line.add(f" ({source.kind})", "dim").add(f": {source.title}")
         if source.url:
             line.add(f" <{source.url}>", "blue")
 
@@ -384,6 +498,10 @@ def plain(doc: Doc, width: int = 100) -> str:
         if not text or not line.wrap:  # a row stays one row: a line break or tab in it is a space
             out.append(pad + _one_row(text) if text else "")
             continue
+        if line.fit:
+            row = pad + _one_row(text)
+            out.append(row if len(row) <= width else row[: max(width - 1, len(pad) + 8)].rstrip() + "…")
+            continue
         out.extend(
             textwrap.wrap(
                 text,
@@ -422,6 +540,11 @@ def to_rich(
             if not line.wrap:  # a table row stays whole, as in plain text
                 row = Text(" " * line.indent) + Text(_one_row(text.plain), spans=text.spans)
                 console.print(row, no_wrap=True, overflow="ignore", crop=False)
+                continue
+            if line.fit:  # cut to the width, as plain text cuts it
+                row = Text(" " * line.indent) + Text(_one_row(text.plain), spans=text.spans)
+                row.truncate(max(console.width, line.indent + 9), overflow="ellipsis")
+                console.print(row, no_wrap=True, overflow="ellipsis", crop=False)
                 continue
             # wrapped as plain text wraps it: continuation lines indented by the line's hang
             room = max(console.width - line.indent - line.hang, 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,15 @@ def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
         for i, code in enumerate(record.replaced_by):
             if code in catalog and catalog.get(code).status == "deleted":
                 problems.append(_warn(name, f"$.replaced_by[{i}]", f"replacement {code} is itself deleted"))
+        for field, fact in _facts(record):
+            if fact.confidence != "low" and _only_ai(catalog, fact.sources):
+                problems.append(
+                    Problem(
+                        name,
+                        f"{field}.confidence",
+                        f"{fact.confidence} confidence rests only on AI-generated sources: at most low",
+                    )
+                )
         family = catalog.families.get(record.family) if record.family else None
         if family and not any(_in_range(record.code, r) for r in family.ranges):
             problems.append(_warn(name, "$.family", f"{record.code} is outside the ranges of family {family.id!r}"))
@@ -108,6 +117,22 @@ def redefinitions(catalog: Catalog, root: Path) -> list[Problem]:
             )
         problems.append(_warn(name, f"$[{key}]", what))
     return problems
+
+
+def _facts(record: Procedure) -> Iterable[tuple[str, Any]]:
+    """(field path, fact) for every fact of a record that carries sources and a confidence."""
+    if record.add_on:
+        yield "$.add_on", record.add_on
+    for field in ("includes", "report_with", "not_with", "history"):
+        for i, fact in enumerate(getattr(record, field)):
+            yield f"$.{field}[{i}]", fact
+    if record.medicare:
+        yield "$.medicare", record.medicare
+
+
+def _only_ai(catalog: Catalog, sources: Sequence[str]) -> bool:
+    kinds = {catalog.sources[s].kind for s in sources if s in catalog.sources}
+    return bool(sources) and kinds == {"ai-generated"}
 
 
 def _in_range(code: str, span: str) -> bool:
