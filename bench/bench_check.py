@@ -161,6 +161,7 @@ def measure(args: argparse.Namespace) -> None:
         io_floor = best_of(args.runs, lambda: run([sys.executable, "-c", floor, str(path)]))
         took = best_of(args.runs, lambda: run(cli, ok=(0, 1)))
         per_claim = out_path.stat().st_size / n
+        one_core = best_of(args.runs, lambda: run([*cli, "--jobs", "1"], ok=(0, 1)))
     rate = n / took
     print(
         f"CLI end to end:    {rate:12,.0f} claims/s  ({took:.2f} s; {took / io_floor:.1f}x a msgspec "
@@ -168,6 +169,10 @@ def measure(args: argparse.Namespace) -> None:
         f"target {TARGET_CLI:,}: {'met' if rate >= TARGET_CLI else 'MISSED'}"
     )
     print(f"  (--jsonl output, written to a file: {per_claim:.0f} bytes a claim on average)")
+    print(
+        f"CLI on one core:   {n / one_core:12,.0f} claims/s  (--jobs 1; every core ({nproc}) is "
+        f"{one_core / took:.2f}x as fast)"
+    )
 
 
 if __name__ == "__main__":

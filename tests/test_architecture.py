@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("checking a claim", {"check"}),
     ("output: documents, JSON, schemas, text, formats", {"documents", "serialize", "schemas", "render", "formats"}),
     ("process plumbing", {"process"}),
-    ("the commands' use-cases", {"app"}),
+    ("the commands' use-cases", {"app", "batch"}),
     ("command lines: the option table, the fast path, Typer", {"options", "fast", "cli"}),
     ("entry points", {"entry", "__main__"}),
 ]

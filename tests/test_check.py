@@ -755,3 +755,22 @@ def test_help_teaches_rules_exit_statuses_and_examples(cli: Cli) -> None:
     assert "Exit status: 0 when no claim has an error; 1 when one has" in run.out
     assert "cptref check 47532 47542 77002" in run.out
     assert "--file" in run.out and "--jsonl" in run.out and "--explain" in run.out
+
+
+def test_cli_batch_on_several_processes_writes_what_one_process_writes_in_the_same_order(
+    cli: Cli, tmp_path: Path
+) -> None:
+    import random
+
+    rng = random.Random(7)
+    codes = ["47532", "47542", "77002", "50432", "50706", "47555", "C1729", "50432-RT", "47542x2", "4754"]
+    path = tmp_path / "claims.csv"
+    rows = [f"C{i},{' '.join(rng.sample(codes, rng.randint(1, 4)))}" for i in range(5_500)]
+    rows.insert(2_500, 'bad,"unclosed')
+    path.write_text("id,codes\n" + "\n".join(rows) + "\n")
+    one = cli("check", "--file", str(path), "--jsonl", "--jobs", "1")
+    two = cli("check", "--file", str(path), "--jsonl", "--jobs", "2")
+    assert (one.code, one.out, one.err) == (two.code, two.out, two.err)
+    assert len(one.out.splitlines()) == 5_500 and "5502 lines read: 5500 claims checked" in one.err
+    csv_one = cli("check", "--file", str(path), "--format", "csv", "--jobs", "1")
+    assert csv_one.out == cli("check", "--file", str(path), "--format", "csv", "-j", "3").out

@@ -278,3 +278,12 @@ def test_an_index_in_use_is_kept_fresh_once_a_day(cache: Path, data: Path) -> No
     before = path.stat().st_mtime_ns
     load_catalog(data)
     assert path.stat().st_mtime_ns == before  # at most once a day: a warm run writes nothing
+
+
+def test_the_cache_directory_is_where_platformdirs_puts_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import platformdirs
+
+    monkeypatch.delenv("CPTREF_CACHE_DIR", raising=False)
+    for xdg in (str(tmp_path / "xdg"), "", "relative/path"):
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+        assert index.cache_dir() == Path(platformdirs.user_cache_dir("cptref", appauthor=False))

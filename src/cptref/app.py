@@ -341,14 +341,14 @@ def _check_batch(
     v: Values,
     date: datetime.date,
 ) -> Any:
-    """Check every claim of ``stream`` (each on its own date, else ``date``); print findings on stdout,
-    bad lines and a summary on stderr."""
+    """Check every claim of ``stream`` (each on its own date, else ``date``); print findings on stdout
+    in input order (machine formats: on every core, :mod:`cptref.batch`), bad lines and a summary on
+    stderr."""
     import time
 
+    from . import batch, render
     from . import check as checking
-    from . import render, serialize
-    from .findings import FINDING_KEYS
-    from .formats import Answer, formatter
+    from .formats import formatter
 
     shown = name or "<stdin>"
     total = 0
@@ -359,64 +359,64 @@ def _check_batch(
             total = 0
     progress = total >= 1_000_000  # a long file, and stderr is a terminal
     done = [0]
+    last = [time.monotonic()]
 
     def counted(lines: Any) -> Any:
         for raw in lines:
             done[0] += len(raw)
             yield raw
 
+    def tick() -> None:
+        if progress and time.monotonic() - last[0] > 0.2:
+            last[0] = time.monotonic()
+            sys.stderr.write(render.progress_line(done[0], total, summary.claims))
+            sys.stderr.flush()
+
     summary = checking.BatchSummary()
-    out = formatter(output)
     explain, color = v["explain"], v["color"]
-    lines = serialize.CheckLines(tables.title, selected, explain) if output == "jsonl" else None
-    chunk: list[bytes] = []
-    columns = selected or FINDING_KEYS
-    if not out.text:
-        chunk.append(out.header(columns, claim=True))
-    doc = render.Doc()
-    last = time.monotonic()
 
-    def flush() -> None:
-        nonlocal doc
-        if chunk:
-            process.write(b"".join(chunk))
-            chunk.clear()
-        if doc.lines:
-            emit_text(doc, color)
-            doc = render.Doc()
-
-    check, add = checking.check, summary.add
-    for item in checking.read_claims(counted(stream) if progress else stream, name):
-        if not isinstance(item, checking.Claim):
-            if isinstance(item, checking.Skipped):
+    def claims() -> Any:
+        """The claims of the file; the other lines counted, and a bad one reported, on the way."""
+        for item in checking.read_claims(counted(stream) if progress else stream, name):
+            if isinstance(item, checking.Claim):
+                yield item
+            elif isinstance(item, checking.Skipped):
                 summary.not_a_claim(item)
-                continue
-            summary.skipped += 1
-            flush()
-            if progress:
-                sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
-            process.warn(f"{shown}:{item.line}: {item.message}; line skipped")
-            continue
-        result = check(tables, item.codes, item.date or date, explain)
-        add(result)
-        if out.text:
+            else:
+                summary.skipped += 1
+                if progress:
+                    sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
+                process.warn(f"{shown}:{item.line}: {item.message}; line skipped")
+
+    if formatter(output).text:
+        doc = render.Doc()
+        for item in claims():
+            result = checking.check(tables, item.codes, item.date or date, explain)
+            summary.add(result)
             if summary.claims > 1:
                 doc.line()
             render.check_doc(found, result, explain=explain, claim=item, doc=doc, official=tables.cms is not None)
             if len(doc.lines) >= 2000:
-                flush()
-        else:
-            if lines is not None:  # the common batch output: one pre-encoded line a claim
-                chunk.append(lines.line(result, item))
-            else:
-                chunk.append(out.answer(Answer(None, rows=result.findings, columns=columns, claim=item)))
-            if len(chunk) >= 4096:
-                flush()
-        if progress and not summary.claims % 4096 and time.monotonic() - last > 0.2:
-            last = time.monotonic()
-            sys.stderr.write(render.progress_line(done[0], total, summary.claims))
-            sys.stderr.flush()
-    flush()
+                emit_text(doc, color)
+                doc = render.Doc()
+            tick()
+        if doc.lines:
+            emit_text(doc, color)
+    else:
+        encoder = batch.Encoder(tables, output, selected, explain)
+
+        def make() -> batch.Encoder:  # in a worker: a catalog and CMS tables of its own
+            cms = cms_tables(v["cms"], quiet=True)
+            worker_tables = checking.CheckTables.from_catalog(catalog(v["data"]), cms, SETTINGS[v["setting"]])
+            return batch.Encoder(worker_tables, output, selected, explain)
+
+        process.write(encoder.header())
+        jobs = v["jobs"] or batch.cores()
+        for data, outcomes in batch.checked_chunks(claims(), encoder, make, date, jobs):
+            process.write(data)
+            for ok, verified, rules in outcomes:
+                summary.count(ok, verified, rules)
+            tick()
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
     process.warn(f"{shown}: {render.check_summary(summary)}")

@@ -256,14 +256,16 @@ class BatchSummary:
     by_rule: Counter[str] = field(default_factory=Counter)
 
     def add(self, result: CheckResult) -> None:
+        self.count(result.ok, result.verified, (item.rule for item in result.findings))
+
+    def count(self, ok: bool, verified: bool, rules: Iterable[str]) -> None:
+        """Count one claim by its outcome and the rule of each of its findings."""
         self.claims += 1
-        if not result.ok:
+        if not ok:
             self.with_errors += 1
-        elif not result.verified:
+        elif not verified:
             self.unverified += 1
-        by_rule = self.by_rule
-        for item in result.findings:
-            by_rule[item.rule] += 1
+        self.by_rule.update(rules)
 
     def not_a_claim(self, item: Skipped) -> None:
         if item.why == "header":

@@ -199,7 +199,10 @@ def _read_jsonl(lines: Iterable[bytes]) -> Iterator[Item]:
         except msgspec.DecodeError as exc:
             yield BadLine(number, f"not a claim: {_decode_message(exc)}")
             continue
-        codes = split_codes(item.codes) if isinstance(item.codes, str) else [_token(c) for c in item.codes]
+        if isinstance(item.codes, str):
+            codes = split_codes(item.codes)
+        else:
+            codes = [c if c.__class__ is str else _token(c) for c in item.codes]
         if not codes:
             yield BadLine(number, "the claim has no codes")
             continue

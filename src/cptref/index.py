@@ -20,6 +20,7 @@ import os
 import re
 import sqlite3
 import stat
+import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -38,9 +39,15 @@ ENV_CACHE = "CPTREF_CACHE_DIR"
 
 
 def cache_dir() -> Path:
+    """Where the compiled index is kept: ``$CPTREF_CACHE_DIR``, else the user cache directory. On
+    Linux that is ``$XDG_CACHE_HOME/cptref`` (an absolute one), else ``~/.cache/cptref``, as
+    platformdirs says, worked out here: importing platformdirs costs every command a few ms."""
     env = os.environ.get(ENV_CACHE)
     if env:
         return Path(env)
+    if sys.platform.startswith("linux"):
+        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+        return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "cptref"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("cptref", appauthor=False))

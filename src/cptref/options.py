@@ -381,6 +381,15 @@ def _commands() -> dict[str, Command]:
                     default=False,
                 ),
                 Option(
+                    "jobs",
+                    ("--jobs", "-j"),
+                    "With --file: check on N processes (default: every core); the output keeps the file's order.",
+                    kind="int",
+                    metavar="N",
+                    minimum=1,
+                    maximum=512,
+                ),
+                Option(
                     "date",
                     ("--date",),
                     "The date of service, YYYY-MM-DD (default: today): the CMS edits in force on it apply; a "

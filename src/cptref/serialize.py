@@ -58,7 +58,7 @@ from .findings import FINDING_KEYS
 
 if TYPE_CHECKING:
     from .catalog import Catalog, Derived, Relation
-    from .claims import Claim
+    from .claims import Claim, Line
     from .cms import CmsSummary, CmsTables
     from .errors import Problem
     from .findings import CheckResult, Finding
@@ -370,6 +370,16 @@ class CheckLines:
         self._fields = None if explain and fields is None else (fields or LEAN_FINDING)
         self._encode = msgspec.json.Encoder().encode
         self._findings: dict[int, tuple[Finding, msgspec.Raw]] = {}
+        self._texts: dict[Line, str] = {}
+        """Claim lines as written (``47542-59x2``): the checker shares Line objects between claims."""
+
+    def _text(self, line: Line) -> str:
+        text = self._texts.get(line)
+        if text is None:
+            text = str(line)
+            if len(self._texts) < self.CACHE:
+                self._texts[line] = text
+        return text
 
     def _finding(self, item: Finding) -> msgspec.Raw:
         raw = msgspec.Raw(self._encode(item if self._fields is None else select(item, self._fields)))
@@ -378,11 +388,12 @@ class CheckLines:
         return raw
 
     def line(self, result: CheckResult, claim: Claim | None = None) -> bytes:
-        found = self._findings
+        found, texts = self._findings, self._texts
         findings = []
         for f in result.findings:
             hit = found.get(id(f))
             findings.append(hit[1] if hit is not None and hit[0] is f else self._finding(f))
+        codes = [texts.get(line) or self._text(line) for line in result.lines]
         titles = {line.code: self._title(line.code) for line in result.lines} if self._explain else {}
         document = ClaimLine(
             LINE_VERSION,
@@ -390,7 +401,7 @@ class CheckLines:
             claim.line if claim else None,
             result.ok,
             result.verified,
-            [str(line) for line in result.lines],
+            codes,
             titles,
             findings,  # type: ignore[arg-type]  # pre-encoded: the same JSON as each Finding
         )
