@@ -125,7 +125,7 @@ INPUT_ERRORS: list[tuple[str, tuple[str, ...], int, str]] = [
     ("limit-swallows-option", ("search", "widget", "--limit", "--json"), 2, "'--json' is not a valid int"),
     ("option-show", ("show", "0001X", "--bogus"), 2, "cptref: No such option: --bogus (see 'cptref show --help')"),
     ("option-search", ("search", "widget", "--jsn"), 2, "cptref: No such option: --jsn"),
-    ("option-check", ("check", "0001X", "--bogus"), 2, "cptref: No such option: --bogus (see 'cptref check --help')"),
+    ("option-check", ("check", "0001X", "--bogus"), 2, "cptref: No such option: --bogus"),
     ("option-top", ("--bogus",), 2, "cptref: No such option: --bogus (see 'cptref --help')"),
     ("command", ("bogus",), 2, "cptref: No such command 'bogus'."),
     ("check-nothing", ("check",), 2, "cptref: give the codes to check"),
