@@ -152,8 +152,15 @@ def test_show_reads_only_the_files_it_needs(cli: Cli, tmp_path: Path) -> None:
     root = tmp_path / "data"
     shutil.copytree(GOOD, root)
     (root / "procedures" / "0005X.yaml").write_text("code: [broken\n")  # names neither 0002X nor its family
-    assert cli("show", "0002X", "--data", str(root)).code == 0
-    assert cli("search", "widget", "--data", str(root)).code == 3  # search reads everything
+    shown = cli("show", "0002X", "--data", str(root))
+    assert shown.code == 0 and "0005X.yaml" in shown.err  # shown, and the broken file named
+    searched = cli("search", "widget", "--data", str(root))
+    assert searched.code == 0 and searched.err.startswith("cptref: warning: 1 data file with problems left out")
+    assert "0005X" not in searched.out
+    assert cli("show", "0005X", "--data", str(root)).code == 3  # the broken record itself: refused
+    assert cli("check", "0005X", "0001X", "--data", str(root)).code == 3  # check touches it: refused
+    checked = cli("check", "0001X", "0002X", "--data", str(root))
+    assert checked.code in (0, 1) and "0005X.yaml" in checked.err
 
 
 def test_missing_data_directory_is_exit_3(cli: Cli, tmp_path: Path) -> None:

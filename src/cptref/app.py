@@ -37,19 +37,49 @@ Values = dict[str, Any]
 # --- the library ---------------------------------------------------------------------------------------
 
 
-def catalog(data: str | None, descriptors: str | None = None) -> Catalog:
+def catalog(data: str | None, descriptors: str | None = None, touched: Sequence[str] | None = None) -> Catalog:
     """The library through its compiled index: the shipped data with the user's directories
-    (``--data``, else ``$CPTREF_DATA``) layered over it. A rebuild shows a progress bar on a terminal."""
+    (``--data``, else ``$CPTREF_DATA``) layered over it. A rebuild shows a progress bar on a terminal.
+
+    A data file with a problem leaves its record out and is named in one warning line on stderr;
+    the index keeps the problems, so later commands pay nothing for them. With ``touched`` (the
+    codes a command cannot answer without), a problem in one of their files, or in a file every
+    record depends on, raises :class:`~cptref.errors.DataErrors` instead (exit 3)."""
     from . import resources
     from .catalog import load_catalog
 
     roots = resources.layers(data)
     if not sys.stderr.isatty():
-        return load_catalog(roots, descriptors=descriptors)
-    from .render import ProgressBar
+        found = load_catalog(roots, descriptors=descriptors, partial=True)
+    else:
+        from .render import ProgressBar
 
-    with ProgressBar("Indexing the code library") as bar:
-        return load_catalog(roots, progress=bar, descriptors=descriptors)
+        with ProgressBar("Indexing the code library") as bar:
+            found = load_catalog(roots, progress=bar, descriptors=descriptors, partial=True)
+    if found.problems:
+        _broken(found, touched)
+    return found
+
+
+def _broken(found: Catalog, touched: Sequence[str] | None) -> None:
+    """Refuse (DataErrors) when the answer needs a broken file (a record file of ``touched`` or one
+    that names them, or a file every record depends on), else warn in one line."""
+    from .errors import DataErrors
+    from .loader import display_path
+
+    problems = [msgspec.structs.replace(p, file=display_path(Path(p.file))) for p in found.problems]
+    needed = found.broken_for(touched) if touched is not None else set()
+    if found.broken_shared or needed:  # a file every record depends on, or one this answer needs
+        from .index import broken_codes
+
+        mine = [p for p in problems if broken_codes([p]) & needed or not broken_codes([p])]
+        raise DataErrors(mine or problems)
+    files = list(dict.fromkeys(p.file for p in problems))
+    named = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    process.warn(
+        f"warning: {len(files)} data file{'s' * (len(files) != 1)} with problems left out ({named}): "
+        f"{problems[0].field}: {problems[0].message} (`cptref validate` lists every problem)"
+    )
 
 
 def cms_tables(cms: str | None, quiet: bool = False) -> CmsTables | None:
@@ -104,11 +134,13 @@ def records_to_show(
 
     wanted = list(dict.fromkeys(normalize_code(c) for c in codes))
     try:
-        found = catalog(data, descriptors)
-    except DataErrors:
+        found = catalog(data, descriptors, touched=wanted)
+    except DataErrors as exc:
+        if any(p.field == "$" and "folder" in p.message for p in exc.problems):
+            raise
         from . import resources
 
-        found = load_for(wanted, resources.layers(data), descriptors)  # a bad file elsewhere: still shown
+        found = load_for(wanted, resources.layers(data), descriptors)  # shared files broken: what show needs
     return found, [found.get(c) for c in wanted]
 
 
@@ -261,6 +293,7 @@ def search(v: Values) -> int:
 
 def check(v: Values) -> int:
     from . import check as checking
+    from .claims import parse_line
 
     codes, file = v["codes"], v["file"]
     if codes and file is not None:
@@ -282,7 +315,10 @@ def check(v: Values) -> int:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
     cms = None
     try:
-        found = catalog(v["data"])
+        touched = [line.code for line in map(parse_line, codes or ()) if line is not None]
+        found = catalog(v["data"], touched=touched if stream is None else None)
+        if stream is not None and found.problems:  # a batch may touch any code: it needs the whole library
+            _broken(found, sorted(found.broken))
         cms = cms_tables(v["cms"])
         tables = checking.CheckTables.from_catalog(found, cms, SETTINGS[v["setting"]])
         if stream is None:

@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import msgspec
 from msgspec import Struct
 
 from . import resources
@@ -116,6 +117,14 @@ class Catalog:
         """The user's licensed descriptor file the official texts come from, if any."""
         self.sources: dict[str, Source] = store.sources
         self.families: dict[str, Family] = store.families
+        found: list[Problem] = list(getattr(store, "problems", []))
+        self.problems = [p for p in found if p.severity != "mention"]
+        """The problems of the data, when the library was read in part (load_catalog(partial=True)):
+        the records whose files have one are left out."""
+        from .index import mentioned
+
+        self.mentions = mentioned(found)
+        """Broken record code -> the codes its file names (what a command about them would miss)."""
 
     # --- look-ups ------------------------------------------------------------------------------
 
@@ -170,6 +179,25 @@ class Catalog:
         if found is None or not self.roots or Path(found) == self.roots[0]:
             return None
         return Path(found)
+
+    @property
+    def broken(self) -> set[str]:
+        """The codes whose record files have a problem (not in the catalog)."""
+        from .index import broken_codes
+
+        return broken_codes(self.problems)
+
+    def broken_for(self, codes: Collection[str]) -> set[str]:
+        """The broken records an answer about ``codes`` needs: theirs, and those that name one of them."""
+        wanted = set(codes)
+        return {
+            b for b in self.broken if b in wanted or (named := self.mentions.get(b, set())) & wanted or "*" in named
+        }
+
+    @property
+    def broken_shared(self) -> bool:
+        """Whether a file every record depends on (sources, families, a descriptor file) has a problem."""
+        return any(Path(p.file).parent.name != resources.PROCEDURES for p in self.problems)
 
     @property
     def layered(self) -> bool:
@@ -270,20 +298,33 @@ def _roots(data: Data) -> list[Path]:
     return roots
 
 
-def load_catalog(data: Data = None, progress: Progress | None = None, descriptors: str | Path | None = None) -> Catalog:
+def load_catalog(
+    data: Data = None, progress: Progress | None = None, descriptors: str | Path | None = None, partial: bool = False
+) -> Catalog:
     """The library, through the compiled index.
 
     ``data``: None for the shipped data with the user's directories of ``$CPTREF_DATA`` layered
     over it; a directory; or a list of directories, lowest first (for each code the last one that
     has it wins). ``descriptors`` (default: ``$CPTREF_DESCRIPTORS``) is a user's licensed descriptor
     file, whose text ``show`` prints and ``search`` indexes. The index is rebuilt when the data
-    changed (``progress`` is told how far); raises :class:`DataErrors` when the data is invalid.
+    changed (``progress`` is told how far); raises :class:`DataErrors` when the data is invalid, or
+    with ``partial`` returns the valid records, the problems in :attr:`Catalog.problems` (the index
+    keeps both, so a broken file costs later commands nothing).
     """
     from .index import open_store
 
     roots = _roots(data)
     official = resources.descriptors_file(descriptors)
-    return Catalog(open_store(roots, progress, official), roots, official)
+    found = Catalog(open_store(roots, progress, official), roots, official)
+    if found.problems and not partial:
+        raise DataErrors([msgspec.structs.replace(p, file=_shown(p.file)) for p in found.problems])
+    return found
+
+
+def _shown(file: str) -> str:
+    from .loader import display_path
+
+    return display_path(Path(file))
 
 
 def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path | None = None) -> Catalog:

@@ -27,8 +27,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from . import __version__, resources
-from .errors import DataErrors
+from .errors import Problem
 from .store import IndexStore, MemoryStore, write_index
 
 if TYPE_CHECKING:
@@ -173,13 +175,75 @@ def _open_valid(
 def build_store(
     roots: Sequence[Path], progress: Progress | None = None, descriptors: Path | None = None
 ) -> MemoryStore:
-    """Parse and validate the data directories; raises :class:`DataErrors` on any problem."""
+    """Parse and validate the data directories: the valid records, and every problem found (each
+    file named by its absolute path, so that the index can be read from any folder). A record whose
+    file has a problem is left out; the problems say which (:attr:`MemoryStore.problems`)."""
     from .library import read_store
 
     store, problems = read_store(roots, progress, descriptors=descriptors)
-    if problems:
-        raise DataErrors(problems)
-    return store
+    if not problems:
+        return store
+    located = [msgspec.structs.replace(p, file=os.path.abspath(p.file)) for p in problems]
+    broken = broken_codes(located)
+    # what each broken record names (read as bytes: it cannot be parsed), so that a command asking
+    # about one of those codes can tell it would miss a fact
+    mentions = {code: sorted(_named_in(roots, code)) for code in broken}
+    located.extend(
+        Problem(f"\0mentions:{code}", " ".join(named), "", "mention") for code, named in mentions.items() if named
+    )
+    return MemoryStore(
+        (r for r in store.records() if r.code not in broken),
+        store.sources,
+        store.families,
+        store.descriptors,
+        store.origins or None,
+        store.shared_origins(),
+        store.overrides,
+        problems=located,
+    )
+
+
+_CODE_BYTES = re.compile(rb"(?<![0-9A-Z])(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})(?![0-9A-Z])")
+
+
+def _named_in(roots: Sequence[Path], code: str) -> set[str]:
+    """The codes a record file names, read as bytes (it may not parse), in the top layer that has it;
+    ``{"*"}`` when it cannot be read (a pipe, a device, too large, a loop): it may name any code."""
+    for root in reversed(roots):
+        path = resources.procedure_file(root, code)
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return {"*"}
+        if not stat.S_ISREG(info.st_mode) or info.st_size > 1_000_000:
+            return {"*"}  # never opened: a pipe would block, a device never end
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return {"*"}
+        return {m.decode() for m in _CODE_BYTES.findall(raw)} - {code}
+    return {"*"}
+
+
+def broken_codes(problems: Sequence[Problem]) -> set[str]:
+    """The codes whose record files have a problem (left out of the index)."""
+    found = set()
+    for problem in problems:
+        path = Path(problem.file)
+        if problem.severity != "mention" and path.suffix == ".yaml" and path.parent.name == resources.PROCEDURES:
+            found.add(path.stem)
+    return found
+
+
+def mentioned(problems: Sequence[Problem]) -> dict[str, set[str]]:
+    """Broken record code -> the codes its file names (kept beside the problems in the index)."""
+    return {
+        p.file.split(":", 1)[1]: set(p.field.split())
+        for p in problems
+        if p.severity == "mention" and p.file.startswith("\0mentions:")
+    }
 
 
 def _write(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import msgspec
 
+from .errors import Problem
 from .models import Family, NotWith, Procedure, Rule, Source
 from .text import words
 
@@ -91,6 +92,7 @@ class MemoryStore:
         origins: dict[str, Path] | None = None,
         shared_origins: dict[str, str] | None = None,
         overrides: list[tuple[str, str, Path]] | None = None,
+        problems: list[Problem] | None = None,
     ) -> None:
         self.sources = sources
         self.families = families
@@ -99,6 +101,8 @@ class MemoryStore:
         self._shared_origins = shared_origins or {}
         self.overrides = overrides or []
         """(``family`` or ``source``, id, directory) for each id a later layer defines again (lint only)."""
+        self.problems = problems or []
+        """The problems of the data when the store holds only its valid records (see index.build_store)."""
         """The data directory each record came from (when several are layered)."""
         self._by_code: dict[str, Procedure] = {}
         for record in records:
@@ -280,6 +284,11 @@ class IndexStore:
         return self._shared_origins
 
     @cached_property
+    def problems(self) -> list[Problem]:
+        """The problems of the data the index was built from (its valid records only are in it)."""
+        return msgspec.msgpack.decode(self.meta("problems") or b"[]", type=list[Problem])
+
+    @cached_property
     def _shared_origins(self) -> dict[str, str]:
         raw = msgspec.msgpack.decode(self.meta("shared_origins") or b"{}", type=dict[str, bytes])
         return {key: os.fsdecode(value) for key, value in raw.items()}  # a folder's name need not be UTF-8
@@ -365,6 +374,7 @@ def write_index(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
         rows["sources"] = encode(list(store.sources.values()))
         rows["families"] = encode(list(store.families.values()))
         rows["shared_origins"] = encode({k: os.fsencode(v) for k, v in store.shared_origins().items()})
+        rows["problems"] = encode(store.problems)
         rows["docs"] = encode(docs)
         rows["frequencies"] = encode(frequencies)
         db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
