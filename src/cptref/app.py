@@ -320,6 +320,8 @@ def check(v: Values) -> int:
         if stream is not None and found.problems:  # a batch may touch any code: it needs the whole library
             _broken(found, sorted(found.broken))
         cms = cms_tables(v["cms"])
+        if cms is not None and stream is not None:
+            cms.preload()  # a batch asks about many codes: each table read once, not a query a code
         tables = checking.CheckTables.from_catalog(found, cms, SETTINGS[v["setting"]])
         if stream is None:
             result = checking.check(tables, codes, date, explain=v["explain"])
@@ -443,6 +445,8 @@ def _check_batch(
 
         def make() -> batch.Encoder:  # in a worker: a catalog and CMS tables of its own
             cms = cms_tables(v["cms"], quiet=True)
+            if cms is not None:
+                cms.preload()
             worker_tables = checking.CheckTables.from_catalog(catalog(v["data"]), cms, SETTINGS[v["setting"]])
             return batch.Encoder(worker_tables, output, selected, explain)
 

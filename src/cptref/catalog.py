@@ -8,6 +8,7 @@ stored twice.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -132,7 +133,11 @@ class Catalog:
         return len(self.store.codes())
 
     def __contains__(self, code: object) -> bool:
-        return isinstance(code, str) and self.store.get(code) is not None
+        return isinstance(code, str) and code in self._code_set
+
+    @cached_property
+    def _code_set(self) -> frozenset[str]:
+        return frozenset(self.store.codes())
 
     def __iter__(self) -> Iterator[Procedure]:
         return self.store.records()

@@ -447,6 +447,4 @@ def knows(cms: CmsTables | None, code: str, setting: str) -> bool:
     """Whether the CMS tables hold a row about ``code`` (a fee schedule row, an MUE, an add-on or a PTP edit)."""
     if cms is None:
         return False
-    if cms.rvu(code) or cms.mue(code, setting) is not None or cms.is_addon(code):
-        return True
-    return any(any(cms.ptp_counts(code, t.setting)) for t in cms.tables() if t.kind == "ptp")
+    return cms.in_ptp(code) or bool(cms.rvu(code)) or cms.mue(code, setting) is not None or cms.is_addon(code)

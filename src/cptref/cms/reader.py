@@ -106,6 +106,9 @@ class CmsTables:
         self._mue: _Bounded[tuple[int, str], MueEdit | None] = _Bounded(limit)
         self._aoc: _Bounded[tuple[int, str], tuple[tuple[int, int, AocEdit], ...]] = _Bounded(limit)
         self._rvu: _Bounded[tuple[int, str], list[RvuRow]] = _Bounded(limit)
+        self._preloaded = False
+        self._complete = False
+        """True once :meth:`preload` holds every MUE, AOC and PPRRVU row: a miss then means none."""
 
     def close(self) -> None:
         self._db.close()
@@ -222,6 +225,22 @@ class CmsTables:
         )
         return [self._ptp(table, r[0], r[1], r[2:]) for r in rows if day is None or r[2] <= day < r[3]]
 
+    def in_ptp(self, code: str) -> bool:
+        """Whether any PTP table names ``code`` (as column 1 or 2): from the batch index when it is
+        loaded, else one query."""
+        for (kind, _), (t, _) in self._tables.items():
+            if kind != "ptp":
+                continue
+            index = self._indexes.get(t)
+            if index is not None:
+                if code in index.ids:
+                    return True
+                continue
+            for column in ("c1", "c2"):  # one column at a time: each has its index (an OR would scan)
+                if self._query(f"SELECT 1 FROM ptp WHERE t = ? AND {column} = ? LIMIT 1", (t, code)):  # noqa: S608
+                    return True
+        return False
+
     def ptp_counts(self, code: str, setting: str = "practitioner") -> tuple[int, int]:
         """How many PTP rows name ``code`` as column 1 and as column 2 (all dates)."""
         found = self._tables.get(("ptp", setting))
@@ -254,6 +273,46 @@ class CmsTables:
         ]
         return PtpPartners(code, table, first, second)
 
+    def preload(self) -> None:
+        """Read the MUE, AOC and PPRRVU tables whole into memory (a few tens of thousands of rows), and
+        the PTP batch index: what a batch of claims then asks costs no query. ``show`` and a one-claim
+        ``check`` need none of it."""
+        if self._preloaded:
+            return
+        self._preloaded = True
+        unbounded = 10**9
+        self._mue.limit = self._aoc.limit = self._rvu.limit = unbounded
+        for (kind, _setting), (t, table) in self._tables.items():
+            if kind == "mue":
+                for code, value, mai, rat, f, line in self._query(
+                    "SELECT code, value, mai, rat, f, line FROM mue WHERE t = ?", (t,)
+                ):
+                    key = (t, code)
+                    if key not in self._mue:
+                        self._mue[key] = MueEdit(code, value, mai, self._texts.get(rat, ""), table, self._file(f), line)
+            elif kind == "aoc":
+                rows: dict[str, list[Any]] = {}
+                for row in self._query(f"{self._AOC} WHERE t = ?", (t,)):
+                    rows.setdefault(row[0], []).append(row)
+                for addon, found in rows.items():
+                    found.sort(key=lambda r: (r[1] or "", r[3], r[9]))
+                    edits = self._aoc_rows(table, found)
+                    self._aoc[(t, addon)] = tuple((r[3], r[4], e) for r, e in zip(found, edits, strict=True))
+            elif kind == "rvu":
+                grouped: dict[str, list[RvuRow]] = {}
+                for r in self._query(
+                    "SELECT code, modifier, status, glob, pctc, mult, bilat, asst, co, team, work, nfpe, fpe, mp, nft,"
+                    " ft, conv, descriptor, f, line FROM rvu WHERE t = ? ORDER BY code, modifier",
+                    (t,),
+                ):
+                    grouped.setdefault(r[0], []).append(self._rvu_row(table, r))
+                for code, found_rows in grouped.items():
+                    self._rvu[(t, code)] = found_rows
+            elif kind == "ptp" and t not in self._indexes:
+                self._ptp_calls[t] = BATCH_AFTER  # a batch: the index now, not after the first claims
+                self._index(t)
+        self._complete = True
+
     # MUE
 
     def mue(self, code: str, setting: str = "practitioner") -> MueEdit | None:
@@ -265,6 +324,8 @@ class CmsTables:
         key = (t, code)
         if key in self._mue:
             return self._mue[key]
+        if self._complete:
+            return None
         rows = self._query("SELECT value, mai, rat, f, line FROM mue WHERE t = ? AND code = ?", (t, code))
         edit = None
         if rows:
@@ -313,6 +374,8 @@ class CmsTables:
         t, table = found
         key = (t, addon)
         edits = self._aoc.get(key)
+        if edits is None and self._complete:
+            edits = ()
         if edits is None:
             # sorted here: an ORDER BY could make SQLite walk the primary-code index instead of the add-on one
             rows = sorted(
@@ -358,6 +421,8 @@ class CmsTables:
         t, table = found
         key = (t, code)
         rows = self._rvu.get(key)
+        if rows is None and self._complete:
+            rows = []
         if rows is None:
             raw = self._query(
                 "SELECT code, modifier, status, glob, pctc, mult, bilat, asst, co, team, work, nfpe, fpe, mp, nft, ft,"
