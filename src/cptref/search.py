@@ -25,7 +25,6 @@ from .text import STOPWORDS, stem, words
 
 if TYPE_CHECKING:
     from .catalog import Catalog
-    from .store import DocInfo
 
 MAX_QUERY_CHARS = 500
 FIELD_WEIGHTS: dict[str, float] = {
@@ -118,14 +117,19 @@ def _shared_prefix(a: str, b: str) -> int:
     return shared
 
 
-def _starting(vocabulary: Sequence[str], prefix: str) -> list[str]:
+def _starting(vocabulary: Sequence[str], prefix: str) -> Sequence[str]:
     """The words of the sorted ``vocabulary`` that begin with ``prefix``."""
     start = bisect.bisect_left(vocabulary, prefix)
-    end = bisect.bisect_left(vocabulary, prefix + "\uffff")
-    return list(vocabulary[start:end])
+    end = bisect.bisect_left(vocabulary, prefix + "\uffff", start)
+    return vocabulary[start:end]
 
 
-def similar(word: str, vocabulary: Sequence[str], known: set[str] | dict[str, int]) -> dict[str, float]:
+def _indexed(vocabulary: Sequence[str], word: str) -> bool:
+    at = bisect.bisect_left(vocabulary, word)
+    return at < len(vocabulary) and vocabulary[at] == word
+
+
+def similar(word: str, vocabulary: Sequence[str]) -> dict[str, float]:
     """Indexed words that ``word`` may stand for, each with a similarity in 0..1.
 
     Exact 1.0; ``word`` a prefix of the indexed word ("nephrost") 0.9; a shared stem of five or more
@@ -134,7 +138,8 @@ def similar(word: str, vocabulary: Sequence[str], known: set[str] | dict[str, in
     indexed. ``vocabulary`` is sorted.
     """
     found: dict[str, float] = {}
-    if word in known:
+    known = _indexed(vocabulary, word)
+    if known:
         found[word] = 1.0
     if len(word) >= 4:
         for other in _starting(vocabulary, word):
@@ -143,7 +148,7 @@ def similar(word: str, vocabulary: Sequence[str], known: set[str] | dict[str, in
             shared = _shared_prefix(word, other)
             if shared >= 0.75 * min(len(word), len(other)):
                 found.setdefault(other, 0.85)
-        if word in known:
+        if known:
             return found  # spelled as indexed: no need to guess at misspellings (nor to load rapidfuzz)
         from rapidfuzz import fuzz, process
 
@@ -154,74 +159,220 @@ def similar(word: str, vocabulary: Sequence[str], known: set[str] | dict[str, in
     return found
 
 
-_Best = tuple[float, str, tuple[str, ...]]
-"""(score, field, matched indexed words) of one term in one record."""
+# --- scoring in bulk ---------------------------------------------------------------------------
+#
+# A set of documents is an int whose bit i stands for document i (documents are in code order), so
+# an intersection or a difference over 100,000 records is one operation on 12.5 KB, not a Python
+# loop over candidates. Each term becomes a few *levels*: disjoint sets of documents that get the
+# same value for it. The best documents are then found by a best-first walk over the choices of one
+# level per term: it follows only the combinations whose bound can still reach the top ``limit``,
+# and drops any that no document satisfies.
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    """The documents whose best match for a term is in one field, with that match's value."""
+
+    value: float
+    name: str
+    docs: int
+    words: tuple[str, ...] = ()
+    """The indexed word matched (a single word); empty for an expansion or a code, whose words are
+    worked out for the results alone (:func:`_matched`)."""
+    alternative: int = 0
+
+
+_Group = tuple[float, int, int, int, str, tuple[str, ...], int]
+"""(-value, alternative, field order, rank of the indexed word, field, words, documents)."""
 _FIELD_ORDER = {name: i for i, name in enumerate(TEXT_FIELDS)}
 
 
-def _best_by_field(
-    word: str, matches: dict[str, dict[str, float]], postings: dict[str, dict[str, list[int]]], weighted: bool
-) -> dict[int, tuple[float, str, str]]:
-    """For one query word: each record's best (value, field, indexed word), value = [weight x] similarity.
-
-    Candidate groups are taken best first (value, then field order, then how the word matched),
-    and each group claims, with set operations, only the records no better group has claimed.
-    """
-    groups = []
-    for rank, (other, sim) in enumerate(matches[word].items()):
-        for name, ids in postings.get(other, {}).items():
-            value = FIELD_WEIGHTS[name] * sim if weighted else sim
-            groups.append((-value, _FIELD_ORDER[name], rank, name, other, ids))
-    groups.sort(key=lambda g: g[:3])
-    best: dict[int, tuple[float, str, str]] = {}
-    for negative, _, _, name, other, ids in groups:
-        fresh = set(ids).difference(best)
+def _claim(groups: list[_Group]) -> list[_Level]:
+    """Each document's best group, as levels: the groups are taken best first (value, then the
+    earlier alternative, field and indexed word), each keeping the documents no better one holds."""
+    groups.sort(key=lambda g: g[:4])
+    claimed = 0
+    levels: list[_Level] = []
+    for negative, alternative, _, _, name, found, docs in groups:
+        fresh = docs & ~claimed
         if fresh:
-            best.update(dict.fromkeys(fresh, (-negative, name, other)))
-    return best
+            levels.append(_Level(-negative, name, fresh, found, alternative))
+            claimed |= docs
+    return levels
 
 
-def _text_term(
-    term: _Term, matches: dict[str, dict[str, float]], postings: dict[str, dict[str, list[int]]]
-) -> dict[int, _Best]:
-    best: dict[int, _Best] = {}
-    for alt in term.alternatives:
-        found: dict[int, _Best] = {}
+def _word_groups(
+    word: str, matches: dict[str, dict[str, float]], postings: dict[str, dict[str, int]]
+) -> list[tuple[float, int, str, str, int]]:
+    """(similarity, rank, field, indexed word, documents) for each field of each indexed word
+    that ``word`` matches."""
+    return [
+        (sim, rank, name, other, docs)
+        for rank, (other, sim) in enumerate(matches[word].items())
+        for name, docs in postings.get(other, {}).items()
+    ]
+
+
+def _expansion_sums(found: list[list[_Level]]) -> dict[float, int]:
+    """For one field: the documents by the sum of their words' best similarities (word by word, in
+    the expansion's order), from each word's levels in that field."""
+    sums: dict[float, int] = {}
+    for levels in found:
+        covered = 0
+        for docs in sums.values():
+            covered |= docs
+        matched = 0
+        for level in levels:
+            matched |= level.docs
+        after: dict[float, int] = {}
+        for total, docs in sums.items():
+            for level in levels:
+                both = docs & level.docs
+                if both:
+                    after[total + level.value] = after.get(total + level.value, 0) | both
+            rest = docs & ~matched
+            if rest:
+                after[total] = after.get(total, 0) | rest
+        for level in levels:
+            new = level.docs & ~covered
+            if new:
+                after[0.0 + level.value] = after.get(0.0 + level.value, 0) | new
+        sums = after
+    return sums
+
+
+def _text_levels(
+    term: _Term, matches: dict[str, dict[str, float]], postings: dict[str, dict[str, int]]
+) -> list[_Level]:
+    groups: list[_Group] = []
+    for alternative, alt in enumerate(term.alternatives):
         if len(alt) == 1:
-            for doc, (value, name, other) in _best_by_field(alt[0], matches, postings, True).items():
-                found[doc] = (value, name, (other,))
-        else:  # an expansion: the mean of its words' similarities, field by field
-            sums: dict[tuple[int, str], tuple[float, tuple[str, ...]]] = {}
-            for word in alt:
-                for name in TEXT_FIELDS:
-                    only = {o: {name: p[name]} for o, p in postings.items() if name in p}
-                    for doc, (sim, _, other) in _best_by_field(word, matches, only, False).items():
-                        total, hits = sums.get((doc, name), (0.0, ()))
-                        sums[(doc, name)] = (total + sim, (*hits, other))
-            for (doc, name), (total, hits) in sorted(sums.items(), key=lambda item: _FIELD_ORDER[item[0][1]]):
-                value = FIELD_WEIGHTS[name] * total / len(alt)
-                if value > found.get(doc, (0.0, "", ()))[0]:
-                    found[doc] = (value, name, hits)
-        if not best:
-            best = found
+            for sim, rank, name, other, docs in _word_groups(alt[0], matches, postings):
+                value = FIELD_WEIGHTS[name] * sim
+                groups.append((-value, alternative, _FIELD_ORDER[name], rank, name, (other,), docs))
             continue
-        for doc, entry in found.items():
-            if entry[0] > best.get(doc, (0.0, "", ()))[0]:
-                best[doc] = entry
-    return best
+        # an expansion: the mean of its words' similarities, field by field
+        per_word = [_word_groups(word, matches, postings) for word in alt]
+        for name in TEXT_FIELDS:
+            found = [
+                _claim(
+                    [(-sim, 0, 0, rank, field, (), docs) for sim, rank, field, _, docs in groups_of if field == name]
+                )
+                for groups_of in per_word
+            ]
+            for total, docs in _expansion_sums(found).items():
+                value = FIELD_WEIGHTS[name] * total / len(alt)
+                groups.append((-value, alternative, _FIELD_ORDER[name], 0, name, (), docs))
+    return _claim(groups)
 
 
-def _code_term(term: _Term, codes: Sequence[str]) -> dict[int, _Best]:
+def _code_levels(term: _Term, codes: Sequence[str]) -> list[_Level]:
     prefix = term.text.upper()
     start = bisect.bisect_left(codes, prefix)
-    best: dict[int, _Best] = {}
-    for doc in range(start, len(codes)):
-        code = codes[doc]
-        if not code.startswith(prefix):
+    end = bisect.bisect_left(codes, prefix + "\uffff", start)
+    if start == end:
+        return []
+    levels: list[_Level] = []
+    if codes[start] == prefix:
+        levels.append(_Level(FIELD_WEIGHTS["code"], "code", 1 << start))
+        start += 1
+    if start < end:
+        levels.append(_Level(0.9 * FIELD_WEIGHTS["code"], "code", ((1 << (end - start)) - 1) << start))
+    return levels
+
+
+_EPSILON = 1e-9
+"""Slack for bounds summed in another order than the exact totals (a few units of the last place)."""
+
+
+def _top(per_term: list[list[_Level]], deleted: int, scale: float, limit: int) -> list[tuple[float, int, int]]:
+    """The ``limit`` best documents as (score, terms matched in the title, document), best first.
+
+    A document's total is the sum, in term order, of the value of its level for each term it
+    matches; its score is the total x ``scale`` (x ``DELETED_WEIGHT`` when deleted); ties break by
+    the number of title matches, then by document (code) order.
+    """
+    # per term: the levels merged by what ranking sees (value, title or not), best first
+    merged: list[list[tuple[float, bool, int]]] = []
+    unions: list[int] = []
+    for levels in per_term:
+        by_key: dict[tuple[float, bool], int] = {}
+        union = 0
+        for level in levels:
+            key = (level.value, level.name == "title")
+            by_key[key] = by_key.get(key, 0) | level.docs
+            union |= level.docs
+        merged.append(sorted(((v, t, d) for (v, t), d in by_key.items()), key=lambda m: (-m[0], not m[1])))
+        unions.append(union)
+    everything = 0
+    for union in unions:
+        everything |= union
+    if not everything:
+        return []
+    # the walk takes the terms that match fewest documents first: empty combinations die early
+    order = sorted(range(len(per_term)), key=lambda t: unions[t].bit_count())
+    best_rest = [0.0] * (len(order) + 1)
+    for depth in range(len(order) - 1, -1, -1):
+        top = merged[order[depth]]
+        best_rest[depth] = best_rest[depth + 1] + (top[0][0] if top else 0.0)
+
+    # heap entries: (-bound or -score, tie, depth or -1 when final, choices, partial, documents)
+    heap: list[tuple[float, int, int, tuple[int, ...], float, int]] = [
+        (-best_rest[0] * scale, 0, 0, (), 0.0, everything)
+    ]
+    counter = 1
+    found: list[tuple[float, int, int]] = []  # (score, title matches, documents)
+    have = 0
+    threshold: float | None = None
+    while heap:
+        negative, _, depth, choices, partial, docs = heapq.heappop(heap)
+        if threshold is not None and -negative < threshold - _EPSILON:
             break
-        weight = FIELD_WEIGHTS["code"] if code == prefix else 0.9 * FIELD_WEIGHTS["code"]
-        best[doc] = (weight, "code", (code,))
-    return best
+        if depth == -1:  # a final class: these documents score exactly -negative
+            found.append((-negative, choices[0], docs))
+            have += docs.bit_count()
+            if threshold is None and have >= limit:
+                threshold = -negative
+            continue
+        if depth == len(order):  # every term decided: the exact total, summed in term order
+            chosen = dict(zip(order, choices, strict=True))
+            total = 0.0
+            titles = 0
+            for t in range(len(per_term)):
+                pick = chosen[t]
+                if pick >= 0:
+                    value, title, _ = merged[t][pick]
+                    total += value
+                    titles += title
+            for part, weight in ((docs & ~deleted, 1.0), (docs & deleted, DELETED_WEIGHT)):
+                if part:
+                    score = -(-total * scale * weight)
+                    heapq.heappush(heap, (-score, counter, -1, (titles,), 0.0, part))
+                    counter += 1
+            continue
+        term = order[depth]
+        rest = docs & ~unions[term]
+        children = [(i, docs & level_docs, partial + value) for i, (value, _, level_docs) in enumerate(merged[term])]
+        children.append((-1, rest, partial))
+        for pick, child, sub in children:
+            if child:
+                bound = (sub + best_rest[depth + 1]) * scale
+                heapq.heappush(heap, (-bound - _EPSILON, counter, depth + 1, (*choices, pick), sub, child))
+                counter += 1
+
+    # rank the classes found: score, then title matches, then code order within (and across) ties
+    tied: dict[tuple[float, int], int] = {}
+    for score, titles, docs in found:
+        tied[(score, titles)] = tied.get((score, titles), 0) | docs
+    ranked: list[tuple[float, int, int]] = []
+    for (score, titles), docs in sorted(tied.items(), key=lambda item: (-item[0][0], -item[0][1])):
+        while docs and len(ranked) < limit:
+            low = docs & -docs
+            ranked.append((score, titles, low.bit_length() - 1))
+            docs ^= low
+        if len(ranked) >= limit:
+            break
+    return ranked
 
 
 def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
@@ -230,8 +381,6 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
         raise UsageError(f"--limit must be at least 1, got {limit}")
     terms = parse_query(query)
     store = catalog.store
-    docs: Sequence[DocInfo] = store.docs()
-    frequencies = store.frequencies()
     vocabulary = store.vocabulary()
     matches: dict[str, dict[str, float]] = {}
     for term in terms:
@@ -239,44 +388,49 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
             for alt in term.alternatives:
                 for word in alt:
                     if word not in matches:
-                        matches[word] = similar(word, vocabulary, frequencies)
+                        matches[word] = similar(word, vocabulary)
     postings = store.postings({other for found in matches.values() for other in found})
-    codes = [d.code for d in docs]
-
-    per_term = [_code_term(term, codes) if term.code else _text_term(term, matches, postings) for term in terms]
-    totals: dict[int, float] = {}
-    in_title: dict[int, int] = {}
-    for per_doc in per_term:
-        for doc, (value, name, _) in per_doc.items():
-            totals[doc] = totals.get(doc, 0.0) + value
-            if name == "title":
-                in_title[doc] = in_title.get(doc, 0) + 1
-    if not totals:
+    codes = store.doc_codes()
+    per_term = [_code_levels(term, codes) if term.code else _text_levels(term, matches, postings) for term in terms]
+    ranked = _top(per_term, store.deleted_docs(), 100.0 / len(terms), limit)
+    if not ranked:
         raise NoMatch(query.strip())
-    scale = 100.0 / len(terms)
-    ranked = heapq.nsmallest(
-        limit,
-        (
-            (
-                -total * scale * (DELETED_WEIGHT if docs[doc].deleted else 1.0),
-                -in_title.get(doc, 0),
-                docs[doc].code,
-                doc,
-            )
-            for doc, total in totals.items()
-        ),
-    )
+    docs = [doc for _, _, doc in ranked]
+    titles = store.doc_titles(docs)
     return [
-        Result(docs[doc].code, docs[doc].title, round(-neg, 1), _matched(doc, per_term)) for neg, _, _, doc in ranked
+        Result(codes[doc], title, round(score, 1), _matched(doc, terms, per_term, codes, matches, postings))
+        for (score, _, doc), title in zip(ranked, titles, strict=True)
     ]
 
 
-def _matched(doc: int, per_term: list[dict[int, _Best]]) -> dict[str, list[str]]:
+def _matched(
+    doc: int,
+    terms: list[_Term],
+    per_term: list[list[_Level]],
+    codes: Sequence[str],
+    matches: dict[str, dict[str, float]],
+    postings: dict[str, dict[str, int]],
+) -> dict[str, list[str]]:
     """Which indexed words of which field matched, term by term, for one result."""
     matched: dict[str, list[str]] = {}
-    for per_doc in per_term:
-        if doc in per_doc:
-            _, name, hits = per_doc[doc]
-            bucket = matched.setdefault(name, [])
-            bucket.extend(hit for hit in hits if hit not in bucket)
+    for term, levels in zip(terms, per_term, strict=True):
+        level = next((lv for lv in levels if lv.docs >> doc & 1), None)
+        if level is None:
+            continue
+        if level.name == "code":
+            hits: tuple[str, ...] = (codes[doc],)
+        elif level.words:
+            hits = level.words
+        else:  # an expansion: each of its words' best indexed word in this field, in order
+            hits = ()
+            for word in term.alternatives[level.alternative]:
+                groups = sorted(
+                    (-sim, rank, other)
+                    for sim, rank, name, other, docs in _word_groups(word, matches, postings)
+                    if name == level.name and docs >> doc & 1
+                )
+                if groups:
+                    hits += (groups[0][2],)
+        bucket = matched.setdefault(level.name, [])
+        bucket.extend(hit for hit in hits if hit not in bucket)
     return matched

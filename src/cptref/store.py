@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, overload
 
 import msgspec
 
@@ -29,9 +29,71 @@ descriptor from a user's own file, when one is given)."""
 
 
 class DocInfo(msgspec.Struct, frozen=True, array_like=True):
+    """A record as a list of codes shows it (shell completion); search reads only the codes, and
+    the titles of the records it returns."""
+
     code: str
     title: str
     deleted: bool
+
+
+class Codes(Sequence[str]):
+    """The codes in document order (which is code order), read from one string of fixed-width codes
+    (padded with spaces, which sort before any code character): nothing is decoded until asked for."""
+
+    __slots__ = ("_count", "_text", "_width")
+
+    def __init__(self, text: str, width: int) -> None:
+        if width < 1 or len(text) % width:
+            raise DamagedIndex("the codes are not of one width")
+        self._text = text
+        self._width = width
+        self._count = len(text) // width
+
+    @classmethod
+    def encode(cls, codes: Sequence[str]) -> bytes:
+        width = max((len(c) for c in codes), default=1)
+        return bytes([width]) + "".join(c.ljust(width) for c in codes).encode("ascii")
+
+    @classmethod
+    def decode(cls, blob: bytes) -> Codes:
+        return cls(blob[1:].decode("ascii"), blob[0] if blob else 0)
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        start = index * self._width
+        return self._text[start : start + self._width].rstrip(" ")
+
+
+def bitset(ids: Iterable[int]) -> int:
+    """The document ids as one integer whose bit ``i`` is set for document ``i``."""
+    return int.from_bytes(_bitmap(ids), "little")
+
+
+def _bitmap(ids: Iterable[int], size: int = 0) -> bytearray:
+    buffer = bytearray(size)
+    for i in ids:
+        if i >> 3 >= len(buffer):
+            buffer.extend(bytes((i >> 3) + 1 - len(buffer)))
+        buffer[i >> 3] |= 1 << (i & 7)
+    return buffer
+
+
+_IDS, _BITMAP = 0, 1
+"""How a postings row holds its documents: sorted 32-bit ids (a rare word), or a bitmap of every
+document (a word in more than one document in 32, where the bitmap is the smaller)."""
 
 
 def field_words(record: Procedure, official: str | None = None) -> dict[str, set[str]]:
@@ -73,9 +135,11 @@ class Store(Protocol):
     def origin(self, code: str) -> Path | None: ...
     def records(self) -> Iterator[Procedure]: ...
     def docs(self) -> Sequence[DocInfo]: ...
-    def frequencies(self) -> dict[str, int]: ...
-    def vocabulary(self) -> list[str]: ...
-    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]: ...
+    def doc_codes(self) -> Sequence[str]: ...
+    def deleted_docs(self) -> int: ...
+    def doc_titles(self, docs: Sequence[int]) -> list[str]: ...
+    def vocabulary(self) -> Sequence[str]: ...
+    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, int]]: ...
 
 
 class MemoryStore:
@@ -123,37 +187,50 @@ class MemoryStore:
         return (self._by_code[c] for c in self._codes)
 
     def docs(self) -> Sequence[DocInfo]:
-        return self._search[0]
+        return [DocInfo(r.code, r.title, r.status == "deleted") for r in self.records()]
 
-    def frequencies(self) -> dict[str, int]:
-        return self._search[1]
+    def doc_codes(self) -> Sequence[str]:
+        return self._codes
 
     @cached_property
-    def _vocabulary(self) -> list[str]:
-        return sorted(self.frequencies())
+    def _deleted(self) -> int:
+        return bitset(i for i, r in enumerate(self.records()) if r.status == "deleted")
 
-    def vocabulary(self) -> list[str]:
+    def deleted_docs(self) -> int:
+        """The deleted records, as a bitset of document ids."""
+        return self._deleted
+
+    def doc_titles(self, docs: Sequence[int]) -> list[str]:
+        return [self._by_code[self._codes[doc]].title for doc in docs]
+
+    def vocabulary(self) -> Sequence[str]:
         """The indexed words, sorted (for prefix look-ups by bisection)."""
-        return self._vocabulary
+        return self._search[0]
 
-    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]:
-        table = self._search[2]
-        return {w: table[w] for w in wanted if w in table}
+    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, int]]:
+        """For each wanted word that is indexed: the documents holding it, field by field, as bitsets."""
+        table, made = self._search[1], self._bitsets
+        for word in wanted:
+            if word not in made and word in table:
+                made[word] = {name: bitset(ids) for name, ids in table[word].items()}
+        return {w: made[w] for w in wanted if w in made}
 
     def reference_rows(self) -> list[tuple[str, str]]:
         return [(code, by) for code, bys in self._refs.items() for by in bys]
 
     @cached_property
-    def _search(self) -> tuple[list[DocInfo], dict[str, int], dict[str, dict[str, list[int]]]]:
-        docs: list[DocInfo] = []
+    def _bitsets(self) -> dict[str, dict[str, int]]:
+        return {}
+
+    @cached_property
+    def _search(self) -> tuple[list[str], dict[str, dict[str, list[int]]]]:
+        """The sorted vocabulary, and each word's documents (sorted ids) field by field."""
         postings: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for doc_id, record in enumerate(self.records()):
-            docs.append(DocInfo(record.code, record.title, record.status == "deleted"))
             for field, present in field_words(record, self.descriptors.get(record.code)).items():
                 for word in present:
                     postings[word][field].append(doc_id)
-        frequencies = {w: len(set().union(*by_field.values())) for w, by_field in postings.items()}
-        return docs, frequencies, {w: dict(by_field) for w, by_field in postings.items()}
+        return sorted(postings), {w: dict(by_field) for w, by_field in postings.items()}
 
 
 class DamagedIndex(Exception):
@@ -289,25 +366,58 @@ class IndexStore:
         return msgspec.msgpack.decode(self.meta("docs") or b"[]", type=list[DocInfo])
 
     @cached_property
-    def _frequencies(self) -> dict[str, int]:
-        return msgspec.msgpack.decode(self.meta("frequencies") or b"{}", type=dict[str, int])
+    def _doc_codes(self) -> Codes:
+        return Codes.decode(self.meta("codes") or b"")
 
     @_healing
-    def frequencies(self) -> dict[str, int]:
-        return self._frequencies
+    def doc_codes(self) -> Sequence[str]:
+        """The codes in document order, decoded one by one as they are read."""
+        return self._doc_codes
+
+    @cached_property
+    def _deleted(self) -> int:
+        ids = array("I")
+        ids.frombytes(self.meta("deleted") or b"")
+        if ids and max(ids) >= len(self._doc_codes):
+            raise DamagedIndex("a deleted record that is not in the index")
+        return bitset(ids)
+
+    @_healing
+    def deleted_docs(self) -> int:
+        """The deleted records, as a bitset of document ids."""
+        return self._deleted
+
+    @_healing
+    def doc_titles(self, docs: Sequence[int]) -> list[str]:
+        """The titles of the records ``docs`` (only theirs are decoded)."""
+        found: dict[int, str] = {}
+        wanted = sorted(set(docs))
+        decode = msgspec.msgpack.Decoder(_Titled).decode
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT doc, body FROM records WHERE doc IN ({marks})"  # noqa: S608 - placeholders only
+            for doc, body in self._db.execute(query, chunk):
+                found[doc] = decode(body).title
+        if len(found) != len(wanted):
+            raise DamagedIndex("a result that is not in the index")
+        return [found[doc] for doc in docs]
 
     @cached_property
     def _vocabulary(self) -> list[str]:
-        return sorted(self._frequencies)
+        text = (self.meta("vocabulary") or b"").decode("utf-8")
+        return text.split("\n") if text else []
 
     @_healing
-    def vocabulary(self) -> list[str]:
+    def vocabulary(self) -> Sequence[str]:
         """The indexed words, sorted (for prefix look-ups by bisection)."""
         return self._vocabulary
 
     @_healing
-    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]:
-        found: dict[str, dict[str, list[int]]] = {}
+    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, int]]:
+        """For each wanted word that is indexed: the documents holding it, field by field, as bitsets."""
+        found: dict[str, dict[str, int]] = {}
+        count = len(self._doc_codes)
         wanted = list(wanted)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
@@ -316,12 +426,24 @@ class IndexStore:
                 f"SELECT word, field, docs FROM postings WHERE word IN ({marks})",  # noqa: S608 - placeholders only
                 chunk,
             ):
-                ids = array("I")
-                ids.frombytes(blob)
-                if not 0 <= field < len(FIELDS) or (ids and max(ids) >= len(self._docs)):
+                if not 0 <= field < len(FIELDS) or not blob:
+                    raise DamagedIndex(f"the postings of {word!r} name no field")
+                if blob[0] == _BITMAP:
+                    bits = int.from_bytes(blob[1:], "little")
+                else:
+                    ids = array("I")
+                    ids.frombytes(blob[1:])
+                    bits = bitset(ids)
+                if blob[0] not in (_IDS, _BITMAP) or bits.bit_length() > count:
                     raise DamagedIndex(f"the postings of {word!r} name no record")
-                found.setdefault(word, {})[FIELDS[field]] = ids.tolist()
+                found.setdefault(word, {})[FIELDS[field]] = bits
         return found
+
+
+class _Titled(msgspec.Struct):
+    """A record's body read for its title alone (msgspec skips the other fields)."""
+
+    title: str
 
 
 SCHEMA = """
@@ -341,12 +463,15 @@ def write_index(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
     try:
         db.executescript(SCHEMA)
         encode = msgspec.msgpack.Encoder().encode
-        docs, frequencies, postings = store._search
+        vocabulary, postings = store._search
+        codes = store.doc_codes()
         rows = {**meta}
         rows["sources"] = encode(list(store.sources.values()))
         rows["families"] = encode(list(store.families.values()))
-        rows["docs"] = encode(docs)
-        rows["frequencies"] = encode(frequencies)
+        rows["docs"] = encode(store.docs())
+        rows["codes"] = Codes.encode(codes)
+        rows["deleted"] = array("I", (i for i, r in enumerate(store.records()) if r.status == "deleted")).tobytes()
+        rows["vocabulary"] = "\n".join(vocabulary).encode("utf-8")
         db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
         db.executemany(
             "INSERT INTO records VALUES (?, ?, ?, ?)",
@@ -358,10 +483,17 @@ def write_index(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
         db.executemany("INSERT INTO refs VALUES (?, ?)", store.reference_rows())
         db.executemany("INSERT INTO descriptors VALUES (?, ?)", sorted(store.descriptors.items()))
         field_id = {name: i for i, name in enumerate(FIELDS)}
+        size = (len(codes) + 7) // 8
         db.executemany(
             "INSERT INTO postings VALUES (?, ?, ?)",
             (
-                (word, field_id[field], array("I", ids).tobytes())
+                (
+                    word,
+                    field_id[field],
+                    bytes([_BITMAP]) + _bitmap(ids, size)
+                    if len(ids) * 32 > len(codes)
+                    else bytes([_IDS]) + array("I", ids).tobytes(),
+                )
                 for word, by_field in postings.items()
                 for field, ids in by_field.items()
             ),
