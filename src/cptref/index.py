@@ -31,7 +31,7 @@ from .store import IndexStore, MemoryStore, write_index
 if TYPE_CHECKING:
     from .loader import Progress
 
-FORMAT = "4"
+FORMAT = "5"
 ENV_CACHE = "CPTREF_CACHE_DIR"
 
 

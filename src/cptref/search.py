@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import NoMatch, UsageError
-from .text import STOPWORDS, stem, words
+from .text import NEGATED, WORD, stem, tokens, words
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -41,25 +41,36 @@ DELETED_WEIGHT = 0.9
 FUZZY_CUTOFF = 80.0
 """Minimum rapidfuzz ``ratio`` (0-100) for a misspelled word to count as the indexed word."""
 
-ABBREVIATIONS: dict[str, str] = {
-    "ptc": "percutaneous transhepatic cholangiography",
-    "ptbd": "percutaneous transhepatic biliary drainage",
-    "pcn": "percutaneous nephrostomy",
-    "pcnl": "percutaneous nephrolithotomy",
-    "ercp": "endoscopic retrograde cholangiopancreatography",
-    "rsi": "radiological supervision interpretation",
-    "si": "supervision interpretation",
-    "ir": "interventional radiology",
-    "us": "ultrasound",
-    "ct": "computed tomography",
-    "mr": "magnetic resonance",
-    "mri": "magnetic resonance",
-    "fluoro": "fluoroscopy",
-    "cbd": "common bile duct",
-    "nu": "nephroureteral",
-    "nut": "nephroureteral",
+ALIASES: dict[str, tuple[str, ...]] = {
+    "ptc": ("percutaneous transhepatic cholangiography",),
+    "ptbd": ("percutaneous transhepatic biliary drainage",),
+    "pcn": ("percutaneous nephrostomy",),
+    "pcnl": ("percutaneous nephrolithotomy",),
+    "ercp": ("endoscopic retrograde cholangiopancreatography",),
+    "rsi": ("radiological supervision interpretation",),
+    "si": ("supervision interpretation",),
+    "ir": ("interventional radiology",),
+    "us": ("ultrasound",),
+    "ct": ("computed tomography",),
+    "mr": ("magnetic resonance",),
+    "mri": ("magnetic resonance",),
+    "fluoro": ("fluoroscopy",),
+    "cbd": ("common bile duct",),
+    "nu": ("nephroureteral",),
+    "nut": ("nephroureteral",),
 }
+"""Query words (as typed, any case, singular or plural) and what else they may be written as in a
+record; each is an alternative, the best-matching one counts. Applied to the query only."""
+
 _CODE_TOKEN = re.compile(r"^[0-9]{3,4}[0-9a-z]?$")
+_PHRASE_WORDS = 4
+
+
+def _key(text: str) -> str:
+    return " ".join(words(text))
+
+
+_ALIASES = {_key(typed): tuple(tuple(words(alias)) for alias in aliases) for typed, aliases in ALIASES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,20 +100,30 @@ def parse_query(query: str) -> list[_Term]:
         query.encode("utf-8")
     except UnicodeEncodeError as exc:  # bytes of the command line that are not UTF-8 (surrogate escapes)
         raise UsageError(f"the query is not UTF-8 text (character {exc.start + 1}); give it as UTF-8") from None
-    terms: list[_Term] = []
-    tokens = re.findall(r"[a-z0-9]+", query.lower().replace("&", ""))
-    if not tokens:
+    if not WORD.search(query.lower()):
         raise UsageError(f"the query {query.strip()!r} has no word of the letters a-z or digits 0-9 to search for")
-    for raw in tokens:
+    found = tokens(query)
+    terms: list[_Term] = []
+    at = 0
+    while at < len(found):
+        raw, negated = found[at]
         if _CODE_TOKEN.match(raw) and raw[0].isdigit():
             terms.append(_Term(raw, ((raw,),), code=True))
+            at += 1
             continue
-        if raw in STOPWORDS and raw not in ABBREVIATIONS:
-            continue
-        alternatives: list[tuple[str, ...]] = [(stem(raw),)]
-        if raw in ABBREVIATIONS:
-            alternatives.append(tuple(words(ABBREVIATIONS[raw])))
-        terms.append(_Term(raw, tuple(alternatives)))
+        size, key = 1, stem(raw)
+        for longer in range(min(_PHRASE_WORDS, len(found) - at), 1, -1):  # the longest phrase of ALIASES here
+            part = found[at : at + longer]
+            phrase = " ".join(stem(w) for w, n in part)
+            if phrase in _ALIASES and all(n == negated for _, n in part):
+                size, key = longer, phrase
+                break
+        alternatives = [tuple(key.split()), *_ALIASES.get(key, ())]
+        if negated:
+            alternatives = [tuple(NEGATED + w for w in alt) for alt in alternatives]
+        text = " ".join(w for w, _ in found[at : at + size])
+        terms.append(_Term(text, tuple(dict.fromkeys(alternatives))))
+        at += size
     if not terms:
         raise UsageError(f"the query {query.strip()!r} has only common words; add a word that names the procedure")
     return terms
@@ -135,8 +156,13 @@ def similar(word: str, vocabulary: Sequence[str]) -> dict[str, float]:
     Exact 1.0; ``word`` a prefix of the indexed word ("nephrost") 0.9; a shared stem of five or more
     letters covering most of the shorter word ("dilate" / "dilation") 0.85; a misspelling within
     rapidfuzz ``ratio`` >= 80 ("biliarry") 0.95 x ratio, looked for only when the word itself is not
-    indexed. ``vocabulary`` is sorted.
+    indexed. A negated word (``~stent``) is matched the same way against the negated words only.
+    ``vocabulary`` is sorted.
     """
+    negatives = bisect.bisect_left(vocabulary, NEGATED)  # negated words sort last: "~stent"
+    if word.startswith(NEGATED):  # a negated word matches negated words only, and the same way
+        bare = [w[len(NEGATED) :] for w in vocabulary[negatives:]]
+        return {NEGATED + w: sim for w, sim in similar(word[len(NEGATED) :], bare).items()}
     found: dict[str, float] = {}
     known = _indexed(vocabulary, word)
     if known:
@@ -153,7 +179,7 @@ def similar(word: str, vocabulary: Sequence[str]) -> dict[str, float]:
         from rapidfuzz import fuzz, process
 
         for other, score, _ in process.extract(
-            word, vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None
+            word, vocabulary[:negatives], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None
         ):
             found.setdefault(other, 0.95 * score / 100.0)
     return found
@@ -285,12 +311,15 @@ _EPSILON = 1e-9
 """Slack for bounds summed in another order than the exact totals (a few units of the last place)."""
 
 
-def _top(per_term: list[list[_Level]], deleted: int, scale: float, limit: int) -> list[tuple[float, int, int]]:
+def _top(
+    per_term: list[list[_Level]], demoted: list[tuple[int, float]], scale: float, limit: int
+) -> list[tuple[float, int, int]]:
     """The ``limit`` best documents as (score, terms matched in the title, document), best first.
 
     A document's total is the sum, in term order, of the value of its level for each term it
-    matches; its score is the total x ``scale`` (x ``DELETED_WEIGHT`` when deleted); ties break by
-    the number of title matches, then by document (code) order.
+    matches; its score is the total x ``scale`` (x the factor of each of the ``demoted`` sets of
+    documents it is in: deleted records); ties break by the number of title matches, then by
+    document (code) order.
     """
     # per term: the levels merged by what ranking sees (value, title or not), best first
     merged: list[list[tuple[float, bool, int]]] = []
@@ -344,7 +373,10 @@ def _top(per_term: list[list[_Level]], deleted: int, scale: float, limit: int) -
                     value, title, _ = merged[t][pick]
                     total += value
                     titles += title
-            for part, weight in ((docs & ~deleted, 1.0), (docs & deleted, DELETED_WEIGHT)):
+            parts = [(docs, 1.0)]
+            for these, factor in demoted:
+                parts = [(p & q, w * f) for p, w in parts for q, f in ((~these, 1.0), (these, factor)) if p & q]
+            for part, weight in parts:
                 if part:
                     score = -(-total * scale * weight)
                     heapq.heappush(heap, (-score, counter, -1, (titles,), 0.0, part))
@@ -392,7 +424,7 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
     postings = store.postings({other for found in matches.values() for other in found})
     codes = store.doc_codes()
     per_term = [_code_levels(term, codes) if term.code else _text_levels(term, matches, postings) for term in terms]
-    ranked = _top(per_term, store.deleted_docs(), 100.0 / len(terms), limit)
+    ranked = _top(per_term, [(store.deleted_docs(), DELETED_WEIGHT)], 100.0 / len(terms), limit)
     if not ranked:
         raise NoMatch(query.strip())
     docs = [doc for _, _, doc in ranked]
@@ -432,5 +464,6 @@ def _matched(
                 if groups:
                     hits += (groups[0][2],)
         bucket = matched.setdefault(level.name, [])
-        bucket.extend(hit for hit in hits if hit not in bucket)
+        shown = (f"no {hit[len(NEGATED) :]}" if hit.startswith(NEGATED) else hit for hit in hits)
+        bucket.extend(hit for hit in shown if hit not in bucket)
     return matched

@@ -22,7 +22,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, overload
 import msgspec
 
 from .models import Family, NotWith, Procedure, Rule, Source
-from .text import words
+from .text import NEGATED, words
 
 FIELDS: tuple[str, ...] = ("title", "synonyms", "descriptor", "summary", "official")
 """The text fields search indexes, in the order of their field id ("official": the licensed
@@ -97,14 +97,19 @@ _FEW_IDS = 64
 
 
 def field_words(record: Procedure, official: str | None = None) -> dict[str, set[str]]:
+    """The indexed words of each text field. What the title negates ("..., no stent") the record is
+    not about: a mention of it elsewhere ("the version with a stent is 47556") is not indexed."""
     summary = record.lay.summary if record.lay and record.lay.summary else ""
-    return {
-        "title": set(words(record.title)),
+    title = set(words(record.title))
+    unsaid = {w[len(NEGATED) :] for w in title if w.startswith(NEGATED)}
+    found = {
+        "title": title,
         "synonyms": {w for s in record.synonyms for w in words(s)},
         "descriptor": set(words(record.descriptor)),
         "summary": set(words(summary)),
         "official": set(words(official or "")),
     }
+    return {name: present - unsaid if name != "title" else present for name, present in found.items()}
 
 
 def family_rules(family: Family) -> list[Rule | NotWith]:
