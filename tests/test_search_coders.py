@@ -79,3 +79,70 @@ def test_an_alias_ranks_the_record_that_says_it_the_other_way() -> None:
         {},
     )
     assert codes(Catalog(store), "gizmo tube")[0] == "0001X"
+
+
+# --- the action a query names --------------------------------------------------------------------
+
+
+def made_up_actions() -> Catalog:
+    titles = {
+        "0001X": "Widget drain placement",
+        "0002X": "Widget drain exchange",
+        "0003X": "Widget drain removal",
+        "0004X": "Widget drain conversion to a gizmo drain",
+        "0005X": "Widget drain study",
+    }
+    # every descriptor names every action, as descriptors do ("removal of the old drain and ...")
+    descriptor = "Covers placement, removal, exchange and conversion steps."
+    records = [
+        Procedure(code=code, status="active", title=title, descriptor=descriptor, section=("T",))
+        for code, title in titles.items()
+    ]
+    return Catalog(MemoryStore(records, {}, {}))
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("widget drain placement", "0001X"),
+        ("put in widget drain", "0001X"),
+        ("insert widget drain", "0001X"),
+        ("change widget drain", "0002X"),
+        ("replace widget drain", "0002X"),
+        ("widget drain removal and replacement", "0002X"),
+        ("pull widget drain", "0003X"),
+        ("remove widget drain", "0003X"),
+        ("convert widget drain", "0004X"),
+    ],
+)
+def test_the_action_named_comes_first(query: str, first: str) -> None:
+    found = codes(made_up_actions(), query)
+    assert found[0] == first
+    assert found.index("0005X") < found.index(next(c for c in ("0001X", "0002X", "0003X", "0004X") if c != first))
+
+
+def test_a_negated_action_is_not_the_action_asked_for() -> None:
+    terms = parse_query("stent removal no replacement")
+    assert [t.action for t in terms] == [None, "removal", None]
+
+
+@pytest.mark.parametrize(
+    ("query", "first", "below"),
+    [
+        ("biliary drain exchange", "47536", ["47533", "47534", "47535"]),
+        ("remove nephrostomy tube", "50389", ["50435", "50432"]),
+        ("nephrostomy tube removal", "50389", ["50435", "50432"]),
+        ("replace biliary drain", "47536", ["47533", "47534", "47537"]),
+        ("pull biliary drain", "47537", ["47533", "47534", "47536"]),
+        ("insert nephrostomy tube", "50432", ["50389", "50435"]),
+        ("internalize biliary drain", "47535", ["47533", "47534", "47536"]),
+        ("remove ureteral stent through nephrostomy tract", "50384", ["50382", "50693"]),
+        ("exchange ureteral stent through nephrostomy tract", "50382", ["50384", "50693"]),
+    ],
+)
+def test_the_action_named_ranks_above_other_actions_on_the_same_object(
+    real: Catalog, query: str, first: str, below: list[str]
+) -> None:
+    found = codes(real, query, limit=30)
+    assert found[0] == first
+    assert all(found.index(code) > found.index(first) for code in below if code in found)

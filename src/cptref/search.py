@@ -121,6 +121,24 @@ ALIASES: dict[str, tuple[str, ...]] = {
 written as in a record; each is an alternative, the best-matching one counts. Applied to the query
 only; a phrase is taken as one term."""
 
+ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # action: (the nouns a title says it with, other words a coder types for it)
+    "placement": (("placement", "insertion"), ("place", "placed", "placing", "insert", "inserted", "put", "plcmt")),
+    "exchange": (("exchange", "replacement", "change"), ("changed", "replace", "replaced", "swap", "exch")),
+    "removal": (("removal", "extraction"), ("remove", "removed", "pull", "pulled", "extract", "retrieval", "rmvl")),
+    "conversion": (("conversion", "internalization"), ("convert", "converted", "internalize", "internalized")),
+    "dilation": (("dilation", "dilatation"), ("dilate", "dilated")),
+    "biopsy": (("biopsy", "brushing"), ("biopsies", "bx", "brushings")),
+}
+"""What a procedure does to its object, and the words that say so. A query word naming an action
+also matches the action's nouns; and a record whose title names another action, and not this one,
+ranks lower (``OTHER_ACTION``), so "remove nephrostomy tube" finds the removal before the exchange.
+An exchange is a removal and a placement in one: a title or query that says "replacement" (or
+"removal and replacement") is an exchange."""
+OTHER_ACTION = 0.8
+"""The factor on the score of a record whose title names another action than the query's."""
+_SUBSUMED = {"exchange": ("removal", "placement")}
+
 _CODE_TOKEN = re.compile(r"^[0-9]{3,4}[0-9a-z]?$")
 _PHRASE_WORDS = 4
 
@@ -130,6 +148,8 @@ def _key(text: str) -> str:
 
 
 _ALIASES = {_key(typed): tuple(tuple(words(alias)) for alias in aliases) for typed, aliases in ALIASES.items()}
+_ACTION_OF = {stem(w): action for action, (nouns, others) in ACTIONS.items() for w in (*nouns, *others)}
+_ACTION_NOUNS = {action: tuple(stem(w) for w in nouns) for action, (nouns, _) in ACTIONS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +167,8 @@ class _Term:
     text: str
     alternatives: tuple[tuple[str, ...], ...]
     code: bool = False
+    action: str | None = None
+    """The action the term names ("remove": removal), unless negated."""
 
 
 def parse_query(query: str) -> list[_Term]:
@@ -178,10 +200,13 @@ def parse_query(query: str) -> list[_Term]:
                 size, key = longer, phrase
                 break
         alternatives = [tuple(key.split()), *_ALIASES.get(key, ())]
+        action = _ACTION_OF.get(key)
+        if action:
+            alternatives += [(noun,) for noun in _ACTION_NOUNS[action]]
         if negated:
             alternatives = [tuple(NEGATED + w for w in alt) for alt in alternatives]
         text = " ".join(w for w, _ in found[at : at + size])
-        terms.append(_Term(text, tuple(dict.fromkeys(alternatives))))
+        terms.append(_Term(text, tuple(dict.fromkeys(alternatives)), action=None if negated else action))
         at += size
     if not terms:
         raise UsageError(f"the query {query.strip()!r} has only common words; add a word that names the procedure")
@@ -377,8 +402,8 @@ def _top(
 
     A document's total is the sum, in term order, of the value of its level for each term it
     matches; its score is the total x ``scale`` (x the factor of each of the ``demoted`` sets of
-    documents it is in: deleted records); ties break by the number of title matches, then by
-    document (code) order.
+    documents it is in: deleted records, records of another action); ties break by the number of
+    title matches, then by document (code) order.
     """
     # per term: the levels merged by what ranking sees (value, title or not), best first
     merged: list[list[tuple[float, bool, int]]] = []
@@ -466,6 +491,26 @@ def _top(
     return ranked
 
 
+def _other_action(actions: set[str], postings: dict[str, dict[str, int]]) -> int:
+    """The documents whose title names an action, but none of ``actions``."""
+    titled = dict.fromkeys(ACTIONS, 0)
+    for word, action in _ACTION_OF.items():
+        titled[action] |= postings.get(word, {}).get("title", 0)
+    wanted = set(actions)
+    for whole, parts in _SUBSUMED.items():
+        for part in parts:
+            titled[part] &= ~titled[whole]
+        if whole in wanted:
+            wanted.difference_update(parts)
+    named = 0
+    meant = 0
+    for action, docs in titled.items():
+        named |= docs
+        if action in wanted:
+            meant |= docs
+    return named & ~meant
+
+
 def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
     """Records ranked best first for ``query``; raises :class:`NoMatch` when none matches."""
     if limit < 1:
@@ -480,10 +525,17 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
                 for word in alt:
                     if word not in matches:
                         matches[word] = similar(word, vocabulary)
-    postings = store.postings({other for found in matches.values() for other in found})
+    wanted = {other for found in matches.values() for other in found}
+    actions = {term.action for term in terms if term.action}
+    if actions:
+        wanted.update(_ACTION_OF)
+    postings = store.postings(wanted)
     codes = store.doc_codes()
     per_term = [_code_levels(term, codes) if term.code else _text_levels(term, matches, postings) for term in terms]
-    ranked = _top(per_term, [(store.deleted_docs(), DELETED_WEIGHT)], 100.0 / len(terms), limit)
+    demoted = [(store.deleted_docs(), DELETED_WEIGHT)]
+    if actions:
+        demoted.append((_other_action(actions, postings), OTHER_ACTION))
+    ranked = _top(per_term, demoted, 100.0 / len(terms), limit)
     if not ranked:
         raise NoMatch(query.strip())
     docs = [doc for _, _, doc in ranked]
