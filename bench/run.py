@@ -26,6 +26,16 @@ child's own resource usage (``os.wait4``).
 The table is printed and, unless ``--quick`` or ``--no-record``, appended with the date, the
 machine and the versions to the "Speed (issue 5)" section of ``bench/RESULTS.md``. Only the
 standard library and what cptref installs are used.
+
+    .venv/bin/python bench/run.py --search --against ce98c4a   # search alone: 100,000 records, 5 rounds
+
+``--search`` times only ``cptref.search.search`` in-process, query by query (default 100,000
+records, 5 rounds): each side's index is built first (timed), then every round runs ``python -c
+pass`` (the machine's baseline) and, in turn, one process per side that loads the catalog and
+times each query up to 7 times; ``--against REV`` adds a git revision of this checkout as the
+second side (its ``src`` and ``data`` exported with ``git archive``, imported through
+``PYTHONPATH``, with a cache of its own). The entry goes to the "Search speed at 100,000 records"
+section of ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
