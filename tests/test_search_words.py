@@ -5,6 +5,8 @@ Made-up records, searched in memory and through a compiled index, then the real 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,3 +171,25 @@ def test_with_and_without_pick_between_sibling_codes(real: Catalog, query: str, 
 
 def test_a_drain_without_a_stent_does_not_rank_for_stent(real: Catalog) -> None:
     assert "47555" not in codes(real, "stent", limit=30)  # "..., stricture dilation, no stent"
+
+
+@pytest.mark.parametrize(
+    ("query", "loaded"),
+    [
+        ("balloon dilation biliary", False),
+        ("ERCP S&I bile ducts", False),  # an alias's own words need no guessing, indexed or not
+        ("int/ext drain without stent", False),
+        ("biliarry stricure", True),  # a misspelling: rapidfuzz looks for the word meant
+    ],
+)
+def test_rapidfuzz_is_imported_only_for_a_word_that_is_not_indexed(query: str, loaded: bool) -> None:
+    code = (
+        "import sys\n"
+        "from cptref.catalog import load_catalog\n"
+        "from cptref.search import search\n"
+        f"search(load_catalog({str(DATA)!r}), {query!r})\n"
+        "print('rapidfuzz' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(loaded)

@@ -234,19 +234,19 @@ def _indexed(vocabulary: Sequence[str], word: str) -> bool:
     return at < len(vocabulary) and vocabulary[at] == word
 
 
-def similar(word: str, vocabulary: Sequence[str]) -> dict[str, float]:
+def similar(word: str, vocabulary: Sequence[str], fuzzy: bool = True) -> dict[str, float]:
     """Indexed words that ``word`` may stand for, each with a similarity in 0..1.
 
     Exact 1.0; ``word`` a prefix of the indexed word ("nephrost") 0.9; a shared stem of five or more
     letters covering most of the shorter word ("dilate" / "dilation") 0.85; a misspelling within
     rapidfuzz ``ratio`` >= 80 ("biliarry") 0.95 x ratio, looked for only when the word itself is not
-    indexed. A negated word (``~stent``) is matched the same way against the negated words only.
-    ``vocabulary`` is sorted.
+    indexed, and only when ``fuzzy`` (a word the user typed, not one of our aliases). A negated word
+    (``~stent``) is matched the same way against the negated words only. ``vocabulary`` is sorted.
     """
     negatives = bisect.bisect_left(vocabulary, NEGATED)  # negated words sort last: "~stent"
     if word.startswith(NEGATED):  # a negated word matches negated words only, and the same way
         bare = [w[len(NEGATED) :] for w in vocabulary[negatives:]]
-        return {NEGATED + w: sim for w, sim in similar(word[len(NEGATED) :], bare).items()}
+        return {NEGATED + w: sim for w, sim in similar(word[len(NEGATED) :], bare, fuzzy).items()}
     found: dict[str, float] = {}
     known = _indexed(vocabulary, word)
     if known:
@@ -258,7 +258,7 @@ def similar(word: str, vocabulary: Sequence[str]) -> dict[str, float]:
             shared = _shared_prefix(word, other)
             if shared >= 0.75 * min(len(word), len(other)):
                 found.setdefault(other, 0.85)
-        if known:
+        if known or not fuzzy:
             return found  # spelled as indexed: no need to guess at misspellings (nor to load rapidfuzz)
         from rapidfuzz import fuzz, process
 
@@ -518,13 +518,14 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
     terms = parse_query(query)
     store = catalog.store
     vocabulary = store.vocabulary()
+    typed = {word for term in terms if not term.code for word in term.alternatives[0]}
     matches: dict[str, dict[str, float]] = {}
     for term in terms:
         if not term.code:
             for alt in term.alternatives:
                 for word in alt:
                     if word not in matches:
-                        matches[word] = similar(word, vocabulary)
+                        matches[word] = similar(word, vocabulary, fuzzy=word in typed)
     wanted = {other for found in matches.values() for other in found}
     actions = {term.action for term in terms if term.action}
     if actions:
