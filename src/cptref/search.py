@@ -1,14 +1,21 @@
 """Ranking records against loose words: a pure function over a catalog's search index.
 
-A query is split into terms. A term is a word, or an abbreviation with its expansion as an
-alternative (``PTBD`` or "percutaneous transhepatic biliary drainage"). Each query word is matched
-against the index vocabulary exactly, as a prefix, by shared stem, or, for misspellings, with
-rapidfuzz's ``ratio``; the postings of the matching words give the candidate records, so only
-records sharing a word with the query are scored. A record's score is the mean of its terms' best
-field scores, each scaled by the field's weight (code > title > synonyms > descriptor > lay
-summary), so word order, case, punctuation and text length do not matter. A code or code prefix
-(``47555``, ``4755``) matches the code field and ranks those codes first. Ties break by the
-number of terms matched in the title, then by code.
+A query is read into words as the records are (:mod:`cptref.text`: stems, slashed shorthand spelt
+out, negated words kept as ``~word``) and split into terms. A term is a word or a phrase of
+:data:`ALIASES`, with its aliases as alternatives (``PTBD`` or "percutaneous transhepatic biliary
+drainage"; "CBD" or "bile duct" or "biliary"; "tube" or "catheter"); a word naming an action
+(:data:`ACTIONS`) also has the action's nouns. Each query word is matched against the index
+vocabulary exactly, as a prefix, by shared stem, or, for a misspelling the user typed, with
+rapidfuzz's ``ratio``; the postings of the matching words give the candidate records. A record's
+score is the mean of its terms' best field scores, each scaled by the field's weight (code > title
+> synonyms > descriptor > lay summary) and by how closely the word matched, so word order, case,
+punctuation and text length do not matter; deleted records, and records whose title names another
+action than the query's, score less. A code or code prefix (``47555``, ``4755``) matches the code
+field and ranks those codes first. Ties break by the number of terms matched in the title, then
+by code.
+
+Scoring is done in bulk: sets of records are ints used as bitsets, and the best ``limit`` records
+are found without scoring each candidate in Python (see :func:`_top`).
 """
 
 from __future__ import annotations
@@ -526,16 +533,13 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
                 for word in alt:
                     if word not in matches:
                         matches[word] = similar(word, vocabulary, fuzzy=word in typed)
-    wanted = {other for found in matches.values() for other in found}
+    postings = store.postings({other for found in matches.values() for other in found})
     actions = {term.action for term in terms if term.action}
-    if actions:
-        wanted.update(_ACTION_OF)
-    postings = store.postings(wanted)
     codes = store.doc_codes()
     per_term = [_code_levels(term, codes) if term.code else _text_levels(term, matches, postings) for term in terms]
     demoted = [(store.deleted_docs(), DELETED_WEIGHT)]
     if actions:
-        demoted.append((_other_action(actions, postings), OTHER_ACTION))
+        demoted.append((_other_action(actions, store.postings(_ACTION_OF, ("title",))), OTHER_ACTION))
     ranked = _top(per_term, demoted, 100.0 / len(terms), limit)
     if not ranked:
         raise NoMatch(query.strip())

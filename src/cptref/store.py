@@ -144,7 +144,7 @@ class Store(Protocol):
     def deleted_docs(self) -> int: ...
     def doc_titles(self, docs: Sequence[int]) -> list[str]: ...
     def vocabulary(self) -> Sequence[str]: ...
-    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, int]]: ...
+    def postings(self, wanted: Iterable[str], fields: Sequence[str] = FIELDS) -> dict[str, dict[str, int]]: ...
 
 
 class MemoryStore:
@@ -212,13 +212,17 @@ class MemoryStore:
         """The indexed words, sorted (for prefix look-ups by bisection)."""
         return self._search[0]
 
-    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, int]]:
-        """For each wanted word that is indexed: the documents holding it, field by field, as bitsets."""
+    def postings(self, wanted: Iterable[str], fields: Sequence[str] = FIELDS) -> dict[str, dict[str, int]]:
+        """For each wanted word that is indexed: the documents holding it in each of ``fields`` that
+        has it, as bitsets."""
         table, made = self._search[1], self._bitsets
+        found: dict[str, dict[str, int]] = {}
         for word in wanted:
             if word not in made and word in table:
                 made[word] = {name: bitset(ids) for name, ids in table[word].items()}
-        return {w: made[w] for w in wanted if w in made}
+            if word in made:
+                found[word] = {name: docs for name, docs in made[word].items() if name in fields}
+        return {word: by_field for word, by_field in found.items() if by_field}
 
     def reference_rows(self) -> list[tuple[str, str]]:
         return [(code, by) for code, bys in self._refs.items() for by in bys]
@@ -419,18 +423,18 @@ class IndexStore:
         return self._vocabulary
 
     @_healing
-    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, int]]:
-        """For each wanted word that is indexed: the documents holding it, field by field, as bitsets."""
+    def postings(self, wanted: Iterable[str], fields: Sequence[str] = FIELDS) -> dict[str, dict[str, int]]:
+        """For each wanted word that is indexed: the documents holding it in each of ``fields`` that
+        has it, as bitsets (only those rows are read and decompressed)."""
         found: dict[str, dict[str, int]] = {}
         count = len(self._doc_codes)
         wanted = list(wanted)
+        field_ids = ",".join(str(FIELDS.index(name)) for name in fields)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for word, field, blob in self._db.execute(
-                f"SELECT word, field, docs FROM postings WHERE word IN ({marks})",  # noqa: S608 - placeholders only
-                chunk,
-            ):
+            query = f"SELECT word, field, docs FROM postings WHERE word IN ({marks}) AND field IN ({field_ids})"  # noqa: S608
+            for word, field, blob in self._db.execute(query, chunk):
                 if not 0 <= field < len(FIELDS) or not blob:
                     raise DamagedIndex(f"the postings of {word!r} name no field")
                 if blob[0] == _BITMAP:
