@@ -69,6 +69,13 @@ def test_anatomy_as_coders_name_it(real: Catalog, query: str, first: str) -> Non
     assert codes(real, query)[0] == first
 
 
+def test_a_part_finds_records_of_the_whole_organ_after_those_of_the_part(real: Catalog) -> None:
+    found = codes(real, "UPJ balloon dilation", limit=5)
+    assert found[0] == "52345"  # says ureteropelvic junction
+    assert "50706" in found[:3]  # a ureteral stricture dilation: the UPJ is where ureter meets kidney
+    assert codes(real, "UPJ")[0] == "52345"
+
+
 def test_an_alias_ranks_the_record_that_says_it_the_other_way() -> None:
     store = MemoryStore(
         [

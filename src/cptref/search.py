@@ -93,7 +93,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     # anatomy, as coders name it
     "renal": ("kidney",),
     "kidney": ("renal",),
-    "renal pelvis": ("kidney", "renal"),
     "upj": ("ureteropelvic junction",),
     "ureteropelvic junction": ("upj",),
     "ureteric": ("ureteral",),
@@ -128,6 +127,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
 written as in a record; each is an alternative, the best-matching one counts. Applied to the query
 only; a phrase is taken as one term."""
 
+BROADER: dict[str, tuple[str, ...]] = {
+    "upj": ("ureter", "kidney"),
+    "ureteropelvic junction": ("ureter", "kidney"),
+    "renal pelvis": ("kidney", "renal"),
+    "calyx": ("kidney", "renal"),
+    "calyces": ("kidney", "renal"),
+    "ampulla": ("bile duct", "biliary"),
+}
+"""Parts of an organ and the organ a record may name instead, as alternatives worth
+``BROADER_WEIGHT``: a record that names the part itself ranks first."""
+BROADER_WEIGHT = 0.9
+
 ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # action: (the nouns a title says it with, other words a coder types for it)
     "placement": (("placement", "insertion"), ("place", "placed", "placing", "insert", "inserted", "put", "plcmt")),
@@ -154,7 +165,10 @@ def _key(text: str) -> str:
     return " ".join(words(text))
 
 
-_ALIASES = {_key(typed): tuple(tuple(words(alias)) for alias in aliases) for typed, aliases in ALIASES.items()}
+_ALIASES: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+for _table, _weight in ((ALIASES, 1.0), (BROADER, BROADER_WEIGHT)):
+    for _typed, _aliases in _table.items():
+        _ALIASES.setdefault(_key(_typed), []).extend((tuple(words(alias)), _weight) for alias in _aliases)
 _ACTION_OF = {stem(w): action for action, (nouns, others) in ACTIONS.items() for w in (*nouns, *others)}
 _ACTION_NOUNS = {action: tuple(stem(w) for w in nouns) for action, (nouns, _) in ACTIONS.items()}
 
@@ -173,6 +187,8 @@ class Result:
 class _Term:
     text: str
     alternatives: tuple[tuple[str, ...], ...]
+    weights: tuple[float, ...]
+    """What a match of each alternative is worth (1.0 but for a broader word)."""
     code: bool = False
     action: str | None = None
     """The action the term names ("remove": removal), unless negated."""
@@ -196,7 +212,7 @@ def parse_query(query: str) -> list[_Term]:
     while at < len(found):
         raw, negated = found[at]
         if _CODE_TOKEN.match(raw) and raw[0].isdigit():
-            terms.append(_Term(raw, ((raw,),), code=True))
+            terms.append(_Term(raw, ((raw,),), (1.0,), code=True))
             at += 1
             continue
         size, key = 1, stem(raw)
@@ -206,14 +222,15 @@ def parse_query(query: str) -> list[_Term]:
             if phrase in _ALIASES and all(n == negated for _, n in part):
                 size, key = longer, phrase
                 break
-        alternatives = [tuple(key.split()), *_ALIASES.get(key, ())]
+        alternatives: dict[tuple[str, ...], float] = {tuple(key.split()): 1.0}
         action = _ACTION_OF.get(key)
-        if action:
-            alternatives += [(noun,) for noun in _ACTION_NOUNS[action]]
+        more = [*_ALIASES.get(key, ()), *(((noun,), 1.0) for noun in _ACTION_NOUNS.get(action or "", ()))]
+        for alt, weight in more:
+            alternatives[alt] = max(weight, alternatives.get(alt, 0.0))
         if negated:
-            alternatives = [tuple(NEGATED + w for w in alt) for alt in alternatives]
+            alternatives = {tuple(NEGATED + w for w in alt): weight for alt, weight in alternatives.items()}
         text = " ".join(w for w, _ in found[at : at + size])
-        terms.append(_Term(text, tuple(dict.fromkeys(alternatives)), action=None if negated else action))
+        terms.append(_Term(text, tuple(alternatives), tuple(alternatives.values()), action=None if negated else action))
         at += size
     if not terms:
         raise UsageError(f"the query {query.strip()!r} has only common words; add a word that names the procedure")
@@ -362,10 +379,10 @@ def _text_levels(
     term: _Term, matches: dict[str, dict[str, float]], postings: dict[str, dict[str, int]]
 ) -> list[_Level]:
     groups: list[_Group] = []
-    for alternative, alt in enumerate(term.alternatives):
+    for alternative, (alt, weight) in enumerate(zip(term.alternatives, term.weights, strict=True)):
         if len(alt) == 1:
             for sim, rank, name, other, docs in _word_groups(alt[0], matches, postings):
-                value = FIELD_WEIGHTS[name] * sim
+                value = FIELD_WEIGHTS[name] * sim * weight
                 groups.append((-value, alternative, _FIELD_ORDER[name], rank, name, (other,), docs))
             continue
         # an expansion: the mean of its words' similarities, field by field
@@ -378,7 +395,7 @@ def _text_levels(
                 for groups_of in per_word
             ]
             for total, docs in _expansion_sums(found).items():
-                value = FIELD_WEIGHTS[name] * total / len(alt)
+                value = FIELD_WEIGHTS[name] * total / len(alt) * weight
                 groups.append((-value, alternative, _FIELD_ORDER[name], 0, name, (), docs))
     return _claim(groups)
 
