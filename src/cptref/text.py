@@ -14,6 +14,7 @@ One definition for the index and the query, so that both sides of a match agree:
 
 from __future__ import annotations
 
+import functools
 import re
 
 STOPWORDS = frozenset(
@@ -35,18 +36,18 @@ _LEADING = frozenset(
 """Words a negation runs over to reach what it negates: "no separate drain", "not including imaging"."""
 _ENDS = frozenset(["and", "with", "but", "plus", "then", "while", "which", "when", "where", "if", "so"])
 _ALTERNATIVES = frozenset(["or", "nor"])
-_SHORTHAND = [
-    (re.compile(r"\bw/o(?:ut)?\b"), " without "),
-    (re.compile(r"\bw/"), " with "),
-    (re.compile(r"\b(?:int|internal)\s*[/-]\s*(?:ext|external)\b"), " internal external "),
-    (re.compile(r"\b(?:ext|external)\s*[/-]\s*(?:int|internal)\b"), " external internal "),
-    (re.compile(r"\bi\s*/\s*e\b"), " internal external "),
-    (re.compile(r"\bu\s*/\s*s\b"), " ultrasound "),
-]
+_SHORTHAND = re.compile(
+    r"\b(?:(?P<without>w/o(?:ut)?\b)|(?P<with>w/)|(?P<ie>(?:int|internal)\s*[/-]\s*(?:ext|external)\b|i\s*/\s*e\b)"
+    r"|(?P<ei>(?:ext|external)\s*[/-]\s*(?:int|internal)\b)|(?P<us>u\s*/\s*s\b))"
+)
+_SPELT = {"without": " without ", "with": " with ", "ie": " internal external ", "ei": " external internal "}
+_SPELT["us"] = " ultrasound "
+_NEGATION = re.compile(r"\b(?:" + "|".join(sorted(NEGATORS)) + r")\b")
 _TOKEN = re.compile(r"[a-z0-9]+|[^a-z0-9\s/&'-]")
 """A word, or a punctuation mark that ends a negation (a comma, a full stop, a bracket...)."""
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     if len(word) > 5 and word.endswith("ing"):
         return word[:-3]
@@ -63,8 +64,10 @@ def tokens(text: str) -> list[tuple[str, bool]]:
     """The words of ``text`` in order, lower-case and not stemmed, each with whether a negation
     covers it; stopwords and the negating words themselves are left out."""
     text = text.lower().replace("&", "")
-    for pattern, spelt in _SHORTHAND:
-        text = pattern.sub(spelt, text)
+    if "/" in text or "-" in text:
+        text = _SHORTHAND.sub(lambda m: _SPELT[m.lastgroup or ""], text)
+    if not _NEGATION.search(text):  # most text: no negation to follow
+        return [(word, False) for word in WORD.findall(text) if word not in STOPWORDS]
     found: list[tuple[str, bool]] = []
     negating = False  # inside a negation, before the word it negates
     after = False  # just past the negated word: "or" carries the negation on
