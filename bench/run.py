@@ -34,7 +34,7 @@ records, 5 rounds): each side's index is built first (timed), then every round r
 pass`` (the machine's baseline) and, in turn, one process per side that loads the catalog and
 times each query up to 7 times; ``--against REV`` adds a git revision of this checkout as the
 second side (its ``src`` and ``data`` exported with ``git archive``, imported through
-``PYTHONPATH``, with a cache of its own). The entry goes to the "Search speed at 100,000 records"
+``PYTHONPATH``, with a cache of its own). The entry goes to the "Search speed (in-process, ...)"
 section of ``bench/RESULTS.md``.
 """
 
@@ -605,7 +605,7 @@ def record(entry: str) -> None:
 
 # --- search alone (--search) ------------------------------------------------------------------------
 
-SEARCH_SECTION = "## Search speed at 100,000 records"
+SEARCH_SECTION = "## Search speed (in-process, 20,000 and 100,000 records)"
 SEARCH_INTRO = (
     "Figures of `bench/run.py --search` (see bench/README.md): `cptref.search.search(catalog, q)` in-process "
     "for each benchmark query, this checkout against another revision (`--against`) in the same run, processes "

@@ -1,10 +1,11 @@
 """Where a catalog's records come from: parsed YAML in memory, or the compiled index on disk.
 
 Both stores answer the same questions: the codes, one record, the records that name a code (from
-which the derived relations are computed), and the search structures (per-field postings of
-words, word document frequencies). :class:`MemoryStore` computes them from records;
-:class:`IndexStore` reads them from the SQLite index that :mod:`cptref.index` writes, decoding
-only the records and postings a command touches.
+which the derived relations are computed), and the search structures (the sorted vocabulary,
+per-field postings of words as bitsets, the codes in document order, the deleted records, and
+the titles of the results). :class:`MemoryStore` computes them from records; :class:`IndexStore`
+reads them from the SQLite index that :mod:`cptref.index` writes, decoding only the records and
+postings a command touches.
 """
 
 from __future__ import annotations
