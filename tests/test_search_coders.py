@@ -153,3 +153,14 @@ def test_the_action_named_ranks_above_other_actions_on_the_same_object(
     found = codes(real, query, limit=30)
     assert found[0] == first
     assert all(found.index(code) > found.index(first) for code in below if code in found)
+
+
+def test_an_alias_half_matched_is_not_the_alias() -> None:
+    titles = {"0001X": "Gizmo clamp", "0002X": "Gizmo duct clamp", "0003X": "Bile duct gizmo clamp"}
+    store = MemoryStore(
+        [Procedure(code=c, status="active", title=t, descriptor="x.", section=("T",)) for c, t in titles.items()],
+        {},
+        {},
+    )
+    # "biliary" may be written "bile duct"; a record that says "duct" alone is no closer to it
+    assert codes(Catalog(store), "biliary gizmo clamp") == ["0003X", "0001X", "0002X"]

@@ -347,10 +347,11 @@ def _word_groups(
     ]
 
 
-def _expansion_sums(found: list[list[_Level]]) -> dict[float, int]:
+def _expansion_sums(found: list[list[_Level]]) -> dict[tuple[float, int], int]:
     """For one field: the documents by the sum of their words' best similarities (word by word, in
-    the expansion's order), from each word's levels in that field."""
-    sums: dict[float, int] = {}
+    the expansion's order) and by how many of its words they match, from each word's levels in
+    that field."""
+    sums: dict[tuple[float, int], int] = {}
     for levels in found:
         covered = 0
         for docs in sums.values():
@@ -358,19 +359,21 @@ def _expansion_sums(found: list[list[_Level]]) -> dict[float, int]:
         matched = 0
         for level in levels:
             matched |= level.docs
-        after: dict[float, int] = {}
-        for total, docs in sums.items():
+        after: dict[tuple[float, int], int] = {}
+        for (total, count), docs in sums.items():
             for level in levels:
                 both = docs & level.docs
                 if both:
-                    after[total + level.value] = after.get(total + level.value, 0) | both
+                    key = (total + level.value, count + 1)
+                    after[key] = after.get(key, 0) | both
             rest = docs & ~matched
             if rest:
-                after[total] = after.get(total, 0) | rest
+                after[(total, count)] = after.get((total, count), 0) | rest
         for level in levels:
             new = level.docs & ~covered
             if new:
-                after[0.0 + level.value] = after.get(0.0 + level.value, 0) | new
+                key = (0.0 + level.value, 1)
+                after[key] = after.get(key, 0) | new
         sums = after
     return sums
 
@@ -385,7 +388,8 @@ def _text_levels(
                 value = FIELD_WEIGHTS[name] * sim * weight
                 groups.append((-value, alternative, _FIELD_ORDER[name], rank, name, (other,), docs))
             continue
-        # an expansion: the mean of its words' similarities, field by field
+        # an expansion: the mean of its words' similarities, field by field; an alias must match
+        # more than half of its words in one field, the phrase typed may match any of them
         per_word = [_word_groups(word, matches, postings) for word in alt]
         for name in TEXT_FIELDS:
             found = [
@@ -394,7 +398,9 @@ def _text_levels(
                 )
                 for groups_of in per_word
             ]
-            for total, docs in _expansion_sums(found).items():
+            for (total, count), docs in _expansion_sums(found).items():
+                if alternative and 2 * count <= len(alt):
+                    continue  # an alias half matched ("duct" of "bile duct") is not the alias
                 value = FIELD_WEIGHTS[name] * total / len(alt) * weight
                 groups.append((-value, alternative, _FIELD_ORDER[name], 0, name, (), docs))
     return _claim(groups)
