@@ -607,7 +607,7 @@ def record(entry: str) -> None:
 
 SEARCH_SECTION = "## Search speed (in-process, 20,000 and 100,000 records)"
 SEARCH_INTRO = (
-    "Figures of `bench/run.py --search` (see bench/README.md): `cptref.search.search(catalog, q)` in-process "
+    "Figures of `bench/run.py --search` (see its docstring): `cptref.search.search(catalog, q)` in-process "
     "for each benchmark query, this checkout against another revision (`--against`) in the same run, processes "
     "alternating round by round; a time is the median over rounds of each process's median, a ratio the median "
     "of the per-round ratios. `python -c pass` is timed in every round as the machine's baseline."
