@@ -13,12 +13,14 @@ The output is a data directory in the real format (``procedures/<CODE>.yaml``, `
   unchanged, so ``cptref show 47555`` and the real search queries work on the result.
 
 Synthetic codes never collide with real ones: they are drawn from 1xxxx-3xxxx, 6xxxx, 8xxxx-9xxxx,
-``0nnnT`` / ``0nnnU`` and ``nnnnF``, and never name a real code. Words come from a medical-ish
-vocabulary of a few thousand words built here (anatomy, combining forms, procedures, approaches,
-devices, imaging, lay words), drawn with a Zipf-like frequency. The output is a pure function of
-N and the seed.
+``0nnnT`` / ``0nnnU`` and ``nnnnF`` (past 65,000 records, also from 00100-01999 and the hundreds
+of 4xxxx, 5xxxx and 7xxxx that hold no real code: up to about 102,000), and never name a real
+code. Words come from a medical-ish vocabulary of a few thousand words built here (anatomy,
+combining forms, procedures, approaches, devices, imaging, lay words), drawn with a Zipf-like
+frequency. The output is a pure function of N and the seed.
 
     .venv/bin/python bench/gen_library.py /tmp/lib20k                 # 20,000 records
+    .venv/bin/python bench/gen_library.py /tmp/lib100k --records 100000
     .venv/bin/python bench/gen_library.py /tmp/lib2k --records 2000 --seed 7
 """
 
@@ -473,13 +475,25 @@ def code_pool(rng: random.Random, count: int, avoid: set[str]) -> list[str]:
     pool += [f"0{n:03d}{letter}" for letter in "TU" for n in range(1, 1000)]
     pool += [f"{n:04d}F" for n in range(1, 9999, 3)]
     pool = [c for c in pool if c not in avoid]
+    batch = 0
+    if count > len(pool):  # a 100,000-record library: more codes, drawn only then (a smaller library
+        # stays what it was): 00100-01999, 4xxxx-5xxxx and 7xxxx outside any hundred that holds a
+        # real code (so a real code prefix such as 4755 or 743 finds no synthetic code), the other nnnnF
+        batch = 20_000  # drawing nearly the whole pool: in large batches, not one code a round
+        taken = {c[:3] for c in avoid}
+        spans = itertools.chain(range(100, 2000), range(40000, 60000), range(70000, 80000))
+        more = [f"{n:05d}" for n in spans if f"{n:05d}"[:3] not in taken]
+        more += [f"{n:04d}F" for n in range(1, 10000) if n % 3 != 1]
+        pool += [c for c in more if c not in avoid]
     if count > len(pool):
         raise SystemExit(f"at most {len(pool):,} synthetic records can be generated")
     weights = [0.15 if not c.isdigit() else 1.0 for c in pool]  # letter codes are the minority
     chosen: dict[str, None] = {}
     while len(chosen) < count:
-        for c in rng.choices(pool, weights=weights, k=count - len(chosen)):
+        for c in rng.choices(pool, weights=weights, k=max(count - len(chosen), batch)):
             chosen[c] = None
+            if len(chosen) == count:
+                break
     return sorted(chosen)
 
 

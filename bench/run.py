@@ -26,6 +26,16 @@ child's own resource usage (``os.wait4``).
 The table is printed and, unless ``--quick`` or ``--no-record``, appended with the date, the
 machine and the versions to the "Speed (issue 5)" section of ``bench/RESULTS.md``. Only the
 standard library and what cptref installs are used.
+
+    .venv/bin/python bench/run.py --search --against ce98c4a   # search alone: 100,000 records, 5 rounds
+
+``--search`` times only ``cptref.search.search`` in-process, query by query (default 100,000
+records, 5 rounds): each side's index is built first (timed), then every round runs ``python -c
+pass`` (the machine's baseline) and, in turn, one process per side that loads the catalog and
+times each query up to 7 times; ``--against REV`` adds a git revision of this checkout as the
+second side (its ``src`` and ``data`` exported with ``git archive``, imported through
+``PYTHONPATH``, with a cache of its own). The entry goes to the "Search speed (in-process, ...)"
+section of ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -593,6 +603,183 @@ def record(entry: str) -> None:
     RESULTS.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
 
 
+# --- search alone (--search) ------------------------------------------------------------------------
+
+SEARCH_SECTION = "## Search speed (in-process, 20,000 and 100,000 records)"
+SEARCH_INTRO = (
+    "Figures of `bench/run.py --search` (see its docstring): `cptref.search.search(catalog, q)` in-process "
+    "for each benchmark query, this checkout against another revision (`--against`) in the same run, processes "
+    "alternating round by round; a time is the median over rounds of each process's median, a ratio the median "
+    "of the per-round ratios. `python -c pass` is timed in every round as the machine's baseline."
+)
+SEARCH_TARGET_MS = 50.0
+"""The slowest benchmark query, in-process, at 100,000 records."""
+
+
+@dataclass
+class Side:
+    """One version of cptref in a search run: where it is imported from and what it measured."""
+
+    name: str
+    src: Path | None
+    cache: Path
+    build_s: float = 0.0
+    per_query: dict[str, list[float]] = field(default_factory=dict)
+    top: dict[str, list[str]] = field(default_factory=dict)
+
+    def env(self, base: dict[str, str]) -> dict[str, str]:
+        env = {**base, "CPTREF_CACHE_DIR": str(self.cache)}
+        if self.src is not None:
+            env["PYTHONPATH"] = str(self.src)
+        return env
+
+
+def export(revision: str, into: Path) -> Path:
+    """The ``src`` and ``data`` of a git revision of this checkout, extracted under ``into``."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "src", "data"], capture_output=True, check=False
+    )
+    if archive.returncode:
+        raise SystemExit(f"bench: git archive {revision} failed: {archive.stderr.decode(errors='replace')}")
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into / "src"
+
+
+BUILD = r"""
+import sys, time
+start = time.perf_counter()
+import cptref
+from cptref import resources
+catalog = cptref.load_catalog(resources.layers(sys.argv[1]))
+print(time.perf_counter() - start, len(catalog))
+"""
+
+
+def measure_search(lib: Path, sides: list[Side], runs: int, budget: float) -> list[float]:
+    """Build each side's index (timed, the library's files read once before, so both find them in
+    the page cache), then ``runs`` rounds of every side's in-process search and of ``python -c
+    pass``, in turn (forward, then backward); returns the baseline's times."""
+    base = {k: v for k, v in os.environ.items() if k not in ("CPTREF_DATA", "CPTREF_CACHE_DIR", "PYTHONPATH")}
+    base["XDG_CACHE_HOME"] = str(sides[0].cache.parent / "xdg")
+    for path in lib.rglob("*.yaml"):  # into the page cache: the first build must not pay for the disk
+        path.read_bytes()
+    for side in sides:
+        side.cache.mkdir(parents=True)
+        say(f"{side.name}: building the index of {lib.name} ...")
+        took, _ = run([sys.executable, "-c", BUILD, str(lib)], side.env(base)).out.split()
+        side.build_s = float(took)
+        side.per_query = {q: [] for q in QUERIES}
+    python: list[float] = []
+    for round_ in range(runs):
+        began = time.perf_counter()
+        order = sides if round_ % 2 == 0 else sides[::-1]
+        python.append(run([sys.executable, "-c", "pass"], base).seconds)
+        for side in order:
+            done = run([sys.executable, "-c", IN_PROCESS, str(lib), json.dumps(QUERIES), str(budget)], side.env(base))
+            found = json.loads(done.out)
+            for query, times in found["times"].items():
+                side.per_query[query].append(statistics.median(times))
+            side.top = found["top"]
+        say(f"round {round_ + 1}/{runs}: {time.perf_counter() - began:.1f} s")
+    return python
+
+
+def search_table(sides: list[Side], python: list[float]) -> list[str]:
+    """One row per query: each side's time and the ratio of the first side to the second."""
+    now = sides[0]
+    py = statistics.median(python)
+    header = ["query", f"{now.name} ms", f"{now.name} / python -c pass"]
+    if len(sides) > 1:
+        header += [f"{sides[1].name} ms", f"{now.name} / {sides[1].name}"]
+    header.append(f"{now.name}: first three")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for query in QUERIES:
+        ms = statistics.median(now.per_query[query]) * 1000
+        row = [f"`{query}`", f"{ms:.1f}", f"{ms / 1000 / py:.2f}x"]
+        if len(sides) > 1:
+            then = statistics.median(sides[1].per_query[query]) * 1000
+            ratios = [a / b for a, b in zip(now.per_query[query], sides[1].per_query[query], strict=True)]
+            row += [f"{then:.1f}", f"{statistics.median(ratios):.3f}x"]
+        row.append(", ".join(now.top.get(query, [])) or "-")
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def search_summary(sides: list[Side], python: list[float], records: int) -> list[str]:
+    py = statistics.median(python)
+    lines = [f"- `python -c pass` (the baseline): {py * 1000:.1f} ms median over {len(python)} rounds."]
+    for side in sides:
+        medians = {q: statistics.median(t) for q, t in side.per_query.items()}
+        slowest = max(medians, key=medians.__getitem__)
+        worst = medians[slowest] * 1000
+        verdict = "pass" if worst < SEARCH_TARGET_MS or records < 100_000 else "**FAIL**"
+        lines.append(
+            f"- {side.name}: slowest query `{slowest}` {worst:.1f} ms ({worst / 1000 / py:.2f}x python -c pass; "
+            f"target < {SEARCH_TARGET_MS:.0f} ms at 100,000 records: {verdict}); median query "
+            f"{statistics.median(medians.values()) * 1000:.1f} ms; index built in {side.build_s:.1f} s."
+        )
+    if len(sides) > 1:
+        worst_now = [max(side_round) for side_round in zip(*sides[0].per_query.values(), strict=True)]
+        worst_then = [max(side_round) for side_round in zip(*sides[1].per_query.values(), strict=True)]
+        ratio = statistics.median(a / b for a, b in zip(worst_now, worst_then, strict=True))
+        lines.append(
+            f"- Slowest query, {sides[0].name} / {sides[1].name}: {ratio:.3f}x (median of the per-round ratios)."
+        )
+    return lines
+
+
+def record_search(entry: str) -> None:
+    """Append ``entry`` at the end of the search section of RESULTS.md (created when missing)."""
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    lines = text.rstrip("\n").split("\n")
+    if SEARCH_SECTION not in lines:
+        lines += ["", SEARCH_SECTION, "", SEARCH_INTRO]
+    at = lines.index(SEARCH_SECTION) + 1
+    end = next((i for i in range(at, len(lines)) if lines[i].startswith("## ")), len(lines))
+    while end > at and not lines[end - 1].strip():
+        end -= 1
+    lines[end:end] = ["", *entry.rstrip("\n").split("\n"), ""]
+    RESULTS.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
+
+
+def main_search(args: argparse.Namespace) -> int:
+    records = args.records or (2_000 if args.quick else 100_000)
+    runs = max(3, args.runs or (3 if args.quick else 5))
+    began = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    lib, generated = library(records, args.seed)
+    work = Path(tempfile.mkdtemp(prefix="cptref-bench-search-"))
+    try:
+        sides = [Side("this checkout", None, work / "cache-now")]
+        if args.against:
+            sides.append(Side(args.against, export(args.against, work / "against"), work / "cache-then"))
+        python = measure_search(lib, sides, runs, 120.0)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    load_after = os.getloadavg()[0]
+    took = time.perf_counter() - began
+    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    real = len(list((REAL_DATA / "procedures").glob("*.yaml")))
+    against = f" against `{args.against}`" if args.against else ""
+    head = f"### {when}: {records:,} synthetic + {real} real records, read with --data DIR, {runs} rounds{against}"
+    notes = [
+        f"- Machine: {machine()}; load average {load_before:.2f} at the start, {load_after:.2f} at the end.",
+        f"- Versions: {versions()}; {commit()}.",
+        f"- Command: `{interpreter()} bench/run.py --search --records {records}"
+        f"{f' --runs {args.runs}' if args.runs else ''}{f' --against {args.against}' if args.against else ''}`; "
+        f"library {'generated in ' + format(generated, '.1f') + ' s' if generated else 'reused'}; "
+        f"whole run {took / 60:.1f} min.",
+        *search_summary(sides, python, records),
+    ]
+    entry = "\n".join([head, "", *notes, "", *search_table(sides, python)])
+    print(entry)
+    if not (args.quick or args.no_record):
+        record_search(entry)
+        say(f"recorded in {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, help="synthetic records (default 20,000; 2,000 with --quick)")
@@ -605,7 +792,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="ship the library inside a built cptref wheel (as a code set would be) instead of --data DIR",
     )
+    parser.add_argument(
+        "--search",
+        action="store_true",
+        help="search alone, in-process, query by query (default 100,000 records, 5 rounds), with --against",
+    )
+    parser.add_argument("--against", metavar="REV", help="with --search: also time this git revision, in turn")
     args = parser.parse_args(argv)
+    if args.search:
+        return main_search(args)
+    if args.against:
+        parser.error("--against goes with --search")
     records = args.records or (2_000 if args.quick else 20_000)
     runs = max(3, args.runs or (3 if args.quick else 7))
     budget, search_budget, rebuild_runs = (45.0, 10.0, 2) if args.quick else (300.0, 60.0, 3)

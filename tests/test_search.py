@@ -112,7 +112,7 @@ def test_ranking_on_realistic_coder_queries(real: Catalog) -> None:
     """Mean reciprocal rank and top-3 accuracy over the query set; printed with -s."""
     from .ranking_queries import QUERIES
 
-    assert len(QUERIES) >= 40
+    assert len(QUERIES) >= 80
     reciprocal: list[float] = []
     misses: list[str] = []
     for query, expected in QUERIES:

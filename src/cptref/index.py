@@ -36,7 +36,7 @@ from .store import IndexStore, MemoryStore, write_index
 if TYPE_CHECKING:
     from .loader import Progress
 
-FORMAT = "4"
+FORMAT = "6"
 ENV_CACHE = "CPTREF_CACHE_DIR"
 
 

@@ -1,14 +1,21 @@
 """Ranking records against loose words: a pure function over a catalog's search index.
 
-A query is split into terms. A term is a word, or an abbreviation with its expansion as an
-alternative (``PTBD`` or "percutaneous transhepatic biliary drainage"). Each query word is matched
-against the index vocabulary exactly, as a prefix, by shared stem, or, for misspellings, with
-rapidfuzz's ``ratio``; the postings of the matching words give the candidate records, so only
-records sharing a word with the query are scored. A record's score is the mean of its terms' best
-field scores, each scaled by the field's weight (code > title > synonyms > descriptor > lay
-summary), so word order, case, punctuation and text length do not matter. A code or code prefix
-(``47555``, ``4755``) matches the code field and ranks those codes first. Ties break by the
-number of terms matched in the title, then by code.
+A query is read into words as the records are (:mod:`cptref.text`: stems, slashed shorthand spelt
+out, negated words kept as ``~word``) and split into terms. A term is a word or a phrase of
+:data:`ALIASES`, with its aliases as alternatives (``PTBD`` or "percutaneous transhepatic biliary
+drainage"; "CBD" or "bile duct" or "biliary"; "tube" or "catheter"); a word naming an action
+(:data:`ACTIONS`) also has the action's nouns. Each query word is matched against the index
+vocabulary exactly, as a prefix, by shared stem, or, for a misspelling the user typed, with
+rapidfuzz's ``ratio``; the postings of the matching words give the candidate records. A record's
+score is the mean of its terms' best field scores, each scaled by the field's weight (code > title
+> synonyms > descriptor > lay summary) and by how closely the word matched, so word order, case,
+punctuation and text length do not matter; deleted records, and records whose title names another
+action than the query's, score less. A code or code prefix (``47555``, ``4755``) matches the code
+field and ranks those codes first. Ties break by the number of terms matched in the title, then
+by code.
+
+Scoring is done in bulk: sets of records are ints used as bitsets, and the best ``limit`` records
+are found without scoring each candidate in Python (see :func:`_top`).
 """
 
 from __future__ import annotations
@@ -21,11 +28,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import NoMatch, UsageError
-from .text import STOPWORDS, stem, words
+from .text import NEGATED, WORD, stem, tokens, words
 
 if TYPE_CHECKING:
     from .catalog import Catalog
-    from .store import DocInfo
 
 MAX_QUERY_CHARS = 500
 FIELD_WEIGHTS: dict[str, float] = {
@@ -42,25 +48,129 @@ DELETED_WEIGHT = 0.9
 FUZZY_CUTOFF = 80.0
 """Minimum rapidfuzz ``ratio`` (0-100) for a misspelled word to count as the indexed word."""
 
-ABBREVIATIONS: dict[str, str] = {
-    "ptc": "percutaneous transhepatic cholangiography",
-    "ptbd": "percutaneous transhepatic biliary drainage",
-    "pcn": "percutaneous nephrostomy",
-    "pcnl": "percutaneous nephrolithotomy",
-    "ercp": "endoscopic retrograde cholangiopancreatography",
-    "rsi": "radiological supervision interpretation",
-    "si": "supervision interpretation",
-    "ir": "interventional radiology",
-    "us": "ultrasound",
-    "ct": "computed tomography",
-    "mr": "magnetic resonance",
-    "mri": "magnetic resonance",
-    "fluoro": "fluoroscopy",
-    "cbd": "common bile duct",
-    "nu": "nephroureteral",
-    "nut": "nephroureteral",
+ALIASES: dict[str, tuple[str, ...]] = {
+    # shorthand coders type: acronyms and clipped words
+    "ptc": ("percutaneous transhepatic cholangiography",),
+    "pthc": ("percutaneous transhepatic cholangiography",),
+    "ptbd": ("percutaneous transhepatic biliary drainage",),
+    "ptcd": ("percutaneous transhepatic biliary drainage",),
+    "pbd": ("percutaneous biliary drainage",),
+    "pcn": ("percutaneous nephrostomy",),
+    "pcnl": ("percutaneous nephrolithotomy",),
+    "pnl": ("percutaneous nephrolithotomy",),
+    "ercp": ("endoscopic retrograde cholangiopancreatography",),
+    "rsi": ("radiological supervision interpretation",),
+    "si": ("supervision interpretation",),
+    "ir": ("interventional radiology",),
+    "us": ("ultrasound",),
+    "sono": ("ultrasound",),
+    "ct": ("computed tomography",),
+    "mr": ("magnetic resonance", "mri"),
+    "mri": ("magnetic resonance", "mr"),
+    "fluoro": ("fluoroscopy", "fluoroscopic"),
+    "nu": ("nephroureteral",),
+    "nut": ("nephroureteral",),
+    "nuc": ("nephroureteral catheter",),
+    "neph": ("nephrostomy",),
+    "int": ("internal",),
+    "ext": ("external",),
+    "perc": ("percutaneous",),
+    "cath": ("catheter",),
+    "exch": ("exchange",),
+    "bx": ("biopsy",),
+    "dx": ("diagnostic",),
+    "cysto": ("cystoscopy", "cystourethroscopy"),
+    "urs": ("ureteroscopy",),
+    "dj": ("double j",),
+    "jj": ("double j",),
+    "gb": ("gallbladder",),
+    "sphinc": ("sphincteroplasty", "sphincter"),
+    "cholangio": ("cholangiogram", "cholangiography"),
+    "plcmt": ("placement",),
+    "rmvl": ("removal",),
+    "dil": ("dilation",),
+    "conv": ("conversion",),
+    # anatomy, as coders name it
+    "renal": ("kidney",),
+    "kidney": ("renal",),
+    "upj": ("ureteropelvic junction",),
+    "ureteropelvic junction": ("upj",),
+    "ureteric": ("ureteral",),
+    "biliary": ("bile duct",),
+    "bile duct": ("biliary",),
+    "cbd": ("bile duct", "biliary"),
+    "chd": ("bile duct", "biliary"),
+    "common bile duct": ("bile duct", "biliary"),
+    "common duct": ("bile duct", "biliary"),
+    "hepatic duct": ("bile duct", "biliary"),
+    "common hepatic duct": ("bile duct", "biliary"),
+    "left hepatic duct": ("bile duct", "biliary"),
+    "right hepatic duct": ("bile duct", "biliary"),
+    "intrahepatic duct": ("bile duct", "biliary"),
+    "biliary tree": ("bile duct", "biliary"),
+    "papilla": ("ampulla",),
+    "sphincter": ("ampulla",),
+    "sphincter oddi": ("ampulla", "sphincteroplasty"),
+    "calculus": ("stone",),
+    "calculi": ("stone",),
+    # things coders call by each other's names
+    "tube": ("catheter", "drain"),
+    "catheter": ("tube", "drain"),
+    "drain": ("catheter", "tube"),
+    "choledochoscopy": ("cholangioscopy", "biliary endoscopy"),
+    "cholangioscopy": ("biliary endoscopy", "choledochoscopy"),
+    "nephroscopy": ("renal endoscopy",),
+    "ureteroscopy": ("ureteral endoscopy",),
+    "cystoscopy": ("cystourethroscopy",),
 }
+"""Query words and phrases (as typed, any case, singular or plural) and what else they may be
+written as in a record; each is an alternative, the best-matching one counts. Applied to the query
+only; a phrase is taken as one term."""
+
+BROADER: dict[str, tuple[str, ...]] = {
+    "upj": ("ureter", "kidney"),
+    "ureteropelvic junction": ("ureter", "kidney"),
+    "renal pelvis": ("kidney", "renal"),
+    "calyx": ("kidney", "renal"),
+    "calyces": ("kidney", "renal"),
+    "ampulla": ("bile duct", "biliary"),
+}
+"""Parts of an organ and the organ a record may name instead, as alternatives worth
+``BROADER_WEIGHT``: a record that names the part itself ranks first."""
+BROADER_WEIGHT = 0.9
+
+ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # action: (the nouns a title says it with, other words a coder types for it)
+    "placement": (("placement", "insertion"), ("place", "placed", "placing", "insert", "inserted", "put", "plcmt")),
+    "exchange": (("exchange", "replacement", "change"), ("changed", "replace", "replaced", "swap", "exch")),
+    "removal": (("removal", "extraction"), ("remove", "removed", "pull", "pulled", "extract", "retrieval", "rmvl")),
+    "conversion": (("conversion", "internalization"), ("convert", "converted", "internalize", "internalized")),
+    "dilation": (("dilation", "dilatation"), ("dilate", "dilated")),
+    "biopsy": (("biopsy", "brushing"), ("biopsies", "bx", "brushings")),
+}
+"""What a procedure does to its object, and the words that say so. A query word naming an action
+also matches the action's nouns; and a record whose title names another action, and not this one,
+ranks lower (``OTHER_ACTION``), so "remove nephrostomy tube" finds the removal before the exchange.
+An exchange is a removal and a placement in one: a title or query that says "replacement" (or
+"removal and replacement") is an exchange."""
+OTHER_ACTION = 0.8
+"""The factor on the score of a record whose title names another action than the query's."""
+_SUBSUMED = {"exchange": ("removal", "placement")}
+
 _CODE_TOKEN = re.compile(r"^[0-9]{3,4}[0-9a-z]?$")
+_PHRASE_WORDS = 4
+
+
+def _key(text: str) -> str:
+    return " ".join(words(text))
+
+
+_ALIASES: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+for _table, _weight in ((ALIASES, 1.0), (BROADER, BROADER_WEIGHT)):
+    for _typed, _aliases in _table.items():
+        _ALIASES.setdefault(_key(_typed), []).extend((tuple(words(alias)), _weight) for alias in _aliases)
+_ACTION_OF = {stem(w): action for action, (nouns, others) in ACTIONS.items() for w in (*nouns, *others)}
+_ACTION_NOUNS = {action: tuple(stem(w) for w in nouns) for action, (nouns, _) in ACTIONS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +187,11 @@ class Result:
 class _Term:
     text: str
     alternatives: tuple[tuple[str, ...], ...]
+    weights: tuple[float, ...]
+    """What a match of each alternative is worth (1.0 but for a broader word)."""
     code: bool = False
+    action: str | None = None
+    """The action the term names ("remove": removal), unless negated."""
 
 
 def parse_query(query: str) -> list[_Term]:
@@ -90,20 +204,34 @@ def parse_query(query: str) -> list[_Term]:
         query.encode("utf-8")
     except UnicodeEncodeError as exc:  # bytes of the command line that are not UTF-8 (surrogate escapes)
         raise UsageError(f"the query is not UTF-8 text (character {exc.start + 1}); give it as UTF-8") from None
-    terms: list[_Term] = []
-    tokens = re.findall(r"[a-z0-9]+", query.lower().replace("&", ""))
-    if not tokens:
+    if not WORD.search(query.lower()):
         raise UsageError(f"the query {query.strip()!r} has no word of the letters a-z or digits 0-9 to search for")
-    for raw in tokens:
+    found = tokens(query)
+    terms: list[_Term] = []
+    at = 0
+    while at < len(found):
+        raw, negated = found[at]
         if _CODE_TOKEN.match(raw) and raw[0].isdigit():
-            terms.append(_Term(raw, ((raw,),), code=True))
+            terms.append(_Term(raw, ((raw,),), (1.0,), code=True))
+            at += 1
             continue
-        if raw in STOPWORDS and raw not in ABBREVIATIONS:
-            continue
-        alternatives: list[tuple[str, ...]] = [(stem(raw),)]
-        if raw in ABBREVIATIONS:
-            alternatives.append(tuple(words(ABBREVIATIONS[raw])))
-        terms.append(_Term(raw, tuple(alternatives)))
+        size, key = 1, stem(raw)
+        for longer in range(min(_PHRASE_WORDS, len(found) - at), 1, -1):  # the longest phrase of ALIASES here
+            part = found[at : at + longer]
+            phrase = " ".join(stem(w) for w, n in part)
+            if phrase in _ALIASES and all(n == negated for _, n in part):
+                size, key = longer, phrase
+                break
+        alternatives: dict[tuple[str, ...], float] = {tuple(key.split()): 1.0}
+        action = _ACTION_OF.get(key)
+        more = [*_ALIASES.get(key, ()), *(((noun,), 1.0) for noun in _ACTION_NOUNS.get(action or "", ()))]
+        for alt, weight in more:
+            alternatives[alt] = max(weight, alternatives.get(alt, 0.0))
+        if negated:
+            alternatives = {tuple(NEGATED + w for w in alt): weight for alt, weight in alternatives.items()}
+        text = " ".join(w for w, _ in found[at : at + size])
+        terms.append(_Term(text, tuple(alternatives), tuple(alternatives.values()), action=None if negated else action))
+        at += size
     if not terms:
         raise UsageError(f"the query {query.strip()!r} has only common words; add a word that names the procedure")
     return terms
@@ -118,23 +246,34 @@ def _shared_prefix(a: str, b: str) -> int:
     return shared
 
 
-def _starting(vocabulary: Sequence[str], prefix: str) -> list[str]:
+def _starting(vocabulary: Sequence[str], prefix: str) -> Sequence[str]:
     """The words of the sorted ``vocabulary`` that begin with ``prefix``."""
     start = bisect.bisect_left(vocabulary, prefix)
-    end = bisect.bisect_left(vocabulary, prefix + "\uffff")
-    return list(vocabulary[start:end])
+    end = bisect.bisect_left(vocabulary, prefix + "\uffff", start)
+    return vocabulary[start:end]
 
 
-def similar(word: str, vocabulary: Sequence[str], known: set[str] | dict[str, int]) -> dict[str, float]:
+def _indexed(vocabulary: Sequence[str], word: str) -> bool:
+    at = bisect.bisect_left(vocabulary, word)
+    return at < len(vocabulary) and vocabulary[at] == word
+
+
+def similar(word: str, vocabulary: Sequence[str], fuzzy: bool = True) -> dict[str, float]:
     """Indexed words that ``word`` may stand for, each with a similarity in 0..1.
 
     Exact 1.0; ``word`` a prefix of the indexed word ("nephrost") 0.9; a shared stem of five or more
     letters covering most of the shorter word ("dilate" / "dilation") 0.85; a misspelling within
     rapidfuzz ``ratio`` >= 80 ("biliarry") 0.95 x ratio, looked for only when the word itself is not
-    indexed. ``vocabulary`` is sorted.
+    indexed, and only when ``fuzzy`` (a word the user typed, not one of our aliases). A negated word
+    (``~stent``) is matched the same way against the negated words only. ``vocabulary`` is sorted.
     """
+    negatives = bisect.bisect_left(vocabulary, NEGATED)  # negated words sort last: "~stent"
+    if word.startswith(NEGATED):  # a negated word matches negated words only, and the same way
+        bare = [w[len(NEGATED) :] for w in vocabulary[negatives:]]
+        return {NEGATED + w: sim for w, sim in similar(word[len(NEGATED) :], bare, fuzzy).items()}
     found: dict[str, float] = {}
-    if word in known:
+    known = _indexed(vocabulary, word)
+    if known:
         found[word] = 1.0
     if len(word) >= 4:
         for other in _starting(vocabulary, word):
@@ -143,85 +282,263 @@ def similar(word: str, vocabulary: Sequence[str], known: set[str] | dict[str, in
             shared = _shared_prefix(word, other)
             if shared >= 0.75 * min(len(word), len(other)):
                 found.setdefault(other, 0.85)
-        if word in known:
+        if known or not fuzzy:
             return found  # spelled as indexed: no need to guess at misspellings (nor to load rapidfuzz)
         from rapidfuzz import fuzz, process
 
         for other, score, _ in process.extract(
-            word, vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None
+            word, vocabulary[:negatives], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None
         ):
             found.setdefault(other, 0.95 * score / 100.0)
     return found
 
 
-_Best = tuple[float, str, tuple[str, ...]]
-"""(score, field, matched indexed words) of one term in one record."""
+# --- scoring in bulk ---------------------------------------------------------------------------
+#
+# A set of documents is an int whose bit i stands for document i (documents are in code order), so
+# an intersection or a difference over 100,000 records is one operation on 12.5 KB, not a Python
+# loop over candidates. Each term becomes a few *levels*: disjoint sets of documents that get the
+# same value for it. The best documents are then found by a best-first walk over the choices of one
+# level per term: it follows only the combinations whose bound can still reach the top ``limit``,
+# and drops any that no document satisfies.
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    """The documents whose best match for a term is in one field, with that match's value."""
+
+    value: float
+    name: str
+    docs: int
+    words: tuple[str, ...] = ()
+    """The indexed word matched (a single word); empty for an expansion or a code, whose words are
+    worked out for the results alone (:func:`_matched`)."""
+    alternative: int = 0
+
+
+_Group = tuple[float, int, int, int, str, tuple[str, ...], int]
+"""(-value, alternative, field order, rank of the indexed word, field, words, documents)."""
 _FIELD_ORDER = {name: i for i, name in enumerate(TEXT_FIELDS)}
 
 
-def _best_by_field(
-    word: str, matches: dict[str, dict[str, float]], postings: dict[str, dict[str, list[int]]], weighted: bool
-) -> dict[int, tuple[float, str, str]]:
-    """For one query word: each record's best (value, field, indexed word), value = [weight x] similarity.
-
-    Candidate groups are taken best first (value, then field order, then how the word matched),
-    and each group claims, with set operations, only the records no better group has claimed.
-    """
-    groups = []
-    for rank, (other, sim) in enumerate(matches[word].items()):
-        for name, ids in postings.get(other, {}).items():
-            value = FIELD_WEIGHTS[name] * sim if weighted else sim
-            groups.append((-value, _FIELD_ORDER[name], rank, name, other, ids))
-    groups.sort(key=lambda g: g[:3])
-    best: dict[int, tuple[float, str, str]] = {}
-    for negative, _, _, name, other, ids in groups:
-        fresh = set(ids).difference(best)
+def _claim(groups: list[_Group]) -> list[_Level]:
+    """Each document's best group, as levels: the groups are taken best first (value, then the
+    earlier alternative, field and indexed word), each keeping the documents no better one holds."""
+    groups.sort(key=lambda g: g[:4])
+    claimed = 0
+    levels: list[_Level] = []
+    for negative, alternative, _, _, name, found, docs in groups:
+        fresh = docs & ~claimed
         if fresh:
-            best.update(dict.fromkeys(fresh, (-negative, name, other)))
-    return best
+            levels.append(_Level(-negative, name, fresh, found, alternative))
+            claimed |= docs
+    return levels
 
 
-def _text_term(
-    term: _Term, matches: dict[str, dict[str, float]], postings: dict[str, dict[str, list[int]]]
-) -> dict[int, _Best]:
-    best: dict[int, _Best] = {}
-    for alt in term.alternatives:
-        found: dict[int, _Best] = {}
+def _word_groups(
+    word: str, matches: dict[str, dict[str, float]], postings: dict[str, dict[str, int]]
+) -> list[tuple[float, int, str, str, int]]:
+    """(similarity, rank, field, indexed word, documents) for each field of each indexed word
+    that ``word`` matches."""
+    return [
+        (sim, rank, name, other, docs)
+        for rank, (other, sim) in enumerate(matches[word].items())
+        for name, docs in postings.get(other, {}).items()
+    ]
+
+
+def _expansion_sums(found: list[list[_Level]]) -> dict[tuple[float, int], int]:
+    """For one field: the documents by the sum of their words' best similarities (word by word, in
+    the expansion's order) and by how many of its words they match, from each word's levels in
+    that field."""
+    sums: dict[tuple[float, int], int] = {}
+    for levels in found:
+        covered = 0
+        for docs in sums.values():
+            covered |= docs
+        matched = 0
+        for level in levels:
+            matched |= level.docs
+        after: dict[tuple[float, int], int] = {}
+        for (total, count), docs in sums.items():
+            for level in levels:
+                both = docs & level.docs
+                if both:
+                    key = (total + level.value, count + 1)
+                    after[key] = after.get(key, 0) | both
+            rest = docs & ~matched
+            if rest:
+                after[(total, count)] = after.get((total, count), 0) | rest
+        for level in levels:
+            new = level.docs & ~covered
+            if new:
+                key = (0.0 + level.value, 1)
+                after[key] = after.get(key, 0) | new
+        sums = after
+    return sums
+
+
+def _text_levels(
+    term: _Term, matches: dict[str, dict[str, float]], postings: dict[str, dict[str, int]]
+) -> list[_Level]:
+    groups: list[_Group] = []
+    for alternative, (alt, weight) in enumerate(zip(term.alternatives, term.weights, strict=True)):
         if len(alt) == 1:
-            for doc, (value, name, other) in _best_by_field(alt[0], matches, postings, True).items():
-                found[doc] = (value, name, (other,))
-        else:  # an expansion: the mean of its words' similarities, field by field
-            sums: dict[tuple[int, str], tuple[float, tuple[str, ...]]] = {}
-            for word in alt:
-                for name in TEXT_FIELDS:
-                    only = {o: {name: p[name]} for o, p in postings.items() if name in p}
-                    for doc, (sim, _, other) in _best_by_field(word, matches, only, False).items():
-                        total, hits = sums.get((doc, name), (0.0, ()))
-                        sums[(doc, name)] = (total + sim, (*hits, other))
-            for (doc, name), (total, hits) in sorted(sums.items(), key=lambda item: _FIELD_ORDER[item[0][1]]):
-                value = FIELD_WEIGHTS[name] * total / len(alt)
-                if value > found.get(doc, (0.0, "", ()))[0]:
-                    found[doc] = (value, name, hits)
-        if not best:
-            best = found
+            for sim, rank, name, other, docs in _word_groups(alt[0], matches, postings):
+                value = FIELD_WEIGHTS[name] * sim * weight
+                groups.append((-value, alternative, _FIELD_ORDER[name], rank, name, (other,), docs))
             continue
-        for doc, entry in found.items():
-            if entry[0] > best.get(doc, (0.0, "", ()))[0]:
-                best[doc] = entry
-    return best
+        # an expansion: the mean of its words' similarities, field by field; an alias must match
+        # more than half of its words in one field, the phrase typed may match any of them
+        per_word = [_word_groups(word, matches, postings) for word in alt]
+        for name in TEXT_FIELDS:
+            found = [
+                _claim(
+                    [(-sim, 0, 0, rank, field, (), docs) for sim, rank, field, _, docs in groups_of if field == name]
+                )
+                for groups_of in per_word
+            ]
+            for (total, count), docs in _expansion_sums(found).items():
+                if alternative and 2 * count <= len(alt):
+                    continue  # an alias half matched ("duct" of "bile duct") is not the alias
+                value = FIELD_WEIGHTS[name] * total / len(alt) * weight
+                groups.append((-value, alternative, _FIELD_ORDER[name], 0, name, (), docs))
+    return _claim(groups)
 
 
-def _code_term(term: _Term, codes: Sequence[str]) -> dict[int, _Best]:
+def _code_levels(term: _Term, codes: Sequence[str]) -> list[_Level]:
     prefix = term.text.upper()
     start = bisect.bisect_left(codes, prefix)
-    best: dict[int, _Best] = {}
-    for doc in range(start, len(codes)):
-        code = codes[doc]
-        if not code.startswith(prefix):
+    end = bisect.bisect_left(codes, prefix + "\uffff", start)
+    if start == end:
+        return []
+    levels: list[_Level] = []
+    if codes[start] == prefix:
+        levels.append(_Level(FIELD_WEIGHTS["code"], "code", 1 << start))
+        start += 1
+    if start < end:
+        levels.append(_Level(0.9 * FIELD_WEIGHTS["code"], "code", ((1 << (end - start)) - 1) << start))
+    return levels
+
+
+_EPSILON = 1e-9
+"""Slack for bounds summed in another order than the exact totals (a few units of the last place)."""
+
+
+def _top(
+    per_term: list[list[_Level]], demoted: list[tuple[int, float]], scale: float, limit: int
+) -> list[tuple[float, int, int]]:
+    """The ``limit`` best documents as (score, terms matched in the title, document), best first.
+
+    A document's total is the sum, in term order, of the value of its level for each term it
+    matches; its score is the total x ``scale`` (x the factor of each of the ``demoted`` sets of
+    documents it is in: deleted records, records of another action); ties break by the number of
+    title matches, then by document (code) order.
+    """
+    # per term: the levels merged by what ranking sees (value, title or not), best first
+    merged: list[list[tuple[float, bool, int]]] = []
+    unions: list[int] = []
+    for levels in per_term:
+        by_key: dict[tuple[float, bool], int] = {}
+        union = 0
+        for level in levels:
+            key = (level.value, level.name == "title")
+            by_key[key] = by_key.get(key, 0) | level.docs
+            union |= level.docs
+        merged.append(sorted(((v, t, d) for (v, t), d in by_key.items()), key=lambda m: (-m[0], not m[1])))
+        unions.append(union)
+    everything = 0
+    for union in unions:
+        everything |= union
+    if not everything:
+        return []
+    # the walk takes the terms that match fewest documents first: empty combinations die early
+    order = sorted(range(len(per_term)), key=lambda t: unions[t].bit_count())
+    best_rest = [0.0] * (len(order) + 1)
+    for depth in range(len(order) - 1, -1, -1):
+        top = merged[order[depth]]
+        best_rest[depth] = best_rest[depth + 1] + (top[0][0] if top else 0.0)
+
+    # heap entries: (-bound or -score, tie, depth or -1 when final, choices, partial, documents)
+    heap: list[tuple[float, int, int, tuple[int, ...], float, int]] = [
+        (-best_rest[0] * scale, 0, 0, (), 0.0, everything)
+    ]
+    counter = 1
+    found: list[tuple[float, int, int]] = []  # (score, title matches, documents)
+    have = 0
+    threshold: float | None = None
+    while heap:
+        negative, _, depth, choices, partial, docs = heapq.heappop(heap)
+        if threshold is not None and -negative < threshold - _EPSILON:
             break
-        weight = FIELD_WEIGHTS["code"] if code == prefix else 0.9 * FIELD_WEIGHTS["code"]
-        best[doc] = (weight, "code", (code,))
-    return best
+        if depth == -1:  # a final class: these documents score exactly -negative
+            found.append((-negative, choices[0], docs))
+            have += docs.bit_count()
+            if threshold is None and have >= limit:
+                threshold = -negative
+            continue
+        if depth == len(order):  # every term decided: the exact total, summed in term order
+            chosen = dict(zip(order, choices, strict=True))
+            total = 0.0
+            titles = 0
+            for t in range(len(per_term)):
+                pick = chosen[t]
+                if pick >= 0:
+                    value, title, _ = merged[t][pick]
+                    total += value
+                    titles += title
+            parts = [(docs, 1.0)]
+            for these, factor in demoted:
+                parts = [(p & q, w * f) for p, w in parts for q, f in ((~these, 1.0), (these, factor)) if p & q]
+            for part, weight in parts:
+                if part:
+                    score = -(-total * scale * weight)
+                    heapq.heappush(heap, (-score, counter, -1, (titles,), 0.0, part))
+                    counter += 1
+            continue
+        term = order[depth]
+        rest = docs & ~unions[term]
+        children = [(i, docs & level_docs, partial + value) for i, (value, _, level_docs) in enumerate(merged[term])]
+        children.append((-1, rest, partial))
+        for pick, child, sub in children:
+            if child:
+                bound = (sub + best_rest[depth + 1]) * scale
+                heapq.heappush(heap, (-bound - _EPSILON, counter, depth + 1, (*choices, pick), sub, child))
+                counter += 1
+
+    # rank the classes found: score, then title matches, then code order within (and across) ties
+    tied: dict[tuple[float, int], int] = {}
+    for score, titles, docs in found:
+        tied[(score, titles)] = tied.get((score, titles), 0) | docs
+    ranked: list[tuple[float, int, int]] = []
+    for (score, titles), docs in sorted(tied.items(), key=lambda item: (-item[0][0], -item[0][1])):
+        while docs and len(ranked) < limit:
+            low = docs & -docs
+            ranked.append((score, titles, low.bit_length() - 1))
+            docs ^= low
+        if len(ranked) >= limit:
+            break
+    return ranked
+
+
+def _other_action(actions: set[str], postings: dict[str, dict[str, int]]) -> int:
+    """The documents whose title names an action, but none of ``actions``."""
+    titled = dict.fromkeys(ACTIONS, 0)
+    for word, action in _ACTION_OF.items():
+        titled[action] |= postings.get(word, {}).get("title", 0)
+    wanted = set(actions)
+    for whole, parts in _SUBSUMED.items():
+        for part in parts:
+            titled[part] &= ~titled[whole]
+        if whole in wanted:
+            wanted.difference_update(parts)
+    named = 0
+    meant = 0
+    for action, docs in titled.items():
+        named |= docs
+        if action in wanted:
+            meant |= docs
+    return named & ~meant
 
 
 def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
@@ -230,53 +547,62 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
         raise UsageError(f"--limit must be at least 1, got {limit}")
     terms = parse_query(query)
     store = catalog.store
-    docs: Sequence[DocInfo] = store.docs()
-    frequencies = store.frequencies()
     vocabulary = store.vocabulary()
+    typed = {word for term in terms if not term.code for word in term.alternatives[0]}
     matches: dict[str, dict[str, float]] = {}
     for term in terms:
         if not term.code:
             for alt in term.alternatives:
                 for word in alt:
                     if word not in matches:
-                        matches[word] = similar(word, vocabulary, frequencies)
+                        matches[word] = similar(word, vocabulary, fuzzy=word in typed)
     postings = store.postings({other for found in matches.values() for other in found})
-    codes = [d.code for d in docs]
-
-    per_term = [_code_term(term, codes) if term.code else _text_term(term, matches, postings) for term in terms]
-    totals: dict[int, float] = {}
-    in_title: dict[int, int] = {}
-    for per_doc in per_term:
-        for doc, (value, name, _) in per_doc.items():
-            totals[doc] = totals.get(doc, 0.0) + value
-            if name == "title":
-                in_title[doc] = in_title.get(doc, 0) + 1
-    if not totals:
+    actions = {term.action for term in terms if term.action}
+    codes = store.doc_codes()
+    per_term = [_code_levels(term, codes) if term.code else _text_levels(term, matches, postings) for term in terms]
+    demoted = [(store.deleted_docs(), DELETED_WEIGHT)]
+    if actions:
+        demoted.append((_other_action(actions, store.postings(_ACTION_OF, ("title",))), OTHER_ACTION))
+    ranked = _top(per_term, demoted, 100.0 / len(terms), limit)
+    if not ranked:
         raise NoMatch(query.strip())
-    scale = 100.0 / len(terms)
-    ranked = heapq.nsmallest(
-        limit,
-        (
-            (
-                -total * scale * (DELETED_WEIGHT if docs[doc].deleted else 1.0),
-                -in_title.get(doc, 0),
-                docs[doc].code,
-                doc,
-            )
-            for doc, total in totals.items()
-        ),
-    )
+    docs = [doc for _, _, doc in ranked]
+    titles = store.doc_titles(docs)
     return [
-        Result(docs[doc].code, docs[doc].title, round(-neg, 1), _matched(doc, per_term)) for neg, _, _, doc in ranked
+        Result(codes[doc], title, round(score, 1), _matched(doc, terms, per_term, codes, matches, postings))
+        for (score, _, doc), title in zip(ranked, titles, strict=True)
     ]
 
 
-def _matched(doc: int, per_term: list[dict[int, _Best]]) -> dict[str, list[str]]:
+def _matched(
+    doc: int,
+    terms: list[_Term],
+    per_term: list[list[_Level]],
+    codes: Sequence[str],
+    matches: dict[str, dict[str, float]],
+    postings: dict[str, dict[str, int]],
+) -> dict[str, list[str]]:
     """Which indexed words of which field matched, term by term, for one result."""
     matched: dict[str, list[str]] = {}
-    for per_doc in per_term:
-        if doc in per_doc:
-            _, name, hits = per_doc[doc]
-            bucket = matched.setdefault(name, [])
-            bucket.extend(hit for hit in hits if hit not in bucket)
+    for term, levels in zip(terms, per_term, strict=True):
+        level = next((lv for lv in levels if lv.docs >> doc & 1), None)
+        if level is None:
+            continue
+        if level.name == "code":
+            hits: tuple[str, ...] = (codes[doc],)
+        elif level.words:
+            hits = level.words
+        else:  # an expansion: each of its words' best indexed word in this field, in order
+            hits = ()
+            for word in term.alternatives[level.alternative]:
+                groups = sorted(
+                    (-sim, rank, other)
+                    for sim, rank, name, other, docs in _word_groups(word, matches, postings)
+                    if name == level.name and docs >> doc & 1
+                )
+                if groups:
+                    hits += (groups[0][2],)
+        bucket = matched.setdefault(level.name, [])
+        shown = (f"no {hit[len(NEGATED) :]}" if hit.startswith(NEGATED) else hit for hit in hits)
+        bucket.extend(hit for hit in shown if hit not in bucket)
     return matched

@@ -1,28 +1,30 @@
 """Where a catalog's records come from: parsed YAML in memory, or the compiled index on disk.
 
 Both stores answer the same questions: the codes, one record, the records that name a code (from
-which the derived relations are computed), and the search structures (per-field postings of
-words, word document frequencies). :class:`MemoryStore` computes them from records;
-:class:`IndexStore` reads them from the SQLite index that :mod:`cptref.index` writes, decoding
-only the records and postings a command touches.
+which the derived relations are computed), and the search structures (the sorted vocabulary,
+per-field postings of words as bitsets, the codes in document order, the deleted records, and
+the titles of the results). :class:`MemoryStore` computes them from records; :class:`IndexStore`
+reads them from the SQLite index that :mod:`cptref.index` writes, decoding only the records and
+postings a command touches.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, overload
 
 import msgspec
 
 from .errors import Problem
 from .models import Family, NotWith, Procedure, Rule, Source
-from .text import words
+from .text import NEGATED, words
 
 FIELDS: tuple[str, ...] = ("title", "synonyms", "descriptor", "summary", "official")
 """The text fields search indexes, in the order of their field id ("official": the licensed
@@ -30,20 +32,86 @@ descriptor from a user's own file, when one is given)."""
 
 
 class DocInfo(msgspec.Struct, frozen=True, array_like=True):
+    """A record as a list of codes shows it (shell completion); search reads only the codes, and
+    the titles of the records it returns."""
+
     code: str
     title: str
     deleted: bool
 
 
+class Codes(Sequence[str]):
+    """The codes in document order (which is code order), read from one string of fixed-width codes
+    (padded with spaces, which sort before any code character): nothing is decoded until asked for."""
+
+    __slots__ = ("_count", "_text", "_width")
+
+    def __init__(self, text: str, width: int) -> None:
+        if width < 1 or len(text) % width:
+            raise DamagedIndex("the codes are not of one width")
+        self._text = text
+        self._width = width
+        self._count = len(text) // width
+
+    @classmethod
+    def encode(cls, codes: Sequence[str]) -> bytes:
+        width = max((len(c) for c in codes), default=1)
+        return bytes([width]) + "".join(c.ljust(width) for c in codes).encode("ascii")
+
+    @classmethod
+    def decode(cls, blob: bytes) -> Codes:
+        return cls(blob[1:].decode("ascii"), blob[0] if blob else 0)
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        start = index * self._width
+        return self._text[start : start + self._width].rstrip(" ")
+
+
+def bitset(ids: Sequence[int]) -> int:
+    """The document ids (ascending) as one integer whose bit ``i`` is set for document ``i``."""
+    return int.from_bytes(_bitmap(ids), "little")
+
+
+def _bitmap(ids: Sequence[int]) -> bytearray:
+    buffer = bytearray((max(ids) >> 3) + 1 if ids else 0)
+    for i in ids:
+        buffer[i >> 3] |= 1 << (i & 7)
+    return buffer
+
+
+_IDS, _BITMAP = 0, 1
+"""How a postings row holds its documents: up to ``_FEW_IDS`` sorted 32-bit ids, or else a bitmap
+(bit i = document i) compressed with zlib, which turns into a bitset in C rather than a Python loop."""
+_FEW_IDS = 64
+
+
 def field_words(record: Procedure, official: str | None = None) -> dict[str, set[str]]:
+    """The indexed words of each text field. What the title negates ("..., no stent") the record is
+    not about: a mention of it elsewhere ("the version with a stent is 47556") is not indexed."""
     summary = record.lay.summary if record.lay and record.lay.summary else ""
-    return {
-        "title": set(words(record.title)),
+    title = set(words(record.title))
+    unsaid = {w[len(NEGATED) :] for w in title if w.startswith(NEGATED)}
+    found = {
+        "title": title,
         "synonyms": {w for s in record.synonyms for w in words(s)},
         "descriptor": set(words(record.descriptor)),
         "summary": set(words(summary)),
         "official": set(words(official or "")),
     }
+    return {name: present - unsaid if name != "title" else present for name, present in found.items()}
 
 
 def family_rules(family: Family) -> list[Rule | NotWith]:
@@ -75,9 +143,11 @@ class Store(Protocol):
     def shared_origins(self) -> dict[str, str]: ...
     def records(self) -> Iterator[Procedure]: ...
     def docs(self) -> Sequence[DocInfo]: ...
-    def frequencies(self) -> dict[str, int]: ...
-    def vocabulary(self) -> list[str]: ...
-    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]: ...
+    def doc_codes(self) -> Sequence[str]: ...
+    def deleted_docs(self) -> int: ...
+    def doc_titles(self, docs: Sequence[int]) -> list[str]: ...
+    def vocabulary(self) -> Sequence[str]: ...
+    def postings(self, wanted: Iterable[str], fields: Sequence[str] = FIELDS) -> dict[str, dict[str, int]]: ...
 
 
 class MemoryStore:
@@ -137,37 +207,54 @@ class MemoryStore:
         return (self._by_code[c] for c in self._codes)
 
     def docs(self) -> Sequence[DocInfo]:
-        return self._search[0]
+        return [DocInfo(r.code, r.title, r.status == "deleted") for r in self.records()]
 
-    def frequencies(self) -> dict[str, int]:
-        return self._search[1]
+    def doc_codes(self) -> Sequence[str]:
+        return self._codes
 
     @cached_property
-    def _vocabulary(self) -> list[str]:
-        return sorted(self.frequencies())
+    def _deleted(self) -> int:
+        return bitset([i for i, r in enumerate(self.records()) if r.status == "deleted"])
 
-    def vocabulary(self) -> list[str]:
+    def deleted_docs(self) -> int:
+        """The deleted records, as a bitset of document ids."""
+        return self._deleted
+
+    def doc_titles(self, docs: Sequence[int]) -> list[str]:
+        return [self._by_code[self._codes[doc]].title for doc in docs]
+
+    def vocabulary(self) -> Sequence[str]:
         """The indexed words, sorted (for prefix look-ups by bisection)."""
-        return self._vocabulary
+        return self._search[0]
 
-    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]:
-        table = self._search[2]
-        return {w: table[w] for w in wanted if w in table}
+    def postings(self, wanted: Iterable[str], fields: Sequence[str] = FIELDS) -> dict[str, dict[str, int]]:
+        """For each wanted word that is indexed: the documents holding it in each of ``fields`` that
+        has it, as bitsets."""
+        table, made = self._search[1], self._bitsets
+        found: dict[str, dict[str, int]] = {}
+        for word in wanted:
+            if word not in made and word in table:
+                made[word] = {name: bitset(ids) for name, ids in table[word].items()}
+            if word in made:
+                found[word] = {name: docs for name, docs in made[word].items() if name in fields}
+        return {word: by_field for word, by_field in found.items() if by_field}
 
     def reference_rows(self) -> list[tuple[str, str]]:
         return [(code, by) for code, bys in self._refs.items() for by in bys]
 
     @cached_property
-    def _search(self) -> tuple[list[DocInfo], dict[str, int], dict[str, dict[str, list[int]]]]:
-        docs: list[DocInfo] = []
+    def _bitsets(self) -> dict[str, dict[str, int]]:
+        return {}
+
+    @cached_property
+    def _search(self) -> tuple[list[str], dict[str, dict[str, list[int]]]]:
+        """The sorted vocabulary, and each word's documents (sorted ids) field by field."""
         postings: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for doc_id, record in enumerate(self.records()):
-            docs.append(DocInfo(record.code, record.title, record.status == "deleted"))
             for field, present in field_words(record, self.descriptors.get(record.code)).items():
                 for word in present:
                     postings[word][field].append(doc_id)
-        frequencies = {w: len(set().union(*by_field.values())) for w, by_field in postings.items()}
-        return docs, frequencies, {w: dict(by_field) for w, by_field in postings.items()}
+        return sorted(postings), {w: dict(by_field) for w, by_field in postings.items()}
 
 
 class DamagedIndex(Exception):
@@ -317,39 +404,87 @@ class IndexStore:
         return msgspec.msgpack.decode(self.meta("docs") or b"[]", type=list[DocInfo])
 
     @cached_property
-    def _frequencies(self) -> dict[str, int]:
-        return msgspec.msgpack.decode(self.meta("frequencies") or b"{}", type=dict[str, int])
+    def _doc_codes(self) -> Codes:
+        return Codes.decode(self.meta("codes") or b"")
 
     @_healing
-    def frequencies(self) -> dict[str, int]:
-        return self._frequencies
+    def doc_codes(self) -> Sequence[str]:
+        """The codes in document order, decoded one by one as they are read."""
+        return self._doc_codes
+
+    @cached_property
+    def _deleted(self) -> int:
+        ids = array("I")
+        ids.frombytes(self.meta("deleted") or b"")
+        if ids and max(ids) >= len(self._doc_codes):
+            raise DamagedIndex("a deleted record that is not in the index")
+        return bitset(ids)
+
+    @_healing
+    def deleted_docs(self) -> int:
+        """The deleted records, as a bitset of document ids."""
+        return self._deleted
+
+    @_healing
+    def doc_titles(self, docs: Sequence[int]) -> list[str]:
+        """The titles of the records ``docs`` (only theirs are decoded)."""
+        found: dict[int, str] = {}
+        wanted = sorted(set(docs))
+        decode = msgspec.msgpack.Decoder(_Titled).decode
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT doc, body FROM records WHERE doc IN ({marks})"  # noqa: S608 - placeholders only
+            for doc, body in self._db.execute(query, chunk):
+                found[doc] = decode(body).title
+        if len(found) != len(wanted):
+            raise DamagedIndex("a result that is not in the index")
+        return [found[doc] for doc in docs]
 
     @cached_property
     def _vocabulary(self) -> list[str]:
-        return sorted(self._frequencies)
+        text = (self.meta("vocabulary") or b"").decode("utf-8")
+        return text.split("\n") if text else []
 
     @_healing
-    def vocabulary(self) -> list[str]:
+    def vocabulary(self) -> Sequence[str]:
         """The indexed words, sorted (for prefix look-ups by bisection)."""
         return self._vocabulary
 
     @_healing
-    def postings(self, wanted: Iterable[str]) -> dict[str, dict[str, list[int]]]:
-        found: dict[str, dict[str, list[int]]] = {}
+    def postings(self, wanted: Iterable[str], fields: Sequence[str] = FIELDS) -> dict[str, dict[str, int]]:
+        """For each wanted word that is indexed: the documents holding it in each of ``fields`` that
+        has it, as bitsets (only those rows are read and decompressed)."""
+        found: dict[str, dict[str, int]] = {}
+        count = len(self._doc_codes)
         wanted = list(wanted)
+        field_ids = ",".join(str(FIELDS.index(name)) for name in fields)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for word, field, blob in self._db.execute(
-                f"SELECT word, field, docs FROM postings WHERE word IN ({marks})",  # noqa: S608 - placeholders only
-                chunk,
-            ):
-                ids = array("I")
-                ids.frombytes(blob)
-                if not 0 <= field < len(FIELDS) or (ids and max(ids) >= len(self._docs)):
+            query = f"SELECT word, field, docs FROM postings WHERE word IN ({marks}) AND field IN ({field_ids})"  # noqa: S608
+            for word, field, blob in self._db.execute(query, chunk):
+                if not 0 <= field < len(FIELDS) or not blob:
+                    raise DamagedIndex(f"the postings of {word!r} name no field")
+                if blob[0] == _BITMAP:
+                    try:
+                        bits = int.from_bytes(zlib.decompress(memoryview(blob)[1:]), "little")
+                    except zlib.error:
+                        raise DamagedIndex(f"the postings of {word!r} do not decompress") from None
+                else:
+                    ids = array("I")
+                    ids.frombytes(blob[1:])
+                    bits = bitset(ids)
+                if blob[0] not in (_IDS, _BITMAP) or bits.bit_length() > count:
                     raise DamagedIndex(f"the postings of {word!r} name no record")
-                found.setdefault(word, {})[FIELDS[field]] = ids.tolist()
+                found.setdefault(word, {})[FIELDS[field]] = bits
         return found
+
+
+class _Titled(msgspec.Struct):
+    """A record's body read for its title alone (msgspec skips the other fields)."""
+
+    title: str
 
 
 SCHEMA = """
@@ -363,20 +498,29 @@ CREATE TABLE postings (word TEXT NOT NULL, field INTEGER NOT NULL, docs BLOB NOT
 """
 
 
+def _postings_row(ids: list[int]) -> bytes:
+    if len(ids) <= _FEW_IDS:
+        return bytes([_IDS]) + array("I", ids).tobytes()
+    return bytes([_BITMAP]) + zlib.compress(_bitmap(ids), 1)
+
+
 def write_index(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
     """Write ``store`` as a new SQLite index at ``path`` (which must not exist yet)."""
     db = sqlite3.connect(path)
     try:
         db.executescript(SCHEMA)
         encode = msgspec.msgpack.Encoder().encode
-        docs, frequencies, postings = store._search
+        vocabulary, postings = store._search
+        codes = store.doc_codes()
         rows = {**meta}
         rows["sources"] = encode(list(store.sources.values()))
         rows["families"] = encode(list(store.families.values()))
         rows["shared_origins"] = encode({k: os.fsencode(v) for k, v in store.shared_origins().items()})
         rows["problems"] = encode(store.problems)
-        rows["docs"] = encode(docs)
-        rows["frequencies"] = encode(frequencies)
+        rows["docs"] = encode(store.docs())
+        rows["codes"] = Codes.encode(codes)
+        rows["deleted"] = array("I", (i for i, r in enumerate(store.records()) if r.status == "deleted")).tobytes()
+        rows["vocabulary"] = "\n".join(vocabulary).encode("utf-8")
         db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
         db.executemany(
             "INSERT INTO records VALUES (?, ?, ?, ?)",
@@ -391,7 +535,7 @@ def write_index(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
         db.executemany(
             "INSERT INTO postings VALUES (?, ?, ?)",
             (
-                (word, field_id[field], array("I", ids).tobytes())
+                (word, field_id[field], _postings_row(ids))
                 for word, by_field in postings.items()
                 for field, ids in by_field.items()
             ),
