@@ -281,6 +281,17 @@ def test_the_index_and_the_queries_give_the_same_answers(tables: Path, tmp_path:
             by_query._ptp_calls.clear()  # stays on queries
 
 
+def test_a_batch_gets_the_same_edit_object_for_the_same_row(tables: Path, tmp_path: Path) -> None:
+    """What the checker keeps its PTP findings by (and the answers stay right on other dates)."""
+    with open_tables([tables], tmp_path / "cache") as cms:
+        cms.preload()
+        first = cms.ptp_edits(["0001X", "0002X", "0003X"], DAY)
+        again = cms.ptp_edits({"0003X": 1, "0002X": 1, "0001X": 2}, DAY)
+        assert first and sorted(map(id, first)) == sorted(map(id, again))
+        assert [e.column2 for e in cms.ptp_edits(["0001X", "0004X"], date(2025, 6, 1))] == ["0004X"]
+        assert cms.ptp_edits(["0001X", "0004X"], DAY) == []
+
+
 def test_the_answer_caches_are_bounded(tables: Path, tmp_path: Path) -> None:
     with open_tables([tables], tmp_path / "cache", cache_codes=2) as cms:
         for code in ("0001X", "0002X", "0003X", "0020X", "0099X", "0001X"):
@@ -288,6 +299,10 @@ def test_the_answer_caches_are_bounded(tables: Path, tmp_path: Path) -> None:
             cms.aoc_edits(code)
             cms.rvu(code)
             assert len(cms._mue) <= 2 and len(cms._aoc) <= 2 and len(cms._rvu) <= 2
+        cms.preload()
+        for claim in (["0001X", "0002X"], ["0001X", "0003X"], ["0002X", "0006X", "0007X"], ["0001X", "0005X"]):
+            cms.ptp_edits(claim, DAY)
+            assert all(len(made) <= 4 for made in cms._ptp_made.values())
         mue = cms.mue("0001X")
         assert mue is not None and mue.value == 1
 

@@ -80,13 +80,32 @@ class NcciPtp(CheckRule):
 
     def __init__(self) -> None:
         self._made: dict[tuple[str, str, int, str, str], Finding] = {}
+        self._plain: dict[int, tuple[PtpEdit, Finding | None]] = {}
+        """id(edit) -> the edit and its finding on a claim without modifiers (None: indicator 9). The
+        tables give the same edit object for the same row, so the common claim costs one look-up an
+        edit; the edit is kept beside its finding, so an id is never mistaken for another's."""
 
     def apply_claim(self, claim: Claim, context: Context) -> Iterable[Finding]:
         cms = context.cms
         if cms is None or len(claim.counts) < 2:
             return ()
-        out: list[Finding] = []
-        for edit in cms.ptp_edits(claim.counts, claim.date, context.setting):
+        edits = cms.ptp_edits(claim.counts, claim.date, context.setting)
+        if not edits:
+            return ()
+        if not claim.mods:
+            plain = self._plain
+            out: list[Finding] = []
+            for edit in edits:
+                hit = plain.get(id(edit))
+                if hit is None or hit[0] is not edit:
+                    hit = (edit, None if edit.modifier == 9 else self._found(edit, ""))
+                    if len(plain) < _CACHE:
+                        plain[id(edit)] = hit
+                if hit[1] is not None:
+                    out.append(hit[1])
+            return out
+        out = []
+        for edit in edits:
             if edit.modifier == 9:
                 continue
             mods = ""
@@ -96,14 +115,17 @@ class NcciPtp(CheckRule):
                 if edit.modifier == 1:
                     both = claim.modifiers(edit.column1) | claim.modifiers(edit.column2)
                     mods = ", ".join(f"-{m}" for m in sorted(both & DISTINCT))
-            key = (edit.column1, edit.column2, edit.line, edit.file, mods)
-            found = self._made.get(key)
-            if found is None:
-                found = self._finding(edit, mods)
-                if len(self._made) < _CACHE:
-                    self._made[key] = found
-            out.append(found)
+            out.append(self._found(edit, mods))
         return out
+
+    def _found(self, edit: PtpEdit, mods: str) -> Finding:
+        key = (edit.column1, edit.column2, edit.line, edit.file, mods)
+        found = self._made.get(key)
+        if found is None:
+            found = self._finding(edit, mods)
+            if len(self._made) < _CACHE:
+                self._made[key] = found
+        return found
 
     def _finding(self, edit: PtpEdit, mods: str) -> Finding:
         c1, c2 = edit.column1, edit.column2

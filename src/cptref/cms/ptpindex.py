@@ -19,7 +19,8 @@ import sqlite3
 import sys
 from array import array
 from bisect import bisect_left
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 _DATE_BITS = 27
 _DATE = (1 << _DATE_BITS) - 1
@@ -98,6 +99,14 @@ class PtpIndex:
     column2: array[int]
     spans: array[int]
     rows: array[int]
+    codes: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """Code -> (its id, and the start and end of its rows as column 1; equal when it has none): the
+    one look-up a code of a claim costs."""
+
+    def __post_init__(self) -> None:
+        if not self.codes:
+            ranges = self.ranges
+            self.codes = {code: (i, *ranges.get(code, (0, 0))) for code, i in self.ids.items()}
 
     @classmethod
     def load(cls, db: sqlite3.Connection, t: int) -> PtpIndex | None:
@@ -117,22 +126,30 @@ class PtpIndex:
 
     def pairs(self, unique: list[str], day: int) -> list[tuple[str, str, Cells]]:
         """(column 1, column 2, row) of every edit in force on ``day`` between two of ``unique``."""
-        out: list[tuple[str, str, Cells]] = []
-        ids, column2, spans = self.ids, self.column2, self.spans
-        for a in unique:
-            found = self.ranges.get(a)
-            if found is None:
+        return [(a, b, self.cells(i)) for a, b, i in self.hits(unique, day)]
+
+    def hits(self, unique: Iterable[str], day: int) -> list[tuple[str, str, int]]:
+        """(column 1, column 2, row number) of every edit in force on ``day`` between two of
+        ``unique`` (distinct codes), in the order of ``unique`` (column 1, then column 2), then by
+        effective date, file and line. Each code is looked up once; a pair costs a binary search
+        only when its column-1 code has rows."""
+        codes = self.codes
+        known = [(code, found) for code in unique if (found := codes.get(code)) is not None]
+        if len(known) < 2:
+            return []
+        out: list[tuple[str, str, int]] = []
+        column2, spans = self.column2, self.spans
+        for a, (_, lo, hi) in known:
+            if lo == hi:
                 continue
-            lo, hi = found
-            for b in unique:
-                wanted = ids.get(b)
-                if wanted is None or b == a:
+            for b, (wanted, _, _) in known:
+                if b == a:
                     continue
                 i = bisect_left(column2, wanted, lo, hi)
                 while i < hi and column2[i] == wanted:
                     span = spans[i]
                     if span >> _DATE_BITS <= day < (span & _DATE):
-                        out.append((a, b, self.cells(i)))
+                        out.append((a, b, i))
                     i += 1
         return out
 

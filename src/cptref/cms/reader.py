@@ -103,6 +103,9 @@ class CmsTables:
         limit = self._cache_codes
         self._indexes: dict[int, PtpIndex | None] = {}
         self._ptp_calls: dict[int, int] = {}
+        self._ptp_made: dict[int, _Bounded[int, PtpEdit]] = {}
+        """Table -> row number of its index -> the edit, once made: a batch asks for the same rows
+        again and again, and each answer is then the same object (its finding can be kept by identity)."""
         self._mue: _Bounded[tuple[int, str], MueEdit | None] = _Bounded(limit)
         self._aoc: _Bounded[tuple[int, str], tuple[tuple[int, int, AocEdit], ...]] = _Bounded(limit)
         self._rvu: _Bounded[tuple[int, str], list[RvuRow]] = _Bounded(limit)
@@ -195,13 +198,26 @@ class CmsTables:
         if found is None:
             return []
         t, table = found
-        unique = list(dict.fromkeys(codes))
-        if len(unique) < 2:
+        distinct = codes if isinstance(codes, dict) else dict.fromkeys(codes)  # a claim's counts: already distinct
+        if len(distinct) < 2:
             return []
         day = ymd(on)
         index = self._indexes.get(t) if t in self._indexes else self._index(t)
         if index is not None:
-            return [self._ptp(table, a, b, cells) for a, b, cells in index.pairs(unique, day)]
+            hits = index.hits(distinct, day)
+            if not hits:
+                return []
+            made = self._ptp_made.get(t)
+            if made is None:
+                made = self._ptp_made[t] = _Bounded(self._cache_codes * 2)
+            out = []
+            for a, b, i in hits:
+                edit = made.get(i)
+                if edit is None:
+                    edit = made.put(i, self._ptp(table, a, b, index.cells(i)))
+                out.append(edit)
+            return out
+        unique = list(distinct)
         marks = ", ".join("?" * len(unique))
         rows = self._query(
             f"{self._ROWS} WHERE t = ? AND c1 IN ({marks}) AND c2 IN ({marks})",
