@@ -8,14 +8,19 @@ are the made-up ``tests/fixtures/check`` library. Nothing here is CMS data.
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cptref import schemas
+from cptref.catalog import load_catalog
+from cptref.check import RULES, CheckTables, check
+from cptref.cms import open_tables
 
 from .conftest import FIXTURES, Run, both_paths
 from .test_schema import check_against
@@ -194,3 +199,29 @@ def test_version_lists_the_tables_on_both_paths(cms: Path) -> None:
     assert fast == typer and fast.code == 0
     assert "CMS tables (7; 0 errors in the files):" in fast.out
     assert "NCCI PTP edits, practitioner, v32.3r0: 10 rows loaded of 10 read" in fast.out
+
+
+def test_kept_answers_are_the_answers_a_checker_that_has_seen_nothing_gives(cms: Path, tmp_path: Path) -> None:
+    """The checker keeps findings from claim to claim (a PTP edit's by the edit, an MUE's by the
+    units): every claim of a long batch gets what new rules and new tables give it alone."""
+    codes = ["0001X", "0002X", "0003X", "0004X", "0005X", "0006X", "0007X", "0010X", "0011X", "0012X", "0020X"]
+    codes += ["0021X", "0031X", "0099X"]
+    mods = [""] * 12 + ["-59", "-XS", "-RT", "-LT", "-50", "x2", "x5", "-59x3"]
+    days = [date(2025, 6, 1), date(2026, 11, 27), date(2026, 12, 1)]
+    rng = random.Random(12)
+    claims = [[rng.choice(codes) + rng.choice(mods) for _ in range(rng.randint(1, 4))] for _ in range(600)]
+    catalog = load_catalog(FIXTURES / "check")
+    with open_tables([cms], tmp_path / "cache") as kept, open_tables([cms], tmp_path / "cache") as other:
+        kept.preload()
+        warm = CheckTables.from_catalog(catalog, kept)
+        for claim in claims:
+            for day in days:
+                check(warm, claim, day)
+        findings = 0
+        for i, claim in enumerate(claims):
+            day = days[i % len(days)]
+            fresh = CheckTables(catalog, rules=[type(rule)() for rule in RULES], cms=other)
+            got = check(warm, claim, day)
+            assert got == check(fresh, claim, day), claim
+            findings += sum(f.rule in ("ncci-ptp", "mue") for f in got.findings)
+    assert findings > len(claims) / 4

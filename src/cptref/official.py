@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .cms import AocEdit, CmsTables, MueEdit, PtpEdit, RvuRow
 
 _CACHE = 100_000
+_UNITS_CACHE = 16
 
 
 def row(file: str, line: int) -> str:
@@ -186,40 +187,60 @@ class Mue(CheckRule):
         "medical need."
     )
 
-    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
-        return facts.cms.mue(facts.code, facts.setting) if facts.cms is not None else None
+    class _Prepared:
+        """A code's MUE, and its finding for each count of units met so far (None: within the MUE)."""
 
-    def apply(self, claim: Claim, code: str, prepared: MueEdit, lookup: Lookup) -> Iterable[Finding]:
-        edit = prepared
+        __slots__ = ("by_units", "edit")
+
+        def __init__(self, edit: MueEdit) -> None:
+            self.edit = edit
+            self.by_units: dict[int, Finding | None] = {}
+
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        edit = facts.cms.mue(facts.code, facts.setting) if facts.cms is not None else None
+        return None if edit is None else self._Prepared(edit)
+
+    def apply(self, claim: Claim, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
+        edit = prepared.edit
         if edit.indicator == 1:
-            units = max(line.units for line in claim.lines if line.code == code)
-            counted = "on one claim line (indicator 1: a line edit)"
+            lines = claim.lines
+            units = lines[0].units if len(lines) == 1 else max(line.units for line in lines if line.code == code)
         else:
             units = claim.counts[code]
-            kind = "policy" if edit.indicator == 2 else "clinical"
-            counted = f"on the date of service, all lines summed (indicator {edit.indicator}: {kind})"
         if units <= edit.value:
             return ()
+        by_units = prepared.by_units
+        found = by_units.get(units)
+        if found is None:
+            found = self._finding(code, edit, units)
+            if len(by_units) < _UNITS_CACHE:
+                by_units[units] = found
+        return (found,)
+
+    def _finding(self, code: str, edit: MueEdit, units: int) -> Finding:
+        if edit.indicator == 1:
+            counted = "on one claim line (indicator 1: a line edit)"
+        else:
+            kind = "policy" if edit.indicator == 2 else "clinical"
+            counted = f"on the date of service, all lines summed (indicator {edit.indicator}: {kind})"
         appeal = (
             " An indicator 3 edit may be appealed with documentation of the medical need."
             if edit.indicator == 3
             else ""
         )
-        return (
-            _official(
-                self.id,
-                "error",
-                (code,),
-                f"{units} units of {code} {counted}; the MUE is {edit.value}.{appeal}",
-                f"Report at most {edit.value} of {code}"
-                + (" on one line." if edit.indicator == 1 else " for the day.")
-                + (" If more were needed, keep the documentation for an appeal." if edit.indicator == 3 else ""),
-                (),
-                f"MUE {edit.value}, adjudication indicator {edit.indicator}"
-                + (f"; {edit.rationale}" if edit.rationale else ""),
-                edit.table.label(),
-                row(edit.file, edit.line),
-            ),
+        return _official(
+            self.id,
+            "error",
+            (code,),
+            f"{units} units of {code} {counted}; the MUE is {edit.value}.{appeal}",
+            f"Report at most {edit.value} of {code}"
+            + (" on one line." if edit.indicator == 1 else " for the day.")
+            + (" If more were needed, keep the documentation for an appeal." if edit.indicator == 3 else ""),
+            (),
+            f"MUE {edit.value}, adjudication indicator {edit.indicator}"
+            + (f"; {edit.rationale}" if edit.rationale else ""),
+            edit.table.label(),
+            row(edit.file, edit.line),
         )
 
 
