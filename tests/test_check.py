@@ -574,6 +574,47 @@ def test_jsonl_detected_by_extension_even_when_the_first_line_is_broken() -> Non
     assert kinds(items) == ["BadLine", "Claim"]
 
 
+BATCHES = {
+    "header after blank and bad lines": (
+        "x.csv",
+        b"\n\xff,bad\n\n" + b'"unclosed,47532\n' + b"id,codes,dos\nA1,47532,2026-01-15\nA2,47532 77002,\n,47532\n",
+    ),
+    "first row a claim": ("x.csv", b"\xef\xbb\xbfA0,47532\nA1,47532,77002\n\nA2,50706\nA3,\n"),
+    "a header of its own words": ("x.csv", b"Claim Ref,Procedures billed\nA1,47532\nA2,bad token\n"),
+    "json lines": (
+        None,
+        b'\xef\xbb\xbf{"id": 1, "codes": ["47532"]}\n\nnot json\n'
+        b'{"id": 2, "codes": "50706 50432", "date": "2026-01-15"}\n'
+        b'{"id": 3, "codes": [], "date": "2026-01-15"}\n{"id": 4, "codes": ["47532"], "date": "2026-02-30"}\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 100])
+@pytest.mark.parametrize("name", BATCHES)
+def test_a_batch_read_in_chunks_elsewhere_gives_the_items_of_one_pass(name: str, size: int) -> None:
+    """What ``check --file`` does with workers: this process settles the reader on each chunk before
+    sending it; a copy of the reader (as pickled to a worker) reads the chunk."""
+    import pickle
+
+    from cptref.claims import batch_lines
+
+    file, data = BATCHES[name]
+    raw = data.splitlines(keepends=True)
+    whole = list(read_claims(raw, file))
+    found = batch_lines(raw, file)
+    assert found is not None
+    reader, stream = found
+    rest = list(stream)
+    chunked: list[object] = []
+    for first in range(1, len(rest) + 1, size):
+        chunk = rest[first - 1 : first - 1 + size]
+        reader.settle(chunk, first)
+        chunked.extend(pickle.loads(pickle.dumps(reader)).items(chunk, first))
+    assert chunked == whole
+    assert len(whole) == len(raw) and any(isinstance(i, Claim) for i in whole)
+
+
 # --- the command ---------------------------------------------------------------------------------------
 
 

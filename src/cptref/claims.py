@@ -168,6 +168,18 @@ def read_claims(lines: Iterable[bytes], name: str | None = None, fmt: InputForma
     :class:`BadLine` or a :class:`Skipped`: one item a line, so lines in = claims + bad + skipped.
     The format is detected when not given (:func:`detect_format`). A file object is read in lines
     of at most :data:`MAX_LINE` bytes; a longer line is a BadLine."""
+    found = batch_lines(lines, name, fmt)
+    if found is not None:
+        reader, stream = found
+        yield from reader.items(stream)
+
+
+def batch_lines(
+    lines: Iterable[bytes], name: str | None = None, fmt: InputFormat | None = None
+) -> tuple[ClaimReader, Iterator[bytes]] | None:
+    """The reader of a batch (its format detected from the first line that is not blank, when not
+    given) and its lines, each at most :data:`MAX_LINE` bytes (a longer one stands as a line of its
+    own that the reader reports); None for a batch with no line at all."""
     source = _bounded(lines) if hasattr(lines, "readline") else iter(lines)
     head: list[bytes] = []
     for raw in source:
@@ -175,44 +187,171 @@ def read_claims(lines: Iterable[bytes], name: str | None = None, fmt: InputForma
         if raw is _TOO_LONG or raw.strip():
             break
     if not head:
-        return
-    stream = chain(head, source)
-    if (fmt or detect_format(name, head[-1])) == "jsonl":
-        yield from _read_jsonl(stream)
-    else:
-        yield from _read_csv(stream)
+        return None
+    return ClaimReader(fmt or detect_format(name, head[-1])), chain(head, source)
 
 
-def _read_jsonl(lines: Iterable[bytes]) -> Iterator[Item]:
-    decode = _claim_decoder.decode
-    for number, raw in enumerate(lines, 1):
-        if raw is _TOO_LONG:
-            yield BadLine(number, f"the line is longer than {MAX_LINE} bytes")
-            continue
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        if not raw.strip():
-            yield Skipped(number, "blank")
-            continue
-        try:
-            item = decode(raw)
-        except msgspec.DecodeError as exc:
-            yield BadLine(number, f"not a claim: {_decode_message(exc)}")
-            continue
-        if isinstance(item.codes, str):
-            codes = split_codes(item.codes)
-        else:
-            codes = [c if c.__class__ is str else _token(c) for c in item.codes]
-        if not codes:
-            yield BadLine(number, "the claim has no codes")
-            continue
-        date = None
-        if item.date is not None:
-            date = parse_date(item.date)
-            if date is None:
-                yield BadLine(number, f'"date" must be a date written YYYY-MM-DD, got {item.date[:40]!r}')
+_DATE_CACHE = 4096
+"""Dates of service remembered by their text (a batch holds few distinct dates)."""
+
+
+class ClaimReader:
+    """Turns the lines of a batch into items (:func:`read_claims`), in one pass or a chunk of lines at
+    a time (each chunk from its first line's number). What carries over from one line to the next
+    is settled by the first lines: the format, and for CSV which line is the header and which
+    columns hold the id, the codes and the date (:meth:`settle`). Once settled, chunks can be read
+    in any process, in any order, each giving the items a single pass would."""
+
+    __slots__ = ("_columns", "_dates", "_header", "fmt")
+
+    def __init__(self, fmt: InputFormat) -> None:
+        self.fmt: InputFormat = fmt
+        self._columns = (0, 1, -1)
+        """CSV: the columns of the claim id, the codes and the date (-1: none)."""
+        self._header: int | None = None
+        """CSV: the number of the first line read as a row (None: not met yet), negative when that
+        line is a header (so is skipped); JSON Lines: unused."""
+        self._dates: dict[str, datetime.date | None] = {}
+
+    @property
+    def settled(self) -> bool:
+        """Whether the lines still to come are read the same in any process (CSV: the first row is met)."""
+        return self.fmt == "jsonl" or self._header is not None
+
+    def settle(self, lines: Iterable[bytes], first: int = 1) -> None:
+        """Read ahead in ``lines`` (the next chunk, from line ``first``) for what the lines after it
+        depend on: CSV's first row (a header or a claim). Nothing is yielded; the items of these
+        lines come from :meth:`items` later, the same as in one pass."""
+        if self.settled:
+            return
+        for number, raw in enumerate(lines, first):
+            self._row(raw, number)
+            if self._header is not None:
+                return
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A copy for another process: the settled state, not the remembered dates."""
+        return (_settled_reader, (self.fmt, self._columns, self._header))
+
+    def items(self, lines: Iterable[bytes], first: int = 1) -> Iterator[Item]:
+        """The items of ``lines``, the first of them line number ``first`` of the batch."""
+        if self.fmt == "jsonl":
+            return self._jsonl(lines, first)
+        return self._csv(lines, first)
+
+    def _date(self, text: str) -> datetime.date | None:
+        dates = self._dates
+        if text in dates:
+            return dates[text]
+        found = parse_date(text)
+        if len(dates) < _DATE_CACHE:
+            dates[text] = found
+        return found
+
+    def _jsonl(self, lines: Iterable[bytes], first: int) -> Iterator[Item]:
+        decode = _claim_decoder.decode
+        date_of = self._date
+        for number, raw in enumerate(lines, first):
+            if raw is _TOO_LONG:
+                yield BadLine(number, f"the line is longer than {MAX_LINE} bytes")
                 continue
-        yield Claim(item.id, number, tuple(codes), date)
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if raw[:1] != b"{" and not raw.strip():
+                yield Skipped(number, "blank")
+                continue
+            try:
+                item = decode(raw)
+            except msgspec.DecodeError as exc:
+                yield BadLine(number, f"not a claim: {_decode_message(exc)}")
+                continue
+            if isinstance(item.codes, str):
+                codes = split_codes(item.codes)
+            else:
+                codes = [c if c.__class__ is str else _token(c) for c in item.codes]
+            if not codes:
+                yield BadLine(number, "the claim has no codes")
+                continue
+            date = None
+            if item.date is not None:
+                date = date_of(item.date)
+                if date is None:
+                    yield BadLine(number, f'"date" must be a date written YYYY-MM-DD, got {item.date[:40]!r}')
+                    continue
+            yield Claim(item.id, number, tuple(codes), date)
+
+    def _row(self, raw: bytes, number: int) -> list[str] | BadLine | Skipped:
+        """One physical CSV line as its fields, or why it holds none. The first line that has fields
+        settles the columns: a header when it names them (id, codes, date) or holds no claim line
+        at all (then it is :class:`Skipped`, here and whenever it is read again)."""
+        if raw is _TOO_LONG:
+            return BadLine(number, f"the line is longer than {MAX_LINE} bytes")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return BadLine(number, "not UTF-8 text")
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        text = text.rstrip("\r\n")
+        if not text.strip():
+            return Skipped(number, "blank")
+        try:
+            row = _row(text)
+        except csv.Error as exc:
+            return BadLine(number, f"not a CSV row: {exc}")
+        header = self._header
+        if header is None:
+            self._header = header = number
+            names = [cell.strip().lower() for cell in row]
+            ids = [i for i, n in enumerate(names) if n in _ID_NAMES]
+            code_cols = [i for i, n in enumerate(names) if n in _CODES_NAMES]
+            if ids and code_cols:
+                date_col = next((i for i, n in enumerate(names) if n in _DATE_NAMES), -1)
+                self._columns = (ids[0], code_cols[0], date_col)
+                self._header = header = -number
+            elif not any(parse_line(t) for cell in row[1:] for t in split_codes(cell)):
+                self._header = header = -number  # names of its own: no field holds a claim line
+        if header == -number:
+            return Skipped(number, "header")
+        return row
+
+    def _csv(self, lines: Iterable[bytes], first: int) -> Iterator[Item]:
+        """CSV, one claim a physical line (a quoted field does not run over into the next line, so a
+        stray quote costs one line, never the rest of the file)."""
+        for number, raw in enumerate(lines, first):
+            row = self._row(raw, number)
+            if not isinstance(row, list):
+                yield row  # a BadLine or a Skipped
+                continue
+            id_col, codes_col, date_col = self._columns
+            if len(row) <= max(id_col, codes_col, date_col):
+                columns = max(id_col, codes_col, date_col) + 1
+                yield BadLine(number, f"expected {columns} columns (a claim id and its codes), got {len(row)}")
+                continue
+            claim_id = row[id_col].strip()
+            # the codes column, and any extra fields after it when it is the last column (unquoted commas)
+            last = codes_col == max(id_col, codes_col, date_col)
+            cells = row[codes_col:] if last else [row[codes_col]]
+            codes = [t for cell in cells for t in split_codes(cell)]
+            if not claim_id:
+                yield BadLine(number, "the claim id is empty")
+                continue
+            if not codes:
+                yield BadLine(number, "the claim has no codes")
+                continue
+            date = None
+            if date_col >= 0 and row[date_col].strip():
+                date = self._date(row[date_col])
+                if date is None:
+                    yield BadLine(number, f"the date must be written YYYY-MM-DD, got {row[date_col].strip()[:40]!r}")
+                    continue
+            yield Claim(claim_id, number, tuple(codes), date)
+
+
+def _settled_reader(fmt: InputFormat, columns: tuple[int, int, int], header: int | None) -> ClaimReader:
+    reader = ClaimReader(fmt)
+    reader._columns, reader._header = columns, header
+    return reader
 
 
 def _token(item: str | _JsonLine) -> str:
@@ -235,67 +374,3 @@ def _row(text: str) -> list[str]:
     if '"' not in text:
         return text.split(",")
     return next(csv.reader([text], strict=True))
-
-
-def _read_csv(lines: Iterable[bytes]) -> Iterator[Item]:
-    """CSV, one claim a physical line (a quoted field does not run over into the next line, so a
-    stray quote costs one line, never the rest of the file). The first line that is not blank is a
-    header when it names the columns (id, codes, date) or holds no claim line at all; otherwise it
-    is a claim."""
-    id_col, codes_col, date_col = 0, 1, -1
-    first = True
-    for number, raw in enumerate(lines, 1):
-        if raw is _TOO_LONG:
-            yield BadLine(number, f"the line is longer than {MAX_LINE} bytes")
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            yield BadLine(number, "not UTF-8 text")
-            continue
-        if number == 1:
-            text = text.removeprefix("\ufeff")
-        text = text.rstrip("\r\n")
-        if not text.strip():
-            yield Skipped(number, "blank")
-            continue
-        try:
-            row = _row(text)
-        except csv.Error as exc:
-            yield BadLine(number, f"not a CSV row: {exc}")
-            continue
-        if first:
-            first = False
-            names = [cell.strip().lower() for cell in row]
-            ids = [i for i, n in enumerate(names) if n in _ID_NAMES]
-            code_cols = [i for i, n in enumerate(names) if n in _CODES_NAMES]
-            if ids and code_cols:
-                id_col, codes_col = ids[0], code_cols[0]
-                date_col = next((i for i, n in enumerate(names) if n in _DATE_NAMES), -1)
-                yield Skipped(number, "header")
-                continue
-            if not any(parse_line(t) for cell in row[1:] for t in split_codes(cell)):
-                yield Skipped(number, "header")  # names of its own: no field holds a claim line
-                continue
-        if len(row) <= max(id_col, codes_col, date_col):
-            columns = max(id_col, codes_col, date_col) + 1
-            yield BadLine(number, f"expected {columns} columns (a claim id and its codes), got {len(row)}")
-            continue
-        claim_id = row[id_col].strip()
-        # the codes column, and any extra fields after it when it is the last column (unquoted commas)
-        last = codes_col == max(id_col, codes_col, date_col)
-        cells = row[codes_col:] if last else [row[codes_col]]
-        codes = [t for cell in cells for t in split_codes(cell)]
-        if not claim_id:
-            yield BadLine(number, "the claim id is empty")
-            continue
-        if not codes:
-            yield BadLine(number, "the claim has no codes")
-            continue
-        date = None
-        if date_col >= 0 and row[date_col].strip():
-            date = parse_date(row[date_col])
-            if date is None:
-                yield BadLine(number, f"the date must be written YYYY-MM-DD, got {row[date_col].strip()[:40]!r}")
-                continue
-        yield Claim(claim_id, number, tuple(codes), date)
