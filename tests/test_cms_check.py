@@ -225,3 +225,22 @@ def test_kept_answers_are_the_answers_a_checker_that_has_seen_nothing_gives(cms:
             assert got == check(fresh, claim, day), claim
             findings += sum(f.rule in ("ncci-ptp", "mue") for f in got.findings)
     assert findings > len(claims) / 4
+
+
+def test_a_batch_with_tables_on_several_processes_writes_what_one_process_writes(
+    cli: Cli, cms: Path, tmp_path: Path
+) -> None:
+    """The workers share the tables this process read (forked), each with a connection of its own."""
+    rng = random.Random(5)
+    codes = ["0001X", "0002X", "0003X-59", "0004X", "0005X", "0006X", "0007Xx3", "0012X", "0020Xx2", "0002X-50"]
+    days = ["2025-06-01", "2026-11-27", "2026-12-01", ""]
+    rows = [f"C{i},{' '.join(rng.sample(codes, rng.randint(1, 4)))},{rng.choice(days)}" for i in range(4_500)]
+    rows.insert(3_000, "bad,0001X,2026-13-01")
+    path = tmp_path / "claims.csv"
+    path.write_text("claim,codes,dos\n" + "\n".join(rows) + "\n")
+    for output in (("--jsonl",), ("--format", "csv")):
+        args = ("check", "--file", str(path), *output, "--cms", str(cms), *DATA, "--date", "2026-11-27")
+        one, two = cli(*args, "--jobs", "1"), cli(*args, "--jobs", "2")
+        assert (one.code, one.out, one.err) == (two.code, two.out, two.err)
+        assert "4502 lines read: 4500 claims checked" in one.err and "claims.csv:3002: the date" in one.err
+        assert "ncci-ptp" in one.out and "mue" in one.out

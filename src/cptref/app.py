@@ -386,6 +386,7 @@ def _check_batch(
 
     from . import batch, render
     from . import check as checking
+    from .claims import ClaimReader, batch_lines
     from .formats import formatter
 
     shown = name or "<stdin>"
@@ -410,25 +411,28 @@ def _check_batch(
             sys.stderr.write(render.progress_line(done[0], total, summary.claims))
             sys.stderr.flush()
 
+    def bad(line: int, message: str) -> None:
+        summary.skipped += 1
+        if progress:
+            sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
+        process.warn(f"{shown}:{line}: {message}; line skipped")
+
     summary = checking.BatchSummary()
     explain, color = v["explain"], v["color"]
-
-    def claims() -> Any:
-        """The claims of the file; the other lines counted, and a bad one reported, on the way."""
-        for item in checking.read_claims(counted(stream) if progress else stream, name):
-            if isinstance(item, checking.Claim):
-                yield item
-            elif isinstance(item, checking.Skipped):
-                summary.not_a_claim(item)
-            else:
-                summary.skipped += 1
-                if progress:
-                    sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
-                process.warn(f"{shown}:{item.line}: {item.message}; line skipped")
+    found_lines = batch_lines(stream, name)
+    reader, lines = found_lines if found_lines is not None else (ClaimReader("jsonl"), iter(()))
+    if progress:
+        lines = counted(lines)
 
     if formatter(output).text:
         doc = render.Doc()
-        for item in claims():
+        for item in reader.items(lines):
+            if isinstance(item, checking.Skipped):
+                summary.not_a_claim(item)
+                continue
+            if not isinstance(item, checking.Claim):
+                bad(item.line, item.message)
+                continue
             result = checking.check(tables, item.codes, item.date or date, explain)
             summary.add(result)
             if summary.claims > 1:
@@ -441,21 +445,22 @@ def _check_batch(
         if doc.lines:
             emit_text(doc, color)
     else:
-        encoder = batch.Encoder(tables, output, selected, explain)
+        encoder = batch.Encoder(tables, output, selected, explain, date)
 
-        def make() -> batch.Encoder:  # in a worker: a catalog and CMS tables of its own
-            cms = cms_tables(v["cms"], quiet=True)
+        def make() -> batch.Encoder:  # in a worker, forked: a catalog of its own, the CMS tables inherited
+            cms = tables.cms
             if cms is not None:
-                cms.preload()
+                cms.reconnect()
             worker_tables = checking.CheckTables.from_catalog(catalog(v["data"]), cms, SETTINGS[v["setting"]])
-            return batch.Encoder(worker_tables, output, selected, explain)
+            return batch.Encoder(worker_tables, output, selected, explain, date)
 
         process.write(encoder.header())
         jobs = v["jobs"] or batch.cores()
-        for data, outcomes in batch.checked_chunks(claims(), encoder, make, date, jobs):
-            process.write(data)
-            for ok, verified, rules in outcomes:
-                summary.count(ok, verified, rules)
+        for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs):
+            process.write(chunk.data)
+            for line, message in chunk.bad:
+                bad(line, message)
+            summary.merge(chunk.summary)
             tick()
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")

@@ -1,11 +1,18 @@
 """``check --file``: every claim of a batch, on every core, the output in input order.
 
-The reader (:func:`cptref.claims.read_claims`) runs in this process and accounts for every line;
-claims go to worker processes in chunks (``--jobs``, default: every core the process may use), each
-worker checking them with its own catalog and CMS tables and returning the chunk's output bytes and
-each claim's outcome; this process writes the chunks in input order and keeps the counts. A batch
-smaller than one chunk, or ``--jobs 1``, is checked here, with no worker at all. The text view
-(``--format table``) is drawn here, a claim at a time.
+This process reads the file's lines (bounded: :func:`cptref.claims.batch_lines`) and cuts them in
+chunks; each chunk is read, checked and written by a worker process (``--jobs``, default: every
+core the process may use), which returns the chunk's output bytes and its counts (:class:`Chunk`);
+this process writes the chunks in input order, reports the chunk's malformed lines and keeps the
+counts. The lines travel as they are, so this process does next to nothing a claim: parsing a
+claim, checking it and encoding its answer all happen in the workers. A batch smaller than one
+chunk, or ``--jobs 1``, is checked here, with no worker at all. The text view (``--format table``)
+is drawn here, a claim at a time.
+
+The workers are forked from this process once the CMS tables are read whole
+(:meth:`cptref.cms.CmsTables.preload`): they share those tables (the PTP index is some 25 MB of
+arrays) instead of reading them again, each with a database connection of its own
+(:meth:`cptref.cms.CmsTables.reconnect`), and open their own catalog.
 """
 
 from __future__ import annotations
@@ -14,19 +21,23 @@ import datetime
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from .check import BatchSummary, check
+from .claims import Claim, Skipped
 
 if TYPE_CHECKING:
     from .check import CheckTables
-    from .claims import Claim
+    from .claims import ClaimReader
 
 CHUNK = 2_000
-"""Claims a worker checks at a time: large enough that sending them costs little beside checking."""
-
-Outcome = tuple[bool, bool, tuple[str, ...]]
-"""A claim's outcome for the summary: ok, verified, and the rule of each finding."""
+"""Lines a worker reads and checks at a time: large enough that sending them and their answer
+costs little beside checking them, small enough that the first answers come soon."""
+CHUNK_BYTES = 4_000_000
+"""A chunk ends sooner when its lines hold this many bytes (lines of a claim can be long)."""
 
 
 def cores() -> int:
@@ -37,16 +48,35 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-class Encoder:
-    """A checked claim as the bytes of a machine format: a JSON line, or rows (csv, plain)."""
+@dataclass(slots=True)
+class Chunk:
+    """What a chunk of lines gave: the output bytes, the counts for the summary line (its malformed
+    lines are counted where they are reported), and each malformed line's number and what is wrong."""
 
-    def __init__(self, tables: CheckTables, output: str, selected: tuple[str, ...] | None, explain: bool) -> None:
+    data: bytes
+    summary: BatchSummary
+    bad: list[tuple[int, str]]
+
+
+class Encoder:
+    """Checks claims and writes each as the bytes of a machine format: a JSON line, or rows (csv, plain)."""
+
+    def __init__(
+        self,
+        tables: CheckTables,
+        output: str,
+        selected: tuple[str, ...] | None,
+        explain: bool,
+        date: datetime.date | None = None,
+    ) -> None:
         from . import serialize
         from .findings import FINDING_KEYS
         from .formats import formatter
 
         self.tables = tables
         self.explain = explain
+        self.date = date or datetime.date.today()
+        """The date of service of a claim that gives none."""
         self._lines = serialize.CheckLines(tables.title, selected, explain) if output == "jsonl" else None
         self._out = formatter(output)
         self.columns = selected or FINDING_KEYS
@@ -54,79 +84,101 @@ class Encoder:
     def header(self) -> bytes:
         return self._out.header(self.columns, claim=True)
 
-    def claims(self, claims: Sequence[Claim], date: datetime.date) -> tuple[bytes, list[Outcome]]:
-        from .check import check
+    def chunk(self, reader: ClaimReader, lines: list[bytes], first: int) -> Chunk:
+        """Read, check and write ``lines`` (the first of them line ``first`` of the batch)."""
         from .formats import Answer
 
-        chunk: list[bytes] = []
-        outcomes: list[Outcome] = []
-        tables, explain, lines = self.tables, self.explain, self._lines
-        for claim in claims:
-            result = check(tables, claim.codes, claim.date or date, explain)
-            outcomes.append((result.ok, result.verified, tuple(f.rule for f in result.findings)))
-            if lines is not None:
-                chunk.append(lines.line(result, claim))
+        out: list[bytes] = []
+        summary = BatchSummary()
+        bad: list[tuple[int, str]] = []
+        by_rule = summary.by_rule
+        tables, explain, default, lines_of = self.tables, self.explain, self.date, self._lines
+        claims = errors = unverified = 0
+        for claim in reader.items(lines, first):
+            if not isinstance(claim, Claim):
+                if isinstance(claim, Skipped):
+                    summary.not_a_claim(claim)
+                else:
+                    bad.append((claim.line, claim.message))
+                continue
+            result = check(tables, claim.codes, claim.date or default, explain)
+            claims += 1
+            if not result.ok:
+                errors += 1
+            elif not result.verified:
+                unverified += 1
+            for found in result.findings:
+                by_rule[found.rule] += 1
+            if lines_of is not None:
+                out.append(lines_of.line(result, claim))
             else:
-                chunk.append(self._out.answer(Answer(None, rows=result.findings, columns=self.columns, claim=claim)))
-        return b"".join(chunk), outcomes
+                out.append(self._out.answer(Answer(None, rows=result.findings, columns=self.columns, claim=claim)))
+        summary.claims, summary.with_errors, summary.unverified = claims, errors, unverified
+        return Chunk(b"".join(out), summary, bad)
 
 
 _WORKER: dict[str, Any] = {}
-"""A worker process's own encoder (its catalog and CMS tables are its own: a database connection is
-never shared across processes)."""
+"""A worker process's own encoder (its catalog is its own, its CMS tables inherited from the parent
+with a connection of their own: a database connection is never shared across processes)."""
 
 
-def _start(make: Callable[[], Encoder], date: datetime.date) -> None:
+def _start(make: Callable[[], Encoder]) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER["encoder"] = make()
-    _WORKER["date"] = date
 
 
-def _work(claims: Sequence[Claim]) -> tuple[bytes, list[Outcome]]:
+def _work(reader: ClaimReader, lines: list[bytes], first: int) -> Chunk:
     encoder: Encoder = _WORKER["encoder"]
-    return encoder.claims(claims, _WORKER["date"])
+    return encoder.chunk(reader, lines, first)
 
 
 def checked_chunks(
-    claims: Iterator[Claim],
+    reader: ClaimReader,
+    lines: Iterator[bytes],
     encoder: Encoder,
     make: Callable[[], Encoder],
-    date: datetime.date,
     jobs: int,
-) -> Iterator[tuple[bytes, list[Outcome]]]:
-    """The output and outcomes of ``claims``, chunk by chunk in input order: checked here when
-    ``jobs`` is 1 or the claims fill less than one chunk, else by ``jobs`` worker processes."""
-    first = _take(claims, CHUNK)
-    if jobs <= 1 or len(first) < CHUNK or sys.platform == "win32":
-        while first:
-            yield encoder.claims(first, date)
-            first = _take(claims, CHUNK)
+) -> Iterator[Chunk]:
+    """The output and counts of ``lines``, chunk by chunk in input order: checked here when ``jobs``
+    is 1 or the lines fill less than one chunk, else by ``jobs`` worker processes forked from this
+    one (``make`` gives each its encoder)."""
+    first = 1
+    chunk, following = _take(lines), _take(lines)
+    if jobs <= 1 or not following or sys.platform == "win32":
+        while chunk:
+            yield encoder.chunk(reader, chunk, first)
+            first += len(chunk)
+            chunk, following = following, _take(lines)
         return
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start, initargs=(make, date))
-    pending: deque[Future[tuple[bytes, list[Outcome]]]] = deque()
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start, initargs=(make,))
+    pending: deque[Future[Chunk]] = deque()
     try:
-        chunk = first
         while chunk:
-            pending.append(pool.submit(_work, chunk))
+            reader.settle(chunk, first)  # CSV: the header is known before any worker reads a row
+            pending.append(pool.submit(_work, reader, chunk, first))
+            first += len(chunk)
             if len(pending) >= 2 * jobs:  # a bounded window: a huge file is never all in memory
                 yield pending.popleft().result()
-            chunk = _take(claims, CHUNK)
+            chunk, following = following, _take(lines)
         while pending:
             yield pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _take(claims: Iterator[Claim], count: int) -> list[Claim]:
-    chunk: list[Claim] = []
-    for claim in claims:
-        chunk.append(claim)
-        if len(chunk) >= count:
+def _take(lines: Iterator[bytes]) -> list[bytes]:
+    """The next chunk: :data:`CHUNK` lines, or fewer holding :data:`CHUNK_BYTES` (or the last ones)."""
+    chunk: list[bytes] = []
+    size = 0
+    for line in lines:
+        chunk.append(line)
+        size += len(line)
+        if len(chunk) >= CHUNK or size >= CHUNK_BYTES:
             break
     return chunk

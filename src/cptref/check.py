@@ -267,6 +267,16 @@ class BatchSummary:
             self.unverified += 1
         self.by_rule.update(rules)
 
+    def merge(self, other: BatchSummary) -> None:
+        """Add the counts of another part of the batch (a chunk checked by a worker)."""
+        self.claims += other.claims
+        self.with_errors += other.with_errors
+        self.unverified += other.unverified
+        self.skipped += other.skipped
+        self.headers += other.headers
+        self.blank += other.blank
+        self.by_rule.update(other.by_rule)
+
     def not_a_claim(self, item: Skipped) -> None:
         if item.why == "header":
             self.headers += 1

@@ -81,6 +81,7 @@ class CmsTables:
         """A private folder holding the compiled file, removed on close (when the cache is not writable)."""
         self._rebuild = rebuild
         self._cache_codes = cache_codes
+        self._inherited: list[sqlite3.Connection] = []
         self._load()
 
     @classmethod
@@ -112,6 +113,15 @@ class CmsTables:
         self._preloaded = False
         self._complete = False
         """True once :meth:`preload` holds every MUE, AOC and PPRRVU row: a miss then means none."""
+
+    def reconnect(self) -> None:
+        """A connection of its own, for a process forked from the one that opened the tables (which
+        keeps what it read, the batch index and the preloaded tables, without reading them again).
+        The inherited connection is kept, never used nor closed here: it is the parent's."""
+        if self.path is None:
+            return
+        self._inherited.append(self._db)
+        self._db = _connect(self.path)
 
     def close(self) -> None:
         self._db.close()
