@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         {"errors", "models", "text", "resources", "safe"},
     ),
     ("reading files; findings and claims as data", {"loader", "store", "findings", "claims"}),
-    ("reading a whole library", {"library"}),
+    ("reading a whole library; building its index file by file", {"library", "build"}),
     ("the compiled stores: the library's index, the user's CMS tables", {"index", "cms"}),
     ("the catalog and its derived relations", {"catalog"}),
     ("use of the library: search, the check rules, lint", {"search", "rulebase", "rules", "official", "validate"}),

@@ -70,7 +70,7 @@ def _broken(found: Catalog, touched: Sequence[str] | None) -> None:
     problems = [msgspec.structs.replace(p, file=display_path(Path(p.file))) for p in found.problems]
     needed = found.broken_for(touched) if touched is not None else set()
     if found.broken_shared or needed:  # a file every record depends on, or one this answer needs
-        from .index import broken_codes
+        from .build import broken_codes
 
         mine = [p for p in problems if broken_codes([p]) & needed or not broken_codes([p])]
         raise DataErrors(mine or problems)

@@ -122,7 +122,7 @@ class Catalog:
         self.problems = [p for p in found if p.severity != "mention"]
         """The problems of the data, when the library was read in part (load_catalog(partial=True)):
         the records whose files have one are left out."""
-        from .index import mentioned
+        from .build import mentioned
 
         self.mentions = mentioned(found)
         """Broken record code -> the codes its file names (what a command about them would miss)."""
@@ -188,7 +188,7 @@ class Catalog:
     @property
     def broken(self) -> set[str]:
         """The codes whose record files have a problem (not in the catalog)."""
-        from .index import broken_codes
+        from .build import broken_codes
 
         return broken_codes(self.problems)
 
