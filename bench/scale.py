@@ -1,6 +1,6 @@
 """cptref's speed, round 2 (issue 15): every target of the issue in one command, one table.
 
-    .venv/bin/python bench/scale.py             # 20,000 and 100,000 records; about 10 minutes; recorded
+    .venv/bin/python bench/scale.py             # 20,000 and 100,000 records; 5-10 minutes; recorded
     .venv/bin/python bench/scale.py --quick     # 2,000 records, 3 rounds: a smoke run, not recorded
     .venv/bin/python bench/scale.py --only 1,4  # some figures only (numbered as the issue's items)
 
@@ -45,6 +45,7 @@ import hashlib
 import json
 import os
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -327,7 +328,7 @@ def broken_file(b: Bench) -> None:
         ok = value <= TARGET_BROKEN and named == len(runs) and first[c].returncode == first[k].returncode
         b.add(
             1,
-            f"`{' '.join(args)}`, broken / clean",
+            f"`{shlex.join(args)}`, broken / clean",
             f"{value:.2f}x ({fmt_time(median_s(samples[k]))} / {fmt_time(median_s(samples[c]))}); stderr names "
             f"{victim.name} in {named} of {len(runs)} runs; {exits}; output {'the same' if same else 'DIFFERS'}",
             f"<= {TARGET_BROKEN}x, broken file named",
@@ -445,7 +446,7 @@ def rebuild(b: Bench) -> None:
     b.add(
         3,
         f"cold build, {b.records:,} records (first `search`, empty cache)",
-        f"{fmt_time(cold.seconds)}; {mib(cold)}",
+        f"{fmt_time(cold.seconds)}; peak {mib(cold)}",
         f"<= {target:.0f} s" + ("" if b.records == 20_000 else " at 20,000"),
         verdict(cold.seconds <= target),
     )
