@@ -644,7 +644,7 @@ def search(catalog: Catalog, query: str, limit: int = 10, cms: CmsTables | None 
     if cms is not None and index is not None:
         results = _with_pprrvu(results, records, catalog, cms, index, limit)
     if not results:
-        raise NoMatch(query.strip())
+        raise NoMatch(query.strip(), "the library or your PPRRVU file" if index is not None else "the library")
     return results
 
 

@@ -21,6 +21,7 @@ from .documents import (
     LINE_VERSION,
     LIST_KEYS,
     PROCEDURE_KEYS,
+    RESULT_COLUMNS,
     RESULT_KEYS,
     SCHEMA_VERSION,
     AocRow,
@@ -72,6 +73,7 @@ __all__ = [
     "FINDING_KEYS",
     "LIST_KEYS",
     "PROCEDURE_KEYS",
+    "RESULT_COLUMNS",
     "RESULT_KEYS",
     "SCHEMA_VERSION",
 ]
@@ -264,7 +266,16 @@ def families(catalog: Catalog) -> FamiliesDocument:
 
 def search_result(item: Result) -> SearchResult:
     """One search result."""
-    return SearchResult(item.code, item.title, item.score, item.matched)  # type: ignore[arg-type]
+    short = item.short_descriptor
+    return SearchResult(
+        item.code,
+        item.title,
+        item.score,
+        item.matched,  # type: ignore[arg-type]
+        item.record,
+        item.origin,
+        LicensedDescriptor(short.text, short.file, short.licence) if short is not None else None,
+    )
 
 
 def search(query: str, results: Sequence[Result], fields: Sequence[str] | None = None) -> Any:
