@@ -179,3 +179,23 @@ def test_a_compiled_file_without_the_word_index_is_indexed_from_its_rows(cms: Pa
     with CmsTables.open(path) as compiled, CmsTables.open(old) as rows_only:
         for query in ("zorblat flange", "quibble", "004", "widget repair"):
             assert search(catalog, query, cms=rows_only) == search(catalog, query, cms=compiled), query
+
+
+def test_the_file_named_is_the_zip_as_downloaded_or_the_file_whatever_its_path(
+    cli: Cli, cms: Path, tmp_path: Path
+) -> None:
+    """A zip as downloaded is named by its own path (as show names it); a plain file by its whole path,
+    a colon in a folder's name included."""
+    import zipfile
+
+    zipped = tmp_path / "zipped"
+    zipped.mkdir()
+    with zipfile.ZipFile(zipped / "rvu26d.zip", "w") as archive:
+        archive.write(cms / PPRRVU, PPRRVU)
+    colon = tmp_path / "walked" / "q4:2026"  # found by walking a folder (--cms is a path list, split at colons)
+    shutil.copytree(cms, colon)
+    for folder, expected in ((zipped, zipped / "rvu26d.zip"), (colon.parent, colon / PPRRVU)):
+        [hit] = results(cli, "zorblat", "flange", "calibration", "-n", "1", "--cms", str(folder))
+        assert hit["short_descriptor"]["file"] == str(expected)
+        shown = json.loads(cli("show", "0040X", "--json", "--cms", str(folder), *DATA).out)["official"][0]
+        assert shown["fee_schedule"][0]["short_descriptor"]["file"] == str(expected)

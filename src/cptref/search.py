@@ -655,14 +655,16 @@ def _with_pprrvu(
     record of, and records that no word of their own matches. A record its own words match is left
     to them, so its score and its place among the records stay what they are without the file. The
     merge is by score; on a tie, the record found by its own words comes first."""
+    from .cms.sources import on_disk
+
     table_codes = index.doc_codes()
-    left_out = 0
+    known = bytearray((len(table_codes) >> 3) + 1)
     for doc in _ids(records.union()):
         code = records.codes[doc]
         at = bisect.bisect_left(table_codes, code)
         if at < len(table_codes) and table_codes[at] == code:
-            left_out |= 1 << at
-    table = _rank(index, records.terms, limit, left_out)
+            known[at >> 3] |= 1 << (at & 7)
+    table = _rank(index, records.terms, limit, int.from_bytes(known, "little"))
     if not table.top:
         return results
     found = []
@@ -671,8 +673,8 @@ def _with_pprrvu(
         code = table.codes[doc]
         short = None
         for row in cms.rvu(code):
-            if row.descriptor is not None:  # the file shown is the zip for a member of one, as show does
-                short = ShortDescriptor(row.descriptor.text, row.file.rsplit(":", 1)[0], row.descriptor.licence)
+            if row.descriptor is not None:  # the file shown is the zip for a member of one, as show says
+                short = ShortDescriptor(row.descriptor.text, on_disk(row.file), row.descriptor.licence)
                 break
         title = _title_of(store, code)
         found.append(

@@ -166,14 +166,13 @@ def show(
 def official(cms: CmsTables, code: str, has_record: bool, today: datetime.date) -> OfficialFacts:
     """What the user's CMS tables say about ``code``: fee schedule rows, MUEs, add-on edits, and the PTP
     edits in force ``today`` in every setting."""
+    from .cms.sources import on_disk
     from .official import row
 
     fee = []
     for r in cms.rvu(code):
         licensed = (
-            LicensedDescriptor(r.descriptor.text, r.file.rsplit(":", 1)[0], r.descriptor.licence)
-            if r.descriptor
-            else None
+            LicensedDescriptor(r.descriptor.text, on_disk(r.file), r.descriptor.licence) if r.descriptor else None
         )
         fee.append(
             FeeScheduleRow(
