@@ -114,7 +114,17 @@ def test_the_closed_check_rejects_an_undocumented_key_and_a_missing_one() -> Non
     good: dict[str, Any] = {
         "schema_version": 1,
         "query": "x",
-        "results": [{"code": "47555", "title": "t", "score": 1.0, "matched": {}}],
+        "results": [
+            {
+                "code": "47555",
+                "title": "t",
+                "score": 1.0,
+                "matched": {},
+                "record": True,
+                "origin": "cptref",
+                "short_descriptor": None,
+            }
+        ],
     }
     check_against(schema, good)
     extra = copy.deepcopy(good)

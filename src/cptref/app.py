@@ -145,14 +145,21 @@ def records_to_show(
 
 
 def ranked(
-    words: Sequence[str], limit: int, data: str | None, descriptors: str | None = None
+    words: Sequence[str], limit: int, data: str | None, descriptors: str | None = None, cms: str | None = None
 ) -> tuple[str, list[Result]]:
-    """The query as one string and its results; an empty query fails before any file is read."""
+    """The query as one string and its results; an empty query fails before any file is read. With
+    CMS tables (``--cms``, else ``$CPTREF_CMS``), the codes of the user's PPRRVU file are searched too."""
     from . import search as searching
 
     text = " ".join(words)
     searching.parse_query(text)
-    return text, searching.search(catalog(data, descriptors), text, limit=limit)
+    found = catalog(data, descriptors)
+    tables = cms_tables(cms)
+    try:
+        return text, searching.search(found, text, limit=limit, cms=tables)
+    finally:
+        if tables is not None:
+            tables.close()
 
 
 # --- output --------------------------------------------------------------------------------------------
@@ -270,7 +277,7 @@ def search(v: Values) -> int:
 
     output = output_format(v["json"], v["format"])
     selected = selected_fields(v["fields"], "search", output)
-    text, results = ranked(v["query"], v["limit"], v["data"], v["descriptors"])
+    text, results = ranked(v["query"], v["limit"], v["data"], v["descriptors"], v["cms"])
 
     def view() -> Doc:
         from . import render
@@ -282,7 +289,7 @@ def search(v: Values) -> int:
         serialize.search(text, results, selected),
         rows=[serialize.select(r, selected) for r in rows],
         view=view,
-        columns=selected or serialize.RESULT_KEYS,
+        columns=selected or serialize.RESULT_COLUMNS,
     )
     out = formatter(output)
     if not out.text:

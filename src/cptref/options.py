@@ -177,6 +177,12 @@ case and punctuation do not matter, and misspellings are corrected against
 the library's words. Each result shows its score (0-100) and which words
 matched which field.
 
+With your CMS tables (--cms, CPTREF_CMS), the codes of your own PPRRVU file
+are searched too, by code and short descriptor: those cptref has no record
+of, and records none of whose own words match. Each such result says it
+came from your file, and its short descriptor is labelled as the AMA's
+licensed text; the records keep their scores and their order.
+
 Output (--format): table, the text view (colour on a terminal: --color,
 NO_COLOR); plain, a tab-separated line a result (code, title, score,
 matched); json (also --json), {"schema_version", "query", "results"};
@@ -189,7 +195,8 @@ Examples:
   cptref search 4755
   cptref search PTBD --json
   cptref search nephrostomy --format csv --fields code,title > codes.csv
-  cptref search drainage --format jsonl | jq -r .code"""
+  cptref search drainage --format jsonl | jq -r .code
+  cptref search "drain exchange" --cms ~/Downloads/ncci --json"""
 
 CHECK_HELP = """Tell whether codes can be reported together, and why not.
 

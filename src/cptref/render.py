@@ -439,14 +439,41 @@ def _cited_ids(catalog: Catalog, record: Procedure) -> set[str]:
 
 
 def search_doc(results: Sequence[Result]) -> Doc:
+    """A row a result: code, score, title, the words that matched. A code found in the user's PPRRVU
+    file (``--cms``) says so on its row; one cptref has no record of shows the file's short
+    descriptor as its title, and a last line says whose text that is and which file it came from."""
     doc = Doc()
-    width = max(len(r.title) for r in results)
+
+    def shown(r: Result) -> str:
+        if not r.record and r.short_descriptor is not None:
+            return r.short_descriptor.text
+        return r.title
+
+    width = max(len(shown(r)) for r in results)
+    files: list[str] = []
     for r in results:
         line = doc.line().add(r.code, "bold cyan").add(f"  {r.score:5.1f}  ", "green")
         line.wrap = False
-        line.add(r.title.ljust(min(width, 60)))
+        line.add(shown(r).ljust(min(width, 60)))
         where = "; ".join(f"{f}: {', '.join(ws)}" for f, ws in r.matched.items())
         line.add(f"  [{where}]", "dim")
+        if r.origin == "pprrvu":
+            if r.record:
+                line.add("  (found by its AMA short descriptor in your PPRRVU file)", "yellow")
+            elif r.short_descriptor is not None:
+                line.add("  (AMA short descriptor, from your PPRRVU file; no cptref record)", "yellow")
+            else:
+                line.add("  (from your PPRRVU file; no cptref record)", "yellow")
+            if r.short_descriptor is not None and r.short_descriptor.file not in files:
+                files.append(r.short_descriptor.file)
+    if files:
+        doc.line()
+        doc.line(
+            f"Short descriptors: AMA licensed text, from your file {', '.join(files)}, shown only to you "
+            "(cptref ships none). `cptref show CODE` with the same --cms says what your tables hold for a code.",
+            "dim",
+            hang=2,
+        )
     return doc
 
 

@@ -21,6 +21,7 @@ from .documents import (
     LINE_VERSION,
     LIST_KEYS,
     PROCEDURE_KEYS,
+    RESULT_COLUMNS,
     RESULT_KEYS,
     SCHEMA_VERSION,
     AocRow,
@@ -72,6 +73,7 @@ __all__ = [
     "FINDING_KEYS",
     "LIST_KEYS",
     "PROCEDURE_KEYS",
+    "RESULT_COLUMNS",
     "RESULT_KEYS",
     "SCHEMA_VERSION",
 ]
@@ -164,14 +166,13 @@ def show(
 def official(cms: CmsTables, code: str, has_record: bool, today: datetime.date) -> OfficialFacts:
     """What the user's CMS tables say about ``code``: fee schedule rows, MUEs, add-on edits, and the PTP
     edits in force ``today`` in every setting."""
+    from .cms.sources import on_disk
     from .official import row
 
     fee = []
     for r in cms.rvu(code):
         licensed = (
-            LicensedDescriptor(r.descriptor.text, r.file.rsplit(":", 1)[0], r.descriptor.licence)
-            if r.descriptor
-            else None
+            LicensedDescriptor(r.descriptor.text, on_disk(r.file), r.descriptor.licence) if r.descriptor else None
         )
         fee.append(
             FeeScheduleRow(
@@ -264,7 +265,16 @@ def families(catalog: Catalog) -> FamiliesDocument:
 
 def search_result(item: Result) -> SearchResult:
     """One search result."""
-    return SearchResult(item.code, item.title, item.score, item.matched)  # type: ignore[arg-type]
+    short = item.short_descriptor
+    return SearchResult(
+        item.code,
+        item.title,
+        item.score,
+        item.matched,  # type: ignore[arg-type]
+        item.record,
+        item.origin,
+        LicensedDescriptor(short.text, short.file, short.licence) if short is not None else None,
+    )
 
 
 def search(query: str, results: Sequence[Result], fields: Sequence[str] | None = None) -> Any:
