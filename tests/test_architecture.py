@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "base: errors, records, words, where the data lives, safe text",
         {"errors", "models", "text", "resources", "safe"},
     ),
-    ("reading files; findings and claims as data", {"loader", "store", "findings", "claims"}),
+    ("reading files; findings and claims as data", {"loader", "pack", "store", "findings", "claims"}),
     ("reading a whole library; building its index file by file", {"library", "build"}),
     ("the compiled stores: the library's index, the user's CMS tables", {"index", "cms"}),
     ("the catalog and its derived relations", {"catalog"}),

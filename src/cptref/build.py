@@ -16,6 +16,7 @@ and no record of a code whose file in any layer has a problem.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -36,7 +37,9 @@ from .store import FIELDS, SCHEMA, Codes, DocInfo, MemoryStore, family_rules, po
 from .text import NEGATED, words
 
 if TYPE_CHECKING:
+    from .library import Shared
     from .loader import Progress
+    from .pack import Pack
 
 OWN_FIELDS = FIELDS[:-1]
 """The text fields a record's own file holds ("official" comes from the user's descriptor file)."""
@@ -182,14 +185,21 @@ Stats = dict[str, bytes | None]
 """A procedures folder's record files: name -> its :func:`status` (None: it could not be stat'ed)."""
 
 
-def plan(roots: Sequence[Path], known: Sequence[Stats | None] = ()) -> list[Plan]:
+def plan(roots: Sequence[Path], known: Sequence[Stats | None] = (), packs: dict[int, Pack] | None = None) -> list[Plan]:
     """Every record file of every layer, by code (the file's name), with its stamp; raises
     :class:`~cptref.errors.DataErrors` when a procedures folder cannot be used. ``known``: each
-    layer's files as just stat'ed, when given (used up: the entries are taken out)."""
+    layer's files as just stat'ed, when given (used up: the entries are taken out). A packed
+    library (``packs``, by layer) counts as a folder of its records, stamped with its own status."""
     from .loader import procedure_names
+    from .pack import status as pack_status
 
     by_code: dict[str, list[tuple[int, str, bytes]]] = defaultdict(list)
     for layer, root in enumerate(roots):
+        if packs and layer in packs:
+            key = f"{layer}\0pack\0{pack_status(root)}".encode()
+            for code in packs[layer].codes():
+                by_code[code].append((layer, f"{code}.yaml", key))
+            continue
         stats = known[layer] if layer < len(known) else None
         folder = resources.procedures_dir(root)
         for name in procedure_names(root):
@@ -202,6 +212,26 @@ def plan(roots: Sequence[Path], known: Sequence[Stats | None] = ()) -> list[Plan
             key = b"%d\0%s" % (layer, found) if found is not None else b""  # none: parsed, the loader says why
             by_code[name[: -len(".yaml")]].append((layer, name, key))
     return [Plan(code, by_code[code]) for code in sorted(by_code)]
+
+
+class Packed:
+    """The rows of a packed library, read in one pass in code order as the build asks for them;
+    its words computed again when another cptref version packed it (search may read words differently)."""
+
+    def __init__(self, pack: Pack) -> None:
+        from . import __version__
+
+        self._rows = pack.rows()
+        self._next: tuple[str, bytes, str] | None = None
+        self._words_current = pack.version == __version__
+
+    def parsed(self, code: str) -> Parsed:
+        while self._next is None or self._next[0] < code:
+            self._next = next(self._rows)
+        _, body, text = self._next
+        if not self._words_current:
+            text = encode_words(_DECODE(body))
+        return Parsed(bytes(body), text, [])
 
 
 class Writer:
@@ -291,20 +321,43 @@ def build(
     known: Sequence[Stats | None] = (),
 ) -> list[Problem]:
     """Write the index of ``roots`` into ``db`` (a new, empty SQLite database): the problems found."""
-    from .library import family_problems, read_descriptors, read_shared, record_problems
-    from .loader import display_path
+    from .library import read_descriptors, read_shared
+    from .pack import Pack, is_pack
 
     shared = read_shared(roots)
     official, found_in_descriptors = read_descriptors(descriptors)
-    planned = plan(roots, known)
+    packs = {layer: Pack(root) for layer, root in enumerate(roots) if is_pack(root)}
+    try:
+        return _build(db, roots, meta, shared, official, found_in_descriptors, packs, progress, previous, known)
+    finally:
+        for pack in packs.values():
+            pack.close()
+
+
+def _build(
+    db: sqlite3.Connection,
+    roots: Sequence[Path],
+    meta: dict[str, bytes],
+    shared: Shared,
+    official: dict[str, str],
+    found_in_descriptors: list[Problem],
+    packs: dict[int, Pack],
+    progress: Progress | None,
+    previous: Previous | None,
+    known: Sequence[Stats | None],
+) -> list[Problem]:
+    from .library import family_problems, record_problems
+    from .loader import display_path
+
+    planned = plan(roots, known, packs)
+    from_pack = {layer: Packed(pack) for layer, pack in packs.items()}
     previous = previous or Previous(None, lambda _db: False)
     reusable = {
         p.code for p in planned if len(p.files) == 1 and p.files[0][2] and previous.stamps.get(p.code) == p.files[0][2]
     }
     folders = [resources.procedures_dir(root) for root in roots]
-    parsed = parsed_in_order(
-        folders, [(at, name) for p in planned if p.code not in reusable for at, name, _ in p.files]
-    )
+    to_parse = [(at, name) for p in planned if p.code not in reusable for at, name, _ in p.files if at not in packs]
+    parsed = parsed_in_order(folders, to_parse)
     writer = Writer(db, official, shared.families)
     in_files: list[tuple[int, Problem]] = []  # (layer, problem): listed layer by layer, as the loader does
     across: list[Problem] = []
@@ -319,7 +372,10 @@ def build(
         if again is not None and record is not None:
             body, text = again
         else:
-            results = [parse(path)] if item.code in reusable else [next(parsed) for _ in item.files]
+            if item.code in reusable:
+                results = [from_pack[layer].parsed(item.code) if layer in packs else parse(path)]
+            else:
+                results = [from_pack[at].parsed(item.code) if at in packs else next(parsed) for at, _, _ in item.files]
             for (at, _, _), result in zip(item.files[-len(results) :], results, strict=True):
                 in_files.extend((at, p) for p in result.problems)
             if results[-1].body is None or any(r.problems for r in results):
@@ -449,3 +505,80 @@ def mentioned(problems: Sequence[Problem]) -> dict[str, set[str]]:
         for p in problems
         if p.severity == "mention" and p.file.startswith("\0mentions:")
     }
+
+
+# --- packing a data directory ------------------------------------------------------------------
+
+
+class PackReport(NamedTuple):
+    records: int
+    sources: int
+    families: int
+    size: int
+
+
+def write_pack(source: Path, output: Path, progress: Progress | None = None) -> PackReport:
+    """Check every file of the data directory ``source`` (layered over the shipped data, as commands
+    read it) and, when nothing is wrong, write its records, sources and families into the packed
+    library ``output`` (replaced whole, never left half written). Raises
+    :class:`~cptref.errors.DataErrors` with every problem, or when ``output`` cannot be written."""
+    import tempfile
+
+    from . import pack
+    from .errors import DataErrors
+    from .library import read_families, read_sources
+    from .loader import display_path
+
+    shipped = resources.shipped_data_dir()
+    roots = [shipped] if _same(source, shipped) else [shipped, source]
+    made: list[str] = []
+    try:
+        handle, checked = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".index.tmp", dir=output.parent)
+        os.close(handle)
+        made.append(checked)
+        handle, packed = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+        os.close(handle)
+        made.append(packed)
+        db = sqlite3.connect(checked)
+        try:
+            problems = build(db, roots, {}, progress=progress)
+            if problems:
+                shown = [msgspec.structs.replace(p, file=display_path(Path(p.file))) for p in problems]
+                raise DataErrors([p for p in shown if p.severity != "mention"])
+            mine = b"" if len(roots) == 1 else os.fsencode(source)
+            rows = db.execute(
+                "SELECT code, body, words FROM records WHERE coalesce(origin, x'') = ? ORDER BY doc", (mine,)
+            )
+            sources, _ = read_sources(source, base=len(roots) == 1)
+            families, _ = read_families(source)
+            out = sqlite3.connect(packed)
+            try:
+                count = pack.write(out, rows, sources, families, resources.data_release(source))
+            finally:
+                out.close()
+        finally:
+            db.close()
+        os.chmod(packed, 0o666 & ~_umask())  # a file to share, as any file this user writes
+        os.replace(packed, output)
+    except OSError as exc:
+        raise DataErrors(
+            [Problem(display_path(output), "$", f"cannot write the packed library: {exc.strerror or exc}")]
+        ) from None
+    finally:
+        for path in made:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+    return PackReport(count, len(sources), len(families), output.stat().st_size)
+
+
+def _same(one: Path, other: Path) -> bool:
+    try:
+        return one.resolve() == other.resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

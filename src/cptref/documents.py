@@ -447,6 +447,18 @@ class ValidateDocument(Struct, frozen=True):
     cms: Annotated[CmsReport | None, about("With --cms: the CMS tables read and the files skipped; null otherwise.")]
 
 
+class PackDocument(Struct, frozen=True):
+    """A packed library written by ``cptref pack``."""
+
+    schema_version: Version
+    file: Annotated[str, about("The packed library written: name it in --data or CPTREF_DATA.")]
+    data: Annotated[str, about("The data directory packed.")]
+    records: Annotated[int, Meta(ge=0), about("How many records it holds.")]
+    sources: Annotated[int, Meta(ge=0), about("How many sources the directory defines.")]
+    families: Annotated[int, Meta(ge=0), about("How many families the directory defines.")]
+    bytes: Annotated[int, Meta(ge=0), about("The file's size.")]
+
+
 DOCUMENTS: dict[str, type[Struct]] = {
     "show": ShowDocument,
     "search": SearchDocument,
@@ -454,6 +466,7 @@ DOCUMENTS: dict[str, type[Struct]] = {
     "list": ListDocument,
     "families": FamiliesDocument,
     "validate": ValidateDocument,
+    "pack": PackDocument,
 }
 """The ``--json`` document of each command."""
 LINES: dict[str, type[Struct]] = {"search": SearchResult, "check": ClaimLine, "list": ListedCode}

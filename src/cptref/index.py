@@ -8,7 +8,8 @@ file renamed into place), so a concurrent reader sees either the old index or th
 the cache directory cannot be written, the command still works from the parsed data, only slower.
 
 Fingerprint: for a data directory a user can edit (a checkout, ``--data``), the name, size,
-modification and change time of every data file. For the data shipped inside an installed package, which
+modification and change time of every data file; for a packed library (``cptref pack``), the
+file's own status. For the data shipped inside an installed package, which
 cannot change under an installed version, the cptref version and the data folder's own
 modification time (no per-file stat).
 """
@@ -31,6 +32,8 @@ import msgspec
 
 from . import __version__, resources
 from .build import Previous, Stats, broken_codes, build, mentions, status, write_store
+from .pack import is_pack
+from .pack import status as pack_status
 from .store import IndexStore, MemoryStore
 
 if TYPE_CHECKING:
@@ -71,6 +74,10 @@ def fingerprint(root: Path, seen: list[Stats | None] | None = None) -> bytes:
     """
     head = f"{FORMAT}\0{__version__}\0"
     folder = resources.procedures_dir(root)
+    if not folder.is_dir() and is_pack(root):  # one file: its own status says whether it changed
+        if seen is not None:
+            seen.append(None)
+        return f"{head}pack\0{pack_status(root)}".encode()
     if _installed(root):
         if seen is not None:
             seen.append(None)

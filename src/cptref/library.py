@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
 
 def read_families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
+    from .pack import Pack, is_pack
+
+    if is_pack(root):
+        with Pack(root) as pack:
+            return pack.families, []
     path = root / resources.FAMILIES
     if not path.exists():
         return {}, []
@@ -34,6 +39,11 @@ def read_families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
 
 def read_sources(root: Path, base: bool) -> tuple[dict[str, Source], list[Problem]]:
     """A directory's sources; only the lowest layer must have a sources.yaml (the others may cite it)."""
+    from .pack import Pack, is_pack
+
+    if is_pack(root):
+        with Pack(root) as pack:
+            return pack.sources, []
     if not base and not resources.sources_file(root).exists():
         return {}, []
     from .loader import load_sources
@@ -93,14 +103,13 @@ def read_store(
 ) -> tuple[MemoryStore, list[Problem]]:
     """Parse every file of the data directories (and a licensed descriptor file, when given): the
     records in memory, the later directory's record winning for a code, and every problem found."""
-    from .loader import load_procedures
 
     layered = [roots] if isinstance(roots, Path) else list(roots)
     records: dict[str, Procedure] = {}
     origins: dict[str, Path] = {}
     problems: list[Problem] = []
     for root in layered:
-        found_records, found = load_procedures(root, progress, on_raw)
+        found_records, found = _records_of(root, progress, on_raw)
         problems.extend(found)
         for record in found_records:
             records[record.code] = record
@@ -120,6 +129,28 @@ def read_store(
     )
     problems.extend(integrity(store, layered))
     return store, problems
+
+
+def layer_codes(root: Path) -> list[str]:
+    """The codes a layer has a record file for (a packed library: a record), by their file names."""
+    from .loader import procedure_names
+    from .pack import Pack, is_pack
+
+    if is_pack(root):
+        with Pack(root) as pack:
+            return pack.codes()
+    return [name[: -len(".yaml")] for name in procedure_names(root)]
+
+
+def _records_of(root: Path, progress: Progress | None, on_raw: RawHook | None) -> tuple[list[Procedure], list[Problem]]:
+    """A layer's records: its record files parsed, or a packed library's records (checked when packed)."""
+    from .loader import load_procedures
+    from .pack import Pack, is_pack
+
+    if is_pack(root):
+        with Pack(root) as pack:
+            return list(pack.records()), []
+    return load_procedures(root, progress, on_raw)
 
 
 def integrity(store: MemoryStore, roots: Sequence[Path]) -> list[Problem]:

@@ -251,6 +251,20 @@ stderr. Exits 3 when there is any error, 0 otherwise.
 
 Examples: cptref validate | cptref validate ./my-codes --strict | cptref validate --json"""
 
+PACK_HELP = """Pack a data directory into one file, for a large library: name the file in --data or CPTREF_DATA.
+
+Every command checks each file of a data directory for edits, which adds up
+over thousands of records; a packed library is one file, checked once.
+pack first checks every file of DIR as commands read it (layered over the
+shipped data) and writes nothing if any has a problem (exit 3, each problem
+listed). Edit the directory, then pack it again; the file is replaced whole.
+Default output: DIR's name with .cptref, beside DIR. --json prints
+{"file", "data", "records", "sources", "families", "bytes"}.
+
+Examples:
+  cptref pack ./my-codes
+  cptref pack ./my-codes -o /srv/cptref/codes.cptref && CPTREF_DATA=/srv/cptref/codes.cptref cptref show 0001X"""
+
 SCHEMA_HELP = """Print the JSON Schema (draft 2020-12) of a command's --json output.
 
 Every key is described. With no COMMAND, prints one object keyed by
@@ -476,13 +490,28 @@ def _commands() -> dict[str, Command]:
                 CMS,
             ),
         ),
+        "pack": Command(
+            "pack",
+            PACK_HELP,
+            Argument("directory", "DIR", "The data directory to pack.", many=False),
+            (
+                Option(
+                    "output",
+                    ("--output", "-o"),
+                    "Where to write the packed library (default: DIR.cptref, beside DIR).",
+                    kind="text",
+                    metavar="FILE",
+                ),
+                JSON,
+            ),
+        ),
         "schema": Command(
             "schema",
             SCHEMA_HELP,
             Argument(
                 "command",
                 "[COMMAND]",
-                "show, search, check, list, families or validate (default: all).",
+                "show, search, check, list, families, validate or pack (default: all).",
                 many=False,
                 required=False,
                 choices=schema_commands,

@@ -44,6 +44,7 @@ from .documents import (
     NotWithView,
     OfficialDescriptor,
     OfficialFacts,
+    PackDocument,
     ProblemView,
     ProcedureView,
     PtpRow,
@@ -58,6 +59,7 @@ from .errors import UsageError
 from .findings import FINDING_KEYS
 
 if TYPE_CHECKING:
+    from .build import PackReport
     from .catalog import Catalog, Derived, Relation
     from .claims import Claim, Line
     from .cms import CmsSummary, CmsTables
@@ -283,6 +285,13 @@ def search(query: str, results: Sequence[Result], fields: Sequence[str] | None =
     if fields is None:
         return SearchDocument(SCHEMA_VERSION, query, items)
     return {"schema_version": SCHEMA_VERSION, "query": query, "results": items}
+
+
+def packed(file: Path, data: Path, report: PackReport) -> PackDocument:
+    """``cptref pack --json``: the packed library written."""
+    return PackDocument(
+        SCHEMA_VERSION, str(file), str(data), report.records, report.sources, report.families, report.size
+    )
 
 
 def validation(
