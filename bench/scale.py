@@ -72,6 +72,7 @@ from run import (
     cptref_command,
     fingerprint,
     fmt_time,
+    install_library,
     interpreter,
     library,
     machine,
@@ -103,8 +104,13 @@ TARGET_SEARCH_MS = 50.0
 TARGET_SPEEDUP = 1.7
 
 
+INSTALLED: list[str] = []
+"""The ``cptref`` of a wheel built from this checkout and installed in a virtual environment of the
+run's own (the default; ``--checkout`` runs this checkout's instead)."""
+
+
 def cptref(*args: str) -> list[str]:
-    return [*cptref_command(), *args]
+    return [*(INSTALLED or cptref_command()), *args]
 
 
 def nproc() -> int:
@@ -224,8 +230,10 @@ class Bench:
     builds: dict[Path, Sample] = field(default_factory=dict)
 
     def base_env(self) -> dict[str, str]:
-        """This environment without any CPTREF_ setting, with an XDG cache of the run's own."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CPTREF_")}
+        """This environment without any CPTREF_ setting, with an XDG cache of the run's own, and
+        Python free to cache compiled modules, as on a user's machine."""
+        drop = ("CPTREF_", "PYTHONDONTWRITEBYTECODE")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
         env["XDG_CACHE_HOME"] = str(self.work / "xdg")
         return env
 
@@ -688,6 +696,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED, help=f"generator seed (default {SEED})")
     parser.add_argument("--only", help="the figures to measure, by the issue's item numbers: 1,4 (default all)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2,000 records, 3 rounds, not recorded")
+    parser.add_argument(
+        "--checkout",
+        action="store_true",
+        help="run this checkout's cptref (default: a wheel built from it, installed in a venv of the run's own)",
+    )
     parser.add_argument("--no-record", action="store_true", help="print the table only; leave RESULTS.md alone")
     parser.add_argument(
         "--reuse",
@@ -721,6 +734,9 @@ def main(argv: list[str] | None = None) -> int:
         edits=args.edits,
     )
     try:
+        if not args.checkout:
+            environment = install_library(REAL_DATA, work)
+            INSTALLED[:] = [str(environment / "bin" / "cptref")]
         for item, part in PARTS.items():
             if item in only:
                 part(b)
@@ -742,7 +758,13 @@ def main(argv: list[str] | None = None) -> int:
         f"the start, {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} at the end (1, 5, 15 min).",
         f"- Versions: {versions()}; {commit()}.",
         f"- Command: `{prefix}{interpreter()} bench/scale.py{' ' if given else ''}{' '.join(given)}`; whole run "
-        f"{took / 60:.1f} min; cptref run as `{' '.join(Path(c).name for c in cptref_command())}`.",
+        f"{took / 60:.1f} min; cptref run as "
+        + (
+            "a wheel of this checkout installed in a new venv"
+            if INSTALLED
+            else f"`{' '.join(Path(c).name for c in cptref_command())}`"
+        )
+        + ".",
         f"- Libraries ({GENERATOR.name}, seed {b.seed}): {libs}.",
     ]
     entry = "\n".join([head, "", *notes, "", *table(b.rows)])

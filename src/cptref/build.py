@@ -124,11 +124,6 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def status(info: os.stat_result) -> bytes:
-    """What identifies a file's content: its size, and modification and change times."""
-    return b"%d\0%d\0%d" % (info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
 class Previous:
     """The previous index of the same data, whose records may be reused: each record file's stamp,
     then its rows read in one pass, in code order, as the build asks for them."""
@@ -182,7 +177,8 @@ class Plan(NamedTuple):
 
 
 Stats = dict[str, bytes | None]
-"""A procedures folder's record files: name -> its :func:`status` (None: it could not be stat'ed)."""
+"""A procedures folder's record files: name -> its :func:`~cptref.resources.file_status` (None:
+it could not be stat'ed)."""
 
 
 def plan(roots: Sequence[Path], known: Sequence[Stats | None] = (), packs: dict[int, Pack] | None = None) -> list[Plan]:
@@ -206,7 +202,7 @@ def plan(roots: Sequence[Path], known: Sequence[Stats | None] = (), packs: dict[
             found = stats.pop(name, None) if stats is not None else None
             if found is None:
                 try:
-                    found = status(os.stat(folder / name))
+                    found = resources.file_status(os.stat(folder / name))
                 except OSError:
                     found = None
             key = b"%d\0%s" % (layer, found) if found is not None else b""  # none: parsed, the loader says why
@@ -255,7 +251,7 @@ class Writer:
 
     def add(self, record: Procedure, body: bytes, text: str, origin: bytes = b"", key: bytes = b"") -> None:
         """One valid record (``body``: its encoding; ``text``: :func:`encode_words`; ``origin``: its
-        layer's folder when there are several; ``key``: its layer and its file's :func:`status`)."""
+        layer's folder when there are several; ``key``: its layer and its file's status)."""
         doc = len(self._codes)
         self._codes.append(record.code)
         self._docs += _ENCODE(DocInfo(record.code, record.title, record.status == "deleted"))

@@ -122,9 +122,11 @@ class Catalog:
         self.problems = [p for p in found if p.severity != "mention"]
         """The problems of the data, when the library was read in part (load_catalog(partial=True)):
         the records whose files have one are left out."""
-        from .build import mentioned
+        self.mentions: dict[str, set[str]] = {}
+        if found:
+            from .build import mentioned
 
-        self.mentions = mentioned(found)
+            self.mentions = mentioned(found)
         """Broken record code -> the codes its file names (what a command about them would miss)."""
 
     # --- look-ups ------------------------------------------------------------------------------

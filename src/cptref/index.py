@@ -31,12 +31,10 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from . import __version__, resources
-from .build import Previous, Stats, broken_codes, build, mentions, status, write_store
-from .pack import is_pack
-from .pack import status as pack_status
 from .store import IndexStore, MemoryStore
 
 if TYPE_CHECKING:
+    from .build import Stats
     from .loader import Progress
 
 FORMAT = "6"
@@ -74,7 +72,9 @@ def fingerprint(root: Path, seen: list[Stats | None] | None = None) -> bytes:
     """
     head = f"{FORMAT}\0{__version__}\0"
     folder = resources.procedures_dir(root)
-    if not folder.is_dir() and is_pack(root):  # one file: its own status says whether it changed
+    if not folder.is_dir() and _is_pack(root):  # one file: its own status says whether it changed
+        from .pack import status as pack_status
+
         if seen is not None:
             seen.append(None)
         return f"{head}pack\0{pack_status(root)}".encode()
@@ -88,7 +88,7 @@ def fingerprint(root: Path, seen: list[Stats | None] | None = None) -> bytes:
     digest = hashlib.blake2b(digest_size=20)
     for extra in (resources.sources_file(root), root / resources.FAMILIES):
         with contextlib.suppress(OSError):
-            digest.update(b"%s\0%s\n" % (os.fsencode(extra.name), status(extra.stat())))
+            digest.update(b"%s\0%s\n" % (os.fsencode(extra.name), resources.file_status(extra.stat())))
     # the files the loader reads (procedure_paths): a hidden one, such as an editor's lock file, is not data
     names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml") and not n.startswith("."))
     stats: Stats = {}
@@ -109,9 +109,15 @@ def fingerprint(root: Path, seen: list[Stats | None] | None = None) -> bytes:
     return f"{head}{len(stats)}\0{digest.hexdigest()}".encode()
 
 
+def _is_pack(root: Path) -> bool:
+    from .pack import is_pack
+
+    return is_pack(root)
+
+
 def _stat(path: str | Path, dir_fd: int | None = None) -> bytes | None:
     try:
-        return status(os.stat(path, dir_fd=dir_fd))
+        return resources.file_status(os.stat(path, dir_fd=dir_fd))
     except OSError:
         return None
 
@@ -192,6 +198,8 @@ def build_store(
     store, problems = read_store(roots, progress, descriptors=descriptors)
     if not problems:
         return store
+    from .build import broken_codes, mentions
+
     located = [msgspec.structs.replace(p, file=os.path.abspath(p.file)) for p in problems]
     broken = broken_codes(located)
     located.extend(mentions(roots, located))
@@ -311,6 +319,8 @@ def open_store(
     path = index_path(layered, descriptors)
 
     def heal() -> MemoryStore:  # the index proved damaged while read: parse the data, write it again
+        from .build import write_store
+
         store = build_store(layered, progress, descriptors)
         with contextlib.suppress(OSError, sqlite3.Error):
             _write(path, lambda db: write_store(db, store, expected))
@@ -319,6 +329,8 @@ def open_store(
     cached = _open_valid(path, expected, heal)
     if cached is not None:
         return cached
+    from .build import Previous, build
+
     previous = Previous(path if path.exists() else None, lambda db: _same_build(db, expected))
     try:
         _write(

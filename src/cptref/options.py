@@ -9,14 +9,14 @@ Typer nor rich.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from msgspec import Struct
 
 Kind = Literal["flag", "toggle", "text", "int", "choice"]
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(Struct, frozen=True):
     """One option: ``flags`` (long first), its value's kind, default, help and limits."""
 
     dest: str
@@ -36,8 +36,7 @@ class Option:
         return self.kind in ("text", "int", "choice")
 
 
-@dataclass(frozen=True)
-class Argument:
+class Argument(Struct, frozen=True):
     """The positional arguments of a command (one kind a command)."""
 
     dest: str
@@ -50,8 +49,7 @@ class Argument:
     """Shell completion offers the library's codes."""
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(Struct, frozen=True):
     name: str
     help: str
     """The command's help: a first line, then paragraphs (``{rules}`` stands for the rule table)."""

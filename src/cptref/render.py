@@ -8,11 +8,11 @@ a terminal. The words are the same either way.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from msgspec import Struct, field
 
 from .models import LAY_SECTIONS
 from .safe import visible
@@ -30,8 +30,7 @@ Segment = tuple[str, str]
 CONFIDENCE_STYLE = {"high": "green", "medium": "yellow", "low": "bold red"}
 
 
-@dataclass
-class Line:
+class Line(Struct):
     segments: list[Segment] = field(default_factory=list)
     indent: int = 0
     hang: int = 0
@@ -53,8 +52,7 @@ class Line:
         return "".join(t for t, _ in self.segments)
 
 
-@dataclass
-class Doc:
+class Doc(Struct):
     lines: list[Line] = field(default_factory=list)
 
     def line(self, text: str = "", style: str = "", indent: int = 0, hang: int = 0) -> Line:
@@ -601,8 +599,25 @@ def text_mode(color: str, tty: bool, environ: Mapping[str, str]) -> TextMode:
 def screen() -> tuple[int, int]:
     """The columns and lines of the terminal: ``COLUMNS`` and ``LINES`` when set (to a positive
     number), else the terminal's own size, else 100 x 24 (piped output, or a terminal of size 0)."""
-    size = shutil.get_terminal_size((100, 24))
-    return size.columns, size.lines
+    import os
+    import sys
+
+    def given(name: str) -> int:
+        try:
+            return int(os.environ[name])
+        except (KeyError, ValueError):
+            return 0
+
+    # as shutil.get_terminal_size says it (importing shutil costs every command a millisecond or two)
+    columns, lines = given("COLUMNS"), given("LINES")
+    if columns <= 0 or lines <= 0:
+        try:
+            size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            size = os.terminal_size((0, 0))
+        columns = columns if columns > 0 else size.columns or 100
+        lines = lines if lines > 0 else size.lines or 24
+    return columns, lines
 
 
 def pager(text: str) -> None:
@@ -613,6 +628,7 @@ def pager(text: str) -> None:
     import os
     import pydoc
     import shlex
+    import shutil
     import sys
 
     command = os.environ.get("PAGER", "less").strip()

@@ -24,8 +24,9 @@ import bisect
 import heapq
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
+
+from msgspec import Struct, field
 
 from .errors import NoMatch, UsageError
 from .text import NEGATED, WORD, stem, tokens, words
@@ -183,8 +184,7 @@ NO_RECORD_TITLE = "(no cptref record; found in your PPRRVU file)"
 code, and the short descriptor (AMA text) is not a title; it is given apart, labelled."""
 
 
-@dataclass(frozen=True, slots=True)
-class ShortDescriptor:
+class ShortDescriptor(Struct, frozen=True):
     """A PPRRVU short descriptor, from the user's own file: AMA licensed text, to be shown labelled."""
 
     text: str
@@ -192,8 +192,7 @@ class ShortDescriptor:
     licence: str
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(Struct, frozen=True):
     """One ranked code: its score (0-100) and the indexed words that matched, by field.
 
     ``origin`` says what found it: ``cptref``, its record's own words (and the user's licensed
@@ -210,8 +209,7 @@ class Result:
     short_descriptor: ShortDescriptor | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Term:
+class _Term(Struct, frozen=True):
     text: str
     alternatives: tuple[tuple[str, ...], ...]
     weights: tuple[float, ...]
@@ -330,8 +328,7 @@ def similar(word: str, vocabulary: Sequence[str], fuzzy: bool = True) -> dict[st
 # and drops any that no document satisfies.
 
 
-@dataclass(frozen=True, slots=True)
-class _Level:
+class _Level(Struct, frozen=True):
     """The documents whose best match for a term is in one field, with that match's value."""
 
     value: float
@@ -579,8 +576,7 @@ class Index(Protocol):
     def deleted_docs(self) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Ranking:
+class _Ranking(Struct, frozen=True):
     """The best documents of one index for the terms, and what is needed to say why each matched."""
 
     top: list[tuple[float, int, int]]
