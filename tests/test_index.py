@@ -381,7 +381,7 @@ def test_the_file_by_file_build_writes_what_the_whole_parse_writes(
     large library's files parsed by worker processes), and the data parsed whole into memory, then
     written (what a damaged index is healed from)."""
     if workers:
-        if not sys.platform.startswith("linux") or build._cores() < 2:
+        if not sys.platform.startswith("linux") or build.cores() < 2:
             pytest.skip("files are parsed by worker processes on Linux with two cores or more")
         monkeypatch.setattr(build, "PARALLEL", 2)
         monkeypatch.setattr(build, "CHUNK", 3)

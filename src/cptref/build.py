@@ -94,7 +94,7 @@ def parsed_in_order(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -
     """Each record file of ``files`` ((layer, name), the layer's procedures folder in ``folders``)
     read, in their order: by worker processes (every core, a chunk at a time, a bounded window of
     chunks in flight) when there are many, else here."""
-    jobs = _cores()
+    jobs = cores()
     if len(files) < PARALLEL or jobs < 2 or not sys.platform.startswith("linux"):
         for layer, name in files:
             yield parse(folders[layer] / name)
@@ -117,7 +117,8 @@ def parsed_in_order(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _cores() -> int:
+def cores() -> int:
+    """The cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
