@@ -20,8 +20,9 @@ median of the per-round ratios (that holds on a noisy shared machine). Then, in 
 ``cptref.search.search(catalog, query)`` is timed for 20 realistic queries (the median ms per
 query); then one record file is changed (its mtime, or a comment appended to it) and the next
 ``search`` is timed (the index rebuild), followed by one with nothing changed (no rebuild: the
-cache's files stay untouched and the time stays near the warm one). Peak RSS comes from each
-child's own resource usage (``os.wait4``).
+cache's files stay untouched and the time stays near the warm one). Each command runs through a
+small launcher process that times it and reads its own peak RSS (``os.wait4`` of its child: read
+from this large process instead, Linux would report this process's peak, carried across exec).
 
 The table is printed and, unless ``--quick`` or ``--no-record``, appended with the date, the
 machine and the versions to the "Speed (issue 5)" section of ``bench/RESULTS.md``. Only the
@@ -121,23 +122,51 @@ class Sample:
     err: bytes
 
 
-def run(cmd: Sequence[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> Sample:
-    """Run ``cmd`` to the end; its wall time, its own peak RSS (``os.wait4``) and its output."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env)
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        took = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        proc.stdout.close()
-        err.seek(0)
-        errors = err.read()
-    if proc.returncode not in ok:
-        shown = " ".join(cmd)
-        raise SystemExit(f"bench: {shown} exited {proc.returncode}:\n{errors.decode(errors='replace')[-2000:]}")
-    return Sample(took, usage.ru_maxrss / 1024, proc.returncode, out, errors)
+LAUNCHER = (
+    "import os, signal, sys, time\n"
+    "report, argv = sys.argv[1], sys.argv[2:]\n"
+    "start = time.perf_counter()\n"
+    "pid = os.posix_spawnp(argv[0], argv, os.environ, setsigdef=(signal.SIGPIPE,))\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "took = time.perf_counter() - start\n"
+    "with open(report, 'w') as f:\n"
+    "    f.write(f'{took!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}')\n"
+)
+"""Runs one command and writes its wall time, its peak RSS (KiB) and its exit status to a file.
+
+Linux carries a process's high-water RSS across ``exec``: a command started straight from this
+(large) process would report this process's peak as its own. Started from this small launcher
+(``python -I -S``, about 8 MiB, no more than ``python -c pass`` itself), it reports its own, and the
+launcher's ``perf_counter`` brackets only the command. The command inherits the launcher's stdout and
+stderr, so it writes to the pipe or file this process gave it."""
+
+
+def run(cmd: Sequence[str], env: dict[str, str], ok: tuple[int, ...] = (0,), stdout: Path | None = None) -> Sample:
+    """Run ``cmd`` to the end through :data:`LAUNCHER`: its wall time, its own peak RSS and its
+    output (stdout to the file ``stdout`` instead, when given: ``out`` is then empty)."""
+    handle, report = tempfile.mkstemp(prefix="cptref-bench-", suffix=".run")
+    os.close(handle)
+    try:
+        with tempfile.TemporaryFile() as err, open(stdout or os.devnull, "wb") as sink:
+            done = subprocess.run(
+                [sys.executable, "-I", "-S", "-c", LAUNCHER, report, *cmd],
+                stdout=sink if stdout else subprocess.PIPE,
+                stderr=err,
+                env=env,
+                check=False,
+            )
+            err.seek(0)
+            errors = err.read()
+        measured = Path(report).read_text().split()
+    finally:
+        os.unlink(report)
+    shown = " ".join(cmd)
+    if done.returncode or len(measured) != 3:
+        raise SystemExit(f"bench: could not run {shown}:\n{errors.decode(errors='replace')[-2000:]}")
+    took, peak, code = float(measured[0]), int(measured[1]), int(measured[2])
+    if code not in ok:
+        raise SystemExit(f"bench: {shown} exited {code}:\n{errors.decode(errors='replace')[-2000:]}")
+    return Sample(took, peak / 1024, code, done.stdout or b"", errors)
 
 
 def say(text: str) -> None:
@@ -522,19 +551,21 @@ def table(fig: Figures) -> list[str]:
     else:
         rows.append(("first `search` after a data file changes", "n/a: shipped data cannot change", "-", ""))
     rss = max(s.rss_mb for s in fig.samples["search"])
-    rows.append(("peak RSS of `search` (warm)", f"{rss:.0f} MB", f"< {t['rss_mb']:.0f} MB", verdict(rss < t["rss_mb"])))
+    rows.append(
+        ("peak RSS of `search` (warm)", f"{rss:.0f} MiB", f"< {t['rss_mb']:.0f} MiB", verdict(rss < t["rss_mb"]))
+    )
     rss_build = max(s.rss_mb for s in [*fig.rebuilds, fig.first_search])
     rows.append(
         (
             "peak RSS of `search` (rebuilding the index)",
-            f"{rss_build:.0f} MB",
-            f"< {t['rss_mb']:.0f} MB",
+            f"{rss_build:.0f} MiB",
+            f"< {t['rss_mb']:.0f} MiB",
             verdict(rss_build < t["rss_mb"]),
         )
     )
     show_rss = max(s.rss_mb for s in fig.samples["show"])
     load_s = float(fig.in_process["load_s"])  # type: ignore[arg-type]
-    rows.append(("peak RSS of `show --json`", f"{show_rss:.0f} MB", "-", ""))
+    rows.append(("peak RSS of `show --json`", f"{show_rss:.0f} MiB", "-", ""))
     rows.append(("`load_catalog()` in-process (the in-process search's set-up)", fmt_time(load_s), "-", ""))
 
     header = ("figure", "measured", "target", "result")
@@ -589,13 +620,14 @@ def commit() -> str:
     return f"cptref {version} from src/ at commit {head}" + (" with uncommitted changes in src/" if changed else "")
 
 
-def record(entry: str) -> None:
-    """Append ``entry`` at the end of the Speed section of RESULTS.md (created when missing)."""
+def record(entry: str, section: str = SECTION, intro: str = SECTION_INTRO) -> None:
+    """Append ``entry`` at the end of ``section`` of RESULTS.md (the section, with its ``intro``, is
+    added at the end of the file when missing)."""
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
     lines = text.rstrip("\n").split("\n")
-    if SECTION not in lines:
-        lines += ["", SECTION, "", SECTION_INTRO]
-    at = lines.index(SECTION) + 1
+    if section not in lines:
+        lines += ["", section, "", intro]
+    at = lines.index(section) + 1
     end = next((i for i in range(at, len(lines)) if lines[i].startswith("## ")), len(lines))
     while end > at and not lines[end - 1].strip():
         end -= 1
@@ -729,20 +761,6 @@ def search_summary(sides: list[Side], python: list[float], records: int) -> list
     return lines
 
 
-def record_search(entry: str) -> None:
-    """Append ``entry`` at the end of the search section of RESULTS.md (created when missing)."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    lines = text.rstrip("\n").split("\n")
-    if SEARCH_SECTION not in lines:
-        lines += ["", SEARCH_SECTION, "", SEARCH_INTRO]
-    at = lines.index(SEARCH_SECTION) + 1
-    end = next((i for i in range(at, len(lines)) if lines[i].startswith("## ")), len(lines))
-    while end > at and not lines[end - 1].strip():
-        end -= 1
-    lines[end:end] = ["", *entry.rstrip("\n").split("\n"), ""]
-    RESULTS.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main_search(args: argparse.Namespace) -> int:
     records = args.records or (2_000 if args.quick else 100_000)
     runs = max(3, args.runs or (3 if args.quick else 5))
@@ -775,7 +793,7 @@ def main_search(args: argparse.Namespace) -> int:
     entry = "\n".join([head, "", *notes, "", *search_table(sides, python)])
     print(entry)
     if not (args.quick or args.no_record):
-        record_search(entry)
+        record(entry, SEARCH_SECTION, SEARCH_INTRO)
         say(f"recorded in {RESULTS.relative_to(ROOT)}")
     return 0
 

@@ -34,7 +34,7 @@ class Run:
     err: str
 
 
-CLEARED = ("CPTREF_DATA", "CPTREF_DESCRIPTORS", "NO_COLOR", "COLUMNS", "LINES", "PAGER")
+CLEARED = ("CPTREF_DATA", "CPTREF_DESCRIPTORS", "CPTREF_CMS", "NO_COLOR", "COLUMNS", "LINES", "PAGER")
 """Variables of the developer's shell that would change the output: cleared for every run."""
 
 
@@ -124,7 +124,7 @@ def run_on_terminal(
     import struct
     import termios
 
-    cleared = ("CPTREF_DATA", "CPTREF_DESCRIPTORS", "NO_COLOR", "COLUMNS", "LINES", "PAGER", "TERM")
+    cleared = ("CPTREF_DATA", "CPTREF_DESCRIPTORS", "CPTREF_CMS", "NO_COLOR", "COLUMNS", "LINES", "PAGER", "TERM")
     full = {k: v for k, v in os.environ.items() if k not in cleared}
     full.update(env)
     master, child = pty.openpty()

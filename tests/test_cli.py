@@ -80,8 +80,10 @@ def test_search_json_has_the_documented_shape(cli: Cli) -> None:
     assert run.code == 0, run.err
     doc = json.loads(run.out)
     assert doc["query"] == "widgit strech"
-    assert list(doc["results"][0]) == ["code", "title", "score", "matched"]
+    assert list(doc["results"][0]) == ["code", "title", "score", "matched", "record", "origin", "short_descriptor"]
     assert doc["results"][0]["code"] == "0002X"
+    # without --cms every result is a record found by its own words
+    assert {(r["record"], r["origin"], r["short_descriptor"]) for r in doc["results"]} == {(True, "cptref", None)}
     assert len(doc["results"]) == 2
 
 

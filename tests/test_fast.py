@@ -124,3 +124,21 @@ def test_every_option_of_the_table_is_an_option_typer_knows() -> None:
         flags = {flag for param in typer_command.params for flag in (*param.opts, *param.secondary_opts)}
         for option in command.options:
             assert set(option.flags) <= flags, (name, option.flags)
+
+
+def test_a_call_over_a_current_index_loads_nothing_of_the_rebuild() -> None:
+    """What only a rebuild (or a packed library, or csv output) needs is not imported for a plain
+    call over a current index: each import is paid by every scripted call."""
+    run_cptref("show", "0001X", "--data", str(GOOD))  # the index is built once, here
+    code = (
+        "import json, sys\n"
+        "from cptref.entry import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(m for m in ('cptref.build', 'cptref.pack', 'csv', 'yaml', 'rapidfuzz')"
+        " if m in sys.modules)), file=sys.stderr)\n"
+    )
+    for args in (["show", "0001X", "--json"], ["check", "0001X", "0002X"], ["list"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args, *FIX], capture_output=True, text=True, cwd=ROOT, timeout=60
+        )
+        assert json.loads(proc.stderr.strip().splitlines()[-1]) == [], (args, proc.stderr)

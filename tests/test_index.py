@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cptref import index, serialize
+from cptref import build, index, serialize
 from cptref.catalog import Catalog, load_catalog, read_catalog
 from cptref.check import CheckTables, check
 from cptref.search import search
@@ -37,34 +37,48 @@ def data(tmp_path: Path) -> Path:
     return root
 
 
+def written(cache: Path) -> tuple[int, int]:
+    """The one index file's identity: it changes when the index is written again."""
+    (path,) = cache.glob("index-*.sqlite")
+    info = path.stat()
+    return info.st_ino, info.st_mtime_ns
+
+
 def test_first_use_builds_the_index_and_the_next_use_reads_it(cache: Path, data: Path) -> None:
     first = load_catalog(data)
-    assert isinstance(first.store, MemoryStore)
-    assert len(list(cache.glob("index-*.sqlite"))) == 1
+    assert isinstance(first.store, IndexStore)
+    before = written(cache)
     second = load_catalog(data)
     assert isinstance(second.store, IndexStore)
+    assert written(cache) == before
     assert second.get("0002X") == first.get("0002X")
 
 
 def test_a_changed_data_file_causes_a_rebuild_and_nothing_changed_never_does(cache: Path, data: Path) -> None:
     load_catalog(data)
-    assert isinstance(load_catalog(data).store, IndexStore)
+    before = written(cache)
+    load_catalog(data)
+    assert written(cache) == before
     record = data / "procedures" / "0003X.yaml"
     record.write_text(record.read_text().replace("test needle", "test probe"))
     rebuilt = load_catalog(data)
-    assert isinstance(rebuilt.store, MemoryStore)
+    assert written(cache) != before
     assert "probe" in rebuilt.get("0003X").title
-    assert isinstance(load_catalog(data).store, IndexStore)
+    after = written(cache)
+    load_catalog(data)
+    assert written(cache) == after
     (data / "procedures" / "0003X.yaml").unlink()
     assert "0003X" not in load_catalog(data)
 
 
 def test_touching_a_file_is_a_change(cache: Path, data: Path) -> None:
     load_catalog(data)
+    before = written(cache)
     record = data / "procedures" / "0001X.yaml"
     stat = record.stat()
     os.utime(record, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert isinstance(load_catalog(data).store, MemoryStore)
+    load_catalog(data)
+    assert written(cache) != before
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
@@ -74,9 +88,24 @@ def test_a_damaged_index_is_detected_and_rebuilt(cache: Path, data: Path, damage
     raw = path.read_bytes()
     path.write_bytes({"truncate": raw[: len(raw) // 2], "garbage": b"not a database" * 100, "empty": b""}[damage])
     catalog = load_catalog(data)
-    assert isinstance(catalog.store, MemoryStore)
     assert catalog.get("0001X").code == "0001X"
+    assert path.stat().st_size > len(raw) // 2
+    rebuilt = written(cache)
     assert isinstance(load_catalog(data).store, IndexStore)
+    assert written(cache) == rebuilt
+
+
+def counting_parse(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The record files the index build parses from now on (the others it reuses)."""
+    parsed: list[Path] = []
+    parse = build.parse
+
+    def counted(path: Path) -> build.Parsed:
+        parsed.append(path)
+        return parse(path)
+
+    monkeypatch.setattr(build, "parse", counted)
+    return parsed
 
 
 def test_an_index_from_another_version_or_data_directory_is_not_used(
@@ -86,13 +115,47 @@ def test_an_index_from_another_version_or_data_directory_is_not_used(
     path = next(cache.glob("index-*.sqlite"))
     db = sqlite3.connect(path)
     db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (b"0.0.0-other",))
+    db.execute("UPDATE records SET body = ? WHERE code = '0001X'", (b"not a record",))  # what an old version wrote
     db.commit()
     db.close()
-    assert isinstance(load_catalog(data).store, MemoryStore)
+    parsed = counting_parse(monkeypatch)
+    assert load_catalog(data).get("0001X").code == "0001X"
+    assert len(parsed) == len(list((data / "procedures").glob("*.yaml")))  # nothing reused
     other = tmp_path / "other"
     shutil.copytree(data, other)
+    (other / "procedures" / "0001X.yaml").write_text(
+        (other / "procedures" / "0001X.yaml").read_text().replace("mends the widget", "polishes the widget")
+    )
     shutil.copy(next(cache.glob("index-*.sqlite")), index.index_path([other]))  # a stranger's index
-    assert isinstance(load_catalog(other).store, MemoryStore)
+    assert "polishes" in str(serialize.show(load_catalog(other), [load_catalog(other).get("0001X")]))
+
+
+def test_an_edit_parses_only_the_changed_file_and_answers_as_a_full_parse(
+    cache: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_catalog(data)
+    parsed = counting_parse(monkeypatch)
+    record = data / "procedures" / "0003X.yaml"
+    record.write_text(record.read_text().replace("test needle", "test probe"))
+    (data / "procedures" / "0002X.yaml").unlink()
+    indexed = load_catalog(data)
+    assert [p.name for p in parsed] == ["0003X.yaml"]
+    fresh, problems = read_catalog(data)
+    assert problems == []
+    assert indexed.codes() == fresh.codes()
+    for code in fresh.codes():
+        assert serialize.show(indexed, [indexed.get(code)]) == serialize.show(fresh, [fresh.get(code)])
+    for query in ("probe", "needle", "widget", "0002X"):
+        assert codes_found(indexed, query) == codes_found(fresh, query)
+
+
+def codes_found(catalog: Catalog, query: str) -> list[str]:
+    from cptref.errors import NoMatch
+
+    try:
+        return [r.code for r in search(catalog, query)]
+    except NoMatch:
+        return []
 
 
 def test_a_read_only_cache_directory_still_works(cache: Path, data: Path) -> None:
@@ -287,3 +350,60 @@ def test_the_cache_directory_is_where_platformdirs_puts_it(monkeypatch: pytest.M
     for xdg in (str(tmp_path / "xdg"), "", "relative/path"):
         monkeypatch.setenv("XDG_CACHE_HOME", xdg)
         assert index.cache_dir() == Path(platformdirs.user_cache_dir("cptref", appauthor=False))
+
+
+def index_tables(path: Path) -> dict[str, object]:
+    """What an index says, table by table (the reference rows and the problems in any order)."""
+    import msgspec
+
+    db = sqlite3.connect(path)
+    try:
+        meta = {key: bytes(value) for key, value in db.execute("SELECT key, value FROM meta")}
+        problems = msgspec.msgpack.decode(meta.pop("problems"))
+        return {
+            "meta": meta,
+            "problems": sorted(map(str, problems)),
+            "records": db.execute("SELECT doc, code, body, origin, words FROM records ORDER BY doc").fetchall(),
+            "refs": sorted(db.execute("SELECT code, by_code FROM refs")),
+            "descriptors": db.execute("SELECT * FROM descriptors ORDER BY code").fetchall(),
+            "postings": db.execute("SELECT * FROM postings ORDER BY word, field").fetchall(),
+        }
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("workers", [False, True], ids=["here", "in-worker-processes"])
+@pytest.mark.parametrize("layout", ["shipped", "layered-with-a-broken-file"])
+def test_the_file_by_file_build_writes_what_the_whole_parse_writes(
+    tmp_path: Path, data: Path, layout: str, workers: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two ways to the same index: :func:`cptref.build.build`, file by file (what commands use; a
+    large library's files parsed by worker processes), and the data parsed whole into memory, then
+    written (what a damaged index is healed from)."""
+    if workers:
+        if not sys.platform.startswith("linux") or build.cores() < 2:
+            pytest.skip("files are parsed by worker processes on Linux with two cores or more")
+        monkeypatch.setattr(build, "PARALLEL", 2)
+        monkeypatch.setattr(build, "CHUNK", 3)
+    if layout == "shipped":
+        roots = [DATA]
+    else:
+        overlay = tmp_path / "overlay"
+        (overlay / "procedures").mkdir(parents=True)
+        shutil.copy(data / "procedures" / "0002X.yaml", overlay / "procedures" / "0002X.yaml")
+        (overlay / "procedures" / "0009X.yaml").write_text("code: '0009X'\ntitle: [not, text]\n")
+        (data / "procedures" / "0004X.yaml").write_text("code: '0004X'\nstatus: active\n")
+        roots = [data, overlay]
+    meta = {"format": b"test"}
+    by_file, whole = tmp_path / "by-file.sqlite", tmp_path / "whole.sqlite"
+    db = sqlite3.connect(by_file)
+    build.build(db, roots, meta)
+    db.close()
+    db = sqlite3.connect(whole)
+    build.write_store(db, index.build_store(roots), meta)
+    db.close()
+    first, second = index_tables(by_file), index_tables(whole)
+    assert first == second
+    assert first["records"]
+    if layout != "shipped":
+        assert len(second["problems"]) >= 2  # type: ignore[arg-type]

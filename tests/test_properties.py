@@ -32,7 +32,7 @@ from cptref import schemas, serialize
 from cptref.catalog import Catalog, load_catalog, read_catalog
 from cptref.check import CheckTables, check
 from cptref.errors import NoMatch, Problem, UsageError
-from cptref.loader import load_procedure, validate
+from cptref.loader import _walk_struct, load_procedure, validate
 from cptref.models import Procedure
 from cptref.search import search
 
@@ -61,6 +61,29 @@ def test_any_mapping_validates_or_yields_located_problems(raw: dict[Any, Any]) -
     assert_located(problems, "0001X.yaml")
     if record is not None:
         assert msgspec.convert(msgspec.to_builtins(record), Procedure) == record
+
+
+@settings(max_examples=500, deadline=None)
+@given(MAPPINGS)
+def test_the_one_call_validation_accepts_exactly_what_the_field_walk_accepts(raw: dict[Any, Any]) -> None:
+    """A valid record is converted in one call (fast); the field-by-field walk names problems. An
+    unknown key anywhere, which msgspec alone would ignore, must still be refused."""
+    record, problems = validate(raw, Procedure, "0001X.yaml")
+    walked: list[tuple[str, str]] = []
+    _walk_struct(raw, Procedure, "$", walked)
+    if walked:
+        assert record is None
+        assert [(p.field, p.message) for p in problems] == walked
+    else:
+        assert record is not None or problems  # a constraint only msgspec sees: still a problem
+
+
+def test_an_unknown_key_in_a_nested_entry_of_a_valid_record_is_refused() -> None:
+    raw = dict(MINIMAL)
+    raw["includes"] = [{"what": "W", "codes": ["77002"], "sources": ["x"], "confidence": "high", "typo": 1}]
+    record, problems = validate(raw, Procedure, "0001X.yaml")
+    assert record is None
+    assert [p.field for p in problems] == ["$.includes[0].typo"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

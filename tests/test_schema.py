@@ -97,10 +97,11 @@ def test_every_ref_resolves_inside_its_schema() -> None:
     for command in schemas.COMMANDS:
         schema = schemas.schema(command)
         text = json.dumps(schema)
-        for name in schema["$defs"]:
+        parts = schema.get("$defs", {})  # a document with no parts of its own has none
+        for name in parts:
             assert f'"#/$defs/{name}"' in text  # no part is carried that nothing refers to
         refs = {n.split('"')[0] for n in text.split('"$ref": "#/$defs/')[1:]}
-        assert refs <= set(schema["$defs"]), command
+        assert refs <= set(parts), command
 
 
 @pytest.mark.parametrize(("command", "part"), list(schemas.ITEMS.items()))
@@ -114,7 +115,17 @@ def test_the_closed_check_rejects_an_undocumented_key_and_a_missing_one() -> Non
     good: dict[str, Any] = {
         "schema_version": 1,
         "query": "x",
-        "results": [{"code": "47555", "title": "t", "score": 1.0, "matched": {}}],
+        "results": [
+            {
+                "code": "47555",
+                "title": "t",
+                "score": 1.0,
+                "matched": {},
+                "record": True,
+                "origin": "cptref",
+                "short_descriptor": None,
+            }
+        ],
     }
     check_against(schema, good)
     extra = copy.deepcopy(good)
@@ -131,7 +142,7 @@ def test_the_closed_check_rejects_an_undocumented_key_and_a_missing_one() -> Non
 
 def test_cli_without_a_command_prints_every_schema_keyed_by_command(cli: Cli) -> None:
     every = schema_of(cli)
-    assert list(every) == ["show", "search", "check", "list", "families", "validate"]
+    assert list(every) == ["show", "search", "check", "list", "families", "validate", "pack"]
     for command in every:
         assert every[command] == schema_of(cli, command)
     assert list(schema_of(cli, "--jsonl")) == ["search", "check", "list"]

@@ -5,6 +5,7 @@ Made-up records, searched in memory and through a compiled index, then the real 
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from cptref.build import write_store
 from cptref.catalog import Catalog, load_catalog
 from cptref.errors import NoMatch, UsageError
 from cptref.models import Procedure
 from cptref.search import parse_query, search
-from cptref.store import IndexStore, MemoryStore, write_index
+from cptref.store import IndexStore, MemoryStore
 from cptref.text import words
 
 from .conftest import DATA
@@ -50,7 +52,9 @@ def made_up(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         yield Catalog(memory)
         return
     path: Path = tmp_path_factory.mktemp("index") / "index.sqlite"
-    write_index(path, memory, {})
+    db = sqlite3.connect(path)
+    write_store(db, memory, {})
+    db.close()
     store = IndexStore.open(path)
     yield Catalog(store)
     store._db.close()

@@ -70,7 +70,7 @@ def _broken(found: Catalog, touched: Sequence[str] | None) -> None:
     problems = [msgspec.structs.replace(p, file=display_path(Path(p.file))) for p in found.problems]
     needed = found.broken_for(touched) if touched is not None else set()
     if found.broken_shared or needed:  # a file every record depends on, or one this answer needs
-        from .index import broken_codes
+        from .build import broken_codes
 
         mine = [p for p in problems if broken_codes([p]) & needed or not broken_codes([p])]
         raise DataErrors(mine or problems)
@@ -145,14 +145,21 @@ def records_to_show(
 
 
 def ranked(
-    words: Sequence[str], limit: int, data: str | None, descriptors: str | None = None
+    words: Sequence[str], limit: int, data: str | None, descriptors: str | None = None, cms: str | None = None
 ) -> tuple[str, list[Result]]:
-    """The query as one string and its results; an empty query fails before any file is read."""
+    """The query as one string and its results; an empty query fails before any file is read. With
+    CMS tables (``--cms``, else ``$CPTREF_CMS``), the codes of the user's PPRRVU file are searched too."""
     from . import search as searching
 
     text = " ".join(words)
     searching.parse_query(text)
-    return text, searching.search(catalog(data, descriptors), text, limit=limit)
+    found = catalog(data, descriptors)
+    tables = cms_tables(cms)
+    try:
+        return text, searching.search(found, text, limit=limit, cms=tables)
+    finally:
+        if tables is not None:
+            tables.close()
 
 
 # --- output --------------------------------------------------------------------------------------------
@@ -254,13 +261,13 @@ def _only_in_tables(wanted: Sequence[str], data: str | None, cms: CmsTables | No
     from . import resources
     from .catalog import load_catalog
     from .errors import DataErrors
-    from .loader import procedure_paths
+    from .library import layer_codes
     from .official import knows
 
     try:
         known = set(load_catalog(resources.layers(data)).codes())
     except DataErrors:  # a broken file elsewhere: the file names say which codes have a record
-        known = {p.stem for root in resources.layers(data) for p in procedure_paths(root)}
+        known = {code for root in resources.layers(data) for code in layer_codes(root)}
     return {c for c in wanted if c not in known and knows(cms, c, "practitioner")}
 
 
@@ -270,7 +277,7 @@ def search(v: Values) -> int:
 
     output = output_format(v["json"], v["format"])
     selected = selected_fields(v["fields"], "search", output)
-    text, results = ranked(v["query"], v["limit"], v["data"], v["descriptors"])
+    text, results = ranked(v["query"], v["limit"], v["data"], v["descriptors"], v["cms"])
 
     def view() -> Doc:
         from . import render
@@ -282,7 +289,7 @@ def search(v: Values) -> int:
         serialize.search(text, results, selected),
         rows=[serialize.select(r, selected) for r in rows],
         view=view,
-        columns=selected or serialize.RESULT_KEYS,
+        columns=selected or serialize.RESULT_COLUMNS,
     )
     out = formatter(output)
     if not out.text:
@@ -532,10 +539,16 @@ def families(v: Values) -> int:
 def validate(v: Values) -> int:
     from . import resources, serialize
     from . import validate as linting
+    from .pack import Pack, is_pack
 
     directory = v["directory"]
     root = resources.data_dir(directory)
-    report = linting.validate(root, strict=v["strict"], base=resources.shipped_data_dir())
+    if is_pack(root):  # its files were checked when it was packed: that it can be read is what is left
+        with Pack(root) as packed:
+            report = linting.Report(root, len(packed.codes()), ())
+        process.warn(f"{root} is a packed library, checked when packed: validate the directory it was made from")
+    else:
+        report = linting.validate(root, strict=v["strict"], base=resources.shipped_data_dir())
     cms = None
     if v["cms"] is not None:  # only when asked: CPTREF_CMS alone does not make validate read them
         tables = cms_tables(v["cms"], quiet=True)
@@ -557,6 +570,46 @@ def validate(v: Values) -> int:
     what = f"{report.files} record files" + (f" and {len(cms.tables)} CMS tables" if cms is not None else "")
     process.warn(f"{what} checked: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
     return ExitCode.DATA if errors else ExitCode.OK
+
+
+def pack(v: Values) -> int:
+    """Write a packed library of a data directory (nothing when any file has a problem: exit 3)."""
+    from . import serialize
+    from .build import write_pack
+    from .errors import DataErrors, Problem
+    from .loader import display_path
+    from .pack import is_pack
+
+    source = Path(v["directory"])
+    if is_pack(source):
+        raise UsageError(f"{display_path(source)} is packed already: pack the data directory it was made from")
+    if not source.is_dir():
+        what = "does not exist" if not source.exists() else "is not a directory"
+        raise DataErrors([Problem(display_path(source), "$", f"the data directory {what}")])
+    output = Path(v["output"]) if v["output"] else source.absolute().parent / f"{source.absolute().name}.cptref"
+    if output.is_dir():
+        raise UsageError(f"--output {display_path(output)} is a directory: name the file to write")
+    if sys.stderr.isatty():
+        from .render import ProgressBar
+
+        with ProgressBar("Checking the record files") as bar:
+            report = write_pack(source, output, bar)
+    else:
+        report = write_pack(source, output)
+    if v["json"]:
+        process.write(serialize.dumps(serialize.packed(output, source, report)))
+    else:
+        shown = display_path(output)
+        size = f"{report.size / 1_000_000:.1f} MB" if report.size >= 100_000 else f"{report.size} bytes"
+        process.write(
+            visible(
+                f"packed {report.records} records, {report.sources} sources and {report.families} families of "
+                f"{display_path(source)} into {shown} ({size}); use it with --data {shown} or CPTREF_DATA={shown}",
+                keep=False,
+            )
+            + "\n"
+        )
+    return ExitCode.OK
 
 
 def schema(v: Values) -> int:
@@ -581,6 +634,14 @@ def version(cms: str | None = None) -> int:
     from . import __version__, resources
 
     def release(root: Path) -> str:
+        from .pack import Pack, is_pack
+
+        if is_pack(root):
+            try:
+                with Pack(root) as packed:
+                    return f"packed, {packed.release or 'unreleased'}"
+            except CptrefError:
+                return "unusable"
         return resources.data_release(root) or "unreleased"
 
     line = f"cptref {__version__}"
@@ -613,6 +674,7 @@ COMMANDS: dict[str, Callable[[Values], int]] = {
     "list": list_codes,
     "families": families,
     "validate": validate,
+    "pack": pack,
     "schema": schema,
 }
 """Every command's use-case, by name (the commands of :data:`cptref.options.COMMANDS`)."""

@@ -122,9 +122,11 @@ class Catalog:
         self.problems = [p for p in found if p.severity != "mention"]
         """The problems of the data, when the library was read in part (load_catalog(partial=True)):
         the records whose files have one are left out."""
-        from .index import mentioned
+        self.mentions: dict[str, set[str]] = {}
+        if found:
+            from .build import mentioned
 
-        self.mentions = mentioned(found)
+            self.mentions = mentioned(found)
         """Broken record code -> the codes its file names (what a command about them would miss)."""
 
     # --- look-ups ------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ class Catalog:
     @property
     def broken(self) -> set[str]:
         """The codes whose record files have a problem (not in the catalog)."""
-        from .index import broken_codes
+        from .build import broken_codes
 
         return broken_codes(self.problems)
 
@@ -295,8 +297,11 @@ def _roots(data: Data) -> list[Path]:
     for root in roots:
         if not root.is_dir():
             from .loader import display_path
+            from .pack import is_pack
 
-            what = "is not a directory" if root.exists() else "does not exist"
+            if is_pack(root):
+                continue
+            what = "is not a directory or a packed library" if root.exists() else "does not exist"
             problems.append(Problem(display_path(root), "$", f"the data directory {what}"))
     if problems:
         raise DataErrors(problems)
@@ -342,14 +347,36 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
     """
     from .library import integrity, read_descriptors, read_shared
     from .loader import load_procedure, procedure_paths, read_bytes
+    from .pack import Pack, is_pack
 
     roots = _roots(data)
     paths: dict[str, Path] = {}
     origins: dict[str, Path] = {}
+    packed: set[str] = set()  # the codes whose record is in a packed library (checked when packed)
     for root in roots:
+        if is_pack(root):
+            with Pack(root) as pack:
+                for code in pack.codes():
+                    paths[code] = origins[code] = root
+                    packed.add(code)
+            continue
         for path in procedure_paths(root):
             paths[path.stem] = path
             origins[path.stem] = root
+            packed.discard(path.stem)
+
+    def load(stem: str) -> tuple[Procedure | None, list[Problem]]:
+        if stem in packed:
+            with Pack(paths[stem]) as pack:
+                return pack.record(stem), []
+        return load_procedure(paths[stem])
+
+    def raw(path: Path, stem: str) -> bytes:
+        if stem in packed:
+            with Pack(path) as pack:
+                return pack.body(stem) or b""
+        return read_bytes(path)
+
     shared = read_shared(roots)
     sources, families, problems = shared.sources, shared.families, shared.problems
     for code in codes:
@@ -362,20 +389,20 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
     for stem, path in paths.items():
         if stem not in chosen:
             try:
-                blob = read_bytes(path)
+                blob = raw(path, stem)
             except DataErrors:
                 blob = needles[0]  # unreadable, not a file or too large: parse it, so that the loader reports why
             if any(needle in blob for needle in needles):
                 chosen.add(stem)
     records: list[Procedure] = []
     for stem in sorted(chosen):
-        record, found = load_procedure(paths[stem])
+        record, found = load(stem)
         problems.extend(found)
         if record is not None:
             records.append(record)
     named = {c for r in records if r.code in wanted for c in (*relation_targets(r, families), *r.related)}
     for stem in sorted(named & paths.keys() - chosen):
-        record, found = load_procedure(paths[stem])
+        record, found = load(stem)
         problems.extend(found)
         if record is not None:
             records.append(record)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from .claims import BadLine, Claim, Line, Skipped, parse_line, parse_token, read_claims, split_codes
 from .errors import ExitCode
@@ -241,8 +242,7 @@ def explanation(rule_id: str) -> str:
     return rule.text if rule is not None else ""
 
 
-@dataclass(slots=True)
-class BatchSummary:
+class BatchSummary(Struct):
     """Counts over a batch, for the summary line: every line read is a claim checked (stopped, not
     verified or verified), a malformed line (reported), or a header or blank line."""
 

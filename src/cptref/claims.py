@@ -11,15 +11,14 @@ read is accounted for. Nothing here knows a rule: :mod:`cptref.check` checks wha
 
 from __future__ import annotations
 
-import csv
 import datetime
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Literal
 
 import msgspec
+from msgspec import Struct
 
 from .models import CODE_RE
 
@@ -30,8 +29,7 @@ _SPLIT_RE = re.compile(r"[\s,;|]+")
 SYNTAX = "CODE[-MOD...][xN], e.g. 47542, 47542-59, 50432-RT, 77002-26-59, 47542x2, C1729"
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(Struct, frozen=True):
     """One claim line: a code, its modifiers (in the order given) and its units."""
 
     code: str
@@ -75,8 +73,7 @@ InputFormat = Literal["csv", "jsonl"]
 """How a batch file is written: CSV, or JSON Lines."""
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(Struct, frozen=True):
     """One claim of a batch: its id (as given; None when absent), its line, its claim lines (as
     written) and its date of service (None: not given)."""
 
@@ -86,16 +83,14 @@ class Claim:
     date: datetime.date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BadLine:
+class BadLine(Struct, frozen=True):
     """A line of a batch that could not be read as a claim; it is reported, and the run goes on."""
 
     line: int
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+class Skipped(Struct, frozen=True):
     """A line of a batch that holds no claim and is no error: a header, a blank line (counted)."""
 
     line: int
@@ -297,7 +292,7 @@ class ClaimReader:
             return Skipped(number, "blank")
         try:
             row = _row(text)
-        except csv.Error as exc:
+        except _NotARow as exc:
             return BadLine(number, f"not a CSV row: {exc}")
         header = self._header
         if header is None:
@@ -369,8 +364,17 @@ def _decode_message(exc: msgspec.DecodeError) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
+class _NotARow(ValueError):
+    """A CSV line that is not a row (csv.Error's message; the csv module is imported only when needed)."""
+
+
 def _row(text: str) -> list[str]:
     """One physical line as CSV fields; a line with an unclosed quote is an error of that line alone."""
     if '"' not in text:
         return text.split(",")
-    return next(csv.reader([text], strict=True))
+    import csv  # deferred: a claim on the command line never needs it
+
+    try:
+        return next(csv.reader([text], strict=True))
+    except csv.Error as exc:
+        raise _NotARow(str(exc)) from None

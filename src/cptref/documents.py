@@ -248,18 +248,49 @@ class SearchResult(Struct, frozen=True):
     """One ranked code."""
 
     code: Annotated[Code, about("The code.")]
-    title: Annotated[str, about("Its title.")]
+    title: Annotated[
+        str,
+        about(
+            "Its title, in cptref's own words; for a code cptref has no record of (record false), a note "
+            "saying so, since the short descriptor found in your PPRRVU file is AMA text (see short_descriptor)."
+        ),
+    ]
     score: Annotated[float, Meta(ge=0, le=100), about("How well the words match, 0 to 100; results come best first.")]
     matched: Annotated[
-        dict[Literal["code", "title", "synonyms", "descriptor", "summary", "official"], list[str]],
+        dict[Literal["code", "title", "synonyms", "descriptor", "summary", "official", "short_descriptor"], list[str]],
         about(
-            "For each field that matched (code, title, synonyms, descriptor, summary, official), the indexed "
-            "words that matched in it."
+            "For each field that matched (code, title, synonyms, descriptor, summary, official; short_descriptor: "
+            "the short descriptor in your PPRRVU file), the indexed words that matched in it."
+        ),
+    ]
+    record: Annotated[
+        bool,
+        about(
+            "Whether cptref has a record of its own for the code (cptref show prints it); false for a code that "
+            "only your PPRRVU file (--cms, CPTREF_CMS) knows."
+        ),
+    ]
+    origin: Annotated[
+        Literal["cptref", "pprrvu"],
+        about(
+            "What found the code: cptref, the words of its record (and of your licensed descriptor file); pprrvu, "
+            "its code or short descriptor in your own PPRRVU file (--cms, CPTREF_CMS), searched for the codes "
+            "cptref has no record of and for records that none of their own words match."
+        ),
+    ]
+    short_descriptor: Annotated[
+        LicensedDescriptor | None,
+        about(
+            "With origin pprrvu: the code's short descriptor from your PPRRVU file (AMA licensed text, with its "
+            "file and licence); null otherwise."
         ),
     ]
 
 
 RESULT_KEYS: tuple[str, ...] = SearchResult.__struct_fields__
+RESULT_COLUMNS: tuple[str, ...] = ("code", "title", "score", "matched")
+"""The columns of search's csv and plain output unless --fields names others (the other fields are
+in JSON and JSON Lines, and reachable by --fields)."""
 
 
 class SearchDocument(Struct, frozen=True):
@@ -416,6 +447,18 @@ class ValidateDocument(Struct, frozen=True):
     cms: Annotated[CmsReport | None, about("With --cms: the CMS tables read and the files skipped; null otherwise.")]
 
 
+class PackDocument(Struct, frozen=True):
+    """A packed library written by ``cptref pack``."""
+
+    schema_version: Version
+    file: Annotated[str, about("The packed library written: name it in --data or CPTREF_DATA.")]
+    data: Annotated[str, about("The data directory packed.")]
+    records: Annotated[int, Meta(ge=0), about("How many records it holds.")]
+    sources: Annotated[int, Meta(ge=0), about("How many sources the directory defines.")]
+    families: Annotated[int, Meta(ge=0), about("How many families the directory defines.")]
+    bytes: Annotated[int, Meta(ge=0), about("The file's size.")]
+
+
 DOCUMENTS: dict[str, type[Struct]] = {
     "show": ShowDocument,
     "search": SearchDocument,
@@ -423,6 +466,7 @@ DOCUMENTS: dict[str, type[Struct]] = {
     "list": ListDocument,
     "families": FamiliesDocument,
     "validate": ValidateDocument,
+    "pack": PackDocument,
 }
 """The ``--json`` document of each command."""
 LINES: dict[str, type[Struct]] = {"search": SearchResult, "check": ClaimLine, "list": ListedCode}

@@ -82,9 +82,9 @@ class UnknownCode(CptrefError):
 class NoMatch(CptrefError):
     exit_code = ExitCode.NOT_FOUND
 
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, where: str = "the library") -> None:
         self.query = query
-        super().__init__(f"nothing in the library matches {quoted(query)}; try fewer or other words, or a code prefix")
+        super().__init__(f"nothing in {where} matches {quoted(query)}; try fewer or other words, or a code prefix")
 
 
 class Problem(Struct, frozen=True):

@@ -7,7 +7,6 @@ service it could add), with the fact it rests on. Its fields are the keys of eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from msgspec import Struct
@@ -62,8 +61,7 @@ FINDING_KEYS: tuple[str, ...] = Finding.__struct_fields__
 """The keys of a finding, in order."""
 
 
-@dataclass(frozen=True, slots=True)
-class CheckResult:
+class CheckResult(Struct, frozen=True):
     """The outcome for one claim: its lines (a code with its modifiers, merged when repeated, with
     their units), in input order, and the findings.
 

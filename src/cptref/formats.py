@@ -9,11 +9,11 @@ commands without ``--format`` use.
 
 from __future__ import annotations
 
-import csv as csv_module
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from . import serialize
 from .safe import cell as safe_cell
@@ -24,8 +24,7 @@ if TYPE_CHECKING:
     from .render import Doc
 
 
-@dataclass
-class Answer:
+class Answer(Struct):
     """What a command found, ready for any format."""
 
     document: Any
@@ -93,7 +92,11 @@ class Rows(Formatter):
     def __init__(self, csv: bool) -> None:
         self.name = "csv" if csv else "plain"
         self._buffer = io.StringIO()
-        self._writer = csv_module.writer(self._buffer, lineterminator="\n") if csv else None
+        self._writer: Any = None
+        if csv:
+            import csv as csv_module  # deferred: only csv output pays for it
+
+            self._writer = csv_module.writer(self._buffer, lineterminator="\n")
 
     def header(self, columns: Sequence[str], claim: bool = False) -> bytes:
         if self._writer is None:

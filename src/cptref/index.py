@@ -7,8 +7,9 @@ unreadable or truncated, the index is rebuilt from the YAML and written atomical
 file renamed into place), so a concurrent reader sees either the old index or the new one. When
 the cache directory cannot be written, the command still works from the parsed data, only slower.
 
-Fingerprint: for a data directory a user can edit (a checkout, ``--data``), the name, size and
-modification time of every data file. For the data shipped inside an installed package, which
+Fingerprint: for a data directory a user can edit (a checkout, ``--data``), the name, size,
+modification and change time of every data file; for a packed library (``cptref pack``), the
+file's own status. For the data shipped inside an installed package, which
 cannot change under an installed version, the cptref version and the data folder's own
 modification time (no per-file stat).
 """
@@ -30,10 +31,10 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from . import __version__, resources
-from .errors import Problem
-from .store import IndexStore, MemoryStore, write_index
+from .store import IndexStore, MemoryStore
 
 if TYPE_CHECKING:
+    from .build import Stats
     from .loader import Progress
 
 FORMAT = "6"
@@ -61,52 +62,64 @@ def _installed(root: Path) -> bool:
     return inside.is_dir() and root.resolve() == inside
 
 
-def fingerprint(root: Path) -> bytes:
+def fingerprint(root: Path, seen: list[Stats | None] | None = None) -> bytes:
     """A key that changes whenever a data file is added, removed, resized or modified.
 
-    For a user's data directory: a digest of every data file's name, size and modification time.
-    For the data inside an installed package: the version and the folder's own status (no
-    per-file stat: an installed version's data cannot change).
+    For a user's data directory: a digest of every data file's name, size, modification and change time
+    (each record file's status is added to ``seen``, when given, for the build to reuse). For the
+    data inside an installed package: the version and the folder's own status (no per-file stat:
+    an installed version's data cannot change).
     """
     head = f"{FORMAT}\0{__version__}\0"
     folder = resources.procedures_dir(root)
+    if not folder.is_dir() and _is_pack(root):  # one file: its own status says whether it changed
+        from .pack import status as pack_status
+
+        if seen is not None:
+            seen.append(None)
+        return f"{head}pack\0{pack_status(root)}".encode()
     if _installed(root):
-        stat = folder.stat()
-        return f"{head}installed\0{stat.st_mtime_ns}\0{stat.st_ino}".encode()
-    entries: list[tuple[str, int, int]] = []
+        if seen is not None:
+            seen.append(None)
+        info = folder.stat()
+        return f"{head}installed\0{info.st_mtime_ns}\0{info.st_ino}".encode()
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=20)
     for extra in (resources.sources_file(root), root / resources.FAMILIES):
         with contextlib.suppress(OSError):
-            stat = extra.stat()
-            entries.append((extra.name, stat.st_size, stat.st_mtime_ns))
+            digest.update(b"%s\0%s\n" % (os.fsencode(extra.name), resources.file_status(extra.stat())))
     # the files the loader reads (procedure_paths): a hidden one, such as an editor's lock file, is not data
-    names = [n for n in os.listdir(folder) if n.endswith(".yaml") and not n.startswith(".")]
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml") and not n.startswith("."))
+    stats: Stats = {}
     if os.stat in os.supports_dir_fd:  # one path resolution for the folder, not one per file
         handle = os.open(folder, os.O_RDONLY)
         try:
             for name in names:
-                entries.append(_entry(name, name, handle))
+                stats[name] = _stat(name, handle)
         finally:
             os.close(handle)
     else:
         for name in names:
-            entries.append(_entry(name, folder / name))
-    entries.sort()
-    import hashlib
-
-    import msgspec
-
-    digest = hashlib.blake2b(msgspec.msgpack.encode(entries), digest_size=20).hexdigest()
-    return f"{head}{len(entries)}\0{digest}".encode()
+            stats[name] = _stat(folder / name)
+    for name, found in stats.items():  # a file that cannot be stat'ed (a dangling symlink): the loader says why
+        digest.update(b"%s\0%s\n" % (os.fsencode(name), found or b"-"))
+    if seen is not None:
+        seen.append(stats)
+    return f"{head}{len(stats)}\0{digest.hexdigest()}".encode()
 
 
-def _entry(name: str, path: str | Path, dir_fd: int | None = None) -> tuple[str, int, int]:
-    """A file's name, size and modification time; (-1, -1) when it cannot be stat'ed (a dangling
-    symlink, a symlink loop), which the loader then reports as a problem of that file."""
+def _is_pack(root: Path) -> bool:
+    from .pack import is_pack
+
+    return is_pack(root)
+
+
+def _stat(path: str | Path, dir_fd: int | None = None) -> bytes | None:
     try:
-        found = os.stat(path, dir_fd=dir_fd)
+        return resources.file_status(os.stat(path, dir_fd=dir_fd))
     except OSError:
-        return (name, -1, -1)
-    return (name, found.st_size, found.st_mtime_ns)
+        return None
 
 
 def _descriptors_key(descriptors: Path | None) -> bytes:
@@ -141,12 +154,14 @@ def index_path(roots: Sequence[Path], descriptors: Path | None = None) -> Path:
     return cache_dir() / f"index-{name}.sqlite"
 
 
-def _expected_meta(roots: Sequence[Path], descriptors: Path | None = None) -> dict[str, bytes]:
+def _expected_meta(
+    roots: Sequence[Path], descriptors: Path | None = None, seen: list[Stats | None] | None = None
+) -> dict[str, bytes]:
     return {
         "format": FORMAT.encode(),
         "version": __version__.encode(),
         "data_dir": _layers_key(roots),
-        "fingerprint": b"\n".join(fingerprint(root) for root in roots),
+        "fingerprint": b"\n".join(fingerprint(root, seen) for root in roots),
         "descriptors": _descriptors_key(descriptors),
     }
 
@@ -183,14 +198,11 @@ def build_store(
     store, problems = read_store(roots, progress, descriptors=descriptors)
     if not problems:
         return store
+    from .build import broken_codes, mentions
+
     located = [msgspec.structs.replace(p, file=os.path.abspath(p.file)) for p in problems]
     broken = broken_codes(located)
-    # what each broken record names (read as bytes: it cannot be parsed), so that a command asking
-    # about one of those codes can tell it would miss a fact
-    mentions = {code: sorted(_named_in(roots, code)) for code in broken}
-    located.extend(
-        Problem(f"\0mentions:{code}", " ".join(named), "", "mention") for code, named in mentions.items() if named
-    )
+    located.extend(mentions(roots, located))
     return MemoryStore(
         (r for r in store.records() if r.code not in broken),
         store.sources,
@@ -203,53 +215,10 @@ def build_store(
     )
 
 
-_CODE_BYTES = re.compile(rb"(?<![0-9A-Z])(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})(?![0-9A-Z])")
-
-
-def _named_in(roots: Sequence[Path], code: str) -> set[str]:
-    """The codes a record file names, read as bytes (it may not parse), in the top layer that has it;
-    ``{"*"}`` when it cannot be read (a pipe, a device, too large, a loop): it may name any code."""
-    for root in reversed(roots):
-        path = resources.procedure_file(root, code)
-        try:
-            info = path.stat()
-        except FileNotFoundError:
-            continue
-        except OSError:
-            return {"*"}
-        if not stat.S_ISREG(info.st_mode) or info.st_size > 1_000_000:
-            return {"*"}  # never opened: a pipe would block, a device never end
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            return {"*"}
-        return {m.decode() for m in _CODE_BYTES.findall(raw)} - {code}
-    return {"*"}
-
-
-def broken_codes(problems: Sequence[Problem]) -> set[str]:
-    """The codes whose record files have a problem (left out of the index)."""
-    found = set()
-    for problem in problems:
-        path = Path(problem.file)
-        if problem.severity != "mention" and path.suffix == ".yaml" and path.parent.name == resources.PROCEDURES:
-            found.add(path.stem)
-    return found
-
-
-def mentioned(problems: Sequence[Problem]) -> dict[str, set[str]]:
-    """Broken record code -> the codes its file names (kept beside the problems in the index)."""
-    return {
-        p.file.split(":", 1)[1]: set(p.field.split())
-        for p in problems
-        if p.severity == "mention" and p.file.startswith("\0mentions:")
-    }
-
-
-def _write(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
-    """Write the index next to ``path`` and rename it into place; any failure leaves no file. The
-    cache directory is created private (0700) and the index is the owner's alone (0600): it may hold
-    the text of a licensed descriptor file."""
+def _write(path: Path, fill: Callable[[sqlite3.Connection], object]) -> None:
+    """Write a new index next to ``path`` (``fill`` writes its tables) and rename it into place; any
+    failure leaves no file. The cache directory is created private (0700) and the index is the
+    owner's alone (0600): it may hold the text of a licensed descriptor file."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
@@ -259,14 +228,24 @@ def _write(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
         db = sqlite3.connect(temp)
         try:
             stamp(db)
+            fill(db)
         finally:
             db.close()
-        write_index(temp, store, meta)
         os.replace(temp, path)
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
     _prune(path)
+
+
+def _same_build(db: sqlite3.Connection, expected: dict[str, bytes]) -> bool:
+    """Whether an index was written by this cptref, in this format, for these data directories (its
+    records can then be reused for the files that did not change)."""
+    for key in ("format", "version", "data_dir"):
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is None or bytes(row[0]) != expected[key]:
+            return False
+    return True
 
 
 DAY = 86_400.0
@@ -333,16 +312,32 @@ def open_store(
     text, when given): the cached one when it is current, else a fresh one (cached if possible)."""
     layered = [roots] if isinstance(roots, Path) else list(roots)
     try:
-        expected = _expected_meta(layered, descriptors)
+        seen: list[Stats | None] = []
+        expected = _expected_meta(layered, descriptors, seen)
     except OSError:  # a procedures folder that cannot be listed: the loader says what is wrong with it
         return build_store(layered, progress, descriptors)
     path = index_path(layered, descriptors)
 
-    def rebuild() -> MemoryStore:
+    def heal() -> MemoryStore:  # the index proved damaged while read: parse the data, write it again
+        from .build import write_store
+
         store = build_store(layered, progress, descriptors)
         with contextlib.suppress(OSError, sqlite3.Error):
-            _write(path, store, expected)
+            _write(path, lambda db: write_store(db, store, expected))
         return store
 
-    cached = _open_valid(path, expected, rebuild)
-    return cached if cached is not None else rebuild()
+    cached = _open_valid(path, expected, heal)
+    if cached is not None:
+        return cached
+    from .build import Previous, build
+
+    previous = Previous(path if path.exists() else None, lambda db: _same_build(db, expected))
+    try:
+        _write(
+            path, lambda db: build(db, layered, expected, progress=progress, descriptors=descriptors, previous=previous)
+        )
+    except (OSError, sqlite3.Error):  # the cache cannot be written: the data parsed, in memory
+        return build_store(layered, progress, descriptors)
+    finally:
+        previous.close()
+    return _open_valid(path, expected, heal) or build_store(layered, progress, descriptors)

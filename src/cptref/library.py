@@ -9,21 +9,25 @@ result; :mod:`cptref.catalog` reads it when no index can be used.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import resources
 from .errors import Problem
-from .models import Family, Source
+from .models import Family, Procedure, Source
 from .store import MemoryStore
 
 if TYPE_CHECKING:
     from .loader import Progress, RawHook
-    from .models import Procedure
 
 
 def read_families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
+    from .pack import Pack, is_pack
+
+    if is_pack(root):
+        with Pack(root) as pack:
+            return pack.families, []
     path = root / resources.FAMILIES
     if not path.exists():
         return {}, []
@@ -35,6 +39,11 @@ def read_families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
 
 def read_sources(root: Path, base: bool) -> tuple[dict[str, Source], list[Problem]]:
     """A directory's sources; only the lowest layer must have a sources.yaml (the others may cite it)."""
+    from .pack import Pack, is_pack
+
+    if is_pack(root):
+        with Pack(root) as pack:
+            return pack.sources, []
     if not base and not resources.sources_file(root).exists():
         return {}, []
     from .loader import load_sources
@@ -94,14 +103,13 @@ def read_store(
 ) -> tuple[MemoryStore, list[Problem]]:
     """Parse every file of the data directories (and a licensed descriptor file, when given): the
     records in memory, the later directory's record winning for a code, and every problem found."""
-    from .loader import load_procedures
 
     layered = [roots] if isinstance(roots, Path) else list(roots)
     records: dict[str, Procedure] = {}
     origins: dict[str, Path] = {}
     problems: list[Problem] = []
     for root in layered:
-        found_records, found = load_procedures(root, progress, on_raw)
+        found_records, found = _records_of(root, progress, on_raw)
         problems.extend(found)
         for record in found_records:
             records[record.code] = record
@@ -123,6 +131,28 @@ def read_store(
     return store, problems
 
 
+def layer_codes(root: Path) -> list[str]:
+    """The codes a layer has a record file for (a packed library: a record), by their file names."""
+    from .loader import procedure_names
+    from .pack import Pack, is_pack
+
+    if is_pack(root):
+        with Pack(root) as pack:
+            return pack.codes()
+    return [name[: -len(".yaml")] for name in procedure_names(root)]
+
+
+def _records_of(root: Path, progress: Progress | None, on_raw: RawHook | None) -> tuple[list[Procedure], list[Problem]]:
+    """A layer's records: its record files parsed, or a packed library's records (checked when packed)."""
+    from .loader import load_procedures
+    from .pack import Pack, is_pack
+
+    if is_pack(root):
+        with Pack(root) as pack:
+            return list(pack.records()), []
+    return load_procedures(root, progress, on_raw)
+
+
 def integrity(store: MemoryStore, roots: Sequence[Path]) -> list[Problem]:
     """Cross-file problems: unknown source ids and families, self references, misplaced fields."""
     from .loader import display_path
@@ -130,44 +160,61 @@ def integrity(store: MemoryStore, roots: Sequence[Path]) -> list[Problem]:
     problems: list[Problem] = []
     base = roots[-1] if roots else Path(".")
     for record in store.records():
-        name = display_path(resources.procedure_file(store.origin(record.code) or base, record.code))
+        problems.extend(record_problems(record, store.sources, store.families))
+    for i, problem in enumerate(problems):  # a file's name is worked out only for a problem (rare)
+        code = problem.file
+        name = display_path(resources.procedure_file(store.origin(code) or base, code))
+        problems[i] = Problem(name, problem.field, problem.message)
+    problems.extend(family_problems(store.families, store.sources, base))
+    return problems
 
-        def cite(field: str, ids: Sequence[str], name: str = name) -> None:
-            for i, sid in enumerate(ids):
-                if sid not in store.sources:
-                    problems.append(Problem(name, f"{field}.sources[{i}]", f"unknown source id {sid!r}"))
 
-        if record.family and record.family not in store.families:
-            problems.append(Problem(name, "$.family", f"unknown family {record.family!r}"))
-        if record.add_on:
-            cite("$.add_on", record.add_on.sources)
-        for field in ("includes", "report_with", "not_with"):
-            for i, entry in enumerate(getattr(record, field)):
-                cite(f"$.{field}[{i}]", entry.sources)
-                if record.code in entry.codes:
-                    problems.append(Problem(name, f"$.{field}[{i}].codes", "a record names itself"))
-        if record.medicare:
-            cite("$.medicare", record.medicare.sources)
-        for i, event in enumerate(record.history):
-            cite(f"$.history[{i}]", event.sources)
-        if record.add_on and record.code in record.add_on.primaries:
-            problems.append(Problem(name, "$.add_on.primaries", "a record names itself"))
-        for field in ("related", "replaced_by"):
-            if record.code in getattr(record, field):
-                problems.append(Problem(name, f"$.{field}", "a record names itself"))
-        if record.replaced_by and record.status != "deleted":
-            problems.append(Problem(name, "$.replaced_by", "only a deleted record has a replacement"))
-    families_file = display_path(base / resources.FAMILIES)
-    for family in store.families.values():
+def family_problems(families: Mapping[str, Family], sources: Mapping[str, object], base: Path) -> list[Problem]:
+    """The unknown source ids the families cite (named in ``base``'s families file)."""
+    from .loader import display_path
+
+    problems: list[Problem] = []
+    for family in families.values():
         for field in ("includes", "report_with", "not_with"):
             for i, entry in enumerate(getattr(family, field)):
                 for j, sid in enumerate(entry.sources):
-                    if sid not in store.sources:
+                    if sid not in sources:
+                        where = f"$[{family.id}].{field}[{i}].sources[{j}]"
                         problems.append(
-                            Problem(
-                                families_file,
-                                f"$[{family.id}].{field}[{i}].sources[{j}]",
-                                f"unknown source id {sid!r}",
-                            )
+                            Problem(display_path(base / resources.FAMILIES), where, f"unknown source id {sid!r}")
                         )
+    return problems
+
+
+def record_problems(record: Procedure, sources: Mapping[str, object], families: Mapping[str, object]) -> list[Problem]:
+    """What is wrong with one valid record against the sources and families it may cite (each
+    problem's ``file`` is the record's code, for the caller to turn into its file's name)."""
+    problems: list[Problem] = []
+    name = record.code
+
+    def cite(field: str, ids: Sequence[str]) -> None:
+        for i, sid in enumerate(ids):
+            if sid not in sources:
+                problems.append(Problem(name, f"{field}.sources[{i}]", f"unknown source id {sid!r}"))
+
+    if record.family and record.family not in families:
+        problems.append(Problem(name, "$.family", f"unknown family {record.family!r}"))
+    if record.add_on:
+        cite("$.add_on", record.add_on.sources)
+    for field in ("includes", "report_with", "not_with"):
+        for i, entry in enumerate(getattr(record, field)):
+            cite(f"$.{field}[{i}]", entry.sources)
+            if record.code in entry.codes:
+                problems.append(Problem(name, f"$.{field}[{i}].codes", "a record names itself"))
+    if record.medicare:
+        cite("$.medicare", record.medicare.sources)
+    for i, event in enumerate(record.history):
+        cite(f"$.history[{i}]", event.sources)
+    if record.add_on and record.code in record.add_on.primaries:
+        problems.append(Problem(name, "$.add_on.primaries", "a record names itself"))
+    for field in ("related", "replaced_by"):
+        if record.code in getattr(record, field):
+            problems.append(Problem(name, f"$.{field}", "a record names itself"))
+    if record.replaced_by and record.status != "deleted":
+        problems.append(Problem(name, "$.replaced_by", "only a deleted record has a replacement"))
     return problems

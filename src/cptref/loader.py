@@ -149,9 +149,10 @@ def _expands_beyond(value: Any, budget: int) -> bool:
     return False
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file; raise :class:`DataErrors` with its location when it cannot be read."""
-    name = display_path(path)
+def read_yaml(path: Path, name: str | None = None) -> Any:
+    """Parse one YAML file; raise :class:`DataErrors` with its location (``name``: how to show its
+    path, by default :func:`display_path`) when it cannot be read."""
+    name = name or display_path(path)
     raw = read_bytes(path, name)
     try:
         text = raw.decode("utf-8-sig")
@@ -315,8 +316,48 @@ def _walk_struct(value: Any, cls: type[msgspec.Struct], path: str, out: list[tup
         _walk(value[name], hints[name], f"{path}.{name}", out)
 
 
+@cache
+def _nested(cls: type[msgspec.Struct]) -> dict[str, tuple[type[msgspec.Struct], bool]]:
+    """The fields of ``cls`` that hold records of their own: name -> (their type, whether a list of them)."""
+    found: dict[str, tuple[type[msgspec.Struct], bool]] = {}
+    for name, tp in _hints(cls).items():
+        base = _strip_annotated(_optional_inner(tp))
+        args = typing.get_args(base)
+        many = typing.get_origin(base) is tuple and len(args) == 2 and args[1] is Ellipsis
+        inner = _strip_annotated(args[0]) if many else base
+        if isinstance(inner, type) and issubclass(inner, msgspec.Struct):
+            found[name] = (inner, many)
+    return found
+
+
+def _known_keys_only(value: Any, cls: type[msgspec.Struct]) -> bool:
+    """Whether every mapping in ``value`` (already converted to ``cls``) has only ``cls``'s keys:
+    msgspec ignores a key it does not know, the loader reports it."""
+    fields = _required(cls)
+    if not all(key in fields for key in value):
+        return False
+    for name, (inner, many) in _nested(cls).items():
+        item = value.get(name)
+        if item is None:
+            continue
+        if not all(_known_keys_only(one, inner) for one in (item if many else (item,))):
+            return False
+    return True
+
+
 def validate(raw: Any, cls: type[T], file: str) -> tuple[T | None, list[Problem]]:
-    """Validate ``raw`` against ``cls``: the object, or None with every problem found."""
+    """Validate ``raw`` against ``cls``: the object, or None with every problem found.
+
+    A valid mapping is converted in one call; only one with a problem is walked field by field, so
+    that every problem is found and named by its path."""
+    if isinstance(raw, dict):
+        try:
+            converted = msgspec.convert(raw, cls)
+        except msgspec.ValidationError:
+            pass
+        else:
+            if _known_keys_only(raw, cls):
+                return converted, []
     found: list[tuple[str, str]] = []
     _walk_struct(raw, cls, "$", found)
     if found:
@@ -334,11 +375,14 @@ RawHook = Callable[[Path, Any], None]
 """Called as ``hook(path, raw)`` with each record file's parsed YAML (``cptref validate`` lints it)."""
 
 
-def load_procedure(path: Path, on_raw: RawHook | None = None) -> tuple[Procedure | None, list[Problem]]:
-    """One record file -> the record (or None) and the problems found in it."""
-    name = display_path(path)
+def load_procedure(
+    path: Path, on_raw: RawHook | None = None, name: str | None = None
+) -> tuple[Procedure | None, list[Problem]]:
+    """One record file -> the record (or None) and the problems found in it (each naming the file
+    as ``name``, by default :func:`display_path`)."""
+    name = name or display_path(path)
     try:
-        raw = read_yaml(path)
+        raw = read_yaml(path, name)
     except DataErrors as exc:
         return None, list(exc.problems)
     if on_raw is not None:
@@ -352,16 +396,23 @@ def load_procedure(path: Path, on_raw: RawHook | None = None) -> tuple[Procedure
 def procedure_paths(root: Path) -> list[Path]:
     """Every record file under ``root/procedures``, sorted; raises when the folder is unusable."""
     folder = resources.procedures_dir(root)
+    return [folder / name for name in procedure_names(root)]
+
+
+def procedure_names(root: Path) -> list[str]:
+    """The names of the record files under ``root/procedures``, sorted (which is the order of their
+    codes); raises :class:`DataErrors` when the folder is unusable."""
+    folder = resources.procedures_dir(root)
     if not folder.is_dir():
         what = "is not a directory" if folder.exists() else "does not exist"
         raise DataErrors([Problem(display_path(folder), "$", f"the procedures folder {what}")])
     try:
-        paths = sorted(p for p in folder.iterdir() if p.suffix == ".yaml" and not p.name.startswith("."))
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml") and not n.startswith("."))
     except OSError as exc:
         raise DataErrors([Problem(display_path(folder), "$", f"cannot list folder: {exc.strerror}")]) from None
-    if not paths:
+    if not names:
         raise DataErrors([Problem(display_path(folder), "$", "no record files (*.yaml) in the folder")])
-    return paths
+    return names
 
 
 Progress = Callable[[int, int], None]

@@ -10,8 +10,9 @@ one applied.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from .findings import Finding
 from .rulebase import DISTINCT, SIDES, CheckRule, Claim, Facts, Lookup, one_of
@@ -58,8 +59,7 @@ def _official(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(Struct, frozen=True):
     """What a claim-level rule is given: the CMS tables and the setting they are read for."""
 
     cms: CmsTables | None

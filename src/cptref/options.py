@@ -9,14 +9,14 @@ Typer nor rich.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from msgspec import Struct
 
 Kind = Literal["flag", "toggle", "text", "int", "choice"]
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(Struct, frozen=True):
     """One option: ``flags`` (long first), its value's kind, default, help and limits."""
 
     dest: str
@@ -36,8 +36,7 @@ class Option:
         return self.kind in ("text", "int", "choice")
 
 
-@dataclass(frozen=True)
-class Argument:
+class Argument(Struct, frozen=True):
     """The positional arguments of a command (one kind a command)."""
 
     dest: str
@@ -50,8 +49,7 @@ class Argument:
     """Shell completion offers the library's codes."""
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(Struct, frozen=True):
     name: str
     help: str
     """The command's help: a first line, then paragraphs (``{rules}`` stands for the rule table)."""
@@ -177,6 +175,12 @@ case and punctuation do not matter, and misspellings are corrected against
 the library's words. Each result shows its score (0-100) and which words
 matched which field.
 
+With your CMS tables (--cms, CPTREF_CMS), the codes of your own PPRRVU file
+are searched too, by code and short descriptor: those cptref has no record
+of, and records none of whose own words match. Each such result says it
+came from your file, and its short descriptor is labelled as the AMA's
+licensed text; the records keep their scores and their order.
+
 Output (--format): table, the text view (colour on a terminal: --color,
 NO_COLOR); plain, a tab-separated line a result (code, title, score,
 matched); json (also --json), {"schema_version", "query", "results"};
@@ -189,7 +193,8 @@ Examples:
   cptref search 4755
   cptref search PTBD --json
   cptref search nephrostomy --format csv --fields code,title > codes.csv
-  cptref search drainage --format jsonl | jq -r .code"""
+  cptref search drainage --format jsonl | jq -r .code
+  cptref search "drain exchange" --cms ~/Downloads/ncci --json"""
 
 CHECK_HELP = """Tell whether codes can be reported together, and why not.
 
@@ -243,6 +248,20 @@ Prints every problem as `file: $.field: message` (warnings say `warning:`), then
 stderr. Exits 3 when there is any error, 0 otherwise.
 
 Examples: cptref validate | cptref validate ./my-codes --strict | cptref validate --json"""
+
+PACK_HELP = """Pack a data directory into one file, for a large library: name the file in --data or CPTREF_DATA.
+
+Every command checks each file of a data directory for edits, which adds up
+over thousands of records; a packed library is one file, checked once.
+pack first checks every file of DIR as commands read it (layered over the
+shipped data) and writes nothing if any has a problem (exit 3, each problem
+listed). Edit the directory, then pack it again; the file is replaced whole.
+Default output: DIR's name with .cptref, beside DIR. --json prints
+{"file", "data", "records", "sources", "families", "bytes"}.
+
+Examples:
+  cptref pack ./my-codes
+  cptref pack ./my-codes -o /srv/cptref/codes.cptref && CPTREF_DATA=/srv/cptref/codes.cptref cptref show 0001X"""
 
 SCHEMA_HELP = """Print the JSON Schema (draft 2020-12) of a command's --json output.
 
@@ -469,13 +488,28 @@ def _commands() -> dict[str, Command]:
                 CMS,
             ),
         ),
+        "pack": Command(
+            "pack",
+            PACK_HELP,
+            Argument("directory", "DIR", "The data directory to pack.", many=False),
+            (
+                Option(
+                    "output",
+                    ("--output", "-o"),
+                    "Where to write the packed library (default: DIR.cptref, beside DIR).",
+                    kind="text",
+                    metavar="FILE",
+                ),
+                JSON,
+            ),
+        ),
         "schema": Command(
             "schema",
             SCHEMA_HELP,
             Argument(
                 "command",
                 "[COMMAND]",
-                "show, search, check, list, families or validate (default: all).",
+                "show, search, check, list, families, validate or pack (default: all).",
                 many=False,
                 required=False,
                 choices=schema_commands,

@@ -8,11 +8,11 @@ a terminal. The words are the same either way.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from msgspec import Struct, field
 
 from .models import LAY_SECTIONS
 from .safe import visible
@@ -30,8 +30,7 @@ Segment = tuple[str, str]
 CONFIDENCE_STYLE = {"high": "green", "medium": "yellow", "low": "bold red"}
 
 
-@dataclass
-class Line:
+class Line(Struct):
     segments: list[Segment] = field(default_factory=list)
     indent: int = 0
     hang: int = 0
@@ -53,8 +52,7 @@ class Line:
         return "".join(t for t, _ in self.segments)
 
 
-@dataclass
-class Doc:
+class Doc(Struct):
     lines: list[Line] = field(default_factory=list)
 
     def line(self, text: str = "", style: str = "", indent: int = 0, hang: int = 0) -> Line:
@@ -439,14 +437,41 @@ def _cited_ids(catalog: Catalog, record: Procedure) -> set[str]:
 
 
 def search_doc(results: Sequence[Result]) -> Doc:
+    """A row a result: code, score, title, the words that matched. A code found in the user's PPRRVU
+    file (``--cms``) says so on its row; one cptref has no record of shows the file's short
+    descriptor as its title, and a last line says whose text that is and which file it came from."""
     doc = Doc()
-    width = max(len(r.title) for r in results)
+
+    def shown(r: Result) -> str:
+        if not r.record and r.short_descriptor is not None:
+            return r.short_descriptor.text
+        return r.title
+
+    width = max(len(shown(r)) for r in results)
+    files: list[str] = []
     for r in results:
         line = doc.line().add(r.code, "bold cyan").add(f"  {r.score:5.1f}  ", "green")
         line.wrap = False
-        line.add(r.title.ljust(min(width, 60)))
+        line.add(shown(r).ljust(min(width, 60)))
         where = "; ".join(f"{f}: {', '.join(ws)}" for f, ws in r.matched.items())
         line.add(f"  [{where}]", "dim")
+        if r.origin == "pprrvu":
+            if r.record:
+                line.add("  (found by its AMA short descriptor in your PPRRVU file)", "yellow")
+            elif r.short_descriptor is not None:
+                line.add("  (AMA short descriptor, from your PPRRVU file; no cptref record)", "yellow")
+            else:
+                line.add("  (from your PPRRVU file; no cptref record)", "yellow")
+            if r.short_descriptor is not None and r.short_descriptor.file not in files:
+                files.append(r.short_descriptor.file)
+    if files:
+        doc.line()
+        doc.line(
+            f"Short descriptors: AMA licensed text, from your file {', '.join(files)}, shown only to you "
+            "(cptref ships none). `cptref show CODE` with the same --cms says what your tables hold for a code.",
+            "dim",
+            hang=2,
+        )
     return doc
 
 
@@ -574,8 +599,25 @@ def text_mode(color: str, tty: bool, environ: Mapping[str, str]) -> TextMode:
 def screen() -> tuple[int, int]:
     """The columns and lines of the terminal: ``COLUMNS`` and ``LINES`` when set (to a positive
     number), else the terminal's own size, else 100 x 24 (piped output, or a terminal of size 0)."""
-    size = shutil.get_terminal_size((100, 24))
-    return size.columns, size.lines
+    import os
+    import sys
+
+    def given(name: str) -> int:
+        try:
+            return int(os.environ[name])
+        except (KeyError, ValueError):
+            return 0
+
+    # as shutil.get_terminal_size says it (importing shutil costs every command a millisecond or two)
+    columns, lines = given("COLUMNS"), given("LINES")
+    if columns <= 0 or lines <= 0:
+        try:
+            size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            size = os.terminal_size((0, 0))
+        columns = columns if columns > 0 else size.columns or 100
+        lines = lines if lines > 0 else size.lines or 24
+    return columns, lines
 
 
 def pager(text: str) -> None:
@@ -586,6 +628,7 @@ def pager(text: str) -> None:
     import os
     import pydoc
     import shlex
+    import shutil
     import sys
 
     command = os.environ.get("PAGER", "less").strip()

@@ -88,3 +88,9 @@ def descriptors_file(override: str | os.PathLike[str] | None = None) -> Path | N
 def cms_paths(override: str | os.PathLike[str] | None = None) -> list[Path]:
     """The CMS tables to read: ``override`` (``--cms``, a path list), else ``$CPTREF_CMS``; [] for none."""
     return split_path_list(override) if override else split_path_list(os.environ.get(ENV_CMS, ""))
+
+
+def file_status(info: os.stat_result) -> bytes:
+    """What identifies a data file's content without reading it: its size, and modification and
+    change times (the compiled index's fingerprint, and a record's reuse in a rebuild)."""
+    return b"%d\0%d\0%d" % (info.st_size, info.st_mtime_ns, info.st_ctime_ns)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from msgspec import Struct
 
 from .findings import SEVERITY_RANK, Finding, Severity
 from .models import Confidence
@@ -34,8 +35,7 @@ COMPONENTS = frozenset(["26", "TC"])
 """The professional (26) and technical (TC) components of an imaging service."""
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(Struct, frozen=True):
     """What is known about one code when a rule prepares for it: its record (None: the library has
     none), the catalog, and the user's CMS tables with the setting they are read for (None: no
     tables loaded)."""

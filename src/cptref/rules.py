@@ -24,8 +24,9 @@ To add a rule: write a subclass here, add an instance to :data:`RULES`, and a te
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from .errors import quoted
 from .findings import Finding
@@ -296,8 +297,7 @@ def _plural(word: str) -> str:
     return word + "es" if word.endswith(("s", "x", "ch", "sh")) else word + "s"
 
 
-@dataclass(frozen=True, slots=True)
-class _Pair:
+class _Pair(Struct, frozen=True):
     """One fact about two codes on a claim, as prepared: the finding it gives, and what modifiers do."""
 
     found: Finding

@@ -23,15 +23,18 @@ from __future__ import annotations
 import bisect
 import heapq
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from msgspec import Struct, field
 
 from .errors import NoMatch, UsageError
 from .text import NEGATED, WORD, stem, tokens, words
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .cms import CmsTables
+    from .store import Store
 
 MAX_QUERY_CHARS = 500
 FIELD_WEIGHTS: dict[str, float] = {
@@ -41,8 +44,11 @@ FIELD_WEIGHTS: dict[str, float] = {
     "descriptor": 0.9,
     "summary": 0.8,
     "official": 0.9,
+    "short_descriptor": 0.9,
 }
-TEXT_FIELDS = ("title", "synonyms", "descriptor", "summary", "official")
+TEXT_FIELDS = ("title", "synonyms", "descriptor", "summary", "official", "short_descriptor")
+"""The text fields, in the order ties between fields break; ``short_descriptor`` is the user's PPRRVU
+file (``--cms``), searched only for codes that have no record or that no word of their record matches."""
 DELETED_WEIGHT = 0.9
 """Deleted codes stay findable but rank below active ones that match as well."""
 FUZZY_CUTOFF = 80.0
@@ -173,18 +179,37 @@ _ACTION_OF = {stem(w): action for action, (nouns, others) in ACTIONS.items() for
 _ACTION_NOUNS = {action: tuple(stem(w) for w in nouns) for action, (nouns, _) in ACTIONS.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
-    """One ranked record: its score (0-100) and the indexed words that matched, by field."""
+NO_RECORD_TITLE = "(no cptref record; found in your PPRRVU file)"
+"""The title of a result only the user's PPRRVU file knows: cptref has no words of its own for the
+code, and the short descriptor (AMA text) is not a title; it is given apart, labelled."""
+
+
+class ShortDescriptor(Struct, frozen=True):
+    """A PPRRVU short descriptor, from the user's own file: AMA licensed text, to be shown labelled."""
+
+    text: str
+    file: str
+    licence: str
+
+
+class Result(Struct, frozen=True):
+    """One ranked code: its score (0-100) and the indexed words that matched, by field.
+
+    ``origin`` says what found it: ``cptref``, its record's own words (and the user's licensed
+    descriptor file); ``pprrvu``, the code or the short descriptor in the user's PPRRVU file
+    (``search --cms``), whose text is then ``short_descriptor``. ``record``: whether cptref has a
+    record of the code (False only for a code the PPRRVU file alone knows)."""
 
     code: str
     title: str
     score: float
     matched: dict[str, list[str]] = field(default_factory=dict)
+    record: bool = True
+    origin: Literal["cptref", "pprrvu"] = "cptref"
+    short_descriptor: ShortDescriptor | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Term:
+class _Term(Struct, frozen=True):
     text: str
     alternatives: tuple[tuple[str, ...], ...]
     weights: tuple[float, ...]
@@ -303,8 +328,7 @@ def similar(word: str, vocabulary: Sequence[str], fuzzy: bool = True) -> dict[st
 # and drops any that no document satisfies.
 
 
-@dataclass(frozen=True, slots=True)
-class _Level:
+class _Level(Struct, frozen=True):
     """The documents whose best match for a term is in one field, with that match's value."""
 
     value: float
@@ -426,14 +450,14 @@ _EPSILON = 1e-9
 
 
 def _top(
-    per_term: list[list[_Level]], demoted: list[tuple[int, float]], scale: float, limit: int
+    per_term: list[list[_Level]], demoted: list[tuple[int, float]], scale: float, limit: int, left_out: int = 0
 ) -> list[tuple[float, int, int]]:
     """The ``limit`` best documents as (score, terms matched in the title, document), best first.
 
     A document's total is the sum, in term order, of the value of its level for each term it
     matches; its score is the total x ``scale`` (x the factor of each of the ``demoted`` sets of
     documents it is in: deleted records, records of another action); ties break by the number of
-    title matches, then by document (code) order.
+    title matches, then by document (code) order. The documents of ``left_out`` are not ranked.
     """
     # per term: the levels merged by what ranking sees (value, title or not), best first
     merged: list[list[tuple[float, bool, int]]] = []
@@ -450,6 +474,7 @@ def _top(
     everything = 0
     for union in unions:
         everything |= union
+    everything &= ~left_out
     if not everything:
         return []
     # the walk takes the terms that match fewest documents first: empty combinations die early
@@ -541,13 +566,40 @@ def _other_action(actions: set[str], postings: dict[str, dict[str, int]]) -> int
     return named & ~meant
 
 
-def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
-    """Records ranked best first for ``query``; raises :class:`NoMatch` when none matches."""
-    if limit < 1:
-        raise UsageError(f"--limit must be at least 1, got {limit}")
-    terms = parse_query(query)
-    store = catalog.store
-    vocabulary = store.vocabulary()
+class Index(Protocol):
+    """What ranking reads of a set of documents: a catalog's store (:mod:`cptref.store`), or the
+    words of the user's PPRRVU file (:class:`cptref.cms.wordindex.WordIndex`)."""
+
+    def vocabulary(self) -> Sequence[str]: ...
+    def postings(self, wanted: Iterable[str], fields: Sequence[str] = ...) -> dict[str, dict[str, int]]: ...
+    def doc_codes(self) -> Sequence[str]: ...
+    def deleted_docs(self) -> int: ...
+
+
+class _Ranking(Struct, frozen=True):
+    """The best documents of one index for the terms, and what is needed to say why each matched."""
+
+    top: list[tuple[float, int, int]]
+    codes: Sequence[str]
+    terms: list[_Term]
+    per_term: list[list[_Level]]
+    matches: dict[str, dict[str, float]]
+    postings: dict[str, dict[str, int]]
+
+    def matched(self, doc: int) -> dict[str, list[str]]:
+        return _matched(doc, self.terms, self.per_term, self.codes, self.matches, self.postings)
+
+    def union(self) -> int:
+        """Every document some term matches (whether or not it made the top)."""
+        found = 0
+        for levels in self.per_term:
+            for level in levels:
+                found |= level.docs
+        return found
+
+
+def _rank(index: Index, terms: list[_Term], limit: int, left_out: int = 0) -> _Ranking:
+    vocabulary = index.vocabulary()
     typed = {word for term in terms if not term.code for word in term.alternatives[0]}
     matches: dict[str, dict[str, float]] = {}
     for term in terms:
@@ -556,22 +608,102 @@ def search(catalog: Catalog, query: str, limit: int = 10) -> list[Result]:
                 for word in alt:
                     if word not in matches:
                         matches[word] = similar(word, vocabulary, fuzzy=word in typed)
-    postings = store.postings({other for found in matches.values() for other in found})
+    postings = index.postings({other for found in matches.values() for other in found})
     actions = {term.action for term in terms if term.action}
-    codes = store.doc_codes()
+    codes = index.doc_codes()
     per_term = [_code_levels(term, codes) if term.code else _text_levels(term, matches, postings) for term in terms]
-    demoted = [(store.deleted_docs(), DELETED_WEIGHT)]
+    demoted = [(index.deleted_docs(), DELETED_WEIGHT)]
     if actions:
-        demoted.append((_other_action(actions, store.postings(_ACTION_OF, ("title",))), OTHER_ACTION))
-    ranked = _top(per_term, demoted, 100.0 / len(terms), limit)
-    if not ranked:
-        raise NoMatch(query.strip())
-    docs = [doc for _, _, doc in ranked]
+        demoted.append((_other_action(actions, index.postings(_ACTION_OF, ("title",))), OTHER_ACTION))
+    top = _top(per_term, demoted, 100.0 / len(terms), limit, left_out)
+    return _Ranking(top, codes, terms, per_term, matches, postings)
+
+
+def search(catalog: Catalog, query: str, limit: int = 10, cms: CmsTables | None = None) -> list[Result]:
+    """Records ranked best first for ``query``; raises :class:`NoMatch` when none matches.
+
+    With ``cms`` (the user's CMS tables) holding a PPRRVU file, the codes of that file are searched
+    too, by code and by short descriptor (:func:`_with_pprrvu`): the records keep their scores and
+    their order, and a code found there takes its place among them by its score."""
+    if limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {limit}")
+    terms = parse_query(query)
+    store = catalog.store
+    records = _rank(store, terms, limit)
+    docs = [doc for _, _, doc in records.top]
     titles = store.doc_titles(docs)
-    return [
-        Result(codes[doc], title, round(score, 1), _matched(doc, terms, per_term, codes, matches, postings))
-        for (score, _, doc), title in zip(ranked, titles, strict=True)
+    results = [
+        Result(records.codes[doc], title, round(score, 1), records.matched(doc))
+        for (score, _, doc), title in zip(records.top, titles, strict=True)
     ]
+    index = cms.word_index() if cms is not None else None
+    if cms is not None and index is not None:
+        results = _with_pprrvu(results, records, catalog, cms, index, limit)
+    if not results:
+        raise NoMatch(query.strip(), "the library or your PPRRVU file" if index is not None else "the library")
+    return results
+
+
+def _with_pprrvu(
+    results: list[Result], records: _Ranking, catalog: Catalog, cms: CmsTables, index: Index, limit: int
+) -> list[Result]:
+    """``results`` (the records' own) merged with the codes the PPRRVU file finds: those cptref has no
+    record of, and records that no word of their own matches. A record its own words match is left
+    to them, so its score and its place among the records stay what they are without the file. The
+    merge is by score; on a tie, the record found by its own words comes first."""
+    from .cms.sources import on_disk
+
+    table_codes = index.doc_codes()
+    known = bytearray((len(table_codes) >> 3) + 1)
+    for doc in _ids(records.union()):
+        code = records.codes[doc]
+        at = bisect.bisect_left(table_codes, code)
+        if at < len(table_codes) and table_codes[at] == code:
+            known[at >> 3] |= 1 << (at & 7)
+    table = _rank(index, records.terms, limit, int.from_bytes(known, "little"))
+    if not table.top:
+        return results
+    found = []
+    store = catalog.store
+    for score, _, doc in table.top:
+        code = table.codes[doc]
+        short = None
+        for row in cms.rvu(code):
+            if row.descriptor is not None:  # the file shown is the zip for a member of one, as show says
+                short = ShortDescriptor(row.descriptor.text, on_disk(row.file), row.descriptor.licence)
+                break
+        title = _title_of(store, code)
+        found.append(
+            Result(
+                code,
+                NO_RECORD_TITLE if title is None else title,
+                round(score, 1),
+                table.matched(doc),
+                record=title is not None,
+                origin="pprrvu",
+                short_descriptor=short,
+            )
+        )
+    merged = list(heapq.merge(results, found, key=lambda r: -r.score))
+    return merged[:limit]
+
+
+def _title_of(store: Store, code: str) -> str | None:
+    codes = store.doc_codes()
+    at = bisect.bisect_left(codes, code)
+    if at < len(codes) and codes[at] == code:
+        return store.doc_titles([at])[0]
+    return None
+
+
+def _ids(bits: int) -> Iterator[int]:
+    """The positions of the set bits of ``bits``, ascending (a byte at a time: no per-bit big-int work)."""
+    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    for at, byte in enumerate(data):
+        while byte:
+            low = byte & -byte
+            yield at * 8 + low.bit_length() - 1
+            byte ^= low
 
 
 def _matched(

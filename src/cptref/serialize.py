@@ -21,6 +21,7 @@ from .documents import (
     LINE_VERSION,
     LIST_KEYS,
     PROCEDURE_KEYS,
+    RESULT_COLUMNS,
     RESULT_KEYS,
     SCHEMA_VERSION,
     AocRow,
@@ -43,6 +44,7 @@ from .documents import (
     NotWithView,
     OfficialDescriptor,
     OfficialFacts,
+    PackDocument,
     ProblemView,
     ProcedureView,
     PtpRow,
@@ -57,6 +59,7 @@ from .errors import UsageError
 from .findings import FINDING_KEYS
 
 if TYPE_CHECKING:
+    from .build import PackReport
     from .catalog import Catalog, Derived, Relation
     from .claims import Claim, Line
     from .cms import CmsSummary, CmsTables
@@ -72,6 +75,7 @@ __all__ = [
     "FINDING_KEYS",
     "LIST_KEYS",
     "PROCEDURE_KEYS",
+    "RESULT_COLUMNS",
     "RESULT_KEYS",
     "SCHEMA_VERSION",
 ]
@@ -164,14 +168,13 @@ def show(
 def official(cms: CmsTables, code: str, has_record: bool, today: datetime.date) -> OfficialFacts:
     """What the user's CMS tables say about ``code``: fee schedule rows, MUEs, add-on edits, and the PTP
     edits in force ``today`` in every setting."""
+    from .cms.sources import on_disk
     from .official import row
 
     fee = []
     for r in cms.rvu(code):
         licensed = (
-            LicensedDescriptor(r.descriptor.text, r.file.rsplit(":", 1)[0], r.descriptor.licence)
-            if r.descriptor
-            else None
+            LicensedDescriptor(r.descriptor.text, on_disk(r.file), r.descriptor.licence) if r.descriptor else None
         )
         fee.append(
             FeeScheduleRow(
@@ -264,7 +267,16 @@ def families(catalog: Catalog) -> FamiliesDocument:
 
 def search_result(item: Result) -> SearchResult:
     """One search result."""
-    return SearchResult(item.code, item.title, item.score, item.matched)  # type: ignore[arg-type]
+    short = item.short_descriptor
+    return SearchResult(
+        item.code,
+        item.title,
+        item.score,
+        item.matched,  # type: ignore[arg-type]
+        item.record,
+        item.origin,
+        LicensedDescriptor(short.text, short.file, short.licence) if short is not None else None,
+    )
 
 
 def search(query: str, results: Sequence[Result], fields: Sequence[str] | None = None) -> Any:
@@ -273,6 +285,13 @@ def search(query: str, results: Sequence[Result], fields: Sequence[str] | None =
     if fields is None:
         return SearchDocument(SCHEMA_VERSION, query, items)
     return {"schema_version": SCHEMA_VERSION, "query": query, "results": items}
+
+
+def packed(file: Path, data: Path, report: PackReport) -> PackDocument:
+    """``cptref pack --json``: the packed library written."""
+    return PackDocument(
+        SCHEMA_VERSION, str(file), str(data), report.records, report.sources, report.families, report.size
+    )
 
 
 def validation(

@@ -489,7 +489,9 @@ class _Titled(msgspec.Struct):
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE records (doc INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, body BLOB NOT NULL, origin TEXT);
+CREATE TABLE records (
+  doc INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, body BLOB NOT NULL, origin TEXT, words TEXT NOT NULL, stamp BLOB
+);
 CREATE TABLE refs (code TEXT NOT NULL, by_code TEXT NOT NULL);
 CREATE INDEX refs_code ON refs (code);
 CREATE TABLE descriptors (code TEXT PRIMARY KEY, text TEXT NOT NULL);
@@ -498,48 +500,8 @@ CREATE TABLE postings (word TEXT NOT NULL, field INTEGER NOT NULL, docs BLOB NOT
 """
 
 
-def _postings_row(ids: list[int]) -> bytes:
+def postings_row(ids: Sequence[int]) -> bytes:
+    """A postings row: the documents (ascending ids) as a few ids, or as a compressed bitmap."""
     if len(ids) <= _FEW_IDS:
         return bytes([_IDS]) + array("I", ids).tobytes()
     return bytes([_BITMAP]) + zlib.compress(_bitmap(ids), 1)
-
-
-def write_index(path: Path, store: MemoryStore, meta: dict[str, bytes]) -> None:
-    """Write ``store`` as a new SQLite index at ``path`` (which must not exist yet)."""
-    db = sqlite3.connect(path)
-    try:
-        db.executescript(SCHEMA)
-        encode = msgspec.msgpack.Encoder().encode
-        vocabulary, postings = store._search
-        codes = store.doc_codes()
-        rows = {**meta}
-        rows["sources"] = encode(list(store.sources.values()))
-        rows["families"] = encode(list(store.families.values()))
-        rows["shared_origins"] = encode({k: os.fsencode(v) for k, v in store.shared_origins().items()})
-        rows["problems"] = encode(store.problems)
-        rows["docs"] = encode(store.docs())
-        rows["codes"] = Codes.encode(codes)
-        rows["deleted"] = array("I", (i for i, r in enumerate(store.records()) if r.status == "deleted")).tobytes()
-        rows["vocabulary"] = "\n".join(vocabulary).encode("utf-8")
-        db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
-        db.executemany(
-            "INSERT INTO records VALUES (?, ?, ?, ?)",
-            (  # the folder's name as bytes: it need not be UTF-8 text
-                (i, r.code, encode(r), os.fsencode(store.origins.get(r.code) or ""))
-                for i, r in enumerate(store.records())
-            ),
-        )
-        db.executemany("INSERT INTO refs VALUES (?, ?)", store.reference_rows())
-        db.executemany("INSERT INTO descriptors VALUES (?, ?)", sorted(store.descriptors.items()))
-        field_id = {name: i for i, name in enumerate(FIELDS)}
-        db.executemany(
-            "INSERT INTO postings VALUES (?, ?, ?)",
-            (
-                (word, field_id[field], _postings_row(ids))
-                for word, by_field in postings.items()
-                for field, ids in by_field.items()
-            ),
-        )
-        db.commit()
-    finally:
-        db.close()

@@ -7,13 +7,13 @@ every warning into an error.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
+from msgspec import Struct
 
 from . import resources
 from .catalog import Catalog, read_catalog
@@ -22,8 +22,7 @@ from .loader import display_path, procedure_paths, read_yaml
 from .models import AddOn, Family, HistoryEntry, Lay, Medicare, NotWith, Procedure, Rule, Source
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Report:
+class Report(Struct, frozen=True):
     root: Path
     files: int
     problems: tuple[Problem, ...]

@@ -19,7 +19,8 @@ the files' paths, sizes and modification times), and answers look-ups from it::
 The modules, in the order the data flows: :mod:`.sources` (paths -> files and zip members),
 :mod:`.recognize` (a file's header -> what table it is), :mod:`.names` (version, setting, part from
 the names as downloaded), :mod:`.scan` (which copy and version of each table to read),
-:mod:`.parse` (rows, checked and counted), :mod:`.compile` (the SQLite file),
+:mod:`.parse` (rows, checked and counted), :mod:`.compile` (the SQLite file, with the PTP index of
+:mod:`.ptpindex` and the short descriptors' words of :mod:`.wordindex`, for ``search``),
 :mod:`.reader` (the look-ups), :mod:`.xlsx` (a small, safe .xlsx reader), :mod:`.models` (the
 typed answers).
 """

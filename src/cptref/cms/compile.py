@@ -27,7 +27,7 @@ import msgspec
 
 from cptref import __version__
 
-from . import ptpindex
+from . import ptpindex, wordindex
 from .models import NO_END, CmsProblem, CmsSummary, Skipped, TableSummary, problem
 from .parse import PARSERS, Row, Tally
 from .recognize import Layout
@@ -35,7 +35,7 @@ from .scan import Scan, TablePlan, scan
 from .sources import READ_ERRORS, walk
 from .xlsx import XlsxError
 
-FORMAT = "2"
+FORMAT = "3"
 """The layout of the compiled file; change it whenever the schema or a row's meaning changes."""
 
 SCHEMA = """
@@ -160,7 +160,8 @@ def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> Cm
         db.execute("PRAGMA journal_mode = MEMORY")
         db.execute("PRAGMA synchronous = OFF")
         db.execute("PRAGMA cache_size = -16384")
-        db.executescript(SCHEMA + ptpindex.SCHEMA)
+        for schema in (SCHEMA, ptpindex.SCHEMA, wordindex.SCHEMA):
+            db.executescript(schema)
         db.execute("BEGIN")
         writer = _Writer(db)
         problems: list[CmsProblem] = list(found.problems)
@@ -232,6 +233,8 @@ def _table(
         return None
     if table.kind == "ptp":
         ptpindex.build(db, number)  # when it cannot be built, look-ups query the rows instead
+    elif table.kind == "rvu":
+        wordindex.build(db, number)  # the short descriptors' words, for search --cms
     db.execute(f"RELEASE {savepoint}")
     return TableSummary(table, plan.quarter, files, read, loaded, rejected)
 

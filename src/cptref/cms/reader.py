@@ -36,6 +36,7 @@ from .models import (
     ymd,
 )
 from .ptpindex import PtpIndex
+from .wordindex import WordIndex
 
 CACHE_CODES = 50_000
 """Codes whose MUE, AOC and PPRRVU answers a reader keeps, per kind (least recently used first out)."""
@@ -110,6 +111,7 @@ class CmsTables:
         self._mue: _Bounded[tuple[int, str], MueEdit | None] = _Bounded(limit)
         self._aoc: _Bounded[tuple[int, str], tuple[tuple[int, int, AocEdit], ...]] = _Bounded(limit)
         self._rvu: _Bounded[tuple[int, str], list[RvuRow]] = _Bounded(limit)
+        self._words: tuple[int, WordIndex] | None = None
         self._preloaded = False
         self._complete = False
         """True once :meth:`preload` holds every MUE, AOC and PPRRVU row: a miss then means none."""
@@ -437,11 +439,14 @@ class CmsTables:
 
     # PPRRVU
 
+    def _rvu_table(self, setting: str | None) -> tuple[int, TableId] | None:
+        wanted = [setting] if setting else ["nonqpp", "all", "qpp"]
+        return next((self._tables[("rvu", s)] for s in wanted if ("rvu", s) in self._tables), None)
+
     def rvu(self, code: str, setting: str | None = None) -> list[RvuRow]:
         """The PPRRVU rows of ``code`` (one per modifier, the unmodified first). ``setting``:
         ``nonqpp`` or ``qpp`` when both files were given (default: non-QPP, else the one table)."""
-        wanted = [setting] if setting else ["nonqpp", "all", "qpp"]
-        found = next((self._tables[("rvu", s)] for s in wanted if ("rvu", s) in self._tables), None)
+        found = self._rvu_table(setting)
         if found is None:
             return []
         t, table = found
@@ -457,6 +462,16 @@ class CmsTables:
             )
             rows = self._rvu.put(key, [self._rvu_row(table, r) for r in raw])
         return list(rows)
+
+    def word_index(self) -> WordIndex | None:
+        """For ``search``: the words of the short descriptors of the PPRRVU table :meth:`rvu` reads
+        by default (one document a code, in code order); None when no PPRRVU table is loaded."""
+        found = self._rvu_table(None)
+        if found is None:
+            return None
+        if self._words is None or self._words[0] != found[0]:
+            self._words = (found[0], WordIndex.load(self._query, found[0]))
+        return self._words[1]
 
     def _rvu_row(self, table: TableId, r: Sequence[Any]) -> RvuRow:
         code, modifier, status, days, pctc, mult, bilat, asst, co, team, *rvus, descriptor, f, line = r

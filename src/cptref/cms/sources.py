@@ -134,6 +134,14 @@ class Walk:
         return keys
 
 
+def on_disk(display: str) -> str:
+    """The file on disk of an :attr:`Entry.display`: the zip of a member of one (``downloads/x.zip``
+    for ``downloads/x.zip:PPRRVU.csv``), else the display itself (a colon in a plain file's path,
+    a Windows drive among them, stays)."""
+    at = display.lower().find(".zip:")
+    return display[: at + 4] if at >= 0 else display
+
+
 def _hidden(name: str) -> bool:
     return name.startswith((".", "~$")) or name == "__MACOSX"
 
