@@ -329,6 +329,12 @@ def check(v: Values) -> int:
         cms = cms_tables(v["cms"])
         if cms is not None and stream is not None:
             cms.preload()  # a batch asks about many codes: each table read once, not a query a code
+        if stream is not None:
+            import gc
+
+            gc.freeze()  # what is read so far lives as long as the batch: the collector need not walk it
+            gen0, gen1, _ = gc.get_threshold()
+            gc.set_threshold(gen0, gen1, 100)  # a batch's answer caches are large and hold no cycle
         tables = checking.CheckTables.from_catalog(found, cms, SETTINGS[v["setting"]])
         if stream is None:
             result = checking.check(tables, codes, date, explain=v["explain"])
