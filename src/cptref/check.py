@@ -125,13 +125,14 @@ class CheckTables:
             if record is not None or len(self._prepared) < _CACHE:
                 self._prepared[code] = found  # before preparing: a pair rule may look back at this code
             facts = Facts(code, record, self._catalog, self.cms, self.setting)
+            lookup = self.prepared
             for rule in self._rules:
-                found[rule.id] = rule.prepare(facts, self.prepared)
+                found[rule.id] = rule.prepare(facts, lookup)
         return found
 
     def applicable(self, code: str) -> _Applicable:
         prepared = self._code(code)
-        return tuple((rule, prepared[rule.id]) for rule in self._rules if prepared.get(rule.id) is not None)
+        return tuple((rule, value) for rule in self._rules if (value := prepared.get(rule.id)) is not None)
 
     def token(self, token: str) -> _Token | None:
         """A spelling's claim line and its code's applicable rules; None when it is not a claim line."""

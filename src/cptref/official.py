@@ -478,7 +478,7 @@ OFFICIAL: tuple[CheckRule, ...] = (NcciPtp(), Mue(), Aoc(), FeeSchedule(), Bilat
 
 def has_aoc(cms: CmsTables | None) -> bool:
     """Whether an add-on code table is loaded: then it, not the records, says which codes are add-ons."""
-    return cms is not None and any(t.kind == "aoc" for t in cms.tables())
+    return cms is not None and cms.has("aoc")
 
 
 def has_mue(cms: CmsTables | None, setting: str) -> bool:

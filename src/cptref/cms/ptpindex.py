@@ -20,7 +20,7 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 _DATE_BITS = 27
 _DATE = (1 << _DATE_BITS) - 1
@@ -94,19 +94,12 @@ Cells = tuple[int, int, int, int, int, int, int]
 
 @dataclass
 class PtpIndex:
-    ids: dict[str, int]
-    ranges: dict[str, tuple[int, int]]
+    codes: dict[str, tuple[str, int, int, int]]
+    """Code -> (the code, its id, and the start and end of its rows as column 1, equal when it has
+    none): the one look-up a code of a claim costs."""
     column2: array[int]
     spans: array[int]
     rows: array[int]
-    codes: dict[str, tuple[int, int, int]] = field(default_factory=dict)
-    """Code -> (its id, and the start and end of its rows as column 1; equal when it has none): the
-    one look-up a code of a claim costs."""
-
-    def __post_init__(self) -> None:
-        if not self.codes:
-            ranges = self.ranges
-            self.codes = {code: (i, *ranges.get(code, (0, 0))) for code, i in self.ids.items()}
 
     @classmethod
     def load(cls, db: sqlite3.Connection, t: int) -> PtpIndex | None:
@@ -121,8 +114,14 @@ class PtpIndex:
         spans, rows = _from_le("Q", bytes(found[4])), _from_le("Q", bytes(found[5]))
         if len(starts) != len(column1) + 1 or not len(column2) == len(spans) == len(rows) == starts[-1]:
             raise ValueError("the PTP index of the compiled file is inconsistent")
-        ranges = {codes[c]: (starts[i], starts[i + 1]) for i, c in enumerate(column1)}
-        return cls({code: i for i, code in enumerate(codes)}, ranges, column2, spans, rows)
+        ranges = {c: (starts[i], starts[i + 1]) for i, c in enumerate(column1)}
+        none = (0, 0)
+        return cls(
+            {code: (code, i, *ranges.get(i, none)) for i, code in enumerate(codes)},
+            column2,
+            spans,
+            rows,
+        )
 
     def pairs(self, unique: list[str], day: int) -> list[tuple[str, str, Cells]]:
         """(column 1, column 2, row) of every edit in force on ``day`` between two of ``unique``."""
@@ -134,22 +133,24 @@ class PtpIndex:
         effective date, file and line. Each code is looked up once; a pair costs a binary search
         only when its column-1 code has rows."""
         codes = self.codes
-        known = [(code, found) for code in unique if (found := codes.get(code)) is not None]
+        known = [found for code in unique if (found := codes.get(code)) is not None]
         if len(known) < 2:
             return []
         out: list[tuple[str, str, int]] = []
         column2, spans = self.column2, self.spans
-        for a, (_, lo, hi) in known:
+        for first in known:
+            _, _, lo, hi = first
             if lo == hi:
                 continue
-            for b, (wanted, _, _) in known:
-                if b == a:
+            for second in known:
+                if second is first:
                     continue
+                wanted = second[1]
                 i = bisect_left(column2, wanted, lo, hi)
                 while i < hi and column2[i] == wanted:
                     span = spans[i]
                     if span >> _DATE_BITS <= day < (span & _DATE):
-                        out.append((a, b, i))
+                        out.append((first[0], second[0], i))
                     i += 1
         return out
 

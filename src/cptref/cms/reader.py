@@ -95,6 +95,9 @@ class CmsTables:
         self._tables: dict[tuple[str, str], tuple[int, TableId]] = {}
         for number, kind, setting, version in db.execute("SELECT id, kind, setting, version FROM tables"):
             self._tables[(kind, setting)] = (number, TableId(kind, setting, version))
+        self._kinds = frozenset(kind for kind, _ in self._tables)
+        self._rvu_default = self._rvu_table(None)
+        """The PPRRVU table :meth:`rvu` reads when no setting is named (asked of every code a batch meets)."""
         self._files = {
             number: bytes(display).decode("utf-8", "surrogateescape")
             for number, display in db.execute("SELECT id, display FROM files")
@@ -159,6 +162,10 @@ class CmsTables:
 
     def tables(self) -> list[TableId]:
         return [table for _, table in self._tables.values()]
+
+    def has(self, kind: str) -> bool:
+        """Whether a table of ``kind`` (ptp, mue, aoc, rvu) is loaded, in any setting."""
+        return kind in self._kinds
 
     def table(self, kind: str, setting: str = "practitioner") -> TableId | None:
         """The table of a kind and setting in use (AOC: setting ``all``; PPRRVU: see :meth:`rvu`)."""
@@ -261,7 +268,7 @@ class CmsTables:
                 continue
             index = self._indexes.get(t)
             if index is not None:
-                if code in index.ids:
+                if code in index.codes:
                     return True
                 continue
             for column in ("c1", "c2"):  # one column at a time: each has its index (an OR would scan)
@@ -446,7 +453,7 @@ class CmsTables:
     def rvu(self, code: str, setting: str | None = None) -> list[RvuRow]:
         """The PPRRVU rows of ``code`` (one per modifier, the unmodified first). ``setting``:
         ``nonqpp`` or ``qpp`` when both files were given (default: non-QPP, else the one table)."""
-        found = self._rvu_table(setting)
+        found = self._rvu_table(setting) if setting else self._rvu_default
         if found is None:
             return []
         t, table = found
