@@ -88,7 +88,7 @@ class Encoder:
         """Read, check and write ``lines`` (the first of them line ``first`` of the batch)."""
         from .formats import Answer
 
-        out: list[bytes] = []
+        out = bytearray()
         summary = BatchSummary()
         bad: list[tuple[int, str]] = []
         by_rule = summary.by_rule
@@ -110,11 +110,11 @@ class Encoder:
             for found in result.findings:
                 by_rule[found.rule] += 1
             if lines_of is not None:
-                out.append(lines_of.line(result, claim))
+                lines_of.write(out, result, claim)
             else:
-                out.append(self._out.answer(Answer(None, rows=result.findings, columns=self.columns, claim=claim)))
+                out += self._out.answer(Answer(None, rows=result.findings, columns=self.columns, claim=claim))
         summary.claims, summary.with_errors, summary.unverified = claims, errors, unverified
-        return Chunk(b"".join(out), summary, bad)
+        return Chunk(bytes(out), summary, bad)
 
 
 _WORKER: dict[str, Any] = {}

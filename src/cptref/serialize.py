@@ -387,7 +387,8 @@ class CheckLines:
         self._title = title
         self._explain = explain
         self._fields = None if explain and fields is None else (fields or LEAN_FINDING)
-        self._encode = msgspec.json.Encoder().encode
+        encoder = msgspec.json.Encoder()
+        self._encode, self._encode_into = encoder.encode, encoder.encode_into
         self._findings: dict[int, tuple[Finding, msgspec.Raw]] = {}
         self._texts: dict[Line, str] = {}
         """Claim lines as written (``47542-59x2``): the checker shares Line objects between claims."""
@@ -407,6 +408,13 @@ class CheckLines:
         return raw
 
     def line(self, result: CheckResult, claim: Claim | None = None) -> bytes:
+        out = bytearray()
+        self.write(out, result, claim)
+        return bytes(out)
+
+    def write(self, out: bytearray, result: CheckResult, claim: Claim | None = None) -> None:
+        """Append the line of ``result`` (and its newline) to ``out``: a batch writes a chunk's
+        lines into one buffer."""
         found, texts = self._findings, self._texts
         findings = []
         for f in result.findings:
@@ -424,7 +432,8 @@ class CheckLines:
             titles,
             findings,  # type: ignore[arg-type]  # pre-encoded: the same JSON as each Finding
         )
-        return self._encode(document) + b"\n"
+        self._encode_into(document, out, -1)
+        out += b"\n"
 
 
 # --- selecting fields -------------------------------------------------------------------------------
