@@ -34,6 +34,8 @@ AOC = [
     "Special_Instruction_Notes",
     "1\t0003X\t\t0001X\t\t2024001\t\t",
     "2\t0021X\t\tCCCCC\t\t2024001\t\tPlaceholder contractor note",
+    "1\t0022X\t\t0002X\t\t2024001\t2026335\t",  # deleted on 2026-12-01
+    "3\t0022X\t\t0007X\t\t2026335\t\t",
 ]
 _RVU_TAIL = ",0,0,0,0,0,9,9,9,,,33.4009,09,0,99,0,0,0"
 RVU_ROWS = [
@@ -205,7 +207,7 @@ def test_kept_answers_are_the_answers_a_checker_that_has_seen_nothing_gives(cms:
     """The checker keeps findings from claim to claim (a PTP edit's by the edit, an MUE's by the
     units): every claim of a long batch gets what new rules and new tables give it alone."""
     codes = ["0001X", "0002X", "0003X", "0004X", "0005X", "0006X", "0007X", "0010X", "0011X", "0012X", "0020X"]
-    codes += ["0021X", "0031X", "0099X"]
+    codes += ["0021X", "0022X", "0022X", "0031X", "0099X"]
     mods = [""] * 12 + ["-59", "-XS", "-RT", "-LT", "-50", "x2", "x5", "-59x3"]
     days = [date(2025, 6, 1), date(2026, 11, 27), date(2026, 12, 1)]
     rng = random.Random(12)

@@ -91,7 +91,7 @@ class CheckTables:
         """The setting the CMS tables are read for: practitioner or outpatient_hospital."""
         self.context = Context(cms, setting)
         self._prepared: dict[str, dict[str, Any]] = {}
-        """Code -> rule id -> what the rule prepared (None: nothing to check)."""
+        """Code -> rule id -> what the rule prepared (missing: nothing to check)."""
         self._tokens: dict[str, _Token] = {}
         """Spellings already parsed (``47542``, ``47542-59x2``): one look-up a line (bounded)."""
         self._titles: dict[str, str | None] = {}
@@ -127,7 +127,9 @@ class CheckTables:
             facts = Facts(code, record, self._catalog, self.cms, self.setting)
             lookup = self.prepared
             for rule in self._rules:
-                found[rule.id] = rule.prepare(facts, lookup)
+                value = rule.prepare(facts, lookup)
+                if value is not None:  # the common answer, None, is what a look-up finds missing
+                    found[rule.id] = value
         return found
 
     def applicable(self, code: str) -> _Applicable:

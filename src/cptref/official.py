@@ -18,10 +18,13 @@ from .findings import Finding
 from .rulebase import DISTINCT, SIDES, CheckRule, Claim, Facts, Lookup, one_of
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from .cms import AocEdit, CmsTables, MueEdit, PtpEdit, RvuRow
 
 _CACHE = 100_000
 _UNITS_CACHE = 16
+_DAYS_CACHE = 1_000
 
 
 def row(file: str, line: int) -> str:
@@ -255,62 +258,81 @@ class Aoc(CheckRule):
         "a warning naming them when none listed is on the claim."
     )
 
+    class _Prepared:
+        """A code's AOC edits, and for each date of service met, the primaries listed by the edits in
+        force and the finding when none of them is on the claim (None: no edit in force)."""
+
+        __slots__ = ("by_day", "by_edits", "cms", "every")
+
+        def __init__(self, every: tuple[AocEdit, ...], cms: CmsTables) -> None:
+            self.every = every
+            self.cms = cms
+            self.by_day: dict[date, tuple[tuple[str, ...], Finding | None]] = {}
+            self.by_edits: dict[tuple[int, ...], tuple[tuple[str, ...], Finding | None]] = {}
+
     def prepare(self, facts: Facts, lookup: Lookup) -> Any:
         if facts.cms is None:
             return None
         edits = tuple(facts.cms.aoc_edits(facts.code))
-        return (edits, facts.cms) if edits else None
+        return self._Prepared(edits, facts.cms) if edits else None
 
-    def apply(
-        self, claim: Claim, code: str, prepared: tuple[tuple[AocEdit, ...], CmsTables], lookup: Lookup
-    ) -> Iterable[Finding]:
-        every, cms = prepared
+    def apply(self, claim: Claim, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
+        cms = prepared.cms
         if all(other == code or cms.is_addon(other) for other in claim.counts):
             return ()  # no other procedure on the claim: addon-alone says it
-        edits = [e for e in every if e.in_force(claim.date)]
-        if not edits:
+        hit = prepared.by_day.get(claim.date)
+        if hit is None:
+            edits = [e for e in prepared.every if e.in_force(claim.date)]
+            key = tuple(map(id, edits))  # the edits are held by prepared.every: their ids stay theirs
+            hit = prepared.by_edits.get(key)
+            if hit is None:
+                hit = prepared.by_edits[key] = self._in_force(code, edits)
+            if len(prepared.by_day) < _DAYS_CACHE:
+                prepared.by_day[claim.date] = hit
+        listed, found = hit
+        if found is None or any(p in claim.counts for p in listed):
             return ()
+        return (found,)
+
+    def _in_force(self, code: str, edits: list[AocEdit]) -> tuple[tuple[str, ...], Finding | None]:
+        """The primaries the edits in force list, and the finding for a claim holding none of them."""
+        if not edits:
+            return (), None
         kind = min(e.type for e in edits)
         listed = sorted({e.primary for e in edits if e.primary is not None})
-        if any(p in claim.counts for p in listed):
-            return ()
         first = edits[0]
         table, where = first.table.label(), row(first.file, first.line)
         shown = ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")
         if kind == 1:
-            return (
-                _official(
-                    self.id,
-                    "error",
-                    (code,),
-                    f"{code} is an add-on code (AOC type 1) and none of the primaries your AOC table lists for it "
-                    f"is on the claim ({shown}).",
-                    f"Report {code} with {one_of(listed[:3])}"
-                    + (" or another listed primary" if len(listed) > 3 else "")
-                    + ", or remove it.",
-                    tuple(listed),
-                    f"AOC type 1; primaries: {shown}",
-                    table,
-                    where,
-                ),
+            return tuple(listed), _official(
+                self.id,
+                "error",
+                (code,),
+                f"{code} is an add-on code (AOC type 1) and none of the primaries your AOC table lists for it "
+                f"is on the claim ({shown}).",
+                f"Report {code} with {one_of(listed[:3])}"
+                + (" or another listed primary" if len(listed) > 3 else "")
+                + ", or remove it.",
+                tuple(listed),
+                f"AOC type 1; primaries: {shown}",
+                table,
+                where,
             )
         what = (
             "its primaries are defined by the contractor (AOC type 2)"
             if kind == 2
             else f"the contractor may accept primaries beyond those listed (AOC type 3: {shown})"
         )
-        return (
-            _official(
-                self.id,
-                "warning",
-                (code,),
-                f"{code} is an add-on code and {what}; none listed is on the claim, so the contractor decides.",
-                f"Confirm with the Medicare contractor that the claim's procedure is accepted as a primary of {code}.",
-                tuple(listed),
-                f"AOC type {kind}" + (f"; primaries: {shown}" if listed else ""),
-                table,
-                where,
-            ),
+        return tuple(listed), _official(
+            self.id,
+            "warning",
+            (code,),
+            f"{code} is an add-on code and {what}; none listed is on the claim, so the contractor decides.",
+            f"Confirm with the Medicare contractor that the claim's procedure is accepted as a primary of {code}.",
+            tuple(listed),
+            f"AOC type {kind}" + (f"; primaries: {shown}" if listed else ""),
+            table,
+            where,
         )
 
 
