@@ -402,7 +402,9 @@ class CheckLines:
         return text
 
     def _finding(self, item: Finding) -> msgspec.Raw:
-        raw = msgspec.Raw(self._encode(item if self._fields is None else select(item, self._fields)))
+        fields = self._fields
+        # the fields read off the struct: the same JSON as select() gives, without converting every field first
+        raw = msgspec.Raw(self._encode(item if fields is None else {key: getattr(item, key) for key in fields}))
         if len(self._findings) < self.CACHE:
             self._findings[id(item)] = (item, raw)
         return raw
