@@ -399,6 +399,7 @@ def _check_batch(
 
     from . import batch, render
     from . import check as checking
+    from .build import cores
     from .claims import ClaimReader, batch_lines
     from .formats import formatter
 
@@ -468,7 +469,7 @@ def _check_batch(
             return batch.Encoder(worker_tables, output, selected, explain, date)
 
         process.write(encoder.header())
-        jobs = v["jobs"] or batch.cores()
+        jobs = v["jobs"] or cores()
         for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs):
             process.write(chunk.data)
             for line, message in chunk.bad:

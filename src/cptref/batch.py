@@ -18,7 +18,6 @@ arrays) instead of reading them again, each with a database connection of its ow
 from __future__ import annotations
 
 import datetime
-import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -38,14 +37,6 @@ CHUNK = 2_000
 costs little beside checking them, small enough that the first answers come soon."""
 CHUNK_BYTES = 4_000_000
 """A chunk ends sooner when its lines hold this many bytes (lines of a claim can be long)."""
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 @dataclass(slots=True)
