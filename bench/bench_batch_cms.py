@@ -9,11 +9,16 @@ compiled once (untimed, as a user's first command would), then:
    and with ``--jobs 1``, best of ``--runs``;
 2. the floor: a fresh Python process that decodes every claim line and encodes it back to a file.
 
+Each round runs the floor, every core and one core in turn, so a change in the machine's load
+touches all three (the load average is printed at the start and the end). ``--python`` measures
+another installation of cptref (its Python executable) with the same claims, to compare two
+versions in one sitting.
+
 Peak memory is read from a small launcher process (``getrusage(RUSAGE_CHILDREN)`` after it waits for
 the command): the command's own peak, or the largest of its workers', never this script's. Targets
 (issue 12): at least 100,000 claims/s, at most 600 MB.
 
-    .venv/bin/python bench/bench_batch_cms.py [--claims 300000] [--runs 3]
+    .venv/bin/python bench/bench_batch_cms.py [--claims 300000] [--runs 3] [--python OTHER/bin/python]
 """
 
 from __future__ import annotations
@@ -47,6 +52,13 @@ FLOOR = (
 )
 
 
+VERSIONS = (
+    "import platform, sqlite3, msgspec, cptref\n"
+    "print(f'cptref {cptref.__version__}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, '\n"
+    "      f'msgspec {msgspec.__version__}')\n"
+)
+
+
 def launch(out: Path, command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Seconds and peak MiB of ``command`` (stdout to ``out``), measured by a small launcher."""
     proc = subprocess.run(
@@ -67,7 +79,13 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=300_000)
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--python", default=sys.executable, help="the Python of the cptref to measure")
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
+    python = args.python
+    versions = subprocess.run(
+        [python, "-c", VERSIONS], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONSAFEPATH": "1"}
+    ).stdout.strip()
     tables, _ = bench_cms.ensure_data(args.rows, args.seed)
     with tempfile.TemporaryDirectory(prefix="cptref-bench-batch-") as tmp:
         folder = Path(tmp)
@@ -89,15 +107,18 @@ def main() -> None:
         path.write_bytes(b"\n".join(lines) + b"\n")
         n = len(lines)
         cms = f"{tables / 'ptp'}{os.pathsep}{tables / 'other'}"
-        cli = [sys.executable, "-m", "cptref", "check", "--file", str(path), "--jsonl", "--cms", cms]
+        cli = [python, "-m", "cptref", "check", "--file", str(path), "--jsonl", "--cms", cms]
         out = folder / "out.jsonl"
         start = time.perf_counter()
         launch(out, cli, env)  # untimed: compiles the tables into the cache, as a first command would
         first = time.perf_counter() - start
-        floor = min(launch(out, [sys.executable, "-c", FLOOR, str(path)], env)[0] for _ in range(args.runs))
-        every = [launch(out, cli, env) for _ in range(args.runs)]
-        size = out.stat().st_size
-        one = [launch(out, [*cli, "--jobs", "1"], env) for _ in range(args.runs)]
+        floors, every, one = [], [], []
+        for _ in range(args.runs):  # each round all three, so a change of the machine's load touches each
+            floors.append(launch(out, [python, "-c", FLOOR, str(path)], env)[0])
+            every.append(launch(out, cli, env))
+            size = out.stat().st_size
+            one.append(launch(out, [*cli, "--jobs", "1"], env))
+    floor = min(floors)
     best, peak = min(t for t, _ in every), max(m for _, m in every)
     best_one, peak_one = min(t for t, _ in one), max(m for _, m in one)
     result = {
@@ -110,8 +131,12 @@ def main() -> None:
         "io_floor_claims_per_s": round(n / floor),
         "every_core_vs_floor": round(best / floor, 2),
         "bytes_per_claim": round(size / n),
+        "every_core_runs_s": [round(t, 2) for t, _ in every],
+        "one_core_runs_s": [round(t, 2) for t, _ in one],
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "load_average": round(os.getloadavg()[0], 2),
+        "load_average_start": round(load_start, 2),
+        "load_average_end": round(os.getloadavg()[0], 2),
+        "versions": versions,
     }
     print(json.dumps(result, indent=2))
     print(
