@@ -205,11 +205,11 @@ class Mue(CheckRule):
 
     def apply(self, claim: Claim, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
         edit = prepared.edit
-        if edit.indicator == 1:
-            lines = claim.lines
-            units = lines[0].units if len(lines) == 1 else max(line.units for line in lines if line.code == code)
+        lines, counts = claim.lines, claim.counts
+        if edit.indicator == 1 and len(lines) != len(counts):  # a line edit, and a code on several lines
+            units = max(line.units for line in lines if line.code == code)
         else:
-            units = claim.counts[code]
+            units = counts[code]
         if units <= edit.value:
             return ()
         by_units = prepared.by_units
