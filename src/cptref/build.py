@@ -104,7 +104,7 @@ def parsed_in_order(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -
     from concurrent.futures import Future, ProcessPoolExecutor
 
     # fork: a worker starts with the modules already imported, and reads nothing it is not sent
-    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_signals)
     pending: deque[Future[list[Parsed]]] = deque()
     try:
         for start in range(0, len(files), CHUNK):
@@ -115,6 +115,14 @@ def parsed_in_order(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -
             yield from pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_signals() -> None:
+    """Ctrl-C and SIGTERM are the parent's to handle: it stops the workers and cleans up."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def cores() -> int:
