@@ -22,8 +22,9 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from .check import BatchSummary, check
 from .claims import Claim, Skipped
@@ -39,8 +40,7 @@ CHUNK_BYTES = 4_000_000
 """A chunk ends sooner when its lines hold this many bytes (lines of a claim can be long)."""
 
 
-@dataclass(slots=True)
-class Chunk:
+class Chunk(Struct):
     """What a chunk of lines gave: the output bytes, the counts for the summary line (its malformed
     lines are counted where they are reported), and each malformed line's number and what is wrong."""
 
