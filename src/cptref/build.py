@@ -32,8 +32,8 @@ import msgspec
 
 from . import resources
 from .errors import Problem
-from .models import Family, NotWith, Procedure, Rule, Source
-from .store import FIELDS, SCHEMA, Codes, DocInfo, MemoryStore, family_rules, postings_row
+from .models import Family, Procedure, Source
+from .store import FIELDS, SCHEMA, Codes, DocInfo, MemoryStore, family_codes, postings_row, relation_targets
 from .text import NEGATED, words
 
 if TYPE_CHECKING:
@@ -246,7 +246,7 @@ class Writer:
     def __init__(self, db: sqlite3.Connection, official: dict[str, str], families: dict[str, Family]) -> None:
         self._db = db
         self._official = official
-        self._family_targets = {f.id: {c for r in family_rules(f) for c in r.codes} for f in families.values()}
+        self._family_codes = family_codes(families)
         self._postings: list[dict[str, array[int]]] = [{} for _ in FIELDS]
         self._docs = bytearray()  # each record's DocInfo, encoded as it comes (the list's header at the end)
         self._codes: list[str] = []
@@ -267,7 +267,7 @@ class Writer:
         if record.status == "deleted":
             self._deleted.append(doc)
         self._rows.append((doc, record.code, body, origin, text, key))
-        self._refs.extend((code, record.code) for code in targets(record, self._family_targets))
+        self._refs.extend((code, record.code) for code in relation_targets(record, self._family_codes))
         _add_words(self._postings, doc, text, self._official.get(record.code))
         if len(self._rows) >= 1000:
             self._flush()
@@ -421,17 +421,6 @@ def write_store(db: sqlite3.Connection, store: MemoryStore, meta: dict[str, byte
         origin = store.origins.get(record.code)
         writer.add(record, _ENCODE(record), encode_words(record), os.fsencode(origin) if origin else b"")
     writer.finish(meta, store.sources, store.families, store.shared_origins(), store.problems)
-
-
-def targets(record: Procedure, family_targets: dict[str, set[str]]) -> set[str]:
-    """The codes a record states a relation about, its family's rules included (as
-    :func:`cptref.store.relation_targets`, with each family's codes worked out once)."""
-    rules: list[Rule | NotWith] = [*record.includes, *record.report_with, *record.not_with]
-    named = {c for rule in rules for c in rule.codes}
-    if record.family and record.family in family_targets:
-        named |= family_targets[record.family]
-    named.update(record.replaced_by, record.add_on.primaries if record.add_on else ())
-    return named
 
 
 def _add_words(postings: list[dict[str, array[int]]], doc: int, text: str, official: str | None) -> None:

@@ -18,7 +18,7 @@ from msgspec import Struct
 from . import resources
 from .errors import DataErrors, MalformedCode, Problem, UnknownCode
 from .models import CODE_RE, Confidence, Family, NotWith, Procedure, Rule, Source
-from .store import MemoryStore, Store, family_rules, relation_targets
+from .store import MemoryStore, Store, family_codes, family_rules, relation_targets
 
 if TYPE_CHECKING:
     from .loader import Progress, RawHook
@@ -400,7 +400,8 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
         problems.extend(found)
         if record is not None:
             records.append(record)
-    named = {c for r in records if r.code in wanted for c in (*relation_targets(r, families), *r.related)}
+    by_family = family_codes(families)
+    named = {c for r in records if r.code in wanted for c in (*relation_targets(r, by_family), *r.related)}
     for stem in sorted(named & paths.keys() - chosen):
         record, found = load(stem)
         problems.extend(found)

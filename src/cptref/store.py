@@ -118,13 +118,18 @@ def family_rules(family: Family) -> list[Rule | NotWith]:
     return [*family.includes, *family.report_with, *family.not_with]
 
 
-def relation_targets(record: Procedure, families: dict[str, Family]) -> set[str]:
-    """The codes a record states a relation about (its family's rules included); not ``related``."""
-    family = families.get(record.family) if record.family else None
+def family_codes(families: dict[str, Family]) -> dict[str, set[str]]:
+    """Each family's id -> the codes its rules name (worked out once for many records)."""
+    return {f.id: {c for rule in family_rules(f) for c in rule.codes} for f in families.values()}
+
+
+def relation_targets(record: Procedure, families: dict[str, set[str]]) -> set[str]:
+    """The codes a record states a relation about, its family's rules included (``families``:
+    :func:`family_codes`); not ``related``."""
     rules: list[Rule | NotWith] = [*record.includes, *record.report_with, *record.not_with]
-    if family:
-        rules += family_rules(family)
     named = {c for rule in rules for c in rule.codes}
+    if record.family and record.family in families:
+        named |= families[record.family]
     named.update(record.replaced_by, record.add_on.primaries if record.add_on else ())
     return named
 
@@ -168,19 +173,20 @@ class MemoryStore:
         self.families = families
         self.descriptors = descriptors or {}
         self.origins = origins or {}
+        """The data directory each record came from (when several are layered)."""
         self._shared_origins = shared_origins or {}
         self.overrides = overrides or []
         """(``family`` or ``source``, id, directory) for each id a later layer defines again (lint only)."""
         self.problems = problems or []
         """The problems of the data when the store holds only its valid records (see index.build_store)."""
-        """The data directory each record came from (when several are layered)."""
         self._by_code: dict[str, Procedure] = {}
         for record in records:
             self._by_code.setdefault(record.code, record)
         self._codes = sorted(self._by_code)
         refs: dict[str, set[str]] = defaultdict(set)
+        by_family = family_codes(families)
         for record in self._by_code.values():
-            for code in relation_targets(record, families):
+            for code in relation_targets(record, by_family):
                 refs[code].add(record.code)
         self._refs = {code: sorted(by) for code, by in refs.items()}
 
