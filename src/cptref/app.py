@@ -465,7 +465,7 @@ def _check_batch(
             cms = tables.cms
             if cms is not None:
                 cms.reconnect()
-            worker_tables = checking.CheckTables.from_catalog(catalog(v["data"]), cms, SETTINGS[v["setting"]])
+            worker_tables = checking.CheckTables.from_catalog(found.reopened(), cms, SETTINGS[v["setting"]])
             return batch.Encoder(worker_tables, output, selected, explain, date)
 
         process.write(encoder.header())

@@ -18,6 +18,7 @@ arrays) instead of reading them again, each with a database connection of its ow
 from __future__ import annotations
 
 import datetime
+import gc
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -105,6 +106,7 @@ class Encoder:
             else:
                 out += self._out.answer(Answer(None, rows=result.findings, columns=self.columns, claim=claim))
         summary.claims, summary.with_errors, summary.unverified = claims, errors, unverified
+        gc.freeze()  # the records and answers cached for this chunk live as long as the batch: never walked again
         return Chunk(bytes(out), summary, bad)
 
 

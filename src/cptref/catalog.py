@@ -129,6 +129,11 @@ class Catalog:
             self.mentions = mentioned(found)
         """Broken record code -> the codes its file names (what a command about them would miss)."""
 
+    def reopened(self) -> Catalog:
+        """This catalog for a forked process (a batch's worker): the same index and layers, read
+        through a connection of its own, without looking at the data directories again."""
+        return Catalog(self.store.reopened(), self.roots, self.descriptors_file)
+
     # --- look-ups ------------------------------------------------------------------------------
 
     def __len__(self) -> int:

@@ -61,6 +61,7 @@ class CheckTables:
     """What each rule prepared about each code met so far, for one catalog (see module docstring)."""
 
     __slots__ = (
+        "_applicable",
         "_catalog",
         "_malformed",
         "_modifiers",
@@ -92,6 +93,8 @@ class CheckTables:
         self.context = Context(cms, setting)
         self._prepared: dict[str, dict[str, Any]] = {}
         """Code -> rule id -> what the rule prepared (missing: nothing to check)."""
+        self._applicable: dict[str, _Applicable] = {}
+        """Code -> its applicable rules (shared by its spellings: ``47542``, ``47542-59``, ``47542x2``)."""
         self._tokens: dict[str, _Token] = {}
         """Spellings already parsed (``47542``, ``47542-59x2``): one look-up a line (bounded)."""
         self._titles: dict[str, str | None] = {}
@@ -133,8 +136,13 @@ class CheckTables:
         return found
 
     def applicable(self, code: str) -> _Applicable:
-        prepared = self._code(code)
-        return tuple((rule, value) for rule in self._rules if (value := prepared.get(rule.id)) is not None)
+        found = self._applicable.get(code)
+        if found is None:
+            prepared = self._code(code)
+            found = tuple((rule, value) for rule in self._rules if (value := prepared.get(rule.id)) is not None)
+            if code in self._prepared:  # bounded as that is
+                self._applicable[code] = found
+        return found
 
     def token(self, token: str) -> _Token | None:
         """A spelling's claim line and its code's applicable rules; None when it is not a claim line."""

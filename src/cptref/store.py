@@ -153,6 +153,7 @@ class Store(Protocol):
     def doc_titles(self, docs: Sequence[int]) -> list[str]: ...
     def vocabulary(self) -> Sequence[str]: ...
     def postings(self, wanted: Iterable[str], fields: Sequence[str] = FIELDS) -> dict[str, dict[str, int]]: ...
+    def reopened(self) -> Store: ...
 
 
 class MemoryStore:
@@ -189,6 +190,10 @@ class MemoryStore:
             for code in relation_targets(record, by_family):
                 refs[code].add(record.code)
         self._refs = {code: sorted(by) for code, by in refs.items()}
+
+    def reopened(self) -> MemoryStore:
+        """This store, for a forked process (it holds no connection)."""
+        return self
 
     def codes(self) -> list[str]:
         return self._codes
@@ -302,15 +307,28 @@ class IndexStore:
     still answers, and answers right.
     """
 
-    def __init__(self, connection: sqlite3.Connection, rebuild: Callable[[], MemoryStore] | None = None) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        rebuild: Callable[[], MemoryStore] | None = None,
+        path: Path | None = None,
+    ) -> None:
         self._db = connection
+        self._path = path
         self._decoded: dict[str, Procedure | None] = {}
         self._rebuild = rebuild
         self._healed: MemoryStore | None = None
 
     @classmethod
     def open(cls, path: Path, rebuild: Callable[[], MemoryStore] | None = None) -> IndexStore:
-        return cls(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True), rebuild)
+        return cls(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True), rebuild, path)
+
+    def reopened(self) -> Store:
+        """The same index through a connection of its own, for a forked process (a SQLite connection
+        must not cross a fork); the data parsed again when the index proved damaged."""
+        if self._healed is not None or self._path is None:
+            return self.heal()  # raises DamagedIndex when there is nothing to parse again
+        return IndexStore.open(self._path, self._rebuild)
 
     def heal(self) -> MemoryStore:
         """The store parsed again from the data, which answers from now on (the index is damaged)."""
