@@ -140,6 +140,8 @@ def test_no_printable_output_carries_a_control_character_from_a_title(tmp_path: 
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("-1.5", "-1.5"),
+        ("-.1", "-.1"),
+        ("-1\n", "'-1\n"),
         ("+3", "+3"),
         ("47532", "47532"),
     ],
@@ -156,7 +158,7 @@ def test_csv_output_never_starts_a_cell_with_a_formula_character(tmp_path: Path,
     run = run_cptref("check", "--file", str(batch), "--format", "csv", "--data", str(GOOD))
     for row in csv.reader(io.StringIO(run.out)):
         for value in row:
-            number = re.fullmatch(r"[+-]?\d+(\.\d*)?", value)
+            number = re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", value)  # -1.5, -.1, 1e5
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")) or number, value
 
 

@@ -16,7 +16,7 @@ import re
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _CONTROL_ALL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -34,6 +34,6 @@ def visible(text: str, keep: bool = True) -> str:
 def cell(text: str) -> str:
     """A CSV cell a spreadsheet will not run: one that starts with ``=``, ``+``, ``-``, ``@``, a tab
     or a carriage return gets a leading ``'``, unless it is a plain number (``-1.5``)."""
-    if text.startswith(_FORMULA) and not _NUMBER.match(text):
+    if text.startswith(_FORMULA) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
