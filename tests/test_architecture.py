@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("process plumbing", {"process"}),
     ("the commands' use-cases", {"app", "batch"}),
     ("command lines: the option table, the fast path, Typer", {"options", "fast", "cli"}),
-    ("entry points", {"entry", "__main__"}),
+    ("entry points", {"entry", "__main__", "startup"}),
 ]
 LAYER = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}
 

@@ -142,3 +142,26 @@ def test_a_call_over_a_current_index_loads_nothing_of_the_rebuild() -> None:
             [sys.executable, "-c", code, *args, *FIX], capture_output=True, text=True, cwd=ROOT, timeout=60
         )
         assert json.loads(proc.stderr.strip().splitlines()[-1]) == [], (args, proc.stderr)
+
+
+def test_a_scripted_call_does_not_import_typing_extensions_even_where_installed() -> None:
+    """msgspec would import it (about 8 ms a call) wherever another package installed it; the console
+    script hides it while msgspec loads (cptref.startup), and a later import still gets the module."""
+    import importlib.util
+
+    if importlib.util.find_spec("typing_extensions") is None:
+        pytest.skip("typing_extensions is not installed here: nothing to keep out")
+    run_cptref("show", "0001X", "--data", str(GOOD))  # the index is built once, here
+    code = (
+        "import json, sys\n"
+        "from cptref.entry import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "loaded = 'typing_extensions' in sys.modules\n"
+        "import typing_extensions\n"
+        "print(json.dumps([loaded, typing_extensions.__name__]), file=sys.stderr)\n"
+    )
+    for args in (["show", "0001X", "--json"], ["check", "0001X", "0002X"], ["--version"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args, *FIX], capture_output=True, text=True, cwd=ROOT, timeout=60
+        )
+        assert json.loads(proc.stderr.strip().splitlines()[-1]) == [False, "typing_extensions"], (args, proc.stderr)

@@ -6,6 +6,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from . import startup  # noqa: F401 - first: msgspec without typing_extensions (see its docstring)
+
+# isort: split
 from . import fast, process
 from .errors import Signalled
 
