@@ -126,22 +126,29 @@ def test_every_option_of_the_table_is_an_option_typer_knows() -> None:
             assert set(option.flags) <= flags, (name, option.flags)
 
 
+def _after_a_call(args: list[str], then: str) -> object:
+    """Run ``cptref ARGS`` through the console script's entry in a fresh interpreter (over the
+    fixture library, its index built beforehand), then ``then``, Python that prints one JSON value
+    on stderr: that value."""
+    code = (
+        "import json, sys\nfrom cptref.entry import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code + then, *args, *FIX], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    return json.loads(proc.stderr.strip().splitlines()[-1])
+
+
 def test_a_call_over_a_current_index_loads_nothing_of_the_rebuild() -> None:
     """What only a rebuild (or a packed library, or csv output) needs is not imported for a plain
     call over a current index: each import is paid by every scripted call."""
     run_cptref("show", "0001X", "--data", str(GOOD))  # the index is built once, here
-    code = (
-        "import json, sys\n"
-        "from cptref.entry import main\n"
-        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+    loaded = (
         "print(json.dumps(sorted(m for m in ('cptref.build', 'cptref.pack', 'csv', 'yaml', 'rapidfuzz')"
         " if m in sys.modules)), file=sys.stderr)\n"
     )
     for args in (["show", "0001X", "--json"], ["check", "0001X", "0002X"], ["list"]):
-        proc = subprocess.run(
-            [sys.executable, "-c", code, *args, *FIX], capture_output=True, text=True, cwd=ROOT, timeout=60
-        )
-        assert json.loads(proc.stderr.strip().splitlines()[-1]) == [], (args, proc.stderr)
+        assert _after_a_call(args, loaded) == [], args
 
 
 def test_a_scripted_call_does_not_import_typing_extensions_even_where_installed() -> None:
@@ -152,16 +159,10 @@ def test_a_scripted_call_does_not_import_typing_extensions_even_where_installed(
     if importlib.util.find_spec("typing_extensions") is None:
         pytest.skip("typing_extensions is not installed here: nothing to keep out")
     run_cptref("show", "0001X", "--data", str(GOOD))  # the index is built once, here
-    code = (
-        "import json, sys\n"
-        "from cptref.entry import main\n"
-        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+    then = (
         "loaded = 'typing_extensions' in sys.modules\n"
         "import typing_extensions\n"
         "print(json.dumps([loaded, typing_extensions.__name__]), file=sys.stderr)\n"
     )
     for args in (["show", "0001X", "--json"], ["check", "0001X", "0002X"], ["--version"]):
-        proc = subprocess.run(
-            [sys.executable, "-c", code, *args, *FIX], capture_output=True, text=True, cwd=ROOT, timeout=60
-        )
-        assert json.loads(proc.stderr.strip().splitlines()[-1]) == [False, "typing_extensions"], (args, proc.stderr)
+        assert _after_a_call(args, then) == [False, "typing_extensions"], args
