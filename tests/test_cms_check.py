@@ -246,3 +246,25 @@ def test_a_batch_with_tables_on_several_processes_writes_what_one_process_writes
         assert (one.code, one.out, one.err) == (two.code, two.out, two.err)
         assert "4502 lines read: 4500 claims checked" in one.err and "claims.csv:3002: the date" in one.err
         assert "ncci-ptp" in one.out and "mue" in one.out
+
+
+def test_one_unit_over_an_mue_of_zero_reads_as_one_unit(cli: Cli, tmp_path: Path) -> None:
+    """An MUE of 0 (a code not to be reported at all) meets a single unit: the finding says "1 unit",
+    from the CMS table and from a record's own Medicare MUE alike."""
+    tables = tmp_path / "cms"
+    shutil.copytree(TABLES, tables)
+    mue = tables / "MCR_MUE_PractitionerServices_Eff_10-01-2026.csv"
+    text = mue.read_bytes().decode("latin-1")
+    assert "0001X,1,2 Date" in text
+    mue.write_bytes(text.replace("0001X,1,2 Date", "0001X,0,2 Date").encode("latin-1"))
+    [official] = of(findings(cli, tables, "0001X")[1], "mue")
+    assert official["message"].startswith("1 unit of 0001X on the date of service"), official
+    assert official["fix"] == "Remove 0001X: its MUE allows none for the day.", official
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "check", data)
+    record = data / "procedures" / "0001X.yaml"
+    record.write_text(record.read_text().replace("  mue: 1\n", "  mue: 0\n"))
+    run = cli("check", "0001X", "--json", "--data", str(data))
+    [own] = [f for f in json.loads(run.out)["findings"] if f["rule"] == "units"]
+    assert own["message"].startswith("1 unit of 0001X is reported;"), own
+    assert own["fix"] == "Remove 0001X, or check that the recorded MUE of 0 is current.", own

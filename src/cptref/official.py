@@ -16,6 +16,7 @@ from msgspec import Struct
 
 from .findings import Finding
 from .rulebase import DISTINCT, SIDES, CheckRule, Claim, Facts, Lookup, one_of
+from .rulebase import units as units_of
 
 if TYPE_CHECKING:
     from datetime import date
@@ -235,8 +236,8 @@ class Mue(CheckRule):
             self.id,
             "error",
             (code,),
-            f"{units} units of {code} {counted}; the MUE is {edit.value}.{appeal}",
-            f"Report at most {edit.value} of {code}"
+            f"{units_of(units)} of {code} {counted}; the MUE is {edit.value}.{appeal}",
+            (f"Remove {code}: its MUE allows none" if edit.value == 0 else f"Report at most {edit.value} of {code}")
             + (" on one line." if edit.indicator == 1 else " for the day.")
             + (" If more were needed, keep the documentation for an appeal." if edit.indicator == 3 else ""),
             (),

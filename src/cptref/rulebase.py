@@ -138,6 +138,11 @@ def finding(
     return Finding(rule, severity, codes, message, fix, fix_codes, sources, confidence, family, stated_on, fact, note)
 
 
+def units(count: int) -> str:
+    """``1 unit``, ``2 units``."""
+    return f"{count} unit" if count == 1 else f"{count} units"
+
+
 def and_list(codes: Sequence[str]) -> str:
     if len(codes) <= 2:
         return " and ".join(codes)

@@ -46,6 +46,7 @@ from .rulebase import (
     is_imaging,
     one_of,
     strength,
+    units,
 )
 
 if TYPE_CHECKING:
@@ -539,7 +540,7 @@ class Units(CheckRule):
     )
 
     class _Prepared:
-        __slots__ = ("by_count", "code", "confidence", "imaging", "mue", "once_per_session", "sources")
+        __slots__ = ("by_count", "code", "confidence", "imaging", "least", "mue", "once_per_session", "sources")
 
         def __init__(self, record: Procedure) -> None:
             medicare = record.medicare
@@ -551,6 +552,8 @@ class Units(CheckRule):
             self.once_per_session = record.units is None
             self.imaging = is_imaging(record.code)
             self.by_count: dict[int, Finding | None] = {}
+            self.least = 2
+            """The fewest units that can give a finding: 2, or 1 when the recorded MUE is 0."""
 
     def prepare(self, facts: Facts, lookup: Lookup) -> Any:
         if facts.record is None:
@@ -558,18 +561,20 @@ class Units(CheckRule):
         prepared = self._Prepared(facts.record)
         if has_mue(facts.cms, facts.setting):  # the MUE table's value is applied (rule mue), not the record's
             prepared.mue, prepared.sources, prepared.confidence = None, (), None
+        if prepared.mue == 0:
+            prepared.least = 1
         return prepared
 
     def apply(self, claim: Claim, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
         count = claim.counts[code]
         mods = claim.mods.get(code, NONE)
-        if count < 2 and not mods:
+        if count < prepared.least and not mods:
             return ()
         if mods:
             claim.read(code, SIDES)
             if prepared.imaging:
                 claim.read(code, COMPONENTS)
-        if count < 2:
+        if count < prepared.least:
             return ()
         if not mods & (SIDES | COMPONENTS):  # the common case: plain units, a finding shared by count
             if count in prepared.by_count:
@@ -589,8 +594,11 @@ class Units(CheckRule):
             self.id,
             "warning",
             (code,),
-            f"{count} units of {code} are reported; the recorded Medicare MUE is {table.mue} a day.",
-            fix=f"Report at most {table.mue} of {code}, or check that more were done and documented.",
+            f"{units(count)} of {code} {'is' if count == 1 else 'are'} reported; the recorded Medicare MUE is "
+            f"{table.mue} a day.",
+            fix=f"Remove {code}, or check that the recorded MUE of 0 is current."
+            if table.mue == 0
+            else f"Report at most {table.mue} of {code}, or check that more were done and documented.",
             sources=table.sources,
             confidence=table.confidence,
             stated_on=code,
