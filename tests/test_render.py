@@ -40,6 +40,20 @@ def test_low_confidence_facts_are_marked_and_unknowns_say_not_recorded(catalog: 
     assert "Global period: 000  (medium; rvuedge-47555)" in text
 
 
+def test_a_primary_list_weaker_than_the_add_on_status_says_so_in_both_views(catalog: Catalog) -> None:
+    """50706 is an add-on at high confidence, but its list of primaries rests on one AI-generated page
+    (low): the line that shows the list must not read as high."""
+    record = catalog.get("50706")
+    assert record.add_on is not None and (record.add_on.confidence, record.add_on.primaries_confidence) == (
+        "high",
+        "low",
+    )
+    brief = render.plain(render.show_doc(catalog, record), width=400)
+    assert "Add-on code; primaries (LOW CONFIDENCE): 50382," in brief
+    full = render.plain(render.show_doc(catalog, record, full=True), width=400)
+    assert "51610  (LOW CONFIDENCE: the add-on status itself is high)" in full
+
+
 def test_primary_code_lists_the_addons_that_name_it(catalog: Catalog) -> None:
     text = render.plain(render.show_doc(catalog, catalog.get("50432"), full=True))
     section = text.split("Add-ons that may be reported with this code:")[1].split("\n\n")[0]

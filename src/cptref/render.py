@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .catalog import Catalog
     from .check import BatchSummary, CheckResult, Claim, Finding
     from .documents import FamiliesDocument, ListedCode, OfficialFacts
-    from .models import Procedure
+    from .models import AddOn, Procedure
     from .search import Result
 
 Segment = tuple[str, str]
@@ -79,6 +79,21 @@ def _facts(line: Line, confidence: str, sources: Sequence[str], family: str | No
     if family:
         line.add(f" [family rule: {family}]", "dim")
     return line
+
+
+def _weaker_primaries(add_on: AddOn) -> str | None:
+    """The confidence of an add-on's primary list when it is below the add-on status's own, else None."""
+    found = add_on.primaries_confidence
+    if not add_on.primaries or found is None or _RANK[found] <= _RANK[add_on.confidence]:
+        return None
+    return found
+
+
+def _confidence_words(confidence: str) -> str:
+    return "LOW CONFIDENCE" if confidence == "low" else f"{confidence} confidence"
+
+
+_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
 def _codes(line: Line, codes: Iterable[str]) -> Line:
@@ -145,7 +160,9 @@ def brief_doc(catalog: Catalog, record: Procedure) -> Doc:
     add_on = record.add_on
     if add_on is not None:
         primaries = ", ".join(add_on.primaries) if add_on.primaries else "not recorded"
-        _fact(doc, marks, f"Add-on code; primaries: {primaries}", add_on.confidence, add_on.sources)
+        weaker = _weaker_primaries(add_on)
+        label = "primaries" if weaker is None else f"primaries ({_confidence_words(weaker)})"
+        _fact(doc, marks, f"Add-on code; {label}: {primaries}", add_on.confidence, add_on.sources)
     addons = catalog.derived("addon", record.code)
     if addons:
         line = doc.line("Add-ons reported with it: ", indent=2)
@@ -253,7 +270,12 @@ def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
         line = doc.line("Add-on code: report only in addition to a primary procedure", indent=2)
         _facts(line, record.add_on.confidence, record.add_on.sources)
         if record.add_on.primaries:
-            _codes(doc.line("Primary codes: ", indent=4, hang=4), record.add_on.primaries)
+            line = _codes(doc.line("Primary codes: ", indent=4, hang=4), record.add_on.primaries)
+            weaker = _weaker_primaries(record.add_on)
+            if weaker is not None:
+                style = CONFIDENCE_STYLE["low"] if weaker == "low" else "dim"
+                status = record.add_on.confidence
+                line.add(f"  ({_confidence_words(weaker)}: the add-on status itself is {status})", style)
         else:
             doc.line("Primary codes: not recorded", indent=4)
         _note(doc, record.add_on.note)
