@@ -289,6 +289,17 @@ def _sides(mods: frozenset[str]) -> set[str]:
     return {"RT", "LT"} if "50" in mods else {m for m in mods if m in ("RT", "LT")}
 
 
+def _narrow(scope: str | None) -> str | None:
+    """A fact's scope when it is narrower than the session (``same duct``), lower-cased; else None."""
+    found = (scope or "").strip().lower()
+    return found if found and found not in _ALWAYS_SCOPES else None
+
+
+def _partners(code: str, codes: Iterable[str]) -> list[str]:
+    """The codes a fact of ``code`` names, once each, other than ``code`` itself."""
+    return [other for other in dict.fromkeys(codes) if other != code]
+
+
 def _place(scope: str) -> str:
     """``same duct`` -> ``duct``: the place a scope names."""
     return scope[len(_SAME) :] if scope.startswith(_SAME) else scope
@@ -439,13 +450,10 @@ class IncludedReportedSeparately(_PairRule):
         found: dict[str, list[_Pair]] = {}
         for eff in facts.catalog.includes(record):
             rule = eff.rule
-            scope = (rule.scope or "").strip().lower() or None
-            narrow = scope if scope is not None and scope not in _ALWAYS_SCOPES else None
+            narrow = _narrow(rule.scope)
             where = f" on the same {_place(narrow)}" if narrow else ""
             unless = f", unless the record shows it was on another {_place(narrow)}" if narrow else ""
-            for other in dict.fromkeys(rule.codes):
-                if other == code:
-                    continue
+            for other in _partners(code, rule.codes):
                 found.setdefault(other, []).append(
                     _Pair(
                         finding(
@@ -491,13 +499,11 @@ class NotReportedTogether(_PairRule):
             rule = nw.rule
             if rule.modifier_indicator == "9":
                 continue  # the edit does not apply
-            scope = (rule.scope or "").strip().lower() or None
-            narrow = scope if scope is not None and scope not in _ALWAYS_SCOPES else None
-            for other in dict.fromkeys(rule.codes):
-                if other != code:
-                    found.setdefault(other, []).append(
-                        _Pair(self._finding(code, other, rule, nw.family, narrow), rule.modifier_indicator, narrow)
-                    )
+            narrow = _narrow(rule.scope)
+            for other in _partners(code, rule.codes):
+                found.setdefault(other, []).append(
+                    _Pair(self._finding(code, other, rule, nw.family, narrow), rule.modifier_indicator, narrow)
+                )
         return found
 
     def _finding(self, code: str, other: str, rule: NotWith, family: str | None, narrow: str | None) -> Finding:
@@ -713,7 +719,7 @@ class SeparatelyReportable(CheckRule):
         found: list[tuple[frozenset[str], Finding]] = []
         for eff in facts.catalog.report_with(record):
             rule = eff.rule
-            wanted = tuple(c for c in dict.fromkeys(rule.codes) if c != code)
+            wanted = tuple(_partners(code, rule.codes))
             if not wanted:
                 continue  # no code to look for: whether the service is on the claim cannot be told
             low = rule.confidence == "low"
