@@ -166,3 +166,28 @@ def test_a_scripted_call_does_not_import_typing_extensions_even_where_installed(
     )
     for args in (["show", "0001X", "--json"], ["check", "0001X", "0002X"], ["--version"]):
         assert _after_a_call(args, then) == [False, "typing_extensions"], args
+
+
+def test_a_msgspec_that_needs_typing_extensions_still_loads() -> None:
+    """Should a msgspec release refuse to import without typing_extensions, the console script's start
+    (cptref.startup) leaves nothing half-loaded and msgspec is imported as usual, with it."""
+    import importlib.util
+
+    if importlib.util.find_spec("typing_extensions") is None:
+        pytest.skip("typing_extensions is not installed here")
+    code = (
+        "import importlib.abc, json, sys\n"
+        "class NeedsIt(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'msgspec._utils' and sys.modules.get('typing_extensions', 0) is None:\n"
+        "            raise ImportError('this msgspec needs typing_extensions')\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, NeedsIt())\n"
+        "import cptref.startup\n"
+        "after_start = sorted(m for m in sys.modules if m.split('.')[0] in ('msgspec', 'typing_extensions'))\n"
+        "import msgspec\n"
+        "print(json.dumps([after_start, 'typing_extensions' in sys.modules, msgspec.json.encode([1]).decode()]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [[], True, "[1]"]
