@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -204,12 +205,56 @@ def test_a_distinct_service_modifier_does_not_unbundle_an_unscoped_inclusion(tab
 def test_side_modifiers_answer_a_pair_scoped_to_one_kidney(tables: CheckTables) -> None:
     assert check(tables, ["50430-RT", "50432-LT"]).findings == ()
     same = check(tables, ["50430-RT", "50432-RT"])
-    assert {f.rule for f in same.findings} == {"included-reported-separately", "not-reported-together"}
-    assert all(f.severity == "error" and "right side" in f.message for f in same.findings)
+    [finding] = same.findings  # 50432's inclusion of 50430 says it; 50430's not-with does not say it again
+    assert (finding.rule, finding.severity) == ("included-reported-separately", "error")
+    assert "right side" in finding.message
     plain = check(tables, ["50430", "50432"])
     assert not plain.ok  # the inclusion holds unless the sides say otherwise
     distinct = check(tables, ["50430-XS", "50432"])
     assert distinct.ok and {f.severity for f in distinct.findings} == {"info"}
+
+
+_WHOLE = """code: "0100X"
+status: active
+title: Made-up whole procedure
+descriptor: A made-up procedure whose record says it includes 0101X, on weak evidence.
+section: [Testing]
+includes:
+  - what: the made-up part
+    codes: ["0101X"]
+    sources: [test-blog]
+    confidence: {included}
+"""
+_PART = """code: "0101X"
+status: active
+title: Made-up part procedure
+descriptor: A made-up procedure whose record says it is never reported with 0100X.
+section: [Testing]
+not_with:
+  - codes: ["0100X"]
+    reason: the made-up pair is never reported together
+    sources: [test-book]
+    confidence: high
+"""
+
+
+@pytest.mark.parametrize(("included", "told"), [("high", ["included-reported-separately"]), ("low", None)])
+def test_a_pair_one_code_includes_is_told_once_unless_the_inclusion_is_weaker(
+    tmp_path: Path, included: str, told: list[str] | None
+) -> None:
+    """An inclusion and a not-with fact about the same two codes give one finding: the inclusion's,
+    as long as it is at least as severe on the claim; a low-confidence inclusion (a warning) leaves the
+    not-with error standing beside it."""
+    data = tmp_path / "data"
+    shutil.copytree(CHECK_FIX, data)
+    (data / "procedures" / "0100X.yaml").write_text(_WHOLE.format(included=included))
+    (data / "procedures" / "0101X.yaml").write_text(_PART)
+    result = check(CheckTables.from_catalog(load_catalog(data)), ["0100X", "0101X"])
+    rules = [(f.rule, f.severity) for f in result.findings]
+    if told is not None:
+        assert rules == [("included-reported-separately", "error")]
+    else:
+        assert rules == [("not-reported-together", "error"), ("included-reported-separately", "warning")]
 
 
 def test_a_clean_set_has_no_findings_and_is_verified(tables: CheckTables) -> None:

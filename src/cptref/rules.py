@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from msgspec import Struct
 
 from .errors import quoted
-from .findings import Finding
+from .findings import SEVERITY_RANK, Finding
 from .official import OFFICIAL, has_aoc, has_mue, knows
 from .rulebase import (
     COMPONENTS,
@@ -350,8 +350,12 @@ class _PairRule(CheckRule):
             theirs = (lookup(self, other) or {}).get(code)
             if theirs is not None and (*strength(theirs.found), other) < (*strength(pair.found), code):
                 continue  # the partner's record states it more strongly: reported from there
-            out.extend(self._judged(claim, code, other, pair))
+            out.extend(self._reported(claim, code, other, pair, lookup))
         return out
+
+    def _reported(self, claim: Claim, code: str, other: str, pair: _Pair, lookup: Lookup) -> Iterable[Finding]:
+        """What the pair gives on this claim (a rule may leave it to another one)."""
+        return self._judged(claim, code, other, pair)
 
     def _judged(self, claim: Claim, code: str, other: str, pair: _Pair) -> Iterable[Finding]:
         found = pair.found
@@ -488,8 +492,23 @@ class NotReportedTogether(_PairRule):
         "no finding; the same side on both: an error). Where a source gives the pair an NCCI modifier "
         "indicator of 1, or scopes it to one site, a distinct-service modifier (59, XE, XS, XP, XU) on "
         "either code turns the finding into info that says what must be documented; indicator 0 means no "
-        "modifier allows both."
+        "modifier allows both. A pair one of whose codes includes the other is told once: by "
+        "included-reported-separately, unless what that rule finds on the claim is less severe."
     )
+
+    def _reported(self, claim: Claim, code: str, other: str, pair: _Pair, lookup: Lookup) -> Iterable[Finding]:
+        found = list(self._judged(claim, code, other, pair))
+        if not found:
+            return found
+        worst = min(SEVERITY_RANK[f.severity] for f in found)
+        for whole, part in ((code, other), (other, code)):
+            included = (lookup(INCLUDED, whole) or {}).get(part)
+            if included is None:
+                continue
+            told = list(INCLUDED._judged(claim, whole, part, included))
+            if told and min(SEVERITY_RANK[f.severity] for f in told) <= worst:
+                return ()  # included-reported-separately says it, at least as severely
+        return found
 
     def pairs(self, facts: Facts) -> dict[str, list[_Pair]]:
         code, record = facts.code, facts.record
@@ -786,6 +805,7 @@ class ModifierNotEvaluated(CheckRule):
 
 MALFORMED = MalformedCode()
 ADDON_ALONE = AddonAlone()
+INCLUDED = IncludedReportedSeparately()
 MODIFIERS = ModifierNotEvaluated()
 RULES: tuple[CheckRule, ...] = (
     MALFORMED,
@@ -793,7 +813,7 @@ RULES: tuple[CheckRule, ...] = (
     DeletedCode(),
     ADDON_ALONE,
     AddonWithoutPrimary(),
-    IncludedReportedSeparately(),
+    INCLUDED,
     NotReportedTogether(),
     Units(),
     *OFFICIAL,
