@@ -139,14 +139,7 @@ def measure(args: argparse.Namespace) -> None:
         env = {k: v for k, v in os.environ.items() if k != "CPTREF_DATA"}
         data = ["--data", args.data] if args.data else []
         cli = [sys.executable, "-m", "cptref", "check", "--file", str(path), "--jsonl", *data]
-        floor = (
-            "import sys, msgspec\n"
-            "dec, enc = msgspec.json.Decoder().decode, msgspec.json.Encoder().encode\n"
-            "out = sys.stdout.buffer\n"
-            "with open(sys.argv[1], 'rb') as f:\n"
-            "    for line in f:\n"
-            "        out.write(enc(dec(line)) + b'\\n')\n"
-        )
+        from bench_batch_cms import FLOOR as floor  # the same I/O floor: decode and encode each line
 
         out_path = Path(tmp) / "out.jsonl"
 
