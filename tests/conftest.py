@@ -155,3 +155,19 @@ def both_paths(args: list[str] | tuple[str, ...], env: dict[str, str] | None = N
     from cptref import cli
 
     return run_cptref(*args, env=env), run_cptref(*args, env=env, entry=cli.main)
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache directory of the test's own (``CPTREF_CACHE_DIR``)."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("CPTREF_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """A copy of the good fixture library the test may change."""
+    root = tmp_path / "data"
+    shutil.copytree(GOOD, root)
+    return root

@@ -20,21 +20,7 @@ from cptref.check import CheckTables, check
 from cptref.search import search
 from cptref.store import IndexStore, MemoryStore
 
-from .conftest import DATA, GOOD, ROOT, run_cptref
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("CPTREF_CACHE_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    root = tmp_path / "data"
-    shutil.copytree(GOOD, root)
-    return root
+from .conftest import DATA, ROOT, run_cptref
 
 
 def written(cache: Path) -> tuple[int, int]:

@@ -3,7 +3,6 @@ read, and a damaged postings row answered from the data."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -14,22 +13,8 @@ from cptref.catalog import load_catalog, read_catalog
 from cptref.search import search
 from cptref.store import IndexStore
 
-from .conftest import DATA, GOOD
+from .conftest import DATA
 from .ranking_queries import QUERIES
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("CPTREF_CACHE_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    root = tmp_path / "data"
-    shutil.copytree(GOOD, root)
-    return root
 
 
 def test_the_index_ranks_exactly_as_the_parsed_data(cache: Path) -> None:
