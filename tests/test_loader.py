@@ -167,3 +167,19 @@ def test_deep_nesting_is_cptrefs_problem_whatever_libyaml_says(
     record, problems = load_procedure(write(tmp_path, "0001X.yaml", f"code: '0001X'\nx: {deep}\n"))
     assert record is None
     assert [p.message for p in problems] == ["invalid YAML: nested more than 1000 levels deep"]
+
+
+def test_a_source_may_name_the_cms_edit_table_and_quarter_it_is(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "sources.yaml",
+        "- {id: aoc, title: A, kind: official, table: {kind: aoc, setting: all, quarter: 2026Q2}}\n"
+        "- {id: blog, title: B, kind: vendor, table: {kind: ptp, setting: practitioner, quarter: 2026Q4}}\n"
+        "- {id: bad, title: C, kind: official, table: {kind: aoc, setting: all, quarter: 2026-04}}\n",
+    )
+    sources, problems = load_sources(tmp_path)
+    table = sources["aoc"].table
+    assert table is not None and (table.kind, table.setting, table.quarter) == ("aoc", "all", "2026Q2")
+    messages = [str(p) for p in problems]
+    assert any("$[1].table" in m and "only an official source" in m for m in messages)
+    assert any("$[2].table.quarter" in m for m in messages)

@@ -461,6 +461,10 @@ def load_sources(root: Path) -> tuple[dict[str, Source], list[Problem]]:
     for i, source in enumerate(items):
         if source.id in sources:
             problems.append(Problem(display_path(path), f"$[{i}].id", f"duplicate source id {source.id!r}"))
+        if source.table is not None and source.kind != "official":
+            problems.append(
+                Problem(display_path(path), f"$[{i}].table", "only an official source (kind: official) is a CMS table")
+            )
         sources[source.id] = source
     return sources, problems
 

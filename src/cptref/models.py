@@ -218,6 +218,26 @@ class Family(Struct, frozen=True, kw_only=True):
     note: str | None = None
 
 
+Quarter = Annotated[str, Meta(pattern=r"^20[0-9]{2}Q[1-4]$")]
+"""A calendar quarter as CMS names its quarterly tables: ``2026Q2`` (1 April to 30 June 2026)."""
+
+
+class EditTable(Struct, frozen=True, kw_only=True):
+    """The official CMS edit table a source is (one quarter's file): a library fact citing it was read
+    from the edits themselves, so ``check`` counts it as the official edits' answer, for dates of
+    service in that quarter only (what the file says of later quarters is not known)."""
+
+    kind: Annotated[
+        Literal["ptp", "mue", "aoc"],
+        about("ptp (NCCI procedure-to-procedure edits), mue (medically unlikely edits) or aoc (add-on code edits)."),
+    ]
+    setting: Annotated[
+        Literal["practitioner", "outpatient_hospital", "all"],
+        about("The setting of the table: practitioner, outpatient_hospital, or all (the AOC table)."),
+    ]
+    quarter: Annotated[Quarter, about("The quarter the file is for (2026Q2): the dates it answers for.")]
+
+
 class Source(Struct, frozen=True, kw_only=True):
     """A place a fact was read (``data/sources.yaml``)."""
 
@@ -229,4 +249,8 @@ class Source(Struct, frozen=True, kw_only=True):
         SourceKind,
         about("Who stands behind it: official, society, publisher, vendor, ai-generated, seed or secondary."),
     ]
+    table: Annotated[
+        EditTable | None,
+        about("For a CMS edit table (kind official): which table and quarter it is; null for any other source."),
+    ] = None
     note: Annotated[str | None, about("A remark on the source, or null.")] = None
