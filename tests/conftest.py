@@ -5,11 +5,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from cptref.check import CheckResult, CheckTables
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -171,3 +175,51 @@ def data(tmp_path: Path) -> Path:
     root = tmp_path / "data"
     shutil.copytree(GOOD, root)
     return root
+
+
+def library_check(tables: CheckTables, tokens: Sequence[str], *args: Any, **kwargs: Any) -> CheckResult:
+    """:func:`cptref.check.check` as the library's rules alone answer it, for the tests of those rules.
+
+    These tests give no CMS tables, so every claim with a readable line also carries one ``not-checked``
+    warning (the official edits did not check it): asserted here, then set aside with what it does to
+    ``verified``, so that each test states what the library's facts give."""
+    from msgspec import structs
+
+    from cptref.check import check
+
+    result = check(tables, tokens, *args, **kwargs)
+    rest = tuple(f for f in result.findings if f.rule != "not-checked")
+    if not result.lines:
+        return result
+    assert len(result.findings) - len(rest) == 1, result.findings
+    return structs.replace(result, findings=rest, verified=result.ok and all(f.severity != "warning" for f in rest))
+
+
+CMS_AOC = [
+    "AOC_Edit_Type\tAdd-On_Code\tAOC_DelDT\tPrimary_Code\tPrimary_Code_DelDT\tAOC_Edit_EffDT\tAOC_Edit_DelDT\t"
+    "Special_Instruction_Notes",
+    "1\t0003X\t\t0001X\t\t2024001\t\t",
+    "2\t0021X\t\tCCCCC\t\t2024001\t\tPlaceholder contractor note",
+    "1\t0022X\t\t0002X\t\t2024001\t2026335\t",  # deleted on 2026-12-01
+    "3\t0022X\t\t0007X\t\t2026335\t\t",
+]
+"""A made-up add-on code table (tab-delimited, as one reader met it) for the fixture tables' quarter."""
+_RVU_TAIL = ",0,0,0,0,0,9,9,9,,,33.4009,09,0,99,0,0,0"
+CMS_RVU_ROWS = [
+    "0006X,,Placeholder bundled guidance,B,,0.50,0.50,,0.50,,0.05,1.05,1.05,0,XXX" + _RVU_TAIL,
+    "0021X,,Placeholder add-on two,A,,1.00,1.00,,1.00,,0.10,2.10,2.10,0,ZZZ" + _RVU_TAIL,
+]
+
+
+@pytest.fixture(scope="session")
+def cms_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every table of one quarter (2026 Q4), made up for the made-up ``tests/fixtures/check`` library: the
+    fixture tables of ``tests/fixtures/cms/tables`` (PTP parts f1-f4 of both settings, MUE, PPRRVU), an
+    add-on code table and two more fee-schedule rows. Claims dated in 2026 Q4 are checked by all of them."""
+    folder = tmp_path_factory.mktemp("cms")
+    for path in (FIXTURES / "cms" / "tables").iterdir():
+        shutil.copy(path, folder / path.name)
+    (folder / "AOC_V2026Q4-MCR.txt").write_bytes(("\r\n".join(CMS_AOC) + "\r\n").encode("latin-1"))
+    rvu = folder / "PPRRVU2026_Oct_nonQPP.csv"
+    rvu.write_bytes(rvu.read_bytes() + ("\r\n".join(CMS_RVU_ROWS) + "\r\n").encode("latin-1"))
+    return folder

@@ -21,7 +21,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("reading a whole library; building its index file by file", {"library", "build"}),
     ("the compiled stores: the library's index, the user's CMS tables", {"index", "cms"}),
     ("the catalog and its derived relations", {"catalog"}),
-    ("use of the library: search, the check rules, lint", {"search", "rulebase", "rules", "official", "validate"}),
+    (
+        "use of the library: search, the check rules, what checked a claim, lint",
+        {"search", "rulebase", "rules", "official", "coverage", "validate"},
+    ),
     ("checking a claim", {"check"}),
     ("output: documents, JSON, schemas, text, formats", {"documents", "serialize", "schemas", "render", "formats"}),
     ("process plumbing", {"process"}),

@@ -26,7 +26,6 @@ from cptref.check import (
     Claim,
     Finding,
     Skipped,
-    check,
     parse_line,
     parse_token,
     read_claims,
@@ -35,6 +34,7 @@ from cptref.check import (
 from cptref.claims import Line
 
 from .conftest import FIXTURES, ROOT, Run
+from .conftest import library_check as check
 
 Cli = Callable[..., Run]
 CHECK_FIX = FIXTURES / "check"
@@ -667,18 +667,20 @@ def test_cli_error_set_exits_1_with_findings_on_stdout(cli: Cli) -> None:
     run = cli("check", "47532", "47542", "77002")
     assert run.code == 1
     assert run.err == ""
-    assert run.out.startswith("NOT OK  47532, 47542, 77002: 2 errors, 2 warnings\n")
+    assert run.out.startswith("NOT OK  47532, 47542, 77002: 2 errors, 3 warnings\n")
     assert "ERROR included-reported-separately  47532, 77002" in run.out
     assert "fix: Remove 77002: it is part of 47532." in run.out
     assert "[family rule: percutaneous-biliary]" in run.out
     assert "\x1b[" not in run.out
 
 
-def test_cli_clean_set_says_so_and_exits_0(cli: Cli) -> None:
+def test_cli_a_set_the_library_clears_is_still_not_verified_without_the_official_edits(cli: Cli) -> None:
     run = cli("check", "50432", "50706")
     assert (run.code, run.err) == (0, "")
-    assert run.out.startswith("OK  50432, 50706: no findings\n")
-    assert "Nothing the library records keeps these codes from being reported together" in run.out
+    assert run.out.startswith("NOT VERIFIED  50432, 50706: 1 warning; no error, but not verified")
+    assert "checked: pairs cptref's library only; units cptref's library only;" in run.out
+    assert "WARNING not-checked" in run.out and "no CMS tables were given" in run.out
+    assert cli("check", "50432", "50706", "--strict").code == 1
 
 
 @pytest.mark.parametrize("codes", [("47532", "47543"), ("C1729", "47532"), ("50432", "50706x2")])
@@ -700,7 +702,8 @@ def test_cli_an_addon_alone_exits_1(cli: Cli) -> None:
 
 def test_cli_low_confidence_suggestion_only_with_explain(cli: Cli) -> None:
     run = cli("check", "47555")
-    assert run.code == 0 and run.out.startswith("OK  47555: no findings")
+    assert run.code == 0 and run.out.startswith("NOT VERIFIED  47555: 1 warning")
+    assert "separately-reportable" not in run.out
     explained = cli("check", "47555", "--explain")
     assert "INFO separately-reportable  47555" in explained.out
     assert "[LOW CONFIDENCE]" in explained.out and "add 74360" not in explained.out.lower()
@@ -718,7 +721,9 @@ def test_cli_json_has_the_documented_shape(cli: Cli) -> None:
     run = cli("check", "47532", "77002", "47542x2", "50432-RT", "--json")
     assert run.code == 1
     doc = json.loads(run.out)
-    assert list(doc) == ["schema_version", "codes", "ok", "verified", "findings"]
+    assert list(doc) == ["schema_version", "codes", "ok", "verified", "checked", "findings"]
+    assert doc["checked"]["pairs"] == {"by": "library", "table": None, "sources": doc["checked"]["pairs"]["sources"]}
+    assert doc["checked"]["units"]["by"] in ("library", "nothing")
     assert doc["schema_version"] == 1 and doc["ok"] is False and doc["verified"] is False
     assert doc["codes"][2] == {
         "code": "47542",
@@ -737,7 +742,8 @@ def test_cli_json_has_the_documented_shape(cli: Cli) -> None:
 def test_cli_json_on_fixture_data_carries_null_rather_than_missing(cli: Cli) -> None:
     doc = json.loads(cli("check", "9999X", "--json", *FIX).out)
     assert doc["codes"] == [{"code": "9999X", "units": 1, "title": None, "modifiers": []}]
-    [finding] = doc["findings"]
+    [finding, unchecked] = doc["findings"]
+    assert unchecked["rule"] == "not-checked"
     assert finding["confidence"] is None and finding["sources"] == [] and finding["family"] is None
 
 
@@ -746,7 +752,7 @@ def test_cli_jsonl_with_codes_prints_one_lean_line(cli: Cli) -> None:
     assert run.code == 0
     [line] = run.out.splitlines()
     doc = json.loads(line)
-    assert list(doc) == ["schema_version", "id", "line", "ok", "verified", "codes", "titles", "findings"]
+    assert list(doc) == ["schema_version", "id", "line", "ok", "verified", "checked", "codes", "titles", "findings"]
     assert (doc["schema_version"], doc["id"], doc["line"], doc["ok"], doc["codes"]) == (
         2,
         None,
@@ -754,7 +760,10 @@ def test_cli_jsonl_with_codes_prints_one_lean_line(cli: Cli) -> None:
         True,
         ["50432", "50706-59"],
     )
-    assert [list(f) for f in doc["findings"]] == [["rule", "severity", "codes", "fix"]]
+    assert [list(f) for f in doc["findings"]] == [["rule", "severity", "codes", "fix"]] * 2
+    assert [f["rule"] for f in doc["findings"]] == ["modifier-not-evaluated", "not-checked"] or [
+        f["rule"] for f in doc["findings"]
+    ] == ["not-checked", "modifier-not-evaluated"]
 
 
 @pytest.mark.parametrize(
@@ -785,7 +794,7 @@ def test_cli_batch_csv_reports_malformed_lines_and_counts_every_line(cli: Cli, t
     assert err[0] == f"cptref: {path}:3: expected 2 columns (a claim id and its codes), got 1; line skipped"
     assert err[1] == f"cptref: {path}:5: not UTF-8 text; line skipped"
     assert err[2].startswith(
-        f"cptref: {path}: 7 lines read: 3 claims checked (1 with errors, 0 not verified, 2 verified), "
+        f"cptref: {path}: 7 lines read: 3 claims checked (1 with errors, 2 not verified, 0 verified), "
         "2 malformed lines reported and skipped, 1 header line, 1 blank line;"
     )
     assert "included-reported-separately 1" in err[2]
@@ -797,8 +806,8 @@ def test_cli_batch_jsonl_from_stdin(cli: Cli) -> None:
     assert run.code == 0, run.err
     assert [json.loads(line)["id"] for line in run.out.splitlines()] == ["a", "b"]
     assert run.err == (
-        "cptref: <stdin>: 2 lines read: 2 claims checked (0 with errors, 0 not verified, 2 verified), "
-        "0 malformed lines reported and skipped, 0 header lines, 0 blank lines; no findings\n"
+        "cptref: <stdin>: 2 lines read: 2 claims checked (0 with errors, 2 not verified, 0 verified), "
+        "0 malformed lines reported and skipped, 0 header lines, 0 blank lines; findings by rule: not-checked 2\n"
     )
 
 
@@ -814,8 +823,8 @@ def test_cli_batch_text_names_each_claim(cli: Cli, tmp_path: Path) -> None:
     path.write_text('{"id": "a", "codes": ["47532", "77002"]}\nbroken\n{"id": "b", "codes": ["50432", "50706"]}\n')
     run = cli("check", "--file", str(path))
     assert run.code == 1
-    assert run.out.startswith("claim a (line 1): NOT OK  47532, 77002: 1 error, 1 warning\n")
-    assert "\nclaim b (line 3): OK  50432, 50706: no findings\n" in run.out
+    assert run.out.startswith("claim a (line 1): NOT OK  47532, 77002: 1 error, 2 warnings\n")
+    assert "\nclaim b (line 3): NOT VERIFIED  50432, 50706: 1 warning;" in run.out
     assert f"cptref: {path}:2: not a claim: JSON is malformed" in run.err
 
 

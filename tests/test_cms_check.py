@@ -29,35 +29,19 @@ Cli = Callable[..., Run]
 TABLES = FIXTURES / "cms" / "tables"
 BAD = FIXTURES / "cms" / "bad"
 DATA = ("--data", str(FIXTURES / "check"))
-AOC = [
-    "AOC_Edit_Type\tAdd-On_Code\tAOC_DelDT\tPrimary_Code\tPrimary_Code_DelDT\tAOC_Edit_EffDT\tAOC_Edit_DelDT\t"
-    "Special_Instruction_Notes",
-    "1\t0003X\t\t0001X\t\t2024001\t\t",
-    "2\t0021X\t\tCCCCC\t\t2024001\t\tPlaceholder contractor note",
-    "1\t0022X\t\t0002X\t\t2024001\t2026335\t",  # deleted on 2026-12-01
-    "3\t0022X\t\t0007X\t\t2026335\t\t",
-]
-_RVU_TAIL = ",0,0,0,0,0,9,9,9,,,33.4009,09,0,99,0,0,0"
-RVU_ROWS = [
-    "0006X,,Placeholder bundled guidance,B,,0.50,0.50,,0.50,,0.05,1.05,1.05,0,XXX" + _RVU_TAIL,
-    "0021X,,Placeholder add-on two,A,,1.00,1.00,,1.00,,0.10,2.10,2.10,0,ZZZ" + _RVU_TAIL,
-]
 
 
 @pytest.fixture(scope="module")
-def cms(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fixture tables, an AOC table (tab-delimited, as one reader met it) and two more fee-schedule rows."""
-    folder = tmp_path_factory.mktemp("cms")
-    for path in TABLES.iterdir():
-        shutil.copy(path, folder / path.name)
-    (folder / "AOC_V2026Q4-MCR.txt").write_bytes(("\r\n".join(AOC) + "\r\n").encode("latin-1"))
-    rvu = folder / "PPRRVU2026_Oct_nonQPP.csv"
-    rvu.write_bytes(rvu.read_bytes() + ("\r\n".join(RVU_ROWS) + "\r\n").encode("latin-1"))
-    return folder
+def cms(cms_folder: Path) -> Path:
+    return cms_folder
+
+
+DAY = ("--date", "2026-11-27")
+"""A date of service in the fixture tables' quarter (2026 Q4): never today, which moves on."""
 
 
 def findings(cli: Cli, cms: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
-    run = cli("check", *args, "--json", "--cms", str(cms), *DATA)
+    run = cli("check", *args, *(() if "--date" in args else DAY), "--json", "--cms", str(cms), *DATA)
     assert run.code in (0, 1), run.err
     doc = json.loads(run.out)
     return run.code, doc["findings"]
@@ -87,16 +71,16 @@ def test_indicator_1_is_an_error_unless_a_distinct_service_modifier_then_info(cl
 
 
 def test_the_date_of_service_selects_the_edits_in_force(cli: Cli, cms: Path) -> None:
-    # 0001X/0004X: effective 2025-01-01, deleted 2026-01-01; 0002X/0006X: effective 2026-12-01
-    assert of(findings(cli, cms, "0001X", "0004X", "--date", "2025-06-01")[1], "ncci-ptp")
-    assert of(findings(cli, cms, "0001X", "0004X", "--date", "2026-01-01")[1], "ncci-ptp") == []
+    # 0001X/0004X: effective 2025-01-01, deleted 2026-11-01; 0002X/0006X: effective 2026-12-01
+    assert of(findings(cli, cms, "0001X", "0004X", "--date", "2026-10-31")[1], "ncci-ptp")
+    assert of(findings(cli, cms, "0001X", "0004X", "--date", "2026-11-01")[1], "ncci-ptp") == []
     assert of(findings(cli, cms, "0002X", "0006X", "--date", "2026-11-30")[1], "ncci-ptp") == []
     assert of(findings(cli, cms, "0002X", "0006X", "--date", "2026-12-01")[1], "ncci-ptp")
 
 
 def test_indicator_9_is_no_edit(cli: Cli, cms: Path) -> None:
     # 0001X/0005X: a 9 row deleted the day it took effect, and a 0 row from the same day
-    [edit] = of(findings(cli, cms, "0001X", "0005X", "--date", "2026-03-01")[1], "ncci-ptp")
+    [edit] = of(findings(cli, cms, "0001X", "0005X", "--date", "2026-11-01")[1], "ncci-ptp")
     assert edit["fact"].startswith("column 1 0001X, column 2 0005X, modifier indicator 0")
 
 
@@ -109,8 +93,8 @@ def test_the_setting_selects_the_table(cli: Cli, cms: Path) -> None:
 
 def test_a_batch_gives_each_claim_its_own_date(cli: Cli, cms: Path, tmp_path: Path) -> None:
     batch = tmp_path / "claims.csv"
-    batch.write_text("id,codes,date\nA,0001X 0004X,2025-06-01\nB,0001X 0004X,2026-06-01\nC,0001X 0004X,\n")
-    run = cli("check", "--file", str(batch), "--jsonl", "--cms", str(cms), *DATA, "--date", "2025-02-01")
+    batch.write_text("id,codes,date\nA,0001X 0004X,2026-10-15\nB,0001X 0004X,2026-11-15\nC,0001X 0004X,\n")
+    run = cli("check", "--file", str(batch), "--jsonl", "--cms", str(cms), *DATA, "--date", "2026-10-02")
     lines = [json.loads(line) for line in run.out.splitlines()]
     rules = {d["id"]: [f["rule"] for f in d["findings"]] for d in lines}
     assert "ncci-ptp" in rules["A"] and "ncci-ptp" not in rules["B"] and "ncci-ptp" in rules["C"]
@@ -200,7 +184,10 @@ def test_version_lists_the_tables_on_both_paths(cms: Path) -> None:
     fast, typer = both_paths(["--version", "--cms", str(cms)])
     assert fast == typer and fast.code == 0
     assert "CMS tables (7; 0 errors in the files):" in fast.out
-    assert "NCCI PTP edits, practitioner, v32.3r0: 10 rows loaded of 10 read" in fast.out
+    assert (
+        "NCCI PTP edits, practitioner, v32.3r0, in force 2026-10-01 to 2026-12-31: 12 rows loaded of 12 read"
+        in fast.out
+    )
 
 
 def test_kept_answers_are_the_answers_a_checker_that_has_seen_nothing_gives(cms: Path, tmp_path: Path) -> None:
@@ -209,7 +196,7 @@ def test_kept_answers_are_the_answers_a_checker_that_has_seen_nothing_gives(cms:
     codes = ["0001X", "0002X", "0003X", "0004X", "0005X", "0006X", "0007X", "0010X", "0011X", "0012X", "0020X"]
     codes += ["0021X", "0022X", "0022X", "0031X", "0099X"]
     mods = [""] * 12 + ["-59", "-XS", "-RT", "-LT", "-50", "x2", "x5", "-59x3"]
-    days = [date(2025, 6, 1), date(2026, 11, 27), date(2026, 12, 1)]
+    days = [date(2026, 10, 15), date(2026, 11, 27), date(2026, 12, 1), date(2025, 6, 1)]  # the last: no table in force
     rng = random.Random(12)
     claims = [[rng.choice(codes) + rng.choice(mods) for _ in range(rng.randint(1, 4))] for _ in range(600)]
     catalog = load_catalog(FIXTURES / "check")
@@ -226,7 +213,7 @@ def test_kept_answers_are_the_answers_a_checker_that_has_seen_nothing_gives(cms:
             got = check(warm, claim, day)
             assert got == check(fresh, claim, day), claim
             findings += sum(f.rule in ("ncci-ptp", "mue") for f in got.findings)
-    assert findings > len(claims) / 4
+    assert findings > len(claims) / 5
 
 
 def test_a_batch_with_tables_on_several_processes_writes_what_one_process_writes(

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from cptref.cms import CmsProblem, Scan, open_tables, scan
+from cptref.cms import CmsProblem, Scan, open_tables
 from cptref.cms.names import ptp_part, ptp_setting, ptp_version, quarter, rvu_setting, rvu_version
 from cptref.cms.parse import PARSERS, Tally
 from cptref.cms.recognize import Layout, Unrecognised, recognise
+from cptref.cms.scan import scan
 from cptref.cms.sources import Entry
 
 from .conftest import FIXTURES
@@ -65,7 +66,7 @@ def downloads(folder: Path) -> Path:
     it), the MUE zip, the AOC zip with its .xlsx and a readme, the RVU zip with the .csv, its
     fixed-width twin, another table cptref does not read and a readme."""
     folder.mkdir(parents=True, exist_ok=True)
-    for part in (1, 2):
+    for part in (1, 2, 3, 4):
         name = f"ccipra-v323r0-f{part}"
         write_zip(
             folder / f"medicare-ncci-2026q4-practitioner-ptp-edits-{name}.zip",
@@ -192,7 +193,7 @@ def test_ptp_rows_latin1_crlf_header_continuation_and_star_dates() -> None:
     first = rows[0]
     assert first == ("0001X", "0002X", 19960101, None, 0, 1, "Placeholder rationale alpha", 7)
     assert rows[1][6] == "Placeholder rationale caf\u00e9"  # the Latin-1 byte 0xE9, read as such
-    assert rows[2][3] == 20260101
+    assert rows[2][3] == 20261101
 
 
 def test_mue_rows_keep_the_indicator_digit() -> None:
@@ -317,7 +318,7 @@ def plan_files(found: Scan) -> dict[tuple[str, str], list[str]]:
 def test_the_zips_as_downloaded(tmp_path: Path) -> None:
     found = scan([downloads(tmp_path / "dl")])
     assert plan_files(found) == {
-        ("ptp", "practitioner"): ["ccipra-v323r0-f1.TXT", "ccipra-v323r0-f2.TXT"],
+        ("ptp", "practitioner"): [f"ccipra-v323r0-f{part}.TXT" for part in (1, 2, 3, 4)],
         ("mue", "practitioner"): [MUE],
         ("aoc", "all"): ["AOC_V2026Q4-MCR.xlsx"],
         ("rvu", "nonqpp"): [RVU],
@@ -336,7 +337,7 @@ def test_the_zips_as_downloaded(tmp_path: Path) -> None:
 def test_zips_and_their_extracted_files_give_the_same_answers(tmp_path: Path) -> None:
     extracted = tmp_path / "extracted"
     extracted.mkdir()
-    for name in (PTP1, PTP2, MUE, RVU):
+    for name in (PTP1, PTP2, "ccipra-v323r0-f3.txt", "ccipra-v323r0-f4.txt", MUE, RVU):
         shutil.copy(TABLES / name, extracted)
     (extracted / "AOC_V2026Q4-MCR.xlsx").write_bytes(aoc_xlsx())
     day = date(2026, 11, 27)
@@ -362,24 +363,30 @@ def test_a_zip_and_its_extracted_copy_are_read_once(tmp_path: Path) -> None:
     shutil.copy(TABLES / PTP1, dl)
     found = scan([dl])
     ptp = next(p for p in found.plans if p.table.kind == "ptp")
-    assert [layout.entry.name for layout in ptp.parts] == [PTP1, "ccipra-v323r0-f2.TXT"]
+    assert [layout.entry.name for layout in ptp.parts] == [PTP1, *(f"ccipra-v323r0-f{n}.TXT" for n in (2, 3, 4))]
     [copy] = [p for p in found.problems if p.code == "duplicate-table"]
     assert copy.severity == "warning" and copy.member == "ccipra-v323r0-f1.TXT"
 
 
-def test_the_newer_version_wins_and_a_notice_says_so(tmp_path: Path) -> None:
-    for part in (PTP1, PTP2):
-        shutil.copy(TABLES / part, tmp_path / part)
-        shutil.copy(TABLES / part, tmp_path / part.replace("v323r0", "v322r0"))
+def test_each_quarter_is_a_table_of_its_own_and_a_revision_supersedes_its_quarters_file(tmp_path: Path) -> None:
+    for part in (1, 2, 3, 4):
+        name = f"ccipra-v323r0-f{part}.txt"
+        shutil.copy(TABLES / name, tmp_path / name)
+        shutil.copy(TABLES / name, tmp_path / name.replace("v323r0", "v322r0"))  # the quarter before
+        shutil.copy(TABLES / name, tmp_path / name.replace("v323r0", "v323r1"))  # a revision of 2026 Q4
     shutil.copy(TABLES / MUE, tmp_path / MUE)
     shutil.copy(TABLES / MUE, tmp_path / MUE.replace("10-01-2026", "07-01-2026"))
     found = scan([tmp_path])
-    assert {p.table.kind: p.table.version for p in found.plans} == {"ptp": "32.3r0", "mue": "2026Q4"}
+    assert [(p.table.kind, p.table.version, p.table.dates()) for p in found.plans] == [
+        ("ptp", "32.2r0", "2026-07-01 to 2026-09-30"),
+        ("ptp", "32.3r1", "2026-10-01 to 2026-12-31"),
+        ("mue", "2026Q3", "2026-07-01 to 2026-09-30"),
+        ("mue", "2026Q4", "2026-10-01 to 2026-12-31"),
+    ]
     superseded = [p for p in found.problems if p.code == "superseded"]
-    assert len(superseded) == 2 and all(p.severity == "warning" for p in superseded)
-    assert any("v322r0" in p.file for p in superseded)
+    assert len(superseded) == 1 and superseded[0].severity == "warning" and "v323r0" in superseded[0].file
     skipped = {Path(s.file).name for s in found.skipped}
-    assert {"ccipra-v322r0-f1.txt", "ccipra-v322r0-f2.txt", MUE.replace("10-01-2026", "07-01-2026")} <= skipped
+    assert {f"ccipra-v323r0-f{part}.txt" for part in (1, 2, 3, 4)} <= skipped
 
 
 PTP_SHEET: list[list[str | int | float | None]] = [
@@ -422,7 +429,7 @@ def test_the_xlsx_beside_the_text_part_is_skipped_without_a_warning(tmp_path: Pa
     found = scan([tmp_path])
     [plan] = found.plans
     assert [layout.fmt for layout in plan.parts] == ["tab"]
-    assert found.problems == []
+    assert codes(found.problems) == ["missing-part"] * 3  # parts 2 to 4: nothing about the xlsx
     assert [s.file.rpartition(":")[2] for s in found.skipped] == ["ccipra-v323r0-f1.xlsx"]
 
 
@@ -441,8 +448,9 @@ def test_a_missing_part_is_reported(tmp_path: Path) -> None:
     shutil.copy(TABLES / PTP1, tmp_path / PTP1)
     shutil.copy(TABLES / PTP2, tmp_path / "ccipra-v323r0-f3.txt")
     found = scan([tmp_path])
-    [missing] = [p for p in found.problems if p.code == "missing-part"]
-    assert "f2" in missing.message
+    missing = [p for p in found.problems if p.code == "missing-part"]
+    assert [(p.message.split(" of ")[0], p.severity) for p in missing] == [("part f2", "error"), ("part f4", "error")]
+    assert found.plans[0].missing == [2, 4]
 
 
 def test_a_version_the_names_do_not_give_is_a_warning(tmp_path: Path) -> None:

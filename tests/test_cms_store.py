@@ -159,8 +159,8 @@ def test_the_summary_counts_every_table(cms: CmsTables) -> None:
     summary = cms.summary()
     counts = {(t.table.kind, t.table.setting): (t.rows_read, t.rows_loaded, t.rows_rejected) for t in summary.tables}
     assert counts == {
-        ("ptp", "practitioner"): (10, 10, 0),
-        ("ptp", "outpatient_hospital"): (2, 2, 0),
+        ("ptp", "practitioner"): (12, 12, 0),
+        ("ptp", "outpatient_hospital"): (5, 5, 0),
         ("mue", "practitioner"): (4, 4, 0),
         ("mue", "outpatient_hospital"): (1, 1, 0),
         ("mue", "dme"): (1, 1, 0),
@@ -168,7 +168,16 @@ def test_the_summary_counts_every_table(cms: CmsTables) -> None:
         ("rvu", "nonqpp"): (5, 5, 0),
     }
     ptp = summary.tables[0]
-    assert (ptp.table.version, [Path(f).name for f in ptp.files]) == ("32.3r0", [PTP1, PTP2])
+    assert (ptp.table.version, [Path(f).name for f in ptp.files]) == (
+        "32.3r0",
+        [PTP1, PTP2, "ccipra-v323r0-f3.txt", "ccipra-v323r0-f4.txt"],
+    )
+    assert (ptp.parts, ptp.missing_parts, ptp.complete, ptp.table.dates()) == (
+        [1, 2, 3, 4],
+        [],
+        True,
+        "2026-10-01 to 2026-12-31",
+    )
     assert summary.problems == [] and summary.errors == []
     assert summary.compiled == str(cms.path)
     assert len(summary.lines()) == 7
@@ -180,10 +189,11 @@ def test_bad_rows_are_counted_and_kept_as_problems_in_the_compiled_file(tmp_path
     with open_tables([BAD], tmp_path / "cache") as cms:
         [table] = cms.summary().tables
         assert (table.rows_read, table.rows_loaded, table.rows_rejected) == (7, 2, 5)
-        assert [p.line for p in cms.summary().errors] == [8, 9, 10, 11, 12]
+        assert [p.line for p in cms.summary().errors if p.code == "bad-row"] == [8, 9, 10, 11, 12]
+        assert (table.errors, table.complete, cms.complete("ptp")) == (5 + 3, False, False)  # parts f2-f4 missing too
         assert [e.column2 for e in cms.ptp_edits(["0001X", "0002X", "0008X"], DAY)] == ["0002X", "0008X"]
     with open_tables([BAD], tmp_path / "cache") as again:  # from the compiled file, not parsed again
-        assert [p.line for p in again.summary().errors] == [8, 9, 10, 11, 12]
+        assert [p.line for p in again.summary().errors if p.code == "bad-row"] == [8, 9, 10, 11, 12]
 
 
 def test_a_table_with_no_good_row_is_not_loaded(tmp_path: Path) -> None:
@@ -191,7 +201,8 @@ def test_a_table_with_no_good_row_is_not_loaded(tmp_path: Path) -> None:
     (tmp_path / PTP1).write_bytes(b"\r\n".join([*header, b"0001X\t0002X\t\tnot-a-date\t*\t1\tPlaceholder"]) + b"\r\n")
     with open_tables([tmp_path], tmp_path / "cache") as cms:
         assert cms.summary().tables == []
-        assert [p.code for p in cms.summary().problems] == ["bad-row", "no-rows"]
+        assert [p.code for p in cms.summary().problems if p.code != "missing-part"] == ["bad-row", "no-rows"]
+        assert [Path(f.file).name for f in cms.summary().failed] == [PTP1]
         assert cms.table("ptp") is None
         assert cms.ptp_edits(["0001X", "0002X"], DAY) == []
 
@@ -206,7 +217,7 @@ def test_ptp_edits_in_force_on_a_date_in_either_order(cms: CmsTables) -> None:
         ("0001X", "0003X", 1),
         ("0001X", "0005X", 0),  # the indicator-9 row deleted on its first day never applies
         ("0012X", "0001X", 0),
-    ]  # 0001X/0004X was deleted on 1 January 2026; 0012X/0002X on 1 October 2026
+    ]  # 0001X/0004X was deleted on 1 November 2026; 0012X/0002X on 1 October 2026
     first = next(e for e in edits if e.column2 == "0003X")
     assert first.table.label() == "NCCI PTP edits, practitioner, v32.3r0"
     assert (Path(first.file).name, first.line) == (PTP1, 8)
@@ -217,7 +228,8 @@ def test_ptp_edits_in_force_on_a_date_in_either_order(cms: CmsTables) -> None:
     ("day", "expected"),
     [
         (date(2025, 12, 31), {"0004X"}),
-        (date(2026, 1, 1), {"0003X", "0005X"}),
+        (date(2026, 10, 31), {"0003X", "0004X", "0005X"}),
+        (date(2026, 11, 1), {"0003X", "0005X"}),
         (date(1995, 12, 31), set()),
         (date(1996, 1, 1), set()),
     ],

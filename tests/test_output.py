@@ -18,7 +18,7 @@ import pytest
 
 from cptref import formats, render, serialize
 
-from .conftest import DATA, GOOD, ROOT, Run, both_paths, run_on_terminal
+from .conftest import DATA, FIXTURES, GOOD, ROOT, Run, both_paths, run_on_terminal
 
 Cli = Callable[..., Run]
 FIX = ("--data", str(GOOD))
@@ -96,17 +96,18 @@ def test_fields_with_the_text_view_is_a_usage_error(cli: Cli, args: tuple[str, .
 
 def test_check_fields_select_each_finding_in_json_and_jsonl(cli: Cli) -> None:
     document = json.loads(cli("check", "47532", "77002", "--json", "--fields", "severity,rule").out)
-    assert list(document) == ["schema_version", "codes", "ok", "verified", "findings"]
+    assert list(document) == ["schema_version", "codes", "ok", "verified", "checked", "findings"]
     assert document["findings"][0] == {"severity": "error", "rule": "included-reported-separately"}
     line = json.loads(cli("check", "47532", "77002", "--jsonl", "--fields", "rule").out)
     assert line["findings"] == [
         {"rule": "included-reported-separately"},
         {"rule": "addon-without-primary"},
+        {"rule": "not-checked"},
     ]
     lean = json.loads(cli("check", "47532", "77002", "--jsonl").out)
-    assert [list(f) for f in lean["findings"]] == [["rule", "severity", "codes", "fix"]] * 2
+    assert [list(f) for f in lean["findings"]] == [["rule", "severity", "codes", "fix"]] * 3
     full = json.loads(cli("check", "47532", "77002", "--jsonl", "--explain").out)
-    assert [list(f) for f in full["findings"]] == [list(serialize.FINDING_KEYS)] * 2
+    assert [list(f) for f in full["findings"]] == [list(serialize.FINDING_KEYS)] * 3
     assert full["titles"]["47532"] and lean["titles"] == {}
 
 
@@ -148,7 +149,9 @@ def test_search_format_plain_is_tab_separated_without_header_or_decoration(cli: 
 def test_check_format_csv_is_a_row_a_finding_and_with_file_names_the_claim(cli: Cli, tmp_path: Path) -> None:
     run = cli("check", "47532", "77002", "--format", "csv", "--fields", "rule,codes")
     assert run.code == 1
-    assert run.out == "rule,codes\nincluded-reported-separately,47532 77002\naddon-without-primary,77002\n"
+    assert run.out == (
+        "rule,codes\nincluded-reported-separately,47532 77002\naddon-without-primary,77002\nnot-checked,\n"
+    )
     path = tmp_path / "claims.csv"
     path.write_text('id,codes\nA1,"47532 77002"\nA2,"50432 50706"\nA3,47532;77002\n')
     batch = cli("check", "--file", str(path), "--format", "csv", "--fields", "rule,severity")
@@ -157,26 +160,31 @@ def test_check_format_csv_is_a_row_a_finding_and_with_file_names_the_claim(cli: 
         ["id", "line", "rule", "severity"],
         ["A1", "2", "included-reported-separately", "error"],
         ["A1", "2", "addon-without-primary", "warning"],
+        ["A1", "2", "not-checked", "warning"],
+        ["A2", "3", "not-checked", "warning"],
         ["A3", "4", "included-reported-separately", "error"],
         ["A3", "4", "addon-without-primary", "warning"],
-    ]  # A2 is clean: no row
+        ["A3", "4", "not-checked", "warning"],
+    ]  # no CMS tables given: no claim is verified
     assert batch.err.startswith(f"cptref: {path}: 4 lines read: 3 claims checked (2 with errors")
 
 
-def test_check_format_csv_of_a_clean_set_is_the_header_alone(cli: Cli) -> None:
-    run = cli("check", "50432", "50706", "--format", "csv")
+def test_check_format_csv_of_a_verified_claim_is_the_header_alone(cli: Cli, cms_folder: Path) -> None:
+    args = ("--cms", str(cms_folder), "--data", str(FIXTURES / "check"), "--date", "2026-11-27")
+    run = cli("check", "0007X", "--format", "csv", *args)
     assert (run.code, run.out) == (0, ",".join(serialize.FINDING_KEYS) + "\n")
+    assert json.loads(cli("check", "0007X", "--json", *args).out)["verified"] is True
 
 
 def test_check_format_plain_keeps_each_finding_on_one_line(cli: Cli, tmp_path: Path) -> None:
     run = cli("check", "47532", "77002", "--format", "plain")
     lines = run.out.splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 3
     assert all(len(line.split("\t")) == len(serialize.FINDING_KEYS) for line in lines)
     path = tmp_path / "claims.jsonl"
     path.write_text('{"id": 9, "codes": ["47532", "77002"]}\n')
     batch = cli("check", "--file", str(path), "--format", "plain", "--fields", "rule")
-    assert batch.out == "9\t1\tincluded-reported-separately\n9\t1\taddon-without-primary\n"
+    assert batch.out == "9\t1\tincluded-reported-separately\n9\t1\taddon-without-primary\n9\t1\tnot-checked\n"
 
 
 def test_check_format_jsonl_is_jsonl(cli: Cli) -> None:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from msgspec import Struct, field
 
 from .claims import BadLine, Claim, Line, Skipped, parse_line, parse_token, read_claims, split_codes
+from .coverage import Coverage
 from .errors import ExitCode
-from .findings import SEVERITY_RANK, CheckResult, Finding
+from .findings import NOTHING, SEVERITY_RANK, Checked, CheckResult, Finding
 from .models import CODE_RE
 from .official import Context
 from .rulebase import CheckRule, Facts
@@ -48,6 +49,9 @@ __all__ = [
 EXIT_FINDINGS = ExitCode.NOT_FOUND
 """Exit status when any finding is an error (1), or, with ``--strict``, when a claim is not verified."""
 
+UNREAD = Checked(NOTHING, NOTHING, NOTHING, NOTHING)
+"""What checked a claim none of whose lines could be read."""
+
 _CACHE = 100_000
 """At most this many parsed spellings, codes with no record and malformed tokens are remembered."""
 
@@ -57,21 +61,84 @@ _Token = tuple[Line, _Applicable]
 """A parsed spelling: its claim line, and its code's applicable rules."""
 
 
+class _Quarter:
+    """What each rule prepared about each code met so far, for one set of CMS tables in force (a
+    quarter's, or none): the tables decide what some rules have to say about a code."""
+
+    __slots__ = ("_applicable", "_prepared", "_tokens", "context", "coverage", "facts_cms", "owner")
+
+    def __init__(self, owner: CheckTables, cms: CmsTables | None) -> None:
+        self.owner = owner
+        self.facts_cms = cms
+        """The tables in force (a view of the user's tables), or None."""
+        self.context = Context(cms, owner.setting)
+        self.coverage = Coverage(owner._catalog, cms, owner.setting, owner.cms)
+        self._prepared: dict[str, dict[str, Any]] = {}
+        """Code -> rule id -> what the rule prepared (missing: nothing to check)."""
+        self._applicable: dict[str, _Applicable] = {}
+        """Code -> its applicable rules (shared by its spellings: ``47542``, ``47542-59``, ``47542x2``)."""
+        self._tokens: dict[str, _Token] = {}
+        """Spellings already parsed (``47542``, ``47542-59x2``): one look-up a line (bounded)."""
+
+    def prepared(self, rule: CheckRule, code: str) -> Any:
+        """What ``rule`` prepared for ``code``, prepared now if not yet."""
+        return self._code(code).get(rule.id)
+
+    def _code(self, code: str) -> dict[str, Any]:
+        found = self._prepared.get(code)
+        if found is None:
+            found = {}
+            catalog = self.owner._catalog
+            # `in` first: Catalog.get on an unknown code ranks every known code for its error message
+            record = catalog.get(code) if CODE_RE.fullmatch(code) and code in catalog else None
+            if record is not None or len(self._prepared) < _CACHE:
+                self._prepared[code] = found  # before preparing: a pair rule may look back at this code
+            facts = Facts(code, record, catalog, self.facts_cms, self.owner.setting)
+            lookup = self.prepared
+            for rule in self.owner._rules:
+                value = rule.prepare(facts, lookup)
+                if value is not None:  # the common answer, None, is what a look-up finds missing
+                    found[rule.id] = value
+        return found
+
+    def applicable(self, code: str) -> _Applicable:
+        found = self._applicable.get(code)
+        if found is None:
+            prepared = self._code(code)
+            found = tuple((rule, value) for rule in self.owner._rules if (value := prepared.get(rule.id)) is not None)
+            if code in self._prepared:  # bounded as that is
+                self._applicable[code] = found
+        return found
+
+    def token(self, token: str) -> _Token | None:
+        """A spelling's claim line and its code's applicable rules; None when it is not a claim line."""
+        hit = self._tokens.get(token)
+        if hit is not None:
+            return hit
+        line = parse_line(token) if isinstance(token, str) else None  # a caller may pass anything
+        if line is None:
+            return None
+        hit = (line, self.applicable(line.code))
+        if len(self._tokens) < _CACHE:
+            self._tokens[token] = hit
+        return hit
+
+
 class CheckTables:
-    """What each rule prepared about each code met so far, for one catalog (see module docstring)."""
+    """What each rule prepared about each code met so far, for one catalog and the user's CMS tables
+    (see module docstring): one :class:`_Quarter` for each set of tables in force a claim's date
+    of service selects."""
 
     __slots__ = (
-        "_applicable",
+        "_by_day",
         "_catalog",
         "_malformed",
         "_modifiers",
-        "_prepared",
+        "_quarters",
         "_rules",
         "_titles",
-        "_tokens",
         "claim_rules",
         "cms",
-        "context",
         "setting",
     )
 
@@ -90,13 +157,10 @@ class CheckTables:
         """The user's CMS tables, or None."""
         self.setting = setting
         """The setting the CMS tables are read for: practitioner or outpatient_hospital."""
-        self.context = Context(cms, setting)
-        self._prepared: dict[str, dict[str, Any]] = {}
-        """Code -> rule id -> what the rule prepared (missing: nothing to check)."""
-        self._applicable: dict[str, _Applicable] = {}
-        """Code -> its applicable rules (shared by its spellings: ``47542``, ``47542-59``, ``47542x2``)."""
-        self._tokens: dict[str, _Token] = {}
-        """Spellings already parsed (``47542``, ``47542-59x2``): one look-up a line (bounded)."""
+        self._quarters: dict[int, _Quarter] = {}
+        """id() of a view of the tables (one a set of tables in force) -> its quarter; the views are
+        kept by the tables, so an id stays theirs."""
+        self._by_day: dict[datetime.date, _Quarter] = {}
         self._titles: dict[str, str | None] = {}
         self._malformed: dict[str, Finding] = {}
         self._modifiers: dict[tuple[str, str], Finding] = {}
@@ -104,6 +168,25 @@ class CheckTables:
     @classmethod
     def from_catalog(cls, catalog: Catalog, cms: CmsTables | None = None, setting: str = "practitioner") -> CheckTables:
         return cls(catalog, cms=cms, setting=setting)
+
+    def on(self, day: datetime.date) -> _Quarter:
+        """The rules' preparations for the tables in force on ``day``."""
+        found = self._by_day.get(day)
+        if found is None:
+            view = self.cms.view(day) if self.cms is not None else None
+            found = self._quarters.get(id(view))
+            if found is None:
+                found = self._quarters[id(view)] = _Quarter(self, view)
+            if len(self._by_day) < _CACHE:
+                self._by_day[day] = found
+        return found
+
+    def prepared(self, rule: CheckRule, code: str, day: datetime.date | None = None) -> Any:
+        """What ``rule`` prepared for ``code`` (for the tables in force on ``day``, default today)."""
+        return self.on(day or datetime.date.today()).prepared(rule, code)
+
+    def applicable(self, code: str, day: datetime.date | None = None) -> _Applicable:
+        return self.on(day or datetime.date.today()).applicable(code)
 
     def title(self, code: str) -> str | None:
         """The title of a code's record; None when the library has no record of it."""
@@ -114,48 +197,6 @@ class CheckTables:
             if title is not None or len(self._titles) < _CACHE:
                 self._titles[code] = title
             return title
-
-    def prepared(self, rule: CheckRule, code: str) -> Any:
-        """What ``rule`` prepared for ``code``, prepared now if not yet."""
-        return self._code(code).get(rule.id)
-
-    def _code(self, code: str) -> dict[str, Any]:
-        found = self._prepared.get(code)
-        if found is None:
-            found = {}
-            # `in` first: Catalog.get on an unknown code ranks every known code for its error message
-            record = self._catalog.get(code) if CODE_RE.fullmatch(code) and code in self._catalog else None
-            if record is not None or len(self._prepared) < _CACHE:
-                self._prepared[code] = found  # before preparing: a pair rule may look back at this code
-            facts = Facts(code, record, self._catalog, self.cms, self.setting)
-            lookup = self.prepared
-            for rule in self._rules:
-                value = rule.prepare(facts, lookup)
-                if value is not None:  # the common answer, None, is what a look-up finds missing
-                    found[rule.id] = value
-        return found
-
-    def applicable(self, code: str) -> _Applicable:
-        found = self._applicable.get(code)
-        if found is None:
-            prepared = self._code(code)
-            found = tuple((rule, value) for rule in self._rules if (value := prepared.get(rule.id)) is not None)
-            if code in self._prepared:  # bounded as that is
-                self._applicable[code] = found
-        return found
-
-    def token(self, token: str) -> _Token | None:
-        """A spelling's claim line and its code's applicable rules; None when it is not a claim line."""
-        hit = self._tokens.get(token)
-        if hit is not None:
-            return hit
-        line = parse_line(token) if isinstance(token, str) else None  # a caller may pass anything
-        if line is None:
-            return None
-        hit = (line, self.applicable(line.code))
-        if len(self._tokens) < _CACHE:
-            self._tokens[token] = hit
-        return hit
 
     def malformed(self, token: object) -> Finding:
         if not isinstance(token, str):
@@ -186,7 +227,9 @@ def check(
     the codes were given, each code's in the order of :data:`cptref.rules.RULES`. ``explain``
     includes the suggestions that rest on a low-confidence fact.
     """
-    known = tables._tokens
+    day = date or datetime.date.today()
+    quarter = tables._by_day.get(day) or tables.on(day)
+    known = quarter._tokens
     counts: dict[str, int] = {}
     present: list[_Token] = []
     lines: list[Line] = []
@@ -195,7 +238,7 @@ def check(
     for token in tokens:
         hit = known.get(token) if isinstance(token, str) else None
         if hit is None:
-            hit = tables.token(token)
+            hit = quarter.token(token)
             if hit is None:
                 findings.append(tables.malformed(token))
                 continue
@@ -215,14 +258,14 @@ def check(
             key = (line.code, line.modifiers)
             merged[key] = merged.get(key, 0) + line.units
         lines = [Line(code, mods, units) for (code, mods), units in merged.items()]
-    claim = RuleClaim(lines, counts, date, explain, modified)
-    lookup = tables.prepared
+    claim = RuleClaim(lines, counts, day, explain, modified)
+    lookup = quarter.prepared
     for line, applicable in present:
         code = line.code
         for rule, prepared in applicable:
             findings.extend(rule.apply(claim, code, prepared, lookup))
     for rule in tables.claim_rules:
-        findings.extend(rule.apply_claim(claim, tables.context))
+        findings.extend(rule.apply_claim(claim, quarter.context))
     if modified:
         read = claim.read_mods
         for line in lines:
@@ -230,6 +273,9 @@ def check(
                 if (line.code, modifier) not in read:
                     read.add((line.code, modifier))
                     findings.append(tables.unevaluated(line.code, modifier))
+    checked, unchecked = quarter.coverage.check(tuple(counts), day) if counts else (UNREAD, None)
+    if unchecked is not None:
+        findings.append(unchecked)
     ok = verified = True
     for item in findings:
         severity = item.severity
@@ -238,9 +284,11 @@ def check(
             break
         if severity == "warning":
             verified = False
+    if not counts:
+        verified = False  # no claim line could be read: nothing was checked
     if len(findings) > 1:
         findings.sort(key=_severity_rank)
-    return CheckResult(tuple(lines), tuple(findings), ok, verified)
+    return CheckResult(tuple(lines), tuple(findings), ok, verified, checked)
 
 
 def _severity_rank(item: Finding) -> int:

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from .errors import Problem
-from .findings import FINDING_KEYS, Finding
+from .findings import FINDING_KEYS, Checked, Finding
 from .models import Code, Confidence, NotWith, Procedure, Rule, Source, about
 
 SCHEMA_VERSION = 1
@@ -314,8 +314,13 @@ class CheckedCode(Struct, frozen=True):
 CODES = about("The claim's lines, in the order given, each once with its units.")
 OK = about("True when no finding is an error (the exit status is then 0).")
 VERIFIED = about(
-    "True when no finding is an error or a warning: every code had the facts each rule needs. False with ok "
-    "true: not verified (a fact is missing or a human must decide); --strict then exits 1."
+    "True when no finding is an error or a warning: the official edits in force on the date of service checked "
+    "the claim (see checked) and no fact is missing. False with ok true: not verified (a table or a fact is "
+    "missing, or a human must decide); --strict then exits 1."
+)
+CHECKED = about(
+    "What checked the claim, for each kind of edit (pairs, units, add_ons, status): a CMS table in force on "
+    "the date of service (its id, as cptref tables lists it), the library's facts (their sources), or nothing."
 )
 FINDINGS = about("Every finding, errors first, then warnings, then info.")
 
@@ -327,6 +332,7 @@ class CheckDocument(Struct, frozen=True):
     codes: Annotated[list[CheckedCode], CODES]
     ok: Annotated[bool, OK]
     verified: Annotated[bool, VERIFIED]
+    checked: Annotated[Checked, CHECKED]
     findings: Annotated[list[Finding], FINDINGS]
 
 
@@ -351,6 +357,7 @@ class ClaimLine(Struct, frozen=True):
     ]
     ok: Annotated[bool, OK]
     verified: Annotated[bool, VERIFIED]
+    checked: Annotated[Checked, CHECKED]
     codes: Annotated[list[str], about("The claim's lines as read, upper-cased (47542-59x2).")]
     titles: Annotated[
         dict[str, str | None],

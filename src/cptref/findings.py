@@ -61,6 +61,45 @@ FINDING_KEYS: tuple[str, ...] = Finding.__struct_fields__
 """The keys of a finding, in order."""
 
 
+By = Literal["table", "official-fact", "library", "nothing", "not-needed"]
+
+
+class Answer(Struct, frozen=True):
+    """What checked one kind of edit on a claim."""
+
+    by: Annotated[
+        By,
+        about(
+            "table: the CMS table in force on the date of service (its id in table); official-fact: the "
+            "library's facts read from such a table's quarter (their sources); library: the library's own facts "
+            "(not the official edits); nothing: no table and no fact; not-needed: nothing to check (one code has no "
+            "pair)."
+        ),
+    ]
+    table: Annotated[
+        str | None,
+        about("The id of the CMS table that checked it, kind/setting/version as cptref tables lists it, or null."),
+    ] = None
+    sources: Annotated[
+        tuple[str, ...], about("The sources of the library's facts that answered (official-fact, library); [] else.")
+    ] = ()
+
+
+class Checked(Struct, frozen=True):
+    """What checked a claim, for each kind of edit: the claim is verified only when pairs, units and
+    add-ons were each checked by a CMS table in force on its date (or by library facts read from one),
+    or needed no check."""
+
+    pairs: Annotated[Answer, about("The pairs of the claim's codes (NCCI PTP edits).")]
+    units: Annotated[Answer, about("Each code's units (MUE).")]
+    add_ons: Annotated[Answer, about("Which codes are add-ons and their primaries (AOC edits).")]
+    status: Annotated[Answer, about("The fee schedule's status of each code (PPRRVU); not needed to verify.")]
+
+
+NOT_NEEDED = Answer("not-needed")
+NOTHING = Answer("nothing")
+
+
 class CheckResult(Struct, frozen=True):
     """The outcome for one claim: its lines (a code with its modifiers, merged when repeated, with
     their units), in input order, and the findings.
@@ -74,7 +113,9 @@ class CheckResult(Struct, frozen=True):
     ok: bool
     """True when no finding is an error."""
     verified: bool
-    """True when no finding is an error or a warning."""
+    """True when no finding is an error or a warning (what checked the claim verified it)."""
+    checked: Checked = Checked(NOTHING, NOTHING, NOTHING, NOTHING)
+    """What checked the claim, kind of edit by kind of edit."""
 
     @property
     def codes(self) -> tuple[tuple[str, int], ...]:

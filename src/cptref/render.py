@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .catalog import Catalog
     from .check import BatchSummary, CheckResult, Claim, Finding
     from .documents import FamiliesDocument, ListedCode, OfficialFacts
+    from .findings import Checked
     from .models import AddOn, Procedure
     from .search import Result
 
@@ -694,6 +695,28 @@ def _claim_codes(result: CheckResult) -> str:
     return ", ".join(str(line) for line in result.lines) or "no codes"
 
 
+_BY = {
+    "official-fact": "library facts read from CMS tables",
+    "library": "cptref's library only",
+    "nothing": "nothing",
+}
+
+
+def checked_text(checked: Checked) -> str:
+    """One short line: what checked each kind of edit (``checked: pairs ptp/practitioner/32.3r0 ...``)."""
+    parts = []
+    for name, answer in (
+        ("pairs", checked.pairs),
+        ("units", checked.units),
+        ("add-ons", checked.add_ons),
+        ("status", checked.status),
+    ):
+        if answer.by == "not-needed":
+            continue
+        parts.append(f"{name} {answer.table if answer.by == 'table' else _BY[answer.by]}")
+    return "checked: " + "; ".join(parts)
+
+
 def check_doc(
     catalog: Catalog,
     result: CheckResult,
@@ -721,6 +744,8 @@ def check_doc(
     else:
         head.add("NOT VERIFIED", "bold yellow")
     head.add(f"  {_claim_codes(result)}", "cyan")
+    if result.lines:
+        doc.line(checked_text(result.checked), "dim", indent=2, hang=2)
     if not result.findings:
         head.add(": no findings")
         what = "these codes from being reported together" if len(result.codes) > 1 else "this code from being reported"

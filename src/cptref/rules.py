@@ -803,6 +803,21 @@ class ModifierNotEvaluated(CheckRule):
         )
 
 
+class NotChecked(CheckRule):
+    id = "not-checked"
+    severity = "warning"
+    summary = "warning: the official edits in force on the date did not check the claim (what was missing)"
+    text = (
+        "A claim is verified only when the official edits in force on its date of service checked it: every pair "
+        "of its codes against an NCCI PTP table, every code's units against an MUE table and its add-ons against "
+        "an add-on code (AOC) table, each in force on that date (its quarter) and read whole (or library facts "
+        "read from such a table's quarter), with no file under --cms that failed to load. Otherwise this one "
+        "warning names what was missing (no tables given, none in force on the date, a part or rows missing, a "
+        "file not loaded, pairs the library does not decide), and the claim is not verified. The library's own "
+        "rules still stop claims with errors."
+    )
+
+
 MALFORMED = MalformedCode()
 ADDON_ALONE = AddonAlone()
 INCLUDED = IncludedReportedSeparately()
@@ -819,6 +834,7 @@ RULES: tuple[CheckRule, ...] = (
     *OFFICIAL,
     SeparatelyReportable(),
     MODIFIERS,
+    NotChecked(),
 )
 """Every rule, in the order findings of the same severity are listed (for each code in turn)."""
 BY_ID: dict[str, CheckRule] = {rule.id: rule for rule in RULES}

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from .claims import Claim, Line
     from .cms import CmsSummary, CmsTables
     from .errors import Problem
-    from .findings import CheckResult, Finding
+    from .findings import Checked, CheckResult, Finding
     from .models import Procedure
     from .search import Result
     from .validate import Report
@@ -332,13 +332,14 @@ def check(result: CheckResult, title: Callable[[str], str | None], fields: Seque
     warning either), and every finding (only its ``fields``, when given)."""
     codes = checked_codes(result, title)
     if fields is None:
-        return CheckDocument(SCHEMA_VERSION, codes, result.ok, result.verified, list(result.findings))
+        return CheckDocument(SCHEMA_VERSION, codes, result.ok, result.verified, result.checked, list(result.findings))
     findings = [select(f, fields) for f in result.findings]
     return {
         "schema_version": SCHEMA_VERSION,
         "codes": codes,
         "ok": result.ok,
         "verified": result.verified,
+        "checked": result.checked,
         "findings": findings,
     }
 
@@ -390,6 +391,8 @@ class CheckLines:
         encoder = msgspec.json.Encoder()
         self._encode, self._encode_into = encoder.encode, encoder.encode_into
         self._findings: dict[int, tuple[Finding, msgspec.Raw]] = {}
+        self._checked: dict[int, tuple[Checked, msgspec.Raw]] = {}
+        """What checked a claim, encoded once: claims of one quarter share the object."""
         self._texts: dict[Line, str] = {}
         """Claim lines as written (``47542-59x2``): the checker shares Line objects between claims."""
 
@@ -424,12 +427,19 @@ class CheckLines:
             findings.append(hit[1] if hit is not None and hit[0] is f else self._finding(f))
         codes = [texts.get(line) or self._text(line) for line in result.lines]
         titles = {line.code: self._title(line.code) for line in result.lines} if self._explain else {}
+        checked = result.checked
+        raw = self._checked.get(id(checked))
+        if raw is None or raw[0] is not checked:
+            raw = (checked, msgspec.Raw(self._encode(checked)))
+            if len(self._checked) < self.CACHE:
+                self._checked[id(checked)] = raw
         document = ClaimLine(
             LINE_VERSION,
             claim.id if claim else None,
             claim.line if claim else None,
             result.ok,
             result.verified,
+            raw[1],  # type: ignore[arg-type]  # pre-encoded: the same JSON as the Checked
             codes,
             titles,
             findings,  # type: ignore[arg-type]  # pre-encoded: the same JSON as each Finding

@@ -27,23 +27,51 @@ typed answers).
 
 from __future__ import annotations
 
-from .compile import compile_tables, compiled_path, fingerprint
-from .models import (
-    AocEdit,
-    CmsProblem,
-    CmsSummary,
-    LicensedText,
-    MueEdit,
-    PtpEdit,
-    PtpPartners,
-    RvuRow,
-    Skipped,
-    TableId,
-    TableSummary,
-    in_force,
-)
-from .reader import CmsTables, open_tables
-from .scan import Scan, TablePlan, scan
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .compile import compile_tables, compiled_path, fingerprint
+    from .models import (
+        AocEdit,
+        CmsProblem,
+        CmsSummary,
+        LicensedText,
+        MueEdit,
+        PtpEdit,
+        PtpPartners,
+        RvuRow,
+        Skipped,
+        TableId,
+        TableSummary,
+        in_force,
+    )
+    from .reader import CmsTables, open_tables
+    from .scan import Scan, TablePlan
+
+_WHERE = {
+    "compile_tables": "compile",
+    "compiled_path": "compile",
+    "fingerprint": "compile",
+    "AocEdit": "models",
+    "CmsProblem": "models",
+    "CmsSummary": "models",
+    "LicensedText": "models",
+    "MueEdit": "models",
+    "PtpEdit": "models",
+    "PtpPartners": "models",
+    "RvuRow": "models",
+    "Skipped": "models",
+    "TableId": "models",
+    "TableSummary": "models",
+    "in_force": "models",
+    "CmsTables": "reader",
+    "open_tables": "reader",
+    "Scan": "scan",
+    "TablePlan": "scan",
+}
+"""Each public name and its module: importing this package imports none of them (the date
+arithmetic of :mod:`.names` must not cost a ``check`` the whole reader), each is loaded on first use.
+The function that scans folders is ``cptref.cms.scan.scan``: ``cptref.cms.scan`` names its module."""
 
 __all__ = [
     "AocEdit",
@@ -65,5 +93,12 @@ __all__ = [
     "fingerprint",
     "in_force",
     "open_tables",
-    "scan",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module 'cptref.cms' has no attribute {name!r}")

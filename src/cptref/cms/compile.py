@@ -28,19 +28,22 @@ import msgspec
 from cptref import __version__
 
 from . import ptpindex, wordindex
-from .models import NO_END, CmsProblem, CmsSummary, Skipped, TableSummary, problem
+from .models import NO_END, CmsProblem, CmsSummary, Skipped, TableSummary, problem, ymd
 from .parse import PARSERS, Row, Tally
 from .recognize import Layout
 from .scan import Scan, TablePlan, scan
 from .sources import READ_ERRORS, walk
 from .xlsx import XlsxError
 
-FORMAT = "3"
+FORMAT = "4"
 """The layout of the compiled file; change it whenever the schema or a row's meaning changes."""
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE tables (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, setting TEXT NOT NULL, version TEXT NOT NULL);
+CREATE TABLE tables (
+  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, setting TEXT NOT NULL, version TEXT NOT NULL,
+  starts INTEGER, ends INTEGER, complete INTEGER NOT NULL
+);
 CREATE TABLE files (id INTEGER PRIMARY KEY, display BLOB NOT NULL);
 CREATE TABLE texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE ptp (
@@ -166,17 +169,18 @@ def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> Cm
         writer = _Writer(db)
         problems: list[CmsProblem] = list(found.problems)
         skipped: list[Skipped] = list(found.skipped)
+        failed: list[Skipped] = list(found.failed)
         tables: list[TableSummary] = []
         for number, plan in enumerate(found.plans, 1):
             if progress is not None:
                 progress(plan.table.label())
-            table = _table(writer, number, plan, problems, skipped)
+            table = _table(writer, number, plan, problems, failed)
             if table is not None:
                 tables.append(table)
         for statement in INDEXES.strip().splitlines():
             db.execute(statement)
         db.executemany("INSERT INTO texts VALUES (?, ?)", ((i, t) for t, i in writer.texts.items()))
-        summary = CmsSummary(tables, skipped, problems)
+        summary = CmsSummary(tables, skipped, problems, failed=failed)
         meta = {"format": FORMAT.encode(), "key": key, "summary": msgspec.msgpack.encode(summary)}
         db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         db.execute("COMMIT")
@@ -186,15 +190,14 @@ def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> Cm
 
 
 def _table(
-    writer: _Writer, number: int, plan: TablePlan, problems: list[CmsProblem], skipped: list[Skipped]
+    writer: _Writer, number: int, plan: TablePlan, problems: list[CmsProblem], failed: list[Skipped]
 ) -> TableSummary | None:
     db = writer.db
     table = plan.table
-    read = loaded = rejected = 0
+    read = loaded = rejected = errors = 0
     files: list[str] = []
     savepoint = f"t{number}"
     db.execute(f"SAVEPOINT {savepoint}")
-    db.execute("INSERT INTO tables VALUES (?, ?, ?, ?)", (number, table.kind, table.setting, table.version))
     for layout in plan.parts:
         tally = Tally(layout)
         file_id = writer.file(layout.entry.display)
@@ -213,10 +216,13 @@ def _table(
                     member=layout.entry.member,
                 )
             )
-            skipped.extend(Skipped(p.entry.display, "part of a table that could not be read whole") for p in plan.parts)
+            failed.extend(
+                Skipped(p.entry.display, f"part of {table.label()}, which could not be read whole") for p in plan.parts
+            )
             return None
         tally.close()
         problems.extend(tally.problems)
+        errors += sum(p.severity == "error" for p in tally.problems)
         files.append(layout.entry.display)
         read += tally.read
         loaded += tally.loaded
@@ -230,13 +236,29 @@ def _table(
                 first.file, f"{table.label()}: no row could be loaded ({read:,} read)", "no-rows", member=first.member
             )
         )
+        failed.extend(Skipped(p.entry.display, f"no row of {table.label()} could be loaded") for p in plan.parts)
         return None
+    errors += len(plan.missing)
+    complete = not errors
+    db.execute(
+        "INSERT INTO tables VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            number,
+            table.kind,
+            table.setting,
+            table.version,
+            ymd(table.starts) if table.starts else None,
+            ymd(table.ends) if table.ends else None,
+            int(complete),
+        ),
+    )
     if table.kind == "ptp":
         ptpindex.build(db, number)  # when it cannot be built, look-ups query the rows instead
     elif table.kind == "rvu":
         wordindex.build(db, number)  # the short descriptors' words, for search --cms
     db.execute(f"RELEASE {savepoint}")
-    return TableSummary(table, plan.quarter, files, read, loaded, rejected)
+    parts = sorted(p.part for p in plan.parts if p.part)
+    return TableSummary(table, plan.quarter, files, read, loaded, rejected, parts, list(plan.missing), errors)
 
 
 def _insert(writer: _Writer, t: int, f: int, layout: Layout, rows: Iterator[Row]) -> None:

@@ -48,6 +48,21 @@ class TableId(Struct, frozen=True):
     kind: str
     setting: str
     version: str
+    starts: date | None = None
+    """The first day of service the table is in force for (its quarter's first day), or None when its
+    version, and so its quarter, cannot be told."""
+    ends: date | None = None
+    """The last day of service the table is in force for, or None (see ``starts``)."""
+
+    def in_force(self, on: date) -> bool:
+        """Whether ``on`` falls in the table's quarter (False when its dates are unknown)."""
+        return self.starts is not None and self.ends is not None and self.starts <= on <= self.ends
+
+    def dates(self) -> str:
+        """``2026-10-01 to 2026-12-31``, or ``dates unknown``."""
+        if self.starts is None or self.ends is None:
+            return "dates unknown"
+        return f"{self.starts.isoformat()} to {self.ends.isoformat()}"
 
     def label(self) -> str:
         """``NCCI PTP edits, practitioner, v32.3r0``: for messages and citations."""
@@ -191,8 +206,10 @@ class PtpPartners(Struct, frozen=True):
 
 
 class TableSummary(Struct, frozen=True):
-    """One table read: its identity, the quarter the names give (if any), the files it was read
-    from (display names, parts in order) and its row counts."""
+    """One table read: its identity (with the dates it is in force), the quarter the names give (if
+    any), the files it was read from (display names, parts in order), its row counts, the parts of a
+    split PTP table read and missing, and how many of its problems are errors (rows rejected, a part
+    missing): a table with any cannot verify a claim, since an edit may be among what was lost."""
 
     table: TableId
     quarter: str | None
@@ -200,6 +217,15 @@ class TableSummary(Struct, frozen=True):
     rows_read: int
     rows_loaded: int
     rows_rejected: int
+    parts: list[int] = []
+    """The part numbers read (``[1, 2, 3, 4]``); [] for a table in one file with no part number."""
+    missing_parts: list[int] = []
+    errors: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether the table was read whole: no part missing, no error among its problems."""
+        return not self.missing_parts and not self.errors
 
 
 class Skipped(Struct, frozen=True):
@@ -217,6 +243,10 @@ class CmsSummary(Struct, frozen=True):
     problems: list[CmsProblem]
     compiled: str | None = None
     """The compiled SQLite file the answers come from."""
+    failed: list[Skipped] = []
+    """Files that may hold edits and could not be loaded (unreadable, of a layout cptref does not
+    know, a table of which no row loaded ...), each with why: while there is one, no claim is
+    verified, since the edits it holds were not read."""
 
     @property
     def errors(self) -> list[CmsProblem]:
@@ -230,10 +260,13 @@ class CmsSummary(Struct, frozen=True):
         """A plain-text summary, one line per table then one per skipped file."""
         out = []
         for t in self.tables:
+            missing = f"; part{'s' * (len(t.missing_parts) > 1)} {', '.join(f'f{p}' for p in t.missing_parts)} missing"
             out.append(
-                f"{t.table.label()}: {_rows(t.rows_loaded)} loaded of {t.rows_read:,} read"
-                f"{f', {t.rows_rejected:,} rejected' if t.rows_rejected else ''} ({', '.join(t.files)})"
+                f"{t.table.label()}, in force {t.table.dates()}: {_rows(t.rows_loaded)} loaded of {t.rows_read:,} read"
+                f"{f', {t.rows_rejected:,} rejected' if t.rows_rejected else ''}"
+                f"{missing if t.missing_parts else ''} ({', '.join(t.files)})"
             )
+        out.extend(f"not loaded {s.file}: {s.reason}" for s in self.failed)
         out.extend(f"skipped {s.file}: {s.reason}" for s in self.skipped)
         return out
 

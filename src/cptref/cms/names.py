@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
 from typing import NamedTuple
 
 
@@ -119,3 +120,35 @@ def rvu_setting(names: Sequence[str]) -> str:
         if re.search(r"(?<![a-z])qpp(?![a-z])", lower):
             return "qpp"
     return "all"
+
+
+def quarter_bounds(year: int, number: int) -> tuple[date, date]:
+    """The first and last day of a calendar quarter."""
+    first = date(year, 3 * number - 2, 1)
+    last = date(year + (number == 4), 1 if number == 4 else 3 * number + 1, 1) - timedelta(days=1)
+    return first, last
+
+
+PTP_FIRST_YEAR = 1994
+"""NCCI PTP version ``N.q`` is for the calendar year ``1994 + N``, quarter ``q + 1``: version 31.2 took
+effect on 1 July 2025 and 31.3 on 1 October 2025 (American Academy of Dermatology, "CMS releases 2025
+third and fourth quarter NCCI edits", DermWorld Coding Consult, March 2026); the zips of the same
+downloads are named ``medicare-ncci-2026q4-...-ccipra-v323r0-...`` (version 32.3: 2026, quarter 4)."""
+
+
+def in_force(kind: str, version: Version | None) -> tuple[date, date] | None:
+    """The dates a table of ``kind`` and ``version`` is in force for: the quarter its version names
+    (PTP 32.3: October to December 2026; MUE and AOC 2026Q2: April to June 2026; PPRRVU RVU26A:
+    January to March 2026, B April, C July, D October), or None when the version is unknown. A
+    revision (``32.3r1``, ``RVU26AR``) corrects its quarter's file and is in force for the same dates."""
+    if version is None:
+        return None
+    if kind == "ptp":
+        major, minor, _ = version.key
+        if not 0 <= minor <= 3:
+            return None
+        return quarter_bounds(PTP_FIRST_YEAR + major, minor + 1)
+    year, number, _ = version.key
+    if not 1 <= number <= 4 or not 1990 <= year <= 2200:
+        return None
+    return quarter_bounds(year, number)

@@ -11,6 +11,7 @@ from column 2 code to its rows, and a claim's pairs are looked up in those dicti
 from __future__ import annotations
 
 import contextlib
+import copy
 import shutil
 import sqlite3
 import tempfile
@@ -43,6 +44,9 @@ CACHE_CODES = 50_000
 BATCH_AFTER = 16
 """Claims checked one query each before the PTP index (:mod:`cptref.cms.ptpindex`) is read into
 memory: a command that checks one claim never pays for reading it, a batch reads it once."""
+
+_DAYS = 20_000
+"""Dates of service whose view is remembered (about 55 years of days)."""
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -92,9 +96,21 @@ class CmsTables:
 
     def _load(self) -> None:
         db = self._db
-        self._tables: dict[tuple[str, str], tuple[int, TableId]] = {}
-        for number, kind, setting, version in db.execute("SELECT id, kind, setting, version FROM tables"):
-            self._tables[(kind, setting)] = (number, TableId(kind, setting, version))
+        spans: dict[tuple[str, str], list[tuple[int, TableId]]] = {}
+        self._complete_tables: set[int] = set()
+        for number, kind, setting, version, starts, ends, complete in db.execute(
+            "SELECT id, kind, setting, version, starts, ends, complete FROM tables ORDER BY id"
+        ):
+            table = TableId(kind, setting, version, as_end(starts), as_end(ends))
+            spans.setdefault((kind, setting), []).append((number, table))
+            if complete:
+                self._complete_tables.add(number)
+        for found in spans.values():  # by the first day in force, a table of unknown dates first
+            found.sort(key=lambda item: item[1].starts or date.min)
+        self._spans = spans
+        self._tables: dict[tuple[str, str], tuple[int, TableId]] = {key: found[-1] for key, found in spans.items()}
+        """Kind and setting -> the newest table (the one read when no date is named)."""
+        self._by_id = {number: table for found in spans.values() for number, table in found}
         self._kinds = frozenset(kind for kind, _ in self._tables)
         self._rvu_default = self._rvu_table(None)
         """The PPRRVU table :meth:`rvu` reads when no setting is named (asked of every code a batch meets)."""
@@ -115,6 +131,10 @@ class CmsTables:
         self._aoc: _Bounded[tuple[int, str], tuple[tuple[int, int, AocEdit], ...]] = _Bounded(limit)
         self._rvu: _Bounded[tuple[int, str], list[RvuRow]] = _Bounded(limit)
         self._words: tuple[int, WordIndex] | None = None
+        self._days: dict[date, CmsTables] = {}
+        """Date of service -> its :meth:`view` (bounded)."""
+        self._views: dict[tuple[int, ...], CmsTables] = {}
+        """The tables in force (their ids) -> their view: one for each quarter a batch meets."""
         self._preloaded = False
         self._complete = False
         """True once :meth:`preload` holds every MUE, AOC and PPRRVU row: a miss then means none."""
@@ -161,7 +181,48 @@ class CmsTables:
         return msgspec.structs.replace(self._summary, compiled=str(self.path) if self.path else None)
 
     def tables(self) -> list[TableId]:
+        """The tables in use: every kind and setting's newest, or, in a :meth:`view`, those in force."""
         return [table for _, table in self._tables.values()]
+
+    def every_table(self, kind: str, setting: str) -> list[TableId]:
+        """Every table loaded of ``kind`` and ``setting``, whatever its dates (a table of unknown dates
+        first, then by the first day in force): what a message names when none is in force."""
+        return [table for _, table in self._spans.get((kind, setting), ())]
+
+    def complete(self, kind: str, setting: str = "practitioner") -> bool:
+        """Whether the table in use of ``kind`` and ``setting`` was read whole (no part missing, no
+        row rejected); False when there is none."""
+        found = self._tables.get((kind, setting))
+        return found is not None and found[0] in self._complete_tables
+
+    def view(self, on: date) -> CmsTables:
+        """The tables as they stand for a date of service ``on``: of each kind and setting, the table
+        whose quarter holds ``on`` (a table of unknown dates when none does, since its quarter may
+        be that one), or none. The view answers every look-up of this class from those tables, and
+        shares this object's caches and connection; one view is made for each set of tables."""
+        found = self._days.get(on)
+        if found is not None:
+            return found
+        chosen: dict[tuple[str, str], tuple[int, TableId]] = {}
+        for key, spans in self._spans.items():
+            dated = [item for item in spans if item[1].in_force(on)]
+            undated = [item for item in spans if item[1].starts is None]
+            pick = dated[-1] if dated else undated[-1] if undated else None
+            if pick is not None:
+                chosen[key] = pick
+        ids = tuple(sorted(number for number, _ in chosen.values()))
+        found = self._views.get(ids)
+        if found is None:
+            found = copy.copy(self)
+            found._tables = chosen
+            found._kinds = frozenset(kind for kind, _ in chosen)
+            found._rvu_default = found._rvu_table(None)
+            found._days = {}
+            found._views = {}
+            self._views[ids] = found
+        if len(self._days) < _DAYS:
+            self._days[on] = found
+        return found
 
     def has(self, kind: str) -> bool:
         """Whether a table of ``kind`` (ptp, mue, aoc, rvu) is loaded, in any setting."""
@@ -317,7 +378,8 @@ class CmsTables:
         self._preloaded = True
         unbounded = 10**9
         self._mue.limit = self._aoc.limit = self._rvu.limit = unbounded
-        for (kind, _setting), (t, table) in self._tables.items():
+        every = [(kind, item) for (kind, _), found in self._spans.items() for item in found]
+        for kind, (t, table) in every:
             if kind == "mue":
                 for code, value, mai, rat, f, line in self._query(
                     "SELECT code, value, mai, rat, f, line FROM mue WHERE t = ?", (t,)

@@ -99,7 +99,23 @@ class Layout:
 
 
 class Unrecognised(Exception):
-    """The file holds no header of a known table (the message says what was looked for)."""
+    """The file holds no header of a known table (the message says what was looked for).
+
+    ``suspect`` is True when its first rows look like one of the tables all the same (a cell titled
+    like a PTP, MUE, AOC or PPRRVU column): a table cptref failed to read, whose edits are then
+    missing, rather than another file of the download (a GPCI or locality file, a notice)."""
+
+    def __init__(self, message: str, suspect: bool = False) -> None:
+        super().__init__(message)
+        self.suspect = suspect
+
+
+SIGNALS = ("column1", "column2", "muevalue", "adjudicationindicator", "addoncode", "aocedittype", "primarycode")
+"""Header cells (letters and digits only) that only the edit tables have."""
+
+
+def _suspect(rows: Sequence[tuple[int, list[str]]]) -> bool:
+    return any(signal in norm(cell) for _, cells in rows for cell in cells for signal in SIGNALS)
 
 
 def decode(data: bytes) -> str:
@@ -284,7 +300,8 @@ def _rvu(rows: list[tuple[int, list[str]]], at: int) -> dict[str, int] | None:
     missing = [k for k in RVU_REQUIRED if k not in columns]
     if missing:
         raise Unrecognised(
-            f"a PPRRVU-like header (HCPCS, MOD) at row {rows[at][0]} lacks the column(s) {', '.join(missing)}"
+            f"a PPRRVU-like header (HCPCS, MOD) at row {rows[at][0]} lacks the column(s) {', '.join(missing)}",
+            suspect=len(columns) > 2,  # some fee-schedule column found: a PPRRVU file read wrong, not the OPPS cap file
         )
     return columns
 
@@ -309,7 +326,8 @@ def recognise(entry: Entry) -> Layout:
                 return layout
     raise Unrecognised(
         "no header of a CMS table found in its first rows (looked for the PTP 'Column 1'/'Column 2', "
-        "the MUE 'HCPCS/CPT Code', the AOC 'AOC_Edit_Type' and the PPRRVU 'HCPCS'/'MOD' header rows)"
+        "the MUE 'HCPCS/CPT Code', the AOC 'AOC_Edit_Type' and the PPRRVU 'HCPCS'/'MOD' header rows)",
+        suspect=_suspect(rows) or _suspect(commas),
     )
 
 

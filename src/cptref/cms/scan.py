@@ -14,24 +14,32 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
+from . import names
 from .models import SETTINGS, CmsProblem, Skipped, TableId, problem
 from .recognize import Layout, Unrecognised, recognise
 from .sources import READ_ERRORS, Entry, expand, walk
 from .xlsx import XlsxError
 
+PTP_PARTS = 4
+"""How many parts a quarter's PTP table comes in (``-f1`` to ``-f4``, practitioner and outpatient
+hospital alike, in the downloads of 2025 and 2026); a set that names a higher part is expected to
+have every part up to it."""
 FORMAT_PREFERENCE = {"tab": 0, "csv": 0, "xlsx": 1}
 """Of two copies of one table, the text one is read (faster, and what the download's parts are)."""
 
 
 @dataclass
 class TablePlan:
-    """One table to read: its identity, the quarter its names give, and its part files in order."""
+    """One table to read: its identity (with the dates it is in force), the quarter its names give,
+    its part files in order, and the parts a split PTP table lacks."""
 
     table: TableId
     quarter: str | None
     parts: list[Layout]
+    missing: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -39,6 +47,8 @@ class Scan:
     plans: list[TablePlan] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     problems: list[CmsProblem] = field(default_factory=list)
+    failed: list[Skipped] = field(default_factory=list)
+    """Files that may hold edits and could not be read (see :attr:`CmsSummary.failed`)."""
     files: list[tuple[str, int, int]] = field(default_factory=list)
     """(path, size, mtime) of every candidate file on disk: what a compiled file is keyed on."""
 
@@ -84,14 +94,14 @@ def scan(paths: Sequence[Path]) -> Scan:
                     member=entry.member,
                 )
             )
-            out.skipped.append(Skipped(entry.display, f"a {what} table of unknown setting"))
+            out.failed.append(Skipped(entry.display, f"a {what} table of unknown setting"))
         else:
             layouts.append(layout)
-    groups: dict[tuple[str, str], list[Layout]] = defaultdict(list)
+    groups: dict[tuple[str, str, tuple[date, date] | None], list[Layout]] = defaultdict(list)
     for layout in layouts:
-        groups[(layout.kind, layout.setting or "")].append(layout)
-    for (kind, setting), group in sorted(groups.items(), key=lambda item: _order(item[0])):
-        out.plans.append(_choose(kind, setting, group, out))
+        groups[(layout.kind, layout.setting or "", names.in_force(layout.kind, layout.version))].append(layout)
+    for (kind, setting, dates), group in sorted(groups.items(), key=lambda item: _order(item[0])):
+        out.plans.append(_choose(kind, setting, dates, group, out))
     _fixed_width(fixed, out)
     return out
 
@@ -105,39 +115,54 @@ def medicaid(names: list[str]) -> bool:
     return any(_MEDICAID.search(name) for name in names[:-1])
 
 
-def _order(key: tuple[str, str]) -> tuple[int, int]:
+def _order(key: tuple[str, str, tuple[date, date] | None]) -> tuple[int, int, date]:
+    """Kind, then setting, then the quarter (a table of unknown dates first)."""
     kinds = ["ptp", "mue", "aoc", "rvu"]
     settings = list(SETTINGS)
-    return kinds.index(key[0]), settings.index(key[1]) if key[1] in settings else len(settings)
+    setting = settings.index(key[1]) if key[1] in settings else len(settings)
+    return kinds.index(key[0]), setting, key[2][0] if key[2] else date.min
 
 
 def _recognise(entry: Entry, named: bool, out: Scan) -> Layout | None:
     try:
         return recognise(entry)
     except Unrecognised as why:
-        # a file the user named is an error; a stray file in a folder or zip is worth a warning
+        # a file the user named, or one that looks like an edit table, is an error: its edits may be
+        # missing; another file of a download (a GPCI or locality file, a notice) is worth a warning
+        failed = named or why.suspect
         out.problems.append(
             problem(
                 entry.file,
-                f"not a CMS table cptref knows: {why}",
+                (
+                    "looks like a CMS edit table but cannot be read as one"
+                    if why.suspect
+                    else "not a CMS table cptref knows"
+                )
+                + f": {why}",
                 "unknown-layout",
                 member=entry.member,
-                severity="error" if named else "warning",
+                severity="error" if failed else "warning",
             )
         )
-        out.skipped.append(Skipped(entry.display, "unknown layout"))
+        if failed:
+            out.failed.append(Skipped(entry.display, f"not a CMS table cptref can read: {why}"))
+        else:
+            out.skipped.append(Skipped(entry.display, "unknown layout"))
     except (*READ_ERRORS, XlsxError) as error:
         out.problems.append(
             problem(entry.file, f"cannot be read (truncated or damaged?): {error}", "unreadable", member=entry.member)
         )
-        out.skipped.append(Skipped(entry.display, "unreadable"))
+        out.failed.append(Skipped(entry.display, f"cannot be read (truncated or damaged?): {error}"))
     return None
 
 
-def _choose(kind: str, setting: str, group: list[Layout], out: Scan) -> TablePlan:
+def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: list[Layout], out: Scan) -> TablePlan:
+    """The table of one kind, setting and quarter: its newest version (a revision of the quarter's
+    file), the others set aside; each of its parts read once."""
     newest = max(group, key=lambda layout: layout.version_key)
     current = [g for g in group if g.version_key == newest.version_key]
-    table = TableId(kind, setting, newest.version_text)
+    starts, ends = dates if dates else (None, None)
+    table = TableId(kind, setting, newest.version_text, starts, ends)
     older: dict[str, list[Layout]] = defaultdict(list)
     for layout in group:
         if layout.version_key != newest.version_key:
@@ -196,18 +221,22 @@ def _choose(kind: str, setting: str, group: list[Layout], out: Scan) -> TablePla
             )
             out.skipped.append(Skipped(other.entry.display, f"a second copy of {chosen.entry.display}"))
     numbered = [p for p in by_part if p]
+    missing: list[int] = []
     if numbered:
-        for gap in sorted(set(range(1, max(numbered) + 1)) - set(numbered)):
+        expected = max(PTP_PARTS, *numbered)
+        missing = sorted(set(range(1, expected + 1)) - set(numbered))
+        for gap in missing:
             out.problems.append(
                 problem(
                     parts[-1].entry.file,
-                    f"part f{gap} of {table.label()} was not found: the edits it holds are missing",
+                    f"part f{gap} of {table.label()} was not found: the edits it holds are missing, so this table "
+                    "verifies no claim (download every part of the quarter: f1 to "
+                    f"f{expected})",
                     "missing-part",
-                    severity="warning",
                 )
             )
     quarter = next((g.quarter for g in parts if g.quarter), None)
-    return TablePlan(table, quarter, parts)
+    return TablePlan(table, quarter, parts, missing)
 
 
 def _twins(a: Layout, b: Layout) -> bool:
