@@ -786,7 +786,7 @@ def test_cli_usage_errors_exit_2(cli: Cli, args: tuple[str, ...], message: str) 
 def test_cli_batch_csv_reports_malformed_lines_and_counts_every_line(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "claims.csv"
     path.write_bytes(b'id,codes\nA1,"50432 50706"\nA2\nA3,47532;77002\n\xff,47532\nA5,47555|74360\n\n')
-    run = cli("check", "--file", str(path), "--jsonl")
+    run = cli("check", "--file", str(path), "--date", "2026-11-27", "--jsonl")
     assert run.code == 1
     out = [json.loads(line) for line in run.out.splitlines()]
     assert [(d["id"], d["line"], d["ok"]) for d in out] == [("A1", 2, True), ("A3", 4, False), ("A5", 6, True)]
@@ -802,7 +802,7 @@ def test_cli_batch_csv_reports_malformed_lines_and_counts_every_line(cli: Cli, t
 
 def test_cli_batch_jsonl_from_stdin(cli: Cli) -> None:
     text = '{"id": "a", "codes": ["50432", "50706"]}\n{"id": "b", "codes": ["50432"]}\n'
-    run = cli("check", "--file", "-", "--jsonl", stdin=text.encode())
+    run = cli("check", "--file", "-", "--date", "2026-11-27", "--jsonl", stdin=text.encode())
     assert run.code == 0, run.err
     assert [json.loads(line)["id"] for line in run.out.splitlines()] == ["a", "b"]
     assert run.err == (
@@ -814,14 +814,14 @@ def test_cli_batch_jsonl_from_stdin(cli: Cli) -> None:
 def test_cli_batch_strict_exits_1_for_a_claim_not_verified(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "claims.csv"
     path.write_text("A1,50432 50706\nA2,47532 C1729\n")
-    assert cli("check", "--file", str(path), "--jsonl").code == 0
-    assert cli("check", "--file", str(path), "--jsonl", "--strict").code == 1
+    assert cli("check", "--file", str(path), "--date", "2026-11-27", "--jsonl").code == 0
+    assert cli("check", "--file", str(path), "--date", "2026-11-27", "--jsonl", "--strict").code == 1
 
 
 def test_cli_batch_text_names_each_claim(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "claims.jsonl"
     path.write_text('{"id": "a", "codes": ["47532", "77002"]}\nbroken\n{"id": "b", "codes": ["50432", "50706"]}\n')
-    run = cli("check", "--file", str(path))
+    run = cli("check", "--file", str(path), "--date", "2026-11-27")
     assert run.code == 1
     assert run.out.startswith("claim a (line 1): NOT OK  47532, 77002: 1 error, 2 warnings\n")
     assert "\nclaim b (line 3): NOT VERIFIED  50432, 50706: 1 warning;" in run.out
@@ -863,9 +863,9 @@ def test_cli_batch_on_several_processes_writes_what_one_process_writes_in_the_sa
     rows = [f"C{i},{' '.join(rng.sample(codes, rng.randint(1, 4)))}" for i in range(5_500)]
     rows.insert(2_500, 'bad,"unclosed')
     path.write_text("id,codes\n" + "\n".join(rows) + "\n")
-    one = cli("check", "--file", str(path), "--jsonl", "--jobs", "1")
-    two = cli("check", "--file", str(path), "--jsonl", "--jobs", "2")
+    one = cli("check", "--file", str(path), "--date", "2026-11-27", "--jsonl", "--jobs", "1")
+    two = cli("check", "--file", str(path), "--date", "2026-11-27", "--jsonl", "--jobs", "2")
     assert (one.code, one.out, one.err) == (two.code, two.out, two.err)
     assert len(one.out.splitlines()) == 5_500 and "5502 lines read: 5500 claims checked" in one.err
-    csv_one = cli("check", "--file", str(path), "--format", "csv", "--jobs", "1")
-    assert csv_one.out == cli("check", "--file", str(path), "--format", "csv", "-j", "3").out
+    csv_one = cli("check", "--file", str(path), "--date", "2026-11-27", "--format", "csv", "--jobs", "1")
+    assert csv_one.out == cli("check", "--file", str(path), "--date", "2026-11-27", "--format", "csv", "-j", "3").out

@@ -175,9 +175,10 @@ def test_validate_lists_every_problem_of_the_tables_with_file_and_line(cli: Cli)
 
 
 def test_other_commands_say_in_one_line_that_the_tables_have_problems(cli: Cli) -> None:
-    run = cli("check", "0001X", "--cms", str(BAD), *DATA)
+    run = cli("check", "0001X", "--cms", str(BAD), *DATA, *DAY)
     [line] = [e for e in run.err.splitlines() if "CMS" in e]
-    assert line.startswith("cptref: warning:") and "cptref validate --cms" in line
+    assert line.startswith("cptref: warning:") and "`cptref tables` lists them" in line
+    assert "NCCI PTP edits, practitioner, v32.3r0 (8 problems)" in line
 
 
 def test_version_lists_the_tables_on_both_paths(cms: Path) -> None:

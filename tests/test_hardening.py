@@ -99,9 +99,9 @@ def test_a_licensed_descriptor_and_a_claim_id_cannot_drive_the_terminal(tmp_path
     batch = tmp_path / "claims.csv"
     batch.write_text(f"{HOSTILE},0001X 0002X\n", encoding="utf-8")
     for fmt in ("table", "csv", "plain"):
-        run = run_cptref("check", "--file", str(batch), "--format", fmt, "--data", str(GOOD))
+        run = run_cptref("check", "--file", str(batch), "--date", "2026-11-27", "--format", fmt, "--data", str(GOOD))
         assert CONTROL.search(run.out) is None, (fmt, run.out)
-    jsonl = run_cptref("check", "--file", str(batch), "--jsonl", "--data", str(GOOD))
+    jsonl = run_cptref("check", "--file", str(batch), "--date", "2026-11-27", "--jsonl", "--data", str(GOOD))
     assert json.loads(jsonl.out)["id"] == HOSTILE  # JSON keeps the text, escaped by JSON itself
 
 
@@ -155,7 +155,7 @@ def test_a_csv_cell_that_would_be_a_formula_is_neutralised(value: str, written: 
 def test_csv_output_never_starts_a_cell_with_a_formula_character(tmp_path: Path, claim_id: str) -> None:
     batch = tmp_path / "claims.csv"
     batch.write_text(f'"{claim_id}",0001X 0002X 0009X\n', encoding="utf-8")
-    run = run_cptref("check", "--file", str(batch), "--format", "csv", "--data", str(GOOD))
+    run = run_cptref("check", "--file", str(batch), "--date", "2026-11-27", "--format", "csv", "--data", str(GOOD))
     for row in csv.reader(io.StringIO(run.out)):
         for value in row:
             number = re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", value)  # -1.5, -.1, 1e5

@@ -418,7 +418,7 @@ def test_a_batch_line_longer_than_a_megabyte_is_skipped_and_the_run_goes_on(tmp_
         claims.write_text(
             f'{{"id":"A","codes":["0001X"]}}\n{{"id":"B","codes":["{huge}"]}}\n{{"id":"C","codes":["0001X"]}}\n'
         )
-    got = run(Job(("check", "--file", str(claims), "--jsonl", *FIX)))
+    got = run(Job(("check", "--file", str(claims), "--date", "2026-11-27", "--jsonl", *FIX)))
     assert got.code == 1, got  # a line was skipped
     assert [json.loads(line)["id"] for line in got.out.splitlines()] == ["A", "C"]
     line = 3 if kind == "csv" else 2
@@ -643,7 +643,7 @@ def test_no_command_writes_into_the_data_directory(tmp_path: Path, broken: bool)
     before = snapshot(root)
     cache = {"CPTREF_CACHE_DIR": str(tmp_path / "cache")}  # empty: the first command builds the index
     jobs = [Job(with_data(args, root), cache) for args in EVERY_COMMAND]
-    jobs.append(Job(("check", "--file", str(claims), "--jsonl", "--data", str(root)), cache))
+    jobs.append(Job(("check", "--file", str(claims), "--date", "2026-11-27", "--jsonl", "--data", str(root)), cache))
     results = [run(jobs[0]), *run_all({str(i): j for i, j in enumerate(jobs[1:])}).values()]
     assert all("Traceback" not in r.err for r in results)
     assert [r.code for r in results][:3] == [0, 0, 0]

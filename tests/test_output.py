@@ -154,7 +154,7 @@ def test_check_format_csv_is_a_row_a_finding_and_with_file_names_the_claim(cli: 
     )
     path = tmp_path / "claims.csv"
     path.write_text('id,codes\nA1,"47532 77002"\nA2,"50432 50706"\nA3,47532;77002\n')
-    batch = cli("check", "--file", str(path), "--format", "csv", "--fields", "rule,severity")
+    batch = cli("check", "--file", str(path), "--date", "2026-11-27", "--format", "csv", "--fields", "rule,severity")
     assert batch.code == 1
     assert list(csv.reader(io.StringIO(batch.out))) == [
         ["id", "line", "rule", "severity"],
@@ -183,7 +183,7 @@ def test_check_format_plain_keeps_each_finding_on_one_line(cli: Cli, tmp_path: P
     assert all(len(line.split("\t")) == len(serialize.FINDING_KEYS) for line in lines)
     path = tmp_path / "claims.jsonl"
     path.write_text('{"id": 9, "codes": ["47532", "77002"]}\n')
-    batch = cli("check", "--file", str(path), "--format", "plain", "--fields", "rule")
+    batch = cli("check", "--file", str(path), "--date", "2026-11-27", "--format", "plain", "--fields", "rule")
     assert batch.out == "9\t1\tincluded-reported-separately\n9\t1\taddon-without-primary\n9\t1\tnot-checked\n"
 
 

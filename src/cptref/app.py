@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from . import process
-from .errors import CptrefError, ExitCode, UsageError
+from .errors import CptrefError, ExitCode, NoTables, UsageError
 from .safe import visible
 
 if TYPE_CHECKING:
@@ -82,10 +82,12 @@ def _broken(found: Catalog, touched: Sequence[str] | None) -> None:
     )
 
 
-def cms_tables(cms: str | None, quiet: bool = False) -> CmsTables | None:
+def cms_tables(cms: str | None, quiet: bool = False, required: bool = True) -> CmsTables | None:
     """The user's CMS tables (``--cms``, else ``$CPTREF_CMS``), compiled once and kept; None when none
-    is named. Problems in the files are one warning line here (``quiet``: none), every one of them
-    with ``cptref validate --cms``."""
+    is named. A named path that does not exist is a usage error, and paths of which no table loads are
+    :class:`NoTables` (``required``: a command that reports the files, as ``validate --cms`` and
+    ``tables`` do, gets them all the same). Files that failed to load are one warning line here
+    (``quiet``: none): they keep claims from being verified; ``cptref tables`` names each."""
     from . import resources
 
     paths = resources.cms_paths(cms)
@@ -99,13 +101,43 @@ def cms_tables(cms: str | None, quiet: bool = False) -> CmsTables | None:
 
     tables = open_tables(paths, progress=progress)
     summary = tables.summary()
-    if not quiet and (summary.problems or not summary.tables):
-        errors, warnings = len(summary.errors), len(summary.warnings)
-        what = "no CMS table was found" if not summary.tables else "the CMS tables were read"
-        process.warn(
-            f"warning: {what}, with {errors} error{'s' * (errors != 1)} and {warnings} warning"
-            f"{'s' * (warnings != 1)} in the files: `cptref validate --cms PATH` lists them"
-        )
+    if required:
+        missing = next((p for p in summary.problems if p.code == "missing"), None)
+        if missing is not None:
+            tables.close()
+            raise UsageError(f"--cms: {visible(missing.file)}: no such file or directory")
+        if not summary.tables:
+            tables.close()
+            what = (
+                f"{len(summary.failed)} could not be loaded (first: {visible(summary.failed[0].file)}: "
+                f"{summary.failed[0].reason})"
+                if summary.failed
+                else "none is an NCCI PTP, MUE or add-on code table or a PPRRVU file"
+            )
+            raise NoTables(
+                f"no CMS table could be loaded from --cms {visible(os.pathsep.join(map(str, paths)))}: of the "
+                f"{len(summary.failed) + len(summary.skipped)} files found, {what}; `cptref tables` lists each"
+            )
+    if not quiet and (summary.failed or summary.problems):
+        failed = summary.failed
+        incomplete = [t for t in summary.tables if not t.complete]
+        if failed or incomplete:
+            named = (
+                f"{visible(failed[0].file)} ({failed[0].reason})"
+                if failed
+                else f"{incomplete[0].table.label()} ({incomplete[0].errors} problems)"
+            )
+            count = len(failed) + len(incomplete)
+            process.warn(
+                f"warning: {count} CMS file{'s' * (count != 1)} or table{'s' * (count != 1)} did not load whole, "
+                f"so no claim they concern is verified: {named}; `cptref tables` lists them"
+            )
+        else:
+            warnings = len(summary.warnings)
+            process.warn(
+                f"warning: the CMS tables were read, with {warnings} warning{'s' * (warnings != 1)} in the files: "
+                "`cptref tables` and `cptref validate --cms PATH` list them"
+            )
     return tables
 
 
@@ -311,7 +343,8 @@ def check(v: Values) -> int:
     if output == "json" and file is not None:
         raise UsageError("--json prints one object; with --file use --jsonl (one object a claim)")
     selected = selected_fields(v["fields"], "check", output)
-    date = service_date(v["date"])
+    # one claim: its date of service, or today; a batch: each claim's own, else --date, else none
+    date = service_date(v["date"]) if v["date"] is not None or file is None else None
     stream: Any = None
     if file == "-" and "stdin" in process.CLOSED:
         raise UsageError("standard input is closed (<&-): give the claims with --file FILE")
@@ -390,9 +423,9 @@ def _check_batch(
     output: str,
     selected: tuple[str, ...] | None,
     v: Values,
-    date: datetime.date,
+    date: datetime.date | None,
 ) -> Any:
-    """Check every claim of ``stream`` (each on its own date, else ``date``); print findings on stdout
+    """Check every claim of ``stream`` (each on its own date, else ``date``, else it is reported); print findings on stdout
     in input order (machine formats: on every core, :mod:`cptref.batch`), bad lines and a summary on
     stderr."""
     import time
@@ -447,7 +480,11 @@ def _check_batch(
             if not isinstance(item, checking.Claim):
                 bad(item.line, item.message)
                 continue
-            result = checking.check(tables, item.codes, item.date or date, explain)
+            day = item.date or date
+            if day is None:
+                bad(item.line, batch.NO_DATE)
+                continue
+            result = checking.check(tables, item.codes, day, explain)
             summary.add(result)
             if summary.claims > 1:
                 doc.line()
@@ -543,6 +580,26 @@ def families(v: Values) -> int:
     return ExitCode.OK
 
 
+def tables(v: Values) -> int:
+    """``cptref tables``: the CMS tables read, with their dates, and every file skipped or not loaded."""
+    from . import resources, serialize
+
+    paths = resources.cms_paths(v["cms"])
+    if not paths:
+        raise UsageError("no CMS tables are named: give --cms PATH (your downloads) or set CPTREF_CMS")
+    found = cms_tables(v["cms"], quiet=True, required=False)
+    assert found is not None
+    with found:
+        document = serialize.tables(found.summary(), [os.fsdecode(p) for p in paths])
+    if v["json"]:
+        process.write(serialize.dumps(document))
+    else:
+        from . import render
+
+        emit_text(render.tables_doc(document), v["color"])
+    return ExitCode.OK if document.ok else ExitCode.DATA
+
+
 def validate(v: Values) -> int:
     from . import resources, serialize
     from . import validate as linting
@@ -558,7 +615,7 @@ def validate(v: Values) -> int:
         report = linting.validate(root, strict=v["strict"], base=resources.shipped_data_dir())
     cms = None
     if v["cms"] is not None:  # only when asked: CPTREF_CMS alone does not make validate read them
-        tables = cms_tables(v["cms"], quiet=True)
+        tables = cms_tables(v["cms"], quiet=True, required=False)
         if tables is not None:
             with tables:
                 cms = tables.summary()
@@ -664,7 +721,7 @@ def version(cms: str | None = None) -> int:
     except CptrefError:
         line += f" (data in {' + '.join(map(str, roots))} is unusable: run `cptref validate`)"
     lines = [line, *families]
-    tables = cms_tables(cms, quiet=True)
+    tables = cms_tables(cms, quiet=True, required=False)
     if tables is not None:
         with tables:
             summary = tables.summary()
@@ -680,6 +737,7 @@ COMMANDS: dict[str, Callable[[Values], int]] = {
     "check": check,
     "list": list_codes,
     "families": families,
+    "tables": tables,
     "validate": validate,
     "pack": pack,
     "schema": schema,

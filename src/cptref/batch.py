@@ -50,6 +50,14 @@ class Chunk(Struct):
     bad: list[tuple[int, str]]
 
 
+NO_DATE = (
+    "no date of service (the date cell is blank, or the file has no date column): give --date YYYY-MM-DD for "
+    "the claims without one"
+)
+"""Why a claim without a date is reported, not checked: the date selects the edits in force, and today's
+date is not the claim's."""
+
+
 class Encoder:
     """Checks claims and writes each as the bytes of a machine format: a JSON line, or rows (csv, plain)."""
 
@@ -67,8 +75,8 @@ class Encoder:
 
         self.tables = tables
         self.explain = explain
-        self.date = date or datetime.date.today()
-        """The date of service of a claim that gives none."""
+        self.date = date
+        """The date of service of a claim that gives none (``--date``); None: such a claim is a reported line."""
         self._lines = serialize.CheckLines(tables.title, selected, explain) if output == "jsonl" else None
         self._out = formatter(output)
         self.columns = selected or FINDING_KEYS
@@ -93,7 +101,11 @@ class Encoder:
                 else:
                     bad.append((claim.line, claim.message))
                 continue
-            result = check(tables, claim.codes, claim.date or default, explain)
+            day = claim.date or default
+            if day is None:
+                bad.append((claim.line, NO_DATE))
+                continue
+            result = check(tables, claim.codes, day, explain)
             claims += 1
             if not result.ok:
                 errors += 1

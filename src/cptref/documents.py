@@ -425,6 +425,22 @@ class CmsTableRead(Struct, frozen=True):
     rows_read: Annotated[int, about("Data rows read.")]
     rows_loaded: Annotated[int, about("Rows loaded (read, less rejected and repeated ones).")]
     rows_rejected: Annotated[int, about("Rows rejected: each is a problem with its line.")]
+    id: Annotated[str, about("Its id, kind/setting/version, as a checked claim's checked names it.")]
+    kind: Annotated[Literal["ptp", "mue", "aoc", "rvu"], about("ptp, mue, aoc or rvu (the PPRRVU file).")]
+    setting: Annotated[str, about("practitioner, outpatient_hospital, dme, all (AOC), nonqpp, qpp or all (PPRRVU).")]
+    version: Annotated[str, about("As CMS names it: 32.3r0 (PTP), 2026Q4 (MUE, AOC), RVU26D (PPRRVU), or unknown.")]
+    starts: Annotated[
+        str | None,
+        about("The first date of service it is in force for (YYYY-MM-DD), or null when its version is unknown."),
+    ]
+    ends: Annotated[str | None, about("The last date of service it is in force for, or null.")]
+    parts: Annotated[list[int], about("The parts of a split PTP table read (f1-f4); [] for a table in one file.")]
+    missing_parts: Annotated[list[int], about("The parts of a split PTP table not found.")]
+    errors: Annotated[int, about("Its problems that may have lost edits (rows rejected, parts missing).")]
+    verifies: Annotated[
+        bool,
+        about("Whether it can verify claims of its dates: read whole (no error) and its dates known."),
+    ]
 
 
 class CmsSkipped(Struct, frozen=True):
@@ -439,6 +455,31 @@ class CmsReport(Struct, frozen=True):
 
     tables: Annotated[list[CmsTableRead], about("Every table read.")]
     skipped: Annotated[list[CmsSkipped], about("Every file not read, with why.")]
+    failed: Annotated[
+        list[CmsSkipped],
+        about("Every file that may hold edits and could not be loaded, with why: no claim is verified while one is."),
+    ]
+
+
+class TablesDocument(Struct, frozen=True):
+    """The CMS tables cptref reads from your --cms paths: each table with the dates it is in force, and
+    every file skipped or not loaded, with why."""
+
+    schema_version: Version
+    paths: Annotated[list[str], about("The paths given (--cms, else CPTREF_CMS).")]
+    compiled: Annotated[str | None, about("The compiled file the answers come from (in the cache).")]
+    tables: Annotated[list[CmsTableRead], about("Every table loaded, by kind, setting and quarter.")]
+    failed: Annotated[
+        list[CmsSkipped],
+        about("Every file that may hold edits and could not be loaded, with why: no claim is verified while one is."),
+    ]
+    skipped: Annotated[list[CmsSkipped], about("Every other file not read, with why (a readme, a second copy ...).")]
+    errors: Annotated[int, Meta(ge=0), about("How many problems in the files are errors (validate --cms lists them).")]
+    warnings: Annotated[int, Meta(ge=0), about("How many are warnings.")]
+    ok: Annotated[
+        bool,
+        about("True when every file was loaded or set aside on purpose and every table was read whole (exit 0)."),
+    ]
 
 
 class ValidateDocument(Struct, frozen=True):
@@ -474,6 +515,7 @@ DOCUMENTS: dict[str, type[Struct]] = {
     "families": FamiliesDocument,
     "validate": ValidateDocument,
     "pack": PackDocument,
+    "tables": TablesDocument,
 }
 """The ``--json`` document of each command."""
 LINES: dict[str, type[Struct]] = {"search": SearchResult, "check": ClaimLine, "list": ListedCode}

@@ -87,6 +87,13 @@ class NoMatch(CptrefError):
         super().__init__(f"nothing in {where} matches {quoted(query)}; try fewer or other words, or a code prefix")
 
 
+class NoTables(CptrefError):
+    """``--cms`` (or ``CPTREF_CMS``) names paths of which no CMS table could be loaded: the user asked
+    for the official edits, and going on without them would check claims against nothing."""
+
+    exit_code = ExitCode.DATA
+
+
 class Problem(Struct, frozen=True):
     """One thing wrong in a data file, located by file and field path."""
 

@@ -306,6 +306,23 @@ Examples:
   cptref families --json | jq -r '.families[] | "\\(.id) \\(.ranges)"'"""
 
 
+TABLES_HELP = """List the CMS tables read from your downloads, with the dates each is in force.
+
+For each table: its id (kind/setting/version, as a checked claim's "checked"
+names it), the quarter it is in force for (told from its version or file names:
+PTP v32.3 is October to December 2026), its parts (a PTP table comes in four:
+f1-f4), its rows, and whether it verifies claims (read whole, dates known). Then
+every file that could not be loaded (it keeps claims from being verified) and
+every file set aside on purpose (a readme, a second copy, another quarter's
+revision), each with why. Exit 0 when every table was read whole and no file
+failed; 3 otherwise; 2 when no --cms path (or CPTREF_CMS) is given. --json prints
+{"schema_version", "paths", "compiled", "tables", "failed", "skipped", ...}.
+
+Examples:
+  cptref tables --cms ~/Downloads/ncci-2026q4
+  cptref tables --json | jq -r '.tables[] | "\\(.id) \\(.starts) \\(.ends)"'"""
+
+
 def _commands() -> dict[str, Command]:
     from .documents import DOCUMENTS
 
@@ -472,6 +489,7 @@ def _commands() -> dict[str, Command]:
             None,
             (JSON, DATA, COLOR),
         ),
+        "tables": Command("tables", TABLES_HELP, None, (JSON, CMS, COLOR)),
         "validate": Command(
             "validate",
             VALIDATE_HELP,
@@ -509,7 +527,7 @@ def _commands() -> dict[str, Command]:
             Argument(
                 "command",
                 "[COMMAND]",
-                "show, search, check, list, families, validate or pack (default: all).",
+                "show, search, check, list, families, validate, pack or tables (default: all).",
                 many=False,
                 required=False,
                 choices=schema_commands,

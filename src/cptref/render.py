@@ -20,7 +20,7 @@ from .safe import visible
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .check import BatchSummary, CheckResult, Claim, Finding
-    from .documents import FamiliesDocument, ListedCode, OfficialFacts
+    from .documents import FamiliesDocument, ListedCode, OfficialFacts, TablesDocument
     from .findings import Checked
     from .models import AddOn, Procedure
     from .search import Result
@@ -527,6 +527,41 @@ def families_doc(document: FamiliesDocument) -> Doc:
     total = sum(len(f.codes) for f in document.families)
     doc.line()
     doc.line(f"{len(document.families)} families, {total} codes in them; `cptref list --family ID` lists one.", "dim")
+    return doc
+
+
+def tables_doc(document: TablesDocument) -> Doc:
+    """``cptref tables``: a table a paragraph (id, dates, parts, rows, files), then the files not loaded
+    and those set aside."""
+    doc = Doc()
+    for t in document.tables:
+        dates = f"{t.starts} to {t.ends}" if t.starts else "dates unknown"
+        line = doc.line(hang=4).add(t.id, "bold").add(f"  in force {dates}", "cyan")
+        state = "verifies claims of its dates" if t.verifies else "does NOT verify claims"
+        line.add(f"  {state}", "green" if t.verifies else "bold red")
+        parts = f"parts {', '.join(f'f{p}' for p in t.parts)}; " if t.parts else ""
+        missing = f"missing {', '.join(f'f{p}' for p in t.missing_parts)}; " if t.missing_parts else ""
+        rejected = f", {t.rows_rejected:,} rejected" if t.rows_rejected else ""
+        rows = f"{t.rows_loaded:,} row{'s' * (t.rows_loaded != 1)} loaded of {t.rows_read:,} read{rejected}"
+        doc.line(f"{t.table}; {parts}{missing}{rows}", indent=2, hang=2)
+        for file in t.files:
+            doc.line(file, "dim", indent=4, hang=2)
+    if not document.tables:
+        doc.line("No CMS table was loaded.", "bold red")
+    for title, files, style in (("Not loaded", document.failed, "bold red"), ("Skipped", document.skipped, "dim")):
+        if files:
+            doc.line()
+            doc.line(f"{title} ({len(files)}):", style)
+            for item in files:
+                doc.line(indent=2, hang=4).add(item.file).add(f": {item.reason}", "dim")
+    doc.line()
+    doc.line(
+        f"{len(document.tables)} table{'s' * (len(document.tables) != 1)}, {len(document.failed)} file"
+        f"{'s' * (len(document.failed) != 1)} not loaded, {len(document.skipped)} skipped; {document.errors} "
+        f"error{'s' * (document.errors != 1)} and {document.warnings} warning{'s' * (document.warnings != 1)} in the "
+        "files (`cptref validate --cms PATH` lists each).",
+        "dim",
+    )
     return doc
 
 

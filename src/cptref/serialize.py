@@ -53,6 +53,7 @@ from .documents import (
     SearchDocument,
     SearchResult,
     ShowDocument,
+    TablesDocument,
     ValidateDocument,
 )
 from .errors import UsageError
@@ -62,7 +63,7 @@ if TYPE_CHECKING:
     from .build import PackReport
     from .catalog import Catalog, Derived, Relation
     from .claims import Claim, Line
-    from .cms import CmsSummary, CmsTables
+    from .cms import CmsSummary, CmsTables, TableSummary
     from .errors import Problem
     from .findings import Checked, CheckResult, Finding
     from .models import Procedure
@@ -304,11 +305,9 @@ def validation(
     tables = None
     if cms is not None:
         tables = CmsReport(
-            [
-                CmsTableRead(t.table.label(), t.quarter, list(t.files), t.rows_read, t.rows_loaded, t.rows_rejected)
-                for t in cms.tables
-            ],
+            [table_read(t) for t in cms.tables],
             [CmsSkipped(s.file, s.reason) for s in cms.skipped],
+            [CmsSkipped(s.file, s.reason) for s in cms.failed],
         )
     return ValidateDocument(
         SCHEMA_VERSION,
@@ -319,6 +318,47 @@ def validation(
         len(every) - errors,
         [ProblemView.of(p) for p in every],
         tables,
+    )
+
+
+def table_read(summary: TableSummary) -> CmsTableRead:
+    """One table as ``validate --cms`` and ``tables`` describe it."""
+    from .coverage import table_id
+
+    table = summary.table
+    return CmsTableRead(
+        table.label(),
+        summary.quarter,
+        list(summary.files),
+        summary.rows_read,
+        summary.rows_loaded,
+        summary.rows_rejected,
+        table_id(table),
+        table.kind,  # type: ignore[arg-type]
+        table.setting,
+        table.version,
+        table.starts.isoformat() if table.starts else None,
+        table.ends.isoformat() if table.ends else None,
+        list(summary.parts),
+        list(summary.missing_parts),
+        summary.errors,
+        summary.complete and table.starts is not None,
+    )
+
+
+def tables(cms: CmsSummary, paths: Sequence[str]) -> TablesDocument:
+    """``cptref tables --json``: every table loaded, with its dates, and every file skipped or failed."""
+    errors = len(cms.errors)
+    return TablesDocument(
+        SCHEMA_VERSION,
+        list(paths),
+        cms.compiled,
+        [table_read(t) for t in cms.tables],
+        [CmsSkipped(s.file, s.reason) for s in cms.failed],
+        [CmsSkipped(s.file, s.reason) for s in cms.skipped],
+        errors,
+        len(cms.problems) - errors,
+        not cms.failed and all(t.complete for t in cms.tables) and bool(cms.tables),
     )
 
 
