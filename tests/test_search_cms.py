@@ -158,11 +158,29 @@ def test_the_fast_path_and_typer_answer_alike(cms: Path) -> None:
     assert fast == typer and fast.code == 0
 
 
-def test_tables_that_cannot_be_read_are_one_warning_and_the_records_still_answer(cli: Cli, tmp_path: Path) -> None:
-    run = cli("search", "widget", "repair", "--cms", str(tmp_path / "nowhere"), *DATA)
+def test_tables_that_cannot_be_read_are_one_warning_and_the_records_still_answer(
+    cli: Cli, cms: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "cms"
+    shutil.copytree(cms, folder)
+    (folder / "MCR_MUE_PractitionerServices_Eff_10-01-2026.csv").write_bytes(b"HCPCS/CPT Code;MUE Values\n")
+    run = cli("search", "widget", "repair", "--cms", str(folder), *DATA)
     assert run.code == 0 and run.out.startswith("0001X")
     [line] = run.err.splitlines()
-    assert line.startswith("cptref: warning:")
+    assert line.startswith("cptref: warning: 1 CMS file") and "`cptref tables` lists them" in line
+
+
+def test_a_cms_path_that_does_not_exist_is_a_usage_error_and_one_with_no_table_invalid_data(
+    cli: Cli, tmp_path: Path
+) -> None:
+    missing = cli("search", "widget", "--cms", str(tmp_path / "nowhere"), *DATA)
+    assert (missing.code, missing.out) == (2, "")
+    assert missing.err == f"cptref: --cms: {tmp_path / 'nowhere'}: no such file or directory\n"
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("not a table\n")
+    empty = cli("search", "widget", "--cms", str(tmp_path / "notes"), *DATA)
+    assert (empty.code, empty.out) == (3, "")
+    assert empty.err.startswith("cptref: no CMS table could be loaded from --cms ")
 
 
 def test_a_compiled_file_without_the_word_index_is_indexed_from_its_rows(cms: Path, tmp_path: Path) -> None:

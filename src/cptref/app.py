@@ -425,9 +425,9 @@ def _check_batch(
     v: Values,
     date: datetime.date | None,
 ) -> Any:
-    """Check every claim of ``stream`` (each on its own date, else ``date``, else it is reported); print findings on stdout
-    in input order (machine formats: on every core, :mod:`cptref.batch`), bad lines and a summary on
-    stderr."""
+    """Check every claim of ``stream`` (each on its own date, else ``date``, else it is reported); print
+    findings on stdout in input order (machine formats: on every core, :mod:`cptref.batch`), bad lines
+    and a summary on stderr."""
     import time
 
     from . import batch, render

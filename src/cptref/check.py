@@ -21,9 +21,9 @@ from .errors import ExitCode
 from .findings import NOTHING, SEVERITY_RANK, Checked, CheckResult, Finding
 from .models import CODE_RE
 from .official import Context
-from .rulebase import CheckRule, Facts
+from .rulebase import KNOWN_MODIFIERS, CheckRule, Facts
 from .rulebase import Claim as RuleClaim
-from .rules import BY_ID, MALFORMED, MODIFIERS, RULES
+from .rules import BY_ID, CONFLICTING, MALFORMED, MODIFIERS, RULES, UNKNOWN_MODIFIER
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -132,6 +132,7 @@ class CheckTables:
     __slots__ = (
         "_by_day",
         "_catalog",
+        "_conflicts",
         "_malformed",
         "_modifiers",
         "_quarters",
@@ -164,6 +165,7 @@ class CheckTables:
         self._titles: dict[str, str | None] = {}
         self._malformed: dict[str, Finding] = {}
         self._modifiers: dict[tuple[str, str], Finding] = {}
+        self._conflicts: dict[tuple[str, tuple[str, ...]], Finding | None] = {}
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, cms: CmsTables | None = None, setting: str = "practitioner") -> CheckTables:
@@ -209,11 +211,23 @@ class CheckTables:
         return found
 
     def unevaluated(self, code: str, modifier: str) -> Finding:
+        """The finding of a modifier no rule read: unknown to cptref (a warning), or not evaluated (info)."""
         found = self._modifiers.get((code, modifier))
         if found is None:
-            found = MODIFIERS.finding(code, modifier)
+            rule = MODIFIERS if modifier in KNOWN_MODIFIERS else UNKNOWN_MODIFIER
+            found = rule.finding(code, modifier)
             if len(self._modifiers) < _CACHE:
                 self._modifiers[(code, modifier)] = found
+        return found
+
+    def conflict(self, line: Line) -> Finding | None:
+        """The finding of a line whose modifiers name two sides, or None."""
+        key = (line.code, line.modifiers)
+        if key in self._conflicts:
+            return self._conflicts[key]
+        found = CONFLICTING.line(line.code, line.modifiers)
+        if len(self._conflicts) < _CACHE:
+            self._conflicts[key] = found
         return found
 
 
@@ -269,6 +283,11 @@ def check(
     if modified:
         read = claim.read_mods
         for line in lines:
+            if not line.modifiers:
+                continue
+            conflict = tables.conflict(line)
+            if conflict is not None:
+                findings.append(conflict)
             for modifier in line.modifiers:
                 if (line.code, modifier) not in read:
                     read.add((line.code, modifier))

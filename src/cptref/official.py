@@ -15,7 +15,19 @@ from typing import TYPE_CHECKING, Any
 from msgspec import Struct
 
 from .findings import Finding
-from .rulebase import DISTINCT, SIDES, CheckRule, Claim, Facts, Lookup, one_of
+from .rulebase import (
+    COMPONENTS,
+    NCCI_ASSOCIATED,
+    NCCI_MANUAL,
+    SIDES,
+    CheckRule,
+    Claim,
+    Facts,
+    Lookup,
+    documented,
+    ncci_bypass,
+    one_of,
+)
 from .rulebase import units as units_of
 
 if TYPE_CHECKING:
@@ -78,8 +90,10 @@ class NcciPtp(CheckRule):
         "From your NCCI PTP table (practitioner or outpatient hospital, by --setting), the edits in force on "
         "the date of service between two codes of the claim: the column 2 code is not paid with the column 1 "
         "code. Modifier indicator 0: no modifier allows both, an error. Indicator 1: an error unless either "
-        "code carries 59, XE, XS, XP or XU, which turns it into info saying what must be documented. "
-        "Indicator 9: no edit."
+        "code carries an NCCI-associated modifier (the NCCI Policy Manual, chapter I, section E: anatomic "
+        "RT/LT, E1-E4, FA-F9, TA-T9, LC/LD/RC/LM/RI; global surgery 24, 25, 57, 58, 78, 79; and 27, 91, 59, XE, "
+        "XS, XP, XU), which turns it into info saying what the record must document; anatomic modifiers that "
+        "name the same site on both codes do not. Indicator 9: no edit."
     )
     claim_level = True
 
@@ -114,12 +128,14 @@ class NcciPtp(CheckRule):
             if edit.modifier == 9:
                 continue
             mods = ""
-            if edit.modifier in (0, 1) and claim.mods:
-                claim.read(edit.column1, DISTINCT)
-                claim.read(edit.column2, DISTINCT)
+            if claim.mods:
+                mine, theirs = claim.modifiers(edit.column1), claim.modifiers(edit.column2)
+                claim.read(edit.column1, NCCI_ASSOCIATED)  # weighed: they allow both (1) or cannot (0)
+                claim.read(edit.column2, NCCI_ASSOCIATED)
                 if edit.modifier == 1:
-                    both = claim.modifiers(edit.column1) | claim.modifiers(edit.column2)
-                    mods = ", ".join(f"-{m}" for m in sorted(both & DISTINCT))
+                    found, allowed = ncci_bypass(mine, theirs)
+                    if found:
+                        mods = ("" if allowed else "same:") + ",".join(found)
             out.append(self._found(edit, mods))
         return out
 
@@ -133,22 +149,38 @@ class NcciPtp(CheckRule):
         return found
 
     def _finding(self, edit: PtpEdit, mods: str) -> Finding:
+        """The finding of an edit; ``mods`` names the NCCI-associated modifiers on the pair (comma
+        separated; after ``same:`` when they name the same anatomic site on both codes)."""
         c1, c2 = edit.column1, edit.column2
         table, where = edit.table.label(), row(edit.file, edit.line)
         fact = f"column 1 {c1}, column 2 {c2}, modifier indicator {edit.modifier}" + (
             f"; {edit.rationale}" if edit.rationale else ""
         )
         since = f"in force since {edit.effective.isoformat()}"
+        same = mods.startswith("same:")
+        listed = ", ".join(f"-{m}" for m in mods.removeprefix("same:").split(",")) if mods else ""
+        if mods and same:
+            return _official(
+                self.id,
+                "error",
+                (c1, c2),
+                f"{c2} is not paid with {c1}: an NCCI edit ({since}) with modifier indicator 1, and {listed} name "
+                "the same site on both codes, which does not make them separate services "
+                f"({NCCI_MANUAL}).",
+                f"Remove {c2}, or, if it was done on another site, give each code the modifier of its own site.",
+                (c2,),
+                fact,
+                table,
+                where,
+            )
         if mods:
             return _official(
                 self.id,
                 "info",
                 (c1, c2),
-                f"{c2} is reported with {c1} with {mods}, which the NCCI edit (modifier indicator 1, {since}) "
-                "allows only for a distinct service.",
-                f"Keep {mods} only if the record documents a distinct service (another session, site or organ, or "
-                "another practitioner); otherwise remove "
-                f"{c2}.",
+                f"{c2} is reported with {c1} with {listed}, which the NCCI edit (modifier indicator 1, {since}) "
+                f"allows only when the clinical circumstances justify it ({NCCI_MANUAL}).",
+                f"Keep {listed} only if the record documents {documented(mods.split(','))}; otherwise remove {c2}.",
                 (c2,),
                 fact,
                 table,
@@ -172,7 +204,10 @@ class NcciPtp(CheckRule):
             "error",
             (c1, c2),
             f"{c2} is not paid with {c1}: an NCCI edit ({since}) with modifier indicator 1.",
-            f"Remove {c2}, or, if it was a distinct service (documented), report it with 59, XE, XS, XP or XU.",
+            f"Remove {c2}, or, if the record documents a separate service (another site, encounter or structure; an "
+            "unrelated or staged procedure in a global period ...), report it with the NCCI-associated modifier "
+            "that says which (RT/LT and the other anatomic modifiers, 24, 25, 57, 58, 78, 79, 27, 91, or XE, XS, "
+            "XP, XU, 59 last).",
             (c2,),
             fact,
             table,
@@ -186,9 +221,11 @@ class Mue(CheckRule):
     summary = "error: more units than the MUE of your CMS table (per line or per date, by its indicator)"
     text = (
         "From your MUE table (by --setting), the most units of a code: adjudication indicator 1 counts the "
-        "units of one claim line; 2 (policy) and 3 (clinical) count the units of the date of service, all lines "
-        "summed. More units is an error; an indicator 3 edit may be appealed with documentation of the "
-        "medical need."
+        "units of one claim line (lines a modifier sets apart, such as 76, 77, 91, RT/LT or 59, each on its "
+        "own); 2 (policy) and 3 (clinical) count the units of the date of service, all lines summed, whatever "
+        "their modifiers. More units is an error; an indicator 3 edit may be appealed with documentation of the "
+        "medical need. Over the MUE only when a 26 line and a TC line of one code count as two units: a "
+        "warning, since how they are counted is not stated in what cptref read."
     )
 
     class _Prepared:
@@ -213,6 +250,12 @@ class Mue(CheckRule):
             units = counts[code]
         if units <= edit.value:
             return ()
+        if edit.indicator != 1 and code in claim.mods and claim.modifiers(code) >= COMPONENTS:
+            claim.read(code, COMPONENTS)
+            professional = sum(line.units for line in lines if line.code == code and "26" in line.modifiers)
+            technical = sum(line.units for line in lines if line.code == code and "TC" in line.modifiers)
+            if units - min(professional, technical) <= edit.value:
+                return (self._components(code, edit, units),)
         by_units = prepared.by_units
         found = by_units.get(units)
         if found is None:
@@ -220,6 +263,24 @@ class Mue(CheckRule):
             if len(by_units) < _UNITS_CACHE:
                 by_units[units] = found
         return (found,)
+
+    def _components(self, code: str, edit: MueEdit, units: int) -> Finding:
+        """Over the MUE only when a 26 line and a TC line count as two units: a question, not an error."""
+        return _official(
+            self.id,
+            "warning",
+            (code,),
+            f"{units_of(units)} of {code} on the date of service with its 26 and TC lines summed; the MUE is "
+            f"{edit.value} (indicator {edit.indicator}). Counted as one service, the professional and technical "
+            "components are within it; whether the contractor counts them so is not stated in what cptref read.",
+            f"Check how the contractor counts the components of {code}; report the whole service once (no 26 or TC) "
+            "if one practitioner did both.",
+            (),
+            f"MUE {edit.value}, adjudication indicator {edit.indicator}"
+            + (f"; {edit.rationale}" if edit.rationale else ""),
+            edit.table.label(),
+            row(edit.file, edit.line),
+        )
 
     def _finding(self, code: str, edit: MueEdit, units: int) -> Finding:
         if edit.indicator == 1:

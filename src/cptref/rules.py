@@ -35,15 +35,20 @@ from .rulebase import (
     COMPONENTS,
     DISTINCT,
     LOW_NOTE,
+    NCCI_ASSOCIATED,
     NONE,
+    REPEATS,
     SIDES,
     CheckRule,
     Claim,
     Facts,
     Lookup,
+    anatomic_sites,
     and_list,
+    documented,
     finding,
     is_imaging,
+    ncci_bypass,
     one_of,
     strength,
     units,
@@ -374,10 +379,20 @@ class _PairRule(CheckRule):
                 claim.read(other, DISTINCT)
                 return (self._same_side(found, sorted(sides[0] & sides[1]), distinct),)
         if pair.indicator == "0":
-            claim.read(code, DISTINCT)
-            claim.read(other, DISTINCT)
+            claim.read(code, NCCI_ASSOCIATED)  # weighed: no modifier allows the pair
+            claim.read(other, NCCI_ASSOCIATED)
             return (found,)
-        if distinct and (pair.indicator == "1" or pair.scope is not None):
+        if pair.indicator == "1":  # as the NCCI edits read modifiers (NCCI_MANUAL)
+            associated, allowed = ncci_bypass(mine, theirs)
+            if not associated:
+                return (found,)
+            claim.read(code, NCCI_ASSOCIATED)
+            claim.read(other, NCCI_ASSOCIATED)
+            if not allowed:
+                sites = sorted(anatomic_sites(mine) & {"RT", "LT"})
+                return (self._same_side(found, sites, []),) if sites else (found,)
+            return (self._allowed(found, associated, pair),)
+        if distinct and pair.scope is not None:
             claim.read(code, DISTINCT)
             claim.read(other, DISTINCT)
             return (self._allowed(found, distinct, pair),)
@@ -413,11 +428,12 @@ class _PairRule(CheckRule):
 
     def _allowed(self, found: Finding, distinct: list[str], pair: _Pair) -> Finding:
         mods = ", ".join(f"-{m}" for m in distinct)
-        what = (
-            f"a different {_place(pair.scope)}"
-            if pair.scope is not None
-            else "a distinct service (another session, site or organ)"
-        )
+        if pair.indicator == "1":
+            what = documented(distinct)
+        elif pair.scope is not None:
+            what = f"a different {_place(pair.scope)}"
+        else:
+            what = "a distinct service (another session, site or organ)"
         return Finding(
             found.rule,
             "info",
@@ -552,6 +568,10 @@ class NotReportedTogether(_PairRule):
 # --- units -----------------------------------------------------------------------------------------
 
 
+_COUNTED = SIDES | COMPONENTS | REPEATS
+"""The modifiers the units rule counts by: sides, components of an imaging code, repeats."""
+
+
 class Units(CheckRule):
     id = "units"
     severity = "warning"
@@ -560,8 +580,9 @@ class Units(CheckRule):
         "More units than the recorded Medicare MUE (units a day); a code counted once per session (its "
         "record gives no per-unit counting) reported more than once on the same side; or more than one "
         "unit without side modifiers, which may be two sides (mark them RT and LT, or 50) or a mistake. "
-        "Side modifiers count sides: RT and LT lines are two sides, 50 is both on one line. For an imaging "
-        "code, a 26 line and a TC line are the two components of one service."
+        "Side modifiers count sides: RT and LT lines are two sides, 50 is both on one line. A line with 76 or 77 "
+        "(a repeat the same day) is a session of its own, counted against the MUE only. For an imaging code, a 26 "
+        "line and a TC line are the two components of one service."
     )
 
     class _Prepared:
@@ -597,11 +618,12 @@ class Units(CheckRule):
             return ()
         if mods:
             claim.read(code, SIDES)
+            claim.read(code, REPEATS)
             if prepared.imaging:
                 claim.read(code, COMPONENTS)
         if count < prepared.least:
             return ()
-        if not mods & (SIDES | COMPONENTS):  # the common case: plain units, a finding shared by count
+        if not mods & _COUNTED:  # the common case: plain units, a finding shared by count
             if count in prepared.by_count:
                 found = prepared.by_count[count]
             else:
@@ -654,6 +676,8 @@ class Units(CheckRule):
             if line.code != code:
                 continue
             mods = set(line.modifiers)
+            if mods & REPEATS:
+                continue  # a repeat (76, 77) is a session of its own: it counts for the MUE only
             if table.imaging and "26" in mods:
                 professional += line.units
             elif table.imaging and "TC" in mods:
@@ -787,10 +811,11 @@ class ModifierNotEvaluated(CheckRule):
     severity = "info"
     summary = "info: a modifier no rule read (no source says how it acts on them)"
     text = (
-        "cptref reads a modifier only where a source says how it acts on a rule: distinct-service "
-        "modifiers (59, XE, XS, XP, XU) on pairs a source lets them allow, side modifiers (RT, LT, 50) "
-        "when counting units and on pairs scoped to one side, and 26/TC on imaging codes. Any other "
-        "modifier, or one of these where no rule needed it, is named here as not evaluated, never guessed at."
+        "cptref reads a modifier only where a source says how it acts on a rule: the NCCI-associated modifiers "
+        "on the pairs of an NCCI edit (and distinct-service modifiers on pairs a record scopes to one site), side "
+        "modifiers (RT, LT, 50) when counting units and on pairs scoped to one side, 76 and 77 (a repeat: a "
+        "session of its own) when counting units, and 26/TC on imaging codes. Any other modifier cptref knows, or "
+        "one of these where no rule needed it, is named here as not evaluated, never guessed at."
     )
 
     def finding(self, code: str, modifier: str) -> Finding:
@@ -800,6 +825,54 @@ class ModifierNotEvaluated(CheckRule):
             (code,),
             f"Modifier -{modifier} on {code} was not evaluated: no rule that applies to this claim reads it.",
             f"Check what -{modifier} requires in the payer's policy; cptref does not judge it here.",
+        )
+
+
+class ConflictingModifiers(CheckRule):
+    id = "conflicting-modifiers"
+    severity = "error"
+    summary = "error: one claim line names two sides (RT and LT, or 50 with either)"
+    text = (
+        "A claim line is one service on one site: RT and LT on the same line, or 50 (both sides) beside RT or LT, "
+        "contradict each other. Report the two sides on two lines (CODE-RT, CODE-LT) or, where the fee schedule "
+        "allows it, once with 50."
+    )
+
+    def line(self, code: str, modifiers: tuple[str, ...]) -> Finding | None:
+        """The finding for one claim line's modifiers; None when they agree."""
+        sides = [m for m in modifiers if m in SIDES]
+        if len(set(sides)) < 2:
+            return None
+        shown = "".join(f"-{m}" for m in modifiers)
+        return Finding(
+            self.id,
+            "error",
+            (code,),
+            f"{code}{shown} names {' and '.join(f'-{m}' for m in dict.fromkeys(sides))} on one line: a line is one "
+            "service on one site.",
+            f"Report each side on its own line ({code}-RT, {code}-LT), or {code}-50 once where both sides are one "
+            "service.",
+        )
+
+
+class UnknownModifier(CheckRule):
+    id = "unknown-modifier"
+    severity = "warning"
+    summary = "warning: a modifier cptref does not know (a typo, or a payer's own)"
+    text = (
+        "A modifier that is none of the CPT modifiers and none of the HCPCS Level II modifiers Medicare "
+        "contractors list: a typo, or a code of the payer's own. What it does to the claim cannot be told, so the "
+        "claim is not verified."
+    )
+
+    def finding(self, code: str, modifier: str) -> Finding:
+        return Finding(
+            self.id,
+            "warning",
+            (code,),
+            f"-{modifier} on {code} is not a modifier cptref knows (CPT, or HCPCS Level II as Medicare contractors "
+            "list them), so what it does to this claim cannot be told.",
+            f"Check -{modifier}: correct it, or confirm with the payer that it accepts it on {code}.",
         )
 
 
@@ -822,8 +895,11 @@ MALFORMED = MalformedCode()
 ADDON_ALONE = AddonAlone()
 INCLUDED = IncludedReportedSeparately()
 MODIFIERS = ModifierNotEvaluated()
+CONFLICTING = ConflictingModifiers()
+UNKNOWN_MODIFIER = UnknownModifier()
 RULES: tuple[CheckRule, ...] = (
     MALFORMED,
+    CONFLICTING,
     NoData(),
     DeletedCode(),
     ADDON_ALONE,
@@ -833,6 +909,7 @@ RULES: tuple[CheckRule, ...] = (
     Units(),
     *OFFICIAL,
     SeparatelyReportable(),
+    UNKNOWN_MODIFIER,
     MODIFIERS,
     NotChecked(),
 )
