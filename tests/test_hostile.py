@@ -97,7 +97,8 @@ def assert_one_line_error(got: Out, status: int, message: str) -> None:
 # (id, args, exit status, a stable part of the one-line message on stderr)
 INPUT_ERRORS: list[tuple[str, tuple[str, ...], int, str]] = [
     ("unknown", ("show", "0009X"), 1, "cptref: code 0009X is not in cptref's library ("),
-    ("malformed", ("show", "4755"), 2, "cptref: '4755' is not a CPT code: expected five characters"),
+    ("malformed", ("show", "47555X"), 2, "cptref: '47555X' is not a CPT code: expected five characters"),
+    ("prefix", ("show", "4755"), 1, "cptref: 4755 is not a whole code: it begins"),
     ("unicode-digits", ("show", "４７５５５"), 2, "cptref: '４７５５５' is not a CPT code"),
     ("unicode-digits-json", ("show", "４７５５５", "--json"), 2, "cptref: '４７５５５' is not a CPT code"),
     ("newline-inside", ("show", "00\n01X"), 2, "cptref: '00\\n01X' is not a CPT code"),

@@ -158,11 +158,20 @@ On a terminal the text is in colour (--color; NO_COLOR turns it off), and
 --full text longer than the screen goes through a pager (--no-pager).
 Piped, it is plain text wrapped at COLUMNS (else 100 columns).
 
---json prints {"schema_version", "procedures", "sources"}; --fields keeps
-only some fields of each procedure (cptref schema show describes them).
+Every code cptref knows is shown even when another is not: each unknown
+code is one line on stderr, with the codes it may mean, and the exit status
+is 1. A claim line (47534-RT, 47542x2) shows its code; its modifiers and
+units are ignored (a note on stderr says so; cptref check reads them). A
+code prefix (4753) names the codes it begins on stderr, and exits 1.
+
+--json prints {"schema_version", "procedures", "official", "sources",
+"unknown"}: unknown lists the codes (and prefixes) not found, each with the
+codes it may mean. --fields keeps only some fields of each procedure
+(cptref schema show describes them).
 
 Examples:
   cptref show 47555
+  cptref show 47534-RT 47542x2
   cptref show 47542 50706 --full
   cptref show 47555 --json
   cptref show 47542 50706 --json --fields code,title,units
@@ -314,7 +323,12 @@ def _commands() -> dict[str, Command]:
         "show": Command(
             "show",
             SHOW_HELP,
-            Argument("codes", "CODE...", "One or more CPT codes, e.g. 47555.", complete_codes=True),
+            Argument(
+                "codes",
+                "CODE...",
+                "One or more codes (47555), claim lines (47534-RT, 47542x2) or code prefixes (4753).",
+                complete_codes=True,
+            ),
             (
                 JSON,
                 Option(
