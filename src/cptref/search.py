@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from msgspec import Struct, field
@@ -128,6 +129,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "nephroscopy": ("renal endoscopy",),
     "ureteroscopy": ("ureteral endoscopy",),
     "cystoscopy": ("cystourethroscopy",),
+    "laser": ("lithotripsy",),  # through a ureteroscope, a laser is above all a lithotripter
 }
 """Query words and phrases (as typed, any case, singular or plural) and what else they may be
 written as in a record; each is an alternative, the best-matching one counts. Applied to the query
@@ -159,6 +161,10 @@ also matches the action's nouns; and a record whose title names another action, 
 ranks lower (``OTHER_ACTION``), so "remove nephrostomy tube" finds the removal before the exchange.
 An exchange is a removal and a placement in one: a title or query that says "replacement" (or
 "removal and replacement") is an exchange."""
+DEFAULT_ACTION = "placement"
+"""The action a query that names none means: "biliary drain" is the drain's placement. Only breaks
+ties: a record whose title names another action (conversion, exchange ...) comes after one that
+names this one or none."""
 OTHER_ACTION = 0.8
 """The factor on the score of a record whose title names another action than the query's."""
 _SUBSUMED = {"exchange": ("removal", "placement")}
@@ -445,19 +451,28 @@ def _code_levels(term: _Term, codes: Sequence[str]) -> list[_Level]:
     return levels
 
 
+_TIES = 2000
+"""The most tied documents whose titles are read to break their tie; a larger tie keeps code order."""
 _EPSILON = 1e-9
 """Slack for bounds summed in another order than the exact totals (a few units of the last place)."""
 
 
 def _top(
-    per_term: list[list[_Level]], demoted: list[tuple[int, float]], scale: float, limit: int, left_out: int = 0
+    per_term: list[list[_Level]],
+    demoted: list[tuple[int, float]],
+    scale: float,
+    limit: int,
+    left_out: int = 0,
+    unsaid: Callable[[list[int]], list[tuple[int, int]]] | None = None,
 ) -> list[tuple[float, int, int]]:
     """The ``limit`` best documents as (score, terms matched in the title, document), best first.
 
     A document's total is the sum, in term order, of the value of its level for each term it
     matches; its score is the total x ``scale`` (x the factor of each of the ``demoted`` sets of
     documents it is in: deleted records, records of another action); ties break by the number of
-    title matches, then by document (code) order. The documents of ``left_out`` are not ranked.
+    title matches, then by ``unsaid`` (for each document, whether its title names another action
+    than the query's, and how many words of its title the query does not say: fewer first), then
+    by document (code) order. The documents of ``left_out`` are not ranked.
     """
     # per term: the levels merged by what ranking sees (value, title or not), best first
     merged: list[list[tuple[float, bool, int]]] = []
@@ -531,18 +546,21 @@ def _top(
                 heapq.heappush(heap, (-bound - _EPSILON, counter, depth + 1, (*choices, pick), sub, child))
                 counter += 1
 
-    # rank the classes found: score, then title matches, then code order within (and across) ties
+    # rank the classes found: score, then title matches; within a class, by ``unsaid``, then code order
     tied: dict[tuple[float, int], int] = {}
     for score, titles, docs in found:
         tied[(score, titles)] = tied.get((score, titles), 0) | docs
     ranked: list[tuple[float, int, int]] = []
     for (score, titles), docs in sorted(tied.items(), key=lambda item: (-item[0][0], -item[0][1])):
-        while docs and len(ranked) < limit:
-            low = docs & -docs
-            ranked.append((score, titles, low.bit_length() - 1))
-            docs ^= low
-        if len(ranked) >= limit:
+        wanted = limit - len(ranked)
+        if wanted <= 0:
             break
+        if docs.bit_count() == 1 or unsaid is None or docs.bit_count() > _TIES:
+            ordered = list(itertools.islice(_ids(docs), wanted))
+        else:
+            members = list(_ids(docs))
+            ordered = [doc for _, doc in sorted(zip(unsaid(members), members, strict=True))][:wanted]
+        ranked.extend((score, titles, doc) for doc in ordered)
     return ranked
 
 
@@ -598,7 +616,15 @@ class _Ranking(Struct, frozen=True):
         return found
 
 
-def _rank(index: Index, terms: list[_Term], limit: int, left_out: int = 0) -> _Ranking:
+def _rank(
+    index: Index,
+    terms: list[_Term],
+    limit: int,
+    left_out: int = 0,
+    titles: Callable[[Sequence[int]], list[str]] | None = None,
+) -> _Ranking:
+    """The best ``limit`` documents of ``index`` for ``terms``; with ``titles`` (the titles of some
+    documents), a tie breaks for the documents whose titles say least beyond what the query says."""
     vocabulary = index.vocabulary()
     typed = {word for term in terms if not term.code for word in term.alternatives[0]}
     matches: dict[str, dict[str, float]] = {}
@@ -613,9 +639,19 @@ def _rank(index: Index, terms: list[_Term], limit: int, left_out: int = 0) -> _R
     codes = index.doc_codes()
     per_term = [_code_levels(term, codes) if term.code else _text_levels(term, matches, postings) for term in terms]
     demoted = [(index.deleted_docs(), DELETED_WEIGHT)]
+    titled = index.postings(_ACTION_OF, ("title",)) if actions or titles is not None else {}
     if actions:
-        demoted.append((_other_action(actions, index.postings(_ACTION_OF, ("title",))), OTHER_ACTION))
-    top = _top(per_term, demoted, 100.0 / len(terms), limit, left_out)
+        demoted.append((_other_action(actions, titled), OTHER_ACTION))
+    unsaid = None
+    if titles is not None and not all(term.code for term in terms):  # codes alone keep code order
+        said = {other for found in matches.values() for other in found}
+        other = _other_action(actions or {DEFAULT_ACTION}, titled)
+        read = titles
+
+        def unsaid(docs: list[int]) -> list[tuple[int, int]]:
+            return [(other >> doc & 1, len(set(words(t)) - said)) for doc, t in zip(docs, read(docs), strict=True)]
+
+    top = _top(per_term, demoted, 100.0 / len(terms), limit, left_out, unsaid)
     return _Ranking(top, codes, terms, per_term, matches, postings)
 
 
@@ -629,7 +665,7 @@ def search(catalog: Catalog, query: str, limit: int = 10, cms: CmsTables | None 
         raise UsageError(f"--limit must be at least 1, got {limit}")
     terms = parse_query(query)
     store = catalog.store
-    records = _rank(store, terms, limit)
+    records = _rank(store, terms, limit, titles=store.doc_titles)
     docs = [doc for _, _, doc in records.top]
     titles = store.doc_titles(docs)
     results = [
