@@ -80,7 +80,16 @@ def test_search_json_has_the_documented_shape(cli: Cli) -> None:
     assert run.code == 0, run.err
     doc = json.loads(run.out)
     assert doc["query"] == "widgit strech"
-    assert list(doc["results"][0]) == ["code", "title", "score", "matched", "record", "origin", "short_descriptor"]
+    assert list(doc["results"][0]) == [
+        "code",
+        "title",
+        "score",
+        "matched",
+        "record",
+        "origin",
+        "short_descriptor",
+        "confident",
+    ]
     assert doc["results"][0]["code"] == "0002X"
     # without --cms every result is a record found by its own words
     assert {(r["record"], r["origin"], r["short_descriptor"]) for r in doc["results"]} == {(True, "cptref", None)}
@@ -109,7 +118,7 @@ def test_search_text_shows_code_score_title_and_matches(cli: Cli) -> None:
         (("show", "0001"), 1, "cptref: 0001 is not a whole code: it begins 1 code, 0001X; `cptref search 0001`"),
         (("show", "abcde"), 2, "cptref: 'abcde' is not a CPT code"),
         (("search", "   "), 2, "cptref: the query is empty"),
-        (("search", "zzyzx"), 1, "cptref: nothing in the library matches 'zzyzx'"),
+        (("search", "zzyzx"), 1, "cptref: no code in cptref's library matches 'zzyzx'; it covers "),
         (("show", "0001X", "--jsn"), 2, "cptref: No such option: --jsn"),
         (("search", "x", "--limit", "0"), 2, "cptref: Invalid value for '--limit'"),
         (("show",), 2, "cptref: Missing argument 'CODE...'"),
@@ -318,3 +327,38 @@ def test_families_lists_each_family_with_its_ranges_and_codes(cli: Cli) -> None:
     assert "percutaneous-biliary  47531-47544  14 codes" in text
     version = cli("--version").out
     assert "47531-47544  percutaneous-biliary" in version
+
+
+def test_search_text_marks_the_weak_matches(cli: Cli) -> None:
+    run = cli("search", "widget stretch", *FIX)
+    rows = run.out.splitlines()
+    assert rows[0].startswith("0002X  100.0        Widget balloon stretch")
+    assert rows[1].startswith("0001X   50.0  weak  Widget repair")
+    assert all("  weak  " in row for row in rows[1:])
+    doc = json.loads(cli("search", "widget stretch", "--json", *FIX).out)
+    assert [r["confident"] for r in doc["results"]] == [True] + [False] * (len(doc["results"]) - 1)
+    assert "weak" not in cli("search", "widget stretch", "-n", "1", *FIX).out  # no column when all are confident
+
+
+@pytest.mark.parametrize(
+    ("query", "nearest"),
+    [("fine needle aspiration", " (the nearest, 50390, scores 83.3 of 85 needed)"), ("chest tube", " (the nearest, ")],
+)
+def test_a_search_outside_the_library_says_what_it_covers_and_exits_1(cli: Cli, query: str, nearest: str) -> None:
+    for args in ((query,), (query, "--json"), (query, "--format", "csv")):
+        run = cli("search", *args)
+        assert (run.code, run.out) == (1, ""), run.err
+        (message,) = run.err.splitlines()
+        assert message.startswith(f"cptref: no code in cptref's library matches {query!r}{nearest}")
+        assert message.endswith(
+            "; it covers 82 codes of biliary tract, kidney, ureter and bladder procedures and radiology "
+            "(`cptref families`)"
+        )
+
+
+def test_an_english_or_clinical_word_is_not_corrected_into_a_library_word(cli: Cli) -> None:
+    assert cli("search", "port", "placement").code == 1  # not "report placement"
+    assert cli("search", "nephrectomy").code == 1  # not "nephrostomy"
+    assert cli("search", "cholecystectomy").code == 1  # not "chole", shorthand for a cholecystostomy
+    typo = json.loads(cli("search", "nephrostmy", "--json").out)["results"][0]
+    assert typo["code"].startswith("50") and typo["confident"]  # a misspelling still is

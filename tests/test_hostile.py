@@ -117,7 +117,7 @@ INPUT_ERRORS: list[tuple[str, tuple[str, ...], int, str]] = [
     ("query-punctuation", ("search", "!!! ???"), 2, "has no word of the letters a-z or digits 0-9 to search for"),
     ("query-unicode-digits", ("search", "４７５５５"), 2, "has no word of the letters a-z or digits 0-9"),
     ("query-stopwords", ("search", "the of and"), 2, "cptref: the query 'the of and' has only common words"),
-    ("no-match", ("search", "zzyzx"), 1, "cptref: nothing in the library matches 'zzyzx'"),
+    ("no-match", ("search", "zzyzx"), 1, "cptref: no code in cptref's library matches 'zzyzx'; it covers"),
     ("limit-0-json", ("search", "widget", "--json", "--limit=0"), 2, "cptref: Invalid value for '--limit'"),
     ("limit-negative", ("search", "widget", "-n", "-1"), 2, "cptref: Invalid value for '--limit' / '-n': -1 is not"),
     ("limit-1001", ("search", "widget", "--json", "--limit", "1001"), 2, "1001 is not in the range 1<=x<=1000"),

@@ -144,8 +144,9 @@ def test_a_partial_code_lists_the_codes_it_begins(real: Catalog) -> None:
 
 
 def test_ranking_on_realistic_coder_queries(real: Catalog) -> None:
-    """Mean reciprocal rank and top-3 accuracy over the query set; printed with -s."""
-    from .ranking_queries import QUERIES
+    """Mean reciprocal rank and top-3 accuracy over the query set, and no confident result for a query
+    the library does not cover; printed with -s."""
+    from .ranking_queries import OFF_SCOPE, QUERIES
 
     assert len(QUERIES) >= 80
     reciprocal: list[float] = []
@@ -162,3 +163,37 @@ def test_ranking_on_realistic_coder_queries(real: Catalog) -> None:
     print("\n".join(misses))
     assert mrr >= 0.9, misses
     assert top3 >= 0.95, misses
+    confident: list[str] = []
+    best: list[str] = []
+    for query in OFF_SCOPE:
+        try:
+            results = search(real, query, limit=10)
+        except NoMatch:
+            best.append(f"{query!r}: no match")
+            continue
+        best.append(f"{query!r}: {results[0].code} {results[0].score}")
+        confident.extend(f"{query!r}: {r.code} {r.score}" for r in results if r.confident)
+    print(f"off scope: {len(OFF_SCOPE)} queries, best results:\n" + "\n".join(best))
+    assert len(OFF_SCOPE) >= 30
+    assert not confident, confident
+
+
+def test_the_threshold_of_confident_is_the_one_documented() -> None:
+    from cptref import schemas
+    from cptref.search import CONFIDENT
+
+    from .conftest import ROOT
+
+    described = schemas.schema("search", jsonl=True)["properties"]["confident"]["description"]
+    assert f"at least {CONFIDENT:g}:" in described
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"**confident** at a score of {CONFIDENT:g} or more" in readme
+
+
+def test_the_words_never_corrected_are_a_modest_list_of_whole_words() -> None:
+    from cptref.text import CLINICAL_WORDS, COMMON_WORDS, dictionary
+
+    assert len(dictionary()) < 2000
+    assert all(word.isalpha() and word.islower() for word in (*COMMON_WORDS, *CLINICAL_WORDS))
+    assert {"port", "chest", "abscess", "nephrectomy"} <= dictionary()
+    assert "stint" not in dictionary()  # a common misspelling of a library word is corrected, not kept

@@ -173,7 +173,7 @@ def ranked(
     found = catalog(data, descriptors)
     tables = cms_tables(cms)
     try:
-        return text, searching.search(found, text, limit=limit, cms=tables)
+        return text, list(searching.confident(found, text, searching.search(found, text, limit=limit, cms=tables)))
     finally:
         if tables is not None:
             tables.close()

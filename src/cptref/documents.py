@@ -314,6 +314,14 @@ class SearchResult(Struct, frozen=True):
             "file and licence); null otherwise."
         ),
     ]
+    confident: Annotated[
+        bool,
+        about(
+            "Whether the score is at least 85: the query's words name this code. False: a weak match, some word "
+            "matching nothing in the code, or only loosely (its plain-language summary alone, a correction), or "
+            "the code's title naming another action than the query's."
+        ),
+    ]
 
 
 RESULT_KEYS: tuple[str, ...] = SearchResult.__struct_fields__

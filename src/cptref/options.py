@@ -181,8 +181,16 @@ SEARCH_HELP = """Find codes from loose words, typos, abbreviations or a partial 
 
 Matches code, title, synonyms, descriptor and lay summary; word order,
 case and punctuation do not matter, and misspellings are corrected against
-the library's words. Each result shows its score (0-100) and which words
-matched which field.
+the library's words (not a word of English or medicine of its own: "port"
+stays "port"). Each result shows its score (0-100) and which words matched
+which field; on a tie, the code whose title says least beyond the words
+comes first.
+
+A result is confident at a score of 85 or more: its code holds every word
+(in its title, synonyms or descriptor). Below 85 it is weak, marked so:
+some word matches nothing in the code, or only loosely. When no result is
+confident, the words are about something cptref's library does not cover:
+search says so on stderr, with what the library covers, and exits 1.
 
 With your CMS tables (--cms, CPTREF_CMS), the codes of your own PPRRVU file
 are searched too, by code and short descriptor: those cptref has no record
@@ -194,7 +202,11 @@ Output (--format): table, the text view (colour on a terminal: --color,
 NO_COLOR); plain, a tab-separated line a result (code, title, score,
 matched); json (also --json), {"schema_version", "query", "results"};
 jsonl, one result object a line; csv, a header line then a row a result.
---fields picks the fields of each result (and the columns of csv and plain).
+--fields picks the fields of each result (and the columns of csv and plain);
+JSON gives each result's confident (true or false).
+
+Exit status: 0 with a confident result (or one from your PPRRVU file); 1
+when no result is confident; 2 usage.
 
 Examples:
   cptref search "balloon dilation biliary"

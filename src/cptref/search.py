@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from msgspec import Struct, field
 
-from .errors import NoMatch, UsageError
-from .text import NEGATED, WORD, stem, tokens, words
+from .errors import CptrefError, NoMatch, UsageError, quoted
+from .text import NEGATED, WORD, dictionary, stem, tokens, words
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -43,7 +43,7 @@ FIELD_WEIGHTS: dict[str, float] = {
     "title": 1.0,
     "synonyms": 0.95,
     "descriptor": 0.9,
-    "summary": 0.8,
+    "summary": 0.5,
     "official": 0.9,
     "short_descriptor": 0.9,
 }
@@ -52,8 +52,19 @@ TEXT_FIELDS = ("title", "synonyms", "descriptor", "summary", "official", "short_
 file (``--cms``), searched only for codes that have no record or that no word of their record matches."""
 DELETED_WEIGHT = 0.9
 """Deleted codes stay findable but rank below active ones that match as well."""
+CONFIDENT = 85.0
+"""The score from which a result is confident: the query's words name this code. Below it a
+result is a weak match: some word of the query matches nothing in the code (in a query of up to
+six words: five of six words is 83.3), or matches only loosely (only in the lay summary, worth half
+a word, in a query of up to three words: 83.3), or the code's title names another action than the
+query's (x 0.8). A deleted code that matches every word (x 0.9) stays confident."""
 FUZZY_CUTOFF = 80.0
 """Minimum rapidfuzz ``ratio`` (0-100) for a misspelled word to count as the indexed word."""
+FUZZY_FLOOR = 0.85
+"""What a misspelling at the cutoff is worth (one at ratio 100 would be worth 0.95, as a word matched
+exactly but for its spelling): a word the user typed that the library does not know, and that is no
+English or clinical word of its own, is that indexed word mistyped, so a query of typos can still be
+answered with confidence ("widgit strech")."""
 
 ALIASES: dict[str, tuple[str, ...]] = {
     # shorthand coders type: acronyms and clipped words
@@ -204,7 +215,8 @@ class Result(Struct, frozen=True):
     ``origin`` says what found it: ``cptref``, its record's own words (and the user's licensed
     descriptor file); ``pprrvu``, the code or the short descriptor in the user's PPRRVU file
     (``search --cms``), whose text is then ``short_descriptor``. ``record``: whether cptref has a
-    record of the code (False only for a code the PPRRVU file alone knows)."""
+    record of the code (False only for a code the PPRRVU file alone knows). ``confident``: the score
+    is at least :data:`CONFIDENT`; a result below it is a weak match."""
 
     code: str
     title: str
@@ -213,6 +225,11 @@ class Result(Struct, frozen=True):
     record: bool = True
     origin: Literal["cptref", "pprrvu"] = "cptref"
     short_descriptor: ShortDescriptor | None = None
+
+    @property
+    def confident(self) -> bool:
+        """Whether the score clears :data:`CONFIDENT`: the words name this code, not only some of it."""
+        return self.score >= CONFIDENT
 
 
 class _Term(Struct, frozen=True):
@@ -294,8 +311,12 @@ def similar(word: str, vocabulary: Sequence[str], fuzzy: bool = True) -> dict[st
 
     Exact 1.0; ``word`` a prefix of the indexed word ("nephrost") 0.9; a shared stem of five or more
     letters covering most of the shorter word ("dilate" / "dilation") 0.85; a misspelling within
-    rapidfuzz ``ratio`` >= 80 ("biliarry") 0.95 x ratio, looked for only when the word itself is not
-    indexed, and only when ``fuzzy`` (a word the user typed, not one of our aliases). A negated word
+    rapidfuzz ``ratio`` >= 80 ("biliarry") 0.85 to 0.95 as the ratio grows (:data:`FUZZY_FLOOR`),
+    looked for only when the word itself is not
+    indexed, and only when ``fuzzy`` (a word the user typed, not one of our aliases). A word the user
+    typed that is not indexed but is an English or clinical word of its own
+    (:func:`cptref.text.dictionary`) is neither completed nor corrected: "port" is no misspelling of
+    "report", nor "cholecystectomy" a longer "chole". A negated word
     (``~stent``) is matched the same way against the negated words only. ``vocabulary`` is sorted.
     """
     negatives = bisect.bisect_left(vocabulary, NEGATED)  # negated words sort last: "~stent"
@@ -306,6 +327,8 @@ def similar(word: str, vocabulary: Sequence[str], fuzzy: bool = True) -> dict[st
     known = _indexed(vocabulary, word)
     if known:
         found[word] = 1.0
+    elif fuzzy and word in dictionary():
+        return found  # a whole word of its own that the library does not use: nothing to complete or correct
     if len(word) >= 4:
         for other in _starting(vocabulary, word):
             found.setdefault(other, 0.9)
@@ -320,7 +343,9 @@ def similar(word: str, vocabulary: Sequence[str], fuzzy: bool = True) -> dict[st
         for other, score, _ in process.extract(
             word, vocabulary[:negatives], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None
         ):
-            found.setdefault(other, 0.95 * score / 100.0)
+            found.setdefault(
+                other, FUZZY_FLOOR + (0.95 - FUZZY_FLOOR) * (score - FUZZY_CUTOFF) / (100.0 - FUZZY_CUTOFF)
+            )
     return found
 
 
@@ -676,8 +701,60 @@ def search(catalog: Catalog, query: str, limit: int = 10, cms: CmsTables | None 
     if cms is not None and index is not None:
         results = _with_pprrvu(results, records, catalog, cms, index, limit)
     if not results:
-        raise NoMatch(query.strip(), "the library or your PPRRVU file" if index is not None else "the library")
+        raise OutOfScope(query.strip(), scope(catalog), pprrvu=index is not None)
     return results
+
+
+class OutOfScope(NoMatch):
+    """No code matches the query, or none well enough to be meant by it (no confident result): the
+    message says so, names the nearest weak match if there is one, and says what the library covers."""
+
+    def __init__(self, query: str, covers: str, best: Result | None = None, pprrvu: bool = False) -> None:
+        self.query = query
+        self.best = best
+        where = "cptref's library or your PPRRVU file" if pprrvu else "cptref's library"
+        weak = f" (the nearest, {best.code}, scores {best.score:g} of {CONFIDENT:g} needed)" if best else ""
+        CptrefError.__init__(self, f"no code in {where} matches {quoted(query)}{weak}; it covers {covers}")
+
+
+def confident(catalog: Catalog, query: str, results: Sequence[Result]) -> Sequence[Result]:
+    """``results`` when the query is within what the search can answer: some result is confident, or
+    comes from the user's PPRRVU file (``--cms``: those are answered as found). Otherwise raises
+    :class:`OutOfScope`: weak matches alone do not answer a query about something the library lacks."""
+    if not results or any(r.confident or r.origin == "pprrvu" for r in results):
+        return results
+    raise OutOfScope(query.strip(), scope(catalog), results[0])
+
+
+def scope(catalog: Catalog, most: int = 6) -> str:
+    """What the library covers, in a phrase: its codes, the organs of its surgical families and the
+    other sections it reaches ("82 codes of biliary tract, kidney, ureter and bladder procedures and
+    radiology (`cptref families`)"), read off the first record of each family."""
+    organs: list[str] = []
+    sections: list[str] = []
+    for family in sorted(catalog.families.values(), key=lambda f: (f.ranges[0], f.id)):
+        record = catalog.store.get(family.ranges[0].partition("-")[0])
+        if record is None or not record.section:
+            continue
+        section = record.section
+        if section[0].lower() == "surgery" and len(section) >= 3:
+            organ = section[2].lower()
+            if organ not in organs:
+                organs.append(organ)
+        elif section[0].lower() not in sections:
+            sections.append(section[0].lower())
+    listed = "(`cptref families`)"
+    if not organs and not sections:
+        return f"{catalog.coverage()} {listed}"
+    if len(organs) > most:
+        organs = [*organs[: most - 1], "other"]
+    what = f"{_joined(organs)} procedures" if organs else ""
+    what = _joined([what, *sections] if what else sections)
+    return f"{len(catalog)} codes of {what} {listed}"
+
+
+def _joined(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _with_pprrvu(

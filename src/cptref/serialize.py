@@ -285,6 +285,7 @@ def search_result(item: Result) -> SearchResult:
         item.record,
         item.origin,
         LicensedDescriptor(short.text, short.file, short.licence) if short is not None else None,
+        item.confident,
     )
 
 
