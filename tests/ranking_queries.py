@@ -1,6 +1,8 @@
 """Realistic coder queries and the codes a coder means by them (any of them counts as right).
 
-Typos, lay words, jargon, abbreviations, word order and partial codes, as people type them.
+Typos, lay words, jargon, abbreviations, word order and partial codes, as people type them; and
+queries about procedures the library does not cover (:data:`OFF_SCOPE`), for which no result may be
+confident.
 """
 
 from __future__ import annotations
@@ -204,4 +206,59 @@ QUERIES: list[tuple[str, set[str]]] = [
     ("common duct stone extraction percutaneous", {"47544"}),
     ("hepatic duct balloon dilation", {"47542"}),
     ("renal access new dilation", {"50437"}),
+    # ties the action, access and device named must break (issue 20): one code stands first
+    ("PCN placement", {"50432"}),
+    ("ureteroscopy laser", {"52353"}),
+    ("stent removal ureter", {"50384", "50386"}),
+    ("laser lithotripsy ureteroscopy", {"52353"}),
+    ("biliary drain", {"47533", "47534"}),
+    ("nephrostomy catheter", {"50432"}),
+]
+
+OFF_SCOPE: list[str] = [
+    # procedures outside every family of the library, as coders type them: no result may be confident
+    "fine needle aspiration",
+    "port placement",
+    "port removal",
+    "chest port",
+    "abscess drain",
+    "abscess drainage catheter",
+    "liver abscess drainage percutaneous",
+    "chest tube",
+    "pleural drain",
+    "pleural effusion drainage catheter",
+    "thoracentesis",
+    "paracentesis",
+    "central venous catheter",
+    "PICC line placement",
+    "tunneled catheter",
+    "hemodialysis catheter exchange",
+    "dialysis fistula angioplasty",
+    "IVC filter placement",
+    "carotid stent",
+    "renal artery stent",
+    "TIPS procedure",
+    "gastrostomy tube placement",
+    "percutaneous gastrostomy tube placement",
+    "feeding tube exchange",
+    "suprapubic catheter",
+    "foley catheter",
+    "liver biopsy",
+    "lung biopsy",
+    "thyroid biopsy",
+    "breast biopsy",
+    "prostate biopsy",
+    "bladder biopsy",
+    "lymph node biopsy",
+    "lumbar puncture",
+    "vertebroplasty",
+    "knee arthroscopy",
+    "hip replacement",
+    "cataract surgery",
+    "colonoscopy with polypectomy",
+    "cholecystectomy",
+    "nephrectomy",
+    "cystectomy",
+    "robotic prostatectomy",
+    "shock wave lithotripsy",
 ]

@@ -80,7 +80,16 @@ def test_search_json_has_the_documented_shape(cli: Cli) -> None:
     assert run.code == 0, run.err
     doc = json.loads(run.out)
     assert doc["query"] == "widgit strech"
-    assert list(doc["results"][0]) == ["code", "title", "score", "matched", "record", "origin", "short_descriptor"]
+    assert list(doc["results"][0]) == [
+        "code",
+        "title",
+        "score",
+        "matched",
+        "record",
+        "origin",
+        "short_descriptor",
+        "confident",
+    ]
     assert doc["results"][0]["code"] == "0002X"
     # without --cms every result is a record found by its own words
     assert {(r["record"], r["origin"], r["short_descriptor"]) for r in doc["results"]} == {(True, "cptref", None)}
@@ -105,10 +114,11 @@ def test_search_text_shows_code_score_title_and_matches(cli: Cli) -> None:
                 "did you mean 0005X"
             ),
         ),
-        (("show", "4755"), 2, "cptref: '4755' is not a CPT code: expected five characters"),
+        (("show", "475555"), 2, "cptref: '475555' is not a CPT code: expected five characters"),
+        (("show", "0001"), 1, "cptref: 0001 is not a whole code: it begins 1 code, 0001X; `cptref search 0001`"),
         (("show", "abcde"), 2, "cptref: 'abcde' is not a CPT code"),
         (("search", "   "), 2, "cptref: the query is empty"),
-        (("search", "zzyzx"), 1, "cptref: nothing in the library matches 'zzyzx'"),
+        (("search", "zzyzx"), 1, "cptref: no code in cptref's library matches 'zzyzx'; it covers "),
         (("show", "0001X", "--jsn"), 2, "cptref: No such option: --jsn"),
         (("search", "x", "--limit", "0"), 2, "cptref: Invalid value for '--limit'"),
         (("show",), 2, "cptref: Missing argument 'CODE...'"),
@@ -125,9 +135,52 @@ def test_bad_input_gets_one_line_and_its_exit_status(
     assert "Traceback" not in run.err
 
 
-def test_unknown_code_among_known_ones_prints_nothing_half_done(cli: Cli) -> None:
-    run = cli("show", "0001X", "0009X", *FIX)
+def test_an_unknown_code_among_known_ones_is_named_and_the_known_ones_are_shown(cli: Cli) -> None:
+    alone = cli("show", "0001X", "0002X", *FIX)
+    run = cli("show", "0001X", "0009X", "0002X", *FIX)
+    assert run.code == 1
+    assert run.out == alone.out  # every known code, as without the unknown one
+    (message,) = run.err.splitlines()
+    assert message.startswith("cptref: code 0009X is not in cptref's library (87 codes in 18 families")
+    assert "did you mean 0005X, " in message
+
+
+def test_show_json_lists_the_unknown_codes_beside_the_known_procedures(cli: Cli) -> None:
+    run = cli("show", "0001X", "0009X", "0001", "--json", *FIX)
+    assert run.code == 1
+    doc = json.loads(run.out)
+    assert [p["code"] for p in doc["procedures"]] == ["0001X"]
+    assert doc["unknown"] == [
+        {"code": "0009X", "nearest": ["0005X", "0004X", "0003X", "0002X", "0001X"]},
+        {"code": "0001", "nearest": ["0001X"]},
+    ]
+    assert len(run.err.splitlines()) == 2
+    found = json.loads(cli("show", "0001X", "--json", *FIX).out)
+    assert found["unknown"] == []
+    nothing = cli("show", "0009X", "--json", *FIX)
+    assert nothing.code == 1
+    assert json.loads(nothing.out)["procedures"] == []
+
+
+@pytest.mark.parametrize("line", ["0001X-RT", "0001xx2", "0001X-59-RT", " 0001x-lt "])
+def test_a_claim_line_shows_its_code_and_says_its_modifiers_and_units_are_ignored(cli: Cli, line: str) -> None:
+    run = cli("show", line, *FIX)
+    assert run.code == 0
+    assert run.out == cli("show", "0001X", *FIX).out
+    (note,) = run.err.splitlines()
+    assert note.startswith(f"cptref: {line.strip()}: showing 0001X; show ignores a claim line's modifiers and units")
+
+
+@pytest.mark.parametrize(
+    ("prefix", "named", "listing"),
+    [("0001", "it begins 1 code, 0001X;", "cptref search 0001"), ("47", "25 codes, 47490,", "list --range 47")],
+)
+def test_a_code_prefix_names_the_codes_it_begins(cli: Cli, prefix: str, named: str, listing: str) -> None:
+    run = cli("show", prefix, *FIX)
     assert (run.code, run.out) == (1, "")
+    (message,) = run.err.splitlines()
+    assert named in message and listing in message
+    assert "and 15 more" in message or prefix == "0001"
 
 
 def test_invalid_data_lists_every_problem_and_exits_3(cli: Cli, tmp_path: Path) -> None:
@@ -186,17 +239,28 @@ def test_output_into_a_closed_pipe_ends_quietly() -> None:
     assert proc.stderr == ""
 
 
-def test_show_json_does_not_import_rich() -> None:
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [(["show", "47555", "--json"], 0), (["show", "47555-RT", "49405", "4753", "--json"], 1)],
+    ids=["a code", "a claim line, an unknown code and a prefix"],
+)
+def test_show_json_does_not_import_rich(args: list[str], status: int) -> None:
     code = (
-        "import sys\n"
+        "import json, sys\n"
         "from cptref.cli import main\n"
-        "try:\n    main(['show', '47555', '--json'])\n"
-        "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "try:\n    main(json.loads(sys.argv[1]))\n"
+        "except SystemExit as e:\n    assert e.code == int(sys.argv[2]), e.code\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'rapidfuzz')), file=sys.stderr)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(args), str(status)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.strip() == "[]"
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
     assert json.loads(proc.stdout)["procedures"][0]["code"] == "47555"
 
 
@@ -263,3 +327,38 @@ def test_families_lists_each_family_with_its_ranges_and_codes(cli: Cli) -> None:
     assert "percutaneous-biliary  47531-47544  14 codes" in text
     version = cli("--version").out
     assert "47531-47544  percutaneous-biliary" in version
+
+
+def test_search_text_marks_the_weak_matches(cli: Cli) -> None:
+    run = cli("search", "widget stretch", *FIX)
+    rows = run.out.splitlines()
+    assert rows[0].startswith("0002X  100.0        Widget balloon stretch")
+    assert rows[1].startswith("0001X   50.0  weak  Widget repair")
+    assert all("  weak  " in row for row in rows[1:])
+    doc = json.loads(cli("search", "widget stretch", "--json", *FIX).out)
+    assert [r["confident"] for r in doc["results"]] == [True] + [False] * (len(doc["results"]) - 1)
+    assert "weak" not in cli("search", "widget stretch", "-n", "1", *FIX).out  # no column when all are confident
+
+
+@pytest.mark.parametrize(
+    ("query", "nearest"),
+    [("fine needle aspiration", " (the nearest, 50390, scores 83.3 of 85 needed)"), ("chest tube", " (the nearest, ")],
+)
+def test_a_search_outside_the_library_says_what_it_covers_and_exits_1(cli: Cli, query: str, nearest: str) -> None:
+    for args in ((query,), (query, "--json"), (query, "--format", "csv")):
+        run = cli("search", *args)
+        assert (run.code, run.out) == (1, ""), run.err
+        (message,) = run.err.splitlines()
+        assert message.startswith(f"cptref: no code in cptref's library matches {query!r}{nearest}")
+        assert message.endswith(
+            "; it covers 82 codes of biliary tract, kidney, ureter and bladder procedures and radiology "
+            "(`cptref families`)"
+        )
+
+
+def test_an_english_or_clinical_word_is_not_corrected_into_a_library_word(cli: Cli) -> None:
+    assert cli("search", "port", "placement").code == 1  # not "report placement"
+    assert cli("search", "nephrectomy").code == 1  # not "nephrostomy"
+    assert cli("search", "cholecystectomy").code == 1  # not "chole", shorthand for a cholecystostomy
+    typo = json.loads(cli("search", "nephrostmy", "--json").out)["results"][0]
+    assert typo["code"].startswith("50") and typo["confident"]  # a misspelling still is

@@ -281,7 +281,7 @@ def test_a_signal_ends_every_path_with_its_message_and_status(
 
 def test_a_long_query_with_no_match_is_quoted_short(cli: Cli) -> None:
     run = cli("search", "zq" * 240, "--data", str(GOOD))
-    assert run.code == 1 and "... (480 characters)" in run.err and len(run.err) < 200
+    assert run.code == 1 and "... (480 characters)" in run.err and len(run.err) < 300  # with what the library covers
 
 
 def test_descriptor_lines_end_at_line_feeds_only(tmp_path: Path) -> None:

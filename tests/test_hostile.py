@@ -97,7 +97,8 @@ def assert_one_line_error(got: Out, status: int, message: str) -> None:
 # (id, args, exit status, a stable part of the one-line message on stderr)
 INPUT_ERRORS: list[tuple[str, tuple[str, ...], int, str]] = [
     ("unknown", ("show", "0009X"), 1, "cptref: code 0009X is not in cptref's library ("),
-    ("malformed", ("show", "4755"), 2, "cptref: '4755' is not a CPT code: expected five characters"),
+    ("malformed", ("show", "47555X"), 2, "cptref: '47555X' is not a CPT code: expected five characters"),
+    ("prefix", ("show", "4755"), 1, "cptref: 4755 is not a whole code: it begins"),
     ("unicode-digits", ("show", "４７５５５"), 2, "cptref: '４７５５５' is not a CPT code"),
     ("unicode-digits-json", ("show", "４７５５５", "--json"), 2, "cptref: '４７５５５' is not a CPT code"),
     ("newline-inside", ("show", "00\n01X"), 2, "cptref: '00\\n01X' is not a CPT code"),
@@ -116,7 +117,7 @@ INPUT_ERRORS: list[tuple[str, tuple[str, ...], int, str]] = [
     ("query-punctuation", ("search", "!!! ???"), 2, "has no word of the letters a-z or digits 0-9 to search for"),
     ("query-unicode-digits", ("search", "４７５５５"), 2, "has no word of the letters a-z or digits 0-9"),
     ("query-stopwords", ("search", "the of and"), 2, "cptref: the query 'the of and' has only common words"),
-    ("no-match", ("search", "zzyzx"), 1, "cptref: nothing in the library matches 'zzyzx'"),
+    ("no-match", ("search", "zzyzx"), 1, "cptref: no code in cptref's library matches 'zzyzx'; it covers"),
     ("limit-0-json", ("search", "widget", "--json", "--limit=0"), 2, "cptref: Invalid value for '--limit'"),
     ("limit-negative", ("search", "widget", "-n", "-1"), 2, "cptref: Invalid value for '--limit' / '-n': -1 is not"),
     ("limit-1001", ("search", "widget", "--json", "--limit", "1001"), 2, "1001 is not in the range 1<=x<=1000"),
@@ -381,7 +382,7 @@ def test_windows_line_endings_a_bom_and_hidden_files_are_accepted(ran: dict[str,
     got = ran[f"data/{case}/{command}"]
     assert got.code == 0, got
     if command == "search":
-        assert json.loads(got.out)["results"][0]["code"] == "0001X"
+        assert json.loads(got.out)["results"][0]["code"] == "0002X"  # of two widget titles, the one saying less
     elif command == "show":
         assert got.out.startswith("0001X  Widget repair")
     else:  # validate: the canonical form is \n, so a warning (not an error) for each CRLF file

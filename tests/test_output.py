@@ -32,7 +32,7 @@ def test_show_fields_keeps_those_fields_of_each_procedure_in_the_order_given(cli
     run = cli("show", "47542", "50706", "--json", "--fields", "title,code,add_on")
     assert run.code == 0, run.err
     document = json.loads(run.out)
-    assert list(document) == ["schema_version", "procedures", "official", "sources"]
+    assert list(document) == ["schema_version", "procedures", "official", "sources", "unknown"]
     assert [list(p) for p in document["procedures"]] == [["title", "code", "add_on"]] * 2
     assert document["procedures"][1]["add_on"]["primaries"]  # 50706 names its primaries
 

@@ -124,6 +124,7 @@ def test_the_closed_check_rejects_an_undocumented_key_and_a_missing_one() -> Non
                 "record": True,
                 "origin": "cptref",
                 "short_descriptor": None,
+                "confident": False,
             }
         ],
     }

@@ -217,3 +217,14 @@ def test_the_file_named_is_the_zip_as_downloaded_or_the_file_whatever_its_path(
         assert hit["short_descriptor"]["file"] == str(expected)
         shown = json.loads(cli("show", "0040X", "--json", "--cms", str(folder), *DATA).out)["official"][0]
         assert shown["fee_schedule"][0]["short_descriptor"]["file"] == str(expected)
+
+
+def test_a_query_outside_the_library_is_still_answered_from_your_file(cli: Cli, cms: Path) -> None:
+    """No record is a confident match for "widget repair kit" (kit is no word of theirs): without the
+    tables that is no answer, exit 1; with them, the code the file's short descriptor names answers."""
+    alone = cli("search", "widget", "repair", "kit", *DATA)
+    assert (alone.code, alone.out) == (1, "")
+    assert alone.err.startswith("cptref: no code in cptref's library matches 'widget repair kit' (the nearest, 0001X")
+    found = results(cli, "widget", "repair", "kit", "--cms", str(cms))
+    assert (found[0]["code"], found[0]["origin"], found[0]["confident"]) == ("0042X", "pprrvu", True)
+    assert next(r["confident"] for r in found if r["origin"] == "cptref") is False

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from . import process
-from .errors import CptrefError, ExitCode, NoTables, UsageError
+from .errors import CptrefError, ExitCode, NoTables, UnknownCode, UsageError
 from .safe import visible
 
 if TYPE_CHECKING:
@@ -159,12 +159,14 @@ def service_date(text: str | None) -> datetime.date:
 
 def records_to_show(
     codes: Sequence[str], data: str | None, descriptors: str | None = None
-) -> tuple[Catalog, list[Procedure]]:
-    """The catalog and the records of ``codes``; malformed codes fail before any file is read."""
+) -> tuple[Catalog, list[Procedure], list[UnknownCode]]:
+    """The catalog, the records of ``codes`` that it has, and an :class:`~cptref.errors.UnknownCode`
+    for each of the others (in the order given); malformed codes fail before any file is read."""
     from .catalog import load_for, normalize_code
     from .errors import DataErrors
 
     wanted = list(dict.fromkeys(normalize_code(c) for c in codes))
+    missing: dict[str, UnknownCode] = {}
     try:
         found = catalog(data, descriptors, touched=wanted)
     except DataErrors as exc:
@@ -172,15 +174,30 @@ def records_to_show(
             raise
         from . import resources
 
-        found = load_for(wanted, resources.layers(data), descriptors)  # shared files broken: what show needs
-    return found, [found.get(c) for c in wanted]
+        while True:  # shared files broken: what show needs, each unknown code left out in turn
+            try:
+                found = load_for([c for c in wanted if c not in missing], resources.layers(data), descriptors)
+                break
+            except UnknownCode as unknown:
+                missing[unknown.code] = unknown
+    records = []
+    for code in wanted:
+        if code in missing:
+            continue
+        try:
+            records.append(found.get(code))
+        except UnknownCode as unknown:
+            missing[code] = unknown
+    return found, records, [missing[c] for c in wanted if c in missing]
 
 
 def ranked(
     words: Sequence[str], limit: int, data: str | None, descriptors: str | None = None, cms: str | None = None
 ) -> tuple[str, list[Result]]:
-    """The query as one string and its results; an empty query fails before any file is read. With
-    CMS tables (``--cms``, else ``$CPTREF_CMS``), the codes of the user's PPRRVU file are searched too."""
+    """The query as one string and its results; an empty query fails before any file is read, and a
+    query no result answers with confidence (outside the library) fails with what the library covers.
+    With CMS tables (``--cms``, else ``$CPTREF_CMS``), the codes of the user's PPRRVU file are searched
+    too, and answer as found."""
     from . import search as searching
 
     text = " ".join(words)
@@ -188,7 +205,7 @@ def ranked(
     found = catalog(data, descriptors)
     tables = cms_tables(cms)
     try:
-        return text, searching.search(found, text, limit=limit, cms=tables)
+        return text, list(searching.confident(found, text, searching.search(found, text, limit=limit, cms=tables)))
     finally:
         if tables is not None:
             tables.close()
@@ -247,43 +264,117 @@ def emit(formatter: Formatter, answer: Answer, color: str = "auto") -> None:
 # --- the commands --------------------------------------------------------------------------------------
 
 
-def show(v: Values) -> int:
-    from . import serialize
+PREFIX_SHOWN = 10
+"""The most codes a prefix given to show names on stderr (``cptref search PREFIX`` lists them all)."""
+
+
+def asked_codes(texts: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+    """What ``show``'s arguments ask for: the codes (trimmed, upper-cased, each once, in order), the
+    code prefixes (one to four digits), and a note for each claim line (``47534-RT``, ``47542x2``),
+    whose code is shown and whose modifiers and units are not. Anything else is a malformed code
+    (:class:`~cptref.errors.MalformedCode`), before any file is read."""
     from .catalog import normalize_code
+    from .claims import parse_line
+    from .errors import MalformedCode
+    from .models import CODE_RE
+
+    codes: list[str] = []
+    prefixes: list[str] = []
+    notes: list[str] = []
+    for text in texts:
+        bare = text.strip().upper()
+        line = parse_line(bare) if not CODE_RE.fullmatch(bare) else None
+        if line is not None:
+            parts = ", ".join([*(f"-{m}" for m in line.modifiers), *([f"x{line.units}"] if line.units > 1 else [])])
+            notes.append(
+                f"{text.strip()}: showing {line.code}; show ignores a claim line's modifiers and units ({parts})"
+            )
+            code = line.code
+        elif 1 <= len(bare) <= 4 and bare.isascii() and bare.isdigit():
+            if bare not in prefixes:
+                prefixes.append(bare)
+            continue
+        else:
+            try:
+                code = normalize_code(text)
+            except MalformedCode:
+                raise MalformedCode(text) from None
+        if code not in codes:
+            codes.append(code)
+    return codes, prefixes, notes
+
+
+def _prefix_message(prefix: str, begun: Sequence[str]) -> str:
+    if not begun:
+        return (
+            f"{prefix} is not a whole code, and no code of cptref's library begins with it; "
+            "`cptref search WORDS` finds codes by words"
+        )
+    named = ", ".join(begun[:PREFIX_SHOWN]) + (
+        f" and {len(begun) - PREFIX_SHOWN} more" if len(begun) > PREFIX_SHOWN else ""
+    )
+    count = f"{len(begun)} code{'s' * (len(begun) != 1)}"
+    listing = f"cptref search {prefix}" if len(prefix) >= 3 else f"cptref list --range {prefix}"
+    return (
+        f"{prefix} is not a whole code: it begins {count}, {named}; "
+        f"`{listing}` lists {'them with their titles' if len(begun) > 1 else 'it with its title'}, "
+        "`cptref show CODE` shows one"
+    )
+
+
+def show(v: Values) -> int:
+    """The records of the codes asked for. A claim line shows its code (a note on stderr says its
+    modifiers and units are not); a code prefix names the codes it begins on stderr; an unknown
+    code is named on stderr with the codes it may mean. Every known code is shown either way; exit
+    1 when any code asked for is unknown or only a prefix."""
+    from . import serialize
+    from .documents import UnknownView
     from .formats import Answer, formatter
 
     if v["json"]:
         selected = serialize.parse_fields(v["fields"], serialize.PROCEDURE_KEYS)  # before any file is read
     elif v["fields"] is not None:
         raise UsageError("--fields selects fields of JSON output: add --json")
-    wanted = list(dict.fromkeys(normalize_code(c) for c in v["codes"]))
+    wanted, prefixes, notes = asked_codes(v["codes"])
+    for note in notes:
+        process.warn(note)
     cms = cms_tables(v["cms"])
     try:
         only_official = _only_in_tables(wanted, v["data"], cms)
-        found, records = records_to_show([c for c in wanted if c not in only_official], v["data"], v["descriptors"])
+        found, records, unknown = records_to_show(
+            [c for c in wanted if c not in only_official], v["data"], v["descriptors"]
+        )
+        by_code = {r.code: r for r in records}
+        shown = [c for c in wanted if c in by_code or c in only_official]
         today = datetime.date.today()
-        official = [serialize.official(cms, c, c not in only_official, today) for c in wanted] if cms else []
+        official = [serialize.official(cms, c, c not in only_official, today) for c in shown] if cms else []
     finally:
         if cms is not None:
             cms.close()
+    missing = {u.code: u for u in unknown}
+    begun = {p: [c for c in found.codes() if c.startswith(p)] for p in prefixes}
+    order = [a for a in (*wanted, *prefixes) if a in missing or a in begun]
+    problems = [str(missing[a]) if a in missing else _prefix_message(a, begun[a]) for a in order]
     if v["json"]:
-        emit(formatter("json"), Answer(serialize.show(found, records, selected, official)))
-        return ExitCode.OK
-    from . import render
+        listed = [UnknownView(a, list(missing[a].suggestions) if a in missing else begun[a]) for a in order]
+        emit(formatter("json"), Answer(serialize.show(found, records, selected, official, listed)))
+    elif shown:
+        from . import render
 
-    by_code = {r.code: r for r in records}
-    doc = render.Doc()
-    for i, code in enumerate(wanted):
-        if i:
-            doc.line()
-            doc.line("-" * 40, "dim")
-            doc.line()
-        if code in by_code:
-            doc.lines.extend(render.show_doc(found, by_code[code], full=v["full"]).lines)
-        if official:
-            render.official_doc(official[i], doc)
-    emit_text(doc, v["color"], page=v["full"] and v["pager"])
-    return ExitCode.OK
+        doc = render.Doc()
+        for i, code in enumerate(shown):
+            if i:
+                doc.line()
+                doc.line("-" * 40, "dim")
+                doc.line()
+            if code in by_code:
+                doc.lines.extend(render.show_doc(found, by_code[code], full=v["full"]).lines)
+            if official:
+                render.official_doc(official[i], doc)
+        emit_text(doc, v["color"], page=v["full"] and v["pager"])
+    for problem in problems:
+        process.warn(problem)
+    return ExitCode.NOT_FOUND if problems else ExitCode.OK
 
 
 def _only_in_tables(wanted: Sequence[str], data: str | None, cms: CmsTables | None) -> set[str]:

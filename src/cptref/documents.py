@@ -229,8 +229,29 @@ class OfficialFacts(Struct, frozen=True):
     ptp: Annotated[list[PtpSummary], about("Its PTP edits in force today, by setting.")]
 
 
+class UnknownView(Struct, frozen=True):
+    """A code asked for that cptref's library (and your CMS tables, when loaded) has no record of, or
+    a code prefix."""
+
+    code: Annotated[
+        str,
+        about(
+            "The code as asked for, trimmed and upper-cased (a claim line's modifiers and units dropped), or "
+            "the prefix asked for (one to four digits)."
+        ),
+    ]
+    nearest: Annotated[
+        list[Code],
+        about(
+            "For a code: the known codes it may stand for (a typo of it, or codes of a family whose range holds "
+            "it), nearest first; for a prefix: the codes it begins, in code order; [] when none is plausible."
+        ),
+    ]
+
+
 class ShowDocument(Struct, frozen=True):
-    """The records of the codes asked for, in the order asked, and every source they cite."""
+    """The records of the codes asked for, in the order asked, and every source they cite; the codes
+    the library has no record of are listed apart (the exit status is then 1)."""
 
     schema_version: Version
     procedures: Annotated[
@@ -242,6 +263,14 @@ class ShowDocument(Struct, frozen=True):
         about("What your CMS tables (--cms, CPTREF_CMS) say about each code asked for; [] when none is loaded."),
     ]
     sources: Annotated[dict[str, Source], about("Every source id cited in procedures, with the source it names.")]
+    unknown: Annotated[
+        list[UnknownView],
+        about(
+            "The codes asked for that have no record (nor a row of your CMS tables), and the code prefixes asked "
+            "for, in the order given, each with the codes it may mean; [] when every code was found. When not "
+            "empty, the exit status is 1."
+        ),
+    ]
 
 
 class SearchResult(Struct, frozen=True):
@@ -283,6 +312,14 @@ class SearchResult(Struct, frozen=True):
         about(
             "With origin pprrvu: the code's short descriptor from your PPRRVU file (AMA licensed text, with its "
             "file and licence); null otherwise."
+        ),
+    ]
+    confident: Annotated[
+        bool,
+        about(
+            "Whether the score is at least 85: the query's words name this code. False: a weak match, some word "
+            "matching nothing in the code, or only loosely (its plain-language summary alone, a correction), or "
+            "the code's title naming another action than the query's."
         ),
     ]
 

@@ -158,11 +158,20 @@ On a terminal the text is in colour (--color; NO_COLOR turns it off), and
 --full text longer than the screen goes through a pager (--no-pager).
 Piped, it is plain text wrapped at COLUMNS (else 100 columns).
 
---json prints {"schema_version", "procedures", "sources"}; --fields keeps
-only some fields of each procedure (cptref schema show describes them).
+Every code cptref knows is shown even when another is not: each unknown
+code is one line on stderr, with the codes it may mean, and the exit status
+is 1. A claim line (47534-RT, 47542x2) shows its code; its modifiers and
+units are ignored (a note on stderr says so; cptref check reads them). A
+code prefix (4753) names the codes it begins on stderr, and exits 1.
+
+--json prints {"schema_version", "procedures", "official", "sources",
+"unknown"}: unknown lists the codes (and prefixes) not found, each with the
+codes it may mean. --fields keeps only some fields of each procedure
+(cptref schema show describes them).
 
 Examples:
   cptref show 47555
+  cptref show 47534-RT 47542x2
   cptref show 47542 50706 --full
   cptref show 47555 --json
   cptref show 47542 50706 --json --fields code,title,units
@@ -172,8 +181,16 @@ SEARCH_HELP = """Find codes from loose words, typos, abbreviations or a partial 
 
 Matches code, title, synonyms, descriptor and lay summary; word order,
 case and punctuation do not matter, and misspellings are corrected against
-the library's words. Each result shows its score (0-100) and which words
-matched which field.
+the library's words (not a word of English or medicine of its own: "port"
+stays "port"). Each result shows its score (0-100) and which words matched
+which field; on a tie, the code whose title says least beyond the words
+comes first.
+
+A result is confident at a score of 85 or more: its code holds every word
+(in its title, synonyms or descriptor). Below 85 it is weak, marked so:
+some word matches nothing in the code, or only loosely. When no result is
+confident, the words are about something cptref's library does not cover:
+search says so on stderr, with what the library covers, and exits 1.
 
 With your CMS tables (--cms, CPTREF_CMS), the codes of your own PPRRVU file
 are searched too, by code and short descriptor: those cptref has no record
@@ -185,7 +202,11 @@ Output (--format): table, the text view (colour on a terminal: --color,
 NO_COLOR); plain, a tab-separated line a result (code, title, score,
 matched); json (also --json), {"schema_version", "query", "results"};
 jsonl, one result object a line; csv, a header line then a row a result.
---fields picks the fields of each result (and the columns of csv and plain).
+--fields picks the fields of each result (and the columns of csv and plain);
+JSON gives each result's confident (true or false).
+
+Exit status: 0 with a confident result (or one from your PPRRVU file); 1
+when no result is confident; 2 usage.
 
 Examples:
   cptref search "balloon dilation biliary"
@@ -331,7 +352,12 @@ def _commands() -> dict[str, Command]:
         "show": Command(
             "show",
             SHOW_HELP,
-            Argument("codes", "CODE...", "One or more CPT codes, e.g. 47555.", complete_codes=True),
+            Argument(
+                "codes",
+                "CODE...",
+                "One or more codes (47555), claim lines (47534-RT, 47542x2) or code prefixes (4753).",
+                complete_codes=True,
+            ),
             (
                 JSON,
                 Option(

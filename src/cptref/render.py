@@ -462,7 +462,9 @@ def _cited_ids(catalog: Catalog, record: Procedure) -> set[str]:
 def search_doc(results: Sequence[Result]) -> Doc:
     """A row a result: code, score, title, the words that matched. A code found in the user's PPRRVU
     file (``--cms``) says so on its row; one cptref has no record of shows the file's short
-    descriptor as its title, and a last line says whose text that is and which file it came from."""
+    descriptor as its title, and a last line says whose text that is and which file it came from.
+    When some result is not confident, a column marks the weak ones (``search --help`` says what that
+    means: every line stays a result's row)."""
     doc = Doc()
 
     def shown(r: Result) -> str:
@@ -471,9 +473,12 @@ def search_doc(results: Sequence[Result]) -> Doc:
         return r.title
 
     width = max(len(shown(r)) for r in results)
+    weak = not all(r.confident for r in results)
     files: list[str] = []
     for r in results:
-        line = doc.line().add(r.code, "bold cyan").add(f"  {r.score:5.1f}  ", "green")
+        line = doc.line().add(r.code, "bold cyan").add(f"  {r.score:5.1f}  ", "green" if r.confident else "yellow")
+        if weak:
+            line.add("weak  " if not r.confident else "      ", "yellow")
         line.wrap = False
         line.add(shown(r).ljust(min(width, 60)))
         where = "; ".join(f"{f}: {', '.join(ws)}" for f, ws in r.matched.items())

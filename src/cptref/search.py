@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from msgspec import Struct, field
 
-from .errors import NoMatch, UsageError
-from .text import NEGATED, WORD, stem, tokens, words
+from .errors import CptrefError, NoMatch, UsageError, quoted
+from .text import NEGATED, WORD, dictionary, stem, tokens, words
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -42,7 +43,7 @@ FIELD_WEIGHTS: dict[str, float] = {
     "title": 1.0,
     "synonyms": 0.95,
     "descriptor": 0.9,
-    "summary": 0.8,
+    "summary": 0.5,
     "official": 0.9,
     "short_descriptor": 0.9,
 }
@@ -51,8 +52,19 @@ TEXT_FIELDS = ("title", "synonyms", "descriptor", "summary", "official", "short_
 file (``--cms``), searched only for codes that have no record or that no word of their record matches."""
 DELETED_WEIGHT = 0.9
 """Deleted codes stay findable but rank below active ones that match as well."""
+CONFIDENT = 85.0
+"""The score from which a result is confident: the query's words name this code. Below it a
+result is a weak match: some word of the query matches nothing in the code (in a query of up to
+six words: five of six words is 83.3), or matches only loosely (only in the lay summary, worth half
+a word, in a query of up to three words: 83.3), or the code's title names another action than the
+query's (x 0.8). A deleted code that matches every word (x 0.9) stays confident."""
 FUZZY_CUTOFF = 80.0
 """Minimum rapidfuzz ``ratio`` (0-100) for a misspelled word to count as the indexed word."""
+FUZZY_FLOOR = 0.85
+"""What a misspelling at the cutoff is worth (one at ratio 100 would be worth 0.95, as a word matched
+exactly but for its spelling): a word the user typed that the library does not know, and that is no
+English or clinical word of its own, is that indexed word mistyped, so a query of typos can still be
+answered with confidence ("widgit strech")."""
 
 ALIASES: dict[str, tuple[str, ...]] = {
     # shorthand coders type: acronyms and clipped words
@@ -128,6 +140,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "nephroscopy": ("renal endoscopy",),
     "ureteroscopy": ("ureteral endoscopy",),
     "cystoscopy": ("cystourethroscopy",),
+    "laser": ("lithotripsy",),  # through a ureteroscope, a laser is above all a lithotripter
 }
 """Query words and phrases (as typed, any case, singular or plural) and what else they may be
 written as in a record; each is an alternative, the best-matching one counts. Applied to the query
@@ -159,6 +172,10 @@ also matches the action's nouns; and a record whose title names another action, 
 ranks lower (``OTHER_ACTION``), so "remove nephrostomy tube" finds the removal before the exchange.
 An exchange is a removal and a placement in one: a title or query that says "replacement" (or
 "removal and replacement") is an exchange."""
+DEFAULT_ACTION = "placement"
+"""The action a query that names none means: "biliary drain" is the drain's placement. Only breaks
+ties: a record whose title names another action (conversion, exchange ...) comes after one that
+names this one or none."""
 OTHER_ACTION = 0.8
 """The factor on the score of a record whose title names another action than the query's."""
 _SUBSUMED = {"exchange": ("removal", "placement")}
@@ -198,7 +215,8 @@ class Result(Struct, frozen=True):
     ``origin`` says what found it: ``cptref``, its record's own words (and the user's licensed
     descriptor file); ``pprrvu``, the code or the short descriptor in the user's PPRRVU file
     (``search --cms``), whose text is then ``short_descriptor``. ``record``: whether cptref has a
-    record of the code (False only for a code the PPRRVU file alone knows)."""
+    record of the code (False only for a code the PPRRVU file alone knows). ``confident``: the score
+    is at least :data:`CONFIDENT`; a result below it is a weak match."""
 
     code: str
     title: str
@@ -207,6 +225,11 @@ class Result(Struct, frozen=True):
     record: bool = True
     origin: Literal["cptref", "pprrvu"] = "cptref"
     short_descriptor: ShortDescriptor | None = None
+
+    @property
+    def confident(self) -> bool:
+        """Whether the score clears :data:`CONFIDENT`: the words name this code, not only some of it."""
+        return self.score >= CONFIDENT
 
 
 class _Term(Struct, frozen=True):
@@ -288,8 +311,12 @@ def similar(word: str, vocabulary: Sequence[str], fuzzy: bool = True) -> dict[st
 
     Exact 1.0; ``word`` a prefix of the indexed word ("nephrost") 0.9; a shared stem of five or more
     letters covering most of the shorter word ("dilate" / "dilation") 0.85; a misspelling within
-    rapidfuzz ``ratio`` >= 80 ("biliarry") 0.95 x ratio, looked for only when the word itself is not
-    indexed, and only when ``fuzzy`` (a word the user typed, not one of our aliases). A negated word
+    rapidfuzz ``ratio`` >= 80 ("biliarry") 0.85 to 0.95 as the ratio grows (:data:`FUZZY_FLOOR`),
+    looked for only when the word itself is not
+    indexed, and only when ``fuzzy`` (a word the user typed, not one of our aliases). A word the user
+    typed that is not indexed but is an English or clinical word of its own
+    (:func:`cptref.text.dictionary`) is neither completed nor corrected: "port" is no misspelling of
+    "report", nor "cholecystectomy" a longer "chole". A negated word
     (``~stent``) is matched the same way against the negated words only. ``vocabulary`` is sorted.
     """
     negatives = bisect.bisect_left(vocabulary, NEGATED)  # negated words sort last: "~stent"
@@ -300,6 +327,8 @@ def similar(word: str, vocabulary: Sequence[str], fuzzy: bool = True) -> dict[st
     known = _indexed(vocabulary, word)
     if known:
         found[word] = 1.0
+    elif fuzzy and word in dictionary():
+        return found  # a whole word of its own that the library does not use: nothing to complete or correct
     if len(word) >= 4:
         for other in _starting(vocabulary, word):
             found.setdefault(other, 0.9)
@@ -314,7 +343,9 @@ def similar(word: str, vocabulary: Sequence[str], fuzzy: bool = True) -> dict[st
         for other, score, _ in process.extract(
             word, vocabulary[:negatives], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None
         ):
-            found.setdefault(other, 0.95 * score / 100.0)
+            found.setdefault(
+                other, FUZZY_FLOOR + (0.95 - FUZZY_FLOOR) * (score - FUZZY_CUTOFF) / (100.0 - FUZZY_CUTOFF)
+            )
     return found
 
 
@@ -445,19 +476,28 @@ def _code_levels(term: _Term, codes: Sequence[str]) -> list[_Level]:
     return levels
 
 
+_TIES = 2000
+"""The most tied documents whose titles are read to break their tie; a larger tie keeps code order."""
 _EPSILON = 1e-9
 """Slack for bounds summed in another order than the exact totals (a few units of the last place)."""
 
 
 def _top(
-    per_term: list[list[_Level]], demoted: list[tuple[int, float]], scale: float, limit: int, left_out: int = 0
+    per_term: list[list[_Level]],
+    demoted: list[tuple[int, float]],
+    scale: float,
+    limit: int,
+    left_out: int = 0,
+    unsaid: Callable[[list[int]], list[tuple[int, int]]] | None = None,
 ) -> list[tuple[float, int, int]]:
     """The ``limit`` best documents as (score, terms matched in the title, document), best first.
 
     A document's total is the sum, in term order, of the value of its level for each term it
     matches; its score is the total x ``scale`` (x the factor of each of the ``demoted`` sets of
     documents it is in: deleted records, records of another action); ties break by the number of
-    title matches, then by document (code) order. The documents of ``left_out`` are not ranked.
+    title matches, then by ``unsaid`` (for each document, whether its title names another action
+    than the query's, and how many words of its title the query does not say: fewer first), then
+    by document (code) order. The documents of ``left_out`` are not ranked.
     """
     # per term: the levels merged by what ranking sees (value, title or not), best first
     merged: list[list[tuple[float, bool, int]]] = []
@@ -531,18 +571,21 @@ def _top(
                 heapq.heappush(heap, (-bound - _EPSILON, counter, depth + 1, (*choices, pick), sub, child))
                 counter += 1
 
-    # rank the classes found: score, then title matches, then code order within (and across) ties
+    # rank the classes found: score, then title matches; within a class, by ``unsaid``, then code order
     tied: dict[tuple[float, int], int] = {}
     for score, titles, docs in found:
         tied[(score, titles)] = tied.get((score, titles), 0) | docs
     ranked: list[tuple[float, int, int]] = []
     for (score, titles), docs in sorted(tied.items(), key=lambda item: (-item[0][0], -item[0][1])):
-        while docs and len(ranked) < limit:
-            low = docs & -docs
-            ranked.append((score, titles, low.bit_length() - 1))
-            docs ^= low
-        if len(ranked) >= limit:
+        wanted = limit - len(ranked)
+        if wanted <= 0:
             break
+        if docs.bit_count() == 1 or unsaid is None or docs.bit_count() > _TIES:
+            ordered = list(itertools.islice(_ids(docs), wanted))
+        else:
+            members = list(_ids(docs))
+            ordered = [doc for _, doc in sorted(zip(unsaid(members), members, strict=True))][:wanted]
+        ranked.extend((score, titles, doc) for doc in ordered)
     return ranked
 
 
@@ -598,7 +641,15 @@ class _Ranking(Struct, frozen=True):
         return found
 
 
-def _rank(index: Index, terms: list[_Term], limit: int, left_out: int = 0) -> _Ranking:
+def _rank(
+    index: Index,
+    terms: list[_Term],
+    limit: int,
+    left_out: int = 0,
+    titles: Callable[[Sequence[int]], list[str]] | None = None,
+) -> _Ranking:
+    """The best ``limit`` documents of ``index`` for ``terms``; with ``titles`` (the titles of some
+    documents), a tie breaks for the documents whose titles say least beyond what the query says."""
     vocabulary = index.vocabulary()
     typed = {word for term in terms if not term.code for word in term.alternatives[0]}
     matches: dict[str, dict[str, float]] = {}
@@ -613,9 +664,19 @@ def _rank(index: Index, terms: list[_Term], limit: int, left_out: int = 0) -> _R
     codes = index.doc_codes()
     per_term = [_code_levels(term, codes) if term.code else _text_levels(term, matches, postings) for term in terms]
     demoted = [(index.deleted_docs(), DELETED_WEIGHT)]
+    titled = index.postings(_ACTION_OF, ("title",)) if actions or titles is not None else {}
     if actions:
-        demoted.append((_other_action(actions, index.postings(_ACTION_OF, ("title",))), OTHER_ACTION))
-    top = _top(per_term, demoted, 100.0 / len(terms), limit, left_out)
+        demoted.append((_other_action(actions, titled), OTHER_ACTION))
+    unsaid = None
+    if titles is not None and not all(term.code for term in terms):  # codes alone keep code order
+        said = {other for found in matches.values() for other in found}
+        other = _other_action(actions or {DEFAULT_ACTION}, titled)
+        read = titles
+
+        def unsaid(docs: list[int]) -> list[tuple[int, int]]:
+            return [(other >> doc & 1, len(set(words(t)) - said)) for doc, t in zip(docs, read(docs), strict=True)]
+
+    top = _top(per_term, demoted, 100.0 / len(terms), limit, left_out, unsaid)
     return _Ranking(top, codes, terms, per_term, matches, postings)
 
 
@@ -629,7 +690,7 @@ def search(catalog: Catalog, query: str, limit: int = 10, cms: CmsTables | None 
         raise UsageError(f"--limit must be at least 1, got {limit}")
     terms = parse_query(query)
     store = catalog.store
-    records = _rank(store, terms, limit)
+    records = _rank(store, terms, limit, titles=store.doc_titles)
     docs = [doc for _, _, doc in records.top]
     titles = store.doc_titles(docs)
     results = [
@@ -640,8 +701,60 @@ def search(catalog: Catalog, query: str, limit: int = 10, cms: CmsTables | None 
     if cms is not None and index is not None:
         results = _with_pprrvu(results, records, catalog, cms, index, limit)
     if not results:
-        raise NoMatch(query.strip(), "the library or your PPRRVU file" if index is not None else "the library")
+        raise OutOfScope(query.strip(), scope(catalog), pprrvu=index is not None)
     return results
+
+
+class OutOfScope(NoMatch):
+    """No code matches the query, or none well enough to be meant by it (no confident result): the
+    message says so, names the nearest weak match if there is one, and says what the library covers."""
+
+    def __init__(self, query: str, covers: str, best: Result | None = None, pprrvu: bool = False) -> None:
+        self.query = query
+        self.best = best
+        where = "cptref's library or your PPRRVU file" if pprrvu else "cptref's library"
+        weak = f" (the nearest, {best.code}, scores {best.score:g} of {CONFIDENT:g} needed)" if best else ""
+        CptrefError.__init__(self, f"no code in {where} matches {quoted(query)}{weak}; it covers {covers}")
+
+
+def confident(catalog: Catalog, query: str, results: Sequence[Result]) -> Sequence[Result]:
+    """``results`` when the query is within what the search can answer: some result is confident, or
+    comes from the user's PPRRVU file (``--cms``: those are answered as found). Otherwise raises
+    :class:`OutOfScope`: weak matches alone do not answer a query about something the library lacks."""
+    if not results or any(r.confident or r.origin == "pprrvu" for r in results):
+        return results
+    raise OutOfScope(query.strip(), scope(catalog), results[0])
+
+
+def scope(catalog: Catalog, most: int = 6) -> str:
+    """What the library covers, in a phrase: its codes, the organs of its surgical families and the
+    other sections it reaches ("82 codes of biliary tract, kidney, ureter and bladder procedures and
+    radiology (`cptref families`)"), read off the first record of each family."""
+    organs: list[str] = []
+    sections: list[str] = []
+    for family in sorted(catalog.families.values(), key=lambda f: (f.ranges[0], f.id)):
+        record = catalog.store.get(family.ranges[0].partition("-")[0])
+        if record is None or not record.section:
+            continue
+        section = record.section
+        if section[0].lower() == "surgery" and len(section) >= 3:
+            organ = section[2].lower()
+            if organ not in organs:
+                organs.append(organ)
+        elif section[0].lower() not in sections:
+            sections.append(section[0].lower())
+    listed = "(`cptref families`)"
+    if not organs and not sections:
+        return f"{catalog.coverage()} {listed}"
+    if len(organs) > most:
+        organs = [*organs[: most - 1], "other"]
+    what = f"{_joined(organs)} procedures" if organs else ""
+    what = _joined([what, *sections] if what else sections)
+    return f"{len(catalog)} codes of {what} {listed}"
+
+
+def _joined(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _with_pprrvu(

@@ -54,6 +54,7 @@ from .documents import (
     SearchResult,
     ShowDocument,
     TablesDocument,
+    UnknownView,
     ValidateDocument,
 )
 from .errors import UsageError
@@ -155,15 +156,23 @@ def show(
     records: Sequence[Procedure],
     fields: Sequence[str] | None = None,
     official: Sequence[OfficialFacts] = (),
+    unknown: Sequence[UnknownView] = (),
 ) -> Any:
     """``cptref show --json``; ``fields`` keeps only those fields of each procedure (and only the
-    sources those fields cite); ``official``, what the user's CMS tables say of each code."""
+    sources those fields cite); ``official``, what the user's CMS tables say of each code; ``unknown``,
+    the codes (and prefixes) asked for that have no record."""
     procedures = [select(procedure(catalog, r), fields) for r in records]
     ids = sorted(cited(procedures))
     sources = {i: catalog.sources[i] for i in ids if i in catalog.sources}
     if fields is None:
-        return ShowDocument(SCHEMA_VERSION, procedures, list(official), sources)
-    return {"schema_version": SCHEMA_VERSION, "procedures": procedures, "official": list(official), "sources": sources}
+        return ShowDocument(SCHEMA_VERSION, procedures, list(official), sources, list(unknown))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "procedures": procedures,
+        "official": list(official),
+        "sources": sources,
+        "unknown": list(unknown),
+    }
 
 
 def official(cms: CmsTables, code: str, has_record: bool, today: datetime.date) -> OfficialFacts:
@@ -277,6 +286,7 @@ def search_result(item: Result) -> SearchResult:
         item.record,
         item.origin,
         LicensedDescriptor(short.text, short.file, short.licence) if short is not None else None,
+        item.confident,
     )
 
 

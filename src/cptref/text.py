@@ -97,3 +97,61 @@ def tokens(text: str) -> list[tuple[str, bool]]:
 def words(text: str) -> list[str]:
     """The indexed words of ``text``, in order (repeats kept): stemmed, negated ones marked ``~``."""
     return [NEGATED + stem(w) if negated else stem(w) for w, negated in tokens(text)]
+
+
+COMMON_WORDS = """
+about above across after again against all almost along also always among another any anyone around
+away back bad based because been before being below best between big both bring but call called came
+can case change check clear close come could day days did different does done down during early easy
+either else end enough even ever every fast few find fine first five follow four free from full gave
+get give given goes going good great had half hand happen hard has have having help here high hold
+home how however just keep kind know large last late later least leave left less let life light like
+line little long look lot low made main make many may mean might more most move much must near need
+never next nine normal note now number off often old once one only open order other our out over own
+part past people place plan play plus point port power put quite rather read real really report rest
+right round run said same saw say second see seem sent set seven several shall short should show side
+sign since site six size small some something soon sort sport start state still stop such sure take
+ten test than that their them then there these they thing think third those though three through time
+today together too took top toward turn two type under until upon use used using usual very wait want
+was way well went were what when where whether which while who whole why wide will with within work
+would year yes yet you your
+""".split()  # noqa: SIM905 - a list of words reads best as text
+"""Common English words: a query word among them is what the user meant, never a misspelling of some
+indexed word ("port" is not "report", "fine" is not "fine-tuned")."""
+
+CLINICAL_WORDS = """
+abdomen abdominal abscess adrenal amputation anal anastomosis anesthesia aneurysm angiogram angiography
+angioplasty ankle anus aorta aortic appendectomy appendix arm arterial arteriogram artery arthrocentesis
+arthroplasty arthroscopy ascites atherectomy atrial back biceps blood bone bowel brachial brain breast
+bronchial bronchoscopy bronchus bursa bypass cancer cannula carcinoma cardiac cardioversion carotid
+cartilage cast cataract cavity cecum cerebral cervical cervix cesarean chemotherapy chest cholecystectomy
+clavicle clot coccyx colectomy colon colonic colonoscopy colostomy cornea coronary cranial craniotomy
+cyst cystectomy debridement defibrillator delivery dental dialysis diaphragm disc disk ear effusion elbow
+embolectomy embolism endometrial epidural esophagectomy eye eyelid face facet femoral femur fibula filter
+finger fissure flap foley foot forearm fracture gastrectomy gastric gastroscopy gastrostomy graft groin
+gum hair hand head heart hemorrhage hemorrhoid hernia herniorrhaphy hip humerus hysterectomy ileostomy
+iliac implant incontinence infusion inguinal intubation jaw jejunostomy joint jugular kidney knee
+kyphoplasty laminectomy laparoscopic laparoscopy laparotomy laryngoscopy larynx leg lens ligament limb
+line lip liver lobe lumbar lumpectomy lung lymph lymphoma mammogram mammography mastectomy mediastinal
+mediastinum meniscus mesh mole mouth muscle nail nasal neck nephrectomy nerve node nodule nose orbit
+ovarian ovary pacemaker palate pancreatectomy paracentesis parathyroid patella pelvic penile penis
+pericardial pericardiocentesis pericardium peritoneal peritoneum pessary picc placenta pleura pleural
+pneumothorax polyp polypectomy popliteal port prostate prostatectomy prostatic prosthesis pulmonary
+pump radial radiotherapy rectal rectum retina rib sacral sacrum scalp scapula sciatic scrotal scrotum
+shoulder shunt sigmoidoscopy sinus skin skull spinal spine spleen splenectomy sternum stomach subclavian
+suprapubic suture tendon testicle testis thigh thoracentesis thoracic thoracoscopy thoracostomy
+thoracotomy thorax throat thrombectomy thrombolysis thrombosis thumb thyroid thyroidectomy tibia toe
+tongue tonsil tonsillectomy tooth trachea tracheostomy transfusion transplant tumor tumour tunneled
+tunnelled ulcer ulna umbilical uterine uterus vaccine vagina vaginal valve varicose vascular vein venous
+vertebra vertebral vertebroplasty vessel vulva wound wrist
+""".split()  # noqa: SIM905 - a list of words reads best as text
+"""Clinical words outside any one library: anatomy, procedures, devices and conditions. Each names
+something of its own, so a query word among them is never corrected into a word of the library
+("nephrectomy" is not "nephrostomy", "chest" is not "cheek")."""
+
+
+@functools.cache
+def dictionary() -> frozenset[str]:
+    """The words search never corrects as misspellings (:data:`COMMON_WORDS`, :data:`CLINICAL_WORDS`),
+    as search sees them (stemmed)."""
+    return frozenset(stem(word) for word in (*COMMON_WORDS, *CLINICAL_WORDS))
