@@ -126,7 +126,7 @@ def child_claims(compiled: str, out: str, count: int, seed: int) -> dict[str, An
         return table[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
 
     claims = []
-    start = date(2026, 1, 1).toordinal()
+    start = date(2026, 10, 1).toordinal()  # dates of service in the tables' quarter (2026 Q4): each is checked
     for _ in range(count):
         size = rng.choices([2, 3, 4, 5, 6], weights=[35, 30, 18, 10, 7])[0]
         claim: list[str] = []
@@ -138,7 +138,7 @@ def child_claims(compiled: str, out: str, count: int, seed: int) -> dict[str, An
         while len(claim) < size:
             claim.append(pick(codes, weights))
         rng.shuffle(claim)
-        day = date.fromordinal(start + rng.randrange(365))
+        day = date.fromordinal(start + rng.randrange(92))
         claims.append((day.year * 10_000 + day.month * 100 + day.day, claim))
     Path(out).write_bytes(msgspec.msgpack.encode(claims))
     distinct = len({c for _, claim in claims for c in claim})
