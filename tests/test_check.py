@@ -180,7 +180,9 @@ def test_an_ncci_pair_with_indicator_1_is_an_error_and_a_sentence(tables: CheckT
     result = check(tables, ["50080", "50436"])
     [finding] = by_rule(result, "not-reported-together")
     assert finding.severity == "error" and not result.ok
-    assert finding.fix == "Report 50436 or 50080, not both."
+    assert finding.fix is not None and finding.fix.startswith(
+        "Report 50436 and 50080 together only with the NCCI-associated modifier that says why"
+    )  # indicator 1: both only with a modifier and the documentation, never "not both" (issue 20)
 
 
 @pytest.mark.parametrize("modifier", ["59", "XE", "XS", "XP", "XU"])

@@ -199,6 +199,11 @@ def brief_doc(catalog: Catalog, record: Procedure) -> Doc:
         line = doc.line("Included in: ", indent=2)
         line.fit = True
         _codes(line, list(dict.fromkeys(d.code for d in included_in)))
+    for event in record.history:  # when the code came into the code set and left it: check reads them
+        if event.change == "added":
+            _fact(doc, marks, f"In CPT since 1 January {event.year}", event.confidence, event.sources)
+        elif event.change == "deleted":
+            _fact(doc, marks, f"Deleted as of 1 January {event.year}", event.confidence, event.sources)
     med = record.medicare
     if med is not None and (med.global_period is not None or med.mue is not None):
         values = [

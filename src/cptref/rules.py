@@ -23,6 +23,7 @@ To add a rule: write a subclass here, add an instance to :data:`RULES`, and a te
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -118,8 +119,12 @@ class NoData(CheckRule):
 class DeletedCode(CheckRule):
     id = "deleted-code"
     severity = "error"
-    summary = "error: a deleted code, naming its replacement"
-    text = "A deleted code is not reported; the record names the code or codes that replace it."
+    summary = "error: a code deleted before the date of service, naming its replacement"
+    text = (
+        "A code deleted by the date of service is not reported; the record names the code or codes that replace "
+        "it. A CPT deletion takes effect on 1 January of the year the record gives; before that day the code "
+        "was in force and there is no finding. A deleted code whose record gives no year is always a finding."
+    )
 
     def prepare(self, facts: Facts, lookup: Lookup) -> Any:
         record, code = facts.record, facts.code
@@ -133,12 +138,12 @@ class DeletedCode(CheckRule):
             fix = f"Report the one of {', '.join(replaced)} that fits the service done."
         else:
             fix = "Find the current code for the service (cptref search WORDS)."
-        return finding(
+        found = finding(
             self.id,
             "error",
             (code,),
             f"{code} is a deleted code"
-            + (f" ({event.year})" if event else "")
+            + (f" (deleted as of 1 January {event.year})" if event else "")
             + (f"; it is replaced by {and_list(replaced)}" if replaced else "; no replacement is recorded")
             + ".",
             fix=fix,
@@ -149,9 +154,62 @@ class DeletedCode(CheckRule):
             fact=f"status: deleted; replaced by {', '.join(replaced)}" if replaced else "status: deleted",
             note=event.note if event else None,
         )
+        return (datetime.date(event.year, 1, 1) if event else None, found)
 
-    def apply(self, claim: Claim, code: str, prepared: Finding, lookup: Lookup) -> Iterable[Finding]:
-        return (prepared,)
+    def apply(
+        self, claim: Claim, code: str, prepared: tuple[datetime.date | None, Finding], lookup: Lookup
+    ) -> Iterable[Finding]:
+        deleted, found = prepared
+        return (found,) if deleted is None or claim.date >= deleted else ()
+
+
+class NotYetInForce(CheckRule):
+    id = "not-yet-in-force"
+    severity = "error"
+    summary = "error: a code not yet in the code set on the date of service"
+    text = (
+        "A code whose record says it was added to CPT in a year after the date of service did not exist on that "
+        "date (a CPT code takes effect on 1 January of the year it is added): the service is reported with the "
+        "code in force then."
+    )
+
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        record, code = facts.record, facts.code
+        if record is None:
+            return None
+        event = next((e for e in record.history if e.change == "added"), None)
+        if event is None:
+            return None
+        added = datetime.date(event.year, 1, 1)
+        replaces = [d.code for d in facts.catalog.derived("replaces", code)]
+        return (
+            added,
+            finding(
+                self.id,
+                "error",
+                (code,),
+                f"{code} was added to CPT as of 1 January {event.year}, after the date of service: it was not in "
+                "force then.",
+                fix=(
+                    f"Report the code in force on the date of service ({one_of(replaces)}, which {code} replaced), "
+                    "or check the date."
+                    if replaces
+                    else "Report the code in force on the date of service, or check the date."
+                ),
+                fix_codes=tuple(replaces),
+                sources=event.sources,
+                confidence=event.confidence,
+                stated_on=code,
+                fact=f"added: {event.year}",
+                note=event.note,
+            ),
+        )
+
+    def apply(
+        self, claim: Claim, code: str, prepared: tuple[datetime.date, Finding], lookup: Lookup
+    ) -> Iterable[Finding]:
+        added, found = prepared
+        return (found,) if claim.date < added else ()
 
 
 # --- add-ons ---------------------------------------------------------------------------------------
@@ -543,7 +601,13 @@ class NotReportedTogether(_PairRule):
 
     def _finding(self, code: str, other: str, rule: NotWith, family: str | None, narrow: str | None) -> Finding:
         where = f" on the same {_place(narrow)}" if narrow else ""
-        if narrow:
+        if rule.modifier_indicator == "1":
+            fix = (
+                f"Report {code} and {other} together only with the NCCI-associated modifier that says why (RT "
+                "and LT for two sides, XS for two structures, XE for two encounters) and a record that documents "
+                "it; otherwise report one of them."
+            )
+        elif narrow:
             place = _plural(_place(narrow))
             fix = f"Report both only if the record shows they were on different {place}; otherwise report one of them."
         else:
@@ -568,6 +632,9 @@ class NotReportedTogether(_PairRule):
 # --- units -----------------------------------------------------------------------------------------
 
 
+PAIRED = ("kidney", "ureter", "renal", "breast", "eye", "ear", "lung", "limb", "extremit")
+"""Words of a record's section that name an organ or limb with two sides: the units of such a code may
+be its two sides; those of a bile-duct code may not."""
 _COUNTED = SIDES | COMPONENTS | REPEATS
 """The modifiers the units rule counts by: sides, components of an imaging code, repeats."""
 
@@ -586,7 +653,17 @@ class Units(CheckRule):
     )
 
     class _Prepared:
-        __slots__ = ("by_count", "code", "confidence", "imaging", "least", "mue", "once_per_session", "sources")
+        __slots__ = (
+            "by_count",
+            "code",
+            "confidence",
+            "imaging",
+            "least",
+            "mue",
+            "once_per_session",
+            "sided",
+            "sources",
+        )
 
         def __init__(self, record: Procedure) -> None:
             medicare = record.medicare
@@ -600,11 +677,16 @@ class Units(CheckRule):
             self.by_count: dict[int, Finding | None] = {}
             self.least = 2
             """The fewest units that can give a finding: 2, or 1 when the recorded MUE is 0."""
+            self.sided = any(word in part.lower() for part in record.section for word in PAIRED)
+            """Whether the code is done on one of two sides (RT, LT or 50 may tell its units apart)."""
 
     def prepare(self, facts: Facts, lookup: Lookup) -> Any:
         if facts.record is None:
             return None
         prepared = self._Prepared(facts.record)
+        rows = [r for r in facts.cms.rvu(facts.code) if r.modifier == ""] if facts.cms is not None else []
+        if rows and rows[0].bilateral in (1, 2, 3, 9):  # the fee schedule knows: 1 and 3 sided, 2 and 9 not
+            prepared.sided = rows[0].bilateral in (1, 3)
         if has_mue(facts.cms, facts.setting):  # the MUE table's value is applied (rule mue), not the record's
             prepared.mue, prepared.sources, prepared.confidence = None, (), None
         if prepared.mue == 0:
@@ -658,14 +740,16 @@ class Units(CheckRule):
             return over
         code = table.code
         mue = f", though its recorded MUE of {table.mue} a day allows {count}" if table.mue is not None else ""
+        sides = f"If the units are the two sides, report {code}-RT and {code}-LT (or {code}-50); otherwise r"
         return Finding(
             self.id,
             "warning",
             (code,),
-            f"{count} units of {code} are reported without side modifiers, but its record gives no per-unit "
-            f"counting, so it is counted once per session{mue}.",
-            f"If the units are the two sides, report {code}-RT and {code}-LT (or {code}-50); otherwise report "
-            f"{code} once, unless each unit was a separate session (documented).",
+            f"{count} units of {code} are reported without "
+            + ("side modifiers" if table.sided else "a repeat modifier (76, 77)")
+            + f", but its record gives no per-unit counting, so it is counted once per session{mue}.",
+            (sides if table.sided else "R")
+            + f"eport {code} once, unless each unit was a separate session (documented, with 76 or 77).",
             stated_on=code,
             fact="units: not given (one per session)",
         )
@@ -734,7 +818,9 @@ class Units(CheckRule):
                     (code,),
                     f"{code} is reported {units} times and {unsided} of them carry no side modifier, but it is "
                     "counted once per session.",
-                    f"Mark each line of {code} with its side (RT, LT, or 50 for both), or report it once.",
+                    f"Mark each line of {code} with its side (RT, LT, or 50 for both), or report it once."
+                    if table.sided
+                    else f"Report {code} once, unless each was a separate session (documented, with 76 or 77).",
                     stated_on=code,
                     fact="units: not given (one per session); side modifiers read",
                 )
@@ -902,6 +988,7 @@ RULES: tuple[CheckRule, ...] = (
     CONFLICTING,
     NoData(),
     DeletedCode(),
+    NotYetInForce(),
     ADDON_ALONE,
     AddonWithoutPrimary(),
     INCLUDED,
