@@ -57,13 +57,36 @@ def test_add_on_facts_match_the_sources(catalog: Catalog) -> None:
     r47542 = catalog.get("47542")
     assert r47542.add_on is not None and r47542.add_on.confidence == "high"
     assert r47542.units == "each duct"
-    assert r47542.add_on.primaries == ()  # no source we read lists them: left out, not guessed
+    # CMS's AOC file for 2026Q2: the access, drain and rendezvous codes, not the stent codes
+    assert r47542.add_on.primaries == ("47531", "47532", "47533", "47534", "47535", "47536", "47537", "47541")
     r50706 = catalog.get("50706")
-    assert r50706.add_on is not None and r50706.add_on.confidence == "high"  # the add-on status: two sources
-    assert r50706.add_on.primaries_confidence == "low"  # the list rests on an AI page
+    assert r50706.add_on is not None and r50706.add_on.confidence == "high"
+    assert r50706.add_on.primaries_confidence is None  # the official list replaced the AI page's
     assert {"50382", "50432", "50693", "50694", "50695"} <= set(r50706.add_on.primaries)
+    r47543 = catalog.get("47543").add_on
+    assert r47543 is not None and r47543.confidence == "high"  # the AOC file says it is an add-on
+    r74425 = catalog.get("74425").add_on
+    assert r74425 is not None and r74425.primaries == ("50390",)
     for code in ("47555", "47541", "50436"):
         assert catalog.get(code).add_on is None
+
+
+def test_add_ons_read_from_an_official_aoc_table_list_every_primary(catalog: Catalog) -> None:
+    """An add-on whose primaries cite an AOC table names at least one primary, each with a record, and
+    is as sure of them as of its status; 77002, whose official primaries mostly have no record here,
+    lists none and says why in its note (a partial list would stop claims with an unlisted primary)."""
+    official = {s.id for s in catalog.sources.values() if s.table is not None and s.table.kind == "aoc"}
+    assert official, "no AOC table source"
+    cited = [r for r in catalog if r.add_on and official & set(r.add_on.sources)]
+    assert {r.code for r in cited} == {"47542", "47543", "47544", "50606", "50705", "50706", "74425"}
+    for record in cited:
+        assert record.add_on is not None
+        assert record.add_on.primaries and record.add_on.primaries_confidence is None, record.code
+        assert record.add_on.confidence == "high", record.code
+        assert all(code in catalog for code in record.add_on.primaries), record.code
+    r77002 = catalog.get("77002").add_on
+    assert r77002 is not None and r77002.primaries == ()
+    assert r77002.note and "cms-aoc-2026q2" in r77002.note and "50390" in r77002.note
 
 
 def test_47555_reports_74360_separately_at_low_confidence_only(catalog: Catalog) -> None:
