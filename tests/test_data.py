@@ -266,7 +266,7 @@ def test_deleted_records_name_their_replacement_or_say_why_not(catalog: Catalog)
         assert record.replaced_by or record.note, record.code
     assert catalog.get("74320").replaced_by == ("47532",)
     assert catalog.get("50394").replaced_by == ("50431",)
-    assert catalog.get("47511").replaced_by == ("47538", "47539", "47540")
+    assert catalog.get("47511").replaced_by == ("47534", "47538", "47539", "47540")  # drains and stents
     for code in ("47505", "47510"):  # no source says what replaced them: none is recorded
         assert catalog.get(code).replaced_by == (), code
 
@@ -408,3 +408,49 @@ def test_histories_the_audit_corrected(catalog: Catalog) -> None:
         assert event.change == "revised" and event.note and "2 cm" in event.note
     (event,) = catalog.get("50430").history
     assert event.note and "50390" in event.note and "50431" in event.note
+
+
+# --- round 3's corrections ------------------------------------------------------------------------
+
+
+def test_pcnl_and_tract_dilation_have_one_answer(catalog: Catalog) -> None:
+    """50436 and 50437 are not reported with the PCNL codes (AAPC on the 2023 guidelines, NCCI
+    indicator 1), and no rule also says they are reported with them."""
+    for pcnl in ("50080", "50081"):
+        reported = {c for e in catalog.report_with(catalog.get(pcnl)) for c in e.rule.codes}
+        assert not reported & {"50436", "50437"}, pcnl
+        excluded = {d.code for d in catalog.derived("excluded_by", pcnl)}
+        assert {"50436", "50437"} <= excluded, pcnl
+    # 50432 beside a PCNL is contested: both views are kept, each at low confidence
+    views = [e.rule.confidence for e in catalog.report_with(catalog.get("50081")) if "50432" in e.rule.codes]
+    views += [e.rule.confidence for e in catalog.not_with(catalog.get("50081")) if "50432" in e.rule.codes]
+    assert views == ["low", "low"]
+
+
+def test_ultrasound_needle_guidance_is_the_same_bundle_in_every_family(catalog: Catalog) -> None:
+    """Where a family's codes include ultrasound guidance by their descriptor, 76942 is included at the
+    same confidence everywhere (no source says otherwise for any of them)."""
+    found = {
+        family.id: rule.confidence
+        for family in catalog.families.values()
+        for rule in family.includes
+        if "76942" in rule.codes
+    }
+    assert set(found) >= {"percutaneous-biliary", "percutaneous-renal-access", "percutaneous-ureteral-stent"}
+    assert set(found.values()) == {"medium"}
+
+
+def test_the_nephroureteral_exchange_is_50387_not_in_the_renal_access_range(catalog: Catalog) -> None:
+    description = catalog.families["percutaneous-renal-access"].description or ""
+    assert "50387" in description
+    assert "exchange of a nephrostomy catheter" in description.lower()
+    record = catalog.get("50387")
+    assert "nephroureteral" in record.title.lower() and record.family == "ureteral-stent-exchange"
+
+
+def test_code_histories_the_sources_give(catalog: Catalog) -> None:
+    assert (2014, "added") in [(h.year, h.change) for h in catalog.get("52356").history]
+    for code in ("50693", "50694", "50695", "50606", "50705", "50706"):
+        (event,) = catalog.get(code).history
+        assert (event.year, event.change, event.confidence) == (2016, "added", "low"), code  # inferred
+    assert [(h.year, h.change) for h in catalog.get("74320").history] == [(2016, "deleted")]
