@@ -143,3 +143,66 @@ def test_a_family_id_that_is_not_one_is_refused_by_the_loader(tmp_path: Path) ->
 def test_the_made_up_library_validates(tmp_path: Path) -> None:
     report = validate(_write(tmp_path / "data"), strict=True)
     assert [str(p) for p in report.problems] == []
+
+
+# --- the shipped library --------------------------------------------------------------------------
+
+UNDECIDED = Path(__file__).resolve().parent / "data_undecided_pairs.yaml"
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _listed_undecided() -> list[dict[str, object]]:
+    import yaml
+
+    entries: list[dict[str, object]] = yaml.safe_load(UNDECIDED.read_text(encoding="utf-8"))
+    return entries
+
+
+def _pair(entry: dict[str, object]) -> tuple[str, str]:
+    codes = entry["pair"]
+    assert isinstance(codes, list) and len(codes) == 2, entry
+    return (str(codes[0]), str(codes[1]))
+
+
+def test_every_undecided_pair_of_the_shipped_library_is_listed_with_a_reason() -> None:
+    """The shipped families ask for pairs to be decided (decide_with); each pair no fact decides is in
+    tests/data_undecided_pairs.yaml with the reason no source decides it, and every listed pair is
+    still undecided: deciding a pair, or leaving a new one undecided, means updating the list."""
+    from cptref.catalog import load_catalog
+
+    from .conftest import DATA
+
+    catalog = load_catalog(DATA)
+    entries = _listed_undecided()
+    for entry in entries:
+        reason = entry.get("reason")
+        assert isinstance(reason, str) and reason.strip() and "\n" not in reason.strip(), entry
+    listed = [_pair(entry) for entry in entries]
+    assert len(listed) == len(set(listed)), "a pair is listed twice"
+    actual = catalog.undecided(sorted(catalog.codes()))
+    assert sorted(set(actual) - set(listed)) == [], "undecided pairs missing from the list"
+    assert sorted(set(listed) - set(actual)) == [], "listed pairs that a fact now decides (or no longer expected)"
+    assert listed == actual, "keep the list in the order Catalog.undecided gives"
+
+
+def test_the_named_pairs_of_the_review_are_decided_or_listed() -> None:
+    """The pairs round 3's reviewers found undecided: each is now decided by a fact, or listed."""
+    from cptref.catalog import load_catalog
+
+    from .conftest import DATA
+
+    catalog = load_catalog(DATA)
+    listed = {_pair(entry) for entry in _listed_undecided()}
+    decided = {("52332", "52353"), ("52351", "52353"), ("47534", "47538"), ("47535", "47536")}
+    decided |= {("47555", "47556"), ("50081", "50432")}
+    still = {("50432", "50433"), ("50433", "50694"), ("47490", "47531")}
+    for pair in decided:
+        assert catalog.undecided(pair) == [], pair
+    for pair in still:
+        assert catalog.undecided(pair) == [pair] and pair in listed, pair
+
+
+def test_readme_states_how_many_pairs_are_undecided() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## The data", 1)[1].split("\n## ", 1)[0]
+    assert f"{len(_listed_undecided())} undecided pairs" in section
