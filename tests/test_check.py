@@ -77,21 +77,20 @@ def test_addons_only_are_each_alone(tables: CheckTables) -> None:
 
 
 def test_an_addon_beside_a_code_cptref_does_not_know_is_not_alone_but_not_verified(tables: CheckTables) -> None:
-    result = check(tables, ["47542", "C1729"])
+    result = check(tables, ["77002", "C1729"])  # 77002: an add-on whose primaries are not recorded
     assert result.ok and not result.verified
     assert set(rules(result)) == {"no-data", "addon-without-primary"}
 
 
-def test_addon_whose_primaries_are_recorded_only_at_low_confidence_warns_beside_another_code(
-    tables: CheckTables,
-) -> None:
+def test_addon_whose_official_primaries_are_recorded_stops_a_claim_without_one(tables: CheckTables) -> None:
+    # 50706's primaries are CMS's AOC list (high); a low list is tested on the fixture below
     result = check(tables, ["50706", "47532"])
     [finding] = by_rule(result, "addon-without-primary")
-    assert finding.severity == "warning" and finding.confidence == "low"
+    assert finding.severity == "error" and finding.confidence == "high"
     assert "50432" in finding.fix_codes and "50693" in finding.fix_codes
     assert finding.fix is not None and "50432" in finding.fix
-    assert "iframe-50706" in finding.sources
-    assert result.ok and not result.verified
+    assert "cms-aoc-2026q2" in finding.sources
+    assert not result.ok
 
 
 def test_addon_with_one_of_its_primaries_passes(tables: CheckTables) -> None:
@@ -101,7 +100,7 @@ def test_addon_with_one_of_its_primaries_passes(tables: CheckTables) -> None:
 
 
 def test_addon_whose_primaries_are_not_recorded_cannot_be_verified_beside_a_procedure(tables: CheckTables) -> None:
-    for codes in (["47532", "47543"], ["47533", "47542"]):
+    for codes in (["50390", "77002"], ["47532", "47550"]):
         result = check(tables, codes)
         [finding] = by_rule(result, "addon-without-primary")
         assert finding.severity == "warning"
@@ -375,9 +374,9 @@ def test_the_same_side_twice_is_a_units_warning(tables: CheckTables) -> None:
 
 
 def test_an_imaging_codes_26_and_tc_lines_are_one_service(tables: CheckTables) -> None:
-    result = check(tables, ["50432", "74425-26", "74425-TC"])
+    result = check(tables, ["50390", "74425-26", "74425-TC"])  # 50390: 74425's one primary (CMS AOC)
     assert by_rule(result, "units") == [] and by_rule(result, "modifier-not-evaluated") == []
-    twice = check(tables, ["50432", "74425-26", "74425-26"])
+    twice = check(tables, ["50390", "74425-26", "74425-26"])
     assert [f.rule for f in twice.findings] == ["units"]
 
 
@@ -669,7 +668,7 @@ def test_cli_error_set_exits_1_with_findings_on_stdout(cli: Cli) -> None:
     run = cli("check", "47532", "47542", "77002")
     assert run.code == 1
     assert run.err == ""
-    assert run.out.startswith("NOT OK  47532, 47542, 77002: 2 errors, 3 warnings\n")
+    assert run.out.startswith("NOT OK  47532, 47542, 77002: 2 errors, 2 warnings\n")
     assert "ERROR included-reported-separately  47532, 77002" in run.out
     assert "fix: Remove 77002: it is part of 47532." in run.out
     assert "[family rule: percutaneous-biliary]" in run.out
@@ -685,7 +684,7 @@ def test_cli_a_set_the_library_clears_is_still_not_verified_without_the_official
     assert cli("check", "50432", "50706", "--strict").code == 1
 
 
-@pytest.mark.parametrize("codes", [("47532", "47543"), ("C1729", "47532"), ("50432", "50706x2")])
+@pytest.mark.parametrize("codes", [("50390", "77002"), ("C1729", "47532"), ("50432", "50706x2")])
 def test_cli_a_claim_not_verified_says_so_exits_0_and_1_when_strict(cli: Cli, codes: tuple[str, ...]) -> None:
     run = cli("check", *codes)
     assert run.code == 0
@@ -713,10 +712,10 @@ def test_cli_low_confidence_suggestion_only_with_explain(cli: Cli) -> None:
 
 def test_cli_explain_shows_rule_text_and_sources(cli: Cli) -> None:
     run = cli("check", "50706", "47532", "--explain")
-    assert run.code == 0
+    assert run.code == 1
     assert "rule: An add-on code is reported only with one of its primary procedures." in run.out
     assert "recorded: add-on code; primaries: 50382" in run.out
-    assert "sources:" in run.out and "iframe-50706 (ai-generated): " in run.out
+    assert "sources:" in run.out and "cms-aoc-2026q2 (official): " in run.out
 
 
 def test_cli_json_has_the_documented_shape(cli: Cli) -> None:

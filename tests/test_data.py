@@ -57,13 +57,36 @@ def test_add_on_facts_match_the_sources(catalog: Catalog) -> None:
     r47542 = catalog.get("47542")
     assert r47542.add_on is not None and r47542.add_on.confidence == "high"
     assert r47542.units == "each duct"
-    assert r47542.add_on.primaries == ()  # no source we read lists them: left out, not guessed
+    # CMS's AOC file for 2026Q2: the access, drain and rendezvous codes, not the stent codes
+    assert r47542.add_on.primaries == ("47531", "47532", "47533", "47534", "47535", "47536", "47537", "47541")
     r50706 = catalog.get("50706")
-    assert r50706.add_on is not None and r50706.add_on.confidence == "high"  # the add-on status: two sources
-    assert r50706.add_on.primaries_confidence == "low"  # the list rests on an AI page
+    assert r50706.add_on is not None and r50706.add_on.confidence == "high"
+    assert r50706.add_on.primaries_confidence is None  # the official list replaced the AI page's
     assert {"50382", "50432", "50693", "50694", "50695"} <= set(r50706.add_on.primaries)
+    r47543 = catalog.get("47543").add_on
+    assert r47543 is not None and r47543.confidence == "high"  # the AOC file says it is an add-on
+    r74425 = catalog.get("74425").add_on
+    assert r74425 is not None and r74425.primaries == ("50390",)
     for code in ("47555", "47541", "50436"):
         assert catalog.get(code).add_on is None
+
+
+def test_add_ons_read_from_an_official_aoc_table_list_every_primary(catalog: Catalog) -> None:
+    """An add-on whose primaries cite an AOC table names at least one primary, each with a record, and
+    is as sure of them as of its status; 77002, whose official primaries mostly have no record here,
+    lists none and says why in its note (a partial list would stop claims with an unlisted primary)."""
+    official = {s.id for s in catalog.sources.values() if s.table is not None and s.table.kind == "aoc"}
+    assert official, "no AOC table source"
+    cited = [r for r in catalog if r.add_on and official & set(r.add_on.sources)]
+    assert {r.code for r in cited} == {"47542", "47543", "47544", "50606", "50705", "50706", "74425"}
+    for record in cited:
+        assert record.add_on is not None
+        assert record.add_on.primaries and record.add_on.primaries_confidence is None, record.code
+        assert record.add_on.confidence == "high", record.code
+        assert all(code in catalog for code in record.add_on.primaries), record.code
+    r77002 = catalog.get("77002").add_on
+    assert r77002 is not None and r77002.primaries == ()
+    assert r77002.note and "cms-aoc-2026q2" in r77002.note and "50390" in r77002.note
 
 
 def test_47555_reports_74360_separately_at_low_confidence_only(catalog: Catalog) -> None:
@@ -82,8 +105,18 @@ def test_years_and_global_periods_follow_the_corrected_facts(catalog: Catalog) -
 
 
 def test_every_cited_source_has_an_address_or_is_a_seed_page(catalog: Catalog) -> None:
+    """A source has an address, unless it is one of the saved seed pages (``seed-NNN``): seeds 001-003
+    are GenHealth pages whose addresses spell out the AMA descriptor, so none is written."""
     for source in catalog.sources.values():
-        assert source.url or source.kind == "seed", source.id
+        assert source.url or source.id.startswith("seed-"), source.id
+
+
+def test_the_genhealth_seed_pages_count_as_ai_generated(catalog: Catalog) -> None:
+    """Seeds 001-003 are word for word GenHealth's AI-generated pages: a fact only they support is low."""
+    for sid in ("seed-001", "seed-002", "seed-003"):
+        assert catalog.sources[sid].kind == "ai-generated", sid
+    for sid in ("seed-000", "seed-004"):
+        assert catalog.sources[sid].kind == "seed", sid
 
 
 WORD = re.compile(r"[a-z0-9]+")
@@ -233,7 +266,7 @@ def test_deleted_records_name_their_replacement_or_say_why_not(catalog: Catalog)
         assert record.replaced_by or record.note, record.code
     assert catalog.get("74320").replaced_by == ("47532",)
     assert catalog.get("50394").replaced_by == ("50431",)
-    assert catalog.get("47511").replaced_by == ("47538", "47539", "47540")
+    assert catalog.get("47511").replaced_by == ("47534", "47538", "47539", "47540")  # drains and stents
     for code in ("47505", "47510"):  # no source says what replaced them: none is recorded
         assert catalog.get(code).replaced_by == (), code
 
@@ -375,3 +408,49 @@ def test_histories_the_audit_corrected(catalog: Catalog) -> None:
         assert event.change == "revised" and event.note and "2 cm" in event.note
     (event,) = catalog.get("50430").history
     assert event.note and "50390" in event.note and "50431" in event.note
+
+
+# --- round 3's corrections ------------------------------------------------------------------------
+
+
+def test_pcnl_and_tract_dilation_have_one_answer(catalog: Catalog) -> None:
+    """50436 and 50437 are not reported with the PCNL codes (AAPC on the 2023 guidelines, NCCI
+    indicator 1), and no rule also says they are reported with them."""
+    for pcnl in ("50080", "50081"):
+        reported = {c for e in catalog.report_with(catalog.get(pcnl)) for c in e.rule.codes}
+        assert not reported & {"50436", "50437"}, pcnl
+        excluded = {d.code for d in catalog.derived("excluded_by", pcnl)}
+        assert {"50436", "50437"} <= excluded, pcnl
+    # 50432 beside a PCNL is contested: both views are kept, each at low confidence
+    views = [e.rule.confidence for e in catalog.report_with(catalog.get("50081")) if "50432" in e.rule.codes]
+    views += [e.rule.confidence for e in catalog.not_with(catalog.get("50081")) if "50432" in e.rule.codes]
+    assert views == ["low", "low"]
+
+
+def test_ultrasound_needle_guidance_is_the_same_bundle_in_every_family(catalog: Catalog) -> None:
+    """Where a family's codes include ultrasound guidance by their descriptor, 76942 is included at the
+    same confidence everywhere (no source says otherwise for any of them)."""
+    found = {
+        family.id: rule.confidence
+        for family in catalog.families.values()
+        for rule in family.includes
+        if "76942" in rule.codes
+    }
+    assert set(found) >= {"percutaneous-biliary", "percutaneous-renal-access", "percutaneous-ureteral-stent"}
+    assert set(found.values()) == {"medium"}
+
+
+def test_the_nephroureteral_exchange_is_50387_not_in_the_renal_access_range(catalog: Catalog) -> None:
+    description = catalog.families["percutaneous-renal-access"].description or ""
+    assert "50387" in description
+    assert "exchange of a nephrostomy catheter" in description.lower()
+    record = catalog.get("50387")
+    assert "nephroureteral" in record.title.lower() and record.family == "ureteral-stent-exchange"
+
+
+def test_code_histories_the_sources_give(catalog: Catalog) -> None:
+    assert (2014, "added") in [(h.year, h.change) for h in catalog.get("52356").history]
+    for code in ("50693", "50694", "50695", "50606", "50705", "50706"):
+        (event,) = catalog.get(code).history
+        assert (event.year, event.change, event.confidence) == (2016, "added", "low"), code  # inferred
+    assert [(h.year, h.change) for h in catalog.get("74320").history] == [(2016, "deleted")]

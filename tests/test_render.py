@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
 from cptref import render
-from cptref.catalog import Catalog, load_catalog
+from cptref.catalog import Catalog, load_catalog, read_catalog
 
-from .conftest import DATA
+from .conftest import DATA, FIXTURES
 
 GOLDEN = DATA.parent / "tests" / "golden"
 
@@ -40,18 +42,29 @@ def test_low_confidence_facts_are_marked_and_unknowns_say_not_recorded(catalog: 
     assert "Global period: 000  (medium; rvuedge-47555)" in text
 
 
-def test_a_primary_list_weaker_than_the_add_on_status_says_so_in_both_views(catalog: Catalog) -> None:
-    """50706 is an add-on at high confidence, but its list of primaries rests on one AI-generated page
-    (low): the line that shows the list must not read as high."""
-    record = catalog.get("50706")
-    assert record.add_on is not None and (record.add_on.confidence, record.add_on.primaries_confidence) == (
+def test_a_primary_list_weaker_than_the_add_on_status_says_so_in_both_views(tmp_path: Path) -> None:
+    """An add-on at high confidence whose list of primaries rests on one AI-generated page (low): the
+    line that shows the list must not read as high. (No shipped record is such since 50706's list
+    became CMS's own; a copy of the check fixture holds one.)"""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "check", data)
+    record = data / "procedures" / "0002X.yaml"
+    text = record.read_text().replace(
+        "  sources: [test-blog]\n  confidence: low\nmedicare:",
+        "  primaries_confidence: low\n  sources: [test-book]\n  confidence: high\nmedicare:",
+    )
+    record.write_text(text)
+    catalog, problems = read_catalog(data)
+    assert problems == []
+    widget = catalog.get("0002X")
+    assert widget.add_on is not None and (widget.add_on.confidence, widget.add_on.primaries_confidence) == (
         "high",
         "low",
     )
-    brief = render.plain(render.show_doc(catalog, record), width=400)
-    assert "Add-on code; primaries (LOW CONFIDENCE): 50382," in brief
-    full = render.plain(render.show_doc(catalog, record, full=True), width=400)
-    assert "51610  (LOW CONFIDENCE: the add-on status itself is high)" in full
+    brief = render.plain(render.show_doc(catalog, widget), width=400)
+    assert "Add-on code; primaries (LOW CONFIDENCE): 0001X" in brief
+    full = render.plain(render.show_doc(catalog, widget, full=True), width=400)
+    assert "0001X  (LOW CONFIDENCE: the add-on status itself is high)" in full
 
 
 def test_primary_code_lists_the_addons_that_name_it(catalog: Catalog) -> None:

@@ -23,7 +23,8 @@ def test_version_prints_program_and_data_release_and_record_count(cli: Callable[
 def test_version_names_each_layered_directory_and_its_release(cli: Callable[..., Run]) -> None:
     run = cli("-V", env={"CPTREF_DATA": str(GOOD)})
     count = len(list((ROOT / "data" / "procedures").glob("*.yaml"))) + 5
-    assert run.out.startswith(f"cptref 0.1.0 (data 2026-11-27, {count} records, ")
+    release = (ROOT / "data" / "RELEASE").read_text().strip()
+    assert run.out.startswith(f"cptref 0.1.0 (data {release}, {count} records, ")
     assert run.out.splitlines()[0].endswith(f" + {GOOD} (unreleased))")
 
 

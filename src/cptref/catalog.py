@@ -42,6 +42,17 @@ class Derived(Struct, frozen=True):
     family: str | None = None
 
 
+class PairFacts(Struct, frozen=True):
+    """What deciding pairs needs to know of one code (worked out once a code, see
+    :meth:`Catalog.undecided`): its family, the families its pairs must be decided against (either
+    side's ``decide_with`` makes a pair expected), and every code a fact of its record or its family
+    names (includes, report_with, not_with, and an add-on's primaries)."""
+
+    family: str
+    decide_with: frozenset[str]
+    named: frozenset[str]
+
+
 class Effective(Struct, frozen=True):
     """A rule that applies to a record, with where it was stated (the record or its family)."""
 
@@ -122,6 +133,8 @@ class Catalog:
         self.problems = [p for p in found if p.severity != "mention"]
         """The problems of the data, when the library was read in part (load_catalog(partial=True)):
         the records whose files have one are left out."""
+        self._pair_facts: dict[str, PairFacts | None] = {}
+        """Code -> what deciding its pairs needs (:meth:`pair_facts`), filled as codes are asked about."""
         self.mentions: dict[str, set[str]] = {}
         if found:
             from .build import mentioned
@@ -236,6 +249,58 @@ class Catalog:
         family = self.families.get(record.family) if record.family else None
         inherited = [EffectiveNotWith(r, family.id) for r in family.not_with] if family else []
         return [EffectiveNotWith(r) for r in record.not_with] + inherited
+
+    # --- pairs the library must decide -----------------------------------------------------------
+
+    def pair_facts(self, code: str) -> PairFacts | None:
+        """What deciding the pairs of ``code`` needs, or None when no pair of it is expected to be
+        decided: no record, a deleted record (a deleted code is an error of its own), or no family.
+        Computed once a code and kept."""
+        try:
+            return self._pair_facts[code]
+        except KeyError:
+            pass
+        record = self.store.get(code)
+        family = self.families.get(record.family) if record is not None and record.family else None
+        found: PairFacts | None = None
+        if record is not None and family is not None and record.status != "deleted":
+            rules: list[Rule | NotWith] = [*record.includes, *record.report_with, *record.not_with]
+            rules += [*family.includes, *family.report_with, *family.not_with]
+            named = {c for rule in rules for c in rule.codes}
+            if record.add_on is not None:
+                named.update(record.add_on.primaries)
+            found = PairFacts(family.id, frozenset(family.decide_with), frozenset(named))
+        self._pair_facts[code] = found
+        return found
+
+    def undecided(self, codes: Iterable[str]) -> list[tuple[str, str]]:
+        """The pairs among ``codes`` that the library is expected to decide but no fact decides.
+
+        A pair is expected when the family of either code names the other's family in
+        ``decide_with`` (a family naming itself: pairs of its own codes), both codes having active
+        records. A fact decides it when the record of either code, or that record's family, names
+        the other code in ``includes``, ``report_with`` or ``not_with``, or lists it among an
+        add-on's primaries (an add-on is reported with its primary). Each pair is given once, as
+        ``(first, second)`` in the order the codes come (a code given twice counts once); a pair
+        of a code with itself is never one. Cheap enough to run for every claim: what each code
+        needs is worked out once (:meth:`pair_facts`), and a pair costs two set look-ups.
+        """
+        wanted = list(dict.fromkeys(codes))
+        facts = [self.pair_facts(code) for code in wanted]
+        found: list[tuple[str, str]] = []
+        for i, first in enumerate(facts):
+            if first is None:
+                continue
+            for j in range(i + 1, len(wanted)):
+                second = facts[j]
+                if second is None:
+                    continue
+                if second.family not in first.decide_with and first.family not in second.decide_with:
+                    continue
+                if wanted[j] in first.named or wanted[i] in second.named:
+                    continue
+                found.append((wanted[i], wanted[j]))
+        return found
 
     def derived(self, relation: Relation, code: str) -> list[Derived]:
         """Facts other records state about ``code`` (see :data:`Relation`), in code order."""

@@ -213,6 +213,15 @@ class Family(Struct, frozen=True, kw_only=True):
     includes: tuple[Rule, ...] = ()
     report_with: tuple[Rule, ...] = ()
     not_with: tuple[NotWith, ...] = ()
+    decide_with: Annotated[
+        tuple[Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")], ...],
+        about(
+            "The families (this one too, when it names itself) whose codes the library must decide against this "
+            "family's codes: for each such pair of active codes a sourced fact says they are included, not reported "
+            "together or reported together; a pair no fact decides is undecided (Catalog.undecided). [] when no pair "
+            "of this family needs a decision."
+        ),
+    ] = ()
     history: tuple[HistoryEntry, ...] = ()
     sources: tuple[str, ...] = ()
     note: str | None = None

@@ -95,6 +95,27 @@ def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
     return problems
 
 
+def family_decisions(catalog: Catalog, only: Path | None = None) -> list[Problem]:
+    """A family's ``decide_with`` names known families, each once (for the families defined in the
+    directory ``only``, when given): an unknown id would silently ask for no decision at all."""
+    problems: list[Problem] = []
+    base = catalog.root or Path(".")
+    for family in catalog.families.values():
+        origin = catalog.family_origin(family.id) or (catalog.roots[0] if catalog.roots else base)
+        if only is not None and origin != only:
+            continue
+        name = display_path(origin / resources.FAMILIES)
+        seen: set[str] = set()
+        for i, other in enumerate(family.decide_with):
+            where = f"$[{family.id}].decide_with[{i}]"
+            if other not in catalog.families:
+                problems.append(Problem(name, where, f"unknown family {other!r}"))
+            elif other in seen:
+                problems.append(_warn(name, where, f"family {other!r} is named twice"))
+            seen.add(other)
+    return problems
+
+
 def redefinitions(catalog: Catalog, root: Path) -> list[Problem]:
     """A family or source of ``root`` that a lower layer (the shipped data) defines too: it silently
     changes shipped facts, so it is a warning (an error with --strict)."""
@@ -235,6 +256,7 @@ def validate(root: Path, strict: bool = False, base: Path | None = None) -> Repo
     roots = [base, root] if layered and base is not None else [root]
     catalog, problems = read_catalog(roots, on_raw=lambda path, raw: canonical_record(path, raw, form))
     problems = problems + relations(catalog, root if layered else None) + form + canonical_lists(root)
+    problems += family_decisions(catalog, root if layered else None)
     if layered:
         problems += redefinitions(catalog, root)
     if layered:
