@@ -256,3 +256,15 @@ def test_one_unit_over_an_mue_of_zero_reads_as_one_unit(cli: Cli, tmp_path: Path
     [own] = [f for f in json.loads(run.out)["findings"] if f["rule"] == "units"]
     assert own["message"].startswith("1 unit of 0001X is reported;"), own
     assert own["fix"] == "Remove 0001X, or check that the recorded MUE of 0 is current.", own
+
+
+def test_show_gives_the_tables_answer_where_it_replaces_the_records(cli: Cli, cms: Path) -> None:
+    """0003X's record lists no primaries and its MUE; with the tables the AOC table's primaries and the MUE
+    table's value are the ones check applies, so show names them instead of printing two answers."""
+    bare = cli("show", "0003X", *DATA)
+    assert "primaries: not recorded" in bare.out
+    shown = cli("show", "0003X", "--cms", str(cms), *DATA)
+    assert "primaries: your AOC table's apply (Official CMS tables, below)" in shown.out
+    assert "primaries: not recorded" not in shown.out
+    full = cli("show", "0003X", "--full", "--cms", str(cms), *DATA).out
+    assert "Primary codes: your AOC table's apply" in full and "MUE (units per day): your MUE table's applies" in full

@@ -368,7 +368,8 @@ def show(v: Values) -> int:
                 doc.line("-" * 40, "dim")
                 doc.line()
             if code in by_code:
-                doc.lines.extend(render.show_doc(found, by_code[code], full=v["full"]).lines)
+                facts = official[i] if official else None
+                doc.lines.extend(render.show_doc(found, by_code[code], full=v["full"], tables=facts).lines)
             if official:
                 render.official_doc(official[i], doc)
         emit_text(doc, v["color"], page=v["full"] and v["pager"])

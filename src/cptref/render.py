@@ -133,11 +133,17 @@ def _with_codes(codes: Sequence[str], what: str) -> str:
     return f"{', '.join(codes)}: {what}" if codes else what
 
 
-def brief_doc(catalog: Catalog, record: Procedure) -> Doc:
+TABLE_APPLIES = "your AOC table's apply (Official CMS tables, below)"
+"""What a view says in place of the record's primaries when the user's AOC table lists the code."""
+
+
+def brief_doc(catalog: Catalog, record: Procedure, tables: OfficialFacts | None = None) -> Doc:
     """What a coder needs about one code on one screen (about 30 lines at 100 columns): title,
     status, descriptor, add-on and primaries, what it includes and is not reported with (with codes),
     what is reported with it, Medicare values, each fact one line with its confidence (H, M, LOW) and
-    numbered sources, listed once at the end. ``--full`` shows everything."""
+    numbered sources, listed once at the end. ``--full`` shows everything. With ``tables`` (the user's
+    CMS tables), the record's add-on primaries and MUE give way to the tables' where they have one,
+    as ``check`` applies them, instead of showing two answers."""
     marks = _Citations()
     doc = Doc()
     head = doc.line().add(record.code, "bold cyan").add("  ").add(record.title, "bold")
@@ -161,6 +167,8 @@ def brief_doc(catalog: Catalog, record: Procedure) -> Doc:
     add_on = record.add_on
     if add_on is not None:
         primaries = ", ".join(add_on.primaries) if add_on.primaries else "not recorded"
+        if tables is not None and tables.aoc:
+            primaries = TABLE_APPLIES
         weaker = _weaker_primaries(add_on)
         label = "primaries" if weaker is None else f"primaries ({_confidence_words(weaker)})"
         _fact(doc, marks, f"Add-on code; {label}: {primaries}", add_on.confidence, add_on.sources)
@@ -206,10 +214,10 @@ def brief_doc(catalog: Catalog, record: Procedure) -> Doc:
             _fact(doc, marks, f"Deleted as of 1 January {event.year}", event.confidence, event.sources)
     med = record.medicare
     if med is not None and (med.global_period is not None or med.mue is not None):
-        values = [
-            f"global {med.global_period or 'not recorded'}",
-            f"MUE {med.mue if med.mue is not None else 'not recorded'}",
-        ]
+        mue = f"MUE {med.mue if med.mue is not None else 'not recorded'}"
+        if tables is not None and tables.mue:
+            mue = "MUE: your MUE table's applies (below)"
+        values = [f"global {med.global_period or 'not recorded'}", mue]
         _fact(doc, marks, "Medicare: " + ", ".join(values), med.confidence, med.sources)
     else:
         doc.line("Medicare: not recorded", "dim", indent=2)
@@ -227,10 +235,11 @@ def brief_doc(catalog: Catalog, record: Procedure) -> Doc:
     return doc
 
 
-def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
-    """One code: the brief view (:func:`brief_doc`), or with ``full`` everything, in reading order."""
+def show_doc(catalog: Catalog, record: Procedure, full: bool = False, tables: OfficialFacts | None = None) -> Doc:
+    """One code: the brief view (:func:`brief_doc`), or with ``full`` everything, in reading order
+    (with ``tables``, the tables' answers where they replace the record's: see :func:`brief_doc`)."""
     if not full:
-        return brief_doc(catalog, record)
+        return brief_doc(catalog, record, tables)
     doc = Doc()
     head = doc.line().add(record.code, "bold cyan").add("  ").add(record.title, "bold")
     if record.status == "deleted":
@@ -275,7 +284,9 @@ def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
     if record.add_on:
         line = doc.line("Add-on code: report only in addition to a primary procedure", indent=2)
         _facts(line, record.add_on.confidence, record.add_on.sources)
-        if record.add_on.primaries:
+        if tables is not None and tables.aoc:
+            doc.line(f"Primary codes: {TABLE_APPLIES}", indent=4, hang=4)
+        elif record.add_on.primaries:
             line = _codes(doc.line("Primary codes: ", indent=4, hang=4), record.add_on.primaries)
             weaker = _weaker_primaries(record.add_on)
             if weaker is not None:
@@ -354,7 +365,9 @@ def show_doc(catalog: Catalog, record: Procedure, full: bool = False) -> Doc:
         ("MUE (units per day)", med.mue if med else None),
     ):
         line = doc.line(f"{label}: ", indent=2)
-        if med is None or value is None:
+        if label.startswith("MUE") and tables is not None and tables.mue:
+            line.add("your MUE table's applies (Official CMS tables, below)")
+        elif med is None or value is None:
             line.add("not recorded", "dim")
         else:
             _facts(line.add(str(value)), med.confidence, med.sources)
