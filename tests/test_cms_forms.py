@@ -517,6 +517,25 @@ def test_blank_lines_and_header_legends_are_counted_apart_and_every_count_adds_u
     assert counts == (8, 3, 2, 3, 2, 1)
 
 
+def test_a_row_lost_on_the_way_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counts are checked when a table is written: a parser that dropped a row without counting
+    it, or rows that never reached the file, are named (the table can then verify nothing)."""
+    folder = tmp_path / "cms"
+    folder.mkdir()
+    shutil.copy(TABLES / MUE_FILE, folder)
+    honest = PARSERS["mue"]
+
+    def lossy(layout: Layout, tally: Tally) -> object:
+        for i, row in enumerate(honest(layout, tally)):
+            if i != 1:
+                yield row
+
+    monkeypatch.setitem(PARSERS, "mue", lossy)  # the dict compile reads
+    summary = compile_tables([folder], tmp_path / "out.sqlite")
+    [wrong] = [p for p in summary.problems if p.code == "count-mismatch"]
+    assert wrong.severity == "error" and "4 rows loaded, but 3 stored" in wrong.message
+
+
 def test_a_table_summary_adds_up(tmp_path: Path) -> None:
     summary = compile_tables([FIXTURES / "cms" / "bad"], tmp_path / "out.sqlite")
     [table] = summary.tables

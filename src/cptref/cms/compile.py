@@ -198,6 +198,7 @@ def _table(
     for layout in plan.parts:
         tally = Tally(layout)
         file_id = writer.file(layout.entry.display)
+        before = db.total_changes
         try:
             _insert(writer, number, file_id, layout, PARSERS[table.kind](layout, tally))
         except (*READ_ERRORS, XlsxError, UnicodeError) as error:
@@ -205,11 +206,14 @@ def _table(
             db.execute(f"ROLLBACK TO {savepoint}")
             db.execute(f"RELEASE {savepoint}")
             problems.extend(tally.problems)
+            refused = getattr(error, "code", None)
             problems.append(
                 problem(
                     layout.entry.file,
-                    f"cannot be read to the end (truncated or damaged?): {error}; {table.label()} is not loaded",
-                    "unreadable",
+                    f"{error}; {table.label()} is not loaded"
+                    if refused
+                    else f"cannot be read to the end (truncated or damaged?): {error}; {table.label()} is not loaded",
+                    refused or "unreadable",
                     member=layout.entry.member,
                 )
             )
@@ -217,6 +221,16 @@ def _table(
             return None
         tally.close()
         problems.extend(tally.problems)
+        wrong = tally.mismatch(db.total_changes - before)
+        if wrong is not None:  # a row lost on the way, which no other problem names
+            problems.append(
+                problem(
+                    layout.entry.file,
+                    f"the row counts do not add up: {wrong}",
+                    "count-mismatch",
+                    member=layout.entry.member,
+                )
+            )
         files.append(layout.entry.display)
         read += tally.read
         loaded += tally.loaded
@@ -230,6 +244,7 @@ def _table(
                 first.file, f"{table.label()}: no row could be loaded ({read:,} read)", "no-rows", member=first.member
             )
         )
+        skipped.extend(Skipped(p.entry.display, f"no row of {table.label()} could be loaded") for p in plan.parts)
         return None
     if table.kind == "ptp":
         ptpindex.build(db, number)  # when it cannot be built, look-ups query the rows instead
