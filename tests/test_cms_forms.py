@@ -519,7 +519,7 @@ def test_blank_lines_and_header_legends_are_counted_apart_and_every_count_adds_u
 
 def test_a_row_lost_on_the_way_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The counts are checked when a table is written: a parser that dropped a row without counting
-    it, or rows that never reached the file, are named (the table can then verify nothing)."""
+    it, or rows that never reached the file, are named, as an error (the table may be missing data)."""
     folder = tmp_path / "cms"
     folder.mkdir()
     shutil.copy(TABLES / MUE_FILE, folder)

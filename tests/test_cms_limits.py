@@ -277,6 +277,25 @@ def test_a_282_byte_workbook_naming_column_zzzzzzzzzz_is_a_located_error(tmp_pat
     assert "column" in bad.message
 
 
+def test_a_limit_met_past_the_header_keeps_its_code_and_loads_nothing_of_the_table(tmp_path: Path) -> None:
+    def text(ref: str, value: str) -> str:
+        return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+    titles = "".join(text(f"{c}1", str(t)) for c, t in zip("ABCD", AOC_SHEET[0], strict=True))
+    rows = [f'<row r="1">{titles}</row>']
+    for r in range(2, 4002):  # the far cell well past the head that recognition reads
+        far = '<c r="IW3000"><v>1</v></c>' if r == 3000 else ""
+        rows.append(
+            f'<row r="{r}"><c r="A{r}"><v>1</v></c>{text(f"B{r}", "0020X")}{text(f"C{r}", "0001X")}'
+            f'<c r="D{r}"><v>2026001</v></c>{far}</row>'
+        )
+    (tmp_path / "AOC_V2026Q4-MCR.xlsx").write_bytes(raw_sheet("".join(rows)))
+    summary = compile_tables([tmp_path], tmp_path / "out.sqlite")
+    assert summary.tables == []
+    bad = coded(summary.problems, "sheet-limit")
+    assert "IW" in bad.message and "is not loaded" in bad.message
+
+
 def test_a_workbook_part_that_claims_a_gigabyte_is_refused(tmp_path: Path) -> None:
     book = patch_sizes(make_xlsx([["a"]]), "xl/worksheets/sheet2.xml", size=2**31)
     (tmp_path / "AOC_V2026Q4-MCR.xlsx").write_bytes(book)

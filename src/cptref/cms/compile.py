@@ -206,14 +206,14 @@ def _table(
             db.execute(f"ROLLBACK TO {savepoint}")
             db.execute(f"RELEASE {savepoint}")
             problems.extend(tally.problems)
-            refused = getattr(error, "code", None)
+            code = getattr(error, "code", "unreadable")  # a limit met on the way (Refused, XlsxError) has its own
             problems.append(
                 problem(
                     layout.entry.file,
-                    f"{error}; {table.label()} is not loaded"
-                    if refused
-                    else f"cannot be read to the end (truncated or damaged?): {error}; {table.label()} is not loaded",
-                    refused or "unreadable",
+                    f"cannot be read to the end (truncated or damaged?): {error}; {table.label()} is not loaded"
+                    if code == "unreadable"
+                    else f"{error}; {table.label()} is not loaded",
+                    code,
                     member=layout.entry.member,
                 )
             )
