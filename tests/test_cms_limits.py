@@ -337,6 +337,14 @@ def strings(value: object) -> list[str]:
     return []
 
 
+def test_a_name_of_thousands_of_digits_is_no_version_not_a_traceback(tmp_path: Path) -> None:
+    name = "ccipra-v323r" + "1" * 5000 + "-f1.txt"
+    zip_of(tmp_path / "ptp.zip", {name: (TABLES / PTP1).read_bytes()})
+    found = scan([tmp_path])
+    assert [p.table.version for p in found.plans] == ["unknown"]
+    assert [p.code for p in found.problems] == ["version-unknown"]
+
+
 def test_a_member_name_flagged_utf8_that_is_not_is_a_bad_zip(tmp_path: Path) -> None:
     data = bytearray(zip_of(tmp_path / "x.zip", {"name.txt": b"x"}).read_bytes())
     for signature, flags, name in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
