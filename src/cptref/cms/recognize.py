@@ -2,12 +2,18 @@
 or none of them. Never from its name (names only add the version, the setting of a PTP table and
 the part number: see :mod:`cptref.cms.names`).
 
-Only the head of a file is read here (the first rows of a sheet, the first 256 KiB of a text
-file). Each kind's header is found by its cells, wherever it sits below the preamble:
+Only the head of a file is read here: the first rows of each sheet of a workbook (up to 64, in
+order; the layout names the sheet), or the first 256 KiB of a text file, whose encoding and line
+end its first bytes give, read as tab-, comma- and semicolon-delimited text in turn: the delimiter
+is the one under which a header row's cells are found (the layout says which, and whether the
+cells are quoted). The forms a spreadsheet or an export tool writes are read as well as the CMS
+ones (see :class:`Layout`, and :func:`split_records` for quoting and stray quotes). Each kind's
+header is found by its cells, wherever it sits below the preamble:
 
 - PTP: a row whose first two cells are "Column 1" and "Column 2", with "Effective", "Deletion" and
-  "Modifier" cells (tab-delimited text; the same in the .xlsx);
-- MUE: a row with an "HCPCS/CPT Code" cell (in the CSV the quoted cell holds a line break), an
+  "Modifier" cells (tab-delimited text, its cells sometimes all quoted; the same in the .xlsx);
+- MUE: a row with an "HCPCS/CPT Code" cell (in the CMS CSV the quoted cell holds a line break; a
+  spreadsheet may write it on one line), an
   "... MUE Values" cell (whose words give the setting) and an "MUE Adjudication Indicator" cell;
 - AOC: a row with "AOC_Edit_Type", "Add-On_Code" and "Primary_Code" cells;
 - PPRRVU: a row with cells "HCPCS" and "MOD"; the other column titles are split over the rows
