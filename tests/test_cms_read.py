@@ -279,8 +279,8 @@ def test_bad_rows_are_reported_each_with_its_line_and_the_good_ones_kept() -> No
         (8, "bad-row", "error"),  # 20261301 is no date
         (9, "bad-row", "error"),  # indicator 2
         (10, "bad-row", "error"),  # five columns
-        (11, "bad-row", "error"),  # a code of three digits
-        (12, "bad-row", "error"),  # 2026-12-31 is not YYYYMMDD
+        (11, "bad-row", "error"),  # a code of three characters (12X)
+        (12, "bad-row", "error"),  # 31.12.2026 is no date form cptref reads
     ]
     assert all(p.file.endswith("ccipra-v323r0-f1.txt") and p.member is None for p in tally.problems)
 

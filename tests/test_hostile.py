@@ -719,3 +719,73 @@ def test_the_library_answers_with_sockets_refused_in_process(
         entry.main(["search", "balloon", "dilation", "--json"])
     assert exited.value.code == 0
     assert json.loads(capfd.readouterr().out)["results"]
+
+
+# --- CMS tables (--cms) -------------------------------------------------------------------------------
+# Hostile files among a user's CMS downloads are located problems (SECURITY.md, "Your CMS tables"):
+# never a hang (a named pipe, a link to /dev/zero), never a traceback (a workbook naming column
+# ZZZZZZZZZZ, a zip bomb, a name that is not UTF-8), never a silent loss (a stray quote).
+
+
+def hostile_cms(base: Path) -> Path:
+    import zipfile
+
+    from .test_cms_xlsx import patch_sizes, raw_sheet
+
+    tables = ROOT / "tests" / "fixtures" / "cms" / "tables"
+    folder = base / "cms"
+    folder.mkdir()
+    mue = (tables / "MCR_MUE_PractitionerServices_Eff_10-01-2026.csv").read_bytes()
+    stray = mue.replace(b"0002X,4,3 Date", b'0002X,"4,3 Date')
+    (folder / "MCR_MUE_PractitionerServices_Eff_10-01-2026.csv").write_bytes(stray)
+    (folder / "AOC_V2026Q4-MCR.xlsx").write_bytes(raw_sheet('<row r="1"><c r="ZZZZZZZZZZ1"><v>1</v></c></row>'))
+    with zipfile.ZipFile(folder / "bomb.zip", "w", zipfile.ZIP_STORED) as z:
+        z.writestr("ccioph-v323r0-f1.txt", (tables / "ccioph-v323r0-f1.txt").read_bytes())
+    bomb = patch_sizes((folder / "bomb.zip").read_bytes(), "ccioph-v323r0-f1.txt", size=300 << 20)
+    (folder / "bomb.zip").write_bytes(bomb)
+    if POSIX:
+        name = os.fsencode(folder / "ccipra-v323r0-f1") + b"\xff.txt"
+        with open(name, "wb") as handle:
+            handle.write((tables / "ccipra-v323r0-f1.txt").read_bytes())
+        os.mkfifo(folder / "ccipra-v323r0-f2.txt")
+        if os.path.exists("/dev/zero"):
+            (folder / "ptp.zip").symlink_to("/dev/zero")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cms_ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Out]:
+    folder = str(hostile_cms(tmp_path_factory.mktemp("hostile-cms")))
+    return run_all(
+        {
+            "validate": Job(("validate", "--cms", folder)),
+            "check": Job(("check", "0001X", "0002X", "--cms", folder, "--json")),
+        }
+    )
+
+
+def test_hostile_cms_files_are_each_a_located_problem(cms_ran: dict[str, Out]) -> None:
+    got = cms_ran["validate"]
+    assert got.code == 3, got
+    assert "Traceback" not in got.err
+    lines = got.out.splitlines()
+    expected = [
+        ("MCR_MUE_PractitionerServices_Eff_10-01-2026.csv: line 7: warning: a quote opened on line 7", True),
+        ("MCR_MUE_PractitionerServices_Eff_10-01-2026.csv: line 7: MUE value '\"4' is not", True),
+        ("AOC_V2026Q4-MCR.xlsx: file: cannot be read", True),
+        ("bomb.zip: ccioph-v323r0-f1.txt: the member expands", True),
+        ("ccipra-v323r0-f2.txt: file: not a regular file", POSIX),
+        ("ptp.zip: file: a link to something that is not a regular file", POSIX and os.path.exists("/dev/zero")),
+    ]
+    for needle, present in expected:
+        assert any(needle in line for line in lines) == present, (needle, got.out)
+    if POSIX:  # the table whose name is not UTF-8 is read, and named with the byte escaped
+        assert "ccipra-v323r0-f1\\udcff.txt" in got.err, got.err
+
+
+def test_commands_answer_beside_hostile_cms_files(cms_ran: dict[str, Out]) -> None:
+    got = cms_ran["check"]
+    assert got.code in (0, 1), got
+    assert json.loads(got.out)["codes"]
+    assert "Traceback" not in got.err
+    assert "`cptref tables` lists them" in got.err  # one warning line says where the problems are listed

@@ -98,7 +98,8 @@ def fingerprint(paths: Sequence[Path]) -> bytes:
 
 
 def _key(paths: Sequence[Path], files: list[tuple[str, int, int]]) -> bytes:
-    body = msgspec.msgpack.encode([FORMAT, __version__, resolved(paths), sorted(files)])
+    named = [path.encode("utf-8", "surrogateescape") for path in resolved(paths)]  # a name need not be UTF-8
+    body = msgspec.msgpack.encode([FORMAT, __version__, named, sorted(files)])
     return f"{FORMAT}:".encode() + hashlib.blake2b(body, digest_size=20).digest()
 
 
@@ -194,13 +195,14 @@ def _table(
 ) -> TableSummary | None:
     db = writer.db
     table = plan.table
-    read = loaded = rejected = errors = 0
+    read = loaded = rejected = errors = blank = 0
     files: list[str] = []
     savepoint = f"t{number}"
     db.execute(f"SAVEPOINT {savepoint}")
     for layout in plan.parts:
         tally = Tally(layout)
         file_id = writer.file(layout.entry.display)
+        before = db.total_changes
         try:
             _insert(writer, number, file_id, layout, PARSERS[table.kind](layout, tally))
         except (*READ_ERRORS, XlsxError, UnicodeError) as error:
@@ -208,11 +210,14 @@ def _table(
             db.execute(f"ROLLBACK TO {savepoint}")
             db.execute(f"RELEASE {savepoint}")
             problems.extend(tally.problems)
+            code = getattr(error, "code", "unreadable")  # a limit met on the way (Refused, XlsxError) has its own
             problems.append(
                 problem(
                     layout.entry.file,
-                    f"cannot be read to the end (truncated or damaged?): {error}; {table.label()} is not loaded",
-                    "unreadable",
+                    f"cannot be read to the end (truncated or damaged?): {error}; {table.label()} is not loaded"
+                    if code == "unreadable"
+                    else f"{error}; {table.label()} is not loaded",
+                    code,
                     member=layout.entry.member,
                 )
             )
@@ -222,11 +227,23 @@ def _table(
             return None
         tally.close()
         problems.extend(tally.problems)
+        wrong = tally.mismatch(db.total_changes - before)
+        if wrong is not None:  # a row lost on the way, which no other problem names
+            problems.append(
+                problem(
+                    layout.entry.file,
+                    f"the row counts do not add up: {wrong}",
+                    "count-mismatch",
+                    member=layout.entry.member,
+                )
+            )
+            errors += 1
         errors += sum(p.severity == "error" for p in tally.problems)
         files.append(layout.entry.display)
         read += tally.read
         loaded += tally.loaded
         rejected += tally.rejected
+        blank += tally.blank
     if not loaded:
         db.execute(f"ROLLBACK TO {savepoint}")
         db.execute(f"RELEASE {savepoint}")
@@ -258,7 +275,7 @@ def _table(
         wordindex.build(db, number)  # the short descriptors' words, for search --cms
     db.execute(f"RELEASE {savepoint}")
     parts = sorted(p.part for p in plan.parts if p.part)
-    return TableSummary(table, plan.quarter, files, read, loaded, rejected, parts, list(plan.missing), errors)
+    return TableSummary(table, plan.quarter, files, read, loaded, rejected, parts, list(plan.missing), errors, blank)
 
 
 def _insert(writer: _Writer, t: int, f: int, layout: Layout, rows: Iterator[Row]) -> None:

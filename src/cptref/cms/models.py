@@ -84,7 +84,10 @@ class CmsProblem(Problem, frozen=True, kw_only=True):
     ``code`` names the kind of problem, for tests and tools that must not depend on the wording:
     ``missing``, ``unreadable``, ``bad-zip``, ``skipped``, ``unknown-layout``, ``no-setting``,
     ``bad-row``, ``duplicate-row``, ``no-rows``, ``superseded``, ``duplicate-table``,
-    ``missing-part``, ``version-unknown``, ``not-read``.
+    ``missing-part``, ``version-unknown``, ``not-read``; the input limits' ``not-regular``,
+    ``link-outside``, ``too-large``, ``compression-ratio``, ``too-many-members``, ``sheet-limit``,
+    ``line-too-long``, ``duplicate-member``; ``count-mismatch`` (a table's row counts that do not add
+    up); and the warnings ``stray-quote`` and ``more-warnings``.
     """
 
     code: str
@@ -221,6 +224,8 @@ class TableSummary(Struct, frozen=True):
     """The part numbers read (``[1, 2, 3, 4]``); [] for a table in one file with no part number."""
     missing_parts: list[int] = []
     errors: int = 0
+    rows_blank: int = 0
+    """Blank lines among the data rows: counted, neither read nor rejected."""
 
     @property
     def complete(self) -> bool:
@@ -264,6 +269,7 @@ class CmsSummary(Struct, frozen=True):
             out.append(
                 f"{t.table.label()}, in force {t.table.dates()}: {_rows(t.rows_loaded)} loaded of {t.rows_read:,} read"
                 f"{f', {t.rows_rejected:,} rejected' if t.rows_rejected else ''}"
+                f"{f', {t.rows_blank:,} blank lines' if t.rows_blank else ''}"
                 f"{missing if t.missing_parts else ''} ({', '.join(t.files)})"
             )
         out.extend(f"not loaded {s.file}: {s.reason}" for s in self.failed)

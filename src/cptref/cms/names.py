@@ -31,7 +31,9 @@ class Version(NamedTuple):
     """What orders versions of one kind: (major, minor, revision) or (year, quarter, revision)."""
 
 
-_PTP = re.compile(r"v(\d{2})(\d)r(\d+)", re.IGNORECASE)
+_PTP = re.compile(r"v([0-9]{2})([0-9])r([0-9]{1,3})(?![0-9])", re.IGNORECASE)
+"""ASCII digits, the revision bounded: a member's name may be 65,535 bytes, and int() refuses over
+4,300 digits."""
 _PART = re.compile(r"-f(\d{1,2})(?=$|[._\- ])", re.IGNORECASE)
 _QUARTER = re.compile(r"(20\d\d)[ _-]?q([1-4])(?!\d)", re.IGNORECASE)
 _EFFECTIVE = re.compile(r"eff[ _-]?(\d\d)[-_](\d\d)[-_](20\d\d)", re.IGNORECASE)

@@ -2,12 +2,18 @@
 or none of them. Never from its name (names only add the version, the setting of a PTP table and
 the part number: see :mod:`cptref.cms.names`).
 
-Only the head of a file is read here (the first rows of a sheet, the first 256 KiB of a text
-file). Each kind's header is found by its cells, wherever it sits below the preamble:
+Only the head of a file is read here: the first rows of each sheet of a workbook (up to 64, in
+order; the layout names the sheet), or the first 256 KiB of a text file, whose encoding and line
+end its first bytes give, read as tab-, comma- and semicolon-delimited text in turn: the delimiter
+is the one under which a header row's cells are found (the layout says which, and whether the
+cells are quoted). The forms a spreadsheet or an export tool writes are read as well as the CMS
+ones (see :class:`Layout`, and :func:`split_records` for quoting and stray quotes). Each kind's
+header is found by its cells, wherever it sits below the preamble:
 
 - PTP: a row whose first two cells are "Column 1" and "Column 2", with "Effective", "Deletion" and
-  "Modifier" cells (tab-delimited text; the same in the .xlsx);
-- MUE: a row with an "HCPCS/CPT Code" cell (in the CSV the quoted cell holds a line break), an
+  "Modifier" cells (tab-delimited text, its cells sometimes all quoted; the same in the .xlsx);
+- MUE: a row with an "HCPCS/CPT Code" cell (in the CMS CSV the quoted cell holds a line break; a
+  spreadsheet may write it on one line), an
   "... MUE Values" cell (whose words give the setting) and an "MUE Adjudication Indicator" cell;
 - AOC: a row with "AOC_Edit_Type", "Add-On_Code" and "Primary_Code" cells;
 - PPRRVU: a row with cells "HCPCS" and "MOD"; the other column titles are split over the rows
@@ -56,31 +62,52 @@ the design notes:
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import IO, NamedTuple
 
 from . import names
 from .models import UNKNOWN
-from .sources import READ_ERRORS, Entry
-from .xlsx import XlsxError, iter_rows
+from .sources import MIB, READ_ERRORS, Entry
+from .xlsx import MAX_SHEETS, Workbook, XlsxError
 
 HEAD_BYTES = 256 * 1024
 HEAD_ROWS = 120
-csv.field_size_limit(1 << 24)
+CHUNK = 1 << 20
+
+MAX_LINE_BYTES = 1 * MIB
+"""A line of a text table (a PTP line is ~100 bytes, a PPRRVU line ~300): a longer one is a bad row,
+skipped without being held."""
+MAX_RECORD_LINES = 100
+"""Lines a quoted cell may span before the header (the MUE notice spans 7); a data row is one line,
+so a quote still open at a data line's end is a stray quote (see :func:`split_records`)."""
+MAX_FIELD_CHARS = 131_072
+"""A quoted cell's characters: the csv module's own default limit, which cptref no longer raises for
+the whole process."""
+DELIMITERS = ("\t", ",", ";")
+"""Tried in this order on the head of a text file; the header row's cells say which it is."""
+DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", "": ""}
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+UTF8_BOM = b"\xef\xbb\xbf"
+BIG = 1 << 62
 
 
 @dataclass
 class Layout:
-    """A recognised table file: what it is and where its columns are."""
+    """A recognised table file: what it is, where its columns are, and how it was read."""
 
     entry: Entry
     kind: str
     fmt: str
-    """``tab`` (tab-delimited text), ``csv``, ``xlsx``; ``fixed`` (the PPRRVU text, not read)."""
+    """``tab`` (tab-delimited text), ``csv`` (comma- or semicolon-delimited), ``xlsx``; ``fixed`` (the
+    PPRRVU text, not read)."""
     header_line: int
     """The line (text) or row (sheet) of the header, 1-based; data follow it."""
     columns: dict[str, int] = field(default_factory=dict)
@@ -88,6 +115,19 @@ class Layout:
     version: names.Version | None = None
     quarter: str | None = None
     part: int = 0
+    delimiter: str = ""
+    """``\\t``, ``,`` or ``;`` as the header row showed it (text); ``""`` for a sheet."""
+    quoted: bool = False
+    """Cells may be quoted (every CSV; tab-delimited text whose head quotes its cells)."""
+    encoding: str = ""
+    """``utf-16-le`` / ``utf-16-be`` (by their byte-order mark: Excel's "Unicode text"), else ``8-bit``:
+    each line UTF-8 when it is valid, else Windows-1252, else Latin-1 (a UTF-8 byte-order mark is
+    dropped)."""
+    newline: str = "\n"
+    """``\\n`` (LF or CRLF), or ``\\r`` for the old Mac line ends of some spreadsheet exports."""
+    sheet: str | None = None
+    """The sheet the table was found on (``.xlsx``: every sheet is looked at, in order)."""
+    sheet_part: str | None = None
 
     @property
     def version_text(self) -> str:
@@ -96,6 +136,17 @@ class Layout:
     @property
     def version_key(self) -> tuple[int, int, int]:
         return self.version.key if self.version else (-1, -1, -1)
+
+    @property
+    def form(self) -> str:
+        """How the file was read, in words: ``tab-delimited text (UTF-16 LE)``, ``sheet 'Data'``."""
+        if self.fmt == "xlsx":
+            return f"workbook, sheet {self.sheet!r}"
+        if self.fmt == "fixed":
+            return "fixed-width text"
+        encoding = {"utf-16-le": " (UTF-16 LE)", "utf-16-be": " (UTF-16 BE)"}.get(self.encoding, "")
+        quoted = ", quoted cells" if self.quoted and self.delimiter == "\t" else ""
+        return f"{DELIMITER_NAMES[self.delimiter]}-delimited text{encoding}{quoted}"
 
 
 class Unrecognised(Exception):
@@ -118,17 +169,297 @@ def _suspect(rows: Sequence[tuple[int, list[str]]]) -> bool:
     return any(signal in norm(cell) for _, cells in rows for cell in cells for signal in SIGNALS)
 
 
-def decode(data: bytes) -> str:
-    """Text from bytes: UTF-8 (a BOM allowed) when it is valid, else Windows-1252, else Latin-1
-    (which maps every byte: the PTP parts are Latin-1)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for encoding in ("utf-8", "cp1252"):
+def decode_line(raw: bytes) -> str:
+    """One line's text: UTF-8 when it is valid, else Windows-1252, else Latin-1 (the PTP parts are
+    Latin-1; a line of plain ASCII reads the same in all three)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
         try:
-            return data.decode(encoding)
+            return raw.decode("cp1252")
         except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+            return raw.decode("latin-1")
+
+
+def sniff(head: bytes) -> tuple[str, str]:
+    """(encoding, line end) of a text file from its first bytes (see :attr:`Layout.encoding`)."""
+    encoding = next((name for bom, name in UTF16_BOMS.items() if head.startswith(bom)), "8-bit")
+    sample = head[: len(head) // 2 * 2].decode(encoding, "replace") if encoding != "8-bit" else head.decode("latin-1")
+    newline = "\r" if "\n" not in sample and "\r" in sample else "\n"
+    return encoding, newline
+
+
+Line = tuple[int, str, "str | None"]
+"""(line number, text without its line end, why it is not read or None)."""
+
+TOO_LONG = f"the line is longer than {MAX_LINE_BYTES // MIB} MiB: not read"
+
+
+def physical_lines(stream: IO[bytes], encoding: str, newline: str = "\n") -> Iterator[Line]:
+    """The lines of a binary stream, a megabyte read at a time (a part of a million rows is never
+    held whole, nor a line longer than :data:`MAX_LINE_BYTES`)."""
+    if encoding in ("utf-16-le", "utf-16-be"):
+        yield from _wide_lines(stream, encoding, newline)
+        return
+    end = newline.encode()
+    number = 0
+    buffer = b""
+    over = False
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        pieces = chunk.split(end)
+        rest = pieces.pop()
+        for piece in pieces:
+            number += 1
+            if over:
+                over = False
+                yield number, "", TOO_LONG
+                continue
+            raw = buffer + piece if buffer else piece
+            buffer = b""
+            if len(raw) > MAX_LINE_BYTES:
+                yield number, "", TOO_LONG
+                continue
+            if number == 1:
+                raw = raw.removeprefix(UTF8_BOM)
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]
+            try:
+                yield number, raw.decode("utf-8"), None
+            except UnicodeDecodeError:
+                yield number, decode_line(raw), None
+        if not over:
+            buffer += rest
+            if len(buffer) > MAX_LINE_BYTES:
+                over, buffer = True, b""
+    if over:
+        yield number + 1, "", TOO_LONG
+    elif buffer:
+        raw = buffer.removeprefix(UTF8_BOM) if number == 0 else buffer
+        yield number + 1, decode_line(raw[:-1] if raw.endswith(b"\r") else raw), None
+
+
+def _wide_lines(stream: IO[bytes], encoding: str, newline: str) -> Iterator[Line]:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    limit = MAX_LINE_BYTES // 2
+    number = 0
+    buffer = ""
+    over = False
+
+    def line(text: str) -> Line:
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        if text.endswith("\r"):
+            text = text[:-1]
+        if "\ufffd" in text:
+            return number, "", f"the line holds bytes that are not {encoding.upper()} text: not read"
+        return number, text, None
+
+    while True:
+        chunk = stream.read(CHUNK)
+        pieces = decoder.decode(chunk, not chunk).split(newline)
+        rest = pieces.pop()
+        for piece in pieces:
+            number += 1
+            text = buffer + piece
+            buffer = ""
+            if over or len(text) > limit:
+                over = False
+                yield number, "", TOO_LONG
+                continue
+            yield line(text)
+        if not over:
+            buffer += rest
+            if len(buffer) > limit:
+                over, buffer = True, ""
+        if not chunk:
+            break
+    if over or buffer:
+        number += 1
+        yield (number, "", TOO_LONG) if over else line(buffer)
+
+
+class Note(NamedTuple):
+    """What the reading of a text file met besides rows: a line that is not read (``row``: it is
+    counted as a row read and rejected) or a notice about the file (nothing lost)."""
+
+    line: int
+    message: str
+    code: str
+    row: bool
+
+
+Record = tuple[int, list[str]]
+
+
+def split_records(lines: Iterable[Line], delimiter: str, quoted: bool, data_from: int = BIG) -> Iterator[Record | Note]:
+    """(first line, cells) of each record of a delimited text, and a :class:`Note` for each line
+    not read.
+
+    Unquoted, a record is a line split at the delimiter. Quoted (csv's rules), a quoted cell may span
+    lines, but only before ``data_from`` (the notice and the header) and over at most
+    :data:`MAX_RECORD_LINES` lines; a data row is one line. A quote that does not close where it
+    must is a stray quote: it would make the csv module swallow every later line into one cell.
+    Then the lines from the record's first to the one the quote opened on are each read on their
+    own with their quotes as plain characters, a ``stray-quote`` notice names the line the quote
+    opened on, and the lines after it are read as usual: nothing is lost.
+    """
+    if not quoted:
+        for number, text, trouble in lines:
+            if trouble is not None:
+                yield Note(number, trouble, "line-too-long" if trouble == TOO_LONG else "bad-row", True)
+            else:
+                yield number, text.split(delimiter)
+        return
+    feed = _Feed(iter(lines), data_from)
+    while True:
+        reader = csv.reader(feed, delimiter=delimiter)
+        while True:
+            feed.start()
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except _Stop:
+                yield from feed.recover(delimiter)
+                break
+            except csv.Error as error:
+                first = feed.pending[0][0] if feed.pending else feed.last
+                text = str(error).replace(f"({MAX_FIELD_CHARS})", f"({MAX_FIELD_CHARS:,} characters)")
+                yield Note(first, f"not a row of delimited text: {text}", "bad-row", True)
+                feed.replay.extendleft(reversed([(n, t, None) for n, t in feed.pending[1:]]))
+                break
+            if feed.unclosed:
+                yield from feed.recover(delimiter)
+                break
+            yield feed.pending[0][0], cells
+
+
+class _Stop(Exception):
+    pass
+
+
+class _Feed:
+    """The lines given to the csv module, watched: each record's lines are kept (``pending``) so that
+    a record that runs away can be read again line by line."""
+
+    def __init__(self, lines: Iterator[Line], data_from: int) -> None:
+        self.lines = lines
+        self.data_from = data_from
+        self.replay: deque[Line] = deque()
+        self.pending: list[tuple[int, str]] = []
+        self.size = 0
+        self.bad: Line | None = None
+        self.unclosed = False
+        self.last = 0
+
+    def start(self) -> None:
+        self.pending = []
+        self.size = 0
+        self.bad = None
+        self.unclosed = False
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        if self.replay:
+            item = self.replay.popleft()
+        else:
+            try:
+                item = next(self.lines)
+            except StopIteration:
+                self.unclosed = bool(self.pending)
+                raise
+        number, text, trouble = item
+        self.last = number
+        if trouble is not None:
+            self.bad = item
+            raise _Stop
+        if self.pending:
+            span = 1 if self.pending[0][0] >= self.data_from else MAX_RECORD_LINES
+            if len(self.pending) >= span or self.size + len(text) > MAX_LINE_BYTES:
+                self.replay.appendleft(item)
+                raise _Stop
+        self.pending.append((number, text))
+        self.size += len(text)
+        return text + "\n"
+
+    def recover(self, delimiter: str) -> Iterator[Record | Note]:
+        """After a record that ran away (or met a line not read): its lines up to the one its open
+        quote began on, each read on its own; the rest given back to be read as usual."""
+        pending = self.pending
+        if self.bad is not None:
+            number, _, trouble = self.bad
+            if not pending:  # a line not read, between records: a row lost, counted as one
+                yield Note(number, trouble or "", "line-too-long" if trouble == TOO_LONG else "bad-row", True)
+                return
+            self.replay.appendleft(self.bad)  # after the lines of the record it broke into
+        if not pending:
+            return
+        opened = _opened_on(pending, delimiter)
+        if self.unclosed:
+            where = "by the end of the file"
+        elif pending[0][0] >= self.data_from:
+            where = "on its line (a row is one line)"
+        else:
+            where = f"within {MAX_RECORD_LINES} lines"
+        yield Note(
+            opened,
+            f"a quote opened on line {opened} is not closed {where}: the line is read with its quotes as "
+            "plain characters, and the lines after it as usual",
+            "stray-quote",
+            False,
+        )
+        cut = next(i for i, (number, _) in enumerate(pending) if number == opened) + 1
+        for number, text in pending[:cut]:
+            yield number, text.split(delimiter)
+        self.replay.extendleft(reversed([(n, t, None) for n, t in pending[cut:]]))
+
+
+def _opened_on(pending: Sequence[tuple[int, str]], delimiter: str) -> int:
+    """The line on which the quote still open at the end of ``pending`` was opened (by csv's rules: a
+    quote opens a cell only at its start; inside, a doubled quote is a quote). Jumps from quote to
+    quote, so it costs the quotes, not the characters."""
+    inside = False
+    opened = pending[0][0]
+    for number, text in pending:
+        at = 0
+        while True:
+            found = text.find('"', at)
+            if found < 0:
+                break
+            if inside:
+                if text.startswith('"', found + 1):
+                    at = found + 2
+                    continue
+                inside = False
+            elif found == 0 or text[found - 1] == delimiter:
+                inside, opened = True, number
+            at = found + 1
+    return opened
+
+
+def text_records(layout: Layout, stream: IO[bytes]) -> Iterator[Record | Note]:
+    """The records of a recognised text table, read as its layout says."""
+    lines = physical_lines(stream, layout.encoding, layout.newline)
+    return split_records(lines, layout.delimiter, layout.quoted, layout.header_line + 1)
+
+
+def _text_head(entry: Entry) -> tuple[str, str, list[Line]]:
+    with entry.open() as stream:
+        data = stream.read(HEAD_BYTES + 1)
+    cut = len(data) > HEAD_BYTES
+    encoding, newline = sniff(data)
+    data = data[:HEAD_BYTES]
+    if encoding != "8-bit":
+        data = data[: len(data) // 2 * 2]
+    lines = list(islice(physical_lines(io.BytesIO(data), encoding, newline), HEAD_ROWS * 4))
+    if cut and lines:
+        lines.pop()  # it may be cut short
+    return encoding, newline, lines
 
 
 def norm(cell: str) -> str:
@@ -138,51 +469,6 @@ def norm(cell: str) -> str:
 
 def words(cell: str) -> list[str]:
     return re.findall(r"[A-Z0-9]+", cell.upper())
-
-
-def csv_rows(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
-    """(first line of the record, cells) for each CSV record; a quoted cell may span lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1
-    for row in reader:
-        yield start, row
-        start = reader.line_num + 1
-
-
-def tab_rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    for number, line in enumerate(text.split("\n"), 1):
-        yield number, line.rstrip("\r").split("\t")
-
-
-def head_rows(entry: Entry) -> tuple[str, list[tuple[int, list[str]]], list[tuple[int, list[str]]]]:
-    """The format and the first rows of a file: (``"text"``, tab-split rows, CSV rows) or
-    (``"xlsx"``, sheet rows, [])."""
-    if entry.suffix == ".xlsx":
-        with entry.seekable() as stream, contextlib.closing(iter_rows(stream)) as sheet:
-            rows = []
-            for row in sheet:
-                rows.append(row)
-                if len(rows) >= HEAD_ROWS:
-                    break
-        return "xlsx", rows, []
-    with entry.open() as stream:
-        data = stream.read(HEAD_BYTES + 1)
-    cut = len(data) > HEAD_BYTES
-    text = decode(data[:HEAD_BYTES])
-    if cut:
-        text = text[: text.rfind("\n") + 1] or text
-    tabs = list(tab_rows(text))[:HEAD_ROWS]
-    if cut and tabs and tabs[-1][1] == [""]:
-        tabs.pop()
-    commas = []
-    try:
-        for row in csv_rows(text):
-            commas.append(row)
-            if len(commas) >= HEAD_ROWS:
-                break
-    except csv.Error:
-        pass
-    return "text", tabs, commas
 
 
 def _find(cells: Sequence[str], test: str, *, exact: bool = False) -> int | None:
@@ -214,8 +500,8 @@ def _mue(cells: list[str]) -> tuple[dict[str, int], str | None] | None:
     code = next((i for i, c in enumerate(cells) if norm(c).startswith("hcpcs") and "cpt" in norm(c)), None)
     value = _find(cells, "muevalue")
     indicator = _find(cells, "adjudicationindicator")
-    if code is None or value is None or indicator is None:
-        return None
+    if code is None or value is None or indicator is None or len({code, value, indicator}) < 3:
+        return None  # one cell holding all the titles: another delimiter splits them
     columns = {"code": code, "value": value, "indicator": indicator}
     rationale = _find(cells, "rationale")
     if rationale is not None:
@@ -309,26 +595,78 @@ def _rvu(rows: list[tuple[int, list[str]]], at: int) -> dict[str, int] | None:
 def recognise(entry: Entry) -> Layout:
     """The layout of ``entry``; raises :class:`Unrecognised`, or one of
     :data:`cptref.cms.sources.READ_ERRORS` / :class:`cptref.cms.xlsx.XlsxError` when unreadable."""
-    fmt, rows, commas = head_rows(entry)
     chain = entry.names()
-    first = next((cells for _, cells in rows if any(c.strip() for c in cells)), [])
-    if fmt == "text" and first and first[0].startswith("HDR"):
-        return Layout(entry, "rvu", "fixed", 0, version=names.rvu_version(chain), setting=names.rvu_setting(chain))
-    candidates = [("xlsx" if fmt == "xlsx" else "tab", rows)]
-    if fmt == "text":
-        candidates.append(("csv", commas))
-    for row_fmt, table in candidates:
-        for at, (line, cells) in enumerate(table):
-            if not any(c.strip() for c in cells):
-                continue
-            layout = _match(entry, row_fmt, table, at, line, cells, chain)
-            if layout is not None:
-                return layout
+    if entry.suffix == ".xlsx":
+        return _sheet_layout(entry, chain)
+    encoding, newline, lines = _text_head(entry)
+    first = next((text for _, text, trouble in lines if trouble is None and text.strip()), "")
+    if first.startswith("HDR"):
+        return Layout(
+            entry,
+            "rvu",
+            "fixed",
+            0,
+            version=names.rvu_version(chain),
+            setting=names.rvu_setting(chain),
+            encoding=encoding,
+            newline=newline,
+        )
+    suspect = False
+    for delimiter in DELIMITERS:
+        rows = [r for r in split_records(lines, delimiter, True) if not isinstance(r, Note)][:HEAD_ROWS]
+        suspect = suspect or _suspect(rows)
+        layout = _header(entry, "tab" if delimiter == "\t" else "csv", rows, chain)
+        if layout is not None:
+            layout.delimiter, layout.encoding, layout.newline = delimiter, encoding, newline
+            layout.quoted = delimiter != "\t" or any(
+                cell.startswith('"')
+                for number, text, _ in lines
+                if number <= layout.header_line
+                for cell in text.split(delimiter)
+            )
+            return layout
+    read = {"utf-16-le": "UTF-16 LE text", "utf-16-be": "UTF-16 BE text"}.get(encoding, "text")
     raise Unrecognised(
-        "no header of a CMS table found in its first rows (looked for the PTP 'Column 1'/'Column 2', "
-        "the MUE 'HCPCS/CPT Code', the AOC 'AOC_Edit_Type' and the PPRRVU 'HCPCS'/'MOD' header rows)",
-        suspect=_suspect(rows) or _suspect(commas),
+        f"no header of a CMS table found in its first rows (read as {read}, tab-, comma- and semicolon-delimited; "
+        + LOOKED_FOR,
+        suspect=suspect,
     )
+
+
+LOOKED_FOR = (
+    "looked for the PTP 'Column 1'/'Column 2', the MUE 'HCPCS/CPT Code', the AOC 'AOC_Edit_Type' and the PPRRVU "
+    "'HCPCS'/'MOD' header rows)"
+)
+
+
+def _sheet_layout(entry: Entry, chain: list[str]) -> Layout:
+    suspect = False
+    with entry.seekable() as stream, Workbook(stream) as book:
+        for name, part in book.sheets:
+            with contextlib.closing(book.rows(part)) as sheet:
+                rows = list(islice(sheet, HEAD_ROWS))
+            suspect = suspect or _suspect(rows)
+            layout = _header(entry, "xlsx", rows, chain)
+            if layout is not None:
+                layout.sheet, layout.sheet_part = name, part
+                return layout
+        count = len(book.sheets)
+    raise Unrecognised(
+        f"no header of a CMS table found in the first rows of its {count} sheet{'s' * (count != 1)}"
+        + (f" (the first {count} looked at)" if count == MAX_SHEETS else "")
+        + f" ({LOOKED_FOR}",
+        suspect=suspect,
+    )
+
+
+def _header(entry: Entry, fmt: str, rows: list[Record], chain: list[str]) -> Layout | None:
+    for at, (line, cells) in enumerate(rows):
+        if not any(c.strip() for c in cells):
+            continue
+        layout = _match(entry, fmt, rows, at, line, cells, chain)
+        if layout is not None:
+            return layout
+    return None
 
 
 def _match(
@@ -374,4 +712,4 @@ def _match(
     return None
 
 
-__all__ = ["READ_ERRORS", "Layout", "Unrecognised", "XlsxError", "decode", "recognise"]
+__all__ = ["READ_ERRORS", "Layout", "Note", "Unrecognised", "XlsxError", "recognise", "split_records", "text_records"]

@@ -100,7 +100,11 @@ def scan(paths: Sequence[Path]) -> Scan:
     groups: dict[tuple[str, str, tuple[date, date] | None], list[Layout]] = defaultdict(list)
     for layout in layouts:
         groups[(layout.kind, layout.setting or "", names.in_force(layout.kind, layout.version))].append(layout)
+    dated = {(kind, setting) for kind, setting, dates in groups if dates is not None}
     for (kind, setting, dates), group in sorted(groups.items(), key=lambda item: _order(item[0])):
+        if dates is None and (kind, setting) in dated:
+            _undated_aside(group, out)
+            continue
         out.plans.append(_choose(kind, setting, dates, group, out))
     _fixed_width(fixed, out)
     return out
@@ -149,11 +153,29 @@ def _recognise(entry: Entry, named: bool, out: Scan) -> Layout | None:
         else:
             out.skipped.append(Skipped(entry.display, "unknown layout"))
     except (*READ_ERRORS, XlsxError) as error:
-        out.problems.append(
-            problem(entry.file, f"cannot be read (truncated or damaged?): {error}", "unreadable", member=entry.member)
-        )
-        out.failed.append(Skipped(entry.display, f"cannot be read (truncated or damaged?): {error}"))
+        code = getattr(error, "code", "unreadable")  # a limit met while reading the head has its own code
+        message = f"cannot be read (truncated or damaged?): {error}" if code == "unreadable" else str(error)
+        out.problems.append(problem(entry.file, message, code, member=entry.member))
+        out.failed.append(Skipped(entry.display, message))
     return None
+
+
+def _undated_aside(group: list[Layout], out: Scan) -> None:
+    """Tables whose dates cannot be told, beside dated ones of their kind and setting: the dated are
+    read (each for its quarter), these are set aside and named (a renamed copy, most often)."""
+    for layout in group:
+        entry = layout.entry
+        out.problems.append(
+            problem(
+                entry.file,
+                f"a {layout.kind.upper()} table whose quarter cannot be told from its name, beside tables of the "
+                "same kind whose quarters can: those are read, this one is set aside (keep the names as downloaded)",
+                "version-unknown",
+                member=entry.member,
+                severity="warning",
+            )
+        )
+        out.skipped.append(Skipped(entry.display, "a table of unknown quarter beside dated ones (set aside)"))
 
 
 def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: list[Layout], out: Scan) -> TablePlan:
