@@ -772,7 +772,7 @@ def test_hostile_cms_files_are_each_a_located_problem(cms_ran: dict[str, Out]) -
     expected = [
         ("MCR_MUE_PractitionerServices_Eff_10-01-2026.csv: line 7: warning: a quote opened on line 7", True),
         ("MCR_MUE_PractitionerServices_Eff_10-01-2026.csv: line 7: MUE value '\"4' is not", True),
-        ("AOC_V2026Q4-MCR.xlsx: file: cannot be read", True),
+        ("AOC_V2026Q4-MCR.xlsx: file: a cell reference 'ZZZZZZZZZZ1'", True),
         ("bomb.zip: ccioph-v323r0-f1.txt: the member expands", True),
         ("ccipra-v323r0-f2.txt: file: not a regular file", POSIX),
         ("ptp.zip: file: a link to something that is not a regular file", POSIX and os.path.exists("/dev/zero")),
