@@ -394,7 +394,14 @@ class ClaimLine(Struct, frozen=True):
     ]
     ok: Annotated[bool, OK]
     verified: Annotated[bool, VERIFIED]
-    checked: Annotated[Checked, CHECKED]
+    checked: Annotated[
+        Checked | None,
+        about(
+            "What checked the claim, as check --json gives it; in a lean line (without --explain) null when the "
+            "claim is verified (the CMS tables in force checked every kind of edit), so that a batch of verified "
+            "claims stays small."
+        ),
+    ]
     codes: Annotated[list[str], about("The claim's lines as read, upper-cased (47542-59x2).")]
     titles: Annotated[
         dict[str, str | None],

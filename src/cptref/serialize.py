@@ -441,7 +441,7 @@ class CheckLines:
         encoder = msgspec.json.Encoder()
         self._encode, self._encode_into = encoder.encode, encoder.encode_into
         self._findings: dict[int, tuple[Finding, msgspec.Raw]] = {}
-        self._checked: dict[int, tuple[Checked, msgspec.Raw]] = {}
+        self._checked: dict[int, tuple[Checked | None, msgspec.Raw]] = {}
         """What checked a claim, encoded once: claims of one quarter share the object."""
         self._texts: dict[Line, str] = {}
         """Claim lines as written (``47542-59x2``): the checker shares Line objects between claims."""
@@ -477,7 +477,7 @@ class CheckLines:
             findings.append(hit[1] if hit is not None and hit[0] is f else self._finding(f))
         codes = [texts.get(line) or self._text(line) for line in result.lines]
         titles = {line.code: self._title(line.code) for line in result.lines} if self._explain else {}
-        checked = result.checked
+        checked = result.checked if self._explain or not result.verified else None  # lean: a verified claim's is known
         raw = self._checked.get(id(checked))
         if raw is None or raw[0] is not checked:
             raw = (checked, msgspec.Raw(self._encode(checked)))
