@@ -124,11 +124,17 @@ def test_a_folder_of_two_quarters_checks_each_claim_against_the_quarter_of_its_d
     batch.write_text("id,codes,date\nq3,0040X 0041X-59,2026-08-15\nq4,0040X 0041X-59,2026-11-15\n")
     run = cli("check", "--file", str(batch), "--jsonl", "--cms", str(folder), *DATA)
     lines = {d["id"]: d for d in map(json.loads, run.out.splitlines())}
-    assert lines["q3"]["checked"]["pairs"]["table"] == "ptp/practitioner/32.2r0" and not lines["q3"]["ok"]
-    assert lines["q4"]["checked"] is None and lines["q4"]["verified"]  # lean: a verified claim's is known
+    assert not lines["q3"]["ok"] and lines["q4"]["verified"]
+    assert lines["q3"]["checked"] is None and lines["q4"]["checked"] is None  # lean: stopped, verified
     explained = cli("check", "--file", str(batch), "--jsonl", "--explain", "--cms", str(folder), *DATA)
-    q4_line = next(d for d in map(json.loads, explained.out.splitlines()) if d["id"] == "q4")
-    assert q4_line["checked"]["pairs"]["table"] == "ptp/practitioner/32.3r0"
+    full = {d["id"]: d for d in map(json.loads, explained.out.splitlines())}
+    assert full["q3"]["checked"]["pairs"]["table"] == "ptp/practitioner/32.2r0"
+    assert full["q4"]["checked"]["pairs"]["table"] == "ptp/practitioner/32.3r0"
+    batch.write_text("id,codes,date\nlate,0040X 0041X-59,2027-02-01\n")  # no table in force: ok, not verified
+    [late] = map(
+        json.loads, cli("check", "--file", str(batch), "--jsonl", "--cms", str(folder), *DATA).out.splitlines()
+    )
+    assert late["ok"] and not late["verified"] and late["checked"]["pairs"]["by"] in ("library", "nothing")
 
 
 def test_a_ptp_set_missing_a_part_verifies_no_claim_and_says_which_part(

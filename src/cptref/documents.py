@@ -397,9 +397,10 @@ class ClaimLine(Struct, frozen=True):
     checked: Annotated[
         Checked | None,
         about(
-            "What checked the claim, as check --json gives it; in a lean line (without --explain) null when the "
-            "claim is verified (the CMS tables in force checked every kind of edit), so that a batch of verified "
-            "claims stays small."
+            "What checked the claim, as check --json gives it. In a lean line (without --explain) only for a claim "
+            "that is ok but not verified, where it says which kind of edit no table in force checked; null for a "
+            "verified claim (the tables in force checked it all) and for a stopped one (its errors say why), so that "
+            "a batch stays small."
         ),
     ]
     codes: Annotated[list[str], about("The claim's lines as read, upper-cased (47542-59x2).")]

@@ -477,7 +477,8 @@ class CheckLines:
             findings.append(hit[1] if hit is not None and hit[0] is f else self._finding(f))
         codes = [texts.get(line) or self._text(line) for line in result.lines]
         titles = {line.code: self._title(line.code) for line in result.lines} if self._explain else {}
-        checked = result.checked if self._explain or not result.verified else None  # lean: a verified claim's is known
+        # lean: only where it is the answer a script looks for (no error, yet not verified); --explain: always
+        checked = result.checked if self._explain or (result.ok and not result.verified) else None
         raw = self._checked.get(id(checked))
         if raw is None or raw[0] is not checked:
             raw = (checked, msgspec.Raw(self._encode(checked)))
