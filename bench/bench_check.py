@@ -31,8 +31,8 @@ from pathlib import Path
 
 import msgspec
 
-from cptref.catalog import load_catalog
 from cptref.check import CheckTables, check
+from cptref.library.catalog import load_catalog
 
 TARGET_IN_PROCESS = 200_000
 TARGET_CLI = 100_000

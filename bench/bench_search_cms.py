@@ -64,9 +64,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cptref-bench-search-cms-") as tmp:
         os.environ["CPTREF_CACHE_DIR"] = tmp
         os.environ.pop("CPTREF_DATA", None)
-        from cptref.catalog import load_catalog
         from cptref.cms import open_tables
         from cptref.errors import NoMatch
+        from cptref.library.catalog import load_catalog
         from cptref.search import search
 
         paths = [tables / "ptp", tables / "other"]

@@ -57,7 +57,7 @@ def run_cptref(
     import io
 
     if entry is None:
-        from cptref.entry import main
+        from cptref.cli.main import main
 
         entry = main
     import signal
@@ -156,7 +156,7 @@ def run_on_terminal(
 def both_paths(args: list[str] | tuple[str, ...], env: dict[str, str] | None = None) -> tuple[Run, Run]:
     """The same arguments through the console script (the fast path, when it applies) and through the
     Typer application alone, both in this process."""
-    from cptref import cli
+    from cptref.cli import typer_app as cli
 
     return run_cptref(*args, env=env), run_cptref(*args, env=env, entry=cli.main)
 

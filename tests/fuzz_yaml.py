@@ -25,9 +25,9 @@ import yaml
 from hypothesis import strategies as st
 
 from cptref.errors import DataErrors, Problem
-from cptref.loader import load_procedure, read_yaml, validate
-from cptref.models import AddOn, Family, HistoryEntry, Lay, Medicare, NotWith, Procedure, Rule, Source
-from cptref.validate import canonical_record
+from cptref.library.fields import load_procedure, read_yaml, validate
+from cptref.library.lint import canonical_record
+from cptref.model.records import AddOn, Family, HistoryEntry, Lay, Medicare, NotWith, Procedure, Rule, Source
 
 SLOW = 5.0
 """Seconds one file may take at most (the worst legal 1 MB file parses in about two)."""

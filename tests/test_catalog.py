@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cptref import serialize
-from cptref.catalog import load_catalog, load_for, normalize_code, read_catalog
 from cptref.errors import DataErrors, MalformedCode, UnknownCode
+from cptref.library.catalog import load_catalog, load_for, normalize_code, read_catalog
+from cptref.output import to_documents as serialize
 
 from .conftest import DATA, GOOD
 

@@ -16,8 +16,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cptref import serialize
-from cptref.catalog import load_catalog
 from cptref.check import (
     RULES,
     BadLine,
@@ -31,7 +29,9 @@ from cptref.check import (
     read_claims,
     split_codes,
 )
-from cptref.claims import Line
+from cptref.check.inputs.reader import Line
+from cptref.library.catalog import load_catalog
+from cptref.output import to_documents as serialize
 
 from .conftest import FIXTURES, ROOT, Run
 from .conftest import library_check as check
@@ -643,7 +643,7 @@ def test_a_batch_read_in_chunks_elsewhere_gives_the_items_of_one_pass(name: str,
     sending it; a copy of the reader (as pickled to a worker) reads the chunk."""
     import pickle
 
-    from cptref.claims import batch_lines
+    from cptref.check.inputs.reader import batch_lines
 
     file, data = BATCHES[name]
     raw = data.splitlines(keepends=True)
@@ -832,7 +832,7 @@ def test_cli_batch_text_names_each_claim(cli: Cli, tmp_path: Path) -> None:
 def test_cli_json_does_not_import_rich() -> None:
     code = (
         "import sys\n"
-        "from cptref.cli import main\n"
+        "from cptref.cli.typer_app import main\n"
         "try:\n    main(['check', '47532', '77002', '--json'])\n"
         "except SystemExit as e:\n    assert e.code == 1, e.code\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'rapidfuzz', 'yaml')), file=sys.stderr)\n"

@@ -21,8 +21,8 @@ import msgspec
 import pytest
 import yaml
 
-from cptref.catalog import load_catalog
 from cptref.check import CheckResult, CheckTables
+from cptref.library.catalog import load_catalog
 
 from .conftest import library_check as check
 from .conftest import run_cptref

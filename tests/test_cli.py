@@ -247,7 +247,7 @@ def test_output_into_a_closed_pipe_ends_quietly() -> None:
 def test_show_json_does_not_import_rich(args: list[str], status: int) -> None:
     code = (
         "import json, sys\n"
-        "from cptref.cli import main\n"
+        "from cptref.cli.typer_app import main\n"
         "try:\n    main(json.loads(sys.argv[1]))\n"
         "except SystemExit as e:\n    assert e.code == int(sys.argv[2]), e.code\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'rapidfuzz')), file=sys.stderr)\n"
@@ -281,7 +281,7 @@ def test_seed_codes_show_from_the_shipped_data(cli: Cli) -> None:
 
 def test_the_fast_path_does_not_import_typer_or_rich() -> None:
     code = (
-        "import sys\nfrom cptref.entry import main\n"
+        "import sys\nfrom cptref.cli.main import main\n"
         "try:\n    main(['show', '47555', '--json'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
         "heavy = {'typer', 'rich', 'rapidfuzz', 'yaml'}\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), file=sys.stderr)"

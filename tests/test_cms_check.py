@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from cptref import schemas
-from cptref.catalog import load_catalog
 from cptref.check import RULES, CheckTables, check
 from cptref.cms import open_tables
+from cptref.library.catalog import load_catalog
+from cptref.output import schema as schemas
 
 from .conftest import FIXTURES, Run, both_paths
 from .test_schema import check_against

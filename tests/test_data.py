@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from cptref.catalog import Catalog, load_catalog, read_catalog
-from cptref.loader import procedure_paths
-from cptref.models import Family, Procedure
+from cptref.library.catalog import Catalog, load_catalog, read_catalog
+from cptref.library.fields import procedure_paths
+from cptref.model.records import Family, Procedure
 
 from .conftest import DATA, ROOT
 

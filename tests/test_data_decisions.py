@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cptref.catalog import Catalog, read_catalog
-from cptref.validate import validate
+from cptref.library.catalog import Catalog, read_catalog
+from cptref.library.lint import validate
 
 SOURCES = """\
 - id: test-book
@@ -168,7 +168,7 @@ def test_every_undecided_pair_of_the_shipped_library_is_listed_with_a_reason() -
     """The shipped families ask for pairs to be decided (decide_with); each pair no fact decides is in
     tests/data_undecided_pairs.yaml with the reason no source decides it, and every listed pair is
     still undecided: deciding a pair, or leaving a new one undecided, means updating the list."""
-    from cptref.catalog import load_catalog
+    from cptref.library.catalog import load_catalog
 
     from .conftest import DATA
 
@@ -187,7 +187,7 @@ def test_every_undecided_pair_of_the_shipped_library_is_listed_with_a_reason() -
 
 def test_the_named_pairs_of_the_review_are_decided_or_listed() -> None:
     """The pairs round 3's reviewers found undecided: each is now decided by a fact, or listed."""
-    from cptref.catalog import load_catalog
+    from cptref.library.catalog import load_catalog
 
     from .conftest import DATA
 

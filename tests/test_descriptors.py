@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cptref.catalog import load_catalog
+from cptref.library.catalog import load_catalog
 from cptref.search import search
 
 from .conftest import GOOD, Run, both_paths

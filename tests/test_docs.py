@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 
+from cptref.check.rules import RULES, markdown
 from cptref.errors import ExitCode
-from cptref.rules import RULES, markdown
 
 from .conftest import ROOT
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from cptref import fast
-from cptref.options import COMMANDS
+from cptref.cli import fastpath as fast
+from cptref.commands.args import COMMANDS
 
 from .conftest import DATA, GOOD, ROOT, both_paths, run_cptref
 
@@ -45,7 +45,7 @@ def test_the_calls_meant_to_be_fast_never_import_typer() -> None:
     run_cptref("show", "0001X", "--data", str(GOOD))  # the index is built once, here
     code = (
         "import json, sys\n"
-        "from cptref.entry import main\n"
+        "from cptref.cli.main import main\n"
         "args = json.loads(sys.argv[1])\n"
         "try:\n    main(args)\nexcept SystemExit as e:\n    status = e.code\n"
         "print(json.dumps({'typer': 'typer' in sys.modules, 'status': status}), file=sys.stderr)\n"
@@ -126,7 +126,7 @@ def test_every_option_of_the_table_is_an_option_typer_knows() -> None:
     """The Typer commands are built from the same table the fast path reads."""
     from typer.main import get_command
 
-    from cptref.cli import app
+    from cptref.cli.typer_app import app
 
     group = get_command(app)
     for name, command in COMMANDS.items():
@@ -141,7 +141,8 @@ def _after_a_call(args: list[str], then: str) -> object:
     fixture library, its index built beforehand), then ``then``, Python that prints one JSON value
     on stderr: that value."""
     code = (
-        "import json, sys\nfrom cptref.entry import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "import json, sys\nfrom cptref.cli.main import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code + then, *args, *FIX], capture_output=True, text=True, cwd=ROOT, timeout=60
@@ -154,8 +155,8 @@ def test_a_call_over_a_current_index_loads_nothing_of_the_rebuild() -> None:
     call over a current index: each import is paid by every scripted call."""
     run_cptref("show", "0001X", "--data", str(GOOD))  # the index is built once, here
     loaded = (
-        "print(json.dumps(sorted(m for m in ('cptref.build', 'cptref.pack', 'csv', 'yaml', 'rapidfuzz')"
-        " if m in sys.modules)), file=sys.stderr)\n"
+        "print(json.dumps(sorted(m for m in ('cptref.library.index.build', 'cptref.library.pack', 'csv', 'yaml',"
+        " 'rapidfuzz') if m in sys.modules)), file=sys.stderr)\n"
     )
     for args in (["show", "0001X", "--json"], ["check", "0001X", "0002X"], ["list"]):
         assert _after_a_call(args, loaded) == [], args
@@ -163,7 +164,7 @@ def test_a_call_over_a_current_index_loads_nothing_of_the_rebuild() -> None:
 
 def test_a_scripted_call_does_not_import_typing_extensions_even_where_installed() -> None:
     """msgspec would import it (about 8 ms a call) wherever another package installed it; the console
-    script hides it while msgspec loads (cptref.startup), and a later import still gets the module."""
+    script hides it while msgspec loads (cptref.cli.startup), and a later import still gets the module."""
     import importlib.util
 
     if importlib.util.find_spec("typing_extensions") is None:
@@ -180,7 +181,7 @@ def test_a_scripted_call_does_not_import_typing_extensions_even_where_installed(
 
 def test_a_msgspec_that_needs_typing_extensions_still_loads() -> None:
     """Should a msgspec release refuse to import without typing_extensions, the console script's start
-    (cptref.startup) leaves nothing half-loaded and msgspec is imported as usual, with it."""
+    (cptref.cli.startup) leaves nothing half-loaded and msgspec is imported as usual, with it."""
     import importlib.util
 
     if importlib.util.find_spec("typing_extensions") is None:
@@ -193,7 +194,7 @@ def test_a_msgspec_that_needs_typing_extensions_still_loads() -> None:
         "            raise ImportError('this msgspec needs typing_extensions')\n"
         "        return None\n"
         "sys.meta_path.insert(0, NeedsIt())\n"
-        "import cptref.startup\n"
+        "import cptref.cli.startup\n"
         "after_start = sorted(m for m in sys.modules if m.split('.')[0] in ('msgspec', 'typing_extensions'))\n"
         "import msgspec\n"
         "print(json.dumps([after_start, 'typing_extensions' in sys.modules, msgspec.json.encode([1]).decode()]))\n"

@@ -700,7 +700,7 @@ def test_the_library_answers_with_sockets_refused_in_process(
 ) -> None:
     import socket
 
-    from cptref import entry
+    from cptref.cli import main as entry
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("cptref tried to use the network")

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from cptref import build, index, serialize
-from cptref.catalog import Catalog, load_catalog, read_catalog
 from cptref.check import CheckTables, check
+from cptref.library.catalog import Catalog, load_catalog, read_catalog
+from cptref.library.index import build
+from cptref.library.index import compiled as index
+from cptref.library.stores import IndexStore, MemoryStore
+from cptref.output import to_documents as serialize
 from cptref.search import search
-from cptref.store import IndexStore, MemoryStore
 
 from .conftest import DATA, ROOT, run_cptref
 

@@ -97,6 +97,6 @@ def test_validate_reads_your_directory_over_the_shipped_data_and_reports_only_yo
 
 
 def test_an_empty_data_argument_means_the_default_layers_not_the_current_folder() -> None:
-    from cptref.catalog import load_catalog
+    from cptref.library.catalog import load_catalog
 
     assert load_catalog("").codes() == load_catalog().codes()

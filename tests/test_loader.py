@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from cptref.errors import DataErrors
-from cptref.loader import load_procedure, load_procedures, load_sources, procedure_paths, read_yaml
-from cptref.models import Procedure
+from cptref.library.fields import load_procedure, load_procedures, load_sources, procedure_paths, read_yaml
+from cptref.model.records import Procedure
 
 from .conftest import GOOD
 

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from cptref import formats, render, serialize
+from cptref.output import formats
+from cptref.output import to_documents as serialize
+from cptref.output.text import show as render
 
 from .conftest import DATA, FIXTURES, GOOD, ROOT, Run, both_paths, run_on_terminal
 
@@ -381,7 +383,7 @@ def test_the_fast_path_answers_new_options_exactly_as_typer(args: list[str]) -> 
 
 def test_show_json_fields_takes_the_fast_path() -> None:
     code = (
-        "import sys\nfrom cptref.entry import main\n"
+        "import sys\nfrom cptref.cli.main import main\n"
         "try:\n    main(['show', '47555', '--json', '--fields', 'code,title'])\n"
         "except SystemExit as e:\n    assert e.code == 0\n"
         "print('typer' in sys.modules, file=sys.stderr)"

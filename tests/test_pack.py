@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cptref import schemas
+from cptref.output import schema as schemas
 
 from .conftest import GOOD, run_cptref
 from .test_schema import check_against

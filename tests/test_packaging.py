@@ -87,7 +87,7 @@ def test_the_sdist_carries_data_tests_and_docs(installed: Path) -> None:
 
 
 def test_installed_package_reads_its_own_data_not_the_checkout(installed: Path, tmp_path: Path) -> None:
-    code = "import cptref, cptref.resources as r; print(cptref.__file__); print(r.shipped_data_dir())"
+    code = "import cptref, cptref.library.paths as r; print(cptref.__file__); print(r.shipped_data_dir())"
     proc = subprocess.run(
         [str(installed / "bin" / "python"), "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
     )

@@ -28,12 +28,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cptref import schemas, serialize
-from cptref.catalog import Catalog, load_catalog, read_catalog
 from cptref.check import CheckTables, check
 from cptref.errors import NoMatch, Problem, UsageError
-from cptref.loader import _walk_struct, load_procedure, validate
-from cptref.models import Procedure
+from cptref.library.catalog import Catalog, load_catalog, read_catalog
+from cptref.library.fields import _walk_struct, load_procedure, validate
+from cptref.model.records import Procedure
+from cptref.output import schema as schemas
+from cptref.output import to_documents as serialize
 from cptref.search import search
 
 from .conftest import DATA, GOOD

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cptref import render
-from cptref.catalog import Catalog, load_catalog, read_catalog
+from cptref.library.catalog import Catalog, load_catalog, read_catalog
+from cptref.output.text import show as render
 
 from .conftest import DATA, FIXTURES
 

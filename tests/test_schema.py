@@ -16,7 +16,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from cptref import schemas, serialize
+from cptref.output import schema as schemas
+from cptref.output import to_documents as serialize
 
 from .conftest import DATA, FIXTURES, GOOD, Run
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cptref.catalog import Catalog, load_catalog
 from cptref.errors import NoMatch, UsageError
+from cptref.library.catalog import Catalog, load_catalog
+from cptref.model.words import words
 from cptref.search import search
-from cptref.text import words
 
 from .conftest import DATA, GOOD
 
@@ -179,7 +179,7 @@ def test_ranking_on_realistic_coder_queries(real: Catalog) -> None:
 
 
 def test_the_threshold_of_confident_is_the_one_documented() -> None:
-    from cptref import schemas
+    from cptref.output import schema as schemas
     from cptref.search import CONFIDENT
 
     from .conftest import ROOT
@@ -191,7 +191,7 @@ def test_the_threshold_of_confident_is_the_one_documented() -> None:
 
 
 def test_the_words_never_corrected_are_a_modest_list_of_whole_words() -> None:
-    from cptref.text import CLINICAL_WORDS, COMMON_WORDS, dictionary
+    from cptref.model.words import CLINICAL_WORDS, COMMON_WORDS, dictionary
 
     assert len(dictionary()) < 2000
     assert all(word.isalpha() and word.islower() for word in (*COMMON_WORDS, *CLINICAL_WORDS))

@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from cptref import schemas
-from cptref.catalog import load_catalog
 from cptref.cms import CmsTables, open_tables
-from cptref.search import NO_RECORD_TITLE, search
+from cptref.library.catalog import load_catalog
+from cptref.output import schema as schemas
+from cptref.search import search
+from cptref.search.rank import NO_RECORD_TITLE
 
 from .conftest import FIXTURES, Run, both_paths
 from .test_schema import check_against

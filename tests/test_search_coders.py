@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from cptref.catalog import Catalog, load_catalog
-from cptref.models import Procedure
-from cptref.search import ALIASES, parse_query, search
-from cptref.store import MemoryStore
-from cptref.text import STOPWORDS, words
+from cptref.library.catalog import Catalog, load_catalog
+from cptref.library.stores import MemoryStore
+from cptref.model.records import Procedure
+from cptref.model.words import STOPWORDS, words
+from cptref.search import parse_query, search
+from cptref.search.rank import ALIASES
 
 from .conftest import DATA
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cptref import index
-from cptref.catalog import load_catalog, read_catalog
+from cptref.library.catalog import load_catalog, read_catalog
+from cptref.library.index import compiled as index
+from cptref.library.stores import IndexStore
 from cptref.search import search
-from cptref.store import IndexStore
 
 from .conftest import DATA
 from .ranking_queries import QUERIES

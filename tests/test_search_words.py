@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from cptref.build import write_store
-from cptref.catalog import Catalog, load_catalog
 from cptref.errors import NoMatch, UsageError
-from cptref.models import Procedure
+from cptref.library.catalog import Catalog, load_catalog
+from cptref.library.index.build import write_store
+from cptref.library.stores import IndexStore, MemoryStore
+from cptref.model.records import Procedure
+from cptref.model.words import words
 from cptref.search import parse_query, search
-from cptref.store import IndexStore, MemoryStore
-from cptref.text import words
 
 from .conftest import DATA
 
@@ -189,7 +189,7 @@ def test_a_drain_without_a_stent_does_not_rank_for_stent(real: Catalog) -> None:
 def test_rapidfuzz_is_imported_only_for_a_word_that_is_not_indexed(query: str, loaded: bool) -> None:
     code = (
         "import sys\n"
-        "from cptref.catalog import load_catalog\n"
+        "from cptref.library.catalog import load_catalog\n"
         "from cptref.search import search\n"
         f"search(load_catalog({str(DATA)!r}), {query!r})\n"
         "print('rapidfuzz' in sys.modules)\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cptref.validate import validate
+from cptref.library.lint import validate
 
 from .conftest import FIXTURES, GOOD, Run
 

@@ -24,18 +24,18 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .catalog import Catalog, load_catalog
     from .errors import CptrefError, DataErrors, ExitCode, UnknownCode
-    from .models import Procedure
+    from .library.catalog import Catalog, load_catalog
+    from .model.records import Procedure
 
 _WHERE = {
-    "Catalog": "catalog",
-    "load_catalog": "catalog",
+    "Catalog": "library.catalog",
+    "load_catalog": "library.catalog",
     "CptrefError": "errors",
     "DataErrors": "errors",
     "ExitCode": "errors",
     "UnknownCode": "errors",
-    "Procedure": "models",
+    "Procedure": "model.records",
 }
 
 

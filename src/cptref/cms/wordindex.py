@@ -22,7 +22,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from cptref.text import words
+from cptref.model.words import words
 
 FIELD = "short_descriptor"
 """The field search reports a match of these words in."""

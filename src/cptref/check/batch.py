@@ -1,0 +1,192 @@
+"""``check --file``: every claim of a batch, on every core, the output in input order.
+
+This process reads the file's lines (bounded: :func:`cptref.claims.batch_lines`) and cuts them in
+chunks; each chunk is read, checked and written by a worker process (``--jobs``, default: every
+core the process may use), which returns the chunk's output bytes and its counts (:class:`Chunk`);
+this process writes the chunks in input order, reports the chunk's malformed lines and keeps the
+counts. The lines travel as they are, so this process does next to nothing a claim: parsing a
+claim, checking it and encoding its answer all happen in the workers. A batch smaller than one
+chunk, or ``--jobs 1``, is checked here, with no worker at all. The text view (``--format table``)
+is drawn here, a claim at a time.
+
+The workers are forked from this process once the CMS tables are read whole
+(:meth:`cptref.cms.CmsTables.preload`): they share those tables (the PTP index is some 25 MB of
+arrays) instead of reading them again, each with a database connection of its own
+(:meth:`cptref.cms.CmsTables.reconnect`), and open their own catalog.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gc
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+
+from cptref.check.inputs.reader import Claim, Skipped
+
+from .engine import BatchSummary, check
+
+if TYPE_CHECKING:
+    from cptref.check.inputs.reader import ClaimReader
+
+    from .engine import CheckTables
+
+CHUNK = 2_000
+"""Lines a worker reads and checks at a time: large enough that sending them and their answer
+costs little beside checking them, small enough that the first answers come soon."""
+CHUNK_BYTES = 4_000_000
+"""A chunk ends sooner when its lines hold this many bytes (lines of a claim can be long)."""
+
+
+class Chunk(Struct):
+    """What a chunk of lines gave: the output bytes, the counts for the summary line (its malformed
+    lines are counted where they are reported), and each malformed line's number and what is wrong."""
+
+    data: bytes
+    summary: BatchSummary
+    bad: list[tuple[int, str]]
+
+
+NO_DATE = (
+    "no date of service (the date cell is blank, or the file has no date column): give --date YYYY-MM-DD for "
+    "the claims without one"
+)
+"""Why a claim without a date is reported, not checked: the date selects the edits in force, and today's
+date is not the claim's."""
+
+
+class Encoder:
+    """Checks claims and writes each as the bytes of a machine format: a JSON line, or rows (csv, plain)."""
+
+    def __init__(
+        self,
+        tables: CheckTables,
+        output: str,
+        selected: tuple[str, ...] | None,
+        explain: bool,
+        date: datetime.date | None = None,
+    ) -> None:
+        from cptref.output import to_documents as serialize
+        from cptref.output.formats import formatter
+
+        from .results import FINDING_KEYS
+
+        self.tables = tables
+        self.explain = explain
+        self.date = date
+        """The date of service of a claim that gives none (``--date``); None: such a claim is a reported line."""
+        self._lines = serialize.CheckLines(tables.title, selected, explain) if output == "jsonl" else None
+        self._out = formatter(output)
+        self.columns = selected or FINDING_KEYS
+
+    def header(self) -> bytes:
+        return self._out.header(self.columns, claim=True)
+
+    def chunk(self, reader: ClaimReader, lines: list[bytes], first: int) -> Chunk:
+        """Read, check and write ``lines`` (the first of them line ``first`` of the batch)."""
+        from cptref.output.formats import Answer
+
+        out = bytearray()
+        summary = BatchSummary()
+        bad: list[tuple[int, str]] = []
+        by_rule = summary.by_rule
+        tables, explain, default, lines_of = self.tables, self.explain, self.date, self._lines
+        claims = errors = unverified = 0
+        for claim in reader.items(lines, first):
+            if not isinstance(claim, Claim):
+                if isinstance(claim, Skipped):
+                    summary.not_a_claim(claim)
+                else:
+                    bad.append((claim.line, claim.message))
+                continue
+            day = claim.date or default
+            if day is None:
+                bad.append((claim.line, NO_DATE))
+                continue
+            result = check(tables, claim.codes, day, explain)
+            claims += 1
+            if not result.ok:
+                errors += 1
+            elif not result.verified:
+                unverified += 1
+            for found in result.findings:
+                by_rule[found.rule] += 1
+            if lines_of is not None:
+                lines_of.write(out, result, claim)
+            else:
+                out += self._out.answer(Answer(None, rows=result.findings, columns=self.columns, claim=claim))
+        summary.claims, summary.with_errors, summary.unverified = claims, errors, unverified
+        gc.freeze()  # the records and answers cached for this chunk live as long as the batch: never walked again
+        return Chunk(bytes(out), summary, bad)
+
+
+_WORKER: dict[str, Any] = {}
+"""A worker process's own encoder (its catalog is its own, its CMS tables inherited from the parent
+with a connection of their own: a database connection is never shared across processes)."""
+
+
+def _start(make: Callable[[], Encoder]) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _WORKER["encoder"] = make()
+
+
+def _work(reader: ClaimReader, lines: list[bytes], first: int) -> Chunk:
+    encoder: Encoder = _WORKER["encoder"]
+    return encoder.chunk(reader, lines, first)
+
+
+def checked_chunks(
+    reader: ClaimReader,
+    lines: Iterator[bytes],
+    encoder: Encoder,
+    make: Callable[[], Encoder],
+    jobs: int,
+) -> Iterator[Chunk]:
+    """The output and counts of ``lines``, chunk by chunk in input order: checked here when ``jobs``
+    is 1 or the lines fill less than one chunk, else by ``jobs`` worker processes forked from this
+    one (``make`` gives each its encoder)."""
+    first = 1
+    chunk, following = _take(lines), _take(lines)
+    if jobs <= 1 or not following or sys.platform == "win32":
+        while chunk:
+            yield encoder.chunk(reader, chunk, first)
+            first += len(chunk)
+            chunk, following = following, _take(lines)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start, initargs=(make,))
+    pending: deque[Future[Chunk]] = deque()
+    try:
+        while chunk:
+            reader.settle(chunk, first)  # CSV: the header is known before any worker reads a row
+            pending.append(pool.submit(_work, reader, chunk, first))
+            first += len(chunk)
+            if len(pending) >= 2 * jobs:  # a bounded window: a huge file is never all in memory
+                yield pending.popleft().result()
+            chunk, following = following, _take(lines)
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _take(lines: Iterator[bytes]) -> list[bytes]:
+    """The next chunk: :data:`CHUNK` lines, or fewer holding :data:`CHUNK_BYTES` (or the last ones)."""
+    chunk: list[bytes] = []
+    size = 0
+    for line in lines:
+        chunk.append(line)
+        size += len(line)
+        if len(chunk) >= CHUNK or size >= CHUNK_BYTES:
+            break
+    return chunk

@@ -1,0 +1,578 @@
+"""The rules of ``cptref check`` that come from the user's own CMS tables (:mod:`cptref.cms`).
+
+Each finding names the table (its kind, setting and version) and the row (file and line) it rests
+on; the official tables decide the severity. A rule has nothing to say when no table of its kind is
+loaded. Where a table and a cptref record disagree (the record says add-on, the AOC table does
+not; the MUEs differ), :class:`TableConflict` names the disagreement and the table's answer is the
+one applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+
+from cptref.check.results import Finding
+
+from .base import (
+    COMPONENTS,
+    NCCI_ASSOCIATED,
+    NCCI_MANUAL,
+    SIDES,
+    CheckRule,
+    Claim,
+    Facts,
+    Lookup,
+    documented,
+    ncci_bypass,
+    one_of,
+)
+from .base import units as units_of
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from cptref.cms import AocEdit, CmsTables, MueEdit, PtpEdit, RvuRow
+
+_CACHE = 100_000
+_UNITS_CACHE = 16
+_DAYS_CACHE = 1_000
+
+
+def row(file: str, line: int) -> str:
+    """Where a table row is: ``ccipra-v323r0-f1.txt, line 12``."""
+    return f"{file.rsplit('/', 1)[-1]}, line {line}"
+
+
+def _official(
+    rule: str,
+    severity: str,
+    codes: tuple[str, ...],
+    message: str,
+    fix: str,
+    fix_codes: tuple[str, ...],
+    fact: str,
+    table: str,
+    where: str,
+    note: str | None = None,
+) -> Finding:
+    return Finding(
+        rule,
+        severity,  # type: ignore[arg-type]
+        codes,
+        message,
+        fix,
+        fix_codes,
+        (),
+        "high",
+        None,
+        None,
+        fact,
+        note,
+        table,
+        where,
+    )
+
+
+class Context(Struct, frozen=True):
+    """What a claim-level rule is given: the CMS tables and the setting they are read for."""
+
+    cms: CmsTables | None
+    setting: str
+
+
+class NcciPtp(CheckRule):
+    id = "ncci-ptp"
+    severity = "error"
+    summary = "error: an NCCI procedure-to-procedure edit in force on the date (your CMS table)"
+    text = (
+        "From your NCCI PTP table (practitioner or outpatient hospital, by --setting), the edits in force on "
+        "the date of service between two codes of the claim: the column 2 code is not paid with the column 1 "
+        "code. Modifier indicator 0: no modifier allows both, an error. Indicator 1: an error unless either "
+        "code carries an NCCI-associated modifier (the NCCI Policy Manual, chapter I, section E: anatomic "
+        "RT/LT, E1-E4, FA-F9, TA-T9, LC/LD/RC/LM/RI; global surgery 24, 25, 57, 58, 78, 79; and 27, 91, 59, XE, "
+        "XS, XP, XU), which turns it into info saying what the record must document; anatomic modifiers that "
+        "name the same site on both codes do not. Indicator 9: no edit."
+    )
+    claim_level = True
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str, int, str, str], Finding] = {}
+        self._plain: dict[int, tuple[PtpEdit, Finding | None]] = {}
+        """id(edit) -> the edit and its finding on a claim without modifiers (None: indicator 9). The
+        tables give the same edit object for the same row, so the common claim costs one look-up an
+        edit; the edit is kept beside its finding, so an id is never mistaken for another's."""
+
+    def apply_claim(self, claim: Claim, context: Context) -> Iterable[Finding]:
+        cms = context.cms
+        if cms is None or len(claim.counts) < 2:
+            return ()
+        edits = cms.ptp_edits(claim.counts, claim.date, context.setting)
+        if not edits:
+            return ()
+        if not claim.mods:
+            plain = self._plain
+            out: list[Finding] = []
+            for edit in edits:
+                hit = plain.get(id(edit))
+                if hit is None or hit[0] is not edit:
+                    hit = (edit, None if edit.modifier == 9 else self._found(edit, ""))
+                    if len(plain) < _CACHE:
+                        plain[id(edit)] = hit
+                if hit[1] is not None:
+                    out.append(hit[1])
+            return out
+        out = []
+        for edit in edits:
+            if edit.modifier == 9:
+                continue
+            mods = ""
+            if claim.mods:
+                mine, theirs = claim.modifiers(edit.column1), claim.modifiers(edit.column2)
+                claim.read(edit.column1, NCCI_ASSOCIATED)  # weighed: they allow both (1) or cannot (0)
+                claim.read(edit.column2, NCCI_ASSOCIATED)
+                if edit.modifier == 1:
+                    found, allowed = ncci_bypass(mine, theirs)
+                    if found:
+                        mods = ("" if allowed else "same:") + ",".join(found)
+            out.append(self._found(edit, mods))
+        return out
+
+    def _found(self, edit: PtpEdit, mods: str) -> Finding:
+        key = (edit.column1, edit.column2, edit.line, edit.file, mods)
+        found = self._made.get(key)
+        if found is None:
+            found = self._finding(edit, mods)
+            if len(self._made) < _CACHE:
+                self._made[key] = found
+        return found
+
+    def _finding(self, edit: PtpEdit, mods: str) -> Finding:
+        """The finding of an edit; ``mods`` names the NCCI-associated modifiers on the pair (comma
+        separated; after ``same:`` when they name the same anatomic site on both codes)."""
+        c1, c2 = edit.column1, edit.column2
+        table, where = edit.table.label(), row(edit.file, edit.line)
+        fact = f"column 1 {c1}, column 2 {c2}, modifier indicator {edit.modifier}" + (
+            f"; {edit.rationale}" if edit.rationale else ""
+        )
+        since = f"in force since {edit.effective.isoformat()}"
+        same = mods.startswith("same:")
+        listed = ", ".join(f"-{m}" for m in mods.removeprefix("same:").split(",")) if mods else ""
+        if mods and same:
+            return _official(
+                self.id,
+                "error",
+                (c1, c2),
+                f"{c2} is not paid with {c1}: an NCCI edit ({since}) with modifier indicator 1, and {listed} name "
+                "the same site on both codes, which does not make them separate services "
+                f"({NCCI_MANUAL}).",
+                f"Remove {c2}, or, if it was done on another site, give each code the modifier of its own site.",
+                (c2,),
+                fact,
+                table,
+                where,
+            )
+        if mods:
+            return _official(
+                self.id,
+                "info",
+                (c1, c2),
+                f"{c2} is reported with {c1} with {listed}, which the NCCI edit (modifier indicator 1, {since}) "
+                f"allows only when the clinical circumstances justify it ({NCCI_MANUAL}).",
+                f"Keep {listed} only if the record documents {documented(mods.split(','))}; otherwise remove {c2}.",
+                (c2,),
+                fact,
+                table,
+                where,
+            )
+        if edit.modifier == 0:
+            return _official(
+                self.id,
+                "error",
+                (c1, c2),
+                f"{c2} is not paid with {c1}: an NCCI edit ({since}) with modifier indicator 0, so no modifier "
+                "allows both.",
+                f"Remove {c2}.",
+                (c2,),
+                fact,
+                table,
+                where,
+            )
+        return _official(
+            self.id,
+            "error",
+            (c1, c2),
+            f"{c2} is not paid with {c1}: an NCCI edit ({since}) with modifier indicator 1.",
+            f"Remove {c2}, or, if the record documents a separate service (another site, encounter or structure; an "
+            "unrelated or staged procedure in a global period ...), report it with the NCCI-associated modifier "
+            "that says which (RT/LT and the other anatomic modifiers, 24, 25, 57, 58, 78, 79, 27, 91, or XE, XS, "
+            "XP, XU, 59 last).",
+            (c2,),
+            fact,
+            table,
+            where,
+        )
+
+
+class Mue(CheckRule):
+    id = "mue"
+    severity = "error"
+    summary = "error: more units than the MUE of your CMS table (per line or per date, by its indicator)"
+    text = (
+        "From your MUE table (by --setting), the most units of a code: adjudication indicator 1 counts the "
+        "units of one claim line (lines a modifier sets apart, such as 76, 77, 91, RT/LT or 59, each on its "
+        "own); 2 (policy) and 3 (clinical) count the units of the date of service, all lines summed, whatever "
+        "their modifiers. More units is an error; an indicator 3 edit may be appealed with documentation of the "
+        "medical need. Over the MUE only when a 26 line and a TC line of one code count as two units: a "
+        "warning, since how they are counted is not stated in what cptref read."
+    )
+
+    class _Prepared:
+        """A code's MUE, and its finding for each count of units met so far (None: within the MUE)."""
+
+        __slots__ = ("by_units", "edit")
+
+        def __init__(self, edit: MueEdit) -> None:
+            self.edit = edit
+            self.by_units: dict[int, Finding | None] = {}
+
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        edit = facts.cms.mue(facts.code, facts.setting) if facts.cms is not None else None
+        return None if edit is None else self._Prepared(edit)
+
+    def apply(self, claim: Claim, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
+        edit = prepared.edit
+        lines, counts = claim.lines, claim.counts
+        if edit.indicator == 1 and len(lines) != len(counts):  # a line edit, and a code on several lines
+            units = max(line.units for line in lines if line.code == code)
+        else:
+            units = counts[code]
+        if units <= edit.value:
+            return ()
+        if edit.indicator != 1 and code in claim.mods and claim.modifiers(code) >= COMPONENTS:
+            claim.read(code, COMPONENTS)
+            professional = sum(line.units for line in lines if line.code == code and "26" in line.modifiers)
+            technical = sum(line.units for line in lines if line.code == code and "TC" in line.modifiers)
+            if units - min(professional, technical) <= edit.value:
+                return (self._components(code, edit, units),)
+        by_units = prepared.by_units
+        found = by_units.get(units)
+        if found is None:
+            found = self._finding(code, edit, units)
+            if len(by_units) < _UNITS_CACHE:
+                by_units[units] = found
+        return (found,)
+
+    def _components(self, code: str, edit: MueEdit, units: int) -> Finding:
+        """Over the MUE only when a 26 line and a TC line count as two units: a question, not an error."""
+        return _official(
+            self.id,
+            "warning",
+            (code,),
+            f"{units_of(units)} of {code} on the date of service with its 26 and TC lines summed; the MUE is "
+            f"{edit.value} (indicator {edit.indicator}). Counted as one service, the professional and technical "
+            "components are within it; whether the contractor counts them so is not stated in what cptref read.",
+            f"Check how the contractor counts the components of {code}; report the whole service once (no 26 or TC) "
+            "if one practitioner did both.",
+            (),
+            f"MUE {edit.value}, adjudication indicator {edit.indicator}"
+            + (f"; {edit.rationale}" if edit.rationale else ""),
+            edit.table.label(),
+            row(edit.file, edit.line),
+        )
+
+    def _finding(self, code: str, edit: MueEdit, units: int) -> Finding:
+        if edit.indicator == 1:
+            counted = "on one claim line (indicator 1: a line edit)"
+        else:
+            kind = "policy" if edit.indicator == 2 else "clinical"
+            counted = f"on the date of service, all lines summed (indicator {edit.indicator}: {kind})"
+        appeal = (
+            " An indicator 3 edit may be appealed with documentation of the medical need."
+            if edit.indicator == 3
+            else ""
+        )
+        return _official(
+            self.id,
+            "error",
+            (code,),
+            f"{units_of(units)} of {code} {counted}; the MUE is {edit.value}.{appeal}",
+            (f"Remove {code}: its MUE allows none" if edit.value == 0 else f"Report at most {edit.value} of {code}")
+            + (" on one line." if edit.indicator == 1 else " for the day.")
+            + (" If more were needed, keep the documentation for an appeal." if edit.indicator == 3 else ""),
+            (),
+            f"MUE {edit.value}, adjudication indicator {edit.indicator}"
+            + (f"; {edit.rationale}" if edit.rationale else ""),
+            edit.table.label(),
+            row(edit.file, edit.line),
+        )
+
+
+class Aoc(CheckRule):
+    id = "aoc"
+    severity = "error"
+    summary = "error: an add-on without a primary your AOC table lists (type 1); a warning for types 2 and 3"
+    text = (
+        "From your add-on code (AOC) table, the edits in force on the date of service. Type 1: only the listed "
+        "primaries are accepted, so an add-on with none of them on the claim is an error. Type 2: no primaries "
+        "are listed, the contractor decides; type 3: some are listed and the contractor may accept others: "
+        "a warning naming them when none listed is on the claim."
+    )
+
+    class _Prepared:
+        """A code's AOC edits, and for each date of service met, the primaries listed by the edits in
+        force and the finding when none of them is on the claim (None: no edit in force)."""
+
+        __slots__ = ("by_day", "by_edits", "cms", "every")
+
+        def __init__(self, every: tuple[AocEdit, ...], cms: CmsTables) -> None:
+            self.every = every
+            self.cms = cms
+            self.by_day: dict[date, tuple[tuple[str, ...], Finding | None]] = {}
+            self.by_edits: dict[tuple[int, ...], tuple[tuple[str, ...], Finding | None]] = {}
+
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        if facts.cms is None:
+            return None
+        edits = tuple(facts.cms.aoc_edits(facts.code))
+        return self._Prepared(edits, facts.cms) if edits else None
+
+    def apply(self, claim: Claim, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
+        cms = prepared.cms
+        if all(other == code or cms.is_addon(other) for other in claim.counts):
+            return ()  # no other procedure on the claim: addon-alone says it
+        hit = prepared.by_day.get(claim.date)
+        if hit is None:
+            edits = [e for e in prepared.every if e.in_force(claim.date)]
+            key = tuple(map(id, edits))  # the edits are held by prepared.every: their ids stay theirs
+            hit = prepared.by_edits.get(key)
+            if hit is None:
+                hit = prepared.by_edits[key] = self._in_force(code, edits)
+            if len(prepared.by_day) < _DAYS_CACHE:
+                prepared.by_day[claim.date] = hit
+        listed, found = hit
+        if found is None or any(p in claim.counts for p in listed):
+            return ()
+        return (found,)
+
+    def _in_force(self, code: str, edits: list[AocEdit]) -> tuple[tuple[str, ...], Finding | None]:
+        """The primaries the edits in force list, and the finding for a claim holding none of them."""
+        if not edits:
+            return (), None
+        kind = min(e.type for e in edits)
+        listed = sorted({e.primary for e in edits if e.primary is not None})
+        first = edits[0]
+        table, where = first.table.label(), row(first.file, first.line)
+        shown = ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")
+        if kind == 1:
+            return tuple(listed), _official(
+                self.id,
+                "error",
+                (code,),
+                f"{code} is an add-on code (AOC type 1) and none of the primaries your AOC table lists for it "
+                f"is on the claim ({shown}).",
+                f"Report {code} with {one_of(listed[:3])}"
+                + (" or another listed primary" if len(listed) > 3 else "")
+                + ", or remove it.",
+                tuple(listed),
+                f"AOC type 1; primaries: {shown}",
+                table,
+                where,
+            )
+        what = (
+            "its primaries are defined by the contractor (AOC type 2)"
+            if kind == 2
+            else f"the contractor may accept primaries beyond those listed (AOC type 3: {shown})"
+        )
+        return tuple(listed), _official(
+            self.id,
+            "warning",
+            (code,),
+            f"{code} is an add-on code and {what}; none listed is on the claim, so the contractor decides.",
+            f"Confirm with the Medicare contractor that the claim's procedure is accepted as a primary of {code}.",
+            tuple(listed),
+            f"AOC type {kind}" + (f"; primaries: {shown}" if listed else ""),
+            table,
+            where,
+        )
+
+
+NOT_PAYABLE = {
+    "B": "bundled: paid within another service, never on its own",
+    "D": "deleted",
+    "E": "excluded from the fee schedule by regulation",
+    "F": "deleted, with no grace period",
+    "G": "not valid for Medicare: another code is used",
+    "H": "a deleted modifier",
+    "I": "not valid for Medicare: another code is used",
+    "N": "not covered by Medicare",
+    "P": "bundled or excluded",
+    "X": "excluded by statute",
+}
+"""The fee schedule's status codes that say a code is not paid as reported, in cptref's words."""
+
+
+class FeeSchedule(CheckRule):
+    id = "fee-schedule"
+    severity = "warning"
+    summary = "warning: your fee schedule file's status says the code is not paid as reported (B, I, N ...)"
+    text = (
+        "From your Physician Fee Schedule relative value file (PPRRVU), the status of a code: B (bundled), P "
+        "(bundled or excluded), I and G (not valid for Medicare), N (not covered), E and X (excluded), D and F "
+        "(deleted) say Medicare does not pay it as reported: a warning."
+    )
+
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        if facts.cms is None:
+            return None
+        rows = [r for r in facts.cms.rvu(facts.code) if r.modifier == ""]
+        if not rows or rows[0].status not in NOT_PAYABLE:
+            return None
+        found = rows[0]
+        return (
+            _official(
+                self.id,
+                "warning",
+                (facts.code,),
+                f"The fee schedule gives {facts.code} status {found.status} ({NOT_PAYABLE[found.status]}).",
+                f"Check whether {facts.code} should be on a Medicare claim, or which code is reported instead.",
+                (),
+                f"status {found.status}",
+                found.table.label(),
+                row(found.file, found.line),
+            ),
+        )
+
+    def apply(self, claim: Claim, code: str, prepared: tuple[Finding], lookup: Lookup) -> Iterable[Finding]:
+        return prepared
+
+
+BILATERAL = {
+    0: "the bilateral adjustment does not apply: report the code once, without -50",
+    2: "the code already describes both sides: report it once, without -50 or RT and LT",
+    9: "the bilateral concept does not apply to the code",
+}
+
+
+class Bilateral(CheckRule):
+    id = "bilateral"
+    severity = "warning"
+    summary = "warning: -50 or RT and LT on a code whose fee-schedule bilateral indicator forbids it (0, 2, 9)"
+    text = (
+        "From your fee schedule file, the bilateral surgery indicator decides how both sides are reported: 1, "
+        "with -50 (or RT and LT); 3, each side on its own (RT and LT); 0, 2 and 9 do not allow -50, and 2 (the "
+        "code already covers both sides) nor RT and LT: a warning."
+    )
+
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        if facts.cms is None:
+            return None
+        rows: list[RvuRow] = [r for r in facts.cms.rvu(facts.code) if r.modifier == ""]
+        if not rows or rows[0].bilateral not in BILATERAL:
+            return None
+        return rows[0]
+
+    def apply(self, claim: Claim, code: str, prepared: RvuRow, lookup: Lookup) -> Iterable[Finding]:
+        mods = claim.mods.get(code)
+        if not mods or not (mods & SIDES):
+            return ()
+        claim.read(code, SIDES)
+        both_sides = "50" in mods or {"RT", "LT"} <= mods
+        if not both_sides or (prepared.bilateral == 0 and "50" not in mods):
+            return ()
+        indicator = prepared.bilateral
+        return (
+            _official(
+                self.id,
+                "warning",
+                (code,),
+                f"{code} is reported for both sides, but its bilateral indicator is {indicator}: "
+                f"{BILATERAL[indicator or 0]}.",
+                f"Report {code} as the fee schedule's bilateral indicator {indicator} says.",
+                (),
+                f"bilateral surgery indicator {indicator}",
+                prepared.table.label(),
+                row(prepared.file, prepared.line),
+            ),
+        )
+
+
+class TableConflict(CheckRule):
+    id = "table-conflict"
+    severity = "info"
+    summary = "info: your CMS table and cptref's record disagree (the table's answer is applied)"
+    text = (
+        "Where your CMS table and cptref's record disagree (the record says the code is an add-on and your AOC "
+        "table has no edit for it, or the reverse; the MUEs differ), both are named, and the official table's "
+        "answer is the one the other rules apply."
+    )
+
+    def prepare(self, facts: Facts, lookup: Lookup) -> Any:
+        cms, record, code = facts.cms, facts.record, facts.code
+        if cms is None or record is None:
+            return None
+        found: list[Finding] = []
+        if has_aoc(cms):
+            listed = cms.is_addon(code)
+            if (record.add_on is not None) != listed:
+                aoc = next(t for t in cms.tables() if t.kind == "aoc")
+                says = "an add-on" if record.add_on is not None else "not an add-on"
+                table_says = "lists add-on edits for it" if listed else "has no add-on edit for it"
+                found.append(
+                    _official(
+                        self.id,
+                        "info",
+                        (code,),
+                        f"cptref's record says {code} is {says}, but your AOC table {table_says}: the table's answer "
+                        "is applied.",
+                        f"Check {code} in the CPT book; tell cptref's maintainers if its record is wrong.",
+                        (),
+                        f"record: {says}; AOC table: {'add-on' if listed else 'no edit'}",
+                        aoc.label(),
+                        "file",
+                    )
+                )
+        medicare = record.medicare
+        mue = cms.mue(code, facts.setting)
+        if mue is not None and medicare is not None and medicare.mue is not None and medicare.mue != mue.value:
+            found.append(
+                _official(
+                    self.id,
+                    "info",
+                    (code,),
+                    f"cptref's record gives {code} an MUE of {medicare.mue}, your MUE table {mue.value}: the table's "
+                    "value is applied.",
+                    f"Trust the MUE table for {code}; the record's value may be older.",
+                    (),
+                    f"record MUE {medicare.mue}; table MUE {mue.value}",
+                    mue.table.label(),
+                    row(mue.file, mue.line),
+                )
+            )
+        return tuple(found) or None
+
+    def apply(self, claim: Claim, code: str, prepared: tuple[Finding, ...], lookup: Lookup) -> Iterable[Finding]:
+        return prepared
+
+
+OFFICIAL: tuple[CheckRule, ...] = (NcciPtp(), Mue(), Aoc(), FeeSchedule(), Bilateral(), TableConflict())
+"""The rules from the user's CMS tables, in the order their findings of one severity are listed."""
+
+
+def has_aoc(cms: CmsTables | None) -> bool:
+    """Whether an add-on code table is loaded: then it, not the records, says which codes are add-ons."""
+    return cms is not None and cms.has("aoc")
+
+
+def has_mue(cms: CmsTables | None, setting: str) -> bool:
+    """Whether an MUE table for ``setting`` is loaded: then its values, not the records', are applied."""
+    return cms is not None and cms.table("mue", setting) is not None
+
+
+def knows(cms: CmsTables | None, code: str, setting: str) -> bool:
+    """Whether the CMS tables hold a row about ``code`` (a fee schedule row, an MUE, an add-on or a PTP edit)."""
+    if cms is None:
+        return False
+    return cms.in_ptp(code) or bool(cms.rvu(code)) or cms.mue(code, setting) is not None or cms.is_addon(code)

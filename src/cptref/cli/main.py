@@ -1,0 +1,28 @@
+"""The ``cptref`` console script: the fast path when it applies, else the Typer application."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from . import startup  # noqa: F401 - first: msgspec without typing_extensions (see its docstring)
+
+# isort: split
+from cptref.errors import Signalled
+from cptref.output import streams as process
+
+from . import fastpath as fast
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    args = list(sys.argv[1:] if argv is None else argv)
+    process.standard_streams()
+    try:
+        plan = fast.plan(args)
+        if plan is not None:
+            process.guarded(plan)
+        from .typer_app import main as full
+    except Signalled as exc:  # before the paths' own handlers: while planning, or importing Typer
+        process.fail([exc.message], exc.exit_code)
+    full(args)

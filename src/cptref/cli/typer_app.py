@@ -1,0 +1,210 @@
+"""The ``cptref`` command as a Typer application, built from the option table of :mod:`cptref.options`.
+
+Typer answers what the fast path (:mod:`cptref.fast`) leaves to it: ``--help``, shell completion,
+and every malformed invocation, which it explains. A command here only turns Typer's values into
+the plain values of the table and calls :func:`cptref.app.run`; it computes nothing itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from enum import Enum
+from typing import Annotated, Any, NoReturn, TextIO, cast
+
+import typer
+
+from cptref.commands import common as use_cases
+from cptref.commands.args import CMS, COMMANDS, ROOT_HELP, VERSION, Argument, Command, Option
+from cptref.errors import CptrefError, ExitCode, Signalled
+from cptref.output import streams as process
+
+app = typer.Typer(
+    name="cptref",
+    help=ROOT_HELP,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _complete_codes(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of code arguments: the library's codes that begin with what is typed."""
+    try:
+        catalog = use_cases.catalog(None)
+        prefix = incomplete.strip().upper()
+        return [(d.code, d.title) for d in catalog.store.docs() if d.code.startswith(prefix)][:200]
+    except Exception:  # completion must never break the user's shell
+        return []
+
+
+def _choices(name: str, choices: tuple[str, ...]) -> type[Enum]:
+    return Enum(name, {choice: choice for choice in choices}, type=str)  # type: ignore[return-value]
+
+
+def _argument(argument: Argument) -> tuple[Any, Any]:
+    kind: Any = str if not argument.choices else _choices(argument.dest.title(), argument.choices)
+    annotation = list[kind] if argument.many else kind
+    if not argument.required:
+        annotation = annotation | None
+    info = typer.Argument(
+        metavar=argument.metavar,
+        help=argument.help,
+        show_default=False,
+        autocompletion=_complete_codes if argument.complete_codes else None,
+    )
+    return Annotated[annotation, info], (... if argument.required else None)
+
+
+def _option(option: Option) -> tuple[Any, Any]:
+    flags: tuple[str, ...] = option.flags
+    if option.kind in ("flag", "toggle"):
+        kind: Any = bool
+        if option.off is not None:
+            flags = (f"{flags[0]}/{option.off}",)
+    elif option.kind == "int":
+        kind = int
+    elif option.kind == "choice":
+        kind = _choices(option.dest.title(), option.choices)
+    else:
+        kind = str
+    default = option.default
+    if option.kind == "choice" and default is not None:
+        default = kind(default)
+    if default is None:
+        kind = kind | None
+    info = typer.Option(
+        *flags,
+        help=option.help,
+        metavar=option.metavar,
+        min=option.minimum,
+        max=option.maximum,
+        show_default=option.kind in ("int", "choice", "toggle") and default is not None,
+    )
+    return Annotated[kind, info], default
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _register(command: Command) -> None:
+    parameters = []
+    if command.argument is not None:
+        annotation, default = _argument(command.argument)
+        parameters.append(
+            inspect.Parameter(
+                command.argument.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+            )
+        )
+    for option in command.options:
+        annotation, default = _option(option)
+        parameters.append(
+            inspect.Parameter(option.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        )
+
+    def run(**values: Any) -> None:
+        status = use_cases.run(command.name, {key: _plain(value) for key, value in values.items()})
+        if status:
+            raise typer.Exit(status)
+
+    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in parameters}
+    run.__name__ = command.name
+    run.__doc__ = command.help.replace("{rules}", _rules()) if "{rules}" in command.help else command.help
+    app.command(name=command.name)(run)
+
+
+def _rules() -> str:
+    from cptref.check.rules import help_table
+
+    return help_table()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option(*VERSION.flags, help=VERSION.help)] = False,
+    cms: Annotated[
+        str | None, typer.Option(*CMS.flags, metavar=CMS.metavar, help=CMS.help + " With --version.")
+    ] = None,
+) -> None:
+    """A CPT coding reference for the command line."""
+    if version:
+        raise typer.Exit(use_cases.version(cms))
+    if ctx.invoked_subcommand is None:
+        sys.stdout.write(ctx.get_help() + "\n")
+        raise typer.Exit(ExitCode.USAGE)
+
+
+for _command in COMMANDS.values():
+    _register(_command)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the Typer application; map every failure to one message and an exit status.
+
+    The console script starts at :func:`cptref.entry.main`, which answers well-formed calls
+    without Typer and hands everything else here.
+    """
+    watched = _PipeWatch(sys.stdout)
+    sys.stdout = cast(TextIO, watched)
+    try:
+        _run(argv)
+    except BrokenPipeError:
+        process.exit_quietly(ExitCode.OK, broken_pipe=True)
+    except Signalled as exc:
+        process.fail([exc.message], exc.exit_code)
+    except SystemExit:
+        # Typer and rich meet a closed pipe while printing help themselves and exit 1; the reader
+        # only stopped reading, which is a success, as for every other answer.
+        if watched.closed or type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            process.exit_quietly(ExitCode.OK, broken_pipe=True)
+        raise
+    finally:
+        if cast(object, sys.stdout) is watched:
+            sys.stdout = watched.inner
+
+
+class _PipeWatch:
+    """stdout, remembering whether a write met a closed pipe (the reader stopped reading)."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+        self.closed = False
+
+    def write(self, text: str) -> int:
+        try:
+            return self.inner.write(text)
+        except BrokenPipeError:
+            self.closed = True
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.inner.flush()
+        except BrokenPipeError:
+            self.closed = True
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _run(argv: list[str] | None) -> NoReturn:
+    try:
+        status = app(args=argv, prog_name="cptref", standalone_mode=False)
+        process.finish(int(status or 0))
+    except CptrefError as exc:
+        process.fail(exc.lines(), exc.exit_code)
+    except typer.Exit as exc:
+        process.finish(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        process.fail(["interrupted"], ExitCode.INTERRUPTED)
+    except typer.TyperException as exc:  # typer's (vendored click) usage errors
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            sys.stdout.write(ctx.get_help() + "\n")
+            process.exit_quietly(ExitCode.USAGE)
+        command = ctx.command_path if ctx is not None else "cptref"
+        process.fail([f"{exc.format_message()} (see '{command} --help')"], ExitCode.USAGE)

@@ -1,0 +1,490 @@
+"""The library: records by code, families, sources, and the relations derived from them.
+
+A relation is typed once, on one side (an add-on names its primaries; a procedure names what it
+includes); the other side's view is computed here, from the records that name a code, and never
+stored twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import msgspec
+from msgspec import Struct
+
+from cptref.errors import DataErrors, MalformedCode, Problem, UnknownCode
+from cptref.model.records import CODE_RE, Confidence, Family, NotWith, Procedure, Rule, Source
+
+from . import paths as resources
+from .stores import MemoryStore, Store, family_codes, family_rules, relation_targets
+
+if TYPE_CHECKING:
+    from .fields import Progress, RawHook
+
+Relation = Literal["addon", "included_in", "reported_separately_with", "excluded_by", "replaces"]
+
+
+class Derived(Struct, frozen=True):
+    """A fact stated on another record, seen from the code it names.
+
+    ``code`` is the record that states it; ``family`` is set when the fact comes from that record's
+    family rather than from the record itself.
+    """
+
+    code: str
+    sources: tuple[str, ...]
+    confidence: Confidence
+    what: str | None = None
+    scope: str | None = None
+    note: str | None = None
+    family: str | None = None
+
+
+class PairFacts(Struct, frozen=True):
+    """What deciding pairs needs to know of one code (worked out once a code, see
+    :meth:`Catalog.undecided`): its family, the families its pairs must be decided against (either
+    side's ``decide_with`` makes a pair expected), and every code a fact of its record or its family
+    names (includes, report_with, not_with, and an add-on's primaries)."""
+
+    family: str
+    decide_with: frozenset[str]
+    named: frozenset[str]
+
+
+class Effective(Struct, frozen=True):
+    """A rule that applies to a record, with where it was stated (the record or its family)."""
+
+    rule: Rule
+    family: str | None = None
+
+
+class EffectiveNotWith(Struct, frozen=True):
+    rule: NotWith
+    family: str | None = None
+
+
+def normalize_code(text: str) -> str:
+    """A user's code as the library spells it (trimmed, upper-case), or :class:`MalformedCode`."""
+    code = text.strip().upper()
+    if not CODE_RE.match(code):
+        raise MalformedCode(text)
+    return code
+
+
+def one_off(code: str, other: str) -> bool:
+    """Whether ``other`` is a plausible typo of ``code``: one character different, or two neighbours
+    swapped."""
+    if len(code) != len(other) or code == other:
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(code, other, strict=True)) if a != b]
+    if len(diff) == 1:
+        return True
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and code[diff[0]] == other[diff[1]]
+        and code[diff[1]] == other[diff[0]]
+    )
+
+
+def in_range(code: str, span: str) -> bool:
+    """Whether ``code`` falls in ``span`` (``47531-47544``, or one code)."""
+    first, _, last = span.partition("-")
+    return len(code) == len(first) and first <= code <= (last or first)
+
+
+def nearest(code: str, known: Iterable[str], families: Iterable[Family] = (), limit: int = 5) -> list[str]:
+    """The known codes ``code`` may have meant: a typo of it (one character off), then the codes of a
+    family whose range holds it, nearest first. Never an unrelated code: [] when none is plausible."""
+    codes = sorted(filter(CODE_RE.match, known))  # a stray file name is no code
+    typos = [other for other in codes if one_off(code, other)]
+    spans = [span for family in families for span in family.ranges if in_range(code, span)]
+    kin = [c for c in codes if c not in typos and any(in_range(c, span) for span in spans)]
+
+    def distance(other: str) -> tuple[int, str]:
+        both = code[:4].isdigit() and other[:4].isdigit()
+        return (abs(int(other[:4]) - int(code[:4])) if both else 0, other)
+
+    return (sorted(typos, key=distance) + sorted(kin, key=distance))[:limit]
+
+
+class Catalog:
+    """The records of a data directory, with derived relations computed on demand.
+
+    Backed by a store (:mod:`cptref.store`): records parsed in memory, or the compiled index, from
+    which only the records a question touches are decoded.
+    """
+
+    def __init__(
+        self, store: Store, roots: Path | Sequence[Path] | None = None, descriptors_file: Path | None = None
+    ) -> None:
+        self.store = store
+        self.roots: list[Path] = [] if roots is None else [roots] if isinstance(roots, Path) else list(roots)
+        """The data directories read, lowest first."""
+        self.root = self.roots[-1] if self.roots else None
+        """The top data directory (the only one, unless several are layered)."""
+        self.descriptors_file = descriptors_file
+        """The user's licensed descriptor file the official texts come from, if any."""
+        self.sources: dict[str, Source] = store.sources
+        self.families: dict[str, Family] = store.families
+        found: list[Problem] = list(getattr(store, "problems", []))
+        self.problems = [p for p in found if p.severity != "mention"]
+        """The problems of the data, when the library was read in part (load_catalog(partial=True)):
+        the records whose files have one are left out."""
+        self._pair_facts: dict[str, PairFacts | None] = {}
+        """Code -> what deciding its pairs needs (:meth:`pair_facts`), filled as codes are asked about."""
+        self.mentions: dict[str, set[str]] = {}
+        if found:
+            from cptref.library.index.build import mentioned
+
+            self.mentions = mentioned(found)
+        """Broken record code -> the codes its file names (what a command about them would miss)."""
+
+    def reopened(self) -> Catalog:
+        """This catalog for a forked process (a batch's worker): the same index and layers, read
+        through a connection of its own, without looking at the data directories again."""
+        return Catalog(self.store.reopened(), self.roots, self.descriptors_file)
+
+    # --- look-ups ------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.store.codes())
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and code in self._code_set
+
+    @cached_property
+    def _code_set(self) -> frozenset[str]:
+        return frozenset(self.store.codes())
+
+    def __iter__(self) -> Iterator[Procedure]:
+        return self.store.records()
+
+    def codes(self) -> list[str]:
+        return list(self.store.codes())
+
+    def get(self, code: str) -> Procedure:
+        """The record of ``code`` (spelled loosely: ``" 0213t"`` works); raises when unknown."""
+        wanted = normalize_code(code)
+        record = self.store.get(wanted)
+        if record is None:
+            raise UnknownCode(wanted, self.nearest(wanted), self.coverage())
+        return record
+
+    def nearest(self, code: str, limit: int = 5) -> list[str]:
+        """The known codes ``code`` may have meant (see :func:`nearest`)."""
+        return nearest(code, self.store.codes(), self.families.values(), limit)
+
+    def coverage(self) -> str:
+        """What the library covers, in a phrase: how many codes in how many families."""
+        families = len(self.families)
+        return f"{len(self)} codes in {families} famil{'y' if families == 1 else 'ies'}"
+
+    def official(self, code: str) -> str | None:
+        """The official descriptor of ``code`` from the user's licensed file, or None."""
+        return self.store.official(code)
+
+    def origin(self, code: str) -> Path | None:
+        """The data directory the record of ``code`` came from."""
+        return self.store.origin(code) or self.root
+
+    def family_origin(self, family: str) -> Path | None:
+        """The data directory that defines ``family`` when it is not the lowest layer (the shipped data):
+        an overlay's own family, or one it redefines; None otherwise."""
+        found = self.store.shared_origins().get(f"family:{family}")
+        if found is None or not self.roots or Path(found) == self.roots[0]:
+            return None
+        return Path(found)
+
+    def source_origin(self, source: str) -> Path | None:
+        """The data directory that defines ``source`` when it is not the lowest layer; None otherwise."""
+        found = self.store.shared_origins().get(f"source:{source}")
+        if found is None or not self.roots or Path(found) == self.roots[0]:
+            return None
+        return Path(found)
+
+    @property
+    def broken(self) -> set[str]:
+        """The codes whose record files have a problem (not in the catalog)."""
+        from cptref.library.index.build import broken_codes
+
+        return broken_codes(self.problems)
+
+    def broken_for(self, codes: Collection[str]) -> set[str]:
+        """The broken records an answer about ``codes`` needs: theirs, and those that name one of them."""
+        wanted = set(codes)
+        return {
+            b for b in self.broken if b in wanted or (named := self.mentions.get(b, set())) & wanted or "*" in named
+        }
+
+    @property
+    def broken_shared(self) -> bool:
+        """Whether a file every record depends on (sources, families, a descriptor file) has a problem."""
+        return any(Path(p.file).parent.name != resources.PROCEDURES for p in self.problems)
+
+    @property
+    def layered(self) -> bool:
+        """Whether several data directories are read (so each record says where it came from)."""
+        return len(self.roots) > 1
+
+    def title(self, code: str) -> str | None:
+        record = self.store.get(code)
+        return record.title if record else None
+
+    # --- rules, own and inherited --------------------------------------------------------------
+
+    def includes(self, record: Procedure) -> list[Effective]:
+        family = self.families.get(record.family) if record.family else None
+        inherited = [Effective(r, family.id) for r in family.includes] if family else []
+        return [Effective(r) for r in record.includes] + inherited
+
+    def report_with(self, record: Procedure) -> list[Effective]:
+        family = self.families.get(record.family) if record.family else None
+        inherited = [Effective(r, family.id) for r in family.report_with] if family else []
+        return [Effective(r) for r in record.report_with] + inherited
+
+    def not_with(self, record: Procedure) -> list[EffectiveNotWith]:
+        family = self.families.get(record.family) if record.family else None
+        inherited = [EffectiveNotWith(r, family.id) for r in family.not_with] if family else []
+        return [EffectiveNotWith(r) for r in record.not_with] + inherited
+
+    # --- pairs the library must decide -----------------------------------------------------------
+
+    def pair_facts(self, code: str) -> PairFacts | None:
+        """What deciding the pairs of ``code`` needs, or None when no pair of it is expected to be
+        decided: no record, a deleted record (a deleted code is an error of its own), or no family.
+        Computed once a code and kept."""
+        try:
+            return self._pair_facts[code]
+        except KeyError:
+            pass
+        record = self.store.get(code)
+        family = self.families.get(record.family) if record is not None and record.family else None
+        found: PairFacts | None = None
+        if record is not None and family is not None and record.status != "deleted":
+            rules: list[Rule | NotWith] = [*record.includes, *record.report_with, *record.not_with]
+            rules += [*family.includes, *family.report_with, *family.not_with]
+            named = {c for rule in rules for c in rule.codes}
+            if record.add_on is not None:
+                named.update(record.add_on.primaries)
+            found = PairFacts(family.id, frozenset(family.decide_with), frozenset(named))
+        self._pair_facts[code] = found
+        return found
+
+    def undecided(self, codes: Iterable[str]) -> list[tuple[str, str]]:
+        """The pairs among ``codes`` that the library is expected to decide but no fact decides.
+
+        A pair is expected when the family of either code names the other's family in
+        ``decide_with`` (a family naming itself: pairs of its own codes), both codes having active
+        records. A fact decides it when the record of either code, or that record's family, names
+        the other code in ``includes``, ``report_with`` or ``not_with``, or lists it among an
+        add-on's primaries (an add-on is reported with its primary). Each pair is given once, as
+        ``(first, second)`` in the order the codes come (a code given twice counts once); a pair
+        of a code with itself is never one. Cheap enough to run for every claim: what each code
+        needs is worked out once (:meth:`pair_facts`), and a pair costs two set look-ups.
+        """
+        wanted = list(dict.fromkeys(codes))
+        facts = [self.pair_facts(code) for code in wanted]
+        found: list[tuple[str, str]] = []
+        for i, first in enumerate(facts):
+            if first is None:
+                continue
+            for j in range(i + 1, len(wanted)):
+                second = facts[j]
+                if second is None:
+                    continue
+                if second.family not in first.decide_with and first.family not in second.decide_with:
+                    continue
+                if wanted[j] in first.named or wanted[i] in second.named:
+                    continue
+                found.append((wanted[i], wanted[j]))
+        return found
+
+    def derived(self, relation: Relation, code: str) -> list[Derived]:
+        """Facts other records state about ``code`` (see :data:`Relation`), in code order."""
+        found: list[Derived] = []
+        for by in self.store.referencing(code):
+            record = self.store.get(by)
+            if record is not None:
+                found.extend(self._facts_about(record, relation, code))
+        return found
+
+    def _facts_about(self, record: Procedure, relation: Relation, code: str) -> Iterator[Derived]:
+        if relation == "addon":
+            if record.add_on and code in record.add_on.primaries:
+                yield Derived(record.code, record.add_on.sources, record.add_on.confidence, note=record.add_on.note)
+        elif relation in ("included_in", "reported_separately_with"):
+            rules = self.includes(record) if relation == "included_in" else self.report_with(record)
+            for eff in rules:
+                if code in eff.rule.codes:
+                    yield _from_rule(record.code, eff.rule, eff.family)
+        elif relation == "excluded_by":
+            for nw in self.not_with(record):
+                if code in nw.rule.codes:
+                    yield Derived(
+                        record.code,
+                        nw.rule.sources,
+                        nw.rule.confidence,
+                        what=nw.rule.reason,
+                        scope=nw.rule.scope,
+                        note=nw.rule.note,
+                        family=nw.family,
+                    )
+        elif code in record.replaced_by:
+            yield Derived(record.code, (), "high")
+
+
+def _from_rule(code: str, rule: Rule, family: str | None) -> Derived:
+    return Derived(code, rule.sources, rule.confidence, what=rule.what, note=rule.note, family=family)
+
+
+Data = str | Path | Sequence[str | Path] | None
+"""Where to read: None for the default layers (the shipped data, then ``$CPTREF_DATA``), one
+directory, or a list of directories layered lowest first."""
+
+
+def _as_roots(data: Data) -> list[Path]:
+    if data is None or (isinstance(data, str) and not data):
+        return resources.layers()  # "" as from an unset option: the default, not the current folder
+    if isinstance(data, (str, Path)):
+        return [Path(data)]
+    return [Path(d) for d in data]
+
+
+def read_catalog(root: Path | Sequence[Path], on_raw: RawHook | None = None) -> tuple[Catalog, list[Problem]]:
+    """Parse data directories (no index): the catalog and every problem found (none when valid)."""
+    from .read import read_store
+
+    store, problems = read_store(root, on_raw=on_raw)
+    return Catalog(store, root), problems
+
+
+def _roots(data: Data) -> list[Path]:
+    roots = _as_roots(data)
+    problems = []
+    for root in roots:
+        if not root.is_dir():
+            from .fields import display_path
+            from .pack import is_pack
+
+            if is_pack(root):
+                continue
+            what = "is not a directory or a packed library" if root.exists() else "does not exist"
+            problems.append(Problem(display_path(root), "$", f"the data directory {what}"))
+    if problems:
+        raise DataErrors(problems)
+    return roots
+
+
+def load_catalog(
+    data: Data = None, progress: Progress | None = None, descriptors: str | Path | None = None, partial: bool = False
+) -> Catalog:
+    """The library, through the compiled index.
+
+    ``data``: None for the shipped data with the user's directories of ``$CPTREF_DATA`` layered
+    over it; a directory; or a list of directories, lowest first (for each code the last one that
+    has it wins). ``descriptors`` (default: ``$CPTREF_DESCRIPTORS``) is a user's licensed descriptor
+    file, whose text ``show`` prints and ``search`` indexes. The index is rebuilt when the data
+    changed (``progress`` is told how far); raises :class:`DataErrors` when the data is invalid, or
+    with ``partial`` returns the valid records, the problems in :attr:`Catalog.problems` (the index
+    keeps both, so a broken file costs later commands nothing).
+    """
+    from cptref.library.index.compiled import open_store
+
+    roots = _roots(data)
+    official = resources.descriptors_file(descriptors)
+    found = Catalog(open_store(roots, progress, official), roots, official)
+    if found.problems and not partial:
+        raise DataErrors([msgspec.structs.replace(p, file=_shown(p.file)) for p in found.problems])
+    return found
+
+
+def _shown(file: str) -> str:
+    from .fields import display_path
+
+    return display_path(Path(file))
+
+
+def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path | None = None) -> Catalog:
+    """Only the records that showing ``codes`` needs, parsed from YAML; no index is read or written.
+
+    That is: the records of ``codes``; every record whose text names one of them or a family whose
+    rules name one (the derived relations come from those); and the records they name (for their
+    titles). The other files are only scanned as bytes for those names, never parsed, so a broken
+    file elsewhere does not stop ``show``. Raises :class:`UnknownCode` or :class:`DataErrors`.
+    """
+    from .fields import load_procedure, procedure_paths, read_bytes
+    from .pack import Pack, is_pack
+    from .read import integrity, read_descriptors, read_shared
+
+    roots = _roots(data)
+    paths: dict[str, Path] = {}
+    origins: dict[str, Path] = {}
+    packed: set[str] = set()  # the codes whose record is in a packed library (checked when packed)
+    for root in roots:
+        if is_pack(root):
+            with Pack(root) as pack:
+                for code in pack.codes():
+                    paths[code] = origins[code] = root
+                    packed.add(code)
+            continue
+        for path in procedure_paths(root):
+            paths[path.stem] = path
+            origins[path.stem] = root
+            packed.discard(path.stem)
+
+    def load(stem: str) -> tuple[Procedure | None, list[Problem]]:
+        if stem in packed:
+            with Pack(paths[stem]) as pack:
+                return pack.record(stem), []
+        return load_procedure(paths[stem])
+
+    def raw(path: Path, stem: str) -> bytes:
+        if stem in packed:
+            with Pack(path) as pack:
+                return pack.body(stem) or b""
+        return read_bytes(path)
+
+    shared = read_shared(roots)
+    sources, families, problems = shared.sources, shared.families, shared.problems
+    for code in codes:
+        if code not in paths:
+            raise UnknownCode(code, nearest(code, paths, families.values()), f"{len(paths)} codes")
+    wanted = set(codes)
+    needles = [c.encode() for c in wanted]
+    needles += [f.id.encode() for f in families.values() if wanted & {c for r in family_rules(f) for c in r.codes}]
+    chosen = set(wanted)
+    for stem, path in paths.items():
+        if stem not in chosen:
+            try:
+                blob = raw(path, stem)
+            except DataErrors:
+                blob = needles[0]  # unreadable, not a file or too large: parse it, so that the loader reports why
+            if any(needle in blob for needle in needles):
+                chosen.add(stem)
+    records: list[Procedure] = []
+    for stem in sorted(chosen):
+        record, found = load(stem)
+        problems.extend(found)
+        if record is not None:
+            records.append(record)
+    by_family = family_codes(families)
+    named = {c for r in records if r.code in wanted for c in (*relation_targets(r, by_family), *r.related)}
+    for stem in sorted(named & paths.keys() - chosen):
+        record, found = load(stem)
+        problems.extend(found)
+        if record is not None:
+            records.append(record)
+    official_file = resources.descriptors_file(descriptors)
+    official, found = read_descriptors(official_file)
+    problems.extend(found)
+    store = MemoryStore(
+        records, sources, families, official, origins if len(roots) > 1 else None, shared.origins, shared.overrides
+    )
+    problems.extend(integrity(store, roots))
+    if problems:
+        raise DataErrors(problems)
+    return Catalog(store, roots, official_file)

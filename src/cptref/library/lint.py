@@ -1,0 +1,267 @@
+"""Lint a data directory: everything the loader checks, plus rules across records and formatting.
+
+Errors make the data unusable or wrong; warnings are what a careful author fixes (a code named in
+a relationship with no record of its own, a key out of the canonical order). ``strict`` turns
+every warning into an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from msgspec import Struct
+
+from cptref.errors import DataErrors, Problem
+from cptref.model.records import AddOn, Family, HistoryEntry, Lay, Medicare, NotWith, Procedure, Rule, Source
+
+from . import paths as resources
+from .catalog import Catalog, read_catalog
+from .fields import display_path, procedure_paths, read_yaml
+
+
+class Report(Struct, frozen=True):
+    root: Path
+    files: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def _warn(file: str, field: str, message: str) -> Problem:
+    return Problem(file, field, message, "warning")
+
+
+def _named_codes(record: Procedure) -> Iterable[tuple[str, str]]:
+    """(field path, code) for every code a record names."""
+    if record.add_on:
+        for i, code in enumerate(record.add_on.primaries):
+            yield f"$.add_on.primaries[{i}]", code
+    for field in ("includes", "report_with", "not_with"):
+        for i, entry in enumerate(getattr(record, field)):
+            for j, code in enumerate(entry.codes):
+                yield f"$.{field}[{i}].codes[{j}]", code
+    for field in ("replaced_by", "related"):
+        for i, code in enumerate(getattr(record, field)):
+            yield f"$.{field}[{i}]", code
+
+
+def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
+    """Rules between records: dangling references, add-on chains, deleted codes, family ranges
+    (for the records of the directory ``only``, when given)."""
+    problems: list[Problem] = []
+    base = catalog.root or Path(".")
+    for record in catalog:
+        origin = catalog.origin(record.code) or base
+        if only is not None and origin != only:
+            continue
+        name = display_path(resources.procedure_file(origin, record.code))
+        for field, code in _named_codes(record):
+            if code not in catalog:
+                problems.append(_warn(name, field, f"{code} has no record in the library (dangling reference)"))
+        if record.add_on:
+            for i, code in enumerate(record.add_on.primaries):
+                if code in catalog and catalog.get(code).add_on is not None:
+                    problems.append(
+                        _warn(name, f"$.add_on.primaries[{i}]", f"primary {code} is itself an add-on (add-on chain)")
+                    )
+        if record.status == "deleted" and not record.replaced_by and not record.note:
+            problems.append(
+                Problem(name, "$.replaced_by", "a deleted record needs replaced_by, or a note saying why none is given")
+            )
+        for i, code in enumerate(record.replaced_by):
+            if code in catalog and catalog.get(code).status == "deleted":
+                problems.append(_warn(name, f"$.replaced_by[{i}]", f"replacement {code} is itself deleted"))
+        for field, fact in _facts(record):
+            if fact.confidence != "low" and _only_ai(catalog, fact.sources):
+                problems.append(
+                    Problem(
+                        name,
+                        f"{field}.confidence",
+                        f"{fact.confidence} confidence rests only on AI-generated sources: at most low",
+                    )
+                )
+        family = catalog.families.get(record.family) if record.family else None
+        if family and not any(_in_range(record.code, r) for r in family.ranges):
+            problems.append(_warn(name, "$.family", f"{record.code} is outside the ranges of family {family.id!r}"))
+    return problems
+
+
+def family_decisions(catalog: Catalog, only: Path | None = None) -> list[Problem]:
+    """A family's ``decide_with`` names known families, each once (for the families defined in the
+    directory ``only``, when given): an unknown id would silently ask for no decision at all."""
+    problems: list[Problem] = []
+    base = catalog.root or Path(".")
+    for family in catalog.families.values():
+        origin = catalog.family_origin(family.id) or (catalog.roots[0] if catalog.roots else base)
+        if only is not None and origin != only:
+            continue
+        name = display_path(origin / resources.FAMILIES)
+        seen: set[str] = set()
+        for i, other in enumerate(family.decide_with):
+            where = f"$[{family.id}].decide_with[{i}]"
+            if other not in catalog.families:
+                problems.append(Problem(name, where, f"unknown family {other!r}"))
+            elif other in seen:
+                problems.append(_warn(name, where, f"family {other!r} is named twice"))
+            seen.add(other)
+    return problems
+
+
+def redefinitions(catalog: Catalog, root: Path) -> list[Problem]:
+    """A family or source of ``root`` that a lower layer (the shipped data) defines too: it silently
+    changes shipped facts, so it is a warning (an error with --strict)."""
+    overrides = getattr(catalog.store, "overrides", [])
+    problems: list[Problem] = []
+    for kind, key, where in overrides:
+        if where != root:
+            continue
+        if kind == "family":
+            name = display_path(root / resources.FAMILIES)
+            what = (
+                f"redefines the shipped family {key!r}: its rules then apply to the shipped codes of that family "
+                "(show names this directory beside them)"
+            )
+        else:
+            name = display_path(resources.sources_file(root))
+            what = (
+                f"redefines the shipped source {key!r}: the shipped facts that cite it then show your title and address"
+            )
+        problems.append(_warn(name, f"$[{key}]", what))
+    return problems
+
+
+def _facts(record: Procedure) -> Iterable[tuple[str, Any]]:
+    """(field path, fact) for every fact of a record that carries sources and a confidence."""
+    if record.add_on:
+        yield "$.add_on", record.add_on
+    for field in ("includes", "report_with", "not_with", "history"):
+        for i, fact in enumerate(getattr(record, field)):
+            yield f"$.{field}[{i}]", fact
+    if record.medicare:
+        yield "$.medicare", record.medicare
+
+
+def _only_ai(catalog: Catalog, sources: Sequence[str]) -> bool:
+    kinds = {catalog.sources[s].kind for s in sources if s in catalog.sources}
+    return bool(sources) and kinds == {"ai-generated"}
+
+
+def _in_range(code: str, span: str) -> bool:
+    first, _, last = span.partition("-")
+    return first <= code <= (last or first)
+
+
+# --- canonical form ---------------------------------------------------------------------------------
+
+_NESTED: dict[str, type[msgspec.Struct]] = {"add_on": AddOn, "medicare": Medicare, "lay": Lay}
+_LISTED: dict[str, type[msgspec.Struct]] = {
+    "includes": Rule,
+    "report_with": Rule,
+    "not_with": NotWith,
+    "history": HistoryEntry,
+}
+
+
+def _order_problems(raw: Any, cls: type[msgspec.Struct], path: str, file: str, out: list[Problem]) -> None:
+    if not isinstance(raw, dict):
+        return
+    order = [f.name for f in msgspec.structs.fields(cls)]
+    keys = [k for k in raw if k in order]
+    if keys != sorted(keys, key=order.index):
+        expected = ", ".join(sorted(keys, key=order.index))
+        out.append(_warn(file, path, f"keys out of the canonical order; expected: {expected}"))
+    for key, value in raw.items():
+        if key in _NESTED:
+            _order_problems(value, _NESTED[key], f"{path}.{key}", file, out)
+        elif key in _LISTED and isinstance(value, list):
+            for i, item in enumerate(value):
+                _order_problems(item, _LISTED[key], f"{path}.{key}[{i}]", file, out)
+
+
+def _format_problems(path: Path, out: list[Problem]) -> None:
+    name = display_path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return  # the loader has reported it
+    if "\r" in text:
+        out.append(_warn(name, "$", "Windows line endings; the canonical form uses \\n"))
+    if text and not text.endswith("\n"):
+        out.append(_warn(name, "$", "no newline at the end of the file"))
+    for number, line in enumerate(text.splitlines(), 1):
+        if "\t" in line:
+            out.append(_warn(name, "$", f"line {number}: tab character; indent with spaces"))
+        elif line != line.rstrip():
+            out.append(_warn(name, "$", f"line {number}: trailing white space"))
+
+
+def canonical_record(path: Path, raw: Any, out: list[Problem]) -> None:
+    """Key order and plain formatting of one record file, whose YAML is already parsed."""
+    _format_problems(path, out)
+    _order_problems(raw, Procedure, "$", display_path(path), out)
+
+
+def canonical_lists(root: Path) -> list[Problem]:
+    """Key order and plain formatting of ``sources.yaml`` and ``families.yaml``."""
+    out: list[Problem] = []
+    for path, cls in ((resources.sources_file(root), Source), (root / resources.FAMILIES, Family)):
+        if not path.exists():
+            continue
+        try:
+            raw = read_yaml(path)  # first: it refuses a pipe, a device or a huge file before reading
+        except DataErrors:
+            continue
+        _format_problems(path, out)
+        if isinstance(raw, list):
+            for i, item in enumerate(raw):
+                _order_problems(item, cls, f"$[{i}]", display_path(path), out)
+    return out
+
+
+def _inside(problem: Problem, root: Path) -> bool:
+    shown = display_path(root)  # as the problem names its file: a symlink loop or a name that is not UTF-8
+    if problem.file == shown or problem.file.startswith(shown.rstrip(os.sep) + os.sep):
+        return True
+    try:
+        return Path(problem.file).resolve().is_relative_to(root.resolve())
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return False
+
+
+def validate(root: Path, strict: bool = False, base: Path | None = None) -> Report:
+    """Every problem in the data directory ``root``; with ``strict``, warnings count as errors.
+
+    With ``base`` (the shipped data, for a user's own directory), ``root`` is read layered over it,
+    as the commands read it: its records may cite the base's sources and name the base's codes.
+    Only problems in ``root``'s own files are reported.
+    """
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
+        return Report(root, 0, (Problem(display_path(root), "$", f"the data directory {what}"),))
+    try:
+        files = len(procedure_paths(root))
+    except DataErrors as exc:
+        return Report(root, 0, exc.problems)
+    form: list[Problem] = []
+    layered = base is not None and base.resolve() != root.resolve()
+    roots = [base, root] if layered and base is not None else [root]
+    catalog, problems = read_catalog(roots, on_raw=lambda path, raw: canonical_record(path, raw, form))
+    problems = problems + relations(catalog, root if layered else None) + form + canonical_lists(root)
+    problems += family_decisions(catalog, root if layered else None)
+    if layered:
+        problems += redefinitions(catalog, root)
+    if layered:
+        problems = [p for p in problems if _inside(p, root)]
+    if strict:
+        problems = [msgspec.structs.replace(p, severity="error") for p in problems]
+    return Report(root, files, tuple(problems))

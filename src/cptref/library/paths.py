@@ -1,0 +1,96 @@
+"""The one place that knows where the data lives.
+
+Order: an explicit directory (``--data``), then the ``CPTREF_DATA`` environment variable, then the
+data shipped inside the installed package (``cptref/data`` in the wheel), then, when running from a
+source checkout, the checkout's ``data/`` folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_DATA = "CPTREF_DATA"
+ENV_CMS = "CPTREF_CMS"
+"""The user's own CMS downloads (a path list of folders, zips or files): PTP, MUE, AOC, PPRRVU."""
+ENV_DESCRIPTORS = "CPTREF_DESCRIPTORS"
+"""A user's licensed descriptor file (tab-separated: code, then the official descriptor)."""
+PROCEDURES = "procedures"
+SOURCES = "sources.yaml"
+FAMILIES = "families.yaml"
+RELEASE = "RELEASE"
+"""A one-line file naming the data's release (a date such as 2026-11-22), shown by --version."""
+
+
+def shipped_data_dir() -> Path:
+    """The data that came with this installation of cptref."""
+    package = Path(__file__).resolve().parent.parent
+    inside = package / "data"
+    if inside.is_dir():
+        return inside
+    return package.parent.parent / "data"
+
+
+def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The one data directory a user names (``override``, else the last of ``$CPTREF_DATA``), else
+    the shipped data: the folder ``cptref validate`` lints by default."""
+    extra = split_path_list(override) if override else split_path_list(os.environ.get(ENV_DATA, ""))
+    return extra[-1] if extra else shipped_data_dir()
+
+
+def split_path_list(value: str | os.PathLike[str]) -> list[Path]:
+    """``a:b`` (``a;b`` on Windows) as paths; empty entries dropped."""
+    return [Path(part) for part in os.fspath(value).split(os.pathsep) if part]
+
+
+def layers(override: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The data directories to read, lowest first: the shipped data, then the user's own
+    directories (``override``, a path list, else ``$CPTREF_DATA``); for each code the record of the
+    last directory that has it wins. A directory named twice counts once, at its last place."""
+    extra = split_path_list(override) if override else split_path_list(os.environ.get(ENV_DATA, ""))
+    ordered: list[Path] = []
+    for root in [shipped_data_dir(), *extra]:
+        resolved = root.resolve() if root.exists() else root
+        ordered = [r for r in ordered if (r.resolve() if r.exists() else r) != resolved]
+        ordered.append(root)
+    return ordered
+
+
+def procedures_dir(root: Path) -> Path:
+    return root / PROCEDURES
+
+
+def sources_file(root: Path) -> Path:
+    return root / SOURCES
+
+
+def procedure_file(root: Path, code: str) -> Path:
+    return root / PROCEDURES / f"{code}.yaml"
+
+
+def data_release(root: Path) -> str | None:
+    """The release named in the data directory's RELEASE file, or None when there is none."""
+    try:
+        text = (root / RELEASE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text.splitlines()[0].strip() if text else None
+
+
+def descriptors_file(override: str | os.PathLike[str] | None = None) -> Path | None:
+    """The licensed descriptor file to read: ``override``, else ``$CPTREF_DESCRIPTORS``, else none."""
+    if override:
+        return Path(override)
+    env = os.environ.get(ENV_DESCRIPTORS)
+    return Path(env) if env else None
+
+
+def cms_paths(override: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The CMS tables to read: ``override`` (``--cms``, a path list), else ``$CPTREF_CMS``; [] for none."""
+    return split_path_list(override) if override else split_path_list(os.environ.get(ENV_CMS, ""))
+
+
+def file_status(info: os.stat_result) -> bytes:
+    """What identifies a data file's content without reading it: its size, and modification and
+    change times (the compiled index's fingerprint, and a record's reuse in a rebuild)."""
+    return b"%d\0%d\0%d" % (info.st_size, info.st_mtime_ns, info.st_ctime_ns)

@@ -1,0 +1,530 @@
+"""Answers as the typed documents of :mod:`cptref.documents`, and those documents as JSON bytes.
+
+Every document is an object with a ``schema_version``; lists of results sit inside objects, so a
+field can be added without breaking a consumer. Optional facts are present with ``null`` (or ``[]``)
+rather than absent. ``--fields`` narrows each item (procedure, result, finding) to the fields named.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from cptref.check.results import FINDING_KEYS
+from cptref.errors import UsageError
+
+from .documents import (
+    DERIVED_KEYS,
+    FIELDS,
+    LEAN_FINDING,
+    LINE_VERSION,
+    LIST_KEYS,
+    PROCEDURE_KEYS,
+    RESULT_COLUMNS,
+    RESULT_KEYS,
+    SCHEMA_VERSION,
+    AocRow,
+    CheckDocument,
+    CheckedCode,
+    ClaimLine,
+    CmsReport,
+    CmsSkipped,
+    CmsTableRead,
+    DerivedRelations,
+    DerivedView,
+    FamiliesDocument,
+    FamilyEntry,
+    FamilyRef,
+    FeeScheduleRow,
+    LicensedDescriptor,
+    ListDocument,
+    ListedCode,
+    MueRow,
+    NotWithView,
+    OfficialDescriptor,
+    OfficialFacts,
+    PackDocument,
+    ProblemView,
+    ProcedureView,
+    PtpRow,
+    PtpSummary,
+    RuleView,
+    SearchDocument,
+    SearchResult,
+    ShowDocument,
+    TablesDocument,
+    UnknownView,
+    ValidateDocument,
+)
+
+if TYPE_CHECKING:
+    from cptref.check.inputs.reader import Claim, Line
+    from cptref.check.results import Checked, CheckResult, Finding
+    from cptref.cms import CmsSummary, CmsTables, TableSummary
+    from cptref.errors import Problem
+    from cptref.library.catalog import Catalog, Derived, Relation
+    from cptref.library.index.build import PackReport
+    from cptref.library.lint import Report
+    from cptref.model.records import Procedure
+    from cptref.search.rank import Result
+
+__all__ = [
+    "DERIVED_KEYS",
+    "FIELDS",
+    "FINDING_KEYS",
+    "LIST_KEYS",
+    "PROCEDURE_KEYS",
+    "RESULT_COLUMNS",
+    "RESULT_KEYS",
+    "SCHEMA_VERSION",
+]
+
+
+def _derived(item: Derived, catalog: Catalog) -> DerivedView:
+    return DerivedView(
+        item.code,
+        catalog.title(item.code),
+        item.what,
+        item.scope,
+        list(item.sources),
+        item.confidence,
+        item.note,
+        item.family,
+    )
+
+
+def procedure(catalog: Catalog, record: Procedure) -> ProcedureView:
+    """One record as shown: its own fields, family rules merged in, derived relations."""
+    family = catalog.families.get(record.family) if record.family else None
+    official = catalog.official(record.code)
+    origin = catalog.origin(record.code)
+    fields = msgspec.structs.asdict(record)
+    fields.update(
+        family=(
+            FamilyRef(family.id, family.title, list(family.ranges), _dir(catalog.family_origin(family.id)))
+            if family
+            else (FamilyRef(record.family, None, [], None) if record.family else None)
+        ),
+        includes=tuple(RuleView(**msgspec.structs.asdict(e.rule), family=e.family) for e in catalog.includes(record)),
+        report_with=tuple(
+            RuleView(**msgspec.structs.asdict(e.rule), family=e.family) for e in catalog.report_with(record)
+        ),
+        not_with=tuple(
+            NotWithView(**msgspec.structs.asdict(e.rule), family=e.family) for e in catalog.not_with(record)
+        ),
+        data_dir=str(origin) if origin is not None else None,
+        official_descriptor=(
+            OfficialDescriptor(official, str(catalog.descriptors_file)) if official is not None else None
+        ),
+        derived=DerivedRelations(
+            *([_derived(d, catalog) for d in catalog.derived(relation, record.code)] for relation in _RELATIONS)
+        ),
+    )
+    return ProcedureView(**fields)
+
+
+def _dir(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+_RELATIONS: tuple[Relation, ...] = ("addon", "included_in", "reported_separately_with", "excluded_by", "replaces")
+"""The catalog's relation of each key of :class:`~cptref.documents.DerivedRelations`, in order."""
+
+
+def cited(data: Iterable[Any]) -> set[str]:
+    """Every source id named anywhere under ``data`` (the values of ``sources`` keys)."""
+    found: set[str] = set()
+    stack = [msgspec.to_builtins(item) for item in data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "sources" and isinstance(value, list | tuple):
+                    found.update(v for v in value if isinstance(v, str))
+                else:
+                    stack.append(value)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
+
+
+def show(
+    catalog: Catalog,
+    records: Sequence[Procedure],
+    fields: Sequence[str] | None = None,
+    official: Sequence[OfficialFacts] = (),
+    unknown: Sequence[UnknownView] = (),
+) -> Any:
+    """``cptref show --json``; ``fields`` keeps only those fields of each procedure (and only the
+    sources those fields cite); ``official``, what the user's CMS tables say of each code; ``unknown``,
+    the codes (and prefixes) asked for that have no record."""
+    procedures = [select(procedure(catalog, r), fields) for r in records]
+    ids = sorted(cited(procedures))
+    sources = {i: catalog.sources[i] for i in ids if i in catalog.sources}
+    if fields is None:
+        return ShowDocument(SCHEMA_VERSION, procedures, list(official), sources, list(unknown))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "procedures": procedures,
+        "official": list(official),
+        "sources": sources,
+        "unknown": list(unknown),
+    }
+
+
+def official(cms: CmsTables, code: str, has_record: bool, today: datetime.date) -> OfficialFacts:
+    """What the user's CMS tables say about ``code``: fee schedule rows, MUEs, add-on edits, and the PTP
+    edits in force ``today`` in every setting."""
+    from cptref.check.rules.cms_tables import row
+    from cptref.cms.sources import on_disk
+
+    fee = []
+    for r in cms.rvu(code):
+        licensed = (
+            LicensedDescriptor(r.descriptor.text, on_disk(r.file), r.descriptor.licence) if r.descriptor else None
+        )
+        fee.append(
+            FeeScheduleRow(
+                r.modifier,
+                r.status,
+                r.global_days,
+                r.pctc,
+                r.multiple_procedure,
+                r.bilateral,
+                r.assistant,
+                r.co_surgeon,
+                r.team_surgeon,
+                r.work_rvu,
+                r.nonfacility_pe_rvu,
+                r.facility_pe_rvu,
+                r.mp_rvu,
+                r.nonfacility_total,
+                r.facility_total,
+                r.conversion_factor,
+                licensed,
+                r.table.label(),
+                row(r.file, r.line),
+            )
+        )
+    mues = [
+        MueRow(setting, e.value, e.indicator, e.rationale, e.table.label(), row(e.file, e.line))
+        for setting, e in cms.mues(code).items()
+    ]
+    aoc = [
+        AocRow(
+            e.primary,
+            e.type,
+            e.effective.isoformat(),
+            e.deleted.isoformat() if e.deleted else None,
+            e.table.label(),
+            row(e.file, e.line),
+        )
+        for e in cms.aoc_edits(code, today)
+    ]
+    ptp = []
+    for table in cms.tables():
+        if table.kind != "ptp":
+            continue
+        partners = cms.ptp_partners(code, table.setting, today)
+        if partners is None:
+            continue
+
+        def rows(edits: Sequence[Any]) -> list[PtpRow]:
+            return [
+                PtpRow(
+                    e.column1,
+                    e.column2,
+                    e.modifier,
+                    e.effective.isoformat(),
+                    e.deleted.isoformat() if e.deleted else None,
+                    e.rationale,
+                    row(e.file, e.line),
+                )
+                for e in edits
+            ]
+
+        ptp.append(PtpSummary(table.setting, table.label(), rows(partners.as_column1), rows(partners.as_column2)))
+    return OfficialFacts(code, has_record, fee, mues, aoc, ptp)
+
+
+def listed(record: Procedure) -> ListedCode:
+    """One code of ``cptref list``."""
+    return ListedCode(record.code, record.title, record.status, record.family, record.add_on is not None)
+
+
+def listing(codes: Sequence[ListedCode], fields: Sequence[str] | None = None) -> Any:
+    """``cptref list --json``."""
+    if fields is None:
+        return ListDocument(SCHEMA_VERSION, list(codes))
+    return {"schema_version": SCHEMA_VERSION, "codes": [select(c, fields) for c in codes]}
+
+
+def families(catalog: Catalog) -> FamiliesDocument:
+    """``cptref families``: every family, by its first code, with the library's codes in it."""
+    members: dict[str, list[str]] = {}
+    for record in catalog:
+        if record.family:
+            members.setdefault(record.family, []).append(record.code)
+    ordered = sorted(catalog.families.values(), key=lambda f: (f.ranges[0], f.id))
+    return FamiliesDocument(
+        SCHEMA_VERSION,
+        [FamilyEntry(f.id, f.title, list(f.ranges), members.get(f.id, []), f.description) for f in ordered],
+    )
+
+
+def search_result(item: Result) -> SearchResult:
+    """One search result."""
+    short = item.short_descriptor
+    return SearchResult(
+        item.code,
+        item.title,
+        item.score,
+        item.matched,  # type: ignore[arg-type]
+        item.record,
+        item.origin,
+        LicensedDescriptor(short.text, short.file, short.licence) if short is not None else None,
+        item.confident,
+    )
+
+
+def search(query: str, results: Sequence[Result], fields: Sequence[str] | None = None) -> Any:
+    """``cptref search --json``; ``fields`` keeps only those fields of each result."""
+    items = [select(search_result(r), fields) for r in results]
+    if fields is None:
+        return SearchDocument(SCHEMA_VERSION, query, items)
+    return {"schema_version": SCHEMA_VERSION, "query": query, "results": items}
+
+
+def packed(file: Path, data: Path, report: PackReport) -> PackDocument:
+    """``cptref pack --json``: the packed library written."""
+    return PackDocument(
+        SCHEMA_VERSION, str(file), str(data), report.records, report.sources, report.families, report.size
+    )
+
+
+def validation(
+    report: Report, cms: CmsSummary | None = None, problems: Sequence[Problem] | None = None
+) -> ValidateDocument:
+    """``cptref validate --json``: the data directory's problems, and with ``--cms`` the CMS tables read
+    and their problems (``problems``: every problem, as ``--strict`` leaves them)."""
+    every = list(report.problems if problems is None else problems)
+    errors = sum(p.severity == "error" for p in every)
+    tables = None
+    if cms is not None:
+        tables = CmsReport(
+            [table_read(t) for t in cms.tables],
+            [CmsSkipped(s.file, s.reason) for s in cms.skipped],
+            [CmsSkipped(s.file, s.reason) for s in cms.failed],
+        )
+    return ValidateDocument(
+        SCHEMA_VERSION,
+        str(report.root),
+        report.files,
+        not errors,
+        errors,
+        len(every) - errors,
+        [ProblemView.of(p) for p in every],
+        tables,
+    )
+
+
+def table_read(summary: TableSummary) -> CmsTableRead:
+    """One table as ``validate --cms`` and ``tables`` describe it."""
+    from cptref.check.coverage import table_id
+
+    table = summary.table
+    return CmsTableRead(
+        table.label(),
+        summary.quarter,
+        list(summary.files),
+        summary.rows_read,
+        summary.rows_loaded,
+        summary.rows_rejected,
+        table_id(table),
+        table.kind,  # type: ignore[arg-type]
+        table.setting,
+        table.version,
+        table.starts.isoformat() if table.starts else None,
+        table.ends.isoformat() if table.ends else None,
+        list(summary.parts),
+        list(summary.missing_parts),
+        summary.errors,
+        summary.complete and table.starts is not None,
+    )
+
+
+def tables(cms: CmsSummary, paths: Sequence[str]) -> TablesDocument:
+    """``cptref tables --json``: every table loaded, with its dates, and every file skipped or failed."""
+    errors = len(cms.errors)
+    return TablesDocument(
+        SCHEMA_VERSION,
+        list(paths),
+        cms.compiled,
+        [table_read(t) for t in cms.tables],
+        [CmsSkipped(s.file, s.reason) for s in cms.failed],
+        [CmsSkipped(s.file, s.reason) for s in cms.skipped],
+        errors,
+        len(cms.problems) - errors,
+        not cms.failed and all(t.complete for t in cms.tables) and bool(cms.tables),
+    )
+
+
+def checked_codes(result: CheckResult, title: Callable[[str], str | None]) -> list[CheckedCode]:
+    return [CheckedCode(line.code, line.units, title(line.code), list(line.modifiers)) for line in result.lines]
+
+
+def check(result: CheckResult, title: Callable[[str], str | None], fields: Sequence[str] | None = None) -> Any:
+    """``cptref check --json``: the claim's lines (with units, modifiers, and titles from ``title``:
+    null for a code with no record), whether the claim is ok (no error finding) and verified (no
+    warning either), and every finding (only its ``fields``, when given)."""
+    codes = checked_codes(result, title)
+    if fields is None:
+        return CheckDocument(SCHEMA_VERSION, codes, result.ok, result.verified, result.checked, list(result.findings))
+    findings = [select(f, fields) for f in result.findings]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "codes": codes,
+        "ok": result.ok,
+        "verified": result.verified,
+        "checked": result.checked,
+        "findings": findings,
+    }
+
+
+def dumps(document: Any) -> bytes:
+    """Indented, key-order-stable UTF-8 JSON with a final newline."""
+    try:
+        encoded = msgspec.json.encode(document)
+    except UnicodeEncodeError:  # a path that is not UTF-8 (a file name's raw bytes): write them escaped
+        encoded = msgspec.json.encode(_escape_undecodable(msgspec.to_builtins(document)))
+    return msgspec.json.format(encoded, indent=2) + b"\n"
+
+
+def _escape_undecodable(value: Any) -> Any:
+    """``value`` with every character UTF-8 cannot hold (a lone surrogate, as an undecodable byte of a
+    file name becomes) written as a ``\\udcNN`` escape."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_escape_undecodable(k): _escape_undecodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escape_undecodable(v) for v in value]
+    return value
+
+
+def line(item: Any) -> bytes:
+    """One compact JSON line (JSON Lines output)."""
+    return msgspec.json.encode(item) + b"\n"
+
+
+class CheckLines:
+    """``cptref check --jsonl``: one compact JSON line a claim (:class:`~cptref.documents.ClaimLine`):
+    its id and line, whether it is ok and verified, its lines as read, and each finding's
+    :data:`~cptref.documents.LEAN_FINDING` fields (``fields`` names others; ``explain`` gives every
+    field, and the codes' titles).
+
+    The checker shares finding objects between claims, so each one's JSON is encoded once and
+    reused; the cache holds the finding itself, so an id is never mistaken for another's.
+    """
+
+    CACHE = 100_000
+
+    def __init__(
+        self, title: Callable[[str], str | None], fields: Sequence[str] | None = None, explain: bool = False
+    ) -> None:
+        self._title = title
+        self._explain = explain
+        self._fields = None if explain and fields is None else (fields or LEAN_FINDING)
+        encoder = msgspec.json.Encoder()
+        self._encode, self._encode_into = encoder.encode, encoder.encode_into
+        self._findings: dict[int, tuple[Finding, msgspec.Raw]] = {}
+        self._checked: dict[int, tuple[Checked | None, msgspec.Raw]] = {}
+        """What checked a claim, encoded once: claims of one quarter share the object."""
+        self._texts: dict[Line, str] = {}
+        """Claim lines as written (``47542-59x2``): the checker shares Line objects between claims."""
+
+    def _text(self, line: Line) -> str:
+        text = self._texts.get(line)
+        if text is None:
+            text = str(line)
+            if len(self._texts) < self.CACHE:
+                self._texts[line] = text
+        return text
+
+    def _finding(self, item: Finding) -> msgspec.Raw:
+        fields = self._fields
+        # the fields read off the struct: the same JSON as select() gives, without converting every field first
+        raw = msgspec.Raw(self._encode(item if fields is None else {key: getattr(item, key) for key in fields}))
+        if len(self._findings) < self.CACHE:
+            self._findings[id(item)] = (item, raw)
+        return raw
+
+    def line(self, result: CheckResult, claim: Claim | None = None) -> bytes:
+        out = bytearray()
+        self.write(out, result, claim)
+        return bytes(out)
+
+    def write(self, out: bytearray, result: CheckResult, claim: Claim | None = None) -> None:
+        """Append the line of ``result`` (and its newline) to ``out``: a batch writes a chunk's
+        lines into one buffer."""
+        found, texts = self._findings, self._texts
+        findings = []
+        for f in result.findings:
+            hit = found.get(id(f))
+            findings.append(hit[1] if hit is not None and hit[0] is f else self._finding(f))
+        codes = [texts.get(line) or self._text(line) for line in result.lines]
+        titles = {line.code: self._title(line.code) for line in result.lines} if self._explain else {}
+        # lean: only where it is the answer a script looks for (no error, yet not verified); --explain: always
+        checked = result.checked if self._explain or (result.ok and not result.verified) else None
+        raw = self._checked.get(id(checked))
+        if raw is None or raw[0] is not checked:
+            raw = (checked, msgspec.Raw(self._encode(checked)))
+            if len(self._checked) < self.CACHE:
+                self._checked[id(checked)] = raw
+        document = ClaimLine(
+            LINE_VERSION,
+            claim.id if claim else None,
+            claim.line if claim else None,
+            result.ok,
+            result.verified,
+            raw[1],  # type: ignore[arg-type]  # pre-encoded: the same JSON as the Checked
+            codes,
+            titles,
+            findings,  # type: ignore[arg-type]  # pre-encoded: the same JSON as each Finding
+        )
+        self._encode_into(document, out, -1)
+        out += b"\n"
+
+
+# --- selecting fields -------------------------------------------------------------------------------
+
+
+def parse_fields(text: str | None, available: Sequence[str]) -> tuple[str, ...] | None:
+    """``--fields code,title`` as field names, in the order given (repeats dropped); None for None.
+
+    Raises :class:`UsageError` naming the available fields for an unknown or empty selection, as
+    ``gh --json`` does.
+    """
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",")]
+    names = [name for name in names if name]
+    choices = ", ".join(available)
+    if not names:
+        raise UsageError(f"--fields needs at least one field; available: {choices}")
+    for name in names:
+        if name not in available:
+            raise UsageError(f"unknown field {name!r}; available: {choices}")
+    return tuple(dict.fromkeys(names))
+
+
+def select(item: Any, fields: Sequence[str] | None) -> Any:
+    """``item`` with only ``fields``, in that order (as a mapping); ``item`` itself when ``fields`` is None."""
+    if fields is None:
+        return item
+    data = item if isinstance(item, dict) else msgspec.to_builtins(item)
+    return {key: data[key] for key in fields}
