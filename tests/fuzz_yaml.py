@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from cptref.errors import DataErrors, Problem
 from cptref.library.fields import load_procedure, read_yaml, validate
 from cptref.library.lint import canonical_record
-from cptref.model.records import AddOn, Family, HistoryEntry, Lay, Medicare, NotWith, Procedure, Rule, Source
+from cptref.model.records import AddOn, Family, HistoryEntry, Lay, Medicare, NotWith, Procedure, ServiceRule, Source
 
 SLOW = 5.0
 """Seconds one file may take at most (the worst legal 1 MB file parses in about two)."""
@@ -35,7 +35,7 @@ SLOW = 5.0
 KNOWN = sorted(
     {
         f.name
-        for cls in (Procedure, AddOn, Rule, NotWith, Medicare, HistoryEntry, Lay, Source, Family)
+        for cls in (Procedure, AddOn, ServiceRule, NotWith, Medicare, HistoryEntry, Lay, Source, Family)
         for f in msgspec.structs.fields(cls)
     }
 )

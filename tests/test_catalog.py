@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from cptref.errors import DataErrors, MalformedCode, UnknownCode
-from cptref.library.catalog import load_catalog, load_for, normalize_code, read_catalog
+from cptref.library.catalog import load_catalog, load_for, read_catalog
+from cptref.model.codes import normalize_code
 from cptref.output import to_documents as serialize
 
 from .conftest import DATA, GOOD

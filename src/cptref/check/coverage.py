@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 from msgspec import Struct
 
+from cptref.model.relations import decisions
+
 from .results import NOT_NEEDED, NOTHING, Answer, Checked, Finding
 
 if TYPE_CHECKING:
@@ -236,19 +238,11 @@ class Coverage:
         sources of those facts (worked out once a code)."""
         found = self._decides.get(code)
         if found is None:
-            catalog = self._catalog
             found = {}
-            facts: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
-                (eff.rule.codes, eff.rule.sources) for eff in (*catalog.includes(record), *catalog.report_with(record))
-            ]
-            facts += [(nw.rule.codes, nw.rule.sources) for nw in catalog.not_with(record)]
-            for codes, sources in facts:
+            for codes, sources in decisions(record, self._catalog.family_of(record)):
                 for other in codes:
-                    if other != code:
+                    if other != code:  # a record naming itself is refused when the library is read
                         found.setdefault(other, []).append(sources)
-            if record.add_on is not None:  # an add-on is reported with each of its primaries
-                for other in record.add_on.primaries:
-                    found.setdefault(other, []).append(record.add_on.sources)
             if len(self._decides) < _CACHE:
                 self._decides[code] = found
         return found

@@ -20,7 +20,7 @@ from cptref.check.rules.base import KNOWN_MODIFIERS, CheckRule, Facts
 from cptref.check.rules.base import Claim as RuleClaim
 from cptref.check.rules.cms_tables import Context
 from cptref.errors import ExitCode
-from cptref.model.records import CODE_RE
+from cptref.model.codes import CODE_RE
 
 from .coverage import Coverage
 from .results import NOTHING, SEVERITY_RANK, Checked, CheckResult, Finding

@@ -163,7 +163,8 @@ def records_to_show(
     """The catalog, the records of ``codes`` that it has, and an :class:`~cptref.errors.UnknownCode`
     for each of the others (in the order given); malformed codes fail before any file is read."""
     from cptref.errors import DataErrors
-    from cptref.library.catalog import load_for, normalize_code
+    from cptref.library.catalog import load_for
+    from cptref.model.codes import normalize_code
 
     wanted = list(dict.fromkeys(normalize_code(c) for c in codes))
     missing: dict[str, UnknownCode] = {}
@@ -275,8 +276,7 @@ def asked_codes(texts: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
     (:class:`~cptref.errors.MalformedCode`), before any file is read."""
     from cptref.check.inputs.reader import parse_line
     from cptref.errors import MalformedCode
-    from cptref.library.catalog import normalize_code
-    from cptref.model.records import CODE_RE
+    from cptref.model.codes import CODE_RE, normalize_code
 
     codes: list[str] = []
     prefixes: list[str] = []
@@ -616,7 +616,7 @@ def _code_range(text: str) -> Callable[[str], bool]:
     """``--range``: ``47531-47544`` (both ends kept) or a code prefix (``4753``)."""
     first, dash, last = text.strip().upper().partition("-")
     if dash:
-        from cptref.model.records import CODE_RE
+        from cptref.model.codes import CODE_RE
 
         if not (CODE_RE.fullmatch(first) and CODE_RE.fullmatch(last)):
             raise UsageError(f"--range takes two codes, 47531-47544, or a code prefix, 4753; got {text[:40]!r}")

@@ -1,8 +1,10 @@
 """The library: records by code, families, sources, and the relations derived from them.
 
-A relation is typed once, on one side (an add-on names its primaries; a procedure names what it
-includes); the other side's view is computed here, from the records that name a code, and never
-stored twice.
+A :class:`Catalog` answers from a store (:mod:`cptref.library.stores`: the records parsed in memory,
+or the compiled index on disk); the relations seen from the other side (add-ons of a primary, codes
+that include one) are computed from the records that name a code (:mod:`cptref.model.relations`).
+:func:`load_catalog` opens the library through its index; :func:`load_for` parses only the records
+showing some codes needs.
 """
 
 from __future__ import annotations
@@ -10,37 +12,22 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import msgspec
 from msgspec import Struct
 
-from cptref.errors import DataErrors, MalformedCode, Problem, UnknownCode
-from cptref.model.records import CODE_RE, Confidence, Family, NotWith, Procedure, Rule, Source
+from cptref.errors import DataErrors, Problem, UnknownCode
+from cptref.model import relations
+from cptref.model.codes import nearest, normalize_code
+from cptref.model.records import Family, Procedure, Source
+from cptref.model.relations import Derived, Effective, EffectiveNotWith, Relation
 
 from . import paths as resources
-from .stores import MemoryStore, Store, family_codes, family_rules, relation_targets
+from .stores import MemoryStore, Store
 
 if TYPE_CHECKING:
     from .fields import Progress, RawHook
-
-Relation = Literal["addon", "included_in", "reported_separately_with", "excluded_by", "replaces"]
-
-
-class Derived(Struct, frozen=True):
-    """A fact stated on another record, seen from the code it names.
-
-    ``code`` is the record that states it; ``family`` is set when the fact comes from that record's
-    family rather than from the record itself.
-    """
-
-    code: str
-    sources: tuple[str, ...]
-    confidence: Confidence
-    what: str | None = None
-    scope: str | None = None
-    note: str | None = None
-    family: str | None = None
 
 
 class PairFacts(Struct, frozen=True):
@@ -52,63 +39,6 @@ class PairFacts(Struct, frozen=True):
     family: str
     decide_with: frozenset[str]
     named: frozenset[str]
-
-
-class Effective(Struct, frozen=True):
-    """A rule that applies to a record, with where it was stated (the record or its family)."""
-
-    rule: Rule
-    family: str | None = None
-
-
-class EffectiveNotWith(Struct, frozen=True):
-    rule: NotWith
-    family: str | None = None
-
-
-def normalize_code(text: str) -> str:
-    """A user's code as the library spells it (trimmed, upper-case), or :class:`MalformedCode`."""
-    code = text.strip().upper()
-    if not CODE_RE.match(code):
-        raise MalformedCode(text)
-    return code
-
-
-def one_off(code: str, other: str) -> bool:
-    """Whether ``other`` is a plausible typo of ``code``: one character different, or two neighbours
-    swapped."""
-    if len(code) != len(other) or code == other:
-        return False
-    diff = [i for i, (a, b) in enumerate(zip(code, other, strict=True)) if a != b]
-    if len(diff) == 1:
-        return True
-    return (
-        len(diff) == 2
-        and diff[1] == diff[0] + 1
-        and code[diff[0]] == other[diff[1]]
-        and code[diff[1]] == other[diff[0]]
-    )
-
-
-def in_range(code: str, span: str) -> bool:
-    """Whether ``code`` falls in ``span`` (``47531-47544``, or one code)."""
-    first, _, last = span.partition("-")
-    return len(code) == len(first) and first <= code <= (last or first)
-
-
-def nearest(code: str, known: Iterable[str], families: Iterable[Family] = (), limit: int = 5) -> list[str]:
-    """The known codes ``code`` may have meant: a typo of it (one character off), then the codes of a
-    family whose range holds it, nearest first. Never an unrelated code: [] when none is plausible."""
-    codes = sorted(filter(CODE_RE.match, known))  # a stray file name is no code
-    typos = [other for other in codes if one_off(code, other)]
-    spans = [span for family in families for span in family.ranges if in_range(code, span)]
-    kin = [c for c in codes if c not in typos and any(in_range(c, span) for span in spans)]
-
-    def distance(other: str) -> tuple[int, str]:
-        both = code[:4].isdigit() and other[:4].isdigit()
-        return (abs(int(other[:4]) - int(code[:4])) if both else 0, other)
-
-    return (sorted(typos, key=distance) + sorted(kin, key=distance))[:limit]
 
 
 class Catalog:
@@ -176,7 +106,7 @@ class Catalog:
 
     def nearest(self, code: str, limit: int = 5) -> list[str]:
         """The known codes ``code`` may have meant (see :func:`nearest`)."""
-        return nearest(code, self.store.codes(), self.families.values(), limit)
+        return nearest(code, self.store.codes(), [s for f in self.families.values() for s in f.ranges], limit)
 
     def coverage(self) -> str:
         """What the library covers, in a phrase: how many codes in how many families."""
@@ -236,20 +166,18 @@ class Catalog:
 
     # --- rules, own and inherited --------------------------------------------------------------
 
+    def family_of(self, record: Procedure) -> Family | None:
+        """The family whose rules apply to ``record``, or None."""
+        return self.families.get(record.family) if record.family else None
+
     def includes(self, record: Procedure) -> list[Effective]:
-        family = self.families.get(record.family) if record.family else None
-        inherited = [Effective(r, family.id) for r in family.includes] if family else []
-        return [Effective(r) for r in record.includes] + inherited
+        return relations.includes(record, self.family_of(record))
 
     def report_with(self, record: Procedure) -> list[Effective]:
-        family = self.families.get(record.family) if record.family else None
-        inherited = [Effective(r, family.id) for r in family.report_with] if family else []
-        return [Effective(r) for r in record.report_with] + inherited
+        return relations.report_with(record, self.family_of(record))
 
     def not_with(self, record: Procedure) -> list[EffectiveNotWith]:
-        family = self.families.get(record.family) if record.family else None
-        inherited = [EffectiveNotWith(r, family.id) for r in family.not_with] if family else []
-        return [EffectiveNotWith(r) for r in record.not_with] + inherited
+        return relations.not_with(record, self.family_of(record))
 
     # --- pairs the library must decide -----------------------------------------------------------
 
@@ -265,11 +193,7 @@ class Catalog:
         family = self.families.get(record.family) if record is not None and record.family else None
         found: PairFacts | None = None
         if record is not None and family is not None and record.status != "deleted":
-            rules: list[Rule | NotWith] = [*record.includes, *record.report_with, *record.not_with]
-            rules += [*family.includes, *family.report_with, *family.not_with]
-            named = {c for rule in rules for c in rule.codes}
-            if record.add_on is not None:
-                named.update(record.add_on.primaries)
+            named = {c for codes, _ in relations.decisions(record, family) for c in codes}
             found = PairFacts(family.id, frozenset(family.decide_with), frozenset(named))
         self._pair_facts[code] = found
         return found
@@ -309,36 +233,8 @@ class Catalog:
         for by in self.store.referencing(code):
             record = self.store.get(by)
             if record is not None:
-                found.extend(self._facts_about(record, relation, code))
+                found.extend(relations.facts_about(record, self.family_of(record), relation, code))
         return found
-
-    def _facts_about(self, record: Procedure, relation: Relation, code: str) -> Iterator[Derived]:
-        if relation == "addon":
-            if record.add_on and code in record.add_on.primaries:
-                yield Derived(record.code, record.add_on.sources, record.add_on.confidence, note=record.add_on.note)
-        elif relation in ("included_in", "reported_separately_with"):
-            rules = self.includes(record) if relation == "included_in" else self.report_with(record)
-            for eff in rules:
-                if code in eff.rule.codes:
-                    yield _from_rule(record.code, eff.rule, eff.family)
-        elif relation == "excluded_by":
-            for nw in self.not_with(record):
-                if code in nw.rule.codes:
-                    yield Derived(
-                        record.code,
-                        nw.rule.sources,
-                        nw.rule.confidence,
-                        what=nw.rule.reason,
-                        scope=nw.rule.scope,
-                        note=nw.rule.note,
-                        family=nw.family,
-                    )
-        elif code in record.replaced_by:
-            yield Derived(record.code, (), "high")
-
-
-def _from_rule(code: str, rule: Rule, family: str | None) -> Derived:
-    return Derived(code, rule.sources, rule.confidence, what=rule.what, note=rule.note, family=family)
 
 
 Data = str | Path | Sequence[str | Path] | None
@@ -452,10 +348,14 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
     sources, families, problems = shared.sources, shared.families, shared.problems
     for code in codes:
         if code not in paths:
-            raise UnknownCode(code, nearest(code, paths, families.values()), f"{len(paths)} codes")
+            raise UnknownCode(
+                code, nearest(code, paths, [s for f in families.values() for s in f.ranges]), f"{len(paths)} codes"
+            )
     wanted = set(codes)
     needles = [c.encode() for c in wanted]
-    needles += [f.id.encode() for f in families.values() if wanted & {c for r in family_rules(f) for c in r.codes}]
+    needles += [
+        f.id.encode() for f in families.values() if wanted & {c for r in relations.family_rules(f) for c in r.codes}
+    ]
     chosen = set(wanted)
     for stem, path in paths.items():
         if stem not in chosen:
@@ -471,8 +371,8 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
         problems.extend(found)
         if record is not None:
             records.append(record)
-    by_family = family_codes(families)
-    named = {c for r in records if r.code in wanted for c in (*relation_targets(r, by_family), *r.related)}
+    by_family = relations.family_codes(families)
+    named = {c for r in records if r.code in wanted for c in (*relations.relation_targets(r, by_family), *r.related)}
     for stem in sorted(named & paths.keys() - chosen):
         record, found = load(stem)
         problems.extend(found)

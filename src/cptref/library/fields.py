@@ -20,7 +20,8 @@ from typing import Any, TypeVar, Union
 import msgspec
 
 from cptref.errors import DataErrors, Problem
-from cptref.model.records import CODE_PATTERN, CODE_RE, Procedure, Source
+from cptref.model.codes import CODE_PATTERN, CODE_RE
+from cptref.model.records import Procedure, Source
 
 from . import paths as resources
 
@@ -318,7 +319,7 @@ def _walk_struct(value: Any, cls: type[msgspec.Struct], path: str, out: list[tup
 
 
 @cache
-def _nested(cls: type[msgspec.Struct]) -> dict[str, tuple[type[msgspec.Struct], bool]]:
+def nested(cls: type[msgspec.Struct]) -> dict[str, tuple[type[msgspec.Struct], bool]]:
     """The fields of ``cls`` that hold records of their own: name -> (their type, whether a list of them)."""
     found: dict[str, tuple[type[msgspec.Struct], bool]] = {}
     for name, tp in _hints(cls).items():
@@ -337,7 +338,7 @@ def _known_keys_only(value: Any, cls: type[msgspec.Struct]) -> bool:
     fields = _required(cls)
     if not all(key in fields for key in value):
         return False
-    for name, (inner, many) in _nested(cls).items():
+    for name, (inner, many) in nested(cls).items():
         item = value.get(name)
         if item is None:
             continue

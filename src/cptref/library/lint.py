@@ -8,7 +8,8 @@ every warning into an error.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,13 @@ import msgspec
 from msgspec import Struct
 
 from cptref.errors import DataErrors, Problem
-from cptref.model.records import AddOn, Family, HistoryEntry, Lay, Medicare, NotWith, Procedure, Rule, Source
+from cptref.model.codes import in_range
+from cptref.model.records import Family, Procedure, Source
+from cptref.model.relations import facts, named_codes
 
 from . import paths as resources
 from .catalog import Catalog, read_catalog
-from .fields import display_path, procedure_paths, read_yaml
+from .fields import display_path, nested, procedure_paths, read_yaml
 
 
 class Report(Struct, frozen=True):
@@ -37,22 +40,12 @@ class Report(Struct, frozen=True):
         return [p for p in self.problems if p.severity == "warning"]
 
 
+_FACT_ORDER = ("add_on", "includes", "report_with", "not_with", "history", "medicare")
+"""The facts a record file's warnings name, in the order they are listed."""
+
+
 def _warn(file: str, field: str, message: str) -> Problem:
     return Problem(file, field, message, "warning")
-
-
-def _named_codes(record: Procedure) -> Iterable[tuple[str, str]]:
-    """(field path, code) for every code a record names."""
-    if record.add_on:
-        for i, code in enumerate(record.add_on.primaries):
-            yield f"$.add_on.primaries[{i}]", code
-    for field in ("includes", "report_with", "not_with"):
-        for i, entry in enumerate(getattr(record, field)):
-            for j, code in enumerate(entry.codes):
-                yield f"$.{field}[{i}].codes[{j}]", code
-    for field in ("replaced_by", "related"):
-        for i, code in enumerate(getattr(record, field)):
-            yield f"$.{field}[{i}]", code
 
 
 def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
@@ -65,7 +58,7 @@ def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
         if only is not None and origin != only:
             continue
         name = display_path(resources.procedure_file(origin, record.code))
-        for field, code in _named_codes(record):
+        for field, code in named_codes(record):
             if code not in catalog:
                 problems.append(_warn(name, field, f"{code} has no record in the library (dangling reference)"))
         if record.add_on:
@@ -81,7 +74,7 @@ def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
         for i, code in enumerate(record.replaced_by):
             if code in catalog and catalog.get(code).status == "deleted":
                 problems.append(_warn(name, f"$.replaced_by[{i}]", f"replacement {code} is itself deleted"))
-        for field, fact in _facts(record):
+        for field, fact in facts(record, _FACT_ORDER):
             if fact.confidence != "low" and _only_ai(catalog, fact.sources):
                 problems.append(
                     Problem(
@@ -91,7 +84,7 @@ def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
                     )
                 )
         family = catalog.families.get(record.family) if record.family else None
-        if family and not any(_in_range(record.code, r) for r in family.ranges):
+        if family and not any(in_range(record.code, r) for r in family.ranges):
             problems.append(_warn(name, "$.family", f"{record.code} is outside the ranges of family {family.id!r}"))
     return problems
 
@@ -140,36 +133,19 @@ def redefinitions(catalog: Catalog, root: Path) -> list[Problem]:
     return problems
 
 
-def _facts(record: Procedure) -> Iterable[tuple[str, Any]]:
-    """(field path, fact) for every fact of a record that carries sources and a confidence."""
-    if record.add_on:
-        yield "$.add_on", record.add_on
-    for field in ("includes", "report_with", "not_with", "history"):
-        for i, fact in enumerate(getattr(record, field)):
-            yield f"$.{field}[{i}]", fact
-    if record.medicare:
-        yield "$.medicare", record.medicare
-
-
 def _only_ai(catalog: Catalog, sources: Sequence[str]) -> bool:
     kinds = {catalog.sources[s].kind for s in sources if s in catalog.sources}
     return bool(sources) and kinds == {"ai-generated"}
 
 
-def _in_range(code: str, span: str) -> bool:
-    first, _, last = span.partition("-")
-    return first <= code <= (last or first)
-
-
 # --- canonical form ---------------------------------------------------------------------------------
 
-_NESTED: dict[str, type[msgspec.Struct]] = {"add_on": AddOn, "medicare": Medicare, "lay": Lay}
-_LISTED: dict[str, type[msgspec.Struct]] = {
-    "includes": Rule,
-    "report_with": Rule,
-    "not_with": NotWith,
-    "history": HistoryEntry,
-}
+
+@cache
+def _nested_by_key() -> dict[str, tuple[type[msgspec.Struct], bool]]:
+    """The keys of a record or family file that hold records of their own (a list of them, or one),
+    read off the types: in any mapping of those files, a key of these holds those records."""
+    return {**nested(Family), **nested(Procedure)}
 
 
 def _order_problems(raw: Any, cls: type[msgspec.Struct], path: str, file: str, out: list[Problem]) -> None:
@@ -180,12 +156,16 @@ def _order_problems(raw: Any, cls: type[msgspec.Struct], path: str, file: str, o
     if keys != sorted(keys, key=order.index):
         expected = ", ".join(sorted(keys, key=order.index))
         out.append(_warn(file, path, f"keys out of the canonical order; expected: {expected}"))
+    held = _nested_by_key()
     for key, value in raw.items():
-        if key in _NESTED:
-            _order_problems(value, _NESTED[key], f"{path}.{key}", file, out)
-        elif key in _LISTED and isinstance(value, list):
+        if key not in held:
+            continue
+        inner, many = held[key]
+        if not many:
+            _order_problems(value, inner, f"{path}.{key}", file, out)
+        elif isinstance(value, list):
             for i, item in enumerate(value):
-                _order_problems(item, _LISTED[key], f"{path}.{key}[{i}]", file, out)
+                _order_problems(item, inner, f"{path}.{key}[{i}]", file, out)
 
 
 def _format_problems(path: Path, out: list[Problem]) -> None:

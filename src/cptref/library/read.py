@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cptref.errors import Problem
 from cptref.model.records import Family, Procedure, Source
+from cptref.model.relations import RULE_FIELDS, facts
 
 from . import paths as resources
 from .stores import MemoryStore
@@ -176,7 +177,7 @@ def family_problems(families: Mapping[str, Family], sources: Mapping[str, object
 
     problems: list[Problem] = []
     for family in families.values():
-        for field in ("includes", "report_with", "not_with"):
+        for field in RULE_FIELDS:
             for i, entry in enumerate(getattr(family, field)):
                 for j, sid in enumerate(entry.sources):
                     if sid not in sources:
@@ -200,17 +201,10 @@ def record_problems(record: Procedure, sources: Mapping[str, object], families: 
 
     if record.family and record.family not in families:
         problems.append(Problem(name, "$.family", f"unknown family {record.family!r}"))
-    if record.add_on:
-        cite("$.add_on", record.add_on.sources)
-    for field in ("includes", "report_with", "not_with"):
-        for i, entry in enumerate(getattr(record, field)):
-            cite(f"$.{field}[{i}]", entry.sources)
-            if record.code in entry.codes:
-                problems.append(Problem(name, f"$.{field}[{i}].codes", "a record names itself"))
-    if record.medicare:
-        cite("$.medicare", record.medicare.sources)
-    for i, event in enumerate(record.history):
-        cite(f"$.history[{i}]", event.sources)
+    for path, fact in facts(record):
+        cite(path, fact.sources)
+        if record.code in getattr(fact, "codes", ()):  # a rule names its codes
+            problems.append(Problem(name, f"{path}.codes", "a record names itself"))
     if record.add_on and record.code in record.add_on.primaries:
         problems.append(Problem(name, "$.add_on.primaries", "a record names itself"))
     for field in ("related", "replaced_by"):

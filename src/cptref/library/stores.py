@@ -23,12 +23,9 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, overload
 import msgspec
 
 from cptref.errors import Problem
-from cptref.model.records import Family, NotWith, Procedure, Rule, Source
-from cptref.model.words import NEGATED, words
-
-FIELDS: tuple[str, ...] = ("title", "synonyms", "descriptor", "summary", "official")
-"""The text fields search indexes, in the order of their field id ("official": the licensed
-descriptor from a user's own file, when one is given)."""
+from cptref.model.records import Family, Procedure, Source
+from cptref.model.relations import family_codes, relation_targets
+from cptref.model.words import FIELDS, field_words
 
 
 class DocInfo(msgspec.Struct, frozen=True, array_like=True):
@@ -96,42 +93,6 @@ _IDS, _BITMAP = 0, 1
 """How a postings row holds its documents: up to ``_FEW_IDS`` sorted 32-bit ids, or else a bitmap
 (bit i = document i) compressed with zlib, which turns into a bitset in C rather than a Python loop."""
 _FEW_IDS = 64
-
-
-def field_words(record: Procedure, official: str | None = None) -> dict[str, set[str]]:
-    """The indexed words of each text field. What the title negates ("..., no stent") the record is
-    not about: a mention of it elsewhere ("the version with a stent is 47556") is not indexed."""
-    summary = record.lay.summary if record.lay and record.lay.summary else ""
-    title = set(words(record.title))
-    unsaid = {w[len(NEGATED) :] for w in title if w.startswith(NEGATED)}
-    found = {
-        "title": title,
-        "synonyms": {w for s in record.synonyms for w in words(s)},
-        "descriptor": set(words(record.descriptor)),
-        "summary": set(words(summary)),
-        "official": set(words(official or "")),
-    }
-    return {name: present - unsaid if name != "title" else present for name, present in found.items()}
-
-
-def family_rules(family: Family) -> list[Rule | NotWith]:
-    return [*family.includes, *family.report_with, *family.not_with]
-
-
-def family_codes(families: dict[str, Family]) -> dict[str, set[str]]:
-    """Each family's id -> the codes its rules name (worked out once for many records)."""
-    return {f.id: {c for rule in family_rules(f) for c in rule.codes} for f in families.values()}
-
-
-def relation_targets(record: Procedure, families: dict[str, set[str]]) -> set[str]:
-    """The codes a record states a relation about, its family's rules included (``families``:
-    :func:`family_codes`); not ``related``."""
-    rules: list[Rule | NotWith] = [*record.includes, *record.report_with, *record.not_with]
-    named = {c for rule in rules for c in rule.codes}
-    if record.family and record.family in families:
-        named |= families[record.family]
-    named.update(record.replaced_by, record.add_on.primaries if record.add_on else ())
-    return named
 
 
 class Store(Protocol):

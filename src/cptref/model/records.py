@@ -9,21 +9,12 @@ command) and the compiled index decodes into it directly.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-CODE_PATTERN = r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$"
-"""A CPT code, four ASCII digits then a digit or an upper-case letter (47542, 1234F, 0213T), or a
-HCPCS Level II code, an upper-case letter then four digits (C1729). Not ``\\d``: that also
-matches Unicode digits."""
-CODE_RE = re.compile(CODE_PATTERN)
-""":data:`CODE_PATTERN`, compiled: the one code regex every module uses."""
-RANGE_PATTERN = r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})(?:-(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4}))?$"
-"""A code, or a range of codes: ``47531-47544``."""
+from .codes import RANGE_PATTERN, Code
 
-Code = Annotated[str, Meta(pattern=CODE_PATTERN)]
 Confidence = Literal["high", "medium", "low"]
 SourceIds = Annotated[tuple[Annotated[str, Meta(min_length=1)], ...], Meta(min_length=1)]
 Text = Annotated[str, Meta(min_length=1)]
@@ -65,7 +56,7 @@ class AddOn(Struct, frozen=True, kw_only=True):
     ]
 
 
-class Rule(Struct, frozen=True, kw_only=True):
+class ServiceRule(Struct, frozen=True, kw_only=True):
     """A service the code includes (includes) or is reported with (report_with)."""
 
     what: Annotated[Text, about("The service, in words.")]
@@ -174,8 +165,10 @@ class Procedure(Struct, frozen=True, kw_only=True):
     add_on: Annotated[
         AddOn | None, about("Set when the code is an add-on (reported only with a primary procedure); null otherwise.")
     ] = None
-    includes: Annotated[tuple[Rule, ...], about("Services this code already includes (not reported separately).")] = ()
-    report_with: Annotated[tuple[Rule, ...], about("Services reported in addition to this code.")] = ()
+    includes: Annotated[
+        tuple[ServiceRule, ...], about("Services this code already includes (not reported separately).")
+    ] = ()
+    report_with: Annotated[tuple[ServiceRule, ...], about("Services reported in addition to this code.")] = ()
     not_with: Annotated[tuple[NotWith, ...], about("Codes not reported together with this one.")] = ()
     medicare: Annotated[
         Medicare | None, about("Medicare values (global period, MUE), or null when none is recorded.")
@@ -210,8 +203,8 @@ class Family(Struct, frozen=True, kw_only=True):
     title: Text
     ranges: Annotated[tuple[Annotated[str, Meta(pattern=RANGE_PATTERN)], ...], Meta(min_length=1)]
     description: str | None = None
-    includes: tuple[Rule, ...] = ()
-    report_with: tuple[Rule, ...] = ()
+    includes: tuple[ServiceRule, ...] = ()
+    report_with: tuple[ServiceRule, ...] = ()
     not_with: tuple[NotWith, ...] = ()
     decide_with: Annotated[
         tuple[Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")], ...],

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .records import Procedure
 
 STOPWORDS = frozenset(
     [
@@ -97,6 +101,27 @@ def tokens(text: str) -> list[tuple[str, bool]]:
 def words(text: str) -> list[str]:
     """The indexed words of ``text``, in order (repeats kept): stemmed, negated ones marked ``~``."""
     return [NEGATED + stem(w) if negated else stem(w) for w, negated in tokens(text)]
+
+
+FIELDS: tuple[str, ...] = ("title", "synonyms", "descriptor", "summary", "official")
+"""The text fields search indexes, in the order of their field id ("official": the licensed
+descriptor from a user's own file, when one is given)."""
+
+
+def field_words(record: Procedure, official: str | None = None) -> dict[str, set[str]]:
+    """The indexed words of each text field. What the title negates ("..., no stent") the record is
+    not about: a mention of it elsewhere ("the version with a stent is 47556") is not indexed."""
+    summary = record.lay.summary if record.lay and record.lay.summary else ""
+    title = set(words(record.title))
+    unsaid = {w[len(NEGATED) :] for w in title if w.startswith(NEGATED)}
+    found = {
+        "title": title,
+        "synonyms": {w for s in record.synonyms for w in words(s)},
+        "descriptor": set(words(record.descriptor)),
+        "summary": set(words(summary)),
+        "official": set(words(official or "")),
+    }
+    return {name: present - unsaid if name != "title" else present for name, present in found.items()}
 
 
 COMMON_WORDS = """

@@ -18,7 +18,8 @@ from msgspec import Meta, Struct
 
 from cptref.check.results import FINDING_KEYS, Checked, Finding
 from cptref.errors import Problem
-from cptref.model.records import Code, Confidence, NotWith, Procedure, Rule, Source, about
+from cptref.model.codes import Code
+from cptref.model.records import Confidence, NotWith, Procedure, ServiceRule, Source, about
 
 SCHEMA_VERSION = 1
 Version = Annotated[int, about("The version of this shape.")]
@@ -40,7 +41,7 @@ class FamilyRef(Struct, frozen=True):
     ]
 
 
-class RuleView(Rule, frozen=True, kw_only=True):
+class RuleView(ServiceRule, frozen=True, kw_only=True):
     """A service the code includes (includes) or is reported with (report_with)."""
 
     family: Annotated[str | None, FAMILY] = None

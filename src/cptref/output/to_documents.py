@@ -66,10 +66,11 @@ if TYPE_CHECKING:
     from cptref.check.results import Checked, CheckResult, Finding
     from cptref.cms import CmsSummary, CmsTables, TableSummary
     from cptref.errors import Problem
-    from cptref.library.catalog import Catalog, Derived, Relation
+    from cptref.library.catalog import Catalog
     from cptref.library.index.build import PackReport
     from cptref.library.lint import Report
     from cptref.model.records import Procedure
+    from cptref.model.relations import Derived, Relation
     from cptref.search.rank import Result
 
 __all__ = [

@@ -20,9 +20,9 @@ from typing import Any, Literal
 import msgspec
 from msgspec import Struct
 
-from cptref.model.records import CODE_RE
+from cptref.model.codes import CODE, CODE_RE
 
-LINE_RE = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})((?:-[0-9A-Z]{2})*)(?:X([0-9]{1,6}))?$")
+LINE_RE = re.compile(rf"^({CODE})((?:-[0-9A-Z]{{2}})*)(?:X([0-9]{{1,6}}))?$")
 """A claim line after upper-casing: the code, its modifiers (``-59-RT``), its units (``X2``)."""
 _SPLIT_RE = re.compile(r"[\s,;|]+")
 """What separates claim lines inside one CSV field: spaces, commas, semicolons, pipes."""

@@ -32,18 +32,11 @@ import msgspec
 
 from cptref.errors import Problem
 from cptref.library import paths as resources
-from cptref.library.stores import (
-    FIELDS,
-    SCHEMA,
-    Codes,
-    DocInfo,
-    MemoryStore,
-    family_codes,
-    postings_row,
-    relation_targets,
-)
+from cptref.library.stores import SCHEMA, Codes, DocInfo, MemoryStore, postings_row
+from cptref.model.codes import CODE
 from cptref.model.records import Family, Procedure, Source
-from cptref.model.words import NEGATED, words
+from cptref.model.relations import family_codes, relation_targets
+from cptref.model.words import FIELDS, NEGATED, words
 
 if TYPE_CHECKING:
     from cptref.library.fields import Progress
@@ -72,7 +65,7 @@ class Parsed(NamedTuple):
 def encode_words(record: Procedure) -> str:
     """The indexed words of a record's own text fields: the fields in order, one a line, their words
     separated by spaces (a word holds neither)."""
-    from cptref.library.stores import field_words
+    from cptref.model.words import field_words
 
     found = field_words(record)
     return "\n".join(" ".join(sorted(found[name])) for name in OWN_FIELDS)
@@ -455,7 +448,8 @@ def _add_words(postings: list[dict[str, array[int]]], doc: int, text: str, offic
 
 # --- broken record files -----------------------------------------------------------------------
 
-_CODE_BYTES = re.compile(rb"(?<![0-9A-Z])(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})(?![0-9A-Z])")
+_CODE_BYTES = re.compile(rf"(?<![0-9A-Z])(?:{CODE})(?![0-9A-Z])".encode())
+"""A code in a file read as bytes, not part of a longer run of code characters."""
 
 
 def mentions(roots: Sequence[Path], problems: Sequence[Problem]) -> list[Problem]:
