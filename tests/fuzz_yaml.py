@@ -25,8 +25,10 @@ import yaml
 from hypothesis import strategies as st
 
 from cptref.errors import DataErrors, Problem
-from cptref.library.fields import load_procedure, read_yaml, validate
+from cptref.library.fields import validated as validate
 from cptref.library.lint import canonical_record
+from cptref.library.read import load_procedure
+from cptref.library.safe_yaml import read_yaml
 from cptref.model.records import AddOn, Family, HistoryEntry, Lay, Medicare, NotWith, Procedure, ServiceRule, Source
 
 SLOW = 5.0

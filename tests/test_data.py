@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from cptref.library.catalog import Catalog, load_catalog, read_catalog
-from cptref.library.fields import procedure_paths
+from cptref.library.read import procedure_paths
 from cptref.model.records import Family, Procedure
 
 from .conftest import DATA, ROOT

@@ -17,7 +17,7 @@ from hypothesis.errors import HypothesisWarning
 from hypothesis.strategies import SearchStrategy
 
 from cptref.errors import DataErrors
-from cptref.library.fields import load_procedure
+from cptref.library.read import load_procedure
 
 from .fuzz_yaml import YAML_BYTES, deep, fuzz_one, laughs, mutated_records
 

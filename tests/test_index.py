@@ -17,8 +17,11 @@ import pytest
 from cptref.check import CheckTables, check
 from cptref.library.catalog import Catalog, load_catalog, read_catalog
 from cptref.library.index import build
+from cptref.library.index import cache as cache_files
 from cptref.library.index import compiled as index
-from cptref.library.stores import IndexStore, MemoryStore
+from cptref.library.index import parse as parsing
+from cptref.library.index.reader import IndexStore
+from cptref.library.stores import MemoryStore
 from cptref.output import to_documents as serialize
 from cptref.search import search
 
@@ -86,13 +89,14 @@ def test_a_damaged_index_is_detected_and_rebuilt(cache: Path, data: Path, damage
 def counting_parse(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The record files the index build parses from now on (the others it reuses)."""
     parsed: list[Path] = []
-    parse = build.parse
+    parse = parsing.parse_file
 
-    def counted(path: Path) -> build.Parsed:
+    def counted(path: Path) -> parsing.Parsed:
         parsed.append(path)
         return parse(path)
 
-    monkeypatch.setattr(build, "parse", counted)
+    monkeypatch.setattr(parsing, "parse_file", counted)  # one at a time, and where the build reuses none
+    monkeypatch.setattr(build, "parse_file", counted)
     return parsed
 
 
@@ -280,7 +284,7 @@ def test_a_damaged_page_found_by_a_command_is_answered_from_the_data(cache: Path
 def _cptrefs(path: Path) -> None:
     """A file as cptref writes one: SQLite, stamped with cptref's application id."""
     db = sqlite3.connect(path)
-    index.stamp(db)
+    cache_files.stamp(db)
     db.execute("CREATE TABLE t (x)")
     db.commit()
     db.close()
@@ -316,7 +320,7 @@ def test_the_cache_is_private_and_its_indexes_the_owners_alone(cache: Path, data
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700
     [path] = cache.glob("index-*.sqlite")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert index.owned(path)
+    assert cache_files.owned(path)
 
 
 def test_an_index_in_use_is_kept_fresh_once_a_day(cache: Path, data: Path) -> None:
@@ -337,7 +341,7 @@ def test_the_cache_directory_is_where_platformdirs_puts_it(monkeypatch: pytest.M
     monkeypatch.delenv("CPTREF_CACHE_DIR", raising=False)
     for xdg in (str(tmp_path / "xdg"), "", "relative/path"):
         monkeypatch.setenv("XDG_CACHE_HOME", xdg)
-        assert index.cache_dir() == Path(platformdirs.user_cache_dir("cptref", appauthor=False))
+        assert cache_files.cache_dir() == Path(platformdirs.user_cache_dir("cptref", appauthor=False))
 
 
 def index_tables(path: Path) -> dict[str, object]:
@@ -365,14 +369,14 @@ def index_tables(path: Path) -> dict[str, object]:
 def test_the_file_by_file_build_writes_what_the_whole_parse_writes(
     tmp_path: Path, data: Path, layout: str, workers: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two ways to the same index: :func:`cptref.build.build`, file by file (what commands use; a
+    """Two ways to the same index: :func:`cptref.library.index.build.build`, file by file (what commands use; a
     large library's files parsed by worker processes), and the data parsed whole into memory, then
     written (what a damaged index is healed from)."""
     if workers:
-        if not sys.platform.startswith("linux") or build.cores() < 2:
+        if not sys.platform.startswith("linux") or parsing.cores() < 2:
             pytest.skip("files are parsed by worker processes on Linux with two cores or more")
-        monkeypatch.setattr(build, "PARALLEL", 2)
-        monkeypatch.setattr(build, "CHUNK", 3)
+        monkeypatch.setattr(parsing, "PARALLEL", 2)
+        monkeypatch.setattr(parsing, "PARSE_CHUNK", 3)
     if layout == "shipped":
         roots = [DATA]
     else:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from cptref.errors import DataErrors
-from cptref.library.fields import load_procedure, load_procedures, load_sources, procedure_paths, read_yaml
+from cptref.library.read import load_procedure, load_procedures, load_sources, procedure_paths
+from cptref.library.safe_yaml import read_yaml
 from cptref.model.records import Procedure
 
 from .conftest import GOOD

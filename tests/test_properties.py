@@ -31,7 +31,9 @@ from hypothesis import strategies as st
 from cptref.check import CheckTables, check
 from cptref.errors import NoMatch, Problem, UsageError
 from cptref.library.catalog import Catalog, load_catalog, read_catalog
-from cptref.library.fields import _walk_struct, load_procedure, validate
+from cptref.library.fields import _walk_struct
+from cptref.library.fields import validated as validate
+from cptref.library.read import load_procedure
 from cptref.model.records import Procedure
 from cptref.output import schema as schemas
 from cptref.output import to_documents as serialize

@@ -10,7 +10,7 @@ import pytest
 
 from cptref.library.catalog import load_catalog, read_catalog
 from cptref.library.index import compiled as index
-from cptref.library.stores import IndexStore
+from cptref.library.index.reader import IndexStore
 from cptref.search import search
 
 from .conftest import DATA

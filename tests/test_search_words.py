@@ -16,7 +16,8 @@ import pytest
 from cptref.errors import NoMatch, UsageError
 from cptref.library.catalog import Catalog, load_catalog
 from cptref.library.index.build import write_store
-from cptref.library.stores import IndexStore, MemoryStore
+from cptref.library.index.reader import IndexStore
+from cptref.library.stores import MemoryStore
 from cptref.model.records import Procedure
 from cptref.model.words import words
 from cptref.search import parse_query, search

@@ -106,7 +106,7 @@ def _key(paths: Sequence[Path], files: list[tuple[str, int, int]]) -> bytes:
 def compiled_path(paths: Sequence[Path], cache: Path | None = None) -> Path:
     """Where the compilation of ``paths`` is kept (one file per set of input paths)."""
     if cache is None:
-        from cptref.library.index.compiled import cache_dir
+        from cptref.library.index.cache import cache_dir
 
         cache = cache_dir()
     name = hashlib.blake2b(_encode_path("\0".join(resolved(paths))), digest_size=10).hexdigest()
@@ -158,7 +158,7 @@ class _Writer:
 def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> CmsSummary:
     db = sqlite3.connect(path, isolation_level=None)
     try:
-        from cptref.library.index.compiled import stamp
+        from cptref.library.index.cache import stamp
 
         stamp(db)
         db.execute("PRAGMA journal_mode = MEMORY")

@@ -57,29 +57,10 @@ def catalog(data: str | None, descriptors: str | None = None, touched: Sequence[
         with ProgressBar("Indexing the code library") as bar:
             found = load_catalog(roots, progress=bar, descriptors=descriptors, partial=True)
     if found.problems:
-        _broken(found, touched)
+        from cptref.library.problems import refuse_or_warn
+
+        process.warn(refuse_or_warn(found, touched))
     return found
-
-
-def _broken(found: Catalog, touched: Sequence[str] | None) -> None:
-    """Refuse (DataErrors) when the answer needs a broken file (a record file of ``touched`` or one
-    that names them, or a file every record depends on), else warn in one line."""
-    from cptref.errors import DataErrors
-    from cptref.library.fields import display_path
-
-    problems = [msgspec.structs.replace(p, file=display_path(Path(p.file))) for p in found.problems]
-    needed = found.broken_for(touched) if touched is not None else set()
-    if found.broken_shared or needed:  # a file every record depends on, or one this answer needs
-        from cptref.library.index.build import broken_codes
-
-        mine = [p for p in problems if broken_codes([p]) & needed or not broken_codes([p])]
-        raise DataErrors(mine or problems)
-    files = list(dict.fromkeys(p.file for p in problems))
-    named = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-    process.warn(
-        f"warning: {len(files)} data file{'s' * (len(files) != 1)} with problems left out ({named}): "
-        f"{problems[0].field}: {problems[0].message} (`cptref validate` lists every problem)"
-    )
 
 
 def cms_tables(cms: str | None, quiet: bool = False, required: bool = True) -> CmsTables | None:
@@ -450,7 +431,9 @@ def check(v: Values) -> int:
         touched = [line.code for line in map(parse_line, codes or ()) if line is not None]
         found = catalog(v["data"], touched=touched if stream is None else None)
         if stream is not None and found.problems:  # a batch may touch any code: it needs the whole library
-            _broken(found, sorted(found.broken))
+            from cptref.library.problems import refuse_or_warn
+
+            process.warn(refuse_or_warn(found, sorted(found.broken)))
         cms = cms_tables(v["cms"])
         if cms is not None and stream is not None:
             cms.preload()  # a batch asks about many codes: each table read once, not a query a code
@@ -525,7 +508,7 @@ def _check_batch(
     from cptref.check import batch
     from cptref.check import engine as checking
     from cptref.check.inputs.reader import ClaimReader, batch_lines
-    from cptref.library.index.build import cores
+    from cptref.library.index.parse import cores
     from cptref.output.formats import formatter
     from cptref.output.text import show as render
 
@@ -697,7 +680,7 @@ def tables(v: Values) -> int:
 def validate(v: Values) -> int:
     from cptref.library import lint as linting
     from cptref.library import paths as resources
-    from cptref.library.pack import Pack, is_pack
+    from cptref.library.pack.file import Pack, is_pack
     from cptref.output import to_documents as serialize
 
     directory = v["directory"]
@@ -734,9 +717,9 @@ def validate(v: Values) -> int:
 def pack(v: Values) -> int:
     """Write a packed library of a data directory (nothing when any file has a problem: exit 3)."""
     from cptref.errors import DataErrors, Problem
-    from cptref.library.fields import display_path
-    from cptref.library.index.build import write_pack
-    from cptref.library.pack import is_pack
+    from cptref.library.pack.file import is_pack
+    from cptref.library.pack.write import write_pack
+    from cptref.library.paths import display_path
     from cptref.output import to_documents as serialize
 
     source = Path(v["directory"])
@@ -795,7 +778,7 @@ def version(cms: str | None = None) -> int:
     from cptref.library import paths as resources
 
     def release(root: Path) -> str:
-        from cptref.library.pack import Pack, is_pack
+        from cptref.library.pack.file import Pack, is_pack
 
         if is_pack(root):
             try:

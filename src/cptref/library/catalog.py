@@ -23,11 +23,11 @@ from cptref.model.codes import nearest, normalize_code
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import Derived, Effective, EffectiveNotWith, Relation
 
-from . import paths as resources
+from . import paths
 from .stores import MemoryStore, Store
 
 if TYPE_CHECKING:
-    from .fields import Progress, RawHook
+    from .read import Progress, RawHook
 
 
 class PairFacts(Struct, frozen=True):
@@ -68,7 +68,7 @@ class Catalog:
         """Code -> what deciding its pairs needs (:meth:`pair_facts`), filled as codes are asked about."""
         self.mentions: dict[str, set[str]] = {}
         if found:
-            from cptref.library.index.build import mentioned
+            from .problems import mentioned
 
             self.mentions = mentioned(found)
         """Broken record code -> the codes its file names (what a command about them would miss)."""
@@ -139,7 +139,7 @@ class Catalog:
     @property
     def broken(self) -> set[str]:
         """The codes whose record files have a problem (not in the catalog)."""
-        from cptref.library.index.build import broken_codes
+        from .problems import broken_codes
 
         return broken_codes(self.problems)
 
@@ -153,7 +153,7 @@ class Catalog:
     @property
     def broken_shared(self) -> bool:
         """Whether a file every record depends on (sources, families, a descriptor file) has a problem."""
-        return any(Path(p.file).parent.name != resources.PROCEDURES for p in self.problems)
+        return any(Path(p.file).parent.name != paths.PROCEDURES for p in self.problems)
 
     @property
     def layered(self) -> bool:
@@ -244,7 +244,7 @@ directory, or a list of directories layered lowest first."""
 
 def _as_roots(data: Data) -> list[Path]:
     if data is None or (isinstance(data, str) and not data):
-        return resources.layers()  # "" as from an unset option: the default, not the current folder
+        return paths.layers()  # "" as from an unset option: the default, not the current folder
     if isinstance(data, (str, Path)):
         return [Path(data)]
     return [Path(d) for d in data]
@@ -263,8 +263,9 @@ def _roots(data: Data) -> list[Path]:
     problems = []
     for root in roots:
         if not root.is_dir():
-            from .fields import display_path
-            from .pack import is_pack
+            from cptref.library.pack.file import is_pack
+
+            from .paths import display_path
 
             if is_pack(root):
                 continue
@@ -291,7 +292,7 @@ def load_catalog(
     from cptref.library.index.compiled import open_store
 
     roots = _roots(data)
-    official = resources.descriptors_file(descriptors)
+    official = paths.descriptors_file(descriptors)
     found = Catalog(open_store(roots, progress, official), roots, official)
     if found.problems and not partial:
         raise DataErrors([msgspec.structs.replace(p, file=_shown(p.file)) for p in found.problems])
@@ -299,7 +300,7 @@ def load_catalog(
 
 
 def _shown(file: str) -> str:
-    from .fields import display_path
+    from .paths import display_path
 
     return display_path(Path(file))
 
@@ -312,31 +313,32 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
     titles). The other files are only scanned as bytes for those names, never parsed, so a broken
     file elsewhere does not stop ``show``. Raises :class:`UnknownCode` or :class:`DataErrors`.
     """
-    from .fields import load_procedure, procedure_paths, read_bytes
-    from .pack import Pack, is_pack
-    from .read import integrity, read_descriptors, read_shared
+    from cptref.library.pack.file import Pack, is_pack
+
+    from .read import integrity, load_procedure, procedure_paths, read_descriptors, read_shared
+    from .safe_yaml import read_bytes
 
     roots = _roots(data)
-    paths: dict[str, Path] = {}
+    files: dict[str, Path] = {}
     origins: dict[str, Path] = {}
     packed: set[str] = set()  # the codes whose record is in a packed library (checked when packed)
     for root in roots:
         if is_pack(root):
             with Pack(root) as pack:
                 for code in pack.codes():
-                    paths[code] = origins[code] = root
+                    files[code] = origins[code] = root
                     packed.add(code)
             continue
         for path in procedure_paths(root):
-            paths[path.stem] = path
+            files[path.stem] = path
             origins[path.stem] = root
             packed.discard(path.stem)
 
     def load(stem: str) -> tuple[Procedure | None, list[Problem]]:
         if stem in packed:
-            with Pack(paths[stem]) as pack:
+            with Pack(files[stem]) as pack:
                 return pack.record(stem), []
-        return load_procedure(paths[stem])
+        return load_procedure(files[stem])
 
     def raw(path: Path, stem: str) -> bytes:
         if stem in packed:
@@ -347,9 +349,9 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
     shared = read_shared(roots)
     sources, families, problems = shared.sources, shared.families, shared.problems
     for code in codes:
-        if code not in paths:
+        if code not in files:
             raise UnknownCode(
-                code, nearest(code, paths, [s for f in families.values() for s in f.ranges]), f"{len(paths)} codes"
+                code, nearest(code, files, [s for f in families.values() for s in f.ranges]), f"{len(files)} codes"
             )
     wanted = set(codes)
     needles = [c.encode() for c in wanted]
@@ -357,7 +359,7 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
         f.id.encode() for f in families.values() if wanted & {c for r in relations.family_rules(f) for c in r.codes}
     ]
     chosen = set(wanted)
-    for stem, path in paths.items():
+    for stem, path in files.items():
         if stem not in chosen:
             try:
                 blob = raw(path, stem)
@@ -373,12 +375,12 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
             records.append(record)
     by_family = relations.family_codes(families)
     named = {c for r in records if r.code in wanted for c in (*relations.relation_targets(r, by_family), *r.related)}
-    for stem in sorted(named & paths.keys() - chosen):
+    for stem in sorted(named & files.keys() - chosen):
         record, found = load(stem)
         problems.extend(found)
         if record is not None:
             records.append(record)
-    official_file = resources.descriptors_file(descriptors)
+    official_file = paths.descriptors_file(descriptors)
     official, found = read_descriptors(official_file)
     problems.extend(found)
     store = MemoryStore(

@@ -21,9 +21,12 @@ from cptref.model.codes import in_range
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import facts, named_codes
 
-from . import paths as resources
+from . import paths
 from .catalog import Catalog, read_catalog
-from .fields import display_path, nested, procedure_paths, read_yaml
+from .fields import nested
+from .paths import display_path
+from .read import procedure_paths
+from .safe_yaml import read_yaml
 
 
 class Report(Struct, frozen=True):
@@ -57,7 +60,7 @@ def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
         origin = catalog.origin(record.code) or base
         if only is not None and origin != only:
             continue
-        name = display_path(resources.procedure_file(origin, record.code))
+        name = display_path(paths.procedure_file(origin, record.code))
         for field, code in named_codes(record):
             if code not in catalog:
                 problems.append(_warn(name, field, f"{code} has no record in the library (dangling reference)"))
@@ -98,7 +101,7 @@ def family_decisions(catalog: Catalog, only: Path | None = None) -> list[Problem
         origin = catalog.family_origin(family.id) or (catalog.roots[0] if catalog.roots else base)
         if only is not None and origin != only:
             continue
-        name = display_path(origin / resources.FAMILIES)
+        name = display_path(origin / paths.FAMILIES)
         seen: set[str] = set()
         for i, other in enumerate(family.decide_with):
             where = f"$[{family.id}].decide_with[{i}]"
@@ -119,13 +122,13 @@ def redefinitions(catalog: Catalog, root: Path) -> list[Problem]:
         if where != root:
             continue
         if kind == "family":
-            name = display_path(root / resources.FAMILIES)
+            name = display_path(root / paths.FAMILIES)
             what = (
                 f"redefines the shipped family {key!r}: its rules then apply to the shipped codes of that family "
                 "(show names this directory beside them)"
             )
         else:
-            name = display_path(resources.sources_file(root))
+            name = display_path(paths.sources_file(root))
             what = (
                 f"redefines the shipped source {key!r}: the shipped facts that cite it then show your title and address"
             )
@@ -194,7 +197,7 @@ def canonical_record(path: Path, raw: Any, out: list[Problem]) -> None:
 def canonical_lists(root: Path) -> list[Problem]:
     """Key order and plain formatting of ``sources.yaml`` and ``families.yaml``."""
     out: list[Problem] = []
-    for path, cls in ((resources.sources_file(root), Source), (root / resources.FAMILIES, Family)):
+    for path, cls in ((paths.sources_file(root), Source), (root / paths.FAMILIES, Family)):
         if not path.exists():
             continue
         try:

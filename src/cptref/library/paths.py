@@ -94,3 +94,22 @@ def file_status(info: os.stat_result) -> bytes:
     """What identifies a data file's content without reading it: its size, and modification and
     change times (the compiled index's fingerprint, and a record's reuse in a rebuild)."""
     return b"%d\0%d\0%d" % (info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def display_path(path: Path) -> str:
+    """A path as a user should read it in a message: relative to the working directory if inside.
+
+    Always printable text on one line: bytes of a file name that are not UTF-8 are shown as
+    ``\\xff``, control characters as ``\\n``, ``\\t``.
+    """
+    try:  # as named, links not followed: a record linked from elsewhere is shown where it is read
+        shown = str(Path(os.path.abspath(path)).relative_to(os.path.abspath(os.getcwd())))
+    except (ValueError, OSError):
+        shown = str(path)
+    try:
+        shown = os.fsencode(shown).decode("utf-8", "backslashreplace")
+    except UnicodeError:  # a lone surrogate that no file name decodes to
+        shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")
+    if not shown.isprintable():  # a newline or a tab in a name must not split a one-line message
+        shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in shown)
+    return shown

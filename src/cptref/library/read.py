@@ -9,31 +9,41 @@ result; :mod:`cptref.catalog` reads it when no index can be used.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from cptref.errors import Problem
+import msgspec
+
+from cptref.errors import DataErrors, Problem
+from cptref.model.codes import CODE_RE
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import RULE_FIELDS, facts
 
-from . import paths as resources
+from . import paths
+from .fields import validated
+from .paths import display_path
+from .safe_yaml import MAX_FILE_BYTES, read_bytes, read_yaml
 from .stores import MemoryStore
 
-if TYPE_CHECKING:
-    from .fields import Progress, RawHook
+T = TypeVar("T", bound=msgspec.Struct)
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` while many files are read."""
+
+RawHook = Callable[[Path, Any], None]
+"""Called as ``hook(path, raw)`` with each record file's parsed YAML (``cptref validate`` lints it)."""
 
 
 def read_families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
-    from .pack import Pack, is_pack
+    from cptref.library.pack.file import Pack, is_pack
 
     if is_pack(root):
         with Pack(root) as pack:
             return pack.families, []
-    path = root / resources.FAMILIES
+    path = root / paths.FAMILIES
     if not path.exists():
         return {}, []
-    from .fields import load_list
 
     items, problems = load_list(path, Family)
     return {f.id: f for f in items}, problems
@@ -41,14 +51,13 @@ def read_families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
 
 def read_sources(root: Path, base: bool) -> tuple[dict[str, Source], list[Problem]]:
     """A directory's sources; only the lowest layer must have a sources.yaml (the others may cite it)."""
-    from .pack import Pack, is_pack
+    from cptref.library.pack.file import Pack, is_pack
 
     if is_pack(root):
         with Pack(root) as pack:
             return pack.sources, []
-    if not base and not resources.sources_file(root).exists():
+    if not base and not paths.sources_file(root).exists():
         return {}, []
-    from .fields import load_sources
 
     return load_sources(root)
 
@@ -92,7 +101,6 @@ def read_descriptors(path: Path | None) -> tuple[dict[str, str], list[Problem]]:
     """A user's licensed descriptor file (none: nothing)."""
     if path is None:
         return {}, []
-    from .fields import load_descriptors
 
     return load_descriptors(path)
 
@@ -135,8 +143,7 @@ def read_store(
 
 def layer_codes(root: Path) -> list[str]:
     """The codes a layer has a record file for (a packed library: a record), by their file names."""
-    from .fields import procedure_names
-    from .pack import Pack, is_pack
+    from cptref.library.pack.file import Pack, is_pack
 
     if is_pack(root):
         with Pack(root) as pack:
@@ -146,8 +153,7 @@ def layer_codes(root: Path) -> list[str]:
 
 def _records_of(root: Path, progress: Progress | None, on_raw: RawHook | None) -> tuple[list[Procedure], list[Problem]]:
     """A layer's records: its record files parsed, or a packed library's records (checked when packed)."""
-    from .fields import load_procedures
-    from .pack import Pack, is_pack
+    from cptref.library.pack.file import Pack, is_pack
 
     if is_pack(root):
         with Pack(root) as pack:
@@ -157,7 +163,6 @@ def _records_of(root: Path, progress: Progress | None, on_raw: RawHook | None) -
 
 def integrity(store: MemoryStore, roots: Sequence[Path]) -> list[Problem]:
     """Cross-file problems: unknown source ids and families, self references, misplaced fields."""
-    from .fields import display_path
 
     problems: list[Problem] = []
     base = roots[-1] if roots else Path(".")
@@ -165,7 +170,7 @@ def integrity(store: MemoryStore, roots: Sequence[Path]) -> list[Problem]:
         problems.extend(record_problems(record, store.sources, store.families))
     for i, problem in enumerate(problems):  # a file's name is worked out only for a problem (rare)
         code = problem.file
-        name = display_path(resources.procedure_file(store.origin(code) or base, code))
+        name = display_path(paths.procedure_file(store.origin(code) or base, code))
         problems[i] = Problem(name, problem.field, problem.message)
     problems.extend(family_problems(store.families, store.sources, base))
     return problems
@@ -173,7 +178,6 @@ def integrity(store: MemoryStore, roots: Sequence[Path]) -> list[Problem]:
 
 def family_problems(families: Mapping[str, Family], sources: Mapping[str, object], base: Path) -> list[Problem]:
     """The unknown source ids the families cite (named in ``base``'s families file)."""
-    from .fields import display_path
 
     problems: list[Problem] = []
     for family in families.values():
@@ -183,7 +187,7 @@ def family_problems(families: Mapping[str, Family], sources: Mapping[str, object
                     if sid not in sources:
                         where = f"$[{family.id}].{field}[{i}].sources[{j}]"
                         problems.append(
-                            Problem(display_path(base / resources.FAMILIES), where, f"unknown source id {sid!r}")
+                            Problem(display_path(base / paths.FAMILIES), where, f"unknown source id {sid!r}")
                         )
     return problems
 
@@ -213,3 +217,134 @@ def record_problems(record: Procedure, sources: Mapping[str, object], families: 
     if record.replaced_by and record.status != "deleted":
         problems.append(Problem(name, "$.replaced_by", "only a deleted record has a replacement"))
     return problems
+
+
+def load_procedure(
+    path: Path, on_raw: RawHook | None = None, name: str | None = None
+) -> tuple[Procedure | None, list[Problem]]:
+    """One record file -> the record (or None) and the problems found in it (each naming the file
+    as ``name``, by default :func:`display_path`)."""
+    name = name or display_path(path)
+    try:
+        raw = read_yaml(path, name)
+    except DataErrors as exc:
+        return None, list(exc.problems)
+    if on_raw is not None:
+        on_raw(path, raw)
+    record, problems = validated(raw, Procedure, name)
+    if record is not None and record.code != path.stem:
+        problems.append(Problem(name, "$.code", f"code {record.code!r} does not match the file name {path.name!r}"))
+    return record, problems
+
+
+def procedure_paths(root: Path) -> list[Path]:
+    """Every record file under ``root/procedures``, sorted; raises when the folder is unusable."""
+    folder = paths.procedures_dir(root)
+    return [folder / name for name in procedure_names(root)]
+
+
+def procedure_names(root: Path) -> list[str]:
+    """The names of the record files under ``root/procedures``, sorted (which is the order of their
+    codes); raises :class:`DataErrors` when the folder is unusable."""
+    folder = paths.procedures_dir(root)
+    if not folder.is_dir():
+        what = "is not a directory" if folder.exists() else "does not exist"
+        raise DataErrors([Problem(display_path(folder), "$", f"the procedures folder {what}")])
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml") and not n.startswith("."))
+    except OSError as exc:
+        raise DataErrors([Problem(display_path(folder), "$", f"cannot list folder: {exc.strerror}")]) from None
+    if not names:
+        raise DataErrors([Problem(display_path(folder), "$", "no record files (*.yaml) in the folder")])
+    return names
+
+
+def load_procedures(
+    root: Path, progress: Progress | None = None, on_raw: RawHook | None = None
+) -> tuple[list[Procedure], list[Problem]]:
+    records: list[Procedure] = []
+    problems: list[Problem] = []
+    files = procedure_paths(root)
+    for done, path in enumerate(files, 1):
+        if progress is not None and done % 200 == 0:
+            progress(done, len(files))
+        record, found = load_procedure(path, on_raw)
+        problems.extend(found)
+        if record is not None:
+            records.append(record)
+    return records, problems
+
+
+def load_list(path: Path, cls: type[T]) -> tuple[list[T], list[Problem]]:
+    """A YAML file holding a list of ``cls`` mappings (``sources.yaml``)."""
+    name = display_path(path)
+    try:
+        raw = read_yaml(path)
+    except DataErrors as exc:
+        return [], list(exc.problems)
+    if not isinstance(raw, list):
+        return [], [Problem(name, "$", "expected a list of entries")]
+    items: list[T] = []
+    problems: list[Problem] = []
+    for i, entry in enumerate(raw):
+        item, found = validated(entry, cls, name)
+        problems.extend(Problem(p.file, p.field.replace("$", f"$[{i}]", 1), p.message) for p in found)
+        if item is not None:
+            items.append(item)
+    return items, problems
+
+
+def load_sources(root: Path) -> tuple[dict[str, Source], list[Problem]]:
+    path = paths.sources_file(root)
+    items, problems = load_list(path, Source)
+    sources: dict[str, Source] = {}
+    for i, source in enumerate(items):
+        if source.id in sources:
+            problems.append(Problem(display_path(path), f"$[{i}].id", f"duplicate source id {source.id!r}"))
+        if source.table is not None and source.kind != "official":
+            problems.append(
+                Problem(display_path(path), f"$[{i}].table", "only an official source (kind: official) is a CMS table")
+            )
+        sources[source.id] = source
+    return sources, problems
+
+
+def load_descriptors(path: Path) -> tuple[dict[str, str], list[Problem]]:
+    """A user's licensed descriptor file: one ``CODE<TAB>descriptor`` a line; a header line optional.
+
+    Blank lines are skipped; a line that is not a code, a tab and some text is a problem (with its
+    line number), as is a code given twice. The text is the user's licensed copy and is only ever
+    shown to that user; cptref ships none.
+    """
+    name = display_path(path)
+    try:
+        raw = read_bytes(path, name, 50 * MAX_FILE_BYTES, "a descriptor file", "the descriptor file")
+    except DataErrors as exc:
+        return {}, list(exc.problems)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return {}, [Problem(name, "$", f"not UTF-8 text (byte {exc.start})")]
+    found: dict[str, str] = {}
+    problems: list[Problem] = []
+    # lines end at a line feed only (str.splitlines would also split at U+2028, U+0085 or a form feed
+    # inside a descriptor, and number the lines differently from an editor)
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        code, tab, descriptor = line.partition("\t")
+        code = code.strip().upper()
+        if not CODE_RE.match(code):
+            if number == 1 and tab:
+                continue  # a header line such as "code<TAB>descriptor"
+            problems.append(Problem(name, f"line {number}", "expected a 5-character code, a tab, then the descriptor"))
+            continue
+        if not tab or not descriptor.strip():
+            problems.append(Problem(name, f"line {number}", f"no descriptor after the tab for {code}"))
+            continue
+        if code in found:
+            problems.append(Problem(name, f"line {number}", f"{code} is given more than once"))
+            continue
+        found[code] = descriptor.strip()
+    return found, problems

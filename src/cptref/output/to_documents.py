@@ -67,8 +67,8 @@ if TYPE_CHECKING:
     from cptref.cms import CmsSummary, CmsTables, TableSummary
     from cptref.errors import Problem
     from cptref.library.catalog import Catalog
-    from cptref.library.index.build import PackReport
     from cptref.library.lint import Report
+    from cptref.library.pack.write import PackReport
     from cptref.model.records import Procedure
     from cptref.model.relations import Derived, Relation
     from cptref.search.rank import Result

@@ -16,12 +16,8 @@ and no record of a code whose file in any layer has a problem.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import sqlite3
-import stat
-import sys
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -31,108 +27,19 @@ from typing import TYPE_CHECKING, NamedTuple
 import msgspec
 
 from cptref.errors import Problem
-from cptref.library import paths as resources
-from cptref.library.stores import SCHEMA, Codes, DocInfo, MemoryStore, postings_row
-from cptref.model.codes import CODE
+from cptref.library import paths
+from cptref.library.problems import mentions
+from cptref.library.stores import MemoryStore
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import family_codes, relation_targets
 from cptref.model.words import FIELDS, NEGATED, words
 
+from .parse import Parsed, decode_record, encode_record, encode_words, parse_file, parsed_in_order
+from .postings import INDEX_SCHEMA, DocInfo, PackedCodes, postings_row
+
 if TYPE_CHECKING:
-    from cptref.library.fields import Progress
-    from cptref.library.pack import Pack
-    from cptref.library.read import Shared
-
-OWN_FIELDS = FIELDS[:-1]
-"""The text fields a record's own file holds ("official" comes from the user's descriptor file)."""
-PARALLEL = 4000
-"""Record files to parse from which the work is shared between processes (fewer: one process)."""
-CHUNK = 500
-"""Record files a worker parses at a time."""
-_NAMELESS = "\0"
-"""The file name a problem carries until it is known to exist (a file's name is costly to work out)."""
-
-
-class Parsed(NamedTuple):
-    """One record file, read: its record encoded for the index (None when it has a problem), the
-    words of its text fields, and its problems."""
-
-    body: bytes | None
-    words: str
-    problems: list[Problem]
-
-
-def encode_words(record: Procedure) -> str:
-    """The indexed words of a record's own text fields: the fields in order, one a line, their words
-    separated by spaces (a word holds neither)."""
-    from cptref.model.words import field_words
-
-    found = field_words(record)
-    return "\n".join(" ".join(sorted(found[name])) for name in OWN_FIELDS)
-
-
-def parse(path: Path) -> Parsed:
-    """Read one record file (problems name it by its absolute path)."""
-    from cptref.library.fields import display_path, load_procedure
-
-    record, problems = load_procedure(path, name=_NAMELESS)
-    if problems:
-        name = os.path.abspath(display_path(path))
-        problems = [Problem(name if p.file == _NAMELESS else p.file, p.field, p.message, p.severity) for p in problems]
-    if record is None or problems:
-        return Parsed(None, "", problems)
-    return Parsed(_ENCODE(record), encode_words(record), [])
-
-
-_ENCODE = msgspec.msgpack.Encoder().encode
-_DECODE = msgspec.msgpack.Decoder(Procedure).decode
-
-
-def _parse_chunk(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -> list[Parsed]:
-    return [parse(folders[layer] / name) for layer, name in files]
-
-
-def parsed_in_order(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -> Iterator[Parsed]:
-    """Each record file of ``files`` ((layer, name), the layer's procedures folder in ``folders``)
-    read, in their order: by worker processes (every core, a chunk at a time, a bounded window of
-    chunks in flight) when there are many, else here."""
-    jobs = cores()
-    if len(files) < PARALLEL or jobs < 2 or not sys.platform.startswith("linux"):
-        for layer, name in files:
-            yield parse(folders[layer] / name)
-        return
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import Future, ProcessPoolExecutor
-
-    # fork: a worker starts with the modules already imported, and reads nothing it is not sent
-    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_signals)
-    pending: deque[Future[list[Parsed]]] = deque()
-    try:
-        for start in range(0, len(files), CHUNK):
-            pending.append(pool.submit(_parse_chunk, folders, files[start : start + CHUNK]))
-            if len(pending) >= 3 * jobs:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _worker_signals() -> None:
-    """Ctrl-C and SIGTERM are the parent's to handle: it stops the workers and cleans up."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    from cptref.library.pack.file import Pack
+    from cptref.library.read import Progress, Shared
 
 
 class Previous:
@@ -180,7 +87,7 @@ class Previous:
             self._db = None
 
 
-class Plan(NamedTuple):
+class RecordFiles(NamedTuple):
     """A code's record files, lowest layer first: (layer, file name, stamp)."""
 
     code: str
@@ -188,17 +95,19 @@ class Plan(NamedTuple):
 
 
 Stats = dict[str, bytes | None]
-"""A procedures folder's record files: name -> its :func:`~cptref.resources.file_status` (None:
+"""A procedures folder's record files: name -> its :func:`~cptref.paths.file_status` (None:
 it could not be stat'ed)."""
 
 
-def plan(roots: Sequence[Path], known: Sequence[Stats | None] = (), packs: dict[int, Pack] | None = None) -> list[Plan]:
+def plan_files(
+    roots: Sequence[Path], known: Sequence[Stats | None] = (), packs: dict[int, Pack] | None = None
+) -> list[RecordFiles]:
     """Every record file of every layer, by code (the file's name), with its stamp; raises
     :class:`~cptref.errors.DataErrors` when a procedures folder cannot be used. ``known``: each
     layer's files as just stat'ed, when given (used up: the entries are taken out). A packed
     library (``packs``, by layer) counts as a folder of its records, stamped with its own status."""
-    from cptref.library.fields import procedure_names
-    from cptref.library.pack import status as pack_status
+    from cptref.library.pack.file import status as pack_status
+    from cptref.library.read import procedure_names
 
     by_code: dict[str, list[tuple[int, str, bytes]]] = defaultdict(list)
     for layer, root in enumerate(roots):
@@ -208,17 +117,17 @@ def plan(roots: Sequence[Path], known: Sequence[Stats | None] = (), packs: dict[
                 by_code[code].append((layer, f"{code}.yaml", key))
             continue
         stats = known[layer] if layer < len(known) else None
-        folder = resources.procedures_dir(root)
+        folder = paths.procedures_dir(root)
         for name in procedure_names(root):
             found = stats.pop(name, None) if stats is not None else None
             if found is None:
                 try:
-                    found = resources.file_status(os.stat(folder / name))
+                    found = paths.file_status(os.stat(folder / name))
                 except OSError:
                     found = None
             key = b"%d\0%s" % (layer, found) if found is not None else b""  # none: parsed, the loader says why
             by_code[name[: -len(".yaml")]].append((layer, name, key))
-    return [Plan(code, by_code[code]) for code in sorted(by_code)]
+    return [RecordFiles(code, by_code[code]) for code in sorted(by_code)]
 
 
 class Packed:
@@ -237,7 +146,7 @@ class Packed:
             self._next = next(self._rows)
         _, body, text = self._next
         if not self._words_current:
-            text = encode_words(_DECODE(body))
+            text = encode_words(decode_record(body))
         return Parsed(bytes(body), text, [])
 
 
@@ -258,14 +167,14 @@ class Writer:
         # a new file, renamed into place once whole: no journal, and no waiting for the disk meanwhile
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        db.executescript(SCHEMA)
+        db.executescript(INDEX_SCHEMA)
 
     def add(self, record: Procedure, body: bytes, text: str, origin: bytes = b"", key: bytes = b"") -> None:
         """One valid record (``body``: its encoding; ``text``: :func:`encode_words`; ``origin``: its
         layer's folder when there are several; ``key``: its layer and its file's status)."""
         doc = len(self._codes)
         self._codes.append(record.code)
-        self._docs += _ENCODE(DocInfo(record.code, record.title, record.status == "deleted"))
+        self._docs += encode_record(DocInfo(record.code, record.title, record.status == "deleted"))
         if record.status == "deleted":
             self._deleted.append(doc)
         self._rows.append((doc, record.code, body, origin, text, key))
@@ -296,7 +205,7 @@ class Writer:
         rows["shared_origins"] = encode({k: os.fsencode(v) for k, v in shared_origins.items()})
         rows["problems"] = encode(problems)
         rows["docs"] = b"\xdd" + len(self._codes).to_bytes(4, "big") + self._docs  # a msgpack array of them
-        rows["codes"] = Codes.encode(self._codes)
+        rows["codes"] = PackedCodes.encode(self._codes)
         rows["deleted"] = self._deleted.tobytes()
         postings = self._postings
         vocabulary = sorted({word for table in postings for word in table})
@@ -328,7 +237,7 @@ def build(
     known: Sequence[Stats | None] = (),
 ) -> list[Problem]:
     """Write the index of ``roots`` into ``db`` (a new, empty SQLite database): the problems found."""
-    from cptref.library.pack import Pack, is_pack
+    from cptref.library.pack.file import Pack, is_pack
     from cptref.library.read import read_descriptors, read_shared
 
     shared = read_shared(roots)
@@ -353,16 +262,16 @@ def _build(
     previous: Previous | None,
     known: Sequence[Stats | None],
 ) -> list[Problem]:
-    from cptref.library.fields import display_path
+    from cptref.library.paths import display_path
     from cptref.library.read import family_problems, record_problems
 
-    planned = plan(roots, known, packs)
+    planned = plan_files(roots, known, packs)
     from_pack = {layer: Packed(pack) for layer, pack in packs.items()}
     previous = previous or Previous(None, lambda _db: False)
     reusable = {
         p.code for p in planned if len(p.files) == 1 and p.files[0][2] and previous.stamps.get(p.code) == p.files[0][2]
     }
-    folders = [resources.procedures_dir(root) for root in roots]
+    folders = [paths.procedures_dir(root) for root in roots]
     to_parse = [(at, name) for p in planned if p.code not in reusable for at, name, _ in p.files if at not in packs]
     parsed = parsed_in_order(folders, to_parse)
     writer = Writer(db, official, shared.families)
@@ -380,7 +289,7 @@ def _build(
             body, text = again
         else:
             if item.code in reusable:
-                results = [from_pack[layer].parsed(item.code) if layer in packs else parse(path)]
+                results = [from_pack[layer].parsed(item.code) if layer in packs else parse_file(path)]
             else:
                 results = [from_pack[at].parsed(item.code) if at in packs else next(parsed) for at, _, _ in item.files]
             for (at, _, _), result in zip(item.files[-len(results) :], results, strict=True):
@@ -388,7 +297,7 @@ def _build(
             if results[-1].body is None or any(r.problems for r in results):
                 continue
             body, text = results[-1].body, results[-1].words
-            record = _DECODE(body)
+            record = decode_record(body)
         wrong = record_problems(record, shared.sources, shared.families)
         if wrong:
             shown = os.path.abspath(display_path(path))
@@ -407,7 +316,7 @@ def _build(
 def _decoded(body: bytes) -> Procedure | None:
     """A record reused from the previous index (None if that index is damaged there)."""
     try:
-        return _DECODE(body)
+        return decode_record(body)
     except (msgspec.DecodeError, ValueError, TypeError):
         return None
 
@@ -421,7 +330,7 @@ def write_store(db: sqlite3.Connection, store: MemoryStore, meta: dict[str, byte
     writer = Writer(db, store.descriptors, store.families)
     for record in store.records():
         origin = store.origins.get(record.code)
-        writer.add(record, _ENCODE(record), encode_words(record), os.fsencode(origin) if origin else b"")
+        writer.add(record, encode_record(record), encode_words(record), os.fsencode(origin) if origin else b"")
     writer.finish(meta, store.sources, store.families, store.shared_origins(), store.problems)
 
 
@@ -448,134 +357,5 @@ def _add_words(postings: list[dict[str, array[int]]], doc: int, text: str, offic
 
 # --- broken record files -----------------------------------------------------------------------
 
-_CODE_BYTES = re.compile(rf"(?<![0-9A-Z])(?:{CODE})(?![0-9A-Z])".encode())
-"""A code in a file read as bytes, not part of a longer run of code characters."""
-
-
-def mentions(roots: Sequence[Path], problems: Sequence[Problem]) -> list[Problem]:
-    """For each broken record, the codes its file names (read as bytes: it cannot be parsed), as a
-    pseudo-problem kept beside the problems: a command asking about one of those codes can tell it
-    would miss a fact (see :func:`mentioned`)."""
-    found: list[Problem] = []
-    for code in sorted(broken_codes(problems)):
-        named = sorted(named_in(roots, code))
-        if named:
-            found.append(Problem(f"\0mentions:{code}", " ".join(named), "", "mention"))
-    return found
-
-
-def named_in(roots: Sequence[Path], code: str) -> set[str]:
-    """The codes a record file names, read as bytes (it may not parse), in the top layer that has it;
-    ``{"*"}`` when it cannot be read (a pipe, a device, too large, a loop): it may name any code."""
-    for root in reversed(roots):
-        path = resources.procedure_file(root, code)
-        try:
-            info = path.stat()
-        except FileNotFoundError:
-            continue
-        except OSError:
-            return {"*"}
-        if not stat.S_ISREG(info.st_mode) or info.st_size > 1_000_000:
-            return {"*"}  # never opened: a pipe would block, a device never end
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            return {"*"}
-        return {m.decode() for m in _CODE_BYTES.findall(raw)} - {code}
-    return {"*"}
-
-
-def broken_codes(problems: Sequence[Problem]) -> set[str]:
-    """The codes whose record files have a problem (left out of the index)."""
-    found = set()
-    for problem in problems:
-        path = Path(problem.file)
-        if problem.severity != "mention" and path.suffix == ".yaml" and path.parent.name == resources.PROCEDURES:
-            found.add(path.stem)
-    return found
-
-
-def mentioned(problems: Sequence[Problem]) -> dict[str, set[str]]:
-    """Broken record code -> the codes its file names (kept beside the problems in the index)."""
-    return {
-        p.file.split(":", 1)[1]: set(p.field.split())
-        for p in problems
-        if p.severity == "mention" and p.file.startswith("\0mentions:")
-    }
-
 
 # --- packing a data directory ------------------------------------------------------------------
-
-
-class PackReport(NamedTuple):
-    records: int
-    sources: int
-    families: int
-    size: int
-
-
-def write_pack(source: Path, output: Path, progress: Progress | None = None) -> PackReport:
-    """Check every file of the data directory ``source`` (layered over the shipped data, as commands
-    read it) and, when nothing is wrong, write its records, sources and families into the packed
-    library ``output`` (replaced whole, never left half written). Raises
-    :class:`~cptref.errors.DataErrors` with every problem, or when ``output`` cannot be written."""
-    import tempfile
-
-    from cptref.errors import DataErrors
-    from cptref.library import pack
-    from cptref.library.fields import display_path
-    from cptref.library.read import read_families, read_sources
-
-    shipped = resources.shipped_data_dir()
-    roots = [shipped] if _same(source, shipped) else [shipped, source]
-    made: list[str] = []
-    try:
-        handle, checked = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".index.tmp", dir=output.parent)
-        os.close(handle)
-        made.append(checked)
-        handle, packed = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-        os.close(handle)
-        made.append(packed)
-        db = sqlite3.connect(checked)
-        try:
-            problems = build(db, roots, {}, progress=progress)
-            if problems:
-                shown = [msgspec.structs.replace(p, file=display_path(Path(p.file))) for p in problems]
-                raise DataErrors([p for p in shown if p.severity != "mention"])
-            mine = b"" if len(roots) == 1 else os.fsencode(source)
-            rows = db.execute(
-                "SELECT code, body, words FROM records WHERE coalesce(origin, x'') = ? ORDER BY doc", (mine,)
-            )
-            sources, _ = read_sources(source, base=len(roots) == 1)
-            families, _ = read_families(source)
-            out = sqlite3.connect(packed)
-            try:
-                count = pack.write(out, rows, sources, families, resources.data_release(source))
-            finally:
-                out.close()
-        finally:
-            db.close()
-        os.chmod(packed, 0o666 & ~_umask())  # a file to share, as any file this user writes
-        os.replace(packed, output)
-    except OSError as exc:
-        raise DataErrors(
-            [Problem(display_path(output), "$", f"cannot write the packed library: {exc.strerror or exc}")]
-        ) from None
-    finally:
-        for path in made:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-    return PackReport(count, len(sources), len(families), output.stat().st_size)
-
-
-def _same(one: Path, other: Path) -> bool:
-    try:
-        return one.resolve() == other.resolve()
-    except (OSError, RuntimeError):
-        return False
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

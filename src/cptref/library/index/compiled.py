@@ -18,11 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
-import stat
-import sys
-import time
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,31 +27,18 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from cptref import __version__
-from cptref.library import paths as resources
-from cptref.library.stores import IndexStore, MemoryStore
+from cptref.library import paths
+from cptref.library.stores import MemoryStore
+
+from .cache import cache_dir, mark_used, write_atomically
+from .reader import IndexStore
 
 if TYPE_CHECKING:
-    from cptref.library.fields import Progress
+    from cptref.library.read import Progress
 
     from .build import Stats
 
-FORMAT = "6"
-ENV_CACHE = "CPTREF_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """Where the compiled index is kept: ``$CPTREF_CACHE_DIR``, else the user cache directory. On
-    Linux that is ``$XDG_CACHE_HOME/cptref`` (an absolute one), else ``~/.cache/cptref``, as
-    platformdirs says, worked out here: importing platformdirs costs every command a few ms."""
-    env = os.environ.get(ENV_CACHE)
-    if env:
-        return Path(env)
-    if sys.platform.startswith("linux"):
-        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-        return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "cptref"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("cptref", appauthor=False))
+INDEX_FORMAT = "6"
 
 
 def _installed(root: Path) -> bool:
@@ -72,10 +55,10 @@ def fingerprint(root: Path, seen: list[Stats | None] | None = None) -> bytes:
     data inside an installed package: the version and the folder's own status (no per-file stat:
     an installed version's data cannot change).
     """
-    head = f"{FORMAT}\0{__version__}\0"
-    folder = resources.procedures_dir(root)
+    head = f"{INDEX_FORMAT}\0{__version__}\0"
+    folder = paths.procedures_dir(root)
     if not folder.is_dir() and _is_pack(root):  # one file: its own status says whether it changed
-        from cptref.library.pack import status as pack_status
+        from cptref.library.pack.file import status as pack_status
 
         if seen is not None:
             seen.append(None)
@@ -88,9 +71,9 @@ def fingerprint(root: Path, seen: list[Stats | None] | None = None) -> bytes:
     import hashlib
 
     digest = hashlib.blake2b(digest_size=20)
-    for extra in (resources.sources_file(root), root / resources.FAMILIES):
+    for extra in (paths.sources_file(root), root / paths.FAMILIES):
         with contextlib.suppress(OSError):
-            digest.update(b"%s\0%s\n" % (os.fsencode(extra.name), resources.file_status(extra.stat())))
+            digest.update(b"%s\0%s\n" % (os.fsencode(extra.name), paths.file_status(extra.stat())))
     # the files the loader reads (procedure_paths): a hidden one, such as an editor's lock file, is not data
     names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml") and not n.startswith("."))
     stats: Stats = {}
@@ -112,14 +95,14 @@ def fingerprint(root: Path, seen: list[Stats | None] | None = None) -> bytes:
 
 
 def _is_pack(root: Path) -> bool:
-    from cptref.library.pack import is_pack
+    from cptref.library.pack.file import is_pack
 
     return is_pack(root)
 
 
 def _stat(path: str | Path, dir_fd: int | None = None) -> bytes | None:
     try:
-        return resources.file_status(os.stat(path, dir_fd=dir_fd))
+        return paths.file_status(os.stat(path, dir_fd=dir_fd))
     except OSError:
         return None
 
@@ -160,7 +143,7 @@ def _expected_meta(
     roots: Sequence[Path], descriptors: Path | None = None, seen: list[Stats | None] | None = None
 ) -> dict[str, bytes]:
     return {
-        "format": FORMAT.encode(),
+        "format": INDEX_FORMAT.encode(),
         "version": __version__.encode(),
         "data_dir": _layers_key(roots),
         "fingerprint": b"\n".join(fingerprint(root, seen) for root in roots),
@@ -183,7 +166,7 @@ def _open_valid(
                 return None
         if store.page_bytes() != size:
             return None  # truncated or padded since it was written
-        _mark_used(path)
+        mark_used(path)
         return store
     except (OSError, sqlite3.Error, ValueError, TypeError):  # TypeError: a value of the wrong type
         return None
@@ -200,7 +183,7 @@ def build_store(
     store, problems = read_store(roots, progress, descriptors=descriptors)
     if not problems:
         return store
-    from .build import broken_codes, mentions
+    from cptref.library.problems import broken_codes, mentions
 
     located = [msgspec.structs.replace(p, file=os.path.abspath(p.file)) for p in problems]
     broken = broken_codes(located)
@@ -217,29 +200,6 @@ def build_store(
     )
 
 
-def _write(path: Path, fill: Callable[[sqlite3.Connection], object]) -> None:
-    """Write a new index next to ``path`` (``fill`` writes its tables) and rename it into place; any
-    failure leaves no file. The cache directory is created private (0700) and the index is the
-    owner's alone (0600): it may hold the text of a licensed descriptor file."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temp.unlink()
-    os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    try:
-        db = sqlite3.connect(temp)
-        try:
-            stamp(db)
-            fill(db)
-        finally:
-            db.close()
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-    _prune(path)
-
-
 def _same_build(db: sqlite3.Connection, expected: dict[str, bytes]) -> bool:
     """Whether an index was written by this cptref, in this format, for these data directories (its
     records can then be reused for the files that did not change)."""
@@ -248,63 +208,6 @@ def _same_build(db: sqlite3.Connection, expected: dict[str, bytes]) -> bool:
         if row is None or bytes(row[0]) != expected[key]:
             return False
     return True
-
-
-DAY = 86_400.0
-UNUSED_DAYS = 30
-"""An index not used for this many days (its data directory gone, a temporary folder) is deleted
-when another index is written; a used one has its modification time refreshed once a day."""
-
-
-def _mark_used(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        if time.time() - path.stat().st_mtime > DAY:
-            os.utime(path)
-
-
-APPLICATION_ID = 0x43505446
-"""Stamped into the header of every SQLite file cptref writes in its cache (``PRAGMA application_id``):
-the marker by which the prune knows a file is cptref's own, whatever its name."""
-_OWNED = re.compile(r"\.?(?:index-[0-9a-f]{16}|cms-[0-9a-f]{20})\.sqlite(?:\.[0-9]+\.tmp)?")
-"""The names cptref gives the files of its cache: an index, the CMS tables, a writer's temporary file."""
-
-
-def stamp(db: sqlite3.Connection) -> None:
-    """Mark a SQLite file as cptref's (before its first table is written)."""
-    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-
-
-def owned(path: Path) -> bool:
-    """Whether ``path`` is a file cptref wrote: its name is one cptref gives, and its header carries
-    cptref's mark. Anything else in a shared cache directory is left alone."""
-    if not _OWNED.fullmatch(path.name):
-        return False
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(72)
-    except OSError:
-        return False
-    return (
-        len(header) == 72
-        and header.startswith(b"SQLite format 3\0")
-        and int.from_bytes(header[68:72], "big") == APPLICATION_ID
-    )
-
-
-def _prune(keep: Path) -> None:
-    """Delete cptref's own indexes and compiled tables no command has used for long (and a crashed
-    writer's temporary files): only files :func:`owned` says cptref wrote."""
-    now = time.time()
-    with contextlib.suppress(OSError):
-        for other in keep.parent.iterdir():
-            if other == keep or not _OWNED.fullmatch(other.name):
-                continue
-            with contextlib.suppress(OSError):
-                info = other.lstat()
-                age = now - info.st_mtime
-                stale = age > UNUSED_DAYS * DAY or (other.name.endswith(".tmp") and age > DAY)
-                if stale and stat.S_ISREG(info.st_mode) and owned(other):
-                    other.unlink()
 
 
 def open_store(
@@ -325,7 +228,7 @@ def open_store(
 
         store = build_store(layered, progress, descriptors)
         with contextlib.suppress(OSError, sqlite3.Error):
-            _write(path, lambda db: write_store(db, store, expected))
+            write_atomically(path, lambda db: write_store(db, store, expected))
         return store
 
     cached = _open_valid(path, expected, heal)
@@ -335,7 +238,7 @@ def open_store(
 
     previous = Previous(path if path.exists() else None, lambda db: _same_build(db, expected))
     try:
-        _write(
+        write_atomically(
             path, lambda db: build(db, layered, expected, progress=progress, descriptors=descriptors, previous=previous)
         )
     except (OSError, sqlite3.Error):  # the cache cannot be written: the data parsed, in memory

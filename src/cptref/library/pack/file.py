@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -23,12 +24,15 @@ from cptref import __version__
 from cptref.errors import DataErrors, Problem
 from cptref.model.records import Family, Procedure, Source
 
-APPLICATION_ID = 0x43505450
+if TYPE_CHECKING:
+    pass
+
+PACK_FILE_ID = 0x43505450
 """The mark in a packed library's SQLite header ("CPTP"); the compiled index has its own."""
-FORMAT = "1"
+PACK_FORMAT = "1"
 """The layout of a packed library; a file of another layout is refused with a way out (pack again)."""
 KIND = b"cptref packed library"
-SCHEMA = """
+PACK_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE records (code TEXT PRIMARY KEY, body BLOB NOT NULL, words TEXT NOT NULL) WITHOUT ROWID;
 """
@@ -44,7 +48,7 @@ def is_pack(path: Path) -> bool:
     return (
         len(header) == 72
         and header.startswith(b"SQLite format 3\0")
-        and int.from_bytes(header[68:72], "big") == APPLICATION_ID
+        and int.from_bytes(header[68:72], "big") == PACK_FILE_ID
     )
 
 
@@ -52,7 +56,7 @@ class Pack:
     """A packed library opened for reading; raises :class:`DataErrors` when it cannot be used."""
 
     def __init__(self, path: Path) -> None:
-        from .fields import display_path
+        from cptref.library.paths import display_path
 
         self.path = path
         name = display_path(path)
@@ -64,7 +68,7 @@ class Pack:
         self._meta = {key: bytes(value) for key, value in meta.items()}
         if self._meta.get("kind") != KIND:
             raise DataErrors([Problem(name, "$", "not a packed library (cptref pack DIR writes one)")])
-        if self._meta.get("format") != FORMAT.encode():
+        if self._meta.get("format") != PACK_FORMAT.encode():
             made = self._meta.get("version", b"?").decode("utf-8", "replace")
             raise DataErrors(
                 [Problem(name, "$", f"packed by cptref {made} in another layout: pack its directory again")]
@@ -125,7 +129,7 @@ def status(path: Path) -> str:
     return f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}"
 
 
-def write(
+def fill_pack(
     db: sqlite3.Connection,
     rows: Iterator[tuple[str, bytes, str]],
     sources: dict[str, Source],
@@ -134,10 +138,10 @@ def write(
 ) -> int:
     """Fill a new, empty SQLite database as a packed library: the records (in code order), sources,
     families and release of one data directory. The number of records."""
-    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.execute(f"PRAGMA application_id = {PACK_FILE_ID}")
     db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
-    db.executescript(SCHEMA)
+    db.executescript(PACK_SCHEMA)
     count = 0
     batch: list[tuple[str, bytes, str]] = []
     for row in rows:
@@ -151,7 +155,7 @@ def write(
     encode = msgspec.msgpack.encode
     meta = {
         "kind": KIND,
-        "format": FORMAT.encode(),
+        "format": PACK_FORMAT.encode(),
         "version": __version__.encode(),
         "sources": encode(list(sources.values())),
         "families": encode(list(families.values())),
