@@ -191,7 +191,7 @@ def test_the_threshold_of_confident_is_the_one_documented() -> None:
 
 
 def test_the_words_never_corrected_are_a_modest_list_of_whole_words() -> None:
-    from cptref.model.words import CLINICAL_WORDS, COMMON_WORDS, dictionary
+    from cptref.search.vocabulary import CLINICAL_WORDS, COMMON_WORDS, dictionary
 
     assert len(dictionary()) < 2000
     assert all(word.isalpha() and word.islower() for word in (*COMMON_WORDS, *CLINICAL_WORDS))

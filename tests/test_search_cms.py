@@ -20,7 +20,7 @@ from cptref.cms import CmsTables, open_tables
 from cptref.library.catalog import load_catalog
 from cptref.output import schema as schemas
 from cptref.search import search
-from cptref.search.rank import NO_RECORD_TITLE
+from cptref.search.results import NO_RECORD_TITLE
 
 from .conftest import FIXTURES, Run, both_paths
 from .test_schema import check_against

@@ -9,7 +9,7 @@ from cptref.library.stores import MemoryStore
 from cptref.model.records import Procedure
 from cptref.model.words import STOPWORDS, words
 from cptref.search import parse_query, search
-from cptref.search.rank import ALIASES
+from cptref.search.vocabulary import ALIASES
 
 from .conftest import DATA
 

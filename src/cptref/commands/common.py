@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from cptref.model.records import Procedure
     from cptref.output.formats import Answer, Formatter
     from cptref.output.text.show import Doc
-    from cptref.search.rank import Result
+    from cptref.search.results import Result
 
 Values = dict[str, Any]
 
@@ -180,14 +180,16 @@ def ranked(
     query no result answers with confidence (outside the library) fails with what the library covers.
     With CMS tables (``--cms``, else ``$CPTREF_CMS``), the codes of the user's PPRRVU file are searched
     too, and answer as found."""
-    from cptref.search import rank as searching
+    from cptref.search.query import parse_query
+    from cptref.search.rank import search
+    from cptref.search.results import confident
 
     text = " ".join(words)
-    searching.parse_query(text)
+    parse_query(text)
     found = catalog(data, descriptors)
     tables = cms_tables(cms)
     try:
-        return text, list(searching.confident(found, text, searching.search(found, text, limit=limit, cms=tables)))
+        return text, list(confident(found, text, search(found, text, limit=limit, cms=tables)))
     finally:
         if tables is not None:
             tables.close()

@@ -71,7 +71,7 @@ if TYPE_CHECKING:
     from cptref.library.pack.write import PackReport
     from cptref.model.records import Procedure
     from cptref.model.relations import Derived, Relation
-    from cptref.search.rank import Result
+    from cptref.search.results import Result
 
 __all__ = [
     "DERIVED_KEYS",

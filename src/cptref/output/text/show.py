@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from cptref.library.catalog import Catalog
     from cptref.model.records import AddOn, Procedure
     from cptref.output.documents import FamiliesDocument, ListedCode, OfficialFacts, TablesDocument
-    from cptref.search.rank import Result
+    from cptref.search.results import Result
 
 Segment = tuple[str, str]
 """(text, style): style is a rich style name, or "" for none."""
