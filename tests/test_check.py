@@ -19,19 +19,20 @@ from hypothesis import strategies as st
 from cptref.check import (
     RULES,
     BadLine,
+    BatchClaim,
     CheckResult,
     CheckTables,
-    Claim,
     Finding,
-    Skipped,
+    SkippedLine,
     parse_line,
     parse_token,
     read_claims,
     split_codes,
 )
-from cptref.check.inputs.reader import Line
+from cptref.check.lines import Line
 from cptref.library.catalog import load_catalog
 from cptref.output import to_documents as serialize
+from cptref.output.check_lines import CheckLines
 
 from .conftest import FIXTURES, ROOT, Run
 from .conftest import library_check as check
@@ -481,7 +482,7 @@ def test_check_never_raises_on_any_list_of_strings(tokens: list[str]) -> None:
     assert result.ok == all(f.severity != "error" for f in result.findings)
     assert all(f.rule in {rule.id for rule in RULES} for f in result.findings)
     json.loads(serialize.dumps(serialize.check(result, tables.title)))
-    json.loads(serialize.CheckLines(tables.title).line(result))
+    json.loads(CheckLines(tables.title).line(result))
 
 
 @settings(max_examples=300, deadline=None)
@@ -538,7 +539,7 @@ def test_csv_with_header_and_malformed_lines_accounts_for_every_line() -> None:
     )
     items = list(read_claims(lines(text), "claims.csv"))
     assert len(items) == 8  # one item a line
-    claims = [i for i in items if isinstance(i, Claim)]
+    claims = [i for i in items if isinstance(i, BatchClaim)]
     bad = [i for i in items if isinstance(i, BadLine)]
     assert [(c.id, c.line, c.codes) for c in claims] == [
         ("A1", 2, ("47532", "47542")),
@@ -550,19 +551,22 @@ def test_csv_with_header_and_malformed_lines_accounts_for_every_line() -> None:
         (7, "the claim has no codes"),
         (8, "the claim id is empty"),
     ]
-    assert [(i.line, i.why) for i in items if isinstance(i, Skipped)] == [(1, "header"), (4, "blank")]
+    assert [(i.line, i.why) for i in items if isinstance(i, SkippedLine)] == [(1, "header"), (4, "blank")]
 
 
 def test_csv_without_header_takes_unquoted_commas_as_more_codes_and_the_first_line_as_a_claim() -> None:
     items = list(read_claims(lines("A1,47532,77002\nA2,50706\n")))
-    assert [(i.id, i.codes) for i in items if isinstance(i, Claim)] == [("A1", ("47532", "77002")), ("A2", ("50706",))]
+    assert [(i.id, i.codes) for i in items if isinstance(i, BatchClaim)] == [
+        ("A1", ("47532", "77002")),
+        ("A2", ("50706",)),
+    ]
     first = list(read_claims(lines("X,C1729\n")))
-    assert kinds(first) == ["Claim"]
+    assert kinds(first) == ["BatchClaim"]
 
 
 def test_a_first_line_that_names_columns_of_its_own_is_a_counted_header() -> None:
     items = list(read_claims(lines("Claim Ref,Procedures billed\nA1,47532\n"), "x.csv"))
-    assert kinds(items) == ["Skipped", "Claim"]
+    assert kinds(items) == ["SkippedLine", "BatchClaim"]
 
 
 def test_an_unclosed_quote_costs_one_line_never_the_claims_after_it() -> None:
@@ -570,7 +574,7 @@ def test_an_unclosed_quote_costs_one_line_never_the_claims_after_it() -> None:
     items = list(read_claims(lines("\n".join(rows) + "\n"), "x.csv"))
     assert len(items) == 100_000
     assert [i.line for i in items if isinstance(i, BadLine)] == [2]
-    assert sum(isinstance(i, Claim) for i in items) == 99_999
+    assert sum(isinstance(i, BatchClaim) for i in items) == 99_999
 
 
 def test_csv_with_a_date_column_gives_each_claim_its_date_of_service() -> None:
@@ -583,7 +587,7 @@ def test_csv_with_a_date_column_gives_each_claim_its_date_of_service() -> None:
 
 def test_csv_line_that_is_not_utf8_is_reported_with_its_number() -> None:
     items = list(read_claims([b"A1,47532\n", b"A2,\xff47532\n", b"A3,50706 50432\n"], "x.csv"))
-    assert kinds(items) == ["Claim", "BadLine", "Claim"]
+    assert kinds(items) == ["BatchClaim", "BadLine", "BatchClaim"]
     assert items[1] == BadLine(2, "not UTF-8 text")
 
 
@@ -603,7 +607,7 @@ def test_jsonl_detected_by_content_with_malformed_lines() -> None:
     )
     items = list(read_claims(lines(text), None))
     assert len(items) == 11
-    claims = [i for i in items if isinstance(i, Claim)]
+    claims = [i for i in items if isinstance(i, BatchClaim)]
     bad = [i for i in items if isinstance(i, BadLine)]
     assert [(c.id, c.line, c.codes) for c in claims] == [
         (1, 1, ("47532", "47542")),
@@ -617,7 +621,7 @@ def test_jsonl_detected_by_content_with_malformed_lines() -> None:
 
 def test_jsonl_detected_by_extension_even_when_the_first_line_is_broken() -> None:
     items = list(read_claims(lines('oops\n{"id": 2, "codes": ["50706"]}\n'), "batch.jsonl"))
-    assert kinds(items) == ["BadLine", "Claim"]
+    assert kinds(items) == ["BadLine", "BatchClaim"]
 
 
 BATCHES = {
@@ -643,7 +647,7 @@ def test_a_batch_read_in_chunks_elsewhere_gives_the_items_of_one_pass(name: str,
     sending it; a copy of the reader (as pickled to a worker) reads the chunk."""
     import pickle
 
-    from cptref.check.inputs.reader import batch_lines
+    from cptref.check.inputs.registry import batch_lines
 
     file, data = BATCHES[name]
     raw = data.splitlines(keepends=True)
@@ -658,7 +662,7 @@ def test_a_batch_read_in_chunks_elsewhere_gives_the_items_of_one_pass(name: str,
         reader.settle(chunk, first)
         chunked.extend(pickle.loads(pickle.dumps(reader)).items(chunk, first))
     assert chunked == whole
-    assert len(whole) == len(raw) and any(isinstance(i, Claim) for i in whole)
+    assert len(whole) == len(raw) and any(isinstance(i, BatchClaim) for i in whole)
 
 
 # --- the command ---------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from cptref.library.read import load_procedure
 from cptref.model.records import Procedure
 from cptref.output import schema as schemas
 from cptref.output import to_documents as serialize
+from cptref.output.check_lines import CheckLines
 from cptref.search import search
 
 from .conftest import DATA, GOOD
@@ -172,11 +173,11 @@ def test_check_of_any_list_of_strings_encodes_to_json(codes: list[str]) -> None:
     assert result.ok == all(f.severity != "error" for f in result.findings)
     document = json.loads(serialize.dumps(serialize.check(result, tables().title)))
     assert document["ok"] == result.ok
-    line = serialize.CheckLines(tables().title).line(result)
+    line = CheckLines(tables().title).line(result)
     assert line.endswith(b"\n") and line.count(b"\n") == 1
     lean = [{key: f[key] for key in ("rule", "severity", "codes", "fix")} for f in document["findings"]]
     assert json.loads(line)["findings"] == lean
-    full = serialize.CheckLines(tables().title, explain=True).line(result)
+    full = CheckLines(tables().title, explain=True).line(result)
     assert json.loads(full)["findings"] == document["findings"]
 
 

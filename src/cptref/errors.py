@@ -19,6 +19,8 @@ class ExitCode(IntEnum):
     """Success; also when the reader of stdout closes the pipe early (``| head``)."""
     NOT_FOUND = 1
     """An unknown code, a search with no match."""
+    FINDINGS = 1
+    """``check``: a finding is an error (or, with ``--strict``, a claim is not verified)."""
     USAGE = 2
     """Bad arguments: a malformed code, an empty query, an unknown option."""
     DATA = 3

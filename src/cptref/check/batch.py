@@ -1,6 +1,6 @@
 """``check --file``: every claim of a batch, on every core, the output in input order.
 
-This process reads the file's lines (bounded: :func:`cptref.claims.batch_lines`) and cuts them in
+This process reads the file's lines (bounded: :func:`cptref.check.inputs.registry.batch_lines`) and cuts them in
 chunks; each chunk is read, checked and written by a worker process (``--jobs``, default: every
 core the process may use), which returns the chunk's output bytes and its counts (:class:`Chunk`);
 this process writes the chunks in input order, reports the chunk's malformed lines and keeps the
@@ -23,23 +23,23 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from msgspec import Struct
 
-from cptref.check.inputs.reader import Claim, Skipped
-
-from .engine import BatchSummary, check
+from .engine import check
+from .inputs.base import BatchClaim, SkippedLine
+from .results import BatchSummary
 
 if TYPE_CHECKING:
-    from cptref.check.inputs.reader import ClaimReader
-
     from .engine import CheckTables
+    from .inputs.base import ClaimReader
+    from .results import CheckResult
 
-CHUNK = 2_000
+BATCH_CHUNK = 2_000
 """Lines a worker reads and checks at a time: large enough that sending them and their answer
 costs little beside checking them, small enough that the first answers come soon."""
-CHUNK_BYTES = 4_000_000
+BATCH_CHUNK_BYTES = 4_000_000
 """A chunk ends sooner when its lines hold this many bytes (lines of a claim can be long)."""
 
 
@@ -60,46 +60,40 @@ NO_DATE = (
 date is not the claim's."""
 
 
+class ClaimWriter(Protocol):
+    """How a batch's claims are written in a machine format (:mod:`cptref.output.check_lines`): a header
+    once, then each claim's bytes appended to a chunk's buffer."""
+
+    def header(self) -> bytes: ...
+    def write(self, out: bytearray, result: CheckResult, claim: BatchClaim) -> None: ...
+
+
 class Encoder:
-    """Checks claims and writes each as the bytes of a machine format: a JSON line, or rows (csv, plain)."""
+    """Checks claims and writes each with ``writer``: a JSON line, or rows (csv, plain)."""
 
     def __init__(
-        self,
-        tables: CheckTables,
-        output: str,
-        selected: tuple[str, ...] | None,
-        explain: bool,
-        date: datetime.date | None = None,
+        self, tables: CheckTables, writer: ClaimWriter, explain: bool, date: datetime.date | None = None
     ) -> None:
-        from cptref.output import to_documents as serialize
-        from cptref.output.formats import formatter
-
-        from .results import FINDING_KEYS
-
         self.tables = tables
         self.explain = explain
         self.date = date
         """The date of service of a claim that gives none (``--date``); None: such a claim is a reported line."""
-        self._lines = serialize.CheckLines(tables.title, selected, explain) if output == "jsonl" else None
-        self._out = formatter(output)
-        self.columns = selected or FINDING_KEYS
+        self._writer = writer
 
     def header(self) -> bytes:
-        return self._out.header(self.columns, claim=True)
+        return self._writer.header()
 
     def chunk(self, reader: ClaimReader, lines: list[bytes], first: int) -> Chunk:
         """Read, check and write ``lines`` (the first of them line ``first`` of the batch)."""
-        from cptref.output.formats import Answer
-
         out = bytearray()
         summary = BatchSummary()
         bad: list[tuple[int, str]] = []
         by_rule = summary.by_rule
-        tables, explain, default, lines_of = self.tables, self.explain, self.date, self._lines
+        tables, explain, default, write = self.tables, self.explain, self.date, self._writer.write
         claims = errors = unverified = 0
         for claim in reader.items(lines, first):
-            if not isinstance(claim, Claim):
-                if isinstance(claim, Skipped):
+            if not isinstance(claim, BatchClaim):
+                if isinstance(claim, SkippedLine):
                     summary.not_a_claim(claim)
                 else:
                     bad.append((claim.line, claim.message))
@@ -116,10 +110,7 @@ class Encoder:
                 unverified += 1
             for found in result.findings:
                 by_rule[found.rule] += 1
-            if lines_of is not None:
-                lines_of.write(out, result, claim)
-            else:
-                out += self._out.answer(Answer(None, rows=result.findings, columns=self.columns, claim=claim))
+            write(out, result, claim)
         summary.claims, summary.with_errors, summary.unverified = claims, errors, unverified
         gc.freeze()  # the records and answers cached for this chunk live as long as the batch: never walked again
         return Chunk(bytes(out), summary, bad)
@@ -181,12 +172,12 @@ def checked_chunks(
 
 
 def _take(lines: Iterator[bytes]) -> list[bytes]:
-    """The next chunk: :data:`CHUNK` lines, or fewer holding :data:`CHUNK_BYTES` (or the last ones)."""
+    """The next chunk: :data:`BATCH_CHUNK` lines, or fewer holding :data:`BATCH_CHUNK_BYTES` (or the last ones)."""
     chunk: list[bytes] = []
     size = 0
     for line in lines:
         chunk.append(line)
         size += len(line)
-        if len(chunk) >= CHUNK or size >= CHUNK_BYTES:
+        if len(chunk) >= BATCH_CHUNK or size >= BATCH_CHUNK_BYTES:
             break
     return chunk

@@ -30,7 +30,7 @@ from msgspec import Struct
 
 from cptref.model.relations import decisions
 
-from .results import NOT_NEEDED, NOTHING, Answer, Checked, Finding
+from .results import NOT_NEEDED, NOTHING, Checked, CheckedBy, Finding
 
 if TYPE_CHECKING:
     from cptref.cms import CmsTables, TableId
@@ -64,7 +64,7 @@ class _Axis(Struct, frozen=True):
     """One kind of edit as the tables in force answer it: the answer, and why it cannot verify a
     claim (None: it can)."""
 
-    answer: Answer
+    answer: CheckedBy
     missing: str | None
 
 
@@ -111,7 +111,7 @@ class Coverage:
             complete = cms.complete(kind, setting)
         if found is None:
             return None
-        answer = Answer("table", table_id(found))
+        answer = CheckedBy("table", table_id(found))
         if found.starts is None:
             return _Axis(
                 answer,
@@ -165,7 +165,7 @@ class Coverage:
     def _compose(
         self, codes: Sequence[str], on: datetime.date, library: dict[str, _Axis]
     ) -> tuple[Checked, Finding | None]:
-        answers: dict[str, Answer] = {}
+        answers: dict[str, CheckedBy] = {}
         missing: list[str] = []
         for edit in EDITS:
             axis = self._tables[edit]
@@ -257,7 +257,7 @@ class Coverage:
         undecided = [p for p in every if p not in decided]
         sources = tuple(sorted({s for found in decided.values() for group in found for s in group}))
         if not undecided and all(any(self._official(g, "ptp", on) for g in decided[p]) for p in every):
-            return _Axis(Answer("official-fact", sources=sources), None)
+            return _Axis(CheckedBy("official-fact", sources=sources), None)
         why = self._absent("pairs", on)
         if undecided:
             listed = ", ".join(f"{a}+{b}" for a, b in undecided[:6]) + (" ..." if len(undecided) > 6 else "")
@@ -265,14 +265,14 @@ class Coverage:
                 why += f"; the library decides {len(every) - len(undecided)} of the {len(every)} pairs, not {listed}"
             else:
                 why += f"; the library decides no pair of them ({listed})"
-        return _Axis(Answer("library", sources=sources) if decided else NOTHING, why)
+        return _Axis(CheckedBy("library", sources=sources) if decided else NOTHING, why)
 
     def _units(self, codes: Sequence[str], records: dict[str, Procedure], on: datetime.date) -> _Axis:
         facts = [r.medicare for r in records.values() if r.medicare is not None and r.medicare.mue is not None]
         sources = tuple(sorted({s for m in facts for s in m.sources}))
         if len(facts) == len(codes) and all(self._official(m.sources, "mue", on) for m in facts):
-            return _Axis(Answer("official-fact", sources=sources), None)
-        return _Axis(Answer("library", sources=sources) if facts else NOTHING, self._absent("units", on))
+            return _Axis(CheckedBy("official-fact", sources=sources), None)
+        return _Axis(CheckedBy("library", sources=sources) if facts else NOTHING, self._absent("units", on))
 
     def _add_ons(self, codes: Sequence[str], records: dict[str, Procedure], on: datetime.date) -> _Axis:
         facts = [r.add_on for r in records.values() if r.add_on is not None]
@@ -282,8 +282,8 @@ class Coverage:
             and len(records) == len(codes)
             and all(a.primaries and self._official(a.sources, "aoc", on) for a in facts)
         ):
-            return _Axis(Answer("official-fact", sources=sources), None)
-        return _Axis(Answer("library", sources=sources) if records else NOTHING, self._absent("add_ons", on))
+            return _Axis(CheckedBy("official-fact", sources=sources), None)
+        return _Axis(CheckedBy("library", sources=sources) if records else NOTHING, self._absent("add_ons", on))
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""Can these codes be reported together? The rules of :mod:`cptref.rules`, applied to one claim.
+"""Can these codes be reported together? The rules of :mod:`.rules`, applied to one claim.
 
 :func:`check` takes the lines of one claim (``["47532", "47542-59x2", "77002"]``) and returns the
 findings of every rule and the claim's outcome: stopped, verified, or not verified.
@@ -9,46 +9,24 @@ from the catalog once, then shared by every claim), so checking a claim is a few
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from msgspec import Struct, field
-
-from cptref.check.inputs.reader import BadLine, Claim, Line, Skipped, parse_line, parse_token, read_claims, split_codes
-from cptref.check.rules.base import KNOWN_MODIFIERS, CheckRule, Facts
-from cptref.check.rules.base import Claim as RuleClaim
-from cptref.check.rules.cms_tables import Context
-from cptref.errors import ExitCode
+from cptref.check.rules.base import Context
+from cptref.check.rules.claim_lines import CONFLICTING, MALFORMED, MODIFIERS, UNKNOWN_MODIFIER
 from cptref.model.codes import CODE_RE
 
+from .claim import ClaimView
 from .coverage import Coverage
+from .lines import Line, parse_line
+from .modifiers import KNOWN_MODIFIERS
 from .results import NOTHING, SEVERITY_RANK, Checked, CheckResult, Finding
-from .rules import BY_ID, CONFLICTING, MALFORMED, MODIFIERS, RULES, UNKNOWN_MODIFIER
+from .rules import BY_ID, RULES
+from .rules.base import CheckRule, Facts
 
 if TYPE_CHECKING:
     from cptref.cms import CmsTables
     from cptref.library.catalog import Catalog
-
-__all__ = [
-    "EXIT_FINDINGS",
-    "RULES",
-    "BadLine",
-    "BatchSummary",
-    "CheckResult",
-    "CheckTables",
-    "Claim",
-    "Finding",
-    "Skipped",
-    "check",
-    "parse_line",
-    "parse_token",
-    "read_claims",
-    "split_codes",
-]
-
-EXIT_FINDINGS = ExitCode.NOT_FOUND
-"""Exit status when any finding is an error (1), or, with ``--strict``, when a claim is not verified."""
 
 UNREAD = Checked(NOTHING, NOTHING, NOTHING, NOTHING)
 """What checked a claim none of whose lines could be read."""
@@ -273,7 +251,7 @@ def check(
             key = (line.code, line.modifiers)
             merged[key] = merged.get(key, 0) + line.units
         lines = [Line(code, mods, units) for (code, mods), units in merged.items()]
-    claim = RuleClaim(lines, counts, day, explain, modified)
+    claim = ClaimView(lines, counts, day, explain, modified)
     lookup = quarter.prepared
     for line, applicable in present:
         code = line.code
@@ -319,59 +297,3 @@ def explanation(rule_id: str) -> str:
     """What a rule checks, in full (``check --explain``); empty for an unknown id."""
     rule = BY_ID.get(rule_id)
     return rule.text if rule is not None else ""
-
-
-class BatchSummary(Struct):
-    """Counts over a batch, for the summary line: every line read is a claim checked (stopped, not
-    verified or verified), a malformed line (reported), or a header or blank line."""
-
-    claims: int = 0
-    with_errors: int = 0
-    unverified: int = 0
-    skipped: int = 0
-    """Malformed lines, each reported."""
-    headers: int = 0
-    blank: int = 0
-    by_rule: Counter[str] = field(default_factory=Counter)
-
-    def add(self, result: CheckResult) -> None:
-        self.count(result.ok, result.verified, (item.rule for item in result.findings))
-
-    def count(self, ok: bool, verified: bool, rules: Iterable[str]) -> None:
-        """Count one claim by its outcome and the rule of each of its findings."""
-        self.claims += 1
-        if not ok:
-            self.with_errors += 1
-        elif not verified:
-            self.unverified += 1
-        self.by_rule.update(rules)
-
-    def merge(self, other: BatchSummary) -> None:
-        """Add the counts of another part of the batch (a chunk checked by a worker)."""
-        self.claims += other.claims
-        self.with_errors += other.with_errors
-        self.unverified += other.unverified
-        self.skipped += other.skipped
-        self.headers += other.headers
-        self.blank += other.blank
-        self.by_rule.update(other.by_rule)
-
-    def not_a_claim(self, item: Skipped) -> None:
-        if item.why == "header":
-            self.headers += 1
-        else:
-            self.blank += 1
-
-    @property
-    def lines(self) -> int:
-        return self.claims + self.skipped + self.headers + self.blank
-
-    @property
-    def ok(self) -> bool:
-        """True when every line was a claim (or a header or blank) and no claim has an error finding."""
-        return not self.with_errors and not self.skipped
-
-    @property
-    def verified(self) -> bool:
-        """True when moreover every claim was verified (``--strict``)."""
-        return self.ok and not self.unverified

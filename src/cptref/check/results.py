@@ -7,14 +7,17 @@ service it could add), with the fact it rests on. Its fields are the keys of eve
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from msgspec import Struct
+from msgspec import Struct, field
 
 from cptref.model.records import Confidence, about
 
 if TYPE_CHECKING:
-    from cptref.check.inputs.reader import Line
+    from .inputs.base import SkippedLine
+    from .lines import Line
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
@@ -64,7 +67,7 @@ FINDING_KEYS: tuple[str, ...] = Finding.__struct_fields__
 By = Literal["table", "official-fact", "library", "nothing", "not-needed"]
 
 
-class Answer(Struct, frozen=True):
+class CheckedBy(Struct, frozen=True):
     """What checked one kind of edit on a claim."""
 
     by: Annotated[
@@ -90,14 +93,14 @@ class Checked(Struct, frozen=True):
     add-ons were each checked by a CMS table in force on its date (or by library facts read from one),
     or needed no check."""
 
-    pairs: Annotated[Answer, about("The pairs of the claim's codes (NCCI PTP edits).")]
-    units: Annotated[Answer, about("Each code's units (MUE).")]
-    add_ons: Annotated[Answer, about("Which codes are add-ons and their primaries (AOC edits).")]
-    status: Annotated[Answer, about("The fee schedule's status of each code (PPRRVU); not needed to verify.")]
+    pairs: Annotated[CheckedBy, about("The pairs of the claim's codes (NCCI PTP edits).")]
+    units: Annotated[CheckedBy, about("Each code's units (MUE).")]
+    add_ons: Annotated[CheckedBy, about("Which codes are add-ons and their primaries (AOC edits).")]
+    status: Annotated[CheckedBy, about("The fee schedule's status of each code (PPRRVU); not needed to verify.")]
 
 
-NOT_NEEDED = Answer("not-needed")
-NOTHING = Answer("nothing")
+NOT_NEEDED = CheckedBy("not-needed")
+NOTHING = CheckedBy("nothing")
 
 
 class CheckResult(Struct, frozen=True):
@@ -124,3 +127,59 @@ class CheckResult(Struct, frozen=True):
         for line in self.lines:
             counts[line.code] = counts.get(line.code, 0) + line.units
         return tuple(counts.items())
+
+
+class BatchSummary(Struct):
+    """Counts over a batch, for the summary line: every line read is a claim checked (stopped, not
+    verified or verified), a malformed line (reported), or a header or blank line."""
+
+    claims: int = 0
+    with_errors: int = 0
+    unverified: int = 0
+    skipped: int = 0
+    """Malformed lines, each reported."""
+    headers: int = 0
+    blank: int = 0
+    by_rule: Counter[str] = field(default_factory=Counter)
+
+    def add(self, result: CheckResult) -> None:
+        self.count(result.ok, result.verified, (item.rule for item in result.findings))
+
+    def count(self, ok: bool, verified: bool, rules: Iterable[str]) -> None:
+        """Count one claim by its outcome and the rule of each of its findings."""
+        self.claims += 1
+        if not ok:
+            self.with_errors += 1
+        elif not verified:
+            self.unverified += 1
+        self.by_rule.update(rules)
+
+    def merge(self, other: BatchSummary) -> None:
+        """Add the counts of another part of the batch (a chunk checked by a worker)."""
+        self.claims += other.claims
+        self.with_errors += other.with_errors
+        self.unverified += other.unverified
+        self.skipped += other.skipped
+        self.headers += other.headers
+        self.blank += other.blank
+        self.by_rule.update(other.by_rule)
+
+    def not_a_claim(self, item: SkippedLine) -> None:
+        if item.why == "header":
+            self.headers += 1
+        else:
+            self.blank += 1
+
+    @property
+    def lines(self) -> int:
+        return self.claims + self.skipped + self.headers + self.blank
+
+    @property
+    def ok(self) -> bool:
+        """True when every line was a claim (or a header or blank) and no claim has an error finding."""
+        return not self.with_errors and not self.skipped
+
+    @property
+    def verified(self) -> bool:
+        """True when moreover every claim was verified (``--strict``)."""
+        return self.ok and not self.unverified

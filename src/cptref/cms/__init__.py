@@ -96,9 +96,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        from importlib import import_module
+if not TYPE_CHECKING:  # mypy sees the names imported above, and no other
 
-        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module 'cptref.cms' has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        if name in _WHERE:
+            from importlib import import_module
+
+            return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        raise AttributeError(f"module 'cptref.cms' has no attribute {name!r}")

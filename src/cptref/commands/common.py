@@ -130,7 +130,7 @@ def service_date(text: str | None) -> datetime.date:
     """``--date``: a date written YYYY-MM-DD, else today."""
     if text is None:
         return datetime.date.today()
-    from cptref.check.inputs.reader import parse_date
+    from cptref.check.inputs.base import parse_date
 
     found = parse_date(text)
     if found is None:
@@ -257,7 +257,7 @@ def asked_codes(texts: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
     code prefixes (one to four digits), and a note for each claim line (``47534-RT``, ``47542x2``),
     whose code is shown and whose modifiers and units are not. Anything else is a malformed code
     (:class:`~cptref.errors.MalformedCode`), before any file is read."""
-    from cptref.check.inputs.reader import parse_line
+    from cptref.check.lines import parse_line
     from cptref.errors import MalformedCode
     from cptref.model.codes import CODE_RE, normalize_code
 
@@ -365,7 +365,7 @@ def _only_in_tables(wanted: Sequence[str], data: str | None, cms: CmsTables | No
     """The codes asked for that only the CMS tables know (no record); none without tables."""
     if cms is None:
         return set()
-    from cptref.check.rules.cms_tables import knows
+    from cptref.check.rules.base import knows
     from cptref.errors import DataErrors
     from cptref.library import paths as resources
     from cptref.library.catalog import load_catalog
@@ -407,7 +407,7 @@ def search(v: Values) -> int:
 
 def check(v: Values) -> int:
     from cptref.check import engine as checking
-    from cptref.check.inputs.reader import parse_line
+    from cptref.check.lines import parse_line
 
     codes, file = v["codes"], v["file"]
     if codes and file is not None:
@@ -458,7 +458,7 @@ def check(v: Values) -> int:
             stream.close()
         if cms is not None:
             cms.close()
-    return ExitCode.OK if ok and (verified or not v["strict"]) else checking.EXIT_FINDINGS
+    return ExitCode.OK if ok and (verified or not v["strict"]) else ExitCode.FINDINGS
 
 
 def _emit_claim(
@@ -479,7 +479,9 @@ def _emit_claim(
         return render.check_doc(found, result, explain=v["explain"], official=tables.cms is not None)
 
     out = formatter(output)
-    lines = serialize.CheckLines(tables.title, selected, v["explain"]) if output == "jsonl" else None
+    from cptref.output.check_lines import CheckLines
+
+    lines = CheckLines(tables.title, selected, v["explain"]) if output == "jsonl" else None
     answer = Answer(
         serialize.check(result, tables.title, selected) if output == "json" else None,
         rows=result.findings,
@@ -509,7 +511,9 @@ def _check_batch(
 
     from cptref.check import batch
     from cptref.check import engine as checking
-    from cptref.check.inputs.reader import ClaimReader, batch_lines
+    from cptref.check.inputs.base import BatchClaim, SkippedLine
+    from cptref.check.inputs.registry import batch_lines, reader_for
+    from cptref.check.results import BatchSummary
     from cptref.library.index.parse import cores
     from cptref.output.formats import formatter
     from cptref.output.text import show as render
@@ -542,20 +546,20 @@ def _check_batch(
             sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
         process.warn(f"{shown}:{line}: {message}; line skipped")
 
-    summary = checking.BatchSummary()
+    summary = BatchSummary()
     explain, color = v["explain"], v["color"]
     found_lines = batch_lines(stream, name)
-    reader, lines = found_lines if found_lines is not None else (ClaimReader("jsonl"), iter(()))
+    reader, lines = found_lines if found_lines is not None else (reader_for("jsonl"), iter(()))
     if progress:
         lines = counted(lines)
 
     if formatter(output).text:
         doc = render.Doc()
         for item in reader.items(lines):
-            if isinstance(item, checking.Skipped):
+            if isinstance(item, SkippedLine):
                 summary.not_a_claim(item)
                 continue
-            if not isinstance(item, checking.Claim):
+            if not isinstance(item, BatchClaim):
                 bad(item.line, item.message)
                 continue
             day = item.date or date
@@ -574,14 +578,17 @@ def _check_batch(
         if doc.lines:
             emit_text(doc, color)
     else:
-        encoder = batch.Encoder(tables, output, selected, explain, date)
+        from cptref.output.check_lines import claim_writer
+
+        encoder = batch.Encoder(tables, claim_writer(output, tables.title, selected, explain), explain, date)
 
         def make() -> batch.Encoder:  # in a worker, forked: a catalog of its own, the CMS tables inherited
             cms = tables.cms
             if cms is not None:
                 cms.reconnect()
             worker_tables = checking.CheckTables.from_catalog(found.reopened(), cms, SETTINGS[v["setting"]])
-            return batch.Encoder(worker_tables, output, selected, explain, date)
+            writer = claim_writer(output, worker_tables.title, selected, explain)
+            return batch.Encoder(worker_tables, writer, explain, date)
 
         process.write(encoder.header())
         jobs = v["jobs"] or cores()

@@ -20,7 +20,7 @@ from .safe_text import cell as safe_cell
 from .safe_text import visible
 
 if TYPE_CHECKING:
-    from cptref.check.inputs.reader import Claim
+    from cptref.check.inputs.base import BatchClaim as Claim
     from cptref.output.text.show import Doc
 
 

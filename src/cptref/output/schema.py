@@ -41,6 +41,7 @@ NAMES = {
     "DerivedView": "Derived",
     "ProblemView": "Problem",
     "SearchResult": "Result",
+    "CheckedBy": "Answer",
 }
 """The output types as the schemas name their parts."""
 ITEMS = {command: NAMES.get(kind.__name__, kind.__name__) for command, kind in ITEM_TYPES.items()}

@@ -1,1 +1,10 @@
-"""check/inputs."""
+"""Claims read from batch files (``check --file``): one module a format, and the registry choosing one.
+
+- :mod:`.base`: what a line becomes (:class:`~.base.BatchClaim`, :class:`~.base.BadLine`,
+  :class:`~.base.SkippedLine`) and the :class:`~.base.ClaimReader` every format's reader is.
+- :mod:`.csvfile`: CSV (id, codes, date; a header optional); :mod:`.jsonl`: JSON Lines.
+- :mod:`.registry`: the formats, chosen by extension, else by the first line; the lines of a file,
+  bounded. A new format is a module here and a line of :data:`.registry.FORMATS`.
+
+The claim lines inside a claim (``47542-59x2``) are :mod:`cptref.check.lines`.
+"""

@@ -1,139 +1,28 @@
-"""What every rule of ``cptref check`` is made of: the facts a rule prepares from, the claim it
-judges, the base class, and the helpers that keep findings honest (:func:`finding`).
-
-The rules themselves are in :mod:`cptref.rules` (from the library's records) and
-:mod:`cptref.official` (from the user's CMS tables); :data:`cptref.rules.RULES` lists them all.
+"""What every rule of ``cptref check`` is made of: the facts a rule prepares from (:class:`Facts`), the
+base class (:class:`CheckRule`), the helpers that keep findings honest (:func:`finding`,
+:func:`official_finding`), what the rules read of the user's CMS tables (:func:`has_aoc`,
+:func:`has_mue`, :func:`knows`, :class:`Context`) and the wording they share. The claim a rule
+judges is :class:`cptref.check.claim.ClaimView`; the rules themselves are the other modules of
+this package, listed in :data:`cptref.check.rules.RULES`.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from msgspec import Struct
 
+from cptref.check.claim import ClaimView
 from cptref.check.results import SEVERITY_RANK, Finding, Severity
 from cptref.model.records import Confidence
 
 if TYPE_CHECKING:
-    from cptref.check.inputs.reader import Line
     from cptref.cms import CmsTables
     from cptref.library.catalog import Catalog
     from cptref.model.records import Procedure
 
 LOW_NOTE = " (rests on a low-confidence fact)"
-NONE: frozenset[str] = frozenset()
-
-DISTINCT = frozenset(["59", "XE", "XS", "XP", "XU"])
-"""The NCCI-associated modifiers that say a service was distinct: 59 and its subsets XE (separate
-encounter), XS (separate structure), XP (separate practitioner), XU (unusual non-overlapping
-service)."""
-SIDES = frozenset(["RT", "LT", "50"])
-"""Side modifiers: right, left, bilateral (both sides, one line)."""
-COMPONENTS = frozenset(["26", "TC"])
-"""The professional (26) and technical (TC) components of an imaging service."""
-REPEATS = frozenset(["76", "77"])
-"""A repeat of a procedure the same day, by the same practitioner (76) or another (77): a session of its own."""
-
-NCCI_MANUAL = "NCCI Policy Manual for Medicare Services, Chapter I, Section E (Modifiers and Modifier Indicators)"
-"""Where CMS lists the NCCI-associated modifiers and what each requires."""
-ANATOMIC = frozenset(
-    [
-        *(f"E{n}" for n in range(1, 5)),
-        "FA",
-        *(f"F{n}" for n in range(1, 10)),
-        "TA",
-        *(f"T{n}" for n in range(1, 10)),
-        "LT",
-        "RT",
-        "LC",
-        "LD",
-        "RC",
-        "LM",
-        "RI",
-    ]
-)
-"""The anatomic NCCI-associated modifiers (:data:`NCCI_MANUAL`): eyelids E1-E4, fingers FA and F1-F9,
-toes TA and T1-T9, sides LT and RT, coronary arteries LC, LD, RC, LM and RI."""
-NCCI_ASSOCIATED = ANATOMIC | frozenset(["24", "25", "57", "58", "78", "79", "27", "91"]) | DISTINCT
-"""The modifiers that may bypass an NCCI PTP edit of modifier indicator 1 when the clinical
-circumstances justify them (:data:`NCCI_MANUAL`): the anatomic ones, the global surgery ones (24,
-25, 57, 58, 78, 79), and 27, 91, 59, XE, XS, XP and XU."""
-_DOCUMENTED = {
-    "24": "an evaluation and management service unrelated to the surgery, in its postoperative period (24)",
-    "25": "a significant evaluation and management service separately identifiable from the procedure (25)",
-    "57": "the evaluation and management service at which the decision for major surgery was made (57)",
-    "58": "a staged, related or more extensive procedure by the same practitioner in the postoperative period (58)",
-    "78": "an unplanned return to the operating or procedure room for a related procedure (78)",
-    "79": "a procedure unrelated to the first one, in its postoperative period (79)",
-    "27": "a separate outpatient hospital evaluation and management encounter the same day (27)",
-    "91": "a repeat of the laboratory test the same day for a new result (91)",
-}
-
-
-def documented(modifiers: Iterable[str]) -> str:
-    """What the record must show for these NCCI-associated modifiers to allow a pair (one clause a kind)."""
-    found = set(modifiers)
-    clauses = [text for mod, text in _DOCUMENTED.items() if mod in found]
-    if found & ANATOMIC:
-        clauses.append("that the two services were on different anatomic sites, as the anatomic modifiers say")
-    if found & DISTINCT:
-        clauses.append(
-            "a distinct service: another encounter (XE), another organ or structure (XS), another practitioner "
-            "(XP) or a service that does not overlap (XU); 59 only when none of these fits"
-        )
-    return "; ".join(clauses)
-
-
-def anatomic_sites(mods: frozenset[str]) -> frozenset[str]:
-    """The sites a line's anatomic modifiers name (RT, LT for 50: both sides)."""
-    sites = mods & ANATOMIC
-    return sites | {"RT", "LT"} if "50" in mods else sites
-
-
-def ncci_bypass(mine: frozenset[str], theirs: frozenset[str]) -> tuple[list[str], bool]:
-    """The NCCI-associated modifiers of two codes of a pair, and whether they may bypass an edit of
-    indicator 1: not when they are anatomic only and name the same sites on both codes (the same
-    side twice says the services were on the same site, not on two)."""
-    found = sorted((mine | theirs) & NCCI_ASSOCIATED)
-    if not found:
-        return found, False
-    if not set(found) - ANATOMIC:
-        a, b = anatomic_sites(mine), anatomic_sites(theirs)
-        if a and b and a == b:
-            return found, False
-    return found, True
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-CPT_MODIFIERS = _words(
-    "22 23 24 25 26 27 32 33 47 50 51 52 53 54 55 56 57 58 59 62 63 66 73 74 76 77 78 79 80 81 82 90 91 "
-    "92 93 95 96 97 99"
-)
-"""The CPT (Level I) modifiers of the CPT book's Appendix A, as its numbers (no text)."""
-HCPCS_MODIFIERS = _words(
-    "AE AF AG AI AK AM AO AT AZ BL CA CB CG CR CS CT DA ER ET FB FC FX FY G7 GC GE GG GJ GU J1 J2 J3 JC "
-    "JD JG JW JZ KX L1 M2 PD PI PO PN PS PT Q0 Q1 Q3 Q4 Q5 Q6 QQ RD RE SC SF SS SW TB TC TS UJ UN UP UQ "
-    "UR US X1 X2 X3 X4 X5 XE XP XS XU ZA ZB ZC GA GX GY GZ MA MB MC MD ME MF MG MH GM QL QM QN AA AD G8 "
-    "G9 P1 P2 P3 P4 P5 P6 QK QS QY QX QZ AS AX EA EB EC AY ED EE EJ EM G1 G2 G3 G4 G5 G6 GS JA JB JE V5 "
-    "V6 V7 V8 V9 GV GW LR QW Q7 Q8 Q9 1P 2P 3P 8P AQ AR PA PB PC GQ GT G0 GN GO GP CO CQ FS FT"
-)
-"""The HCPCS Level II modifiers Medicare contractors list (Novitas Solutions, Medicare JH, modifier pages
-by topic: payment, informational, ABN, imaging appropriate use, ambulance, anesthesia, assistant at
-surgery, ESRD, hospice, laboratory, podiatry, quality reporting, surgical, telehealth, therapy), and
-FS, FT and JZ."""
-_AMBULANCE = "DEGHIJNPRSX"
-KNOWN_MODIFIERS = (
-    CPT_MODIFIERS
-    | HCPCS_MODIFIERS
-    | ANATOMIC
-    | frozenset(a + b for a in _AMBULANCE for b in _AMBULANCE)  # ambulance origin and destination letters
-)
-"""Every modifier cptref knows the name of; another (a typo, a payer's own) is named as unknown."""
 
 
 class Facts(Struct, frozen=True):
@@ -146,42 +35,6 @@ class Facts(Struct, frozen=True):
     catalog: Catalog
     cms: CmsTables | None = None
     setting: str = "practitioner"
-
-
-class Claim:
-    """What a rule sees of one claim: its lines (a code with its modifiers and units), each code's
-    units over all its lines and its modifiers, the date of service, and whether the user asked for
-    the explanations (``--explain``). A rule that reads a modifier says so (:meth:`read`), so that
-    ``modifier-not-evaluated`` can name the others."""
-
-    __slots__ = ("counts", "date", "explain", "lines", "mods", "read_mods")
-
-    def __init__(
-        self,
-        lines: Sequence[Line],
-        counts: dict[str, int],
-        date: datetime.date | None = None,
-        explain: bool = False,
-        modified: bool = True,
-    ) -> None:
-        self.lines = lines
-        self.counts = counts
-        mods: dict[str, frozenset[str]] = {}
-        if modified:  # the common claim has no modifier at all
-            for line in lines:
-                if line.modifiers:
-                    mods[line.code] = mods.get(line.code, NONE).union(line.modifiers)
-        self.mods = mods
-        self.date: datetime.date = date or datetime.date.today()
-        self.explain = explain
-        self.read_mods: set[tuple[str, str]] = set()
-
-    def modifiers(self, code: str) -> frozenset[str]:
-        return self.mods.get(code, NONE)
-
-    def read(self, code: str, modifiers: Iterable[str]) -> None:
-        """Mark ``modifiers`` of ``code`` as evaluated by a rule."""
-        self.read_mods.update((code, m) for m in modifiers if m in self.modifiers(code))
 
 
 Lookup = Callable[["CheckRule", str], Any]
@@ -203,14 +56,14 @@ class CheckRule:
         """What the rule needs about ``facts.code`` (None: nothing to check for it)."""
         return None
 
-    def apply(self, claim: Claim, code: str, prepared: Any, lookup: Lookup) -> Iterable[Finding]:
+    def apply(self, claim: ClaimView, code: str, prepared: Any, lookup: Lookup) -> Iterable[Finding]:
         """The findings for ``code`` in ``claim``, from what :meth:`prepare` returned for it."""
         return ()
 
     claim_level: ClassVar[bool] = False
     """True for a rule that judges a whole claim at once (:meth:`apply_claim`), not code by code."""
 
-    def apply_claim(self, claim: Claim, context: Any) -> Iterable[Finding]:
+    def apply_claim(self, claim: ClaimView, context: Any) -> Iterable[Finding]:
         """The findings for the whole claim (a claim-level rule); ``context`` is what the engine
         gives every claim-level rule: the CMS tables and their setting."""
         return ()
@@ -239,7 +92,7 @@ def finding(
     return Finding(rule, severity, codes, message, fix, fix_codes, sources, confidence, family, stated_on, fact, note)
 
 
-def units(count: int) -> str:
+def units_text(count: int) -> str:
     """``1 unit``, ``2 units``."""
     return f"{count} unit" if count == 1 else f"{count} units"
 
@@ -265,3 +118,67 @@ def strength(item: Finding) -> tuple[int, int, bool]:
 def is_imaging(code: str) -> bool:
     """Radiology codes (70010-79999): their 26 and TC modifiers are components of one service."""
     return len(code) == 5 and code[0] == "7" and code.isdigit()
+
+
+def row(file: str, line: int) -> str:
+    """Where a table row is: ``ccipra-v323r0-f1.txt, line 12``."""
+    return f"{file.rsplit('/', 1)[-1]}, line {line}"
+
+
+def official_finding(
+    rule: str,
+    severity: str,
+    codes: tuple[str, ...],
+    message: str,
+    fix: str,
+    fix_codes: tuple[str, ...],
+    fact: str,
+    table: str,
+    where: str,
+    note: str | None = None,
+) -> Finding:
+    return Finding(
+        rule,
+        severity,  # type: ignore[arg-type]
+        codes,
+        message,
+        fix,
+        fix_codes,
+        (),
+        "high",
+        None,
+        None,
+        fact,
+        note,
+        table,
+        where,
+    )
+
+
+class Context(Struct, frozen=True):
+    """What a claim-level rule is given: the CMS tables and the setting they are read for."""
+
+    cms: CmsTables | None
+    setting: str
+
+
+def has_aoc(cms: CmsTables | None) -> bool:
+    """Whether an add-on code table is loaded: then it, not the records, says which codes are add-ons."""
+    return cms is not None and cms.has("aoc")
+
+
+def has_mue(cms: CmsTables | None, setting: str) -> bool:
+    """Whether an MUE table for ``setting`` is loaded: then its values, not the records', are applied."""
+    return cms is not None and cms.table("mue", setting) is not None
+
+
+def knows(cms: CmsTables | None, code: str, setting: str) -> bool:
+    """Whether the CMS tables hold a row about ``code`` (a fee schedule row, an MUE, an add-on or a PTP edit)."""
+    if cms is None:
+        return False
+    return cms.in_ptp(code) or bool(cms.rvu(code)) or cms.mue(code, setting) is not None or cms.is_addon(code)
+
+
+def partners(code: str, codes: Iterable[str]) -> list[str]:
+    """The codes a fact of ``code`` names, once each, other than ``code`` itself."""
+    return [other for other in dict.fromkeys(codes) if other != code]

@@ -1,4 +1,6 @@
-"""The rules of ``cptref check`` that come from the user's own CMS tables (:mod:`cptref.cms`).
+"""The rules of ``cptref check`` that come from the user's own CMS tables (:mod:`cptref.cms`): mue, aoc,
+fee-schedule, bilateral, table-conflict, and not-checked (what the tables in force did not check; the
+NCCI PTP edits are :mod:`.ncci`).
 
 Each finding names the table (its kind, setting and version) and the row (file and line) it rests
 on; the official tables decide the severity. A rule has nothing to say when no table of its kind is
@@ -12,208 +14,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from msgspec import Struct
-
+from cptref.check.claim import ClaimView
+from cptref.check.modifiers import COMPONENTS, SIDES
 from cptref.check.results import Finding
 
-from .base import (
-    COMPONENTS,
-    NCCI_ASSOCIATED,
-    NCCI_MANUAL,
-    SIDES,
-    CheckRule,
-    Claim,
-    Facts,
-    Lookup,
-    documented,
-    ncci_bypass,
-    one_of,
-)
-from .base import units as units_of
+from .base import CheckRule, Facts, Lookup, has_aoc, official_finding, one_of, row
+from .base import units_text as units_of
 
 if TYPE_CHECKING:
     from datetime import date
 
-    from cptref.cms import AocEdit, CmsTables, MueEdit, PtpEdit, RvuRow
+    from cptref.cms import AocEdit, CmsTables, MueEdit, RvuRow
 
 _CACHE = 100_000
 _UNITS_CACHE = 16
 _DAYS_CACHE = 1_000
-
-
-def row(file: str, line: int) -> str:
-    """Where a table row is: ``ccipra-v323r0-f1.txt, line 12``."""
-    return f"{file.rsplit('/', 1)[-1]}, line {line}"
-
-
-def _official(
-    rule: str,
-    severity: str,
-    codes: tuple[str, ...],
-    message: str,
-    fix: str,
-    fix_codes: tuple[str, ...],
-    fact: str,
-    table: str,
-    where: str,
-    note: str | None = None,
-) -> Finding:
-    return Finding(
-        rule,
-        severity,  # type: ignore[arg-type]
-        codes,
-        message,
-        fix,
-        fix_codes,
-        (),
-        "high",
-        None,
-        None,
-        fact,
-        note,
-        table,
-        where,
-    )
-
-
-class Context(Struct, frozen=True):
-    """What a claim-level rule is given: the CMS tables and the setting they are read for."""
-
-    cms: CmsTables | None
-    setting: str
-
-
-class NcciPtp(CheckRule):
-    id = "ncci-ptp"
-    severity = "error"
-    summary = "error: an NCCI procedure-to-procedure edit in force on the date (your CMS table)"
-    text = (
-        "From your NCCI PTP table (practitioner or outpatient hospital, by --setting), the edits in force on "
-        "the date of service between two codes of the claim: the column 2 code is not paid with the column 1 "
-        "code. Modifier indicator 0: no modifier allows both, an error. Indicator 1: an error unless either "
-        "code carries an NCCI-associated modifier (the NCCI Policy Manual, chapter I, section E: anatomic "
-        "RT/LT, E1-E4, FA-F9, TA-T9, LC/LD/RC/LM/RI; global surgery 24, 25, 57, 58, 78, 79; and 27, 91, 59, XE, "
-        "XS, XP, XU), which turns it into info saying what the record must document; anatomic modifiers that "
-        "name the same site on both codes do not. Indicator 9: no edit."
-    )
-    claim_level = True
-
-    def __init__(self) -> None:
-        self._made: dict[tuple[str, str, int, str, str], Finding] = {}
-        self._plain: dict[int, tuple[PtpEdit, Finding | None]] = {}
-        """id(edit) -> the edit and its finding on a claim without modifiers (None: indicator 9). The
-        tables give the same edit object for the same row, so the common claim costs one look-up an
-        edit; the edit is kept beside its finding, so an id is never mistaken for another's."""
-
-    def apply_claim(self, claim: Claim, context: Context) -> Iterable[Finding]:
-        cms = context.cms
-        if cms is None or len(claim.counts) < 2:
-            return ()
-        edits = cms.ptp_edits(claim.counts, claim.date, context.setting)
-        if not edits:
-            return ()
-        if not claim.mods:
-            plain = self._plain
-            out: list[Finding] = []
-            for edit in edits:
-                hit = plain.get(id(edit))
-                if hit is None or hit[0] is not edit:
-                    hit = (edit, None if edit.modifier == 9 else self._found(edit, ""))
-                    if len(plain) < _CACHE:
-                        plain[id(edit)] = hit
-                if hit[1] is not None:
-                    out.append(hit[1])
-            return out
-        out = []
-        for edit in edits:
-            if edit.modifier == 9:
-                continue
-            mods = ""
-            if claim.mods:
-                mine, theirs = claim.modifiers(edit.column1), claim.modifiers(edit.column2)
-                claim.read(edit.column1, NCCI_ASSOCIATED)  # weighed: they allow both (1) or cannot (0)
-                claim.read(edit.column2, NCCI_ASSOCIATED)
-                if edit.modifier == 1:
-                    found, allowed = ncci_bypass(mine, theirs)
-                    if found:
-                        mods = ("" if allowed else "same:") + ",".join(found)
-            out.append(self._found(edit, mods))
-        return out
-
-    def _found(self, edit: PtpEdit, mods: str) -> Finding:
-        key = (edit.column1, edit.column2, edit.line, edit.file, mods)
-        found = self._made.get(key)
-        if found is None:
-            found = self._finding(edit, mods)
-            if len(self._made) < _CACHE:
-                self._made[key] = found
-        return found
-
-    def _finding(self, edit: PtpEdit, mods: str) -> Finding:
-        """The finding of an edit; ``mods`` names the NCCI-associated modifiers on the pair (comma
-        separated; after ``same:`` when they name the same anatomic site on both codes)."""
-        c1, c2 = edit.column1, edit.column2
-        table, where = edit.table.label(), row(edit.file, edit.line)
-        fact = f"column 1 {c1}, column 2 {c2}, modifier indicator {edit.modifier}" + (
-            f"; {edit.rationale}" if edit.rationale else ""
-        )
-        since = f"in force since {edit.effective.isoformat()}"
-        same = mods.startswith("same:")
-        listed = ", ".join(f"-{m}" for m in mods.removeprefix("same:").split(",")) if mods else ""
-        if mods and same:
-            return _official(
-                self.id,
-                "error",
-                (c1, c2),
-                f"{c2} is not paid with {c1}: an NCCI edit ({since}) with modifier indicator 1, and {listed} name "
-                "the same site on both codes, which does not make them separate services "
-                f"({NCCI_MANUAL}).",
-                f"Remove {c2}, or, if it was done on another site, give each code the modifier of its own site.",
-                (c2,),
-                fact,
-                table,
-                where,
-            )
-        if mods:
-            return _official(
-                self.id,
-                "info",
-                (c1, c2),
-                f"{c2} is reported with {c1} with {listed}, which the NCCI edit (modifier indicator 1, {since}) "
-                f"allows only when the clinical circumstances justify it ({NCCI_MANUAL}).",
-                f"Keep {listed} only if the record documents {documented(mods.split(','))}; otherwise remove {c2}.",
-                (c2,),
-                fact,
-                table,
-                where,
-            )
-        if edit.modifier == 0:
-            return _official(
-                self.id,
-                "error",
-                (c1, c2),
-                f"{c2} is not paid with {c1}: an NCCI edit ({since}) with modifier indicator 0, so no modifier "
-                "allows both.",
-                f"Remove {c2}.",
-                (c2,),
-                fact,
-                table,
-                where,
-            )
-        return _official(
-            self.id,
-            "error",
-            (c1, c2),
-            f"{c2} is not paid with {c1}: an NCCI edit ({since}) with modifier indicator 1.",
-            f"Remove {c2}, or, if the record documents a separate service (another site, encounter or structure; an "
-            "unrelated or staged procedure in a global period ...), report it with the NCCI-associated modifier "
-            "that says which (RT/LT and the other anatomic modifiers, 24, 25, 57, 58, 78, 79, 27, 91, or XE, XS, "
-            "XP, XU, 59 last).",
-            (c2,),
-            fact,
-            table,
-            where,
-        )
 
 
 class Mue(CheckRule):
@@ -242,7 +57,7 @@ class Mue(CheckRule):
         edit = facts.cms.mue(facts.code, facts.setting) if facts.cms is not None else None
         return None if edit is None else self._Prepared(edit)
 
-    def apply(self, claim: Claim, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
+    def apply(self, claim: ClaimView, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
         edit = prepared.edit
         lines, counts = claim.lines, claim.counts
         if edit.indicator == 1 and len(lines) != len(counts):  # a line edit, and a code on several lines
@@ -267,7 +82,7 @@ class Mue(CheckRule):
 
     def _components(self, code: str, edit: MueEdit, units: int) -> Finding:
         """Over the MUE only when a 26 line and a TC line count as two units: a question, not an error."""
-        return _official(
+        return official_finding(
             self.id,
             "warning",
             (code,),
@@ -294,7 +109,7 @@ class Mue(CheckRule):
             if edit.indicator == 3
             else ""
         )
-        return _official(
+        return official_finding(
             self.id,
             "error",
             (code,),
@@ -339,7 +154,7 @@ class Aoc(CheckRule):
         edits = tuple(facts.cms.aoc_edits(facts.code))
         return self._Prepared(edits, facts.cms) if edits else None
 
-    def apply(self, claim: Claim, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
+    def apply(self, claim: ClaimView, code: str, prepared: _Prepared, lookup: Lookup) -> Iterable[Finding]:
         cms = prepared.cms
         if all(other == code or cms.is_addon(other) for other in claim.counts):
             return ()  # no other procedure on the claim: addon-alone says it
@@ -367,7 +182,7 @@ class Aoc(CheckRule):
         table, where = first.table.label(), row(first.file, first.line)
         shown = ", ".join(listed[:8]) + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")
         if kind == 1:
-            return tuple(listed), _official(
+            return tuple(listed), official_finding(
                 self.id,
                 "error",
                 (code,),
@@ -386,7 +201,7 @@ class Aoc(CheckRule):
             if kind == 2
             else f"the contractor may accept primaries beyond those listed (AOC type 3: {shown})"
         )
-        return tuple(listed), _official(
+        return tuple(listed), official_finding(
             self.id,
             "warning",
             (code,),
@@ -432,7 +247,7 @@ class FeeSchedule(CheckRule):
             return None
         found = rows[0]
         return (
-            _official(
+            official_finding(
                 self.id,
                 "warning",
                 (facts.code,),
@@ -445,7 +260,7 @@ class FeeSchedule(CheckRule):
             ),
         )
 
-    def apply(self, claim: Claim, code: str, prepared: tuple[Finding], lookup: Lookup) -> Iterable[Finding]:
+    def apply(self, claim: ClaimView, code: str, prepared: tuple[Finding], lookup: Lookup) -> Iterable[Finding]:
         return prepared
 
 
@@ -474,7 +289,7 @@ class Bilateral(CheckRule):
             return None
         return rows[0]
 
-    def apply(self, claim: Claim, code: str, prepared: RvuRow, lookup: Lookup) -> Iterable[Finding]:
+    def apply(self, claim: ClaimView, code: str, prepared: RvuRow, lookup: Lookup) -> Iterable[Finding]:
         mods = claim.mods.get(code)
         if not mods or not (mods & SIDES):
             return ()
@@ -484,7 +299,7 @@ class Bilateral(CheckRule):
             return ()
         indicator = prepared.bilateral
         return (
-            _official(
+            official_finding(
                 self.id,
                 "warning",
                 (code,),
@@ -521,7 +336,7 @@ class TableConflict(CheckRule):
                 says = "an add-on" if record.add_on is not None else "not an add-on"
                 table_says = "lists add-on edits for it" if listed else "has no add-on edit for it"
                 found.append(
-                    _official(
+                    official_finding(
                         self.id,
                         "info",
                         (code,),
@@ -538,7 +353,7 @@ class TableConflict(CheckRule):
         mue = cms.mue(code, facts.setting)
         if mue is not None and medicare is not None and medicare.mue is not None and medicare.mue != mue.value:
             found.append(
-                _official(
+                official_finding(
                     self.id,
                     "info",
                     (code,),
@@ -553,26 +368,20 @@ class TableConflict(CheckRule):
             )
         return tuple(found) or None
 
-    def apply(self, claim: Claim, code: str, prepared: tuple[Finding, ...], lookup: Lookup) -> Iterable[Finding]:
+    def apply(self, claim: ClaimView, code: str, prepared: tuple[Finding, ...], lookup: Lookup) -> Iterable[Finding]:
         return prepared
 
 
-OFFICIAL: tuple[CheckRule, ...] = (NcciPtp(), Mue(), Aoc(), FeeSchedule(), Bilateral(), TableConflict())
-"""The rules from the user's CMS tables, in the order their findings of one severity are listed."""
-
-
-def has_aoc(cms: CmsTables | None) -> bool:
-    """Whether an add-on code table is loaded: then it, not the records, says which codes are add-ons."""
-    return cms is not None and cms.has("aoc")
-
-
-def has_mue(cms: CmsTables | None, setting: str) -> bool:
-    """Whether an MUE table for ``setting`` is loaded: then its values, not the records', are applied."""
-    return cms is not None and cms.table("mue", setting) is not None
-
-
-def knows(cms: CmsTables | None, code: str, setting: str) -> bool:
-    """Whether the CMS tables hold a row about ``code`` (a fee schedule row, an MUE, an add-on or a PTP edit)."""
-    if cms is None:
-        return False
-    return cms.in_ptp(code) or bool(cms.rvu(code)) or cms.mue(code, setting) is not None or cms.is_addon(code)
+class NotChecked(CheckRule):
+    id = "not-checked"
+    severity = "warning"
+    summary = "warning: the official edits in force on the date did not check the claim (what was missing)"
+    text = (
+        "A claim is verified only when the official edits in force on its date of service checked it: every pair "
+        "of its codes against an NCCI PTP table, every code's units against an MUE table and its add-ons against "
+        "an add-on code (AOC) table, each in force on that date (its quarter) and read whole (or library facts "
+        "read from such a table's quarter), with no file under --cms that failed to load. Otherwise this one "
+        "warning names what was missing (no tables given, none in force on the date, a part or rows missing, a "
+        "file not loaded, pairs the library does not decide), and the claim is not verified. The library's own "
+        "rules still stop claims with errors."
+    )

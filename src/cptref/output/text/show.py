@@ -18,9 +18,8 @@ from cptref.model.records import LAY_SECTIONS
 from cptref.output.safe_text import visible
 
 if TYPE_CHECKING:
-    from cptref.check.engine import BatchSummary
-    from cptref.check.inputs.reader import Claim
-    from cptref.check.results import Checked, CheckResult, Finding
+    from cptref.check.inputs.base import BatchClaim as Claim
+    from cptref.check.results import BatchSummary, Checked, CheckResult, Finding
     from cptref.library.catalog import Catalog
     from cptref.model.records import AddOn, Procedure
     from cptref.output.documents import FamiliesDocument, ListedCode, OfficialFacts, TablesDocument

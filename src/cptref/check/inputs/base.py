@@ -1,0 +1,107 @@
+"""What a batch file's lines become, whatever its format, and what every reader shares.
+
+Every line read is accounted for: a :class:`BatchClaim` (a claim to check), a :class:`BadLine` (a
+line that cannot be read as a claim: reported, and the run goes on) or a :class:`SkippedLine` (a
+header or a blank line, counted). A :class:`ClaimReader` turns lines into those items, in one pass
+or a chunk of lines at a time in any process (:mod:`cptref.check.batch`); each format's reader is a
+module of this package (:mod:`.csvfile`, :mod:`.jsonl`), chosen by :mod:`.registry`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
+
+from msgspec import Struct
+
+
+class BatchClaim(Struct, frozen=True):
+    """One claim of a batch: its id (as given; None when absent), its line, its claim lines (as
+    written) and its date of service (None: not given)."""
+
+    id: str | int | None
+    line: int
+    codes: tuple[str, ...]
+    date: datetime.date | None = None
+
+
+class BadLine(Struct, frozen=True):
+    """A line of a batch that could not be read as a claim; it is reported, and the run goes on."""
+
+    line: int
+    message: str
+
+
+class SkippedLine(Struct, frozen=True):
+    """A line of a batch that holds no claim and is no error: a header, a blank line (counted)."""
+
+    line: int
+    why: Literal["header", "blank"]
+
+
+Item = BatchClaim | BadLine | SkippedLine
+"""What one line of a batch is."""
+
+MAX_LINE = 1_000_000
+"""Bytes a line of a batch may hold (a claim is a few dozen): a longer line is one bad line, read
+in pieces of this size, so that a file without line breaks (``/dev/zero``) cannot exhaust memory."""
+TOO_LONG = bytes(bytearray(b" \n"))
+"""Stands for a line longer than :data:`MAX_LINE`: recognised by identity (an object of its own,
+which no line read from a file is)."""
+TOO_LONG_MESSAGE = f"the line is longer than {MAX_LINE} bytes"
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """``YYYY-MM-DD`` as a date; None when it is not one."""
+    try:
+        return datetime.date.fromisoformat(text.strip()) if len(text.strip()) == 10 else None
+    except ValueError:
+        return None
+
+
+_DATE_CACHE = 4096
+"""Dates of service remembered by their text (a batch holds few distinct dates)."""
+
+
+class ClaimReader:
+    """Turns the lines of a batch into items, in one pass or a chunk of lines at a time (each chunk
+    from its first line's number). What carries over from one line to the next is settled by the
+    first lines (:meth:`settle`: a CSV's header and columns); once settled, chunks can be read in any
+    process, in any order, each giving the items a single pass would. A subclass reads one format
+    (:attr:`fmt`) and gives :meth:`items`; one with state to settle gives :meth:`settle` and a
+    :meth:`__reduce__` that carries it to another process."""
+
+    __slots__ = ("_dates",)
+    fmt = ""
+    """The format's name in the registry (:mod:`.registry`)."""
+
+    def __init__(self) -> None:
+        self._dates: dict[str, datetime.date | None] = {}
+
+    @property
+    def settled(self) -> bool:
+        """Whether the lines still to come are read the same in any process."""
+        return True
+
+    def settle(self, lines: Iterable[bytes], first: int = 1) -> None:
+        """Read ahead in ``lines`` (the next chunk, from line ``first``) for what the lines after it
+        depend on. Nothing is yielded; the items of these lines come from :meth:`items` later, the
+        same as in one pass."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A copy for another process: the settled state, not the remembered dates."""
+        return (type(self), ())
+
+    def items(self, lines: Iterable[bytes], first: int = 1) -> Iterator[Item]:
+        """The items of ``lines``, the first of them line number ``first`` of the batch."""
+        raise NotImplementedError
+
+    def _date(self, text: str) -> datetime.date | None:
+        dates = self._dates
+        if text in dates:
+            return dates[text]
+        found = parse_date(text)
+        if len(dates) < _DATE_CACHE:
+            dates[text] = found
+        return found

@@ -1,0 +1,101 @@
+"""Which reader reads a batch file: chosen by the file's extension, else by its first line.
+
+:data:`FORMATS` lists every claim input format in the order they are tried: a file named with one
+of a format's suffixes is read in it; otherwise the first format whose :attr:`InputFormat.sniff`
+accepts the first line that is not blank (CSV accepts any line, so it comes last). A new format (a
+reader module of this package) is registered here. :func:`batch_lines` reads a file's lines bounded
+(:data:`~.base.MAX_LINE`) and picks the reader; :func:`read_claims` gives every line's item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from importlib import import_module
+from itertools import chain
+from typing import Any, NamedTuple
+
+from .base import MAX_LINE, TOO_LONG, ClaimReader, Item
+
+
+class InputFormat(NamedTuple):
+    """A claim input format: its name, the file suffixes that name it, the test of a first line
+    (``module:function`` of this package, or "" for any line), and its reader (``module:Class``)."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    sniff: str
+    reader: str
+
+
+FORMATS: tuple[InputFormat, ...] = (
+    InputFormat("jsonl", (".jsonl", ".ndjson"), "jsonl:looks_like", "jsonl:JsonlClaims"),
+    InputFormat("csv", (".csv",), "", "csvfile:CsvClaims"),
+)
+"""Every claim input format, in the order they are tried."""
+
+
+def _load(where: str) -> Any:
+    module, _, name = where.partition(":")
+    return getattr(import_module(f"{__package__}.{module}"), name)
+
+
+def detect_format(name: str | None, first_line: bytes) -> str:
+    """The format of a batch: by the file's suffix, else by its first line that is not blank."""
+    lowered = (name or "").lower()
+    for found in FORMATS:
+        if lowered.endswith(found.suffixes):
+            return found.name
+    for found in FORMATS:
+        sniff: Callable[[bytes], bool] | None = _load(found.sniff) if found.sniff else None
+        if sniff is None or sniff(first_line):
+            return found.name
+    return FORMATS[-1].name
+
+
+def reader_for(fmt: str) -> ClaimReader:
+    """A new reader of the format named ``fmt``."""
+    for found in FORMATS:
+        if found.name == fmt:
+            made: ClaimReader = _load(found.reader)()
+            return made
+    raise ValueError(f"no claim input format {fmt!r}")
+
+
+def _bounded(stream: Any) -> Iterator[bytes]:
+    """The lines of a binary file object, each at most :data:`MAX_LINE` bytes or :data:`TOO_LONG`."""
+    readline = stream.readline
+    while line := readline(MAX_LINE + 1):
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):  # the rest of the long line
+            line = readline(MAX_LINE + 1)
+        yield TOO_LONG
+
+
+def batch_lines(
+    lines: Iterable[bytes], name: str | None = None, fmt: str | None = None
+) -> tuple[ClaimReader, Iterator[bytes]] | None:
+    """The reader of a batch (its format detected from the first line that is not blank, when not
+    given) and its lines, each at most :data:`MAX_LINE` bytes (a longer one stands as a line of its
+    own that the reader reports); None for a batch with no line at all."""
+    source = _bounded(lines) if hasattr(lines, "readline") else iter(lines)
+    head: list[bytes] = []
+    for raw in source:
+        head.append(raw)
+        if raw is TOO_LONG or raw.strip():
+            break
+    if not head:
+        return None
+    return reader_for(fmt or detect_format(name, head[-1])), chain(head, source)
+
+
+def read_claims(lines: Iterable[bytes], name: str | None = None, fmt: str | None = None) -> Iterator[Item]:
+    """Every line of a batch (binary lines of a file), in order, as a claim, a bad line or a skipped
+    line: one item a line, so lines in = claims + bad + skipped. The format is detected when not
+    given (:func:`detect_format`). A file object is read in lines of at most :data:`MAX_LINE` bytes;
+    a longer line is a bad line."""
+    found = batch_lines(lines, name, fmt)
+    if found is not None:
+        reader, stream = found
+        yield from reader.items(stream)
