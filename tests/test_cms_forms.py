@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from cptref.cms import compile_tables
-from cptref.cms.parse import PARSERS, Dates, Tally, number, yyyymmdd
+from cptref.cms.parse import PARSERS
 from cptref.cms.recognize import Layout, Unrecognised, recognise
 from cptref.cms.scan import scan
 from cptref.cms.sources import Entry
+from cptref.cms.values import Dates, Tally, number, yyyymmdd
 
 from .conftest import FIXTURES
 from .test_cms_read import AOC_HEADER

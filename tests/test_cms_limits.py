@@ -24,10 +24,10 @@ from typing import TypeVar
 import msgspec
 import pytest
 
-from cptref.cms import compile_tables, open_tables, sources
+from cptref.cms import archives, compile_tables, open_tables
+from cptref.cms.archives import Refused, check_directory, open_regular
 from cptref.cms.models import CmsProblem
 from cptref.cms.scan import scan
-from cptref.cms.sources import Refused, check_directory, open_regular
 
 from .conftest import FIXTURES, run_cptref
 from .test_cms_xlsx import make_xlsx, patch_sizes, raw_sheet
@@ -130,7 +130,7 @@ def test_links_out_of_the_folder_are_refused_links_within_it_read(tmp_path: Path
 def test_a_file_over_its_size_is_refused_by_its_size(tmp_path: Path, name: str, limit: str) -> None:
     """A sparse file: its size is only claimed, never written, and never read."""
     with open(tmp_path / name, "wb") as handle:
-        handle.truncate(getattr(sources, limit) + 1)
+        handle.truncate(getattr(archives, limit) + 1)
     found = scan([tmp_path])
     bad = coded(found.problems, "too-large")
     assert bad.file.endswith(name) and "MiB" in bad.message
@@ -151,7 +151,7 @@ def test_a_file_that_grows_while_it_is_read_stops_at_its_limit(tmp_path: Path) -
 def test_a_zip_member_is_refused_by_the_size_it_declares(tmp_path: Path) -> None:
     data = zip_of(tmp_path / "x", {PTP1: (TABLES / PTP1).read_bytes()}, zipfile.ZIP_STORED).read_bytes()
     (tmp_path / "x").unlink()
-    (tmp_path / "ptp.zip").write_bytes(patch_sizes(data, PTP1, size=sources.MAX_TABLE_BYTES + 1))
+    (tmp_path / "ptp.zip").write_bytes(patch_sizes(data, PTP1, size=archives.MAX_TABLE_BYTES + 1))
     found = scan([tmp_path])
     bad = coded(found.problems, "too-large")
     assert (bad.member, bad.file) == (PTP1, str(tmp_path / "ptp.zip"))
@@ -182,7 +182,7 @@ def test_a_nested_zip_is_read_into_memory_only_within_its_limit(
     zip_of(inner, {MUE: (TABLES / MUE).read_bytes()})  # type: ignore[arg-type]
     zip_of(tmp_path / "quarter.zip", {"mue.zip": inner.getvalue()})
     assert [p.table.kind for p in scan([tmp_path]).plans] == ["mue"]
-    monkeypatch.setattr(sources, "MAX_NESTED_ZIP_BYTES", len(inner.getvalue()) - 1)
+    monkeypatch.setattr(archives, "MAX_NESTED_ZIP_BYTES", len(inner.getvalue()) - 1)
     found = scan([tmp_path])
     bad = coded(found.problems, "too-large")
     assert bad.member == "mue.zip" and found.plans == []
@@ -194,7 +194,7 @@ def test_a_workbook_inside_a_zip_is_read_into_memory_only_within_its_limit(
     book = make_xlsx(AOC_SHEET)
     zip_of(tmp_path / "aoc.zip", {"AOC_V2026Q4-MCR.xlsx": book})
     assert [p.table.kind for p in scan([tmp_path]).plans] == ["aoc"]
-    monkeypatch.setattr(sources, "MAX_WORKBOOK_BYTES", len(book) - 1)
+    monkeypatch.setattr(archives, "MAX_WORKBOOK_BYTES", len(book) - 1)
     bad = coded(scan([tmp_path]).problems, "too-large")
     assert bad.member == "AOC_V2026Q4-MCR.xlsx"
 
@@ -225,7 +225,7 @@ def test_four_thousand_members_read_the_zips_directory_once(tmp_path: Path, monk
 
 def test_a_zip_of_too_many_members_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     zip_of(tmp_path / "many.zip", {f"f{i}.pdf": b"x" for i in range(51)})
-    monkeypatch.setattr(sources, "MAX_ZIP_MEMBERS", 50)
+    monkeypatch.setattr(archives, "MAX_ZIP_MEMBERS", 50)
     bad = coded(scan([tmp_path]).problems, "too-many-members")
     assert "51 members" in bad.message
 
@@ -250,7 +250,7 @@ def test_the_zip64_end_record_is_read_for_the_counts() -> None:
 
 def test_a_directory_over_its_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     zip_of(tmp_path / "x.zip", {f"{'long-name-' * 20}{i}.pdf": b"x" for i in range(20)})
-    monkeypatch.setattr(sources, "MAX_CENTRAL_DIRECTORY_BYTES", 1_000)
+    monkeypatch.setattr(archives, "MAX_CENTRAL_DIRECTORY_BYTES", 1_000)
     assert "directory of members" in coded(scan([tmp_path]).problems, "too-many-members").message
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from cptref.cms import CmsTables, compile_tables, compiled_path, fingerprint, open_tables
 from cptref.cms import reader as reader_module
-from cptref.cms.reader import BATCH_AFTER
+from cptref.cms.edits import BATCH_AFTER
 
 from .test_cms_read import MUE, PTP1, PTP2, RVU, TABLES, aoc_xlsx
 

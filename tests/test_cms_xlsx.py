@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from cptref.cms import xlsx
+from cptref.cms import archives, xlsx
 from cptref.cms.xlsx import Workbook, XlsxError, column_index, iter_rows, number_text
 
 Cell = str | int | float | None
@@ -361,9 +361,8 @@ def test_a_part_that_expands_like_a_bomb_is_refused() -> None:
 
 
 def test_a_workbook_of_too_many_parts_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cptref.cms import sources
 
-    monkeypatch.setattr(sources, "MAX_ZIP_MEMBERS", 5)
+    monkeypatch.setattr(archives, "MAX_ZIP_MEMBERS", 5)
     with pytest.raises(XlsxError) as caught:
         read(make_xlsx([["a"]]))  # six parts
     assert caught.value.code == "too-many-members"

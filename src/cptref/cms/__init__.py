@@ -16,13 +16,25 @@ the files' paths, sizes and modification times), and answers look-ups from it::
             print(edit.column1, edit.column2, edit.modifier, edit.table.label(), edit.file, edit.line)
         print(cms.summary().lines())
 
-The modules, in the order the data flows: :mod:`.sources` (paths -> files and zip members),
-:mod:`.recognize` (a file's header -> what table it is), :mod:`.names` (version, setting, part from
-the names as downloaded), :mod:`.scan` (which copy and version of each table to read),
-:mod:`.parse` (rows, checked and counted), :mod:`.compile` (the SQLite file, with the PTP index of
-:mod:`.ptpindex` and the short descriptors' words of :mod:`.wordindex`, for ``search``),
-:mod:`.reader` (the look-ups), :mod:`.xlsx` (a small, safe .xlsx reader), :mod:`.models` (the
-typed answers).
+The modules, in the order the data flows:
+
+- :mod:`.sources`: paths -> files and zip members (what is read, what is skipped and why), read
+  bounded by :mod:`.archives` (regular files only, sizes, zip directories, ratios: every limit there);
+- :mod:`.recognize`: a file's header -> what table it is (:class:`~.recognize.Layout`), text read by
+  :mod:`.textfile` (encodings, delimiters, quoted cells, long lines) and workbooks by :mod:`.xlsx`;
+- :mod:`.names`: the version, setting and part the names as downloaded give (so the dates in force);
+- :mod:`.scan`: which copy and version of each table to read;
+- :mod:`.parse`: each kind's rows, checked and counted, their cells read by :mod:`.values` (codes,
+  dates and numbers as spreadsheets rewrite them);
+- :mod:`.compile`: the SQLite file in the cache, with the PTP index of :mod:`.ptpindex` and the short
+  descriptors' words of :mod:`.wordindex` (for ``search``);
+- :mod:`.reader`: :class:`~.reader.CmsTables` (the tables in force on a date, the fee schedule) and
+  :mod:`.edits` (the PTP, MUE and AOC look-ups it answers with);
+- :mod:`.models`: the typed answers.
+
+A new kind of table: its header in :mod:`.recognize`, its names in :mod:`.names`, its rows in
+:mod:`.parse`, its SQL table in :mod:`.compile`, its look-ups in :mod:`.reader` or :mod:`.edits`, its
+answer type in :mod:`.models` (CONTRIBUTING.md, "Add a CMS table").
 """
 
 from __future__ import annotations

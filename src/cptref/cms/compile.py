@@ -28,17 +28,19 @@ import msgspec
 from cptref import __version__
 
 from . import ptpindex, wordindex
+from .archives import READ_ERRORS
 from .models import NO_END, CmsProblem, CmsSummary, Skipped, TableSummary, problem, ymd
-from .parse import PARSERS, Row, Tally
+from .parse import PARSERS, Row
 from .recognize import Layout
 from .scan import Scan, TablePlan, scan
-from .sources import READ_ERRORS, walk
+from .sources import walk
+from .values import Tally
 from .xlsx import XlsxError
 
-FORMAT = "4"
+TABLES_FORMAT = "4"
 """The layout of the compiled file; change it whenever the schema or a row's meaning changes."""
 
-SCHEMA = """
+TABLES_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE tables (
   id INTEGER PRIMARY KEY, kind TEXT NOT NULL, setting TEXT NOT NULL, version TEXT NOT NULL,
@@ -73,7 +75,7 @@ CREATE INDEX aoc_addon ON aoc (t, addon);
 CREATE INDEX aoc_primary ON aoc (t, primary_code);
 """
 
-Progress = Callable[[str], None]
+TableProgress = Callable[[str], None]
 """Told what is being read (a table's label), for a command to show while it compiles."""
 
 
@@ -99,8 +101,8 @@ def fingerprint(paths: Sequence[Path]) -> bytes:
 
 def _key(paths: Sequence[Path], files: list[tuple[str, int, int]]) -> bytes:
     named = [path.encode("utf-8", "surrogateescape") for path in resolved(paths)]  # a name need not be UTF-8
-    body = msgspec.msgpack.encode([FORMAT, __version__, named, sorted(files)])
-    return f"{FORMAT}:".encode() + hashlib.blake2b(body, digest_size=20).digest()
+    body = msgspec.msgpack.encode([TABLES_FORMAT, __version__, named, sorted(files)])
+    return f"{TABLES_FORMAT}:".encode() + hashlib.blake2b(body, digest_size=20).digest()
 
 
 def compiled_path(paths: Sequence[Path], cache: Path | None = None) -> Path:
@@ -113,7 +115,7 @@ def compiled_path(paths: Sequence[Path], cache: Path | None = None) -> Path:
     return cache / f"cms-{name}.sqlite"
 
 
-def compile_tables(paths: Sequence[Path], target: Path, progress: Progress | None = None) -> CmsSummary:
+def compile_tables(paths: Sequence[Path], target: Path, progress: TableProgress | None = None) -> CmsSummary:
     """Read every table under ``paths`` and write them to ``target`` (atomically, mode 0600).
 
     Returns what was read, skipped and found wrong; never raises for a problem of the files (a
@@ -155,7 +157,7 @@ class _Writer:
         return self.files
 
 
-def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> CmsSummary:
+def _write(path: Path, found: Scan, key: bytes, progress: TableProgress | None) -> CmsSummary:
     db = sqlite3.connect(path, isolation_level=None)
     try:
         from cptref.library.index.cache import stamp
@@ -164,7 +166,7 @@ def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> Cm
         db.execute("PRAGMA journal_mode = MEMORY")
         db.execute("PRAGMA synchronous = OFF")
         db.execute("PRAGMA cache_size = -16384")
-        for schema in (SCHEMA, ptpindex.SCHEMA, wordindex.SCHEMA):
+        for schema in (TABLES_SCHEMA, ptpindex.PTP_INDEX_SCHEMA, wordindex.WORD_INDEX_SCHEMA):
             db.executescript(schema)
         db.execute("BEGIN")
         writer = _Writer(db)
@@ -182,7 +184,7 @@ def _write(path: Path, found: Scan, key: bytes, progress: Progress | None) -> Cm
             db.execute(statement)
         db.executemany("INSERT INTO texts VALUES (?, ?)", ((i, t) for t, i in writer.texts.items()))
         summary = CmsSummary(tables, skipped, problems, failed=failed)
-        meta = {"format": FORMAT.encode(), "key": key, "summary": msgspec.msgpack.encode(summary)}
+        meta = {"format": TABLES_FORMAT.encode(), "key": key, "summary": msgspec.msgpack.encode(summary)}
         db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         db.execute("COMMIT")
     finally:
@@ -270,9 +272,9 @@ def _table(
         ),
     )
     if table.kind == "ptp":
-        ptpindex.build(db, number)  # when it cannot be built, look-ups query the rows instead
+        ptpindex.build_ptp_index(db, number)  # when it cannot be built, look-ups query the rows instead
     elif table.kind == "rvu":
-        wordindex.build(db, number)  # the short descriptors' words, for search --cms
+        wordindex.build_word_index(db, number)  # the short descriptors' words, for search --cms
     db.execute(f"RELEASE {savepoint}")
     parts = sorted(p.part for p in plan.parts if p.part)
     return TableSummary(table, plan.quarter, files, read, loaded, rejected, parts, list(plan.missing), errors, blank)

@@ -138,7 +138,7 @@ third and fourth quarter NCCI edits", DermWorld Coding Consult, March 2026); the
 downloads are named ``medicare-ncci-2026q4-...-ccipra-v323r0-...`` (version 32.3: 2026, quarter 4)."""
 
 
-def in_force(kind: str, version: Version | None) -> tuple[date, date] | None:
+def dates_in_force(kind: str, version: Version | None) -> tuple[date, date] | None:
     """The dates a table of ``kind`` and ``version`` is in force for: the quarter its version names
     (PTP 32.3: October to December 2026; MUE and AOC 2026Q2: April to June 2026; PPRRVU RVU26A:
     January to March 2026, B April, C July, D October), or None when the version is unknown. A

@@ -30,7 +30,7 @@ _TEXT_SHIFT = _FILE_SHIFT + _FILE_BITS
 _PRE_SHIFT = _TEXT_SHIFT + _TEXT_BITS
 _MI_SHIFT = _PRE_SHIFT + 1
 
-SCHEMA = """
+PTP_INDEX_SCHEMA = """
 CREATE TABLE ptp_index (
   t INTEGER PRIMARY KEY, codes BLOB NOT NULL, c1 BLOB NOT NULL, starts BLOB NOT NULL,
   c2 BLOB NOT NULL, spans BLOB NOT NULL, rows BLOB NOT NULL
@@ -54,7 +54,7 @@ def _from_le(typecode: str, data: bytes) -> array[int]:
     return values
 
 
-def build(db: sqlite3.Connection, t: int) -> bool:
+def build_ptp_index(db: sqlite3.Connection, t: int) -> bool:
     """Build and store the index of PTP table ``t`` (already inserted). False, and nothing stored,
     when a value does not fit its field (the reader then answers by queries)."""
     codes = sorted(

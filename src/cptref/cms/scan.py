@@ -18,9 +18,10 @@ from datetime import date
 from pathlib import Path
 
 from . import names
+from .archives import READ_ERRORS
 from .models import SETTINGS, CmsProblem, Skipped, TableId, problem
 from .recognize import Layout, Unrecognised, recognise
-from .sources import READ_ERRORS, Entry, expand, walk
+from .sources import Entry, expand, walk
 from .xlsx import XlsxError
 
 PTP_PARTS = 4
@@ -99,7 +100,7 @@ def scan(paths: Sequence[Path]) -> Scan:
             layouts.append(layout)
     groups: dict[tuple[str, str, tuple[date, date] | None], list[Layout]] = defaultdict(list)
     for layout in layouts:
-        groups[(layout.kind, layout.setting or "", names.in_force(layout.kind, layout.version))].append(layout)
+        groups[(layout.kind, layout.setting or "", names.dates_in_force(layout.kind, layout.version))].append(layout)
     dated = {(kind, setting) for kind, setting, dates in groups if dates is not None}
     for (kind, setting, dates), group in sorted(groups.items(), key=lambda item: _order(item[0])):
         if dates is None and (kind, setting) in dated:

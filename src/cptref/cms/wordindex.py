@@ -31,7 +31,7 @@ DELETED_STATUS = frozenset("DF")
 FEW = 64
 _IDS, _BITMAP = 0, 1
 
-SCHEMA = """
+WORD_INDEX_SCHEMA = """
 CREATE TABLE rvu_docs (t INTEGER PRIMARY KEY, codes BLOB NOT NULL, vocabulary BLOB NOT NULL, deleted BLOB NOT NULL);
 CREATE TABLE rvu_words (
   t INTEGER NOT NULL, word TEXT NOT NULL, docs BLOB NOT NULL, PRIMARY KEY (t, word)
@@ -91,7 +91,7 @@ def documents(rows: Iterable[Sequence[Any]]) -> tuple[list[str], dict[str, list[
 _ROWS = "SELECT code, modifier, status, descriptor FROM rvu WHERE t = ? ORDER BY code, modifier"
 
 
-def build(db: sqlite3.Connection, t: int) -> None:
+def build_word_index(db: sqlite3.Connection, t: int) -> None:
     """Index the short descriptors of PPRRVU table ``t`` (already inserted) and store the index."""
     codes, postings, deleted = documents(db.execute(_ROWS, (t,)))
     vocabulary = sorted(postings)
@@ -163,4 +163,4 @@ def _lines(blob: bytes) -> list[str]:
     return text.split("\n") if text else []
 
 
-__all__ = ["FIELD", "WordIndex", "build", "decode", "documents", "encode"]
+__all__ = ["FIELD", "WordIndex", "build_word_index", "decode", "documents", "encode"]

@@ -38,12 +38,12 @@ from collections.abc import Generator, Iterator
 from typing import IO
 from xml.parsers import expat
 
-from .sources import MIB, Refused, check_member, open_zip
+from .archives import MIB, Refused, check_member, open_zip
 
 MAIN = "xl/workbook.xml"
 RELS = "xl/_rels/workbook.xml.rels"
 STRINGS = "xl/sharedStrings.xml"
-CHUNK = 1 << 16
+XML_CHUNK = 1 << 16
 
 MAX_SHEETS = 64
 """Sheets looked at for a table's header, in the workbook's order (a CMS workbook has one)."""
@@ -94,7 +94,7 @@ def _parser() -> expat.XMLParserType:
 def _feed(stream: IO[bytes], parser: expat.XMLParserType) -> None:
     try:
         while True:
-            chunk = stream.read(CHUNK)
+            chunk = stream.read(XML_CHUNK)
             parser.Parse(chunk, not chunk)
             if not chunk:
                 return
@@ -378,7 +378,7 @@ class Workbook:
         with self._open(part, MAX_SHEET_XML_BYTES) as stream:
             try:
                 while True:
-                    chunk = stream.read(CHUNK)
+                    chunk = stream.read(XML_CHUNK)
                     parser.Parse(chunk, not chunk)
                     if sheet.done:
                         yield from sheet.done

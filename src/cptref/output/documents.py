@@ -22,7 +22,7 @@ from cptref.model.codes import Code
 from cptref.model.records import Confidence, NotWith, Procedure, ServiceRule, Source, about
 
 SCHEMA_VERSION = 1
-Version = Annotated[int, about("The version of this shape.")]
+SchemaVersion = Annotated[int, about("The version of this shape.")]
 FAMILY = about("The id of the code family whose rule this is, or null when the record itself states it.")
 SOURCES = about("Ids of the sources that state this fact (keys of show's sources map).")
 
@@ -254,7 +254,7 @@ class ShowDocument(Struct, frozen=True):
     """The records of the codes asked for, in the order asked, and every source they cite; the codes
     the library has no record of are listed apart (the exit status is then 1)."""
 
-    schema_version: Version
+    schema_version: SchemaVersion
     procedures: Annotated[
         list[ProcedureView],
         about("One record a code, in the order the codes were given (a code only your CMS tables know has none)."),
@@ -334,7 +334,7 @@ in JSON and JSON Lines, and reachable by --fields)."""
 class SearchDocument(Struct, frozen=True):
     """The codes that match some words, best first."""
 
-    schema_version: Version
+    schema_version: SchemaVersion
     query: Annotated[str, about("The words searched for, joined by spaces.")]
     results: Annotated[list[SearchResult], about("The matching codes, best first, at most --limit of them.")]
 
@@ -366,7 +366,7 @@ FINDINGS = about("Every finding, errors first, then warnings, then info.")
 class CheckDocument(Struct, frozen=True):
     """Whether a claim's codes can be reported together, and every finding against them."""
 
-    schema_version: Version
+    schema_version: SchemaVersion
     codes: Annotated[list[CheckedCode], CODES]
     ok: Annotated[bool, OK]
     verified: Annotated[bool, VERIFIED]
@@ -428,7 +428,7 @@ LIST_KEYS: tuple[str, ...] = ListedCode.__struct_fields__
 class ListDocument(Struct, frozen=True):
     """The codes of the library (those the filters keep), in code order."""
 
-    schema_version: Version
+    schema_version: SchemaVersion
     codes: Annotated[list[ListedCode], about("Every code kept, in code order.")]
 
 
@@ -445,7 +445,7 @@ class FamilyEntry(Struct, frozen=True):
 class FamiliesDocument(Struct, frozen=True):
     """The families of codes the library covers, by their first code."""
 
-    schema_version: Version
+    schema_version: SchemaVersion
     families: Annotated[list[FamilyEntry], about("Every family.")]
 
 
@@ -511,7 +511,7 @@ class TablesDocument(Struct, frozen=True):
     """The CMS tables cptref reads from your --cms paths: each table with the dates it is in force, and
     every file skipped or not loaded, with why."""
 
-    schema_version: Version
+    schema_version: SchemaVersion
     paths: Annotated[list[str], about("The paths given (--cms, else CPTREF_CMS).")]
     compiled: Annotated[str | None, about("The compiled file the answers come from (in the cache).")]
     tables: Annotated[list[CmsTableRead], about("Every table loaded, by kind, setting and quarter.")]
@@ -531,7 +531,7 @@ class TablesDocument(Struct, frozen=True):
 class ValidateDocument(Struct, frozen=True):
     """Every problem found in a data directory (and, with --cms, in your CMS tables)."""
 
-    schema_version: Version
+    schema_version: SchemaVersion
     data: Annotated[str, about("The data directory checked.")]
     files: Annotated[int, Meta(ge=0), about("How many record files were checked.")]
     ok: Annotated[bool, about("True when no problem is an error (the exit status is then 0).")]
@@ -544,7 +544,7 @@ class ValidateDocument(Struct, frozen=True):
 class PackDocument(Struct, frozen=True):
     """A packed library written by ``cptref pack``."""
 
-    schema_version: Version
+    schema_version: SchemaVersion
     file: Annotated[str, about("The packed library written: name it in --data or CPTREF_DATA.")]
     data: Annotated[str, about("The data directory packed.")]
     records: Annotated[int, Meta(ge=0), about("How many records it holds.")]

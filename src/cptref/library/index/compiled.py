@@ -47,7 +47,7 @@ def _installed(root: Path) -> bool:
     return inside.is_dir() and root.resolve() == inside
 
 
-def fingerprint(root: Path, seen: list[Stats | None] | None = None) -> bytes:
+def data_fingerprint(root: Path, seen: list[Stats | None] | None = None) -> bytes:
     """A key that changes whenever a data file is added, removed, resized or modified.
 
     For a user's data directory: a digest of every data file's name, size, modification and change time
@@ -146,7 +146,7 @@ def _expected_meta(
         "format": INDEX_FORMAT.encode(),
         "version": __version__.encode(),
         "data_dir": _layers_key(roots),
-        "fingerprint": b"\n".join(fingerprint(root, seen) for root in roots),
+        "fingerprint": b"\n".join(data_fingerprint(root, seen) for root in roots),
         "descriptors": _descriptors_key(descriptors),
     }
 
