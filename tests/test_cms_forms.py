@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from cptref.cms import compile_tables
+from cptref.cms.headers import Unrecognised
 from cptref.cms.parse import PARSERS
-from cptref.cms.recognize import Layout, Unrecognised, recognise
+from cptref.cms.recognize import Layout, recognise
 from cptref.cms.scan import scan
 from cptref.cms.sources import Entry
 from cptref.cms.values import Dates, Tally, number, yyyymmdd

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from cptref.cms import CmsProblem, Scan, open_tables
+from cptref.cms.headers import Unrecognised
 from cptref.cms.names import ptp_part, ptp_setting, ptp_version, quarter, rvu_setting, rvu_version
 from cptref.cms.parse import PARSERS
-from cptref.cms.recognize import Layout, Unrecognised, recognise
+from cptref.cms.recognize import Layout, recognise
 from cptref.cms.scan import scan
 from cptref.cms.sources import Entry
 from cptref.cms.values import Tally

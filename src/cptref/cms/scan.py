@@ -19,8 +19,9 @@ from pathlib import Path
 
 from . import names
 from .archives import READ_ERRORS
+from .headers import Unrecognised
 from .models import SETTINGS, CmsProblem, Skipped, TableId, problem
-from .recognize import Layout, Unrecognised, recognise
+from .recognize import Layout, recognise
 from .sources import Entry, expand, walk
 from .xlsx import XlsxError
 
