@@ -10,7 +10,7 @@ import pytest
 from cptref.errors import DataErrors, MalformedCode, UnknownCode
 from cptref.library.catalog import load_catalog, load_for, read_catalog
 from cptref.model.codes import normalize_code
-from cptref.output import to_documents as serialize
+from cptref.output.to_documents import show_document
 
 from .conftest import DATA, GOOD
 
@@ -95,7 +95,7 @@ def test_loading_only_what_show_needs_gives_the_same_answer_as_loading_everythin
     whole = load_catalog(root)
     for code in whole.codes():
         part = load_for([code], root)
-        assert serialize.show(part, [part.get(code)]) == serialize.show(whole, [whole.get(code)]), code
+        assert show_document(part, [part.get(code)]) == show_document(whole, [whole.get(code)]), code
         assert len(part) <= len(whole)
 
 

@@ -27,12 +27,14 @@ from cptref.check import (
     parse_line,
     parse_token,
     read_claims,
+    results,
     split_codes,
 )
 from cptref.check.lines import Line
 from cptref.library.catalog import load_catalog
 from cptref.output import to_documents as serialize
 from cptref.output.check_lines import CheckLines
+from cptref.output.formats import dumps
 
 from .conftest import FIXTURES, ROOT, Run
 from .conftest import library_check as check
@@ -481,7 +483,7 @@ def test_check_never_raises_on_any_list_of_strings(tokens: list[str]) -> None:
     result = check(tables, tokens)
     assert result.ok == all(f.severity != "error" for f in result.findings)
     assert all(f.rule in {rule.id for rule in RULES} for f in result.findings)
-    json.loads(serialize.dumps(serialize.check(result, tables.title)))
+    json.loads(dumps(serialize.check_document(result, tables.title)))
     json.loads(CheckLines(tables.title).line(result))
 
 
@@ -738,7 +740,7 @@ def test_cli_json_has_the_documented_shape(cli: Cli) -> None:
     }
     assert doc["codes"][3]["modifiers"] == ["RT"]
     for finding in doc["findings"]:
-        assert tuple(finding) == serialize.FINDING_KEYS
+        assert tuple(finding) == results.FINDING_KEYS
     first = doc["findings"][0]
     assert first["rule"] == "included-reported-separately" and first["codes"] == ["47532", "77002"]
     assert "\x1b[" not in run.out

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cptref.output.safe_text import cell
+from cptref.output.safe_text import formula_safe as cell
 
 from .conftest import DATA, GOOD, ROOT, Run, both_paths, run_cptref, run_on_terminal
 

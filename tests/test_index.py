@@ -22,7 +22,7 @@ from cptref.library.index import compiled as index
 from cptref.library.index import parse as parsing
 from cptref.library.index.reader import IndexStore
 from cptref.library.stores import MemoryStore
-from cptref.output import to_documents as serialize
+from cptref.output.to_documents import show_document
 from cptref.search import search
 
 from .conftest import DATA, ROOT, run_cptref
@@ -119,7 +119,7 @@ def test_an_index_from_another_version_or_data_directory_is_not_used(
         (other / "procedures" / "0001X.yaml").read_text().replace("mends the widget", "polishes the widget")
     )
     shutil.copy(next(cache.glob("index-*.sqlite")), index.index_path([other]))  # a stranger's index
-    assert "polishes" in str(serialize.show(load_catalog(other), [load_catalog(other).get("0001X")]))
+    assert "polishes" in str(show_document(load_catalog(other), [load_catalog(other).get("0001X")]))
 
 
 def test_an_edit_parses_only_the_changed_file_and_answers_as_a_full_parse(
@@ -136,7 +136,7 @@ def test_an_edit_parses_only_the_changed_file_and_answers_as_a_full_parse(
     assert problems == []
     assert indexed.codes() == fresh.codes()
     for code in fresh.codes():
-        assert serialize.show(indexed, [indexed.get(code)]) == serialize.show(fresh, [fresh.get(code)])
+        assert show_document(indexed, [indexed.get(code)]) == show_document(fresh, [fresh.get(code)])
     for query in ("probe", "needle", "widget", "0002X"):
         assert codes_found(indexed, query) == codes_found(fresh, query)
 
@@ -178,7 +178,7 @@ def test_the_index_answers_exactly_as_the_parsed_data_does(cache: Path) -> None:
     assert isinstance(indexed.store, IndexStore)
     assert indexed.codes() == parsed.codes()
     for code in parsed.codes():
-        assert serialize.show(indexed, [indexed.get(code)]) == serialize.show(parsed, [parsed.get(code)])
+        assert show_document(indexed, [indexed.get(code)]) == show_document(parsed, [parsed.get(code)])
     for query in ("balloon dilation biliary", "biliarry stricure", "4755", "PTBD", "nephrostomy tube exchange"):
         assert search(indexed, query) == search(parsed, query)
 
@@ -230,7 +230,7 @@ def test_a_cache_directory_under_a_symlink_loop_still_works(
 
 def answers(catalog: Catalog) -> list[object]:
     """Everything a command can ask of a catalog: every record shown, searches, a check."""
-    found: list[object] = [serialize.show(catalog, [catalog.get(code)]) for code in catalog.codes()]
+    found: list[object] = [show_document(catalog, [catalog.get(code)]) for code in catalog.codes()]
     found += [search(catalog, query) for query in ("widget", "widgit strech", "0001", "sprocket scope")]
     found.append(check(CheckTables.from_catalog(catalog), ["0001X", "0002X", "0005X", "0003X"]))
     return found

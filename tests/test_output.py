@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from cptref.output import formats
-from cptref.output import to_documents as serialize
-from cptref.output.text import show as render
+from cptref.check import results
+from cptref.output import documents, formats
+from cptref.output.text import terminal as text_terminal
 
 from .conftest import DATA, FIXTURES, GOOD, ROOT, Run, both_paths, run_on_terminal
 
@@ -56,11 +56,11 @@ def test_fields_repeated_or_spaced_are_taken_once(cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "available"),
     [
-        (("show", "0001X", "--json", "--fields", "code,nope", *FIX), serialize.PROCEDURE_KEYS),
-        (("search", "widget", "--json", "--fields", "nope", *FIX), serialize.RESULT_KEYS),
-        (("search", "widget", "--format", "csv", "--fields", "nope", *FIX), serialize.RESULT_KEYS),
-        (("check", "47532", "--json", "--fields", "nope"), serialize.FINDING_KEYS),
-        (("check", "47532", "--jsonl", "--fields", "nope"), serialize.FINDING_KEYS),
+        (("show", "0001X", "--json", "--fields", "code,nope", *FIX), documents.PROCEDURE_KEYS),
+        (("search", "widget", "--json", "--fields", "nope", *FIX), documents.RESULT_KEYS),
+        (("search", "widget", "--format", "csv", "--fields", "nope", *FIX), documents.RESULT_KEYS),
+        (("check", "47532", "--json", "--fields", "nope"), results.FINDING_KEYS),
+        (("check", "47532", "--jsonl", "--fields", "nope"), results.FINDING_KEYS),
     ],
 )
 def test_an_unknown_field_is_a_usage_error_listing_the_available_ones(
@@ -109,7 +109,7 @@ def test_check_fields_select_each_finding_in_json_and_jsonl(cli: Cli) -> None:
     lean = json.loads(cli("check", "47532", "77002", "--jsonl").out)
     assert [list(f) for f in lean["findings"]] == [["rule", "severity", "codes", "fix"]] * 3
     full = json.loads(cli("check", "47532", "77002", "--jsonl", "--explain").out)
-    assert [list(f) for f in full["findings"]] == [list(serialize.FINDING_KEYS)] * 3
+    assert [list(f) for f in full["findings"]] == [list(results.FINDING_KEYS)] * 3
     assert full["titles"]["47532"] and lean["titles"] == {}
 
 
@@ -174,7 +174,7 @@ def test_check_format_csv_is_a_row_a_finding_and_with_file_names_the_claim(cli: 
 def test_check_format_csv_of_a_verified_claim_is_the_header_alone(cli: Cli, cms_folder: Path) -> None:
     args = ("--cms", str(cms_folder), "--data", str(FIXTURES / "check"), "--date", "2026-11-27")
     run = cli("check", "0007X", "--format", "csv", *args)
-    assert (run.code, run.out) == (0, ",".join(serialize.FINDING_KEYS) + "\n")
+    assert (run.code, run.out) == (0, ",".join(results.FINDING_KEYS) + "\n")
     assert json.loads(cli("check", "0007X", "--json", *args).out)["verified"] is True
 
 
@@ -182,7 +182,7 @@ def test_check_format_plain_keeps_each_finding_on_one_line(cli: Cli, tmp_path: P
     run = cli("check", "47532", "77002", "--format", "plain")
     lines = run.out.splitlines()
     assert len(lines) == 3
-    assert all(len(line.split("\t")) == len(serialize.FINDING_KEYS) for line in lines)
+    assert all(len(line.split("\t")) == len(results.FINDING_KEYS) for line in lines)
     path = tmp_path / "claims.jsonl"
     path.write_text('{"id": 9, "codes": ["47532", "77002"]}\n')
     batch = cli("check", "--file", str(path), "--date", "2026-11-27", "--format", "plain", "--fields", "rule")
@@ -216,10 +216,10 @@ def test_invalid_format_combinations_are_usage_errors(cli: Cli, args: tuple[str,
 
 
 def test_csv_and_plain_cells() -> None:
-    assert formats.cell(None) == ""
-    assert formats.cell(True) == "true"
-    assert formats.cell(["47532", "77002"]) == "47532 77002"
-    assert formats.cell({"title": ["a", "b"], "synonyms": ["c"]}) == "title: a b; synonyms: c"
+    assert formats.cell_text(None) == ""
+    assert formats.cell_text(True) == "true"
+    assert formats.cell_text(["47532", "77002"]) == "47532 77002"
+    assert formats.cell_text({"title": ["a", "b"], "synonyms": ["c"]}) == "title: a b; synonyms: c"
     plain = formats.formatter("plain")
     assert plain.header(["a", "b"]) == b""
     assert plain.answer(formats.Answer(None, rows=[{"a": "x\ty\nz", "b": 1.5}], columns=["a", "b"])) == b"x y z\t1.5\n"
@@ -246,16 +246,18 @@ def test_csv_and_plain_cells() -> None:
 )
 def test_text_mode(color: str, tty: bool, no_color: str, mode: str) -> None:
     env = {"NO_COLOR": no_color} if no_color else {}
-    assert render.text_mode(color, tty, env) == mode
-    assert render.text_mode(color, tty, {"NO_COLOR": ""}) == render.text_mode(color, tty, {})  # empty is unset
+    assert text_terminal.text_mode(color, tty, env) == mode
+    assert text_terminal.text_mode(color, tty, {"NO_COLOR": ""}) == text_terminal.text_mode(
+        color, tty, {}
+    )  # empty is unset
 
 
 def test_text_width(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COLUMNS", raising=False)
-    assert render.screen()[0] == 100  # the tests' output is not a terminal
+    assert text_terminal.screen()[0] == 100  # the tests' output is not a terminal
     for columns, width in (("72", 72), ("wide", 100), ("0", 100), ("61", 61)):
         monkeypatch.setenv("COLUMNS", columns)
-        assert render.screen()[0] == width
+        assert text_terminal.screen()[0] == width
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,8 @@ from cptref.model.records import Procedure
 from cptref.output import schema as schemas
 from cptref.output import to_documents as serialize
 from cptref.output.check_lines import CheckLines
+from cptref.output.formats import dumps
+from cptref.output.to_documents import show_document
 from cptref.search import search
 
 from .conftest import DATA, GOOD
@@ -144,7 +146,7 @@ def test_any_string_searches_or_raises_only_the_library_errors(query: str, limit
     assert len({r.code for r in results}) == len(results)
     assert search(indexed, query, limit=limit) == results, "the same twice"
     assert search(parsed, query, limit=limit) == results, "the same from the index as from the parsed data"
-    check_against(schemas.schema("search"), json.loads(serialize.dumps(serialize.search(query, results))))
+    check_against(schemas.schema("search"), json.loads(dumps(serialize.search_document(query, results))))
 
 
 # --- check -------------------------------------------------------------------------------------------
@@ -171,7 +173,7 @@ def tokens() -> st.SearchStrategy[str]:
 def test_check_of_any_list_of_strings_encodes_to_json(codes: list[str]) -> None:
     result = check(tables(), codes)
     assert result.ok == all(f.severity != "error" for f in result.findings)
-    document = json.loads(serialize.dumps(serialize.check(result, tables().title)))
+    document = json.loads(dumps(serialize.check_document(result, tables().title)))
     assert document["ok"] == result.ok
     line = CheckLines(tables().title).line(result)
     assert line.endswith(b"\n") and line.count(b"\n") == 1
@@ -201,12 +203,12 @@ def test_show_of_every_real_record_round_trips_through_json_and_matches_the_sche
     assert problems == []
     schema = schemas.schema("show")
     for code in catalog.codes():
-        document = serialize.show(catalog, [catalog.get(code)])
-        decoded = json.loads(serialize.dumps(document))
+        document = show_document(catalog, [catalog.get(code)])
+        decoded = json.loads(dumps(document))
         assert decoded == as_json(msgspec.to_builtins(document)), code
         check_against(schema, decoded)
-    everything = serialize.show(catalog, [catalog.get(c) for c in catalog.codes()])
-    check_against(schema, json.loads(serialize.dumps(everything)))
+    everything = show_document(catalog, [catalog.get(c) for c in catalog.codes()])
+    check_against(schema, json.loads(dumps(everything)))
 
 
 def test_the_loader_strategy_reaches_valid_records_and_every_kind_of_problem() -> None:

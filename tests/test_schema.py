@@ -16,8 +16,9 @@ from typing import Any
 import jsonschema
 import pytest
 
+from cptref.output import documents
+from cptref.output import fields as fields_of
 from cptref.output import schema as schemas
-from cptref.output import to_documents as serialize
 
 from .conftest import DATA, FIXTURES, GOOD, Run
 
@@ -73,7 +74,7 @@ def properties(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
 
 
 @pytest.mark.parametrize(
-    ("command", "jsonl"), [(c, False) for c in schemas.COMMANDS] + [("search", True), ("check", True)]
+    ("command", "jsonl"), [(c, False) for c in schemas.JSON_COMMANDS] + [("search", True), ("check", True)]
 )
 def test_each_schema_is_valid_draft_2020_12_and_documents_every_key(command: str, jsonl: bool) -> None:
     schema = schemas.schema(command, jsonl)
@@ -87,15 +88,15 @@ def test_each_schema_is_valid_draft_2020_12_and_documents_every_key(command: str
         assert part["required"] == list(part["properties"])  # optional values are null or [], never missing
 
 
-@pytest.mark.parametrize("command", schemas.COMMANDS)
+@pytest.mark.parametrize("command", schemas.JSON_COMMANDS)
 def test_schema_version_is_pinned_with_the_policy(command: str) -> None:
     version = schemas.schema(command)["properties"]["schema_version"]
-    assert version["const"] == serialize.SCHEMA_VERSION
+    assert version["const"] == documents.SCHEMA_VERSION
     assert POLICY in version["description"]
 
 
 def test_every_ref_resolves_inside_its_schema() -> None:
-    for command in schemas.COMMANDS:
+    for command in schemas.JSON_COMMANDS:
         schema = schemas.schema(command)
         text = json.dumps(schema)
         parts = schema.get("$defs", {})  # a document with no parts of its own has none
@@ -105,10 +106,10 @@ def test_every_ref_resolves_inside_its_schema() -> None:
         assert refs <= set(parts), command
 
 
-@pytest.mark.parametrize(("command", "part"), list(schemas.ITEMS.items()))
+@pytest.mark.parametrize(("command", "part"), list(schemas.ITEM_PARTS.items()))
 def test_the_fields_that_fields_selects_are_the_documented_keys_in_order(command: str, part: str) -> None:
     documented = list(schemas.schema(command)["$defs"][part]["properties"])
-    assert documented == list(serialize.FIELDS[command])
+    assert documented == list(fields_of.FIELDS[command])
 
 
 def test_the_closed_check_rejects_an_undocumented_key_and_a_missing_one() -> None:

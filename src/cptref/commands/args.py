@@ -116,7 +116,7 @@ FORMAT = Option(
 
 
 def fields(items: str, command: str) -> Option:
-    from cptref.output.documents import FIELDS  # the keys an item has: named in the help
+    from cptref.output.fields import FIELDS  # the keys an item has: named in the help
 
     return Option(
         "fields",
@@ -345,7 +345,7 @@ Examples:
 
 
 def _commands() -> dict[str, Command]:
-    from cptref.output.documents import DOCUMENTS
+    from cptref.output.schema import DOCUMENTS
 
     schema_commands = tuple(DOCUMENTS)
     return {

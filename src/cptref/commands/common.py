@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from cptref.errors import CptrefError, ExitCode, NoTables, UnknownCode, UsageError
+from cptref.output import documents
+from cptref.output import fields as fields_of
 from cptref.output import streams as process
+from cptref.output.formats import dumps
 from cptref.output.safe_text import visible
 
 if TYPE_CHECKING:
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
     from cptref.library.catalog import Catalog
     from cptref.model.records import Procedure
     from cptref.output.formats import Answer, Formatter
-    from cptref.output.text.show import Doc
+    from cptref.output.text.doc import TextDoc as Doc
     from cptref.search.results import Result
 
 Values = dict[str, Any]
@@ -52,7 +55,7 @@ def catalog(data: str | None, descriptors: str | None = None, touched: Sequence[
     if not sys.stderr.isatty():
         found = load_catalog(roots, descriptors=descriptors, partial=True)
     else:
-        from cptref.output.text.show import ProgressBar
+        from cptref.output.text.terminal import ProgressBar
 
         with ProgressBar("Indexing the code library") as bar:
             found = load_catalog(roots, progress=bar, descriptors=descriptors, partial=True)
@@ -210,28 +213,28 @@ def output_format(json: bool, fmt: str | None, jsonl: bool = False) -> str:
 
 def selected_fields(text: str | None, command: str, fmt: str) -> tuple[str, ...] | None:
     """``--fields`` as names; only with an output that has fields (not the text view)."""
-    from cptref.output import to_documents as serialize
 
     if text is not None and fmt == "table":
         raise UsageError("--fields selects fields of JSON, JSON Lines, csv or plain output: add --json or --format")
-    return serialize.parse_fields(text, serialize.FIELDS[command])
+    return fields_of.parse_fields(text, fields_of.FIELDS[command])
 
 
 def emit_text(doc: Doc, color: str = "auto", page: bool = False) -> None:
-    """Text for people: rich with colour on a terminal, plain text when piped (render.text_mode);
+    """Text for people: rich with colour on a terminal, plain text when piped (text_terminal.text_mode);
     with ``page``, text longer than the terminal goes through the pager."""
-    from cptref.output.text import show as render
+    from cptref.output.text import doc as text_doc
+    from cptref.output.text import terminal as text_terminal
 
     tty = sys.stdout.isatty()
-    mode = render.text_mode(color, tty, os.environ)
-    width, height = render.screen()
-    text = render.plain(doc, width) if mode == "plain" or page else ""
+    mode = text_terminal.text_mode(color, tty, os.environ)
+    width, height = text_terminal.screen()
+    text = text_doc.plain(doc, width) if mode == "plain" or page else ""
     page = page and tty and text.count("\n") >= height
     if mode != "plain":
         always = color == "always"
-        render.to_rich(doc, sys.stdout, mode == "color", width=width, force=always, page=page)
+        text_terminal.to_rich(doc, sys.stdout, mode == "color", width=width, force=always, page=page)
     elif page:
-        render.pager(text)
+        text_terminal.pager(text)
     else:
         process.write(text)
 
@@ -315,7 +318,7 @@ def show(v: Values) -> int:
     from cptref.output.formats import Answer, formatter
 
     if v["json"]:
-        selected = serialize.parse_fields(v["fields"], serialize.PROCEDURE_KEYS)  # before any file is read
+        selected = fields_of.parse_fields(v["fields"], documents.PROCEDURE_KEYS)  # before any file is read
     elif v["fields"] is not None:
         raise UsageError("--fields selects fields of JSON output: add --json")
     wanted, prefixes, notes = asked_codes(v["codes"])
@@ -330,7 +333,7 @@ def show(v: Values) -> int:
         by_code = {r.code: r for r in records}
         shown = [c for c in wanted if c in by_code or c in only_official]
         today = datetime.date.today()
-        official = [serialize.official(cms, c, c not in only_official, today) for c in shown] if cms else []
+        official = [serialize.official_facts(cms, c, c not in only_official, today) for c in shown] if cms else []
     finally:
         if cms is not None:
             cms.close()
@@ -340,11 +343,13 @@ def show(v: Values) -> int:
     problems = [str(missing[a]) if a in missing else _prefix_message(a, begun[a]) for a in order]
     if v["json"]:
         listed = [UnknownView(a, list(missing[a].suggestions) if a in missing else begun[a]) for a in order]
-        emit(formatter("json"), Answer(serialize.show(found, records, selected, official, listed)))
+        emit(formatter("json"), Answer(serialize.show_document(found, records, selected, official, listed)))
     elif shown:
-        from cptref.output.text import show as render
+        from cptref.output.text import doc as text_doc
+        from cptref.output.text import official as text_official
+        from cptref.output.text import show as text_show
 
-        doc = render.Doc()
+        doc = text_doc.TextDoc()
         for i, code in enumerate(shown):
             if i:
                 doc.line()
@@ -352,9 +357,9 @@ def show(v: Values) -> int:
                 doc.line()
             if code in by_code:
                 facts = official[i] if official else None
-                doc.lines.extend(render.show_doc(found, by_code[code], full=v["full"], tables=facts).lines)
+                doc.lines.extend(text_show.show_doc(found, by_code[code], full=v["full"], tables=facts).lines)
             if official:
-                render.official_doc(official[i], doc)
+                text_official.official_doc(official[i], doc)
         emit_text(doc, v["color"], page=v["full"] and v["pager"])
     for problem in problems:
         process.warn(problem)
@@ -387,16 +392,16 @@ def search(v: Values) -> int:
     text, results = ranked(v["query"], v["limit"], v["data"], v["descriptors"], v["cms"])
 
     def view() -> Doc:
-        from cptref.output.text import show as render
+        from cptref.output.text import views as text_views
 
-        return render.search_doc(results)
+        return text_views.search_doc(results)
 
     rows = [serialize.search_result(r) for r in results]
     answer = Answer(
-        serialize.search(text, results, selected),
-        rows=[serialize.select(r, selected) for r in rows],
+        serialize.search_document(text, results, selected),
+        rows=[fields_of.select(r, selected) for r in rows],
         view=view,
-        columns=selected or serialize.RESULT_COLUMNS,
+        columns=selected or documents.RESULT_COLUMNS,
     )
     out = formatter(output)
     if not out.text:
@@ -474,16 +479,16 @@ def _emit_claim(
     from cptref.output.formats import Answer, formatter
 
     def view() -> Doc:
-        from cptref.output.text import show as render
+        from cptref.output.text import views as text_views
 
-        return render.check_doc(found, result, explain=v["explain"], official=tables.cms is not None)
+        return text_views.check_doc(found, result, explain=v["explain"], official=tables.cms is not None)
 
     out = formatter(output)
     from cptref.output.check_lines import CheckLines
 
     lines = CheckLines(tables.title, selected, v["explain"]) if output == "jsonl" else None
     answer = Answer(
-        serialize.check(result, tables.title, selected) if output == "json" else None,
+        serialize.check_document(result, tables.title, selected) if output == "json" else None,
         rows=result.findings,
         view=view,
         lines=[lines.line(result)] if lines is not None else None,
@@ -516,7 +521,9 @@ def _check_batch(
     from cptref.check.results import BatchSummary
     from cptref.library.index.parse import cores
     from cptref.output.formats import formatter
-    from cptref.output.text import show as render
+    from cptref.output.text import doc as text_doc
+    from cptref.output.text import terminal as text_terminal
+    from cptref.output.text import views as text_views
 
     shown = name or "<stdin>"
     total = 0
@@ -537,7 +544,7 @@ def _check_batch(
     def tick() -> None:
         if progress and time.monotonic() - last[0] > 0.2:
             last[0] = time.monotonic()
-            sys.stderr.write(render.progress_line(done[0], total, summary.claims))
+            sys.stderr.write(text_terminal.progress_line(done[0], total, summary.claims))
             sys.stderr.flush()
 
     def bad(line: int, message: str) -> None:
@@ -554,7 +561,7 @@ def _check_batch(
         lines = counted(lines)
 
     if formatter(output).text:
-        doc = render.Doc()
+        doc = text_doc.TextDoc()
         for item in reader.items(lines):
             if isinstance(item, SkippedLine):
                 summary.not_a_claim(item)
@@ -570,10 +577,10 @@ def _check_batch(
             summary.add(result)
             if summary.claims > 1:
                 doc.line()
-            render.check_doc(found, result, explain=explain, claim=item, doc=doc, official=tables.cms is not None)
+            text_views.check_doc(found, result, explain=explain, claim=item, doc=doc, official=tables.cms is not None)
             if len(doc.lines) >= 2000:
                 emit_text(doc, color)
-                doc = render.Doc()
+                doc = text_doc.TextDoc()
             tick()
         if doc.lines:
             emit_text(doc, color)
@@ -600,7 +607,7 @@ def _check_batch(
             tick()
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
-    process.warn(f"{shown}: {render.check_summary(summary)}")
+    process.warn(f"{shown}: {text_views.check_summary(summary)}")
     return summary
 
 
@@ -630,7 +637,7 @@ def list_codes(v: Values) -> int:
         known = ", ".join(sorted(found.families))
         raise UsageError(f"no family {v['family'][:40]!r}; the families are: {known}")
     codes = [
-        serialize.listed(record)
+        serialize.listed_code(record)
         for record in found
         if (keep is None or keep(record.code))
         and (v["family"] is None or record.family == v["family"])
@@ -638,12 +645,14 @@ def list_codes(v: Values) -> int:
     ]
 
     def view() -> Doc:
-        from cptref.output.text import show as render
+        from cptref.output.text import views as text_views
 
-        return render.list_doc(codes)
+        return text_views.list_doc(codes)
 
-    rows = [serialize.select(c, selected) for c in codes]
-    answer = Answer(serialize.listing(codes, selected), rows=rows, view=view, columns=selected or serialize.LIST_KEYS)
+    rows = [fields_of.select(c, selected) for c in codes]
+    answer = Answer(
+        serialize.list_document(codes, selected), rows=rows, view=view, columns=selected or documents.LIST_KEYS
+    )
     out = formatter(output)
     if not out.text:
         process.write(out.header(answer.columns))
@@ -655,13 +664,13 @@ def families(v: Values) -> int:
     from cptref.output import to_documents as serialize
 
     found = catalog(v["data"])
-    document = serialize.families(found)
+    document = serialize.families_document(found)
     if v["json"]:
-        process.write(serialize.dumps(document))
+        process.write(dumps(document))
         return ExitCode.OK
-    from cptref.output.text import show as render
+    from cptref.output.text import views as text_views
 
-    emit_text(render.families_doc(document), v["color"])
+    emit_text(text_views.families_doc(document), v["color"])
     return ExitCode.OK
 
 
@@ -676,13 +685,13 @@ def tables(v: Values) -> int:
     found = cms_tables(v["cms"], quiet=True, required=False)
     assert found is not None
     with found:
-        document = serialize.tables(found.summary(), [os.fsdecode(p) for p in paths])
+        document = serialize.tables_document(found.summary(), [os.fsdecode(p) for p in paths])
     if v["json"]:
-        process.write(serialize.dumps(document))
+        process.write(dumps(document))
     else:
-        from cptref.output.text import show as render
+        from cptref.output.text import views as text_views
 
-        emit_text(render.tables_doc(document), v["color"])
+        emit_text(text_views.tables_doc(document), v["color"])
     return ExitCode.OK if document.ok else ExitCode.DATA
 
 
@@ -712,7 +721,7 @@ def validate(v: Values) -> int:
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if v["json"]:
-        process.write(serialize.dumps(serialize.validation(report, cms, problems)))
+        process.write(dumps(serialize.validate_document(report, cms, problems)))
     else:
         lines = [f"{p.file}: {p.field}: {'warning: ' if p.severity == 'warning' else ''}{p.message}" for p in problems]
         process.write("".join(visible(line, keep=False) + "\n" for line in lines))
@@ -741,14 +750,14 @@ def pack(v: Values) -> int:
     if output.is_dir():
         raise UsageError(f"--output {display_path(output)} is a directory: name the file to write")
     if sys.stderr.isatty():
-        from cptref.output.text.show import ProgressBar
+        from cptref.output.text.terminal import ProgressBar
 
         with ProgressBar("Checking the record files") as bar:
             report = write_pack(source, output, bar)
     else:
         report = write_pack(source, output)
     if v["json"]:
-        process.write(serialize.dumps(serialize.packed(output, source, report)))
+        process.write(dumps(serialize.pack_document(output, source, report)))
     else:
         shown = display_path(output)
         size = f"{report.size / 1_000_000:.1f} MB" if report.size >= 100_000 else f"{report.size} bytes"
@@ -765,18 +774,17 @@ def pack(v: Values) -> int:
 
 def schema(v: Values) -> int:
     from cptref.output import schema as schemas
-    from cptref.output import to_documents as serialize
 
     command, fields = v["command"], v["fields"]
     if command is None:
         if fields is not None:
             raise UsageError("--fields narrows one command's schema: name it (cptref schema show --fields code)")
-        process.write(serialize.dumps(schemas.every(v["jsonl"])))
+        process.write(dumps(schemas.every(v["jsonl"])))
         return ExitCode.OK
-    if fields is not None and command not in serialize.FIELDS:
+    if fields is not None and command not in fields_of.FIELDS:
         raise UsageError(f"{command} has no --fields")
-    selected = serialize.parse_fields(fields, serialize.FIELDS.get(command, ()))
-    process.write(serialize.dumps(schemas.schema(command, v["jsonl"], selected)))
+    selected = fields_of.parse_fields(fields, fields_of.FIELDS.get(command, ()))
+    process.write(dumps(schemas.schema(command, v["jsonl"], selected)))
     return ExitCode.OK
 
 

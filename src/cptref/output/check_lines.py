@@ -14,11 +14,7 @@ import msgspec
 
 from cptref.check.results import FINDING_KEYS
 
-from .documents import (
-    LEAN_FINDING,
-    LINE_VERSION,
-    ClaimLine,
-)
+from .check_documents import LEAN_FINDING, LINE_VERSION, ClaimLine
 
 if TYPE_CHECKING:
     from cptref.check.inputs.base import BatchClaim

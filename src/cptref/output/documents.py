@@ -16,15 +16,15 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from cptref.check.results import FINDING_KEYS, Checked, Finding
 from cptref.errors import Problem
 from cptref.model.codes import Code
-from cptref.model.records import Confidence, NotWith, Procedure, ServiceRule, Source, about
+from cptref.model.records import SOURCES, Confidence, NotWith, Procedure, ServiceRule, Source, about
+
+from .cms_documents import CmsReport, CmsSkipped, CmsTableRead, LicensedDescriptor, OfficialFacts
 
 SCHEMA_VERSION = 1
 SchemaVersion = Annotated[int, about("The version of this shape.")]
 FAMILY = about("The id of the code family whose rule this is, or null when the record itself states it.")
-SOURCES = about("Ids of the sources that state this fact (keys of show's sources map).")
 
 
 class FamilyRef(Struct, frozen=True):
@@ -133,101 +133,6 @@ class ProcedureView(Procedure, frozen=True, kw_only=True):
 
 
 PROCEDURE_KEYS: tuple[str, ...] = ProcedureView.__struct_fields__
-
-
-ROW = about("Where the row is in your file: the file and the line.")
-TABLE = about("The table: its kind, setting and version (NCCI PTP edits, practitioner, v32.3r0).")
-
-
-class LicensedDescriptor(Struct, frozen=True):
-    """A short descriptor from your own copy of the CMS fee schedule file: AMA licensed text, shown to you
-    from your file, never shipped by cptref."""
-
-    text: Annotated[str, about("The text, as your file gives it.")]
-    file: Annotated[str, about("The file it was read from.")]
-    licence: Annotated[str, about("Whose text it is and under what licence.")]
-
-
-class FeeScheduleRow(Struct, frozen=True):
-    """A row of your Physician Fee Schedule relative value file (PPRRVU) for the code and one modifier."""
-
-    modifier: Annotated[str, about('The modifier of the row ("" for none, 26, TC, 53 ...).')]
-    status: Annotated[str, about("The status code (A active, B bundled, I not valid for Medicare ...).")]
-    global_days: Annotated[str | None, about("The global surgery days (000, 010, 090, XXX, YYY, ZZZ, MMM), or null.")]
-    pctc: Annotated[int | None, about("The professional/technical component indicator, or null.")]
-    multiple_procedure: Annotated[int | None, about("The multiple procedure indicator, or null.")]
-    bilateral: Annotated[int | None, about("The bilateral surgery indicator (0-3, 9), or null.")]
-    assistant: Annotated[int | None, about("The assistant at surgery indicator, or null.")]
-    co_surgeon: Annotated[int | None, about("The co-surgeon indicator, or null.")]
-    team_surgeon: Annotated[int | None, about("The team surgeon indicator, or null.")]
-    work_rvu: Annotated[float | None, about("The work RVU, or null.")]
-    nonfacility_pe_rvu: Annotated[float | None, about("The non-facility practice expense RVU, or null.")]
-    facility_pe_rvu: Annotated[float | None, about("The facility practice expense RVU, or null.")]
-    mp_rvu: Annotated[float | None, about("The malpractice RVU, or null.")]
-    nonfacility_total: Annotated[float | None, about("The non-facility total RVU, or null.")]
-    facility_total: Annotated[float | None, about("The facility total RVU, or null.")]
-    conversion_factor: Annotated[float | None, about("The conversion factor, or null.")]
-    short_descriptor: Annotated[
-        LicensedDescriptor | None, about("The AMA short descriptor from your own file, labelled, or null.")
-    ]
-    table: Annotated[str, TABLE]
-    row: Annotated[str, ROW]
-
-
-class MueRow(Struct, frozen=True):
-    """A medically unlikely edit of the code in one setting's table."""
-
-    setting: Annotated[str, about("practitioner, outpatient_hospital or dme.")]
-    value: Annotated[int, about("The most units.")]
-    indicator: Annotated[int, about("1: units of one claim line; 2 (policy), 3 (clinical): units of a date.")]
-    rationale: Annotated[str, about("The table's rationale.")]
-    table: Annotated[str, TABLE]
-    row: Annotated[str, ROW]
-
-
-class AocRow(Struct, frozen=True):
-    """An add-on code edit naming the code as the add-on."""
-
-    primary: Annotated[str | None, about("The primary code, or null (type 2: the contractor defines them).")]
-    type: Annotated[int, about("1: only listed primaries; 2: contractor-defined; 3: listed, the contractor may add.")]
-    effective: Annotated[str, about("The date the edit took effect, YYYY-MM-DD.")]
-    deleted: Annotated[str | None, about("The date the edit was deleted, YYYY-MM-DD, or null: in force.")]
-    table: Annotated[str, TABLE]
-    row: Annotated[str, ROW]
-
-
-class PtpRow(Struct, frozen=True):
-    """An NCCI procedure-to-procedure edit naming the code."""
-
-    column1: Annotated[str, about("The column 1 code (paid).")]
-    column2: Annotated[str, about("The column 2 code (not paid with column 1).")]
-    modifier_indicator: Annotated[
-        int, about("0: no modifier allows both; 1: a distinct-service modifier may; 9: no edit.")
-    ]
-    effective: Annotated[str, about("The date the edit took effect, YYYY-MM-DD.")]
-    deleted: Annotated[str | None, about("The date the edit was deleted, YYYY-MM-DD, or null: in force.")]
-    rationale: Annotated[str, about("The table's rationale.")]
-    row: Annotated[str, ROW]
-
-
-class PtpSummary(Struct, frozen=True):
-    """The code's NCCI PTP edits in force today in one setting's table."""
-
-    setting: Annotated[str, about("practitioner or outpatient_hospital.")]
-    table: Annotated[str, TABLE]
-    as_column1: Annotated[list[PtpRow], about("The edits where the code is column 1 (its partners are not paid).")]
-    as_column2: Annotated[list[PtpRow], about("The edits where the code is column 2 (it is not paid with them).")]
-
-
-class OfficialFacts(Struct, frozen=True):
-    """What your CMS tables say about a code asked for (cptref ships none of them)."""
-
-    code: Annotated[Code, about("The code.")]
-    record: Annotated[bool, about("Whether cptref has a record of its own for the code (in procedures).")]
-    fee_schedule: Annotated[list[FeeScheduleRow], about("Its rows of your fee schedule file.")]
-    mue: Annotated[list[MueRow], about("Its MUE in each setting whose table has one.")]
-    aoc: Annotated[list[AocRow], about("The add-on code edits naming it as the add-on; [] when it is none.")]
-    ptp: Annotated[list[PtpSummary], about("Its PTP edits in force today, by setting.")]
 
 
 class UnknownView(Struct, frozen=True):
@@ -339,79 +244,6 @@ class SearchDocument(Struct, frozen=True):
     results: Annotated[list[SearchResult], about("The matching codes, best first, at most --limit of them.")]
 
 
-class CheckedCode(Struct, frozen=True):
-    """A line of the checked claim: a code with its modifiers and units (a line given twice is one
-    entry with more units)."""
-
-    code: Annotated[Code, about("The code, trimmed and upper-cased.")]
-    units: Annotated[int, Meta(ge=1), about("Its units: repeats of the line and 47542x2 count as more units.")]
-    title: Annotated[str | None, about("Its title, or null when the library has no record of it.")]
-    modifiers: Annotated[list[str], about("The line's modifiers, in the order given (59, RT, 26 ...); [] for none.")]
-
-
-CODES = about("The claim's lines, in the order given, each once with its units.")
-OK = about("True when no finding is an error (the exit status is then 0).")
-VERIFIED = about(
-    "True when no finding is an error or a warning: the official edits in force on the date of service checked "
-    "the claim (see checked) and no fact is missing. False with ok true: not verified (a table or a fact is "
-    "missing, or a human must decide); --strict then exits 1."
-)
-CHECKED = about(
-    "What checked the claim, for each kind of edit (pairs, units, add_ons, status): a CMS table in force on "
-    "the date of service (its id, as cptref tables lists it), the library's facts (their sources), or nothing."
-)
-FINDINGS = about("Every finding, errors first, then warnings, then info.")
-
-
-class CheckDocument(Struct, frozen=True):
-    """Whether a claim's codes can be reported together, and every finding against them."""
-
-    schema_version: SchemaVersion
-    codes: Annotated[list[CheckedCode], CODES]
-    ok: Annotated[bool, OK]
-    verified: Annotated[bool, VERIFIED]
-    checked: Annotated[Checked, CHECKED]
-    findings: Annotated[list[Finding], FINDINGS]
-
-
-LINE_VERSION = 2
-"""The version of a check --jsonl line (2: lean lines; 1 carried titles and every finding's text)."""
-LEAN_FINDING: tuple[str, ...] = ("rule", "severity", "codes", "fix")
-"""The fields of a finding in a check --jsonl line, unless --fields or --explain asks for others."""
-
-
-class ClaimLine(Struct, frozen=True):
-    """One line of check --jsonl (--format jsonl): one claim, checked, kept lean for batches: each
-    finding's rule, severity, codes and fix (--explain: every field; --fields: those named)."""
-
-    schema_version: Annotated[int, about("The version of this shape.")]
-    id: Annotated[
-        str | int | None,
-        about("The claim's id as given in the file, or null (codes given as arguments, or no id)."),
-    ]
-    line: Annotated[
-        Annotated[int, Meta(ge=1)] | None,
-        about("The claim's line in the file, or null for codes given as arguments."),
-    ]
-    ok: Annotated[bool, OK]
-    verified: Annotated[bool, VERIFIED]
-    checked: Annotated[
-        Checked | None,
-        about(
-            "What checked the claim, as check --json gives it. In a lean line (without --explain) only for a claim "
-            "that is ok but not verified, where it says which kind of edit no table in force checked; null for a "
-            "verified claim (the tables in force checked it all) and for a stopped one (its errors say why), so that "
-            "a batch stays small."
-        ),
-    ]
-    codes: Annotated[list[str], about("The claim's lines as read, upper-cased (47542-59x2).")]
-    titles: Annotated[
-        dict[str, str | None],
-        about("With --explain, the title of each code (null: no record); {} otherwise."),
-    ]
-    findings: Annotated[list[Finding], FINDINGS]
-
-
 class ListedCode(Struct, frozen=True):
     """A code of the library."""
 
@@ -462,72 +294,6 @@ class ProblemView(Struct, frozen=True):
         return cls(problem.file, problem.field, problem.severity, problem.message)  # type: ignore[arg-type]
 
 
-class CmsTableRead(Struct, frozen=True):
-    """A CMS table read from your files."""
-
-    table: Annotated[str, about("The table: its kind, setting and version.")]
-    quarter: Annotated[str | None, about("The quarter its file names give (2026Q4), or null.")]
-    files: Annotated[list[str], about("The files it was read from, parts in order.")]
-    rows_read: Annotated[int, about("Data rows read.")]
-    rows_loaded: Annotated[int, about("Rows loaded (read, less rejected and repeated ones).")]
-    rows_rejected: Annotated[int, about("Rows rejected: each is a problem with its line.")]
-    id: Annotated[str, about("Its id, kind/setting/version, as a checked claim's checked names it.")]
-    kind: Annotated[Literal["ptp", "mue", "aoc", "rvu"], about("ptp, mue, aoc or rvu (the PPRRVU file).")]
-    setting: Annotated[str, about("practitioner, outpatient_hospital, dme, all (AOC), nonqpp, qpp or all (PPRRVU).")]
-    version: Annotated[str, about("As CMS names it: 32.3r0 (PTP), 2026Q4 (MUE, AOC), RVU26D (PPRRVU), or unknown.")]
-    starts: Annotated[
-        str | None,
-        about("The first date of service it is in force for (YYYY-MM-DD), or null when its version is unknown."),
-    ]
-    ends: Annotated[str | None, about("The last date of service it is in force for, or null.")]
-    parts: Annotated[list[int], about("The parts of a split PTP table read (f1-f4); [] for a table in one file.")]
-    missing_parts: Annotated[list[int], about("The parts of a split PTP table not found.")]
-    errors: Annotated[int, about("Its problems that may have lost edits (rows rejected, parts missing).")]
-    verifies: Annotated[
-        bool,
-        about("Whether it can verify claims of its dates: read whole (no error) and its dates known."),
-    ]
-
-
-class CmsSkipped(Struct, frozen=True):
-    """A file found among your CMS paths but not read, and why."""
-
-    file: Annotated[str, about("The file.")]
-    reason: Annotated[str, about("Why it was not read (a readme, an older version, a second copy ...).")]
-
-
-class CmsReport(Struct, frozen=True):
-    """What validate --cms read (its problems are among the document's problems)."""
-
-    tables: Annotated[list[CmsTableRead], about("Every table read.")]
-    skipped: Annotated[list[CmsSkipped], about("Every file not read, with why.")]
-    failed: Annotated[
-        list[CmsSkipped],
-        about("Every file that may hold edits and could not be loaded, with why: no claim is verified while one is."),
-    ]
-
-
-class TablesDocument(Struct, frozen=True):
-    """The CMS tables cptref reads from your --cms paths: each table with the dates it is in force, and
-    every file skipped or not loaded, with why."""
-
-    schema_version: SchemaVersion
-    paths: Annotated[list[str], about("The paths given (--cms, else CPTREF_CMS).")]
-    compiled: Annotated[str | None, about("The compiled file the answers come from (in the cache).")]
-    tables: Annotated[list[CmsTableRead], about("Every table loaded, by kind, setting and quarter.")]
-    failed: Annotated[
-        list[CmsSkipped],
-        about("Every file that may hold edits and could not be loaded, with why: no claim is verified while one is."),
-    ]
-    skipped: Annotated[list[CmsSkipped], about("Every other file not read, with why (a readme, a second copy ...).")]
-    errors: Annotated[int, Meta(ge=0), about("How many problems in the files are errors (validate --cms lists them).")]
-    warnings: Annotated[int, Meta(ge=0), about("How many are warnings.")]
-    ok: Annotated[
-        bool,
-        about("True when every file was loaded or set aside on purpose and every table was read whole (exit 0)."),
-    ]
-
-
 class ValidateDocument(Struct, frozen=True):
     """Every problem found in a data directory (and, with --cms, in your CMS tables)."""
 
@@ -553,30 +319,22 @@ class PackDocument(Struct, frozen=True):
     bytes: Annotated[int, Meta(ge=0), about("The file's size.")]
 
 
-DOCUMENTS: dict[str, type[Struct]] = {
-    "show": ShowDocument,
-    "search": SearchDocument,
-    "check": CheckDocument,
-    "list": ListDocument,
-    "families": FamiliesDocument,
-    "validate": ValidateDocument,
-    "pack": PackDocument,
-    "tables": TablesDocument,
-}
-"""The ``--json`` document of each command."""
-LINES: dict[str, type[Struct]] = {"search": SearchResult, "check": ClaimLine, "list": ListedCode}
-"""What one line of each command's JSON Lines output is."""
-ITEMS: dict[str, type[Struct]] = {
-    "show": ProcedureView,
-    "search": SearchResult,
-    "check": Finding,
-    "list": ListedCode,
-}
-"""The part ``--fields`` selects from, by command: each procedure, each result, each finding."""
-FIELDS: dict[str, tuple[str, ...]] = {
-    "show": PROCEDURE_KEYS,
-    "search": RESULT_KEYS,
-    "check": FINDING_KEYS,
-    "list": LIST_KEYS,
-}
-"""What ``--fields`` selects from, by command. The documents around the items keep their own keys."""
+class TablesDocument(Struct, frozen=True):
+    """The CMS tables cptref reads from your --cms paths: each table with the dates it is in force, and
+    every file skipped or not loaded, with why."""
+
+    schema_version: SchemaVersion
+    paths: Annotated[list[str], about("The paths given (--cms, else CPTREF_CMS).")]
+    compiled: Annotated[str | None, about("The compiled file the answers come from (in the cache).")]
+    tables: Annotated[list[CmsTableRead], about("Every table loaded, by kind, setting and quarter.")]
+    failed: Annotated[
+        list[CmsSkipped],
+        about("Every file that may hold edits and could not be loaded, with why: no claim is verified while one is."),
+    ]
+    skipped: Annotated[list[CmsSkipped], about("Every other file not read, with why (a readme, a second copy ...).")]
+    errors: Annotated[int, Meta(ge=0), about("How many problems in the files are errors (validate --cms lists them).")]
+    warnings: Annotated[int, Meta(ge=0), about("How many are warnings.")]
+    ok: Annotated[
+        bool,
+        about("True when every file was loaded or set aside on purpose and every table was read whole (exit 0)."),
+    ]

@@ -1,27 +1,31 @@
-"""Output formats: one formatter per format, behind one registry (:data:`FORMATS`).
+"""Output formats: one formatter per format, and the one registry that names them (:data:`FORMATS`).
 
 A command builds an :class:`Answer`: its JSON document, the items its rows and JSON Lines are made
 of, and its text view; the formatter of the format asked for (``--format``, ``--json``,
 ``--jsonl``) turns it into what is written. ``table`` (the text view: rich with colour on a
 terminal, plain text when piped) is the default; ``text`` is the same view under the name the
 commands without ``--format`` use.
+
+A format is registered once, in :data:`FORMATS`, with its help: ``--format`` offers it (its choices
+and help are read from here), every command's help paragraph on its output lists it
+(:func:`output_help`), and README's list of formats is written from it (:func:`markdown`).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+import msgspec
 from msgspec import Struct
 
-from . import to_documents as serialize
-from .safe_text import cell as safe_cell
-from .safe_text import visible
+from .fields import select
+from .safe_text import formula_safe, visible
 
 if TYPE_CHECKING:
     from cptref.check.inputs.base import BatchClaim as Claim
-    from cptref.output.text.show import Doc
+    from cptref.output.text.doc import TextDoc as Doc
 
 
 class Answer(Struct):
@@ -41,7 +45,7 @@ class Answer(Struct):
     """The claim this answers (a batch): csv and plain rows start with its id and line."""
 
 
-def cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """One value as text in a row: null is empty, a list is its items joined by spaces, a mapping
     is ``key: items; key: items``, booleans are ``true``/``false``."""
     if value is None:
@@ -49,9 +53,9 @@ def cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return " ".join(cell(v) for v in value)
+        return " ".join(cell_text(v) for v in value)
     if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {cell(v)}" for k, v in value.items())
+        return "; ".join(f"{k}: {cell_text(v)}" for k, v in value.items())
     return str(value)
 
 
@@ -60,7 +64,7 @@ class Formatter:
 
     name: str = ""
     text = False
-    """True for the text view (drawn by :func:`cptref.app.emit_text`, not written as bytes)."""
+    """True for the text view (drawn by :func:`cptref.commands.common.emit_text`, not written as bytes)."""
 
     def header(self, columns: Sequence[str], claim: bool = False) -> bytes:
         return b""
@@ -73,7 +77,7 @@ class Json(Formatter):
     name = "json"
 
     def answer(self, answer: Answer) -> bytes:
-        return serialize.dumps(answer.document)
+        return dumps(answer.document)
 
 
 class JsonLines(Formatter):
@@ -81,7 +85,7 @@ class JsonLines(Formatter):
 
     def answer(self, answer: Answer) -> bytes:
         items = answer.rows if answer.lines is None else answer.lines
-        return b"".join(item if isinstance(item, bytes) else serialize.line(item) for item in items)
+        return b"".join(item if isinstance(item, bytes) else line(item) for item in items)
 
 
 class Rows(Formatter):
@@ -107,7 +111,7 @@ class Rows(Formatter):
         if self._writer is None:  # tab-separated: a tab or line break inside a value is a space
             clean = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
             return "".join("\t".join(visible(v.translate(clean)) for v in row) + "\n" for row in rows).encode()
-        self._writer.writerows([safe_cell(visible(value)) for value in row] for row in rows)
+        self._writer.writerows([formula_safe(visible(value)) for value in row] for row in rows)
         text = self._buffer.getvalue()
         self._buffer.seek(0)
         self._buffer.truncate()
@@ -116,13 +120,13 @@ class Rows(Formatter):
     def answer(self, answer: Answer) -> bytes:
         """One row an item; in a batch, the claim's id and line first."""
         claim = answer.claim
-        front = [cell(claim.id), str(claim.line)] if claim is not None else []
-        items = (serialize.select(item, answer.columns) for item in answer.rows)
-        return self._encode([*front, *(cell(item[c]) for c in answer.columns)] for item in items)
+        front = [cell_text(claim.id), str(claim.line)] if claim is not None else []
+        items = (select(item, answer.columns) for item in answer.rows)
+        return self._encode([*front, *(cell_text(item[c]) for c in answer.columns)] for item in items)
 
 
-class Text(Formatter):
-    """The text view: the answer's :class:`~cptref.render.Doc`, drawn by the caller."""
+class TextView(Formatter):
+    """The text view: the answer's :class:`~cptref.output.text.doc.TextDoc`, drawn by the caller."""
 
     text = True
 
@@ -133,16 +137,82 @@ class Text(Formatter):
         raise TypeError("the text view is drawn, not encoded: use Answer.view")
 
 
-FORMATS: dict[str, Callable[[], Formatter]] = {
-    "table": lambda: Text("table"),
-    "text": lambda: Text("text"),
-    "plain": lambda: Rows(csv=False),
-    "csv": lambda: Rows(csv=True),
-    "json": Json,
-    "jsonl": JsonLines,
+class Format(NamedTuple):
+    """A format: its name, what it writes (one phrase: the help of ``--format``), whether ``--format``
+    offers it (``text`` is the text view's name on the commands without ``--format``), and its
+    formatter (made afresh for each answer; a batch keeps one)."""
+
+    name: str
+    help: str
+    offered: bool
+    make: Callable[[], Formatter]
+
+
+FORMATS: dict[str, Format] = {
+    format.name: format
+    for format in (
+        Format("table", "the text view", True, lambda: TextView("table")),
+        Format("plain", "tab-separated rows, no header", True, lambda: Rows(csv=False)),
+        Format("json", "as --json", True, lambda: Json()),
+        Format("jsonl", "one JSON object a line", True, lambda: JsonLines()),
+        Format("csv", "a header line, then rows", True, lambda: Rows(csv=True)),
+        Format("text", "the text view", False, lambda: TextView("text")),
+    )
 }
-"""Every output format by name; each call makes a fresh formatter (a batch keeps one)."""
+"""Every output format by name, in the order ``--format`` lists them. A new format goes here."""
 
 
 def formatter(name: str) -> Formatter:
-    return FORMATS[name]()
+    """A fresh formatter of the format ``name``."""
+    return FORMATS[name].make()
+
+
+def offered() -> tuple[str, ...]:
+    """The formats ``--format`` offers, in order (its choices)."""
+    return tuple(f.name for f in FORMATS.values() if f.offered)
+
+
+def option_help() -> str:
+    """The help of ``--format``: each format offered and what it writes."""
+    return "; ".join(f"{f.name}: {f.help}" for f in FORMATS.values() if f.offered) + "."
+
+
+def output_help(phrases: Mapping[str, str], leading: str = "Output (--format): ") -> str:
+    """A command's paragraph on its output: each format with what it writes for that command
+    (``phrases``, in the command's order: ``"json (also --json)": ...`` may name a shortcut), then any
+    other format offered, with its own help."""
+    named = {key.split(" ", 1)[0] for key in phrases}
+    parts = [f"{key}, {phrase}" for key, phrase in phrases.items()]
+    parts += [f"{f.name}, {f.help}" for f in FORMATS.values() if f.offered and f.name not in named]
+    return leading + "; ".join(parts) + "."
+
+
+def markdown() -> str:
+    """README's list of the formats ``--format`` offers."""
+    return "".join(f"- `{f.name}`: {f.help}\n" for f in FORMATS.values() if f.offered)
+
+
+def dumps(document: Any) -> bytes:
+    """Indented, key-order-stable UTF-8 JSON with a final newline."""
+    try:
+        encoded = msgspec.json.encode(document)
+    except UnicodeEncodeError:  # a path that is not UTF-8 (a file name's raw bytes): write them escaped
+        encoded = msgspec.json.encode(_escape_undecodable(msgspec.to_builtins(document)))
+    return msgspec.json.format(encoded, indent=2) + b"\n"
+
+
+def _escape_undecodable(value: Any) -> Any:
+    """``value`` with every character UTF-8 cannot hold (a lone surrogate, as an undecodable byte of a
+    file name becomes) written as a ``\\udcNN`` escape."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_escape_undecodable(k): _escape_undecodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escape_undecodable(v) for v in value]
+    return value
+
+
+def line(item: Any) -> bytes:
+    """One compact JSON line (JSON Lines output)."""
+    return msgspec.json.encode(item) + b"\n"

@@ -6,7 +6,7 @@ characters: ESC sequences that recolour, move the cursor, clear the screen or re
 control character (and the Unicode line and paragraph separators and bidirectional overrides,
 which reorder or split what a reader sees) as a visible escape (``\\x1b``), keeping newline and tab
 where the layout needs them (``keep``). JSON output escapes them itself and does not use this.
-:func:`cell` neutralises a spreadsheet formula in a CSV cell (the OWASP rule).
+:func:`formula_safe` neutralises a spreadsheet formula in a CSV cell (the OWASP rule).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def visible(text: str, keep: bool = True) -> str:
     return pattern.sub(_escape, text) if pattern.search(text) else text
 
 
-def cell(text: str) -> str:
+def formula_safe(text: str) -> str:
     """A CSV cell a spreadsheet will not run: one that starts with ``=``, ``+``, ``-``, ``@``, a tab
     or a carriage return gets a leading ``'``, unless it is a plain number (``-1.5``)."""
     if text.startswith(_FORMULA) and not _NUMBER.fullmatch(text):

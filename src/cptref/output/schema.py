@@ -17,19 +17,45 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
+from msgspec import Struct
 
-from cptref.check.rules import RULES
 from cptref.errors import UsageError
 
-from .documents import DOCUMENTS, LEAN_FINDING, LINE_VERSION, LINES, SCHEMA_VERSION
-from .documents import ITEMS as ITEM_TYPES
+from .check_documents import LEAN_FINDING, LINE_VERSION, CheckDocument, ClaimLine
+from .documents import (
+    SCHEMA_VERSION,
+    FamiliesDocument,
+    ListDocument,
+    ListedCode,
+    PackDocument,
+    SearchDocument,
+    SearchResult,
+    ShowDocument,
+    TablesDocument,
+    ValidateDocument,
+)
+from .fields import ITEMS as ITEM_TYPES
+
+DOCUMENTS: dict[str, type[Struct]] = {
+    "show": ShowDocument,
+    "search": SearchDocument,
+    "check": CheckDocument,
+    "list": ListDocument,
+    "families": FamiliesDocument,
+    "validate": ValidateDocument,
+    "pack": PackDocument,
+    "tables": TablesDocument,
+}
+"""The ``--json`` document of each command."""
+LINES: dict[str, type[Struct]] = {"search": SearchResult, "check": ClaimLine, "list": ListedCode}
+"""What one line of each command's JSON Lines output is."""
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 POLICY = (
     "schema_version changes only when a field is removed or changes meaning; a field may be added "
     "without a change, so a consumer should ignore keys it does not know."
 )
-COMMANDS: tuple[str, ...] = tuple(DOCUMENTS)
+JSON_COMMANDS: tuple[str, ...] = tuple(DOCUMENTS)
 """The commands with JSON output, in the order ``cptref schema`` prints them."""
 LINE_COMMANDS: tuple[str, ...] = tuple(LINES)
 """The commands with JSON Lines output (``--format jsonl``; ``check --jsonl``)."""
@@ -44,7 +70,7 @@ NAMES = {
     "CheckedBy": "Answer",
 }
 """The output types as the schemas name their parts."""
-ITEMS = {command: NAMES.get(kind.__name__, kind.__name__) for command, kind in ITEM_TYPES.items()}
+ITEM_PARTS = {command: NAMES.get(kind.__name__, kind.__name__) for command, kind in ITEM_TYPES.items()}
 """The part ``--fields`` selects from, by command."""
 TITLES = {command: f"cptref {command} --json" for command in DOCUMENTS}
 
@@ -70,6 +96,8 @@ def _parts() -> dict[str, Schema]:
             }
         part["required"] = list(properties)
         named[name] = {k: part[k] for k in ("title", "description", "type", "properties", "required")}
+    from cptref.check.rules import RULES  # deferred: only a schema names every rule
+
     rule = named["Finding"]["properties"]["rule"]
     rule["enum"] = [r.id for r in RULES]
     return named
@@ -118,8 +146,8 @@ def schema(command: str, jsonl: bool = False, fields: Sequence[str] | None = Non
     ``fields`` narrows the items ``--fields`` selects from to those fields. Raises
     :class:`UsageError` for a command without such output.
     """
-    if command not in COMMANDS:
-        raise UsageError(f"no command {command!r} prints JSON; choose one of: {', '.join(COMMANDS)}")
+    if command not in JSON_COMMANDS:
+        raise UsageError(f"no command {command!r} prints JSON; choose one of: {', '.join(JSON_COMMANDS)}")
     if jsonl and command not in LINE_COMMANDS:
         raise UsageError(f"{command} has no JSON Lines output; those that do: {', '.join(LINE_COMMANDS)}")
     parts = _parts()
@@ -127,7 +155,7 @@ def schema(command: str, jsonl: bool = False, fields: Sequence[str] | None = Non
     if fields is None and jsonl and command == "check":
         fields, narrowed = LEAN_FINDING, " In a line, only these fields, unless --fields or --explain asks for others."
     if fields is not None:
-        item = parts[ITEMS[command]]
+        item = parts[ITEM_PARTS[command]]
         item["properties"] = {key: item["properties"][key] for key in fields}
         item["required"] = list(fields)
         item["description"] += narrowed
@@ -137,11 +165,11 @@ def schema(command: str, jsonl: bool = False, fields: Sequence[str] | None = Non
     if command == "check":
         return _root(parts["ClaimLine"], "cptref check --jsonl", parts["ClaimLine"]["description"], parts)
     # search and list --format jsonl: each line is one item, as in the list of their --json
-    item = parts[ITEMS[command]]
+    item = parts[ITEM_PARTS[command]]
     line = f"One line of {command} --format jsonl: {item['description'][0].lower()}{item['description'][1:]}"
     return _root(item, f"cptref {command} --format jsonl", line, parts)
 
 
 def every(jsonl: bool = False) -> dict[str, Schema]:
     """The schema of every command with that output, keyed by command (what ``cptref schema`` prints)."""
-    return {command: schema(command, jsonl) for command in (LINE_COMMANDS if jsonl else COMMANDS)}
+    return {command: schema(command, jsonl) for command in (LINE_COMMANDS if jsonl else JSON_COMMANDS)}

@@ -14,41 +14,33 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from cptref.check.results import FINDING_KEYS
-from cptref.errors import UsageError
-
-from .documents import (
-    DERIVED_KEYS,
-    FIELDS,
-    LIST_KEYS,
-    PROCEDURE_KEYS,
-    RESULT_COLUMNS,
-    RESULT_KEYS,
-    SCHEMA_VERSION,
+from .check_documents import CheckDocument, CheckedCode
+from .cms_documents import (
     AocRow,
-    CheckDocument,
-    CheckedCode,
     CmsReport,
     CmsSkipped,
     CmsTableRead,
+    FeeScheduleRow,
+    LicensedDescriptor,
+    MueRow,
+    OfficialFacts,
+    PtpRow,
+    PtpSummary,
+)
+from .documents import (
+    SCHEMA_VERSION,
     DerivedRelations,
     DerivedView,
     FamiliesDocument,
     FamilyEntry,
     FamilyRef,
-    FeeScheduleRow,
-    LicensedDescriptor,
     ListDocument,
     ListedCode,
-    MueRow,
     NotWithView,
     OfficialDescriptor,
-    OfficialFacts,
     PackDocument,
     ProblemView,
     ProcedureView,
-    PtpRow,
-    PtpSummary,
     RuleView,
     SearchDocument,
     SearchResult,
@@ -57,6 +49,7 @@ from .documents import (
     UnknownView,
     ValidateDocument,
 )
+from .fields import select
 
 if TYPE_CHECKING:
     from cptref.check.results import CheckResult
@@ -68,17 +61,6 @@ if TYPE_CHECKING:
     from cptref.model.records import Procedure
     from cptref.model.relations import Derived, Relation
     from cptref.search.results import Result
-
-__all__ = [
-    "DERIVED_KEYS",
-    "FIELDS",
-    "FINDING_KEYS",
-    "LIST_KEYS",
-    "PROCEDURE_KEYS",
-    "RESULT_COLUMNS",
-    "RESULT_KEYS",
-    "SCHEMA_VERSION",
-]
 
 
 def _derived(item: Derived, catalog: Catalog) -> DerivedView:
@@ -94,7 +76,7 @@ def _derived(item: Derived, catalog: Catalog) -> DerivedView:
     )
 
 
-def procedure(catalog: Catalog, record: Procedure) -> ProcedureView:
+def procedure_view(catalog: Catalog, record: Procedure) -> ProcedureView:
     """One record as shown: its own fields, family rules merged in, derived relations."""
     family = catalog.families.get(record.family) if record.family else None
     official = catalog.official(record.code)
@@ -149,7 +131,7 @@ def cited(data: Iterable[Any]) -> set[str]:
     return found
 
 
-def show(
+def show_document(
     catalog: Catalog,
     records: Sequence[Procedure],
     fields: Sequence[str] | None = None,
@@ -159,7 +141,7 @@ def show(
     """``cptref show --json``; ``fields`` keeps only those fields of each procedure (and only the
     sources those fields cite); ``official``, what the user's CMS tables say of each code; ``unknown``,
     the codes (and prefixes) asked for that have no record."""
-    procedures = [select(procedure(catalog, r), fields) for r in records]
+    procedures = [select(procedure_view(catalog, r), fields) for r in records]
     ids = sorted(cited(procedures))
     sources = {i: catalog.sources[i] for i in ids if i in catalog.sources}
     if fields is None:
@@ -173,7 +155,7 @@ def show(
     }
 
 
-def official(cms: CmsTables, code: str, has_record: bool, today: datetime.date) -> OfficialFacts:
+def official_facts(cms: CmsTables, code: str, has_record: bool, today: datetime.date) -> OfficialFacts:
     """What the user's CMS tables say about ``code``: fee schedule rows, MUEs, add-on edits, and the PTP
     edits in force ``today`` in every setting."""
     from cptref.check.rules.base import row
@@ -248,19 +230,19 @@ def official(cms: CmsTables, code: str, has_record: bool, today: datetime.date) 
     return OfficialFacts(code, has_record, fee, mues, aoc, ptp)
 
 
-def listed(record: Procedure) -> ListedCode:
+def listed_code(record: Procedure) -> ListedCode:
     """One code of ``cptref list``."""
     return ListedCode(record.code, record.title, record.status, record.family, record.add_on is not None)
 
 
-def listing(codes: Sequence[ListedCode], fields: Sequence[str] | None = None) -> Any:
+def list_document(codes: Sequence[ListedCode], fields: Sequence[str] | None = None) -> Any:
     """``cptref list --json``."""
     if fields is None:
         return ListDocument(SCHEMA_VERSION, list(codes))
     return {"schema_version": SCHEMA_VERSION, "codes": [select(c, fields) for c in codes]}
 
 
-def families(catalog: Catalog) -> FamiliesDocument:
+def families_document(catalog: Catalog) -> FamiliesDocument:
     """``cptref families``: every family, by its first code, with the library's codes in it."""
     members: dict[str, list[str]] = {}
     for record in catalog:
@@ -288,7 +270,7 @@ def search_result(item: Result) -> SearchResult:
     )
 
 
-def search(query: str, results: Sequence[Result], fields: Sequence[str] | None = None) -> Any:
+def search_document(query: str, results: Sequence[Result], fields: Sequence[str] | None = None) -> Any:
     """``cptref search --json``; ``fields`` keeps only those fields of each result."""
     items = [select(search_result(r), fields) for r in results]
     if fields is None:
@@ -296,14 +278,14 @@ def search(query: str, results: Sequence[Result], fields: Sequence[str] | None =
     return {"schema_version": SCHEMA_VERSION, "query": query, "results": items}
 
 
-def packed(file: Path, data: Path, report: PackReport) -> PackDocument:
+def pack_document(file: Path, data: Path, report: PackReport) -> PackDocument:
     """``cptref pack --json``: the packed library written."""
     return PackDocument(
         SCHEMA_VERSION, str(file), str(data), report.records, report.sources, report.families, report.size
     )
 
 
-def validation(
+def validate_document(
     report: Report, cms: CmsSummary | None = None, problems: Sequence[Problem] | None = None
 ) -> ValidateDocument:
     """``cptref validate --json``: the data directory's problems, and with ``--cms`` the CMS tables read
@@ -354,7 +336,7 @@ def table_read(summary: TableSummary) -> CmsTableRead:
     )
 
 
-def tables(cms: CmsSummary, paths: Sequence[str]) -> TablesDocument:
+def tables_document(cms: CmsSummary, paths: Sequence[str]) -> TablesDocument:
     """``cptref tables --json``: every table loaded, with its dates, and every file skipped or failed."""
     errors = len(cms.errors)
     return TablesDocument(
@@ -374,7 +356,7 @@ def checked_codes(result: CheckResult, title: Callable[[str], str | None]) -> li
     return [CheckedCode(line.code, line.units, title(line.code), list(line.modifiers)) for line in result.lines]
 
 
-def check(result: CheckResult, title: Callable[[str], str | None], fields: Sequence[str] | None = None) -> Any:
+def check_document(result: CheckResult, title: Callable[[str], str | None], fields: Sequence[str] | None = None) -> Any:
     """``cptref check --json``: the claim's lines (with units, modifiers, and titles from ``title``:
     null for a code with no record), whether the claim is ok (no error finding) and verified (no
     warning either), and every finding (only its ``fields``, when given)."""
@@ -392,57 +374,4 @@ def check(result: CheckResult, title: Callable[[str], str | None], fields: Seque
     }
 
 
-def dumps(document: Any) -> bytes:
-    """Indented, key-order-stable UTF-8 JSON with a final newline."""
-    try:
-        encoded = msgspec.json.encode(document)
-    except UnicodeEncodeError:  # a path that is not UTF-8 (a file name's raw bytes): write them escaped
-        encoded = msgspec.json.encode(_escape_undecodable(msgspec.to_builtins(document)))
-    return msgspec.json.format(encoded, indent=2) + b"\n"
-
-
-def _escape_undecodable(value: Any) -> Any:
-    """``value`` with every character UTF-8 cannot hold (a lone surrogate, as an undecodable byte of a
-    file name becomes) written as a ``\\udcNN`` escape."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, dict):
-        return {_escape_undecodable(k): _escape_undecodable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_escape_undecodable(v) for v in value]
-    return value
-
-
-def line(item: Any) -> bytes:
-    """One compact JSON line (JSON Lines output)."""
-    return msgspec.json.encode(item) + b"\n"
-
-
 # --- selecting fields -------------------------------------------------------------------------------
-
-
-def parse_fields(text: str | None, available: Sequence[str]) -> tuple[str, ...] | None:
-    """``--fields code,title`` as field names, in the order given (repeats dropped); None for None.
-
-    Raises :class:`UsageError` naming the available fields for an unknown or empty selection, as
-    ``gh --json`` does.
-    """
-    if text is None:
-        return None
-    names = [name.strip() for name in text.split(",")]
-    names = [name for name in names if name]
-    choices = ", ".join(available)
-    if not names:
-        raise UsageError(f"--fields needs at least one field; available: {choices}")
-    for name in names:
-        if name not in available:
-            raise UsageError(f"unknown field {name!r}; available: {choices}")
-    return tuple(dict.fromkeys(names))
-
-
-def select(item: Any, fields: Sequence[str] | None) -> Any:
-    """``item`` with only ``fields``, in that order (as a mapping); ``item`` itself when ``fields`` is None."""
-    if fields is None:
-        return item
-    data = item if isinstance(item, dict) else msgspec.to_builtins(item)
-    return {key: data[key] for key in fields}

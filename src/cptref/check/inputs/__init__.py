@@ -4,7 +4,7 @@
   :class:`~.base.SkippedLine`) and the :class:`~.base.ClaimReader` every format's reader is.
 - :mod:`.csvfile`: CSV (id, codes, date; a header optional); :mod:`.jsonl`: JSON Lines.
 - :mod:`.registry`: the formats, chosen by extension, else by the first line; the lines of a file,
-  bounded. A new format is a module here and a line of :data:`.registry.FORMATS`.
+  bounded. A new format is a module here and a line of :data:`.registry.INPUT_FORMATS`.
 
 The claim lines inside a claim (``47542-59x2``) are :mod:`cptref.check.lines`.
 """

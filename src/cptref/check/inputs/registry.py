@@ -1,6 +1,6 @@
 """Which reader reads a batch file: chosen by the file's extension, else by its first line.
 
-:data:`FORMATS` lists every claim input format in the order they are tried: a file named with one
+:data:`INPUT_FORMATS` lists every claim input format in the order they are tried: a file named with one
 of a format's suffixes is read in it; otherwise the first format whose :attr:`InputFormat.sniff`
 accepts the first line that is not blank (CSV accepts any line, so it comes last). A new format (a
 reader module of this package) is registered here. :func:`batch_lines` reads a file's lines bounded
@@ -27,7 +27,7 @@ class InputFormat(NamedTuple):
     reader: str
 
 
-FORMATS: tuple[InputFormat, ...] = (
+INPUT_FORMATS: tuple[InputFormat, ...] = (
     InputFormat("jsonl", (".jsonl", ".ndjson"), "jsonl:looks_like", "jsonl:JsonlClaims"),
     InputFormat("csv", (".csv",), "", "csvfile:CsvClaims"),
 )
@@ -42,19 +42,19 @@ def _load(where: str) -> Any:
 def detect_format(name: str | None, first_line: bytes) -> str:
     """The format of a batch: by the file's suffix, else by its first line that is not blank."""
     lowered = (name or "").lower()
-    for found in FORMATS:
+    for found in INPUT_FORMATS:
         if lowered.endswith(found.suffixes):
             return found.name
-    for found in FORMATS:
+    for found in INPUT_FORMATS:
         sniff: Callable[[bytes], bool] | None = _load(found.sniff) if found.sniff else None
         if sniff is None or sniff(first_line):
             return found.name
-    return FORMATS[-1].name
+    return INPUT_FORMATS[-1].name
 
 
 def reader_for(fmt: str) -> ClaimReader:
     """A new reader of the format named ``fmt``."""
-    for found in FORMATS:
+    for found in INPUT_FORMATS:
         if found.name == fmt:
             made: ClaimReader = _load(found.reader)()
             return made
