@@ -2,11 +2,12 @@
 
 Importing Typer (and click, and rich's help formatting) costs more than answering the calls scripts
 make thousands of times (``cptref show 47555 --json``, ``cptref check 47532 47542``). :func:`plan`
-reads the command line with the option table of :mod:`cptref.options`, the one Typer is built from,
-and returns the answer to run, or None for anything it does not fully understand: ``--help``, shell
-completion, an unknown option, a value out of range, a missing argument. Typer then answers those
-and says what is wrong. Both paths call :func:`cptref.app.run`; a test compares their output byte
-for byte, and another checks that the invocations meant to be fast never import Typer.
+reads the command line with the command's ``Args`` as :mod:`.spec` reads them, the very spec the
+Typer application is built from, and returns the answer to run, or None for anything it does not
+fully understand: ``--help``, shell completion, an unknown option, a value out of range, a missing
+argument. Typer then answers those and says what is wrong. Both paths build the command's ``Args``
+and call its ``run``; a test compares their output byte for byte, and another checks that the
+invocations meant to be fast never import Typer.
 """
 
 from __future__ import annotations
@@ -15,30 +16,25 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cptref.commands.args import CMS, COMMANDS, VERSION, Command, Option
+from cptref.commands import COMMANDS
+
+from .spec import Command, Option, command, root
 
 Plan = Callable[[], int]
+"""An answer to run: it writes the answer and returns the exit status."""
 
 
 def plan(args: Sequence[str]) -> Plan | None:
     """The answer to ``cptref ARGS``, or None when Typer should answer."""
     if not args or "_CPTREF_COMPLETE" in os.environ:
         return None
-    if args[0] in VERSION.flags or (args[0].startswith("--cms") and any(a in VERSION.flags for a in args)):
-        return _version(args)
-    command = COMMANDS.get(args[0])
-    if command is None:
-        return None
-    values = parse(command, args[1:])
+    if args[0] not in COMMANDS:
+        return _root(args) if args[0].startswith("-") else None
+    found = command(args[0])
+    values = parse(found, args[1:])
     if values is None:
         return None
-
-    def answer() -> int:
-        from cptref.commands import common as app
-
-        return app.run(command.name, values)
-
-    return answer
+    return lambda: found.run(values)
 
 
 def parse(command: Command, args: Sequence[str]) -> dict[str, Any] | None:
@@ -85,9 +81,10 @@ def parse(command: Command, args: Sequence[str]) -> dict[str, Any] | None:
     if not argument.many:
         if len(positional) > 1 or (argument.choices and positional and positional[0] not in argument.choices):
             return None
-        values[argument.dest] = positional[0] if positional else None
+        if positional or argument.required:
+            values[argument.dest] = positional[0]
     else:
-        values[argument.dest] = positional or None
+        values[argument.dest] = tuple(positional)
     return values
 
 
@@ -107,23 +104,22 @@ def convert(option: Option, text: str) -> Any:
     return text
 
 
-def _version(args: Sequence[str]) -> Plan | None:
-    """``cptref --version`` (or ``-V``), with ``--cms PATH`` or nothing else."""
-    cms: str | None = None
-    rest = [a for a in args if a not in VERSION.flags]
+def _root(args: Sequence[str]) -> Plan | None:
+    """``cptref --version`` (or ``-V``), alone or with ``--cms PATH`` on either side."""
+    options = root()
+    version = options.option("--version")
+    cms = options.option("--cms")
+    assert version is not None and cms is not None
+    flags = version.flags
+    rest = [a for a in args if a not in flags]
     if len(rest) == len(args) or len(args) - len(rest) > 1:
         return None
+    values: dict[str, Any] = {version.dest: True, cms.dest: None}
     if rest:
-        if len(rest) == 1 and rest[0].startswith(f"{CMS.flags[0]}="):
-            cms = rest[0].split("=", 1)[1]
-        elif len(rest) == 2 and rest[0] == CMS.flags[0]:
-            cms = rest[1]
+        if len(rest) == 1 and rest[0].startswith(f"{cms.flags[0]}="):
+            values[cms.dest] = rest[0].split("=", 1)[1]
+        elif len(rest) == 2 and rest[0] == cms.flags[0]:
+            values[cms.dest] = rest[1]
         else:
             return None
-
-    def version() -> int:
-        from cptref.commands import common as app
-
-        return app.version(cms)
-
-    return version
+    return lambda: options.run(values)

@@ -1,39 +1,45 @@
-"""The ``cptref`` command as a Typer application, built from the option table of :mod:`cptref.options`.
+"""The ``cptref`` command as a Typer application, built from each command's ``Args`` (:mod:`.spec`).
 
-Typer answers what the fast path (:mod:`cptref.fast`) leaves to it: ``--help``, shell completion,
-and every malformed invocation, which it explains. A command here only turns Typer's values into
-the plain values of the table and calls :func:`cptref.app.run`; it computes nothing itself.
+Typer answers what the fast path (:mod:`.fastpath`) leaves to it: ``--help``, shell completion, and
+every malformed invocation, which it explains. A command here only turns Typer's values into the
+command's ``Args`` and calls its ``run``; it computes nothing itself.
 """
 
 from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Iterable
 from enum import Enum
 from typing import Annotated, Any, NoReturn, TextIO, cast
 
 import typer
 
-from cptref.commands import common as use_cases
-from cptref.commands.args import CMS, COMMANDS, ROOT_HELP, VERSION, Argument, Command, Option
+from cptref.commands import COMMANDS
 from cptref.errors import CptrefError, ExitCode, Signalled
 from cptref.output import streams as process
 
-app = typer.Typer(
-    name="cptref",
-    help=ROOT_HELP,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+from .spec import Argument, Command, Option, command, root
+
+ROOT_HELP = (
+    "A CPT coding reference for the command line: what a code means, what it includes, what it "
+    "is reported with, and where each fact comes from.\n\n"
+    "Examples:\n\n"
+    "  cptref show 47555\n\n"
+    '  cptref search "balloon dilation biliary"\n\n'
+    "  cptref show 47542 --json | jq '.procedures[0].add_on'\n\n"
+    "Exit status: 0 ok, 1 not found / no match, 2 usage error, 3 invalid data."
 )
 
 
 def _complete_codes(incomplete: str) -> list[tuple[str, str]]:
     """Shell completion of code arguments: the library's codes that begin with what is typed."""
     try:
-        catalog = use_cases.catalog(None)
+        from cptref.commands.common import catalog
+
+        found = catalog(None)
         prefix = incomplete.strip().upper()
-        return [(d.code, d.title) for d in catalog.store.docs() if d.code.startswith(prefix)][:200]
+        return [(d.code, d.title) for d in found.store.docs() if d.code.startswith(prefix)][:200]
     except Exception:  # completion must never break the user's shell
         return []
 
@@ -85,10 +91,15 @@ def _option(option: Option) -> tuple[Any, Any]:
 
 
 def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
+    """A value as the command's ``Args`` holds it: a choice's text, many values as a tuple."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return tuple(value)
+    return value
 
 
-def _register(command: Command) -> None:
+def _register(app: typer.Typer, command: Command) -> None:
     parameters = []
     if command.argument is not None:
         annotation, default = _argument(command.argument)
@@ -104,7 +115,8 @@ def _register(command: Command) -> None:
         )
 
     def run(**values: Any) -> None:
-        status = use_cases.run(command.name, {key: _plain(value) for key, value in values.items()})
+        given = {key: _plain(value) for key, value in values.items() if value is not None}
+        status = command.run(given)
         if status:
             raise typer.Exit(status)
 
@@ -121,24 +133,44 @@ def _rules() -> str:
     return help_table()
 
 
-@app.callback(invoke_without_command=True)
-def _root(
-    ctx: typer.Context,
-    version: Annotated[bool, typer.Option(*VERSION.flags, help=VERSION.help)] = False,
-    cms: Annotated[
-        str | None, typer.Option(*CMS.flags, metavar=CMS.metavar, help=CMS.help + " With --version.")
-    ] = None,
-) -> None:
-    """A CPT coding reference for the command line."""
-    if version:
-        raise typer.Exit(use_cases.version(cms))
-    if ctx.invoked_subcommand is None:
-        sys.stdout.write(ctx.get_help() + "\n")
-        raise typer.Exit(ExitCode.USAGE)
+def build(commands: Iterable[Command] | None = None) -> typer.Typer:
+    """The Typer application of ``commands`` (default: every command of :data:`cptref.commands.COMMANDS`),
+    under ``cptref`` itself with its options (``--version``)."""
+    app = typer.Typer(
+        name="cptref",
+        help=ROOT_HELP,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    options = root()
+    version_option = options.option("--version")
+    cms_option = options.option("--cms")
+    assert version_option is not None and cms_option is not None
+
+    def _root(ctx: typer.Context, version: bool = False, cms: str | None = None) -> None:
+        """A CPT coding reference for the command line."""
+        if version:
+            raise typer.Exit(options.run({version_option.dest: True, cms_option.dest: cms}))
+        if ctx.invoked_subcommand is None:
+            sys.stdout.write(ctx.get_help() + "\n")
+            raise typer.Exit(ExitCode.USAGE)
+
+    _root.__annotations__ = {  # objects, not the text of this module's annotations: read by Typer
+        "ctx": typer.Context,
+        "version": Annotated[bool, typer.Option(*version_option.flags, help=version_option.help)],
+        "cms": Annotated[str | None, typer.Option(*cms_option.flags, metavar=cms_option.metavar, help=cms_option.help)],
+        "return": None,
+    }
+    app.callback(invoke_without_command=True)(_root)
+
+    for found in commands if commands is not None else (command(name) for name in COMMANDS):
+        _register(app, found)
+    return app
 
 
-for _command in COMMANDS.values():
-    _register(_command)
+app = build()
+"""The application of every command (what :func:`main` runs)."""
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

@@ -7,20 +7,20 @@ terminal, plain text when piped) is the default; ``text`` is the same view under
 commands without ``--format`` use.
 
 A format is registered once, in :data:`FORMATS`, with its help: ``--format`` offers it (its choices
-and help are read from here), every command's help paragraph on its output lists it
-(:func:`output_help`), and README's list of formats is written from it (:func:`markdown`).
+and help are read from here), every command's help paragraph on its output names it
+(:func:`with_formats`), and README's list of formats is written from it (:func:`markdown`).
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 from msgspec import Struct
 
-from .fields import select
 from .safe_text import formula_safe, visible
 
 if TYPE_CHECKING:
@@ -121,6 +121,8 @@ class Rows(Formatter):
         """One row an item; in a batch, the claim's id and line first."""
         claim = answer.claim
         front = [cell_text(claim.id), str(claim.line)] if claim is not None else []
+        from .fields import select
+
         items = (select(item, answer.columns) for item in answer.rows)
         return self._encode([*front, *(cell_text(item[c]) for c in answer.columns)] for item in items)
 
@@ -177,14 +179,21 @@ def option_help() -> str:
     return "; ".join(f"{f.name}: {f.help}" for f in FORMATS.values() if f.offered) + "."
 
 
-def output_help(phrases: Mapping[str, str], leading: str = "Output (--format): ") -> str:
-    """A command's paragraph on its output: each format with what it writes for that command
-    (``phrases``, in the command's order: ``"json (also --json)": ...`` may name a shortcut), then any
-    other format offered, with its own help."""
-    named = {key.split(" ", 1)[0] for key in phrases}
-    parts = [f"{key}, {phrase}" for key, phrase in phrases.items()]
-    parts += [f"{f.name}, {f.help}" for f in FORMATS.values() if f.offered and f.name not in named]
-    return leading + "; ".join(parts) + "."
+def with_formats(help_text: str) -> str:
+    """A command's ``--help`` with every format ``--format`` offers named in its paragraph on its output
+    (the one that starts ``Output (--format):``): a format the paragraph does not name yet is added to
+    it with its own help, so a new format is in every command's help the moment it is registered."""
+    start = help_text.find("Output (--format):")
+    if start < 0:
+        return help_text
+    end = help_text.find("\n\n", start)
+    end = len(help_text) if end < 0 else end
+    paragraph = help_text[start:end]
+    unnamed = [f for f in FORMATS.values() if f.offered and not re.search(rf"\b{re.escape(f.name)}\b", paragraph)]
+    if not unnamed:
+        return help_text
+    more = " Also " + "; ".join(f"{f.name}, {f.help}" for f in unnamed) + "."
+    return help_text[:end] + more + help_text[end:]
 
 
 def markdown() -> str:

@@ -1,0 +1,361 @@
+"""``cptref check``: whether codes can be reported together, and why not; one claim, or a batch file."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from msgspec import Meta, Struct
+
+from cptref.errors import ExitCode, UsageError
+from cptref.output import streams as process
+from cptref.output.formats import with_formats
+
+from .args import Arg, CmsPaths, Color, DataDirs, Format, Opt, fields_help
+from .common import catalog, cms_tables, emit, emit_text, output_format, selected_fields
+
+if TYPE_CHECKING:
+    from cptref.check.engine import CheckTables
+    from cptref.check.results import CheckResult
+    from cptref.library.catalog import Catalog
+    from cptref.output.text.doc import TextDoc
+
+HELP = with_formats(
+    """Tell whether codes can be reported together, and why not.
+
+Each argument is a claim line: CODE[-MOD...][xN], a CPT or HCPCS code, its
+modifiers each after a hyphen, its units after an x (47542, 47542-59,
+50432-RT, 77002-26-59, 47542x2, C1729). A line given twice counts as more
+units.
+
+Checks the claim against the library's recorded facts, each with its sources:
+{rules}
+
+A claim is stopped (an error: exit 1), verified (OK: no error, no warning,
+every code had the facts each rule needs), or NOT VERIFIED (no error, but a
+warning: a fact is missing or a human must decide: exit 0, or 1 with
+--strict). A finding resting on a low-confidence fact is at most a warning,
+and says so; a suggestion resting on one shows only with --explain.
+
+Batch: --file checks every claim of a CSV file (a claim id column, a codes
+column with claim lines split by spaces, commas, semicolons or pipes, and an
+optional date column; an id,codes[,date] header is optional) or a JSON Lines
+file ({"id": ..., "codes": ["47542-59", {"code": "50432", "modifiers":
+["RT"], "units": 1}], "date": "2026-01-15"}, one a line). Every line is a
+claim, a header or blank line, or a malformed line reported on stderr with
+its line number; a summary on stderr counts them all.
+
+Exit status: 0 when no claim has an error; 1 when one has (and, with --file,
+when a line was malformed; with --strict, when a claim is not verified);
+2 usage; 3 invalid data.
+
+Examples:
+  cptref check 47532 47542 77002
+  cptref check 47542-59 47532 50432-RT 50432-LT
+  cptref check 50432 50706x2 --explain
+  cptref check 47555 74360 --json | jq '.findings[].rule'
+  cptref check 47532 47542 --strict && submit-claim
+  cptref check --file claims.csv --jsonl > findings.jsonl
+  cat claims.jsonl | cptref check --file - --jsonl
+  cptref check --file claims.csv --format csv --fields rule,severity,codes
+
+Output (--format): table, the text view (colour on a terminal: --color,
+NO_COLOR); json (also --json), one object for the codes; jsonl (also
+--jsonl), one lean object a claim (each finding's rule, severity, codes and
+fix; --explain or --fields for more); csv, a header line then a row a
+finding; plain, a tab-separated line a finding. With --file, csv and plain
+rows start with the claim's id and line. --fields picks the fields of each
+finding (and the columns of csv and plain)."""
+)
+"""``check --help`` (``{rules}`` stands for the rule table, :func:`cptref.check.rules.help_table`)."""
+
+_Codes = Annotated[
+    tuple[str, ...],
+    Arg(
+        "[CODE...]",
+        "The lines of one claim: CODE[-MOD...][xN] (47542, 47542-59, 50432-RT, 47542x2, C1729).",
+        complete_codes=True,
+    ),
+]
+_File = Annotated[
+    str | None,
+    Opt(
+        ("--file", "-f"),
+        "Check every claim in a CSV (id,codes) or JSON Lines ({id, codes}) file; - reads stdin.",
+        metavar="FILE",
+    ),
+]
+_Json = Annotated[bool, Opt(("--json",), 'Print {"schema_version", "codes", "ok", "findings"} for the codes.')]
+_Jsonl = Annotated[bool, Opt(("--jsonl",), "Print one compact JSON object a claim, a line each.")]
+_Explain = Annotated[
+    bool,
+    Opt(
+        ("--explain",),
+        "Show the rule's text, the recorded fact and its sources under each finding; include the suggestions that "
+        "rest on a low-confidence fact; every field of each finding in --jsonl.",
+    ),
+]
+_Strict = Annotated[bool, Opt(("--strict",), "Exit 1 also when a claim is not verified (no error, but a warning).")]
+_Jobs = Annotated[
+    int | None,
+    Meta(ge=1, le=512),
+    Opt(
+        ("--jobs", "-j"),
+        "With --file: check on N processes (default: every core); the output keeps the file's order.",
+        metavar="N",
+    ),
+]
+_Date = Annotated[
+    str | None,
+    Opt(
+        ("--date",),
+        "The date of service, YYYY-MM-DD (default: today): the CMS edits in force on it apply; a batch's date column "
+        "(or date key) gives each claim its own.",
+        metavar="DATE",
+    ),
+]
+_Setting = Annotated[
+    Literal["practitioner", "hospital"],
+    Opt(
+        ("--setting",),
+        "Whose CMS PTP and MUE tables apply: practitioner services, or outpatient hospital services.",
+        metavar="SETTING",
+    ),
+]
+_Fields = Annotated[
+    str | None, Opt(("--fields",), fields_help("finding (not with the table view)", "check"), metavar="A,B")
+]
+
+
+class Args(Struct, frozen=True, kw_only=True):
+    """``cptref check``'s arguments."""
+
+    codes: _Codes = ()
+    file: _File = None
+    json: _Json = False
+    jsonl: _Jsonl = False
+    explain: _Explain = False
+    strict: _Strict = False
+    jobs: _Jobs = None
+    date: _Date = None
+    setting: _Setting = "practitioner"
+    data: DataDirs = None
+    cms: CmsPaths = None
+    format: Format = None
+    fields: _Fields = None
+    color: Color = "auto"
+
+
+SETTING_OF = {"practitioner": "practitioner", "hospital": "outpatient_hospital"}
+"""``--setting`` as the CMS tables name their settings."""
+
+
+def service_date(text: str | None) -> datetime.date:
+    """``--date``: a date written YYYY-MM-DD, else today."""
+    if text is None:
+        return datetime.date.today()
+    from cptref.check.inputs.base import parse_date
+
+    found = parse_date(text)
+    if found is None:
+        raise UsageError(f"--date must be a date written YYYY-MM-DD, got {text[:40]!r}")
+    return found
+
+
+def run(args: Args) -> int:
+    from cptref.check import engine as checking
+    from cptref.check.lines import parse_line
+
+    codes, file = args.codes, args.file
+    if codes and file is not None:
+        raise UsageError("give codes or --file, not both")
+    if not codes and file is None:
+        raise UsageError("give the codes to check (cptref check 47532 47542) or --file FILE")
+    output = output_format(args.json, args.format, args.jsonl)
+    if output == "json" and file is not None:
+        raise UsageError("--json prints one object; with --file use --jsonl (one object a claim)")
+    selected = selected_fields(args.fields, "check", output)
+    # one claim: its date of service, or today; a batch: each claim's own, else --date, else none
+    date = service_date(args.date) if args.date is not None or file is None else None
+    stream: Any = None
+    if file == "-" and "stdin" in process.CLOSED:
+        raise UsageError("standard input is closed (<&-): give the claims with --file FILE")
+    if file is not None:
+        try:
+            stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+    cms = None
+    try:
+        touched = [line.code for line in map(parse_line, codes or ()) if line is not None]
+        found = catalog(args.data, touched=touched if stream is None else None)
+        if stream is not None and found.problems:  # a batch may touch any code: it needs the whole library
+            from cptref.library.problems import refuse_or_warn
+
+            process.warn(refuse_or_warn(found, sorted(found.broken)))
+        cms = cms_tables(args.cms)
+        if cms is not None and stream is not None:
+            cms.preload()  # a batch asks about many codes: each table read once, not a query a code
+        if stream is not None:
+            import gc
+
+            gc.freeze()  # what is read so far lives as long as the batch: the collector need not walk it
+            gen0, gen1, _ = gc.get_threshold()
+            gc.set_threshold(gen0, gen1, 100)  # a batch's answer caches are large and hold no cycle
+        tables = checking.CheckTables.from_catalog(found, cms, SETTING_OF[args.setting])
+        if stream is None:
+            result = checking.check(tables, codes, date, explain=args.explain)
+            _emit_claim(found, tables, result, output, selected, args)
+            ok, verified = result.ok, result.verified
+        else:
+            summary = _check_batch(found, tables, stream, None if file == "-" else file, output, selected, args, date)
+            ok, verified = summary.ok, summary.verified
+    finally:
+        if stream is not None and stream is not sys.stdin.buffer:
+            stream.close()
+        if cms is not None:
+            cms.close()
+    return ExitCode.OK if ok and (verified or not args.strict) else ExitCode.FINDINGS
+
+
+def _emit_claim(
+    found: Catalog,
+    tables: CheckTables,
+    result: CheckResult,
+    output: str,
+    selected: tuple[str, ...] | None,
+    args: Args,
+) -> None:
+    from cptref.check.results import FINDING_KEYS
+    from cptref.output import to_documents as serialize
+    from cptref.output.check_lines import CheckLines
+    from cptref.output.formats import Answer
+
+    def view() -> TextDoc:
+        from cptref.output.text import views as text_views
+
+        return text_views.check_doc(found, result, explain=args.explain, official=tables.cms is not None)
+
+    lines = CheckLines(tables.title, selected, args.explain) if output == "jsonl" else None
+    answer = Answer(
+        serialize.check_document(result, tables.title, selected) if output == "json" else None,
+        rows=result.findings,
+        view=view,
+        lines=[lines.line(result)] if lines is not None else None,
+        columns=selected or FINDING_KEYS,
+    )
+    emit(output, answer, args.color)
+
+
+def _check_batch(
+    found: Catalog,
+    tables: CheckTables,
+    stream: Any,
+    name: str | None,
+    output: str,
+    selected: tuple[str, ...] | None,
+    args: Args,
+    date: datetime.date | None,
+) -> Any:
+    """Check every claim of ``stream`` (each on its own date, else ``date``, else it is reported); print
+    findings on stdout in input order (machine formats: on every core, :mod:`cptref.check.batch`), bad lines
+    and a summary on stderr."""
+    import time
+
+    from cptref.check import batch
+    from cptref.check import engine as checking
+    from cptref.check.inputs.base import BatchClaim, SkippedLine
+    from cptref.check.inputs.registry import batch_lines, reader_for
+    from cptref.check.results import BatchSummary
+    from cptref.library.index.parse import cores
+    from cptref.output.formats import formatter
+    from cptref.output.text import doc as text_doc
+    from cptref.output.text import terminal as text_terminal
+    from cptref.output.text import views as text_views
+
+    shown = name or "<stdin>"
+    total = 0
+    if name is not None and sys.stderr.isatty():
+        try:
+            total = os.fstat(stream.fileno()).st_size
+        except OSError:
+            total = 0
+    progress = total >= 1_000_000  # a long file, and stderr is a terminal
+    done = [0]
+    last = [time.monotonic()]
+
+    def counted(lines: Any) -> Any:
+        for raw in lines:
+            done[0] += len(raw)
+            yield raw
+
+    def tick() -> None:
+        if progress and time.monotonic() - last[0] > 0.2:
+            last[0] = time.monotonic()
+            sys.stderr.write(text_terminal.progress_line(done[0], total, summary.claims))
+            sys.stderr.flush()
+
+    def bad(line: int, message: str) -> None:
+        summary.skipped += 1
+        if progress:
+            sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
+        process.warn(f"{shown}:{line}: {message}; line skipped")
+
+    summary = BatchSummary()
+    explain, color = args.explain, args.color
+    found_lines = batch_lines(stream, name)
+    reader, lines = found_lines if found_lines is not None else (reader_for("jsonl"), iter(()))
+    if progress:
+        lines = counted(lines)
+
+    if formatter(output).text:
+        doc = text_doc.TextDoc()
+        for item in reader.items(lines):
+            if isinstance(item, SkippedLine):
+                summary.not_a_claim(item)
+                continue
+            if not isinstance(item, BatchClaim):
+                bad(item.line, item.message)
+                continue
+            day = item.date or date
+            if day is None:
+                bad(item.line, batch.NO_DATE)
+                continue
+            result = checking.check(tables, item.codes, day, explain)
+            summary.add(result)
+            if summary.claims > 1:
+                doc.line()
+            text_views.check_doc(found, result, explain=explain, claim=item, doc=doc, official=tables.cms is not None)
+            if len(doc.lines) >= 2000:
+                emit_text(doc, color)
+                doc = text_doc.TextDoc()
+            tick()
+        if doc.lines:
+            emit_text(doc, color)
+    else:
+        from cptref.output.check_lines import claim_writer
+
+        encoder = batch.Encoder(tables, claim_writer(output, tables.title, selected, explain), explain, date)
+
+        def make() -> batch.Encoder:  # in a worker, forked: a catalog of its own, the CMS tables inherited
+            cms = tables.cms
+            if cms is not None:
+                cms.reconnect()
+            worker_tables = checking.CheckTables.from_catalog(found.reopened(), cms, SETTING_OF[args.setting])
+            writer = claim_writer(output, worker_tables.title, selected, explain)
+            return batch.Encoder(worker_tables, writer, explain, date)
+
+        process.write(encoder.header())
+        jobs = args.jobs or cores()
+        for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs):
+            process.write(chunk.data)
+            for line, message in chunk.bad:
+                bad(line, message)
+            summary.merge(chunk.summary)
+            tick()
+    if progress:
+        sys.stderr.write("\r" + " " * 60 + "\r")
+    process.warn(f"{shown}: {text_views.check_summary(summary)}")
+    return summary

@@ -1,0 +1,59 @@
+"""``cptref tables``: the CMS tables read from the user's downloads, with the dates each is in force."""
+
+from __future__ import annotations
+
+import os
+
+from msgspec import Struct
+
+from cptref.errors import ExitCode, UsageError
+from cptref.output import streams as process
+from cptref.output.formats import dumps
+
+from .args import AsJson, CmsPaths, Color
+from .common import cms_tables, emit_text
+
+HELP = """List the CMS tables read from your downloads, with the dates each is in force.
+
+For each table: its id (kind/setting/version, as a checked claim's "checked"
+names it), the quarter it is in force for (told from its version or file names:
+PTP v32.3 is October to December 2026), its parts (a PTP table comes in four:
+f1-f4), its rows, and whether it verifies claims (read whole, dates known). Then
+every file that could not be loaded (it keeps claims from being verified) and
+every file set aside on purpose (a readme, a second copy, another quarter's
+revision), each with why. Exit 0 when every table was read whole and no file
+failed; 3 otherwise; 2 when no --cms path (or CPTREF_CMS) is given. --json prints
+{"schema_version", "paths", "compiled", "tables", "failed", "skipped", ...}.
+
+Examples:
+  cptref tables --cms ~/Downloads/ncci-2026q4
+  cptref tables --json | jq -r '.tables[] | "\\(.id) \\(.starts) \\(.ends)"'"""
+
+
+class Args(Struct, frozen=True, kw_only=True):
+    """``cptref tables``' arguments."""
+
+    json: AsJson = False
+    cms: CmsPaths = None
+    color: Color = "auto"
+
+
+def run(args: Args) -> int:
+    """``cptref tables``: the CMS tables read, with their dates, and every file skipped or not loaded."""
+    from cptref.library.paths import cms_paths
+    from cptref.output import to_documents as serialize
+
+    paths = cms_paths(args.cms)
+    if not paths:
+        raise UsageError("no CMS tables are named: give --cms PATH (your downloads) or set CPTREF_CMS")
+    found = cms_tables(args.cms, quiet=True, required=False)
+    assert found is not None
+    with found:
+        document = serialize.tables_document(found.summary(), [os.fsdecode(p) for p in paths])
+    if args.json:
+        process.write(dumps(document))
+    else:
+        from cptref.output.text import views as text_views
+
+        emit_text(text_views.tables_doc(document), args.color)
+    return ExitCode.OK if document.ok else ExitCode.DATA
