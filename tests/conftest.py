@@ -158,7 +158,7 @@ def both_paths(args: list[str] | tuple[str, ...], env: dict[str, str] | None = N
     Typer application alone, both in this process."""
     from cptref.cli import typer_app as cli
 
-    return run_cptref(*args, env=env), run_cptref(*args, env=env, entry=cli.main)
+    return run_cptref(*args, env=env), run_cptref(*args, env=env, entry=cli.typer_main)
 
 
 @pytest.fixture

@@ -838,8 +838,8 @@ def test_cli_batch_text_names_each_claim(cli: Cli, tmp_path: Path) -> None:
 def test_cli_json_does_not_import_rich() -> None:
     code = (
         "import sys\n"
-        "from cptref.cli.typer_app import main\n"
-        "try:\n    main(['check', '47532', '77002', '--json'])\n"
+        "from cptref.cli.typer_app import typer_main\n"
+        "try:\n    typer_main(['check', '47532', '77002', '--json'])\n"
         "except SystemExit as e:\n    assert e.code == 1, e.code\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'rapidfuzz', 'yaml')), file=sys.stderr)\n"
     )

@@ -247,8 +247,8 @@ def test_output_into_a_closed_pipe_ends_quietly() -> None:
 def test_show_json_does_not_import_rich(args: list[str], status: int) -> None:
     code = (
         "import json, sys\n"
-        "from cptref.cli.typer_app import main\n"
-        "try:\n    main(json.loads(sys.argv[1]))\n"
+        "from cptref.cli.typer_app import typer_main\n"
+        "try:\n    typer_main(json.loads(sys.argv[1]))\n"
         "except SystemExit as e:\n    assert e.code == int(sys.argv[2]), e.code\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'rapidfuzz')), file=sys.stderr)\n"
     )

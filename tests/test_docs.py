@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 
-from cptref.check.rules import RULES, markdown
+from cptref.check.rules import RULES
+from cptref.check.rules import rules_markdown as markdown
 from cptref.errors import ExitCode
 
 from .conftest import ROOT

@@ -22,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         plan = fast.plan(args)
         if plan is not None:
             process.guarded(plan)
-        from .typer_app import main as full
+        from .typer_app import typer_main as full
     except Signalled as exc:  # before the paths' own handlers: while planning, or importing Typer
         process.fail([exc.message], exc.exit_code)
     full(args)

@@ -133,7 +133,7 @@ def _rules() -> str:
     return help_table()
 
 
-def build(commands: Iterable[Command] | None = None) -> typer.Typer:
+def build_app(commands: Iterable[Command] | None = None) -> typer.Typer:
     """The Typer application of ``commands`` (default: every command of :data:`cptref.commands.COMMANDS`),
     under ``cptref`` itself with its options (``--version``)."""
     app = typer.Typer(
@@ -169,11 +169,11 @@ def build(commands: Iterable[Command] | None = None) -> typer.Typer:
     return app
 
 
-app = build()
+app = build_app()
 """The application of every command (what :func:`main` runs)."""
 
 
-def main(argv: list[str] | None = None) -> NoReturn:
+def typer_main(argv: list[str] | None = None) -> NoReturn:
     """Run the Typer application; map every failure to one message and an exit status.
 
     The console script starts at :func:`cptref.entry.main`, which answers well-formed calls

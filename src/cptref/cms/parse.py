@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .recognize import Layout, text_records
-from .textfile import DELIMITER_NAMES, TOO_LONG, Note, Record, physical_lines
+from .textfile import DELIMITER_NAMES, TOO_LONG_NOTE, Note, Record, physical_lines
 from .values import (
     BILATERAL_INDICATORS,
     DATE_FORMS,
@@ -67,7 +67,7 @@ def _lines(layout: Layout, tally: Tally) -> Iterator[Record]:
                     yield number, text.split(delimiter)
                 else:
                     tally.read += 1
-                    tally.reject(number, trouble, "line-too-long" if trouble == TOO_LONG else "bad-row")
+                    tally.reject(number, trouble, "line-too-long" if trouble == TOO_LONG_NOTE else "bad-row")
         return
     for item in _source(layout):
         if isinstance(item, Note):

@@ -57,7 +57,7 @@ def sniff(head: bytes) -> tuple[str, str]:
 
 PhysicalLine = tuple[int, str, "str | None"]
 """(line number, text without its line end, why it is not read or None)."""
-TOO_LONG = f"the line is longer than {MAX_LINE_BYTES // MIB} MiB: not read"
+TOO_LONG_NOTE = f"the line is longer than {MAX_LINE_BYTES // MIB} MiB: not read"
 
 
 def physical_lines(stream: IO[bytes], encoding: str, newline: str = "\n") -> Iterator[PhysicalLine]:
@@ -80,12 +80,12 @@ def physical_lines(stream: IO[bytes], encoding: str, newline: str = "\n") -> Ite
             number += 1
             if over:
                 over = False
-                yield number, "", TOO_LONG
+                yield number, "", TOO_LONG_NOTE
                 continue
             raw = buffer + piece if buffer else piece
             buffer = b""
             if len(raw) > MAX_LINE_BYTES:
-                yield number, "", TOO_LONG
+                yield number, "", TOO_LONG_NOTE
                 continue
             if number == 1:
                 raw = raw.removeprefix(UTF8_BOM)
@@ -100,7 +100,7 @@ def physical_lines(stream: IO[bytes], encoding: str, newline: str = "\n") -> Ite
             if len(buffer) > MAX_LINE_BYTES:
                 over, buffer = True, b""
     if over:
-        yield number + 1, "", TOO_LONG
+        yield number + 1, "", TOO_LONG_NOTE
     elif buffer:
         raw = buffer.removeprefix(UTF8_BOM) if number == 0 else buffer
         yield number + 1, decode_line(raw[:-1] if raw.endswith(b"\r") else raw), None
@@ -132,7 +132,7 @@ def _wide_lines(stream: IO[bytes], encoding: str, newline: str) -> Iterator[Phys
             buffer = ""
             if over or len(text) > limit:
                 over = False
-                yield number, "", TOO_LONG
+                yield number, "", TOO_LONG_NOTE
                 continue
             yield line(text)
         if not over:
@@ -143,7 +143,7 @@ def _wide_lines(stream: IO[bytes], encoding: str, newline: str) -> Iterator[Phys
             break
     if over or buffer:
         number += 1
-        yield (number, "", TOO_LONG) if over else line(buffer)
+        yield (number, "", TOO_LONG_NOTE) if over else line(buffer)
 
 
 class Note(NamedTuple):
@@ -176,7 +176,7 @@ def split_records(
     if not quoted:
         for number, text, trouble in lines:
             if trouble is not None:
-                yield Note(number, trouble, "line-too-long" if trouble == TOO_LONG else "bad-row", True)
+                yield Note(number, trouble, "line-too-long" if trouble == TOO_LONG_NOTE else "bad-row", True)
             else:
                 yield number, text.split(delimiter)
         return
@@ -261,7 +261,7 @@ class _Feed:
         if self.bad is not None:
             number, _, trouble = self.bad
             if not pending:  # a line not read, between records: a row lost, counted as one
-                yield Note(number, trouble or "", "line-too-long" if trouble == TOO_LONG else "bad-row", True)
+                yield Note(number, trouble or "", "line-too-long" if trouble == TOO_LONG_NOTE else "bad-row", True)
                 return
             self.replay.appendleft(self.bad)  # after the lines of the record it broke into
         if not pending:

@@ -153,7 +153,7 @@ class Catalog:
     @property
     def broken_shared(self) -> bool:
         """Whether a file every record depends on (sources, families, a descriptor file) has a problem."""
-        return any(Path(p.file).parent.name != paths.PROCEDURES for p in self.problems)
+        return any(Path(p.file).parent.name != paths.PROCEDURES_DIR for p in self.problems)
 
     @property
     def layered(self) -> bool:

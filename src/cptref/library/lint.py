@@ -101,7 +101,7 @@ def family_decisions(catalog: Catalog, only: Path | None = None) -> list[Problem
         origin = catalog.family_origin(family.id) or (catalog.roots[0] if catalog.roots else base)
         if only is not None and origin != only:
             continue
-        name = display_path(origin / paths.FAMILIES)
+        name = display_path(origin / paths.FAMILIES_FILE)
         seen: set[str] = set()
         for i, other in enumerate(family.decide_with):
             where = f"$[{family.id}].decide_with[{i}]"
@@ -122,7 +122,7 @@ def redefinitions(catalog: Catalog, root: Path) -> list[Problem]:
         if where != root:
             continue
         if kind == "family":
-            name = display_path(root / paths.FAMILIES)
+            name = display_path(root / paths.FAMILIES_FILE)
             what = (
                 f"redefines the shipped family {key!r}: its rules then apply to the shipped codes of that family "
                 "(show names this directory beside them)"
@@ -197,7 +197,7 @@ def canonical_record(path: Path, raw: Any, out: list[Problem]) -> None:
 def canonical_lists(root: Path) -> list[Problem]:
     """Key order and plain formatting of ``sources.yaml`` and ``families.yaml``."""
     out: list[Problem] = []
-    for path, cls in ((paths.sources_file(root), Source), (root / paths.FAMILIES, Family)):
+    for path, cls in ((paths.sources_file(root), Source), (root / paths.FAMILIES_FILE, Family)):
         if not path.exists():
             continue
         try:

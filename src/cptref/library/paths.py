@@ -15,10 +15,10 @@ ENV_CMS = "CPTREF_CMS"
 """The user's own CMS downloads (a path list of folders, zips or files): PTP, MUE, AOC, PPRRVU."""
 ENV_DESCRIPTORS = "CPTREF_DESCRIPTORS"
 """A user's licensed descriptor file (tab-separated: code, then the official descriptor)."""
-PROCEDURES = "procedures"
-SOURCES = "sources.yaml"
-FAMILIES = "families.yaml"
-RELEASE = "RELEASE"
+PROCEDURES_DIR = "procedures"
+SOURCES_FILE = "sources.yaml"
+FAMILIES_FILE = "families.yaml"
+RELEASE_FILE = "RELEASE"
 """A one-line file naming the data's release (a date such as 2026-11-22), shown by --version."""
 
 
@@ -57,21 +57,21 @@ def layers(override: str | os.PathLike[str] | None = None) -> list[Path]:
 
 
 def procedures_dir(root: Path) -> Path:
-    return root / PROCEDURES
+    return root / PROCEDURES_DIR
 
 
 def sources_file(root: Path) -> Path:
-    return root / SOURCES
+    return root / SOURCES_FILE
 
 
 def procedure_file(root: Path, code: str) -> Path:
-    return root / PROCEDURES / f"{code}.yaml"
+    return root / PROCEDURES_DIR / f"{code}.yaml"
 
 
 def data_release(root: Path) -> str | None:
     """The release named in the data directory's RELEASE file, or None when there is none."""
     try:
-        text = (root / RELEASE).read_text(encoding="utf-8").strip()
+        text = (root / RELEASE_FILE).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return None
     return text.splitlines()[0].strip() if text else None

@@ -67,7 +67,7 @@ def broken_codes(problems: Sequence[Problem]) -> set[str]:
     found = set()
     for problem in problems:
         path = Path(problem.file)
-        if problem.severity != "mention" and path.suffix == ".yaml" and path.parent.name == paths.PROCEDURES:
+        if problem.severity != "mention" and path.suffix == ".yaml" and path.parent.name == paths.PROCEDURES_DIR:
             found.add(path.stem)
     return found
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
-
-import msgspec
+from typing import Any, NamedTuple
 
 from cptref.errors import DataErrors, Problem
 from cptref.model.codes import CODE_RE
@@ -21,12 +19,10 @@ from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import RULE_FIELDS, facts
 
 from . import paths
-from .fields import validated
+from .fields import T, validated
 from .paths import display_path
 from .safe_yaml import MAX_FILE_BYTES, read_bytes, read_yaml
 from .stores import MemoryStore
-
-T = TypeVar("T", bound=msgspec.Struct)
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while many files are read."""
@@ -41,7 +37,7 @@ def read_families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
     if is_pack(root):
         with Pack(root) as pack:
             return pack.families, []
-    path = root / paths.FAMILIES
+    path = root / paths.FAMILIES_FILE
     if not path.exists():
         return {}, []
 
@@ -187,7 +183,7 @@ def family_problems(families: Mapping[str, Family], sources: Mapping[str, object
                     if sid not in sources:
                         where = f"$[{family.id}].{field}[{i}].sources[{j}]"
                         problems.append(
-                            Problem(display_path(base / paths.FAMILIES), where, f"unknown source id {sid!r}")
+                            Problem(display_path(base / paths.FAMILIES_FILE), where, f"unknown source id {sid!r}")
                         )
     return problems
 

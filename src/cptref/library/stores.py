@@ -19,7 +19,7 @@ from typing import Protocol
 from cptref.errors import Problem
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import family_codes, relation_targets
-from cptref.model.words import FIELDS, field_words
+from cptref.model.words import INDEXED_FIELDS, field_words
 
 from .index.postings import DocInfo, bitset
 
@@ -42,7 +42,7 @@ class Store(Protocol):
     def deleted_docs(self) -> int: ...
     def doc_titles(self, docs: Sequence[int]) -> list[str]: ...
     def vocabulary(self) -> Sequence[str]: ...
-    def postings(self, wanted: Iterable[str], fields: Sequence[str] = FIELDS) -> dict[str, dict[str, int]]: ...
+    def postings(self, wanted: Iterable[str], fields: Sequence[str] = INDEXED_FIELDS) -> dict[str, dict[str, int]]: ...
     def reopened(self) -> Store: ...
 
 
@@ -128,7 +128,7 @@ class MemoryStore:
         """The indexed words, sorted (for prefix look-ups by bisection)."""
         return self._search[0]
 
-    def postings(self, wanted: Iterable[str], fields: Sequence[str] = FIELDS) -> dict[str, dict[str, int]]:
+    def postings(self, wanted: Iterable[str], fields: Sequence[str] = INDEXED_FIELDS) -> dict[str, dict[str, int]]:
         """For each wanted word that is indexed: the documents holding it in each of ``fields`` that
         has it, as bitsets."""
         table, made = self._search[1], self._bitsets

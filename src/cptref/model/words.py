@@ -103,7 +103,7 @@ def words(text: str) -> list[str]:
     return [NEGATED + stem(w) if negated else stem(w) for w, negated in tokens(text)]
 
 
-FIELDS: tuple[str, ...] = ("title", "synonyms", "descriptor", "summary", "official")
+INDEXED_FIELDS: tuple[str, ...] = ("title", "synonyms", "descriptor", "summary", "official")
 """The text fields search indexes, in the order of their field id ("official": the licensed
 descriptor from a user's own file, when one is given)."""
 

@@ -8,7 +8,7 @@ commands without ``--format`` use.
 
 A format is registered once, in :data:`FORMATS`, with its help: ``--format`` offers it (its choices
 and help are read from here), every command's help paragraph on its output names it
-(:func:`with_formats`), and README's list of formats is written from it (:func:`markdown`).
+(:func:`with_formats`), and README's list of formats is written from it (:func:`formats_markdown`).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ class TextView(Formatter):
         raise TypeError("the text view is drawn, not encoded: use Answer.view")
 
 
-class Format(NamedTuple):
+class OutputFormat(NamedTuple):
     """A format: its name, what it writes (one phrase: the help of ``--format``), whether ``--format``
     offers it (``text`` is the text view's name on the commands without ``--format``), and its
     formatter (made afresh for each answer; a batch keeps one)."""
@@ -150,15 +150,15 @@ class Format(NamedTuple):
     make: Callable[[], Formatter]
 
 
-FORMATS: dict[str, Format] = {
+FORMATS: dict[str, OutputFormat] = {
     format.name: format
     for format in (
-        Format("table", "the text view", True, lambda: TextView("table")),
-        Format("plain", "tab-separated rows, no header", True, lambda: Rows(csv=False)),
-        Format("json", "as --json", True, lambda: Json()),
-        Format("jsonl", "one JSON object a line", True, lambda: JsonLines()),
-        Format("csv", "a header line, then rows", True, lambda: Rows(csv=True)),
-        Format("text", "the text view", False, lambda: TextView("text")),
+        OutputFormat("table", "the text view", True, lambda: TextView("table")),
+        OutputFormat("plain", "tab-separated rows, no header", True, lambda: Rows(csv=False)),
+        OutputFormat("json", "as --json", True, lambda: Json()),
+        OutputFormat("jsonl", "one JSON object a line", True, lambda: JsonLines()),
+        OutputFormat("csv", "a header line, then rows", True, lambda: Rows(csv=True)),
+        OutputFormat("text", "the text view", False, lambda: TextView("text")),
     )
 }
 """Every output format by name, in the order ``--format`` lists them. A new format goes here."""
@@ -196,7 +196,7 @@ def with_formats(help_text: str) -> str:
     return help_text[:end] + more + help_text[end:]
 
 
-def markdown() -> str:
+def formats_markdown() -> str:
     """README's list of the formats ``--format`` offers."""
     return "".join(f"- `{f.name}`: {f.help}\n" for f in FORMATS.values() if f.offered)
 

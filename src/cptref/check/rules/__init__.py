@@ -69,6 +69,6 @@ def help_table() -> str:
     return "\n".join(lines)
 
 
-def markdown() -> str:
+def rules_markdown() -> str:
     """The rules as README lists them: one bullet a rule, its id, the most severe finding and its text."""
     return "\n".join(f"- `{rule.id}` ({rule.severity}): {rule.text}" for rule in RULES) + "\n"

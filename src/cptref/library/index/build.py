@@ -32,7 +32,7 @@ from cptref.library.problems import mentions
 from cptref.library.stores import MemoryStore
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import family_codes, relation_targets
-from cptref.model.words import FIELDS, NEGATED, words
+from cptref.model.words import INDEXED_FIELDS, NEGATED, words
 
 from .parse import Parsed, decode_record, encode_record, encode_words, parse_file, parsed_in_order
 from .postings import INDEX_SCHEMA, DocInfo, PackedCodes, postings_row
@@ -158,7 +158,7 @@ class Writer:
         self._db = db
         self._official = official
         self._family_codes = family_codes(families)
-        self._postings: list[dict[str, array[int]]] = [{} for _ in FIELDS]
+        self._postings: list[dict[str, array[int]]] = [{} for _ in INDEXED_FIELDS]
         self._docs = bytearray()  # each record's DocInfo, encoded as it comes (the list's header at the end)
         self._codes: list[str] = []
         self._deleted = array("I")

@@ -71,7 +71,7 @@ def data_fingerprint(root: Path, seen: list[Stats | None] | None = None) -> byte
     import hashlib
 
     digest = hashlib.blake2b(digest_size=20)
-    for extra in (paths.sources_file(root), root / paths.FAMILIES):
+    for extra in (paths.sources_file(root), root / paths.FAMILIES_FILE):
         with contextlib.suppress(OSError):
             digest.update(b"%s\0%s\n" % (os.fsencode(extra.name), paths.file_status(extra.stat())))
     # the files the loader reads (procedure_paths): a hidden one, such as an editor's lock file, is not data

@@ -17,9 +17,9 @@ import msgspec
 
 from cptref.errors import Problem
 from cptref.model.records import Procedure
-from cptref.model.words import FIELDS
+from cptref.model.words import INDEXED_FIELDS
 
-OWN_FIELDS = FIELDS[:-1]
+OWN_FIELDS = INDEXED_FIELDS[:-1]
 """The text fields a record's own file holds ("official" comes from the user's descriptor file)."""
 PARALLEL = 4000
 """Record files to parse from which the work is shared between processes (fewer: one process)."""

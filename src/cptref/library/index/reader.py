@@ -22,7 +22,7 @@ import msgspec
 from cptref.errors import Problem
 from cptref.library.stores import MemoryStore, Store
 from cptref.model.records import Family, Procedure, Source
-from cptref.model.words import FIELDS
+from cptref.model.words import INDEXED_FIELDS
 
 from .postings import ROW_OF_BITS, ROW_OF_IDS, DamagedIndex, DocInfo, PackedCodes, bitset
 
@@ -229,19 +229,19 @@ class IndexStore:
         return self._vocabulary
 
     @_healing
-    def postings(self, wanted: Iterable[str], fields: Sequence[str] = FIELDS) -> dict[str, dict[str, int]]:
+    def postings(self, wanted: Iterable[str], fields: Sequence[str] = INDEXED_FIELDS) -> dict[str, dict[str, int]]:
         """For each wanted word that is indexed: the documents holding it in each of ``fields`` that
         has it, as bitsets (only those rows are read and decompressed)."""
         found: dict[str, dict[str, int]] = {}
         count = len(self._doc_codes)
         wanted = list(wanted)
-        field_ids = ",".join(str(FIELDS.index(name)) for name in fields)
+        field_ids = ",".join(str(INDEXED_FIELDS.index(name)) for name in fields)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             query = f"SELECT word, field, docs FROM postings WHERE word IN ({marks}) AND field IN ({field_ids})"  # noqa: S608
             for word, field, blob in self._db.execute(query, chunk):
-                if not 0 <= field < len(FIELDS) or not blob:
+                if not 0 <= field < len(INDEXED_FIELDS) or not blob:
                     raise DamagedIndex(f"the postings of {word!r} name no field")
                 if blob[0] == ROW_OF_BITS:
                     try:
@@ -254,7 +254,7 @@ class IndexStore:
                     bits = bitset(ids)
                 if blob[0] not in (ROW_OF_IDS, ROW_OF_BITS) or bits.bit_length() > count:
                     raise DamagedIndex(f"the postings of {word!r} name no record")
-                found.setdefault(word, {})[FIELDS[field]] = bits
+                found.setdefault(word, {})[INDEXED_FIELDS[field]] = bits
         return found
 
 
