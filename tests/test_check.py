@@ -32,7 +32,7 @@ from cptref.check import (
 )
 from cptref.check.lines import Line
 from cptref.library.catalog import load_catalog
-from cptref.output import to_documents as serialize
+from cptref.output import to_documents
 from cptref.output.check_lines import CheckLines
 from cptref.output.formats import dumps
 
@@ -483,7 +483,7 @@ def test_check_never_raises_on_any_list_of_strings(tokens: list[str]) -> None:
     result = check(tables, tokens)
     assert result.ok == all(f.severity != "error" for f in result.findings)
     assert all(f.rule in {rule.id for rule in RULES} for f in result.findings)
-    json.loads(dumps(serialize.check_document(result, tables.title)))
+    json.loads(dumps(to_documents.check_document(result, tables.title)))
     json.loads(CheckLines(tables.title).line(result))
 
 

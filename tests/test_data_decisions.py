@@ -1,5 +1,5 @@
 """Which pairs of codes the library must decide (a family's ``decide_with``), and which of them no
-fact decides (:meth:`cptref.catalog.Catalog.undecided`): on a made-up library, so that each rule of
+fact decides (:meth:`cptref.library.catalog.Catalog.undecided`): on a made-up library, so that each rule of
 the definition is seen on its own."""
 
 from __future__ import annotations

@@ -217,7 +217,7 @@ def check(
 
     A repeated line (the same code and modifiers) counts as more units, as does ``47542x2``; codes
     are trimmed and upper-cased. Findings come out by severity (errors first), then in the order
-    the codes were given, each code's in the order of :data:`cptref.rules.RULES`. ``explain``
+    the codes were given, each code's in the order of :data:`cptref.check.rules.RULES`. ``explain``
     includes the suggestions that rest on a low-confidence fact.
     """
     day = date or datetime.date.today()

@@ -10,19 +10,19 @@ from . import startup  # noqa: F401 - first: msgspec without typing_extensions (
 
 # isort: split
 from cptref.errors import Signalled
-from cptref.output import streams as process
+from cptref.output import streams
 
-from . import fastpath as fast
+from . import fastpath
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = list(sys.argv[1:] if argv is None else argv)
-    process.standard_streams()
+    streams.standard_streams()
     try:
-        plan = fast.plan(args)
+        plan = fastpath.plan(args)
         if plan is not None:
-            process.guarded(plan)
+            streams.guarded(plan)
         from .typer_app import typer_main as full
     except Signalled as exc:  # before the paths' own handlers: while planning, or importing Typer
-        process.fail([exc.message], exc.exit_code)
+        streams.fail([exc.message], exc.exit_code)
     full(args)

@@ -1,4 +1,4 @@
-"""What the console script does before anything else is imported (imported first by :mod:`cptref.entry`).
+"""What the console script does before anything else is imported (imported first by :mod:`cptref.cli.main`).
 
 msgspec, which every command imports, uses ``typing_extensions`` when it is installed and
 ``typing`` otherwise (its ``_utils`` tries one, then the other). cptref's types need nothing that

@@ -17,7 +17,7 @@ import typer
 
 from cptref.commands import COMMANDS
 from cptref.errors import CptrefError, ExitCode, Signalled
-from cptref.output import streams as process
+from cptref.output import streams
 
 from .spec import Argument, Command, Option, command, root
 
@@ -176,7 +176,7 @@ app = build_app()
 def typer_main(argv: list[str] | None = None) -> NoReturn:
     """Run the Typer application; map every failure to one message and an exit status.
 
-    The console script starts at :func:`cptref.entry.main`, which answers well-formed calls
+    The console script starts at :func:`cptref.cli.main.main`, which answers well-formed calls
     without Typer and hands everything else here.
     """
     watched = _PipeWatch(sys.stdout)
@@ -184,14 +184,14 @@ def typer_main(argv: list[str] | None = None) -> NoReturn:
     try:
         _run(argv)
     except BrokenPipeError:
-        process.exit_quietly(ExitCode.OK, broken_pipe=True)
+        streams.exit_quietly(ExitCode.OK, broken_pipe=True)
     except Signalled as exc:
-        process.fail([exc.message], exc.exit_code)
+        streams.fail([exc.message], exc.exit_code)
     except SystemExit:
         # Typer and rich meet a closed pipe while printing help themselves and exit 1; the reader
         # only stopped reading, which is a success, as for every other answer.
         if watched.closed or type(sys.stdout).__name__ == "PacifyFlushWrapper":
-            process.exit_quietly(ExitCode.OK, broken_pipe=True)
+            streams.exit_quietly(ExitCode.OK, broken_pipe=True)
         raise
     finally:
         if cast(object, sys.stdout) is watched:
@@ -226,17 +226,17 @@ class _PipeWatch:
 def _run(argv: list[str] | None) -> NoReturn:
     try:
         status = app(args=argv, prog_name="cptref", standalone_mode=False)
-        process.finish(int(status or 0))
+        streams.finish(int(status or 0))
     except CptrefError as exc:
-        process.fail(exc.lines(), exc.exit_code)
+        streams.fail(exc.lines(), exc.exit_code)
     except typer.Exit as exc:
-        process.finish(exc.exit_code)
+        streams.finish(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        process.fail(["interrupted"], ExitCode.INTERRUPTED)
+        streams.fail(["interrupted"], ExitCode.INTERRUPTED)
     except typer.TyperException as exc:  # typer's (vendored click) usage errors
         ctx = getattr(exc, "ctx", None)
         if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
             sys.stdout.write(ctx.get_help() + "\n")
-            process.exit_quietly(ExitCode.USAGE)
+            streams.exit_quietly(ExitCode.USAGE)
         command = ctx.command_path if ctx is not None else "cptref"
-        process.fail([f"{exc.format_message()} (see '{command} --help')"], ExitCode.USAGE)
+        streams.fail([f"{exc.format_message()} (see '{command} --help')"], ExitCode.USAGE)

@@ -10,7 +10,7 @@ complete (a concurrent reader sees the old file or the new one, never half of on
 created readable by its owner only (mode 0600), because it holds the AMA's licensed descriptors
 of the user's own PPRRVU file.
 
-Where: :func:`cptref.index.cache_dir` (``CPTREF_CACHE_DIR`` overrides it), one file per set of
+Where: :func:`cptref.library.index.cache.cache_dir` (``CPTREF_CACHE_DIR`` overrides it), one file per set of
 input paths, named ``cms-<checksum of the resolved paths>.sqlite``.
 """
 

@@ -3,7 +3,7 @@ built once when the tables are compiled and stored in the compiled file, so a se
 vocabulary and the postings of the words it matches, never the table's rows.
 
 One document a code, in code order: the code's row without a modifier (else its first row), its
-short descriptor read into words exactly as search reads the records' text (:func:`cptref.text.words`).
+short descriptor read into words exactly as search reads the records' text (:func:`cptref.model.words.words`).
 Stored per table: the codes and the sorted vocabulary as newline-joined text, the codes whose status
 says they are deleted (D, F), and for each word the documents it is in (up to :data:`FEW` ids as
 32-bit integers, else a zlib-compressed bitmap, bit ``i`` for document ``i``).

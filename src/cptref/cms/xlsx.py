@@ -9,7 +9,7 @@ expat read that; no dependency is added for it. :class:`Workbook` lists the shee
 The workbook is untrusted (a user's download), so it is bounded before and while it is read, each
 breach an :class:`XlsxError` whose ``code`` names it:
 
-- the zip: at most :data:`cptref.cms.sources.MAX_ZIP_MEMBERS` parts, each part read by its declared
+- the zip: at most :data:`cptref.cms.archives.MAX_ZIP_MEMBERS` parts, each part read by its declared
   size (``too-large``: a sheet at most :data:`MAX_SHEET_XML_BYTES` of XML, the shared strings
   :data:`MAX_STRINGS_XML_BYTES`, the workbook's other parts :data:`MAX_PART_XML_BYTES`) and its
   compression ratio (``compression-ratio``);

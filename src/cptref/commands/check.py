@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from msgspec import Meta, Struct
 
 from cptref.errors import ExitCode, UsageError
-from cptref.output import streams as process
+from cptref.output import streams
 from cptref.output.formats import with_formats
 
 from .args import Arg, CmsPaths, Color, DataDirs, Format, Opt, fields_help
@@ -165,7 +165,7 @@ def service_date(text: str | None) -> datetime.date:
 
 
 def run(args: Args) -> int:
-    from cptref.check import engine as checking
+    from cptref.check import engine
     from cptref.check.lines import parse_line
 
     codes, file = args.codes, args.file
@@ -180,7 +180,7 @@ def run(args: Args) -> int:
     # one claim: its date of service, or today; a batch: each claim's own, else --date, else none
     date = service_date(args.date) if args.date is not None or file is None else None
     stream: Any = None
-    if file == "-" and "stdin" in process.CLOSED:
+    if file == "-" and "stdin" in streams.CLOSED:
         raise UsageError("standard input is closed (<&-): give the claims with --file FILE")
     if file is not None:
         try:
@@ -194,7 +194,7 @@ def run(args: Args) -> int:
         if stream is not None and found.problems:  # a batch may touch any code: it needs the whole library
             from cptref.library.problems import refuse_or_warn
 
-            process.warn(refuse_or_warn(found, sorted(found.broken)))
+            streams.warn(refuse_or_warn(found, sorted(found.broken)))
         cms = cms_tables(args.cms)
         if cms is not None and stream is not None:
             cms.preload()  # a batch asks about many codes: each table read once, not a query a code
@@ -204,9 +204,9 @@ def run(args: Args) -> int:
             gc.freeze()  # what is read so far lives as long as the batch: the collector need not walk it
             gen0, gen1, _ = gc.get_threshold()
             gc.set_threshold(gen0, gen1, 100)  # a batch's answer caches are large and hold no cycle
-        tables = checking.CheckTables.from_catalog(found, cms, SETTING_OF[args.setting])
+        tables = engine.CheckTables.from_catalog(found, cms, SETTING_OF[args.setting])
         if stream is None:
-            result = checking.check(tables, codes, date, explain=args.explain)
+            result = engine.check(tables, codes, date, explain=args.explain)
             _emit_claim(found, tables, result, output, selected, args)
             ok, verified = result.ok, result.verified
         else:
@@ -229,7 +229,7 @@ def _emit_claim(
     args: Args,
 ) -> None:
     from cptref.check.results import FINDING_KEYS
-    from cptref.output import to_documents as serialize
+    from cptref.output import to_documents
     from cptref.output.check_lines import CheckLines
     from cptref.output.formats import Answer
 
@@ -240,7 +240,7 @@ def _emit_claim(
 
     lines = CheckLines(tables.title, selected, args.explain) if output == "jsonl" else None
     answer = Answer(
-        serialize.check_document(result, tables.title, selected) if output == "json" else None,
+        to_documents.check_document(result, tables.title, selected) if output == "json" else None,
         rows=result.findings,
         view=view,
         lines=[lines.line(result)] if lines is not None else None,
@@ -264,8 +264,7 @@ def _check_batch(
     and a summary on stderr."""
     import time
 
-    from cptref.check import batch
-    from cptref.check import engine as checking
+    from cptref.check import batch, engine
     from cptref.check.inputs.base import BatchClaim, SkippedLine
     from cptref.check.inputs.registry import batch_lines, reader_for
     from cptref.check.results import BatchSummary
@@ -301,7 +300,7 @@ def _check_batch(
         summary.skipped += 1
         if progress:
             sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
-        process.warn(f"{shown}:{line}: {message}; line skipped")
+        streams.warn(f"{shown}:{line}: {message}; line skipped")
 
     summary = BatchSummary()
     explain, color = args.explain, args.color
@@ -323,7 +322,7 @@ def _check_batch(
             if day is None:
                 bad(item.line, batch.NO_DATE)
                 continue
-            result = checking.check(tables, item.codes, day, explain)
+            result = engine.check(tables, item.codes, day, explain)
             summary.add(result)
             if summary.claims > 1:
                 doc.line()
@@ -343,19 +342,19 @@ def _check_batch(
             cms = tables.cms
             if cms is not None:
                 cms.reconnect()
-            worker_tables = checking.CheckTables.from_catalog(found.reopened(), cms, SETTING_OF[args.setting])
+            worker_tables = engine.CheckTables.from_catalog(found.reopened(), cms, SETTING_OF[args.setting])
             writer = claim_writer(output, worker_tables.title, selected, explain)
             return batch.Encoder(worker_tables, writer, explain, date)
 
-        process.write(encoder.header())
+        streams.write(encoder.header())
         jobs = args.jobs or cores()
         for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs):
-            process.write(chunk.data)
+            streams.write(chunk.data)
             for line, message in chunk.bad:
                 bad(line, message)
             summary.merge(chunk.summary)
             tick()
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
-    process.warn(f"{shown}: {text_views.check_summary(summary)}")
+    streams.warn(f"{shown}: {text_views.check_summary(summary)}")
     return summary

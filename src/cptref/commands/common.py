@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from cptref.errors import NoTables, UsageError
-from cptref.output import streams as process
+from cptref.output import streams
 from cptref.output.safe_text import visible
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def catalog(data: str | None, descriptors: str | None = None, touched: Sequence[
     if found.problems:
         from cptref.library.problems import refuse_or_warn
 
-        process.warn(refuse_or_warn(found, touched))
+        streams.warn(refuse_or_warn(found, touched))
     return found
 
 
@@ -65,7 +65,7 @@ def cms_tables(cms: str | None, quiet: bool = False, required: bool = True) -> C
 
     def progress(table: str) -> None:
         if sys.stderr.isatty():
-            process.warn(f"reading {table} (once: it is kept compiled)")
+            streams.warn(f"reading {table} (once: it is kept compiled)")
 
     tables = open_tables(given, progress=progress)
     summary = tables.summary()
@@ -96,13 +96,13 @@ def cms_tables(cms: str | None, quiet: bool = False, required: bool = True) -> C
                 else f"{incomplete[0].table.label()} ({incomplete[0].errors} problems)"
             )
             count = len(failed) + len(incomplete)
-            process.warn(
+            streams.warn(
                 f"warning: {count} CMS file{'s' * (count != 1)} or table{'s' * (count != 1)} did not load whole, "
                 f"so no claim they concern is verified: {named}; `cptref tables` lists them"
             )
         else:
             warnings = len(summary.warnings)
-            process.warn(
+            streams.warn(
                 f"warning: the CMS tables were read, with {warnings} warning{'s' * (warnings != 1)} in the files: "
                 "`cptref tables` and `cptref validate --cms PATH` list them"
             )
@@ -146,7 +146,7 @@ def emit_text(doc: TextDoc, color: str = "auto", page: bool = False) -> None:
     elif page:
         text_terminal.pager(text)
     else:
-        process.write(text)
+        streams.write(text)
 
 
 def emit(fmt: str, answer: Answer, color: str = "auto") -> None:
@@ -161,5 +161,5 @@ def emit(fmt: str, answer: Answer, color: str = "auto") -> None:
         return
     header = out.header(answer.columns)
     if header:
-        process.write(header)
-    process.write(out.answer(answer))
+        streams.write(header)
+    streams.write(out.answer(answer))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from msgspec import Struct
 
 from cptref.errors import ExitCode
-from cptref.output import streams as process
+from cptref.output import streams
 from cptref.output.formats import dumps
 
 from .args import AsJson, Color, DataDirs
@@ -31,12 +31,12 @@ class Args(Struct, frozen=True, kw_only=True):
 
 
 def run(args: Args) -> int:
-    from cptref.output import to_documents as serialize
+    from cptref.output import to_documents
 
     found = catalog(args.data)
-    document = serialize.families_document(found)
+    document = to_documents.families_document(found)
     if args.json:
-        process.write(dumps(document))
+        streams.write(dumps(document))
         return ExitCode.OK
     from cptref.output.text import views as text_views
 

@@ -73,7 +73,7 @@ def _code_range(text: str) -> Callable[[str], bool]:
 
 
 def run(args: Args) -> int:
-    from cptref.output import to_documents as serialize
+    from cptref.output import to_documents
     from cptref.output.documents import LIST_KEYS
     from cptref.output.fields import select
     from cptref.output.formats import Answer
@@ -86,7 +86,7 @@ def run(args: Args) -> int:
         known = ", ".join(sorted(found.families))
         raise UsageError(f"no family {args.family[:40]!r}; the families are: {known}")
     codes = [
-        serialize.listed_code(record)
+        to_documents.listed_code(record)
         for record in found
         if (keep is None or keep(record.code))
         and (args.family is None or record.family == args.family)
@@ -99,6 +99,6 @@ def run(args: Args) -> int:
         return text_views.list_doc(codes)
 
     rows = [select(c, selected) for c in codes]
-    answer = Answer(serialize.list_document(codes, selected), rows=rows, view=view, columns=selected or LIST_KEYS)
+    answer = Answer(to_documents.list_document(codes, selected), rows=rows, view=view, columns=selected or LIST_KEYS)
     emit(output, answer, args.color)
     return ExitCode.OK

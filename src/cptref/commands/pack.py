@@ -9,7 +9,7 @@ from typing import Annotated
 from msgspec import Struct
 
 from cptref.errors import ExitCode, UsageError
-from cptref.output import streams as process
+from cptref.output import streams
 from cptref.output.formats import dumps
 from cptref.output.safe_text import visible
 
@@ -50,7 +50,7 @@ def run(args: Args) -> int:
     from cptref.library.pack.file import is_pack
     from cptref.library.pack.write import write_pack
     from cptref.library.paths import display_path
-    from cptref.output import to_documents as serialize
+    from cptref.output import to_documents
 
     source = Path(args.directory)
     if is_pack(source):
@@ -69,11 +69,11 @@ def run(args: Args) -> int:
     else:
         report = write_pack(source, output)
     if args.json:
-        process.write(dumps(serialize.pack_document(output, source, report)))
+        streams.write(dumps(to_documents.pack_document(output, source, report)))
     else:
         shown = display_path(output)
         size = f"{report.size / 1_000_000:.1f} MB" if report.size >= 100_000 else f"{report.size} bytes"
-        process.write(
+        streams.write(
             visible(
                 f"packed {report.records} records, {report.sources} sources and {report.families} families of "
                 f"{display_path(source)} into {shown} ({size}); use it with --data {shown} or CPTREF_DATA={shown}",

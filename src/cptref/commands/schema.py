@@ -8,7 +8,7 @@ from msgspec import Struct
 
 from cptref.errors import ExitCode, UsageError
 from cptref.output import schema as schemas
-from cptref.output import streams as process
+from cptref.output import streams
 from cptref.output.fields import FIELDS, parse_fields
 from cptref.output.formats import dumps
 
@@ -59,10 +59,10 @@ def run(args: Args) -> int:
     if command is None:
         if fields is not None:
             raise UsageError("--fields narrows one command's schema: name it (cptref schema show --fields code)")
-        process.write(dumps(schemas.every(args.jsonl)))
+        streams.write(dumps(schemas.every(args.jsonl)))
         return ExitCode.OK
     if fields is not None and command not in FIELDS:
         raise UsageError(f"{command} has no --fields")
     selected = parse_fields(fields, FIELDS.get(command, ()))
-    process.write(dumps(schemas.schema(command, args.jsonl, selected)))
+    streams.write(dumps(schemas.schema(command, args.jsonl, selected)))
     return ExitCode.OK

@@ -103,7 +103,7 @@ def ranked(
 
 
 def run(args: Args) -> int:
-    from cptref.output import to_documents as serialize
+    from cptref.output import to_documents
     from cptref.output.documents import RESULT_COLUMNS
     from cptref.output.fields import select
     from cptref.output.formats import Answer
@@ -117,9 +117,9 @@ def run(args: Args) -> int:
 
         return text_views.search_doc(results)
 
-    rows = [serialize.search_result(r) for r in results]
+    rows = [to_documents.search_result(r) for r in results]
     answer = Answer(
-        serialize.search_document(text, results, selected),
+        to_documents.search_document(text, results, selected),
         rows=[select(r, selected) for r in rows],
         view=view,
         columns=selected or RESULT_COLUMNS,

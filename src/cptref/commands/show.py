@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 from msgspec import Struct
 
 from cptref.errors import ExitCode, UnknownCode, UsageError
-from cptref.output import streams as process
+from cptref.output import streams
 
 from .args import Arg, AsJson, CmsPaths, Color, DataDirs, Descriptors, Opt, fields_help
 from .common import catalog, cms_tables, emit, emit_text
@@ -143,7 +143,7 @@ def run(args: Args) -> int:
     modifiers and units are not); a code prefix names the codes it begins on stderr; an unknown
     code is named on stderr with the codes it may mean. Every known code is shown either way; exit
     1 when any code asked for is unknown or only a prefix."""
-    from cptref.output import to_documents as serialize
+    from cptref.output import to_documents
     from cptref.output.documents import PROCEDURE_KEYS, UnknownView
     from cptref.output.fields import parse_fields
     from cptref.output.formats import Answer
@@ -154,7 +154,7 @@ def run(args: Args) -> int:
         raise UsageError("--fields selects fields of JSON output: add --json")
     wanted, prefixes, notes = asked_codes(args.codes)
     for note in notes:
-        process.warn(note)
+        streams.warn(note)
     cms = cms_tables(args.cms)
     try:
         only_official = _only_in_tables(wanted, args.data, cms)
@@ -164,7 +164,7 @@ def run(args: Args) -> int:
         by_code = {r.code: r for r in records}
         shown = [c for c in wanted if c in by_code or c in only_official]
         today = datetime.date.today()
-        official = [serialize.official_facts(cms, c, c not in only_official, today) for c in shown] if cms else []
+        official = [to_documents.official_facts(cms, c, c not in only_official, today) for c in shown] if cms else []
     finally:
         if cms is not None:
             cms.close()
@@ -174,7 +174,7 @@ def run(args: Args) -> int:
     problems = [str(missing[a]) if a in missing else _prefix_message(a, begun[a]) for a in order]
     if args.json:
         listed = [UnknownView(a, list(missing[a].suggestions) if a in missing else begun[a]) for a in order]
-        emit("json", Answer(serialize.show_document(found, records, selected, official, listed)))
+        emit("json", Answer(to_documents.show_document(found, records, selected, official, listed)))
     elif shown:
         from cptref.output.text import doc as text_doc
         from cptref.output.text import official as text_official
@@ -193,7 +193,7 @@ def run(args: Args) -> int:
                 text_official.official_doc(official[i], doc)
         emit_text(doc, args.color, page=args.full and args.pager)
     for problem in problems:
-        process.warn(problem)
+        streams.warn(problem)
     return ExitCode.NOT_FOUND if problems else ExitCode.OK
 
 

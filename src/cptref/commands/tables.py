@@ -7,7 +7,7 @@ import os
 from msgspec import Struct
 
 from cptref.errors import ExitCode, UsageError
-from cptref.output import streams as process
+from cptref.output import streams
 from cptref.output.formats import dumps
 
 from .args import AsJson, CmsPaths, Color
@@ -41,7 +41,7 @@ class Args(Struct, frozen=True, kw_only=True):
 def run(args: Args) -> int:
     """``cptref tables``: the CMS tables read, with their dates, and every file skipped or not loaded."""
     from cptref.library.paths import cms_paths
-    from cptref.output import to_documents as serialize
+    from cptref.output import to_documents
 
     paths = cms_paths(args.cms)
     if not paths:
@@ -49,9 +49,9 @@ def run(args: Args) -> int:
     found = cms_tables(args.cms, quiet=True, required=False)
     assert found is not None
     with found:
-        document = serialize.tables_document(found.summary(), [os.fsdecode(p) for p in paths])
+        document = to_documents.tables_document(found.summary(), [os.fsdecode(p) for p in paths])
     if args.json:
-        process.write(dumps(document))
+        streams.write(dumps(document))
     else:
         from cptref.output.text import views as text_views
 

@@ -8,7 +8,7 @@ import msgspec
 from msgspec import Struct
 
 from cptref.errors import ExitCode
-from cptref.output import streams as process
+from cptref.output import streams
 from cptref.output.formats import dumps
 from cptref.output.safe_text import visible
 
@@ -39,14 +39,14 @@ def run(args: Args) -> int:
     from cptref.library import lint as linting
     from cptref.library import paths
     from cptref.library.pack.file import Pack, is_pack
-    from cptref.output import to_documents as serialize
+    from cptref.output import to_documents
 
     directory = args.directory
     root = paths.data_dir(directory)
     if is_pack(root):  # its files were checked when it was packed: that it can be read is what is left
         with Pack(root) as packed:
             report = linting.Report(root, len(packed.codes()), ())
-        process.warn(f"{root} is a packed library, checked when packed: validate the directory it was made from")
+        streams.warn(f"{root} is a packed library, checked when packed: validate the directory it was made from")
     else:
         report = linting.validate(root, strict=args.strict, base=paths.shipped_data_dir())
     cms = None
@@ -61,12 +61,12 @@ def run(args: Args) -> int:
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if args.json:
-        process.write(dumps(serialize.validate_document(report, cms, problems)))
+        streams.write(dumps(to_documents.validate_document(report, cms, problems)))
     else:
         lines = [f"{p.file}: {p.field}: {'warning: ' if p.severity == 'warning' else ''}{p.message}" for p in problems]
-        process.write("".join(visible(line, keep=False) + "\n" for line in lines))
+        streams.write("".join(visible(line, keep=False) + "\n" for line in lines))
         for line in cms.lines() if cms is not None else ():
-            process.warn(line)
+            streams.warn(line)
     what = f"{report.files} record files" + (f" and {len(cms.tables)} CMS tables" if cms is not None else "")
-    process.warn(f"{what} checked: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
+    streams.warn(f"{what} checked: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
     return ExitCode.DATA if errors else ExitCode.OK

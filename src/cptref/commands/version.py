@@ -8,7 +8,7 @@ from typing import Annotated
 from msgspec import Struct
 
 from cptref.errors import CptrefError, ExitCode
-from cptref.output import streams as process
+from cptref.output import streams
 from cptref.output.safe_text import visible
 
 from .args import CMS_HELP, Opt
@@ -64,5 +64,5 @@ def run(args: Args) -> int:
             summary = tables.summary()
         lines.append(f"CMS tables ({len(summary.tables)}; {len(summary.errors)} errors in the files):")
         lines.extend(f"  {text}" for text in summary.lines())
-    process.write("".join(visible(text, keep=False) + "\n" for text in lines))
+    streams.write("".join(visible(text, keep=False) + "\n" for text in lines))
     return ExitCode.OK

@@ -44,7 +44,7 @@ class PairFacts(Struct, frozen=True):
 class Catalog:
     """The records of a data directory, with derived relations computed on demand.
 
-    Backed by a store (:mod:`cptref.store`): records parsed in memory, or the compiled index, from
+    Backed by a store (:mod:`cptref.library.stores`): records parsed in memory, or the compiled index, from
     which only the records a question touches are decoded.
     """
 

@@ -2,8 +2,8 @@
 
 :func:`read_store` parses every record, source and family file of the data directories (layered,
 lowest first) and a user's licensed descriptor file, and checks what holds across files (source
-ids, families, self references). The compiled index (:mod:`cptref.index`) is built from its
-result; :mod:`cptref.catalog` reads it when no index can be used.
+ids, families, self references). The compiled index (:mod:`cptref.library.index`) is built from its
+result; :mod:`cptref.library.catalog` reads it when no index can be used.
 """
 
 from __future__ import annotations

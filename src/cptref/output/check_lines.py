@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 
 class CheckLines:
-    """``cptref check --jsonl``: one compact JSON line a claim (:class:`~cptref.documents.ClaimLine`):
+    """``cptref check --jsonl``: one compact JSON line a claim (:class:`~cptref.output.check_documents.ClaimLine`):
     its id and line, whether it is ok and verified, its lines as read, and each finding's
-    :data:`~cptref.documents.LEAN_FINDING` fields (``fields`` names others; ``explain`` gives every
+    :data:`~cptref.output.check_documents.LEAN_FINDING` fields (``fields`` names others; ``explain`` gives every
     field, and the codes' titles).
 
     The checker shares finding objects between claims, so each one's JSON is encoded once and

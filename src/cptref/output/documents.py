@@ -1,9 +1,9 @@
 """The JSON documents cptref prints, as typed msgspec Structs with a description on every key.
 
 Each command's ``--json`` output is one of these (``--jsonl`` a line of them); ``cptref schema``
-generates the JSON Schema from these very types (:mod:`cptref.schemas`), and :mod:`cptref.serialize`
-builds them. A record's own fields (and their descriptions) come from :mod:`cptref.models`: a
-:class:`ProcedureView` is a :class:`~cptref.models.Procedure` with its family's rules merged in and
+generates the JSON Schema from these very types (:mod:`cptref.output.schema`), and :mod:`cptref.output.to_documents`
+builds them. A record's own fields (and their descriptions) come from :mod:`cptref.model.records`: a
+:class:`ProcedureView` is a :class:`~cptref.model.records.Procedure` with its family's rules merged in and
 what other records say about it.
 
 Every key is present in the output: optional values are ``null`` or ``[]``, never missing.

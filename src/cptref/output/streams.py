@@ -1,7 +1,7 @@
 """Process plumbing every command shares: whole answers on stdout, one-line failures on stderr
 with their exit status, a quiet exit when the reader closes the pipe.
 
-Nothing here knows a command; :mod:`cptref.app` answers them.
+Nothing here knows a command; :mod:`cptref.commands` answers them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Answers as the typed documents of :mod:`cptref.documents`, and those documents as JSON bytes.
+"""Answers as the typed documents of :mod:`cptref.output.documents`, and those documents as JSON bytes.
 
 Every document is an object with a ``schema_version``; lists of results sit inside objects, so a
 field can be added without breaking a consumer. Optional facts are present with ``null`` (or ``[]``)
@@ -111,7 +111,7 @@ def _dir(path: Path | None) -> str | None:
 
 
 _RELATIONS: tuple[Relation, ...] = ("addon", "included_in", "reported_separately_with", "excluded_by", "replaces")
-"""The catalog's relation of each key of :class:`~cptref.documents.DerivedRelations`, in order."""
+"""The catalog's relation of each key of :class:`~cptref.output.documents.DerivedRelations`, in order."""
 
 
 def cited(data: Iterable[Any]) -> set[str]:

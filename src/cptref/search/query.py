@@ -121,7 +121,7 @@ def similar(word: str, vocabulary: Sequence[str], fuzzy: bool = True) -> dict[st
     looked for only when the word itself is not
     indexed, and only when ``fuzzy`` (a word the user typed, not one of our aliases). A word the user
     typed that is not indexed but is an English or clinical word of its own
-    (:func:`cptref.text.dictionary`) is neither completed nor corrected: "port" is no misspelling of
+    (:func:`cptref.search.vocabulary.dictionary`) is neither completed nor corrected: "port" is no misspelling of
     "report", nor "cholecystectomy" a longer "chole". A negated word
     (``~stent``) is matched the same way against the negated words only. ``vocabulary`` is sorted.
     """

@@ -56,7 +56,7 @@ def other_action(actions: set[str], postings: dict[str, dict[str, int]]) -> int:
 
 
 class Index(Protocol):
-    """What ranking reads of a set of documents: a catalog's store (:mod:`cptref.store`), or the
+    """What ranking reads of a set of documents: a catalog's store (:mod:`cptref.library.stores`), or the
     words of the user's PPRRVU file (:class:`cptref.cms.wordindex.WordIndex`)."""
 
     def vocabulary(self) -> Sequence[str]: ...

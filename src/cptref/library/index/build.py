@@ -9,7 +9,7 @@ parsed again: their record and words are copied from the previous index. A large
 parse is shared between worker processes, every core a chunk of files at a time, the results
 taken in order.
 
-The index says the same as :func:`cptref.library.read_store` (tests compare the two): the record
+The index says the same as :func:`cptref.library.read.read_store` (tests compare the two): the record
 of the last layer that has a code, the problems of every file (each named by its absolute path),
 and no record of a code whose file in any layer has a problem.
 """
@@ -95,7 +95,7 @@ class RecordFiles(NamedTuple):
 
 
 Stats = dict[str, bytes | None]
-"""A procedures folder's record files: name -> its :func:`~cptref.paths.file_status` (None:
+"""A procedures folder's record files: name -> its :func:`~cptref.library.paths.file_status` (None:
 it could not be stat'ed)."""
 
 

@@ -54,7 +54,7 @@ def _healing(method: Callable[Concatenate[IndexStore, _P], _R]) -> Callable[Conc
 class IndexStore:
     """The compiled index: a read-only SQLite file; records are decoded only when asked for.
 
-    The checks on opening (:func:`cptref.index.open_store`) catch a stale, truncated or foreign
+    The checks on opening (:func:`cptref.library.index.compiled.open_store`) catch a stale, truncated or foreign
     file, not a page damaged in the middle, which shows only when it is read. Then the store
     answers from the data parsed again (``rebuild``, which also writes a fresh index), so a command
     still answers, and answers right.

@@ -36,7 +36,7 @@ class TextLine(Struct):
     """True for a line cut to the width with an ellipsis rather than wrapped (``show``'s brief view)."""
 
     def add(self, text: str, style: str = "") -> TextLine:
-        """Add ``text``, its control characters made visible (:func:`cptref.safe.visible`): whatever
+        """Add ``text``, its control characters made visible (:func:`cptref.output.safe_text.visible`): whatever
         came from data or input cannot drive the terminal."""
         if text:
             self.segments.append((visible(text), style))

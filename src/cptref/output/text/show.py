@@ -359,9 +359,9 @@ def show_doc(catalog: Catalog, record: Procedure, full: bool = False, tables: Of
 
 
 def _cited_ids(catalog: Catalog, record: Procedure) -> set[str]:
-    from cptref.output import to_documents as serialize
+    from cptref.output import to_documents
 
-    return serialize.cited([serialize.procedure_view(catalog, record)])
+    return to_documents.cited([to_documents.procedure_view(catalog, record)])
 
 
 # --- output ----------------------------------------------------------------------------------------
