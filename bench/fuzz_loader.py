@@ -3,7 +3,7 @@
     .venv/bin/python bench/fuzz_loader.py --minutes 10
     .venv/bin/python bench/fuzz_loader.py --minutes 1 --batch 500 --memory-mb 2048
 
-The inputs and the target are those of the bounded run in CI (``tests/fuzz_yaml.py``): records
+The inputs and the target are those of the bounded run in CI (``tests/library/fuzz_yaml.py``): records
 written the real way then mutated with YAML syntax, "billion laughs" of random shape, deep
 nesting, raw bytes and text, each fed to ``read_yaml``, ``validate``, ``load_procedure`` and
 ``cptref validate``'s lint. Hypothesis draws them in batches, each with fresh randomness, until the
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from tests import fuzz_yaml  # noqa: E402
+from tests.library import fuzz_yaml  # noqa: E402
 
 
 def _alarm(signum: int, frame: FrameType | None) -> None:

@@ -7,7 +7,7 @@
   and the same from the index as from the parsed data) or raises the library's UsageError or
   NoMatch.
 - Check: any list of strings, lone surrogates (bytes of a command line that are not UTF-8) and very
-  long tokens included, gives findings that encode to JSON (test_check.py has the plain-text
+  long tokens included, gives findings that encode to JSON (tests/check/test_rules.py has the plain-text
   property; this one adds what that one's strategy never draws).
 - The serializer: ``show`` of every real record encodes to JSON that decodes back equal and matches
   the schema of ``cptref schema show``; ``search`` of any query matches ``cptref schema search``.
@@ -43,8 +43,8 @@ from cptref.output.to_documents import show_document
 from cptref.search import search
 
 from .conftest import DATA, GOOD
-from .fuzz_yaml import MAPPINGS, MINIMAL
-from .test_schema import check_against
+from .library.fuzz_yaml import MAPPINGS, MINIMAL
+from .output.test_schema import check_against
 
 # --- the loader ------------------------------------------------------------------------------------
 
