@@ -14,6 +14,7 @@ import pytest
 
 if TYPE_CHECKING:
     from cptref.check import CheckResult, CheckTables
+    from cptref.library.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -111,6 +112,23 @@ def run_process(*args: str, env: dict[str, str] | None = None, cwd: Path | None 
         timeout=60,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Catalog:
+    """The shipped library (``data/`` alone, through its compiled index), loaded once: the one fixture
+    of every test that reads the real records. Tests only read it."""
+    from cptref.library.catalog import load_catalog
+
+    return load_catalog(DATA)
+
+
+@pytest.fixture(scope="session")
+def shipped_tables(shipped: Catalog) -> CheckTables:
+    """The rules' tables of the shipped library (no CMS tables)."""
+    from cptref.check import CheckTables
+
+    return CheckTables.from_catalog(shipped)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from cptref.library.catalog import load_catalog
 from cptref.search import search
-from tests.conftest import GOOD, Run, both_paths
+from tests.conftest import GOOD, Run, both_paths, run_cptref
 
 FIX = ("--data", str(GOOD))
 
@@ -104,3 +104,10 @@ def test_fast_path_and_typer_agree_with_a_descriptor_file(licensed: Path) -> Non
     fast, typer = both_paths(["show", "0001X", "--json", *FIX], env={"CPTREF_DESCRIPTORS": str(licensed)})
     assert fast == typer
     assert fast.code == 0
+
+
+def test_descriptor_lines_end_at_line_feeds_only(tmp_path: Path) -> None:
+    path = tmp_path / "cpt.tsv"
+    path.write_text("0001X\tone\u2028still one\x0cstill\n0002X\ttwo\u0085two\nbroken line\n", encoding="utf-8")
+    run = run_cptref("show", "0001X", "--data", str(GOOD), "--descriptors", str(path))
+    assert run.code == 3 and ":line 3" not in run.err and "line 3" in run.err

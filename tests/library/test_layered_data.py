@@ -1,4 +1,5 @@
-"""Your own data: directories layered over the shipped data, later ones winning per code."""
+"""Your own data: directories layered over the shipped data, later ones winning per code; an overlay that
+redefines a shipped family is named by validate and show."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, Run
+from tests.conftest import DATA, GOOD, Run, both_paths, run_cptref
 
 LOCAL = """code: "0100L"
 status: active
@@ -100,3 +101,51 @@ def test_an_empty_data_argument_means_the_default_layers_not_the_current_folder(
     from cptref.library.catalog import load_catalog
 
     assert load_catalog("").codes() == load_catalog().codes()
+
+
+# --- overlays ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redefining(tmp_path: Path) -> Path:
+    """An overlay whose families.yaml redefines the shipped percutaneous-biliary family without its rules."""
+    import yaml
+
+    folder = tmp_path / "overlay"
+    (folder / "procedures").mkdir(parents=True)
+    families = yaml.safe_load((DATA / "families.yaml").read_text())
+    family = next(f for f in families if f["id"] == "percutaneous-biliary")
+    family["includes"] = []
+    (folder / "families.yaml").write_text(yaml.safe_dump([family], sort_keys=False))
+    record = (GOOD / "procedures" / "0005X.yaml").read_text().replace("0005X", "9005X")
+    (folder / "procedures" / "9005X.yaml").write_text(record)
+    return folder
+
+
+def test_an_overlay_redefining_a_shipped_family_is_named_by_validate_and_show(redefining: Path) -> None:
+    lint = run_cptref("validate", str(redefining))
+    assert "redefines the shipped family 'percutaneous-biliary'" in lint.out and "warning:" in lint.out
+    assert run_cptref("validate", str(redefining), "--strict").code == 3
+    shown = run_cptref("show", "47532", "--data", str(redefining))
+    assert f"its family's rules (percutaneous-biliary) from {redefining}" in " ".join(shown.out.split())
+    doc = json.loads(run_cptref("show", "47532", "--json", "--data", str(redefining)).out)
+    assert doc["procedures"][0]["family"]["data_dir"] == str(redefining)
+    assert json.loads(run_cptref("show", "47532", "--json").out)["procedures"][0]["family"]["data_dir"] is None
+
+
+def test_validate_reads_a_record_linked_from_outside_as_the_commands_do(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "9001X.yaml").write_text('code: "9001X"\nstatus: active\ntitle: T\ndescriptor: D\nsection: [S]\nx: 1\n')
+    overlay = tmp_path / "overlay"
+    (overlay / "procedures").mkdir(parents=True)
+    (overlay / "procedures" / "9001X.yaml").symlink_to(outside / "9001X.yaml")
+    run = run_cptref("validate", "overlay", "--strict", cwd=tmp_path)
+    assert run.code == 3 and "overlay/procedures/9001X.yaml: $.x: unknown field 'x'" in run.out
+    assert run_cptref("show", "9001X", "--data", str(overlay)).code == 3
+
+
+def test_an_empty_data_option_reads_the_default_layers_on_both_paths() -> None:
+    fast, typer = both_paths(["show", "47555", "--json", "--data", ""])
+    assert fast == typer and fast.code == 0
+    assert json.loads(fast.out)["procedures"][0]["code"] == "47555"

@@ -12,31 +12,26 @@ from pathlib import Path
 
 import pytest
 
-from cptref.library.catalog import Catalog, load_catalog, read_catalog
+from cptref.library.catalog import Catalog, read_catalog
 from cptref.output.text import doc as text_doc
 from cptref.output.text import show as text_show
 from cptref.output.text import terminal as text_terminal
-from tests.conftest import DATA, FIXTURES
+from tests.conftest import FIXTURES
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog(DATA)
-
-
 @pytest.mark.parametrize(("code", "full"), [("47555", False), ("47555", True), ("47542", False), ("47542", True)])
-def test_plain_render_matches_the_golden_file(catalog: Catalog, code: str, full: bool) -> None:
-    text = text_doc.plain(text_show.show_doc(catalog, catalog.get(code), full=full))
+def test_plain_render_matches_the_golden_file(shipped: Catalog, code: str, full: bool) -> None:
+    text = text_doc.plain(text_show.show_doc(shipped, shipped.get(code), full=full))
     golden = GOLDEN / f"{code}{'-full' if full else ''}.txt"
     if os.environ.get("CPTREF_UPDATE_GOLDEN"):
         golden.write_text(text)
     assert text == golden.read_text()
 
 
-def test_low_confidence_facts_are_marked_and_unknowns_say_not_recorded(catalog: Catalog) -> None:
-    text = text_doc.plain(text_show.show_doc(catalog, catalog.get("47555"), full=True))
+def test_low_confidence_facts_are_marked_and_unknowns_say_not_recorded(shipped: Catalog) -> None:
+    text = text_doc.plain(text_show.show_doc(shipped, shipped.get("47555"), full=True))
     line = next(t for t in text.splitlines() if "74360" in t and t.strip().startswith("-"))
     assert "[LOW CONFIDENCE]" in line
     assert "MUE (units per day): not recorded" in text
@@ -68,34 +63,34 @@ def test_a_primary_list_weaker_than_the_add_on_status_says_so_in_both_views(tmp_
     assert "0001X  (LOW CONFIDENCE: the add-on status itself is high)" in full
 
 
-def test_primary_code_lists_the_addons_that_name_it(catalog: Catalog) -> None:
-    text = text_doc.plain(text_show.show_doc(catalog, catalog.get("50432"), full=True))
+def test_primary_code_lists_the_addons_that_name_it(shipped: Catalog) -> None:
+    text = text_doc.plain(text_show.show_doc(shipped, shipped.get("50432"), full=True))
     section = text.split("Add-ons that may be reported with this code:")[1].split("\n\n")[0]
     assert "50706 " in section
-    brief = text_doc.plain(text_show.show_doc(catalog, catalog.get("50432")))
+    brief = text_doc.plain(text_show.show_doc(shipped, shipped.get("50432")))
     assert "50706" in next(line for line in brief.splitlines() if line.strip().startswith("Add-ons reported with it:"))
 
 
-def test_plain_text_wraps_at_the_width_given(catalog: Catalog) -> None:
-    text = text_doc.plain(text_show.show_doc(catalog, catalog.get("47542"), full=True), width=60)
+def test_plain_text_wraps_at_the_width_given(shipped: Catalog) -> None:
+    text = text_doc.plain(text_show.show_doc(shipped, shipped.get("47542"), full=True), width=60)
     assert max(len(line) for line in text.splitlines() if " " in line.strip()) <= 60
 
 
-def test_rich_render_draws_the_same_words_and_no_colour_when_asked(catalog: Catalog) -> None:
+def test_rich_render_draws_the_same_words_and_no_colour_when_asked(shipped: Catalog) -> None:
     out = io.StringIO()
-    text_terminal.to_rich(text_show.show_doc(catalog, catalog.get("47555"), full=True), file=out, color=False)
+    text_terminal.to_rich(text_show.show_doc(shipped, shipped.get("47555"), full=True), file=out, color=False)
     drawn = out.getvalue()
     assert "47555" in drawn
     assert "[LOW CONFIDENCE]" in drawn
     brief = io.StringIO()
-    text_terminal.to_rich(text_show.show_doc(catalog, catalog.get("47555")), file=brief, color=False, width=100)
+    text_terminal.to_rich(text_show.show_doc(shipped, shipped.get("47555")), file=brief, color=False, width=100)
     assert "[LOW " in brief.getvalue()
-    assert brief.getvalue() == text_doc.plain(text_show.show_doc(catalog, catalog.get("47555")), 100)
+    assert brief.getvalue() == text_doc.plain(text_show.show_doc(shipped, shipped.get("47555")), 100)
     assert "\x1b[3" not in drawn  # no colour escape sequences
 
 
-def test_rich_render_indents_wrapped_lines_as_plain_text_does(catalog: Catalog) -> None:
-    doc = text_show.show_doc(catalog, catalog.get("47555"), full=True)
+def test_rich_render_indents_wrapped_lines_as_plain_text_does(shipped: Catalog) -> None:
+    doc = text_show.show_doc(shipped, shipped.get("47555"), full=True)
     out = io.StringIO()
     text_terminal.to_rich(doc, file=out, color=False, width=60)
     drawn = out.getvalue().splitlines()
@@ -106,8 +101,8 @@ def test_rich_render_indents_wrapped_lines_as_plain_text_does(catalog: Catalog) 
 
 
 @pytest.mark.parametrize("code", ["47555", "47542", "47541", "50436", "50706"])
-def test_the_brief_view_of_each_seed_code_fits_a_screen(catalog: Catalog, code: str) -> None:
-    text = text_doc.plain(text_show.show_doc(catalog, catalog.get(code)), 100)
+def test_the_brief_view_of_each_seed_code_fits_a_screen(shipped: Catalog, code: str) -> None:
+    text = text_doc.plain(text_show.show_doc(shipped, shipped.get(code)), 100)
     lines = text.splitlines()
     assert len(lines) <= 30, len(lines)
     assert all(len(line) <= 100 for line in lines)
@@ -115,9 +110,9 @@ def test_the_brief_view_of_each_seed_code_fits_a_screen(catalog: Catalog, code: 
     assert "Sources: 1=" in text  # each fact's sources, listed once
 
 
-def test_the_brief_view_keeps_every_fact_with_its_codes_and_confidence(catalog: Catalog) -> None:
-    text = text_doc.plain(text_show.show_doc(catalog, catalog.get("47532")), 100)
+def test_the_brief_view_keeps_every_fact_with_its_codes_and_confidence(shipped: Catalog) -> None:
+    text = text_doc.plain(text_show.show_doc(shipped, shipped.get("47532")), 100)
     assert "[M " in text and "77002" in text  # the family's guidance codes, medium
     assert "Includes (not reported separately)" in text
-    low = text_doc.plain(text_show.show_doc(catalog, catalog.get("47555")), 100)
+    low = text_doc.plain(text_show.show_doc(shipped, shipped.get("47555")), 100)
     assert "[LOW " in low and "74360" in low

@@ -8,17 +8,12 @@ from cptref.errors import NoMatch, UsageError
 from cptref.library.catalog import Catalog, load_catalog
 from cptref.model.words import words
 from cptref.search import search
-from tests.conftest import DATA, GOOD
+from tests.conftest import GOOD
 
 
 @pytest.fixture(scope="module")
 def fixtures() -> Catalog:
     return load_catalog(GOOD)
-
-
-@pytest.fixture(scope="module")
-def real() -> Catalog:
-    return load_catalog(DATA)
 
 
 def codes(catalog: Catalog, query: str, limit: int = 10) -> list[str]:
@@ -110,8 +105,8 @@ RANKING = [
 
 
 @pytest.mark.parametrize(("query", "expected"), RANKING)
-def test_real_queries_rank_the_right_code_first(real: Catalog, query: str, expected: list[str]) -> None:
-    found = codes(real, query, limit=3)
+def test_real_queries_rank_the_right_code_first(shipped: Catalog, query: str, expected: list[str]) -> None:
+    found = codes(shipped, query, limit=3)
     assert found[0] == expected[0], found
 
 
@@ -125,9 +120,9 @@ def test_real_queries_rank_the_right_code_first(real: Catalog, query: str, expec
     ],
 )
 def test_the_action_access_and_device_named_break_a_tie(
-    real: Catalog, query: str, first: str, after: list[str]
+    shipped: Catalog, query: str, first: str, after: list[str]
 ) -> None:
-    results = search(real, query)
+    results = search(shipped, query)
     found = [r.code for r in results]
     assert found[0] == first, found
     for other in after:
@@ -136,13 +131,13 @@ def test_the_action_access_and_device_named_break_a_tie(
     assert set(after) & tied or query == "ureteroscopy laser"  # a tie broken, not a score changed
 
 
-def test_a_partial_code_lists_the_codes_it_begins(real: Catalog) -> None:
-    found = codes(real, "4755")
-    assert found[:5] == [c for c in real.codes() if c.startswith("4755")][:5]
+def test_a_partial_code_lists_the_codes_it_begins(shipped: Catalog) -> None:
+    found = codes(shipped, "4755")
+    assert found[:5] == [c for c in shipped.codes() if c.startswith("4755")][:5]
     assert "47555" in found
 
 
-def test_ranking_on_realistic_coder_queries(real: Catalog) -> None:
+def test_ranking_on_realistic_coder_queries(shipped: Catalog) -> None:
     """Mean reciprocal rank and top-3 accuracy over the query set, and no confident result for a query
     the library does not cover; printed with -s."""
     from .ranking_queries import OFF_SCOPE, QUERIES
@@ -151,7 +146,7 @@ def test_ranking_on_realistic_coder_queries(real: Catalog) -> None:
     reciprocal: list[float] = []
     misses: list[str] = []
     for query, expected in QUERIES:
-        found = [r.code for r in search(real, query, limit=10)]
+        found = [r.code for r in search(shipped, query, limit=10)]
         rank = next((i for i, code in enumerate(found, 1) if code in expected), None)
         reciprocal.append(1.0 / rank if rank else 0.0)
         if rank != 1:
@@ -166,7 +161,7 @@ def test_ranking_on_realistic_coder_queries(real: Catalog) -> None:
     best: list[str] = []
     for query in OFF_SCOPE:
         try:
-            results = search(real, query, limit=10)
+            results = search(shipped, query, limit=10)
         except NoMatch:
             best.append(f"{query!r}: no match")
             continue

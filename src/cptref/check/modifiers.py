@@ -10,11 +10,6 @@ modifier, or a new meaning of one, goes here; the rules read these sets.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
-
 
 DISTINCT = frozenset(["59", "XE", "XS", "XP", "XU"])
 """The NCCI-associated modifiers that say a service was distinct: 59 and its subsets XE (separate

@@ -13,7 +13,6 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from msgspec import Struct
 
@@ -21,10 +20,6 @@ from cptref.errors import UsageError
 from cptref.model.words import NEGATED, WORD, stem, tokens
 
 from .vocabulary import ACTION_NOUNS, ACTION_OF, ALTERNATIVES, dictionary
-
-if TYPE_CHECKING:
-    pass
-
 
 MAX_QUERY_CHARS = 500
 FUZZY_CUTOFF = 80.0

@@ -16,15 +16,10 @@ import bisect
 import heapq
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
 
 from msgspec import Struct
 
 from .query import Term
-
-if TYPE_CHECKING:
-    pass
-
 
 FIELD_WEIGHTS: dict[str, float] = {
     "code": 1.0,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cptref.check.claim import ClaimView
 from cptref.check.results import Finding
 
 from .base import CheckRule, Facts, Lookup, finding, has_aoc, one_of
-
-if TYPE_CHECKING:
-    pass
 
 
 class AddonAlone(CheckRule):

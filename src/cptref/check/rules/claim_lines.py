@@ -4,8 +4,6 @@ other on one line, a modifier cptref does not know, and one no rule read.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from cptref.check.modifiers import (
     SIDES,
 )
@@ -13,9 +11,6 @@ from cptref.check.results import Finding
 from cptref.errors import quoted
 
 from .base import CheckRule
-
-if TYPE_CHECKING:
-    pass
 
 
 class MalformedCodeRule(CheckRule):

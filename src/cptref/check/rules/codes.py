@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cptref.check.claim import ClaimView
 from cptref.check.results import Finding
 
 from .base import CheckRule, Facts, Lookup, and_list, finding, knows, one_of
-
-if TYPE_CHECKING:
-    pass
 
 
 class NoData(CheckRule):

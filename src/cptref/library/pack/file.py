@@ -16,16 +16,12 @@ import sqlite3
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import msgspec
 
 from cptref import __version__
 from cptref.errors import DataErrors, Problem
 from cptref.model.records import Family, Procedure, Source
-
-if TYPE_CHECKING:
-    pass
 
 PACK_FILE_ID = 0x43505450
 """The mark in a packed library's SQLite header ("CPTP"); the compiled index has its own."""

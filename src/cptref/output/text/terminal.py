@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from .doc import TextDoc, one_row
-
-if TYPE_CHECKING:
-    pass
 
 
 def to_rich(

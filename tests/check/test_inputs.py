@@ -1,0 +1,157 @@
+"""Claim input (``check --file``): the CSV and JSON Lines readers, chosen by extension or content,
+account for every line; a batch read in chunks by workers gives what one pass gives."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from cptref.check import BadLine, BatchClaim, SkippedLine, read_claims
+
+
+def lines(text: str) -> list[bytes]:
+    return text.encode().splitlines(keepends=True)
+
+
+def kinds(items: Sequence[object]) -> list[str]:
+    return [type(i).__name__ for i in items]
+
+
+def test_csv_with_header_and_malformed_lines_accounts_for_every_line() -> None:
+    text = (
+        "codes,id\n"  # header in any order
+        '"47532 47542",A1\n'
+        "50706;50432,A2\n"
+        "\n"
+        "lonely\n"
+        "47555|74360,A4\n"
+        ",A5\n"
+        '"47532 77002", \n'
+    )
+    items = list(read_claims(lines(text), "claims.csv"))
+    assert len(items) == 8  # one item a line
+    claims = [i for i in items if isinstance(i, BatchClaim)]
+    bad = [i for i in items if isinstance(i, BadLine)]
+    assert [(c.id, c.line, c.codes) for c in claims] == [
+        ("A1", 2, ("47532", "47542")),
+        ("A2", 3, ("50706", "50432")),
+        ("A4", 6, ("47555", "74360")),
+    ]
+    assert [(b.line, b.message) for b in bad] == [
+        (5, "expected 2 columns (a claim id and its codes), got 1"),
+        (7, "the claim has no codes"),
+        (8, "the claim id is empty"),
+    ]
+    assert [(i.line, i.why) for i in items if isinstance(i, SkippedLine)] == [(1, "header"), (4, "blank")]
+
+
+def test_csv_without_header_takes_unquoted_commas_as_more_codes_and_the_first_line_as_a_claim() -> None:
+    items = list(read_claims(lines("A1,47532,77002\nA2,50706\n")))
+    assert [(i.id, i.codes) for i in items if isinstance(i, BatchClaim)] == [
+        ("A1", ("47532", "77002")),
+        ("A2", ("50706",)),
+    ]
+    first = list(read_claims(lines("X,C1729\n")))
+    assert kinds(first) == ["BatchClaim"]
+
+
+def test_a_first_line_that_names_columns_of_its_own_is_a_counted_header() -> None:
+    items = list(read_claims(lines("Claim Ref,Procedures billed\nA1,47532\n"), "x.csv"))
+    assert kinds(items) == ["SkippedLine", "BatchClaim"]
+
+
+def test_an_unclosed_quote_costs_one_line_never_the_claims_after_it() -> None:
+    rows = ["A0,47532"] + ['A1,"47532 47542'] + [f"A{i},47532 77002" for i in range(2, 100_000)]
+    items = list(read_claims(lines("\n".join(rows) + "\n"), "x.csv"))
+    assert len(items) == 100_000
+    assert [i.line for i in items if isinstance(i, BadLine)] == [2]
+    assert sum(isinstance(i, BatchClaim) for i in items) == 99_999
+
+
+def test_csv_with_a_date_column_gives_each_claim_its_date_of_service() -> None:
+    import datetime
+
+    items = list(read_claims(lines("id,codes,dos\nA1,47532,2026-01-15\nA2,47532,15/01/2026\nA3,47532,\n")))
+    assert [getattr(i, "date", None) for i in items] == [None, datetime.date(2026, 1, 15), None, None]
+    assert isinstance(items[2], BadLine) and "YYYY-MM-DD" in items[2].message
+
+
+def test_csv_line_that_is_not_utf8_is_reported_with_its_number() -> None:
+    items = list(read_claims([b"A1,47532\n", b"A2,\xff47532\n", b"A3,50706 50432\n"], "x.csv"))
+    assert kinds(items) == ["BatchClaim", "BadLine", "BatchClaim"]
+    assert items[1] == BadLine(2, "not UTF-8 text")
+
+
+def test_jsonl_detected_by_content_with_malformed_lines() -> None:
+    text = (
+        '{"id": 1, "codes": ["47532", "47542"]}\n'
+        '{"id": "x", "codes": "50706 50432"}\n'
+        "not json\n"
+        '{"codes": [47532]}\n'
+        "\n"
+        '{"id": 3}\n'
+        '{"id": 4, "codes": []}\n'
+        "[1, 2]\n"
+        '{"id": 5, "codes": ["abc", "47532x2"], "extra": true}\n'
+        '{"id": 6, "codes": [{"code": "50432", "modifiers": ["RT"]}, {"code": "47542", "units": 2}, "47542-59"]}\n'
+        '{"id": 7, "codes": ["47532"], "date": "2026-02-30"}\n'
+    )
+    items = list(read_claims(lines(text), None))
+    assert len(items) == 11
+    claims = [i for i in items if isinstance(i, BatchClaim)]
+    bad = [i for i in items if isinstance(i, BadLine)]
+    assert [(c.id, c.line, c.codes) for c in claims] == [
+        (1, 1, ("47532", "47542")),
+        ("x", 2, ("50706", "50432")),
+        (5, 9, ("abc", "47532x2")),
+        (6, 10, ("50432-RT", "47542x2", "47542-59")),
+    ]
+    assert [b.line for b in bad] == [3, 4, 6, 7, 8, 11]
+    assert 'no "codes" field' in bad[2].message
+
+
+def test_jsonl_detected_by_extension_even_when_the_first_line_is_broken() -> None:
+    items = list(read_claims(lines('oops\n{"id": 2, "codes": ["50706"]}\n'), "batch.jsonl"))
+    assert kinds(items) == ["BadLine", "BatchClaim"]
+
+
+BATCHES = {
+    "header after blank and bad lines": (
+        "x.csv",
+        b"\n\xff,bad\n\n" + b'"unclosed,47532\n' + b"id,codes,dos\nA1,47532,2026-01-15\nA2,47532 77002,\n,47532\n",
+    ),
+    "first row a claim": ("x.csv", b"\xef\xbb\xbfA0,47532\nA1,47532,77002\n\nA2,50706\nA3,\n"),
+    "a header of its own words": ("x.csv", b"Claim Ref,Procedures billed\nA1,47532\nA2,bad token\n"),
+    "json lines": (
+        None,
+        b'\xef\xbb\xbf{"id": 1, "codes": ["47532"]}\n\nnot json\n'
+        b'{"id": 2, "codes": "50706 50432", "date": "2026-01-15"}\n'
+        b'{"id": 3, "codes": [], "date": "2026-01-15"}\n{"id": 4, "codes": ["47532"], "date": "2026-02-30"}\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 100])
+@pytest.mark.parametrize("name", BATCHES)
+def test_a_batch_read_in_chunks_elsewhere_gives_the_items_of_one_pass(name: str, size: int) -> None:
+    """What ``check --file`` does with workers: this process settles the reader on each chunk before
+    sending it; a copy of the reader (as pickled to a worker) reads the chunk."""
+    import pickle
+
+    from cptref.check.inputs.registry import batch_lines
+
+    file, data = BATCHES[name]
+    raw = data.splitlines(keepends=True)
+    whole = list(read_claims(raw, file))
+    found = batch_lines(raw, file)
+    assert found is not None
+    reader, stream = found
+    rest = list(stream)
+    chunked: list[object] = []
+    for first in range(1, len(rest) + 1, size):
+        chunk = rest[first - 1 : first - 1 + size]
+        reader.settle(chunk, first)
+        chunked.extend(pickle.loads(pickle.dumps(reader)).items(chunk, first))
+    assert chunked == whole
+    assert len(whole) == len(raw) and any(isinstance(i, BatchClaim) for i in whole)
