@@ -5,7 +5,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,39 @@ os.environ["CPTREF_CACHE_DIR"] = _CACHE
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_CACHE, ignore_errors=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from _processes_only_if_slow(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from _processes_only_if_slow(item))
+
+
+def _processes_only_if_slow(item: pytest.Item) -> Generator[None, object, object]:
+    """A test that starts a process, or whose fixtures do, must be marked ``slow``, so that ``-m "not
+    slow"`` leaves out exactly those: a process started for a test without the mark fails it, naming
+    the command."""
+    if item.get_closest_marker("slow") is not None:
+        return (yield)
+    started: list[str] = []
+    real = subprocess.Popen.__init__
+
+    def noted(self: subprocess.Popen[Any], args: Any, *rest: Any, **options: Any) -> None:
+        started.append(str(args))
+        real(self, args, *rest, **options)
+
+    subprocess.Popen.__init__ = noted  # type: ignore[method-assign]
+    try:
+        result = yield
+    finally:
+        subprocess.Popen.__init__ = real  # type: ignore[method-assign]
+    if started:
+        raise AssertionError(f"{item.nodeid} starts a process ({started[0]}): mark it @pytest.mark.slow")
+    return result
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 
+import pytest
+
 from cptref.check.rules import RULES
 from cptref.check.rules import rules_markdown as markdown
 from cptref.errors import ExitCode
@@ -36,6 +38,7 @@ def test_readme_documents_every_exit_status() -> None:
         assert re.search(rf"^\| {int(status)} \|", table, flags=re.MULTILINE), status
 
 
+@pytest.mark.slow
 def test_nothing_in_the_repository_points_outside_it() -> None:
     import subprocess
 

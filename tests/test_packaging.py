@@ -14,6 +14,9 @@ import pytest
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.slow
+"""Every test here starts processes."""
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:

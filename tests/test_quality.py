@@ -5,7 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+"""Every test here starts processes."""
 
 
 def test_ruff_finds_nothing() -> None:

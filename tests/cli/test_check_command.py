@@ -184,6 +184,7 @@ def test_cli_batch_text_names_each_claim(cli: Cli, tmp_path: Path) -> None:
     assert f"cptref: {path}:2: not a claim: JSON is malformed" in run.err
 
 
+@pytest.mark.slow
 def test_cli_json_does_not_import_rich() -> None:
     code = (
         "import sys\n"

@@ -229,6 +229,7 @@ def test_cptref_data_environment_variable_selects_the_data(cli: Cli) -> None:
     assert run.code == 0 and json.loads(run.out)["procedures"][0]["code"] == "0001X"
 
 
+@pytest.mark.slow
 def test_output_into_a_closed_pipe_ends_quietly() -> None:
     shell = (
         f"{sys.executable} -m cptref show 47555 47542 47541 --json --full | head -c1 >/dev/null; "
@@ -239,6 +240,7 @@ def test_output_into_a_closed_pipe_ends_quietly() -> None:
     assert proc.stderr == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "status"),
     [(["show", "47555", "--json"], 0), (["show", "47555-RT", "49405", "4753", "--json"], 1)],
@@ -279,6 +281,7 @@ def test_seed_codes_show_from_the_shipped_data(cli: Cli) -> None:
     assert DATA.is_dir()
 
 
+@pytest.mark.slow
 def test_the_fast_path_does_not_import_typer_or_rich() -> None:
     code = (
         "import sys\nfrom cptref.cli.main import main\n"

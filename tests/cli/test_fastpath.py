@@ -40,6 +40,7 @@ def test_a_well_formed_call_is_planned_by_the_fast_path(args: list[str]) -> None
     assert fast.plan(args) is not None
 
 
+@pytest.mark.slow
 def test_the_calls_meant_to_be_fast_never_import_typer() -> None:
     """Each call in a fresh interpreter: the answer comes, and Typer was not imported for it."""
     run_cptref("show", "0001X", "--data", str(GOOD))  # the index is built once, here
@@ -150,6 +151,7 @@ def _after_a_call(args: list[str], then: str) -> object:
     return json.loads(proc.stderr.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_a_call_over_a_current_index_loads_nothing_of_the_rebuild() -> None:
     """What only a rebuild (or a packed library, or csv output) needs is not imported for a plain
     call over a current index: each import is paid by every scripted call."""
@@ -162,6 +164,7 @@ def test_a_call_over_a_current_index_loads_nothing_of_the_rebuild() -> None:
         assert _after_a_call(args, loaded) == [], args
 
 
+@pytest.mark.slow
 def test_a_scripted_call_does_not_import_typing_extensions_even_where_installed() -> None:
     """msgspec would import it (about 8 ms a call) wherever another package installed it; the console
     script hides it while msgspec loads (cptref.cli.startup), and a later import still gets the module."""
@@ -179,6 +182,7 @@ def test_a_scripted_call_does_not_import_typing_extensions_even_where_installed(
         assert _after_a_call(args, then) == [False, "typing_extensions"], args
 
 
+@pytest.mark.slow
 def test_a_msgspec_that_needs_typing_extensions_still_loads() -> None:
     """Should a msgspec release refuse to import without typing_extensions, the console script's start
     (cptref.cli.startup) leaves nothing half-loaded and msgspec is imported as usual, with it."""

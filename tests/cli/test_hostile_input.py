@@ -42,6 +42,9 @@ import pytest
 
 from tests.conftest import DATA, GOOD, ROOT, run_cptref, run_on_terminal
 
+pytestmark = pytest.mark.slow
+"""The tests here run the command in processes."""
+
 POSIX = sys.platform != "win32"
 FIX = ("--data", str(GOOD))
 LONG_CODE = "1" * 10_000

@@ -13,6 +13,9 @@ import pytest
 
 from tests.conftest import ROOT, run_on_terminal
 
+pytestmark = pytest.mark.slow
+"""Every test here starts processes."""
+
 
 def shell(command: str) -> subprocess.CompletedProcess[str]:
     cptref = f"{sys.executable} -m cptref"

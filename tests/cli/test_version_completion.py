@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import GOOD, ROOT, Run
 
 
@@ -47,12 +49,14 @@ def complete(shell: str, words: str, cword: int | None = None) -> str:
     return proc.stdout
 
 
+@pytest.mark.slow
 def test_bash_completes_codes_for_show_and_check() -> None:
     assert complete("bash", "cptref show 000").split() == ["0001X", "0002X", "0003X", "0004X", "0005X"]
     assert complete("bash", "cptref check 0001X 0002").split() == ["0002X"]
     assert complete("bash", "cptref show 9").split() == []
 
 
+@pytest.mark.slow
 def test_zsh_and_fish_get_each_code_with_its_title() -> None:
     assert '"0002X":"Widget balloon stretch, each widget"' in complete("zsh", "cptref show 0002")
     assert "0003X\tFluoro guidance for a test needle" in complete("fish", "cptref check 0003")

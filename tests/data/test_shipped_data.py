@@ -137,6 +137,7 @@ def _repository_text_files() -> list[Path]:
     return [p for p in files if p.suffix in TEXT_SUFFIXES and p.is_file()]
 
 
+@pytest.mark.slow
 def test_no_run_of_ten_words_is_copied_from_a_seed_page() -> None:
     """No text file of the repository repeats ten words in a row of a seed page.
 

@@ -182,6 +182,7 @@ def test_the_index_answers_exactly_as_the_parsed_data_does(cache: Path) -> None:
         assert search(indexed, query) == search(parsed, query)
 
 
+@pytest.mark.slow
 def test_two_processes_rebuilding_at_once_leave_a_valid_index(
     cache: Path, data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -172,6 +172,7 @@ def test_a_drain_without_a_stent_does_not_rank_for_stent(shipped: Catalog) -> No
     assert "47555" not in codes(shipped, "stent", limit=30)  # "..., stricture dilation, no stent"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("query", "loaded"),
     [

@@ -312,6 +312,7 @@ def on_a_terminal(*args: str, env: dict[str, str] | None = None) -> tuple[int, s
     return run_on_terminal(args, {"TERM": "xterm", "COLUMNS": "100", "LINES": "40", **(env or {})})
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not POSIX, reason="needs a POSIX pseudo-terminal")
 def test_on_a_terminal_text_is_in_colour_unless_no_color_or_never() -> None:
     code, out, err = on_a_terminal("show", "47555", "--no-pager")
@@ -323,6 +324,7 @@ def test_on_a_terminal_text_is_in_colour_unless_no_color_or_never() -> None:
     assert never.startswith("47555  Percutaneous") and ESC not in never
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not POSIX, reason="needs a POSIX pseudo-terminal")
 def test_show_full_longer_than_the_terminal_goes_through_the_pager(tmp_path: Path) -> None:
     paged = tmp_path / "paged.txt"
@@ -343,6 +345,7 @@ def test_show_full_longer_than_the_terminal_goes_through_the_pager(tmp_path: Pat
     assert paged.read_text().startswith("47555  Percutaneous")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not POSIX, reason="needs a POSIX pseudo-terminal")
 def test_a_pager_that_cannot_run_falls_back_to_printing() -> None:
     code, out, _ = on_a_terminal("show", "47555", "--full", env={"PAGER": "no-such-pager-cptref", "LINES": "20"})
@@ -382,6 +385,7 @@ def test_the_fast_path_answers_new_options_exactly_as_typer(args: list[str]) -> 
     assert fast == typer
 
 
+@pytest.mark.slow
 def test_show_json_fields_takes_the_fast_path() -> None:
     code = (
         "import sys\nfrom cptref.cli.main import main\n"

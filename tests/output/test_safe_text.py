@@ -100,6 +100,7 @@ def test_a_licensed_descriptor_and_a_claim_id_cannot_drive_the_terminal(tmp_path
     assert json.loads(jsonl.out)["id"] == HOSTILE  # JSON keeps the text, escaped by JSON itself
 
 
+@pytest.mark.slow
 def test_on_a_terminal_rich_gets_no_control_character_from_data(hostile: Path) -> None:
     code, out, _ = run_on_terminal(("show", "0001X", "--data", str(hostile)), {"TERM": "xterm"})
     assert code == 0
