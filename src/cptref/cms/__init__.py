@@ -20,8 +20,9 @@ The modules, in the order the data flows:
 
 - :mod:`.sources`: paths -> files and zip members (what is read, what is skipped and why), read
   bounded by :mod:`.archives` (regular files only, sizes, zip directories, ratios: every limit there);
-- :mod:`.recognize`: a file's header -> what table it is (:class:`~.recognize.Layout`), text read by
-  :mod:`.textfile` (encodings, delimiters, quoted cells, long lines) and workbooks by :mod:`.xlsx`;
+- :mod:`.recognize`: a file's head -> what table it is (:class:`~.recognize.Layout`), each kind's
+  header row matched by :mod:`.headers`, text read by :mod:`.textfile` (encodings, delimiters, quoted
+  cells, long lines) and workbooks by :mod:`.xlsx`;
 - :mod:`.names`: the version, setting and part the names as downloaded give (so the dates in force);
 - :mod:`.scan`: which copy and version of each table to read;
 - :mod:`.parse`: each kind's rows, checked and counted, their cells read by :mod:`.values` (codes,
@@ -32,9 +33,12 @@ The modules, in the order the data flows:
   :mod:`.edits` (the PTP, MUE and AOC look-ups it answers with);
 - :mod:`.models`: the typed answers.
 
-A new kind of table: its header in :mod:`.recognize`, its names in :mod:`.names`, its rows in
-:mod:`.parse`, its SQL table in :mod:`.compile`, its look-ups in :mod:`.reader` or :mod:`.edits`, its
-answer type in :mod:`.models` (CONTRIBUTING.md, "Add a CMS table").
+A new kind of table: its name in :data:`.models.KIND_NAMES`, its header row in :mod:`.headers`
+(``match_<kind>``, called by :mod:`.recognize`), its names in :mod:`.names`, its rows in
+:data:`.parse.PARSERS`, its SQL table in :mod:`.compile`, its look-ups in :mod:`.reader` or
+:mod:`.edits`, its answer type in :mod:`.models`, and a made-up table of it in
+``tests/fixtures/cms/tables`` (CONTRIBUTING.md, "Add a CMS table"; ``tests/test_recipes.py`` checks
+every kind has every part).
 """
 
 from __future__ import annotations

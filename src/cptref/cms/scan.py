@@ -20,7 +20,7 @@ from pathlib import Path
 from . import names
 from .archives import READ_ERRORS
 from .headers import Unrecognised
-from .models import SETTINGS, CmsProblem, Skipped, TableId, problem
+from .models import KIND_NAMES, SETTINGS, CmsProblem, Skipped, TableId, problem
 from .recognize import Layout, recognise
 from .sources import Entry, expand, walk
 from .xlsx import XlsxError
@@ -123,7 +123,7 @@ def medicaid(names: list[str]) -> bool:
 
 def _order(key: tuple[str, str, tuple[date, date] | None]) -> tuple[int, int, date]:
     """Kind, then setting, then the quarter (a table of unknown dates first)."""
-    kinds = ["ptp", "mue", "aoc", "rvu"]
+    kinds = list(KIND_NAMES)
     settings = list(SETTINGS)
     setting = settings.index(key[1]) if key[1] in settings else len(settings)
     return kinds.index(key[0]), setting, key[2][0] if key[2] else date.min
