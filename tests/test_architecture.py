@@ -5,6 +5,10 @@ Read from the source with ``ast`` (every import, also those inside functions; im
 the one line :data:`LAYERS`: each name is a package (or the module ``errors``) of ``src/cptref``;
 ``a | b`` are side by side and import nothing of each other, except the pairs of :data:`ACROSS`.
 A new package must be placed there, which is where a reader learns the architecture.
+
+Then the names: no public name is defined in two modules (the commands' ``Args``, ``HELP`` and
+``run`` aside); every package ``__init__`` is its map (a docstring) and imports none of its modules;
+every name a package's ``__all__`` promises loads.
 """
 
 from __future__ import annotations
@@ -144,3 +148,94 @@ def test_the_checker_of_layers_sees_an_upward_import_and_a_cycle(tmp_path: Path)
         "cptref.model.records (model) imports cptref.cli.main (cli)",
     ]
     assert cycles(edges) == [["cptref.cli.main", "cptref.model.records", "cptref.cli.main"]]
+
+
+# --- names and package maps ---------------------------------------------------------------------------
+
+COMMAND_PROTOCOL = {"Args", "HELP", "run"}
+"""The names every command module defines, each for its own command (``commands/__init__.py``)."""
+
+
+def definitions(root: Path = PACKAGE) -> dict[str, list[str]]:
+    """Every public name defined at the top of a module (class, function, assignment) -> the modules."""
+    found: dict[str, list[str]] = {}
+    for module, path in modules(root).items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names = [node.name]
+            elif isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names = [node.target.id]
+            else:
+                names = []
+            for name in names:
+                if not name.startswith("_"):
+                    found.setdefault(name, []).append(module)
+    return found
+
+
+def defined_twice(root: Path = PACKAGE) -> dict[str, list[str]]:
+    """The public names defined in two or more modules, the commands' protocol aside."""
+    return {
+        name: sorted(where)
+        for name, where in definitions(root).items()
+        if len(set(where)) > 1
+        and not (name in COMMAND_PROTOCOL and all(m.startswith("cptref.commands.") for m in where))
+    }
+
+
+def test_no_public_name_is_defined_in_two_modules() -> None:
+    """One name, one thing: a reader who meets a name finds one definition."""
+    assert defined_twice() == {}
+
+
+LIGHT_IMPORTS = {"__future__", "typing"}
+REGISTRIES = {"cptref.check.rules"}
+"""Package ``__init__`` modules that are a registry of their modules, and so import them."""
+
+
+def test_every_package_init_is_its_map_and_imports_nothing() -> None:
+    """Each package's ``__init__`` has a docstring (its map) and imports none of its modules when
+    imported: its public names load on first use (``__getattr__``)."""
+    heavy = []
+    for module, path in modules().items():
+        if path.name != "__init__.py" or module in REGISTRIES:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        assert ast.get_docstring(tree), f"{module} has no docstring"
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                if (isinstance(node, ast.ImportFrom) and node.level) or any(n not in LIGHT_IMPORTS for n in names):
+                    heavy.append(f"{module}: {ast.unparse(node)}")
+    assert heavy == []
+
+
+def test_every_public_name_of_a_package_loads() -> None:
+    """What a package's ``__all__`` promises (loaded lazily) is there: the public API's ways in."""
+    import importlib
+
+    missing = []
+    for module, path in modules().items():
+        if path.name != "__init__.py":
+            continue
+        package = importlib.import_module(module)
+        for name in getattr(package, "__all__", ()):
+            if not hasattr(package, name):
+                missing.append(f"{module}.{name}")
+    assert missing == []
+
+
+def test_the_checker_of_names_sees_a_name_defined_twice(tmp_path: Path) -> None:
+    root = tmp_path / "cptref"
+    (root / "commands").mkdir(parents=True)
+    for name in ("__init__.py", "a.py", "commands/__init__.py", "commands/show.py", "commands/search.py"):
+        (root / name).write_text("")
+    (root / "a.py").write_text("Line = 1\n_private = 2\nclass Args: ...\n")
+    (root / "commands" / "show.py").write_text("class Args: ...\ndef run(): ...\n")
+    (root / "commands" / "search.py").write_text("Line = 2\ndef run(): ...\n_private = 3\n")
+    assert defined_twice(root) == {
+        "Line": ["cptref.a", "cptref.commands.search"],
+        "Args": ["cptref.a", "cptref.commands.show"],
+    }
