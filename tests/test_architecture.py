@@ -2,7 +2,7 @@
 
 Read from the source with ``ast`` (every import, also those inside functions; imports under
 ``if TYPE_CHECKING:`` count for the layers, not for cycles, since they never run). The layers are
-the one line :data:`LAYERS`: each name is a package (or the module ``errors``) of ``src/cptref``;
+the one line :data:`LAYERS`: each name is a package (or the module ``errors`` or ``lazy``) of ``src/cptref``;
 ``a | b`` are side by side and import nothing of each other, except the pairs of :data:`ACROSS`.
 A new package must be placed there, which is where a reader learns the architecture.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = SRC / "cptref"
 
-LAYERS = "errors < model < library < search | check | cms < output < commands < cli < __init__ | __main__"
+LAYERS = "errors | lazy < model < library < search | check | cms < output < commands < cli < __init__ | __main__"
 ACROSS = {("search", "cms"), ("check", "cms")}
 """Imports between packages of one layer: search reads the user's PPRRVU file (``--cms``), and check
 applies the user's CMS tables (its rules in ``check/rules/cms_tables.py``)."""
@@ -190,7 +190,7 @@ def test_no_public_name_is_defined_in_two_modules() -> None:
     assert defined_twice() == {}
 
 
-LIGHT_IMPORTS = {"__future__", "typing"}
+LIGHT_IMPORTS = {"__future__", "typing", "cptref.lazy"}
 REGISTRIES = {"cptref.check.rules"}
 """Package ``__init__`` modules that are a registry of their modules, and so import them."""
 

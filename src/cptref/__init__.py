@@ -8,7 +8,7 @@ package imports nothing heavy; each name is loaded on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -40,10 +40,6 @@ _WHERE = {
 
 
 if not TYPE_CHECKING:  # mypy sees the names imported above, and no other
+    from cptref.lazy import names_from
 
-    def __getattr__(name: str) -> Any:
-        if name in _WHERE:
-            from importlib import import_module
-
-            return getattr(import_module(f".{_WHERE[name]}", __name__), name)
-        raise AttributeError(f"module 'cptref' has no attribute {name!r}")
+    __getattr__ = names_from(__name__, _WHERE)

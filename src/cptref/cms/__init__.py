@@ -43,7 +43,7 @@ every kind has every part).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .compile import compile_tables, compiled_path, fingerprint
@@ -113,10 +113,6 @@ __all__ = [
 
 
 if not TYPE_CHECKING:  # mypy sees the names imported above, and no other
+    from cptref.lazy import names_from
 
-    def __getattr__(name: str) -> Any:
-        if name in _WHERE:
-            from importlib import import_module
-
-            return getattr(import_module(f".{_WHERE[name]}", __name__), name)
-        raise AttributeError(f"module 'cptref.cms' has no attribute {name!r}")
+    __getattr__ = names_from(__name__, _WHERE)
