@@ -116,3 +116,12 @@ def test_the_brief_view_keeps_every_fact_with_its_codes_and_confidence(shipped: 
     assert "Includes (not reported separately)" in text
     low = text_doc.plain(text_show.show_doc(shipped, shipped.get("47555")), 100)
     assert "[LOW " in low and "74360" in low
+
+
+def test_the_fields_the_views_lay_out_are_fields_of_the_record() -> None:
+    """A field renamed in the model leaves no stale name here (it would then be shown twice: laid out
+    under its old name never, and under its own name by other_fields)."""
+    from cptref.model.records import Procedure
+    from cptref.output.text.show import LAID_OUT
+
+    assert sorted(LAID_OUT - set(Procedure.__struct_fields__)) == []
