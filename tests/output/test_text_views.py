@@ -119,8 +119,8 @@ def test_the_brief_view_keeps_every_fact_with_its_codes_and_confidence(shipped: 
 
 
 def test_the_fields_the_views_lay_out_are_fields_of_the_record() -> None:
-    """A field renamed in the model leaves no stale name here (it would then be shown twice: laid out
-    under its old name never, and under its own name by other_fields)."""
+    """A field renamed in the model leaves no stale name in LAID_OUT (the views would no longer lay it
+    out, and other_fields would show it under its own name)."""
     from cptref.model.records import Procedure
     from cptref.output.text.show import LAID_OUT
 
