@@ -239,8 +239,8 @@ lib, queries, budget = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
 start = time.perf_counter()
 import cptref
 from cptref.search import search
-from cptref import resources
-catalog = cptref.load_catalog(resources.layers(lib) if lib else None)  # as the commands read it
+from cptref.library import paths
+catalog = cptref.load_catalog(paths.layers(lib) if lib else None)  # as the commands read it
 loaded = time.perf_counter() - start
 
 def once(query):
@@ -682,8 +682,8 @@ BUILD = r"""
 import sys, time
 start = time.perf_counter()
 import cptref
-from cptref import resources
-catalog = cptref.load_catalog(resources.layers(sys.argv[1]))
+from cptref.library import paths
+catalog = cptref.load_catalog(paths.layers(sys.argv[1]))
 print(time.perf_counter() - start, len(catalog))
 """
 

@@ -8,8 +8,8 @@ own codes, with modifiers, units, repeated lines, malformed tokens, bad lines, b
 of service and claims without one; as JSON Lines and as CSV. The runs: every machine format
 (jsonl, csv, plain), the text view, ``--explain``, ``--fields``, the hospital setting, one and two
 jobs, standard input, and a few one-claim commands; against the synthetic tables, the fixture
-tables (with a made-up AOC table and two more fee-schedule rows, as tests/test_cms_check.py
-writes them) and no tables. Each installation gets its own cache folder.
+tables (with a made-up AOC table and two more fee-schedule rows, as tests/conftest.py's
+cms_folder writes them) and no tables. Each installation gets its own cache folder.
 
     git worktree add /tmp/cptref-old main && python3 -m venv /tmp/cptref-old/.venv \\
         && /tmp/cptref-old/.venv/bin/pip install -c constraints.txt -e /tmp/cptref-old

@@ -1,34 +1,58 @@
-"""The documents that describe the code say what the code does: README's rule list, the exit table."""
+"""The documents that describe the code say what the code does: README's rule and format lists, the
+exit table.
+
+README's generated lists sit between markers; to write them after changing a rule or a format:
+``CPTREF_UPDATE_DOCS=1 python -m pytest tests/test_docs.py``.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 
 import pytest
 
-from cptref.check.rules import RULES
-from cptref.check.rules import rules_markdown as markdown
+from cptref.check.rules import RULES, rules_markdown
 from cptref.errors import ExitCode
+from cptref.output.formats import FORMATS, formats_markdown
 
 from .conftest import ROOT
 
 README = ROOT / "README.md"
-BEGIN = "<!-- rules: generated from src/cptref/rules.py; tests/test_docs.py keeps this list equal to it -->\n"
-END = "<!-- end of rules -->\n"
+GENERATED = {
+    "rules": ("src/cptref/check/rules", rules_markdown),
+    "formats": ("src/cptref/output/formats.py", formats_markdown),
+}
+"""README's generated lists: (where they come from, what writes them)."""
 
 
-def test_readme_lists_every_check_rule_as_rules_py_defines_it() -> None:
-    """To write the list after changing a rule: CPTREF_UPDATE_DOCS=1 python -m pytest tests/test_docs.py"""
+def generated(name: str, source: str, markdown: Callable[[], str]) -> str:
+    """README's list ``name`` as it is, written anew first under ``CPTREF_UPDATE_DOCS``."""
+    begin = f"<!-- {name}: generated from {source}; tests/test_docs.py keeps this list equal to it -->\n"
+    end = f"<!-- end of {name} -->\n"
     text = README.read_text(encoding="utf-8")
-    listed = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    assert begin in text and end in text, f"README has lost the markers of its {name} list: {begin}{end}"
+    listed = text.split(begin, 1)[1].split(end, 1)[0]
     if os.environ.get("CPTREF_UPDATE_DOCS"):
-        README.write_text(text.replace(BEGIN + listed + END, BEGIN + markdown() + END), encoding="utf-8")
+        README.write_text(text.replace(begin + listed + end, begin + markdown() + end), encoding="utf-8")
         listed = markdown()
-    assert listed == markdown(), (
-        "README's rule list differs from src/cptref/rules.py; put this between the markers:\n" + markdown()
+    return listed
+
+
+@pytest.mark.parametrize("name", GENERATED)
+def test_readme_lists_are_those_the_code_writes(name: str) -> None:
+    source, markdown = GENERATED[name]
+    listed = generated(name, source, markdown)
+    assert listed == markdown(), f"README's {name} list differs from {source}; put this between the markers:\n" + (
+        markdown()
     )
-    assert [r.id for r in RULES] == re.findall(r"^- `([a-z-]+)`", listed, flags=re.MULTILINE)
+
+
+def test_readme_lists_every_rule_and_offered_format_by_name() -> None:
+    assert [r.id for r in RULES] == re.findall(r"^- `([a-z-]+)`", generated("rules", *GENERATED["rules"]), re.M)
+    offered = [f.name for f in FORMATS.values() if f.offered]
+    assert offered == re.findall(r"^- `([a-z]+)`", generated("formats", *GENERATED["formats"]), re.M)
 
 
 def test_readme_documents_every_exit_status() -> None:

@@ -12,14 +12,20 @@ from typing import Any
 
 
 def names_from(package: str, where: Mapping[str, str]) -> Callable[[str], Any]:
-    """``package``'s ``__getattr__``: each name of ``where`` from the module of ``package`` it maps
-    to (``{"check": "engine"}``: ``package.engine.check``), imported when the name is first used."""
+    """``package``'s ``__getattr__``: each name of ``where`` from the module it maps to, relative to
+    ``package`` (``{"check": "engine"}``: ``package.engine.check``), imported when the name is first
+    used. ``module:attribute`` gives a name under another (a former name kept loading:
+    ``{"Claim": "inputs.base:BatchClaim"}``)."""
 
     def __getattr__(name: str) -> Any:
         if name in where:
             from importlib import import_module
 
-            return getattr(import_module(f"{package}.{where[name]}"), name)
+            module, _, attribute = where[name].partition(":")
+            found = import_module(f".{module}", package)
+            for part in (attribute or name).split("."):
+                found = getattr(found, part)
+            return found
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return __getattr__

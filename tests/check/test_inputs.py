@@ -155,3 +155,12 @@ def test_a_batch_read_in_chunks_elsewhere_gives_the_items_of_one_pass(name: str,
         chunked.extend(pickle.loads(pickle.dumps(reader)).items(chunk, first))
     assert chunked == whole
     assert len(whole) == len(raw) and any(isinstance(i, BatchClaim) for i in whole)
+
+
+def test_the_former_names_of_the_batch_types_still_load() -> None:
+    import cptref.check
+    from cptref.errors import ExitCode
+
+    assert getattr(cptref.check, "Claim") is BatchClaim  # noqa: B009 - a name mypy is not told of
+    assert getattr(cptref.check, "Skipped") is SkippedLine  # noqa: B009
+    assert getattr(cptref.check, "EXIT_FINDINGS") is ExitCode.FINDINGS  # noqa: B009
