@@ -190,7 +190,7 @@ def test_no_public_name_is_defined_in_two_modules() -> None:
     assert defined_twice() == {}
 
 
-LIGHT_IMPORTS = {"__future__", "typing", "cptref.lazy"}
+LIGHT_IMPORTS = {"__future__", "typing"}
 REGISTRIES = {"cptref.check.rules"}
 """Package ``__init__`` modules that are a registry of their modules, and so import them."""
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from msgspec import Struct
 
+from cptref.model.records import quarter_bounds
 from cptref.model.relations import decisions
 
 from .results import NOT_NEEDED, NOTHING, Checked, CheckedBy, Finding
@@ -220,8 +221,6 @@ class Coverage:
     def _official(self, sources: Iterable[str], kind: str, on: datetime.date) -> bool:
         """Whether one of ``sources`` is a CMS edit table of ``kind`` (and the claim's setting) whose
         quarter holds ``on``."""
-        from cptref.cms.names import quarter_bounds
-
         for source_id in sources:
             source = self._catalog.sources.get(source_id)
             table = source.table if source is not None else None

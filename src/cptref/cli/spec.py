@@ -14,7 +14,6 @@ from __future__ import annotations
 import types
 import typing
 from functools import cache
-from importlib import import_module
 from typing import Any, Literal
 
 from msgspec import Meta, Struct
@@ -92,10 +91,23 @@ def _parts(annotation: Any) -> tuple[Any, list[Any]]:
     return annotation, metadata
 
 
+def _hints(args: type, module: types.ModuleType) -> dict[str, Any]:
+    """The type of each field of ``args``: the module's alias a field's annotation names (the fields
+    of an ``Args`` are written so), else what :func:`typing.get_type_hints` finds (which costs a
+    scripted call more)."""
+    names = vars(module)
+    found: dict[str, Any] = {}
+    for field, annotation in args.__annotations__.items():
+        if not (isinstance(annotation, str) and annotation.isidentifier() and annotation in names):
+            return typing.get_type_hints(args, include_extras=True)
+        found[field] = names[annotation]
+    return found
+
+
 def read(name: str, module: types.ModuleType) -> Command:
     """The command ``name`` as its ``Args`` and ``HELP`` in ``module`` describe it."""
     args = module.Args
-    hints = typing.get_type_hints(args, include_extras=True)
+    hints = _hints(args, module)
     fields: tuple[str, ...] = args.__struct_fields__
     defaults = dict(zip(fields[len(fields) - len(args.__struct_defaults__) :], args.__struct_defaults__, strict=True))
     argument: Argument | None = None
@@ -136,13 +148,20 @@ def _option(field: str, kind: Any, found: Opt, default: Any, meta: Meta | None) 
     return Option(field, found.flags, found.help, value, default, found.metavar, choices, minimum, maximum, found.off)
 
 
+def _module(name: str) -> types.ModuleType:
+    """The module ``cptref.commands.<name>``, imported (``__import__`` rather than importlib, which a
+    scripted call would otherwise import for this alone)."""
+    found: types.ModuleType = __import__(f"cptref.commands.{name}", fromlist=["Args"])
+    return found
+
+
 @cache
 def command(name: str) -> Command:
     """The command typed as ``name`` (one of :data:`cptref.commands.COMMANDS`)."""
-    return read(name, import_module(f"cptref.commands.{COMMANDS[name]}"))
+    return read(name, _module(COMMANDS[name]))
 
 
 @cache
 def root() -> Command:
     """The options of ``cptref`` itself (``--version``, ``--cms``)."""
-    return read("cptref", import_module(f"cptref.commands.{ROOT}"))
+    return read("cptref", _module(ROOT))

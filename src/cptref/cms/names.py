@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import NamedTuple
+
+from cptref.model.records import quarter_bounds
 
 
 class Version(NamedTuple):
@@ -122,13 +124,6 @@ def rvu_setting(names: Sequence[str]) -> str:
         if re.search(r"(?<![a-z])qpp(?![a-z])", lower):
             return "qpp"
     return "all"
-
-
-def quarter_bounds(year: int, number: int) -> tuple[date, date]:
-    """The first and last day of a calendar quarter."""
-    first = date(year, 3 * number - 2, 1)
-    last = date(year + (number == 4), 1 if number == 4 else 3 * number + 1, 1) - timedelta(days=1)
-    return first, last
 
 
 PTP_FIRST_YEAR = 1994

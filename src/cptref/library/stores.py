@@ -19,9 +19,8 @@ from typing import Protocol
 from cptref.errors import Problem
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import family_codes, relation_targets
-from cptref.model.words import INDEXED_FIELDS, field_words
 
-from .index.postings import DocInfo, bitset
+from .index.postings import INDEXED_FIELDS, DocInfo, bitset
 
 
 class Store(Protocol):
@@ -150,6 +149,8 @@ class MemoryStore:
     @cached_property
     def _search(self) -> tuple[list[str], dict[str, dict[str, list[int]]]]:
         """The sorted vocabulary, and each word's documents (sorted ids) field by field."""
+        from cptref.model.words import field_words
+
         postings: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for doc_id, record in enumerate(self.records()):
             for field, present in field_words(record, self.descriptors.get(record.code)).items():

@@ -9,6 +9,7 @@ command) and the compiled index decodes into it directly.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
@@ -222,6 +223,13 @@ class Family(Struct, frozen=True, kw_only=True):
 
 Quarter = Annotated[str, Meta(pattern=r"^20[0-9]{2}Q[1-4]$")]
 """A calendar quarter as CMS names its quarterly tables: ``2026Q2`` (1 April to 30 June 2026)."""
+
+
+def quarter_bounds(year: int, number: int) -> tuple[date, date]:
+    """The first and last day of a calendar quarter (2026, 2: 1 April and 30 June 2026)."""
+    first = date(year, 3 * number - 2, 1)
+    last = date(year + (number == 4), 1 if number == 4 else 3 * number + 1, 1) - timedelta(days=1)
+    return first, last
 
 
 class EditTable(Struct, frozen=True, kw_only=True):

@@ -103,13 +103,9 @@ def words(text: str) -> list[str]:
     return [NEGATED + stem(w) if negated else stem(w) for w, negated in tokens(text)]
 
 
-INDEXED_FIELDS: tuple[str, ...] = ("title", "synonyms", "descriptor", "summary", "official")
-"""The text fields search indexes, in the order of their field id ("official": the licensed
-descriptor from a user's own file, when one is given)."""
-
-
 def field_words(record: Procedure, official: str | None = None) -> dict[str, set[str]]:
-    """The indexed words of each text field. What the title negates ("..., no stent") the record is
+    """The indexed words of each text field search reads (the index's field ids:
+    :data:`cptref.library.index.postings.INDEXED_FIELDS`). What the title negates ("..., no stent") the record is
     not about: a mention of it elsewhere ("the version with a stent is 47556") is not indexed."""
     summary = record.lay.summary if record.lay and record.lay.summary else ""
     title = set(words(record.title))

@@ -12,11 +12,18 @@ where the layout needs them (``keep``). JSON output escapes them itself and does
 from __future__ import annotations
 
 import re
+from functools import cache
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CONTROL_ALL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+"""The characters :func:`visible` escapes, as a character class (newline and tab aside)."""
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+@cache
+def _pattern(keep: bool) -> re.Pattern[str]:
+    """The control characters, newline and tab left out when ``keep`` (compiled on first use: most
+    calls show nothing that needs it)."""
+    return re.compile(f"[{_CONTROL}]" if keep else f"[{_CONTROL}\n\t]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -27,13 +34,13 @@ def _escape(match: re.Match[str]) -> str:
 def visible(text: str, keep: bool = True) -> str:
     """``text`` with its control characters written as escapes (``\\x1b``); newline and tab kept
     when ``keep``, escaped too otherwise (a one-line message, a table row)."""
-    pattern = _CONTROL if keep else _CONTROL_ALL
+    pattern = _pattern(keep)
     return pattern.sub(_escape, text) if pattern.search(text) else text
 
 
 def formula_safe(text: str) -> str:
     """A CSV cell a spreadsheet will not run: one that starts with ``=``, ``+``, ``-``, ``@``, a tab
     or a carriage return gets a leading ``'``, unless it is a plain number (``-1.5``)."""
-    if text.startswith(_FORMULA) and not _NUMBER.fullmatch(text):
+    if text.startswith(_FORMULA) and not re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", text):
         return "'" + text
     return text

@@ -44,6 +44,8 @@ __all__ = [
 
 
 if not TYPE_CHECKING:  # mypy sees the names imported above, and no other
-    from cptref.lazy import names_from
 
-    __getattr__ = names_from(__name__, _WHERE)
+    def __getattr__(name: str) -> object:
+        from cptref.lazy import attribute
+
+        return attribute(__name__, _WHERE, name)

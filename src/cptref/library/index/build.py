@@ -32,10 +32,10 @@ from cptref.library.problems import mentions
 from cptref.library.stores import MemoryStore
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import family_codes, relation_targets
-from cptref.model.words import INDEXED_FIELDS, NEGATED, words
+from cptref.model.words import NEGATED, words
 
 from .parse import Parsed, decode_record, encode_record, encode_words, parse_file, parsed_in_order
-from .postings import INDEX_SCHEMA, DocInfo, PackedCodes, postings_row
+from .postings import INDEX_SCHEMA, INDEXED_FIELDS, DocInfo, PackedCodes, postings_row
 
 if TYPE_CHECKING:
     from cptref.library.pack.file import Pack

@@ -17,7 +17,8 @@ import msgspec
 
 from cptref.errors import Problem
 from cptref.model.records import Procedure
-from cptref.model.words import INDEXED_FIELDS
+
+from .postings import INDEXED_FIELDS
 
 OWN_FIELDS = INDEXED_FIELDS[:-1]
 """The text fields a record's own file holds ("official" comes from the user's descriptor file)."""

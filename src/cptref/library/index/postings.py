@@ -15,6 +15,11 @@ from typing import overload
 
 import msgspec
 
+INDEXED_FIELDS: tuple[str, ...] = ("title", "synonyms", "descriptor", "summary", "official")
+"""The text fields search indexes, in the order of their field id in a postings row ("official": the
+licensed descriptor from a user's own file, when one is given); their words are
+:func:`cptref.model.words.field_words`."""
+
 
 class DocInfo(msgspec.Struct, frozen=True, array_like=True):
     """A record as a list of codes shows it (shell completion); search reads only the codes, and

@@ -22,9 +22,8 @@ import msgspec
 from cptref.errors import Problem
 from cptref.library.stores import MemoryStore, Store
 from cptref.model.records import Family, Procedure, Source
-from cptref.model.words import INDEXED_FIELDS
 
-from .postings import ROW_OF_BITS, ROW_OF_IDS, DamagedIndex, DocInfo, PackedCodes, bitset
+from .postings import INDEXED_FIELDS, ROW_OF_BITS, ROW_OF_IDS, DamagedIndex, DocInfo, PackedCodes, bitset
 
 DAMAGE = (sqlite3.DatabaseError, msgspec.DecodeError, ValueError, TypeError, DamagedIndex)
 """What reading a damaged index raises: SQLite's "database disk image is malformed", bytes that do
