@@ -67,6 +67,9 @@ class _Axis(Struct, frozen=True):
 
     answer: CheckedBy
     missing: str | None
+    gap: str | None = None
+    """Pairs only: the pairs the library decides none of (the words a claim checked without tables
+    names after its lead), else None."""
 
 
 class Coverage:
@@ -188,7 +191,8 @@ class Coverage:
                 "Not verified: no CMS tables were given (--cms or CPTREF_CMS), so the official NCCI edits were not "
                 "checked"
             )
-            undecided = next((m.split("; ", 1)[1] for m in missing if m.startswith("pairs: ") and "; " in m), None)
+            pairs = library.get("pairs")
+            undecided = pairs.gap if pairs is not None else None
             message = lead + (f"; {undecided}" if undecided else "") + "."
             fix = (
                 "Give cptref your downloads of the NCCI PTP, MUE and add-on code edits for the date of service "
@@ -257,14 +261,15 @@ class Coverage:
         sources = tuple(sorted({s for found in decided.values() for group in found for s in group}))
         if not undecided and all(any(self._official(g, "ptp", on) for g in decided[p]) for p in every):
             return _Axis(CheckedBy("official-fact", sources=sources), None)
-        why = self._absent("pairs", on)
+        gap = None
         if undecided:
             listed = ", ".join(f"{a}+{b}" for a, b in undecided[:6]) + (" ..." if len(undecided) > 6 else "")
             if decided:
-                why += f"; the library decides {len(every) - len(undecided)} of the {len(every)} pairs, not {listed}"
+                gap = f"the library decides {len(every) - len(undecided)} of the {len(every)} pairs, not {listed}"
             else:
-                why += f"; the library decides no pair of them ({listed})"
-        return _Axis(CheckedBy("library", sources=sources) if decided else NOTHING, why)
+                gap = f"the library decides no pair of them ({listed})"
+        why = self._absent("pairs", on) + (f"; {gap}" if gap else "")
+        return _Axis(CheckedBy("library", sources=sources) if decided else NOTHING, why, gap)
 
     def _units(self, codes: Sequence[str], records: dict[str, Procedure], on: datetime.date) -> _Axis:
         facts = [r.medicare for r in records.values() if r.medicare is not None and r.medicare.mue is not None]
