@@ -51,6 +51,20 @@ def _warn(file: str, field: str, message: str) -> Problem:
     return Problem(file, field, message, "warning")
 
 
+def _official_primaries(catalog: Catalog, record: Procedure) -> bool:
+    """Whether ``record``'s primaries were read from a CMS add-on code edit table (a source with
+    ``table.kind: aoc``): such a list is complete only with every primary the table names, so a
+    primary with no record of its own is expected there, not a dangling reference."""
+    add_on = record.add_on
+    if add_on is None:
+        return False
+    for source_id in add_on.sources:
+        source = catalog.sources.get(source_id)
+        if source is not None and source.table is not None and source.table.kind == "aoc":
+            return True
+    return False
+
+
 def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
     """Rules between records: dangling references, add-on chains, deleted codes, family ranges
     (for the records of the directory ``only``, when given)."""
@@ -61,8 +75,9 @@ def relations(catalog: Catalog, only: Path | None = None) -> list[Problem]:
         if only is not None and origin != only:
             continue
         name = display_path(paths.procedure_file(origin, record.code))
+        official = _official_primaries(catalog, record)
         for field, code in named_codes(record):
-            if code not in catalog:
+            if code not in catalog and not (official and field.startswith("$.add_on.primaries[")):
                 problems.append(_warn(name, field, f"{code} has no record in the library (dangling reference)"))
         if record.add_on:
             for i, code in enumerate(record.add_on.primaries):
