@@ -54,7 +54,7 @@ def test_addons_only_are_each_alone(shipped_tables: CheckTables) -> None:
 
 
 def test_an_addon_beside_a_code_cptref_does_not_know_is_not_alone_but_not_verified(shipped_tables: CheckTables) -> None:
-    result = check(shipped_tables, ["77002", "C1729"])  # 77002: an add-on whose primaries are not recorded
+    result = check(shipped_tables, ["47550", "C1729"])  # 47550: an add-on whose primaries are not recorded
     assert result.ok and not result.verified
     assert set(rules(result)) == {"no-data", "addon-without-primary"}
 
@@ -79,13 +79,25 @@ def test_addon_with_one_of_its_primaries_passes(shipped_tables: CheckTables) -> 
 def test_addon_whose_primaries_are_not_recorded_cannot_be_verified_beside_a_procedure(
     shipped_tables: CheckTables,
 ) -> None:
-    for codes in (["50390", "77002"], ["47532", "47550"]):
+    for codes in (["50432", "47550"], ["47532", "47550"]):
         result = check(shipped_tables, codes)
         [finding] = by_rule(result, "addon-without-primary")
         assert finding.severity == "warning"
         assert "cannot be verified" in finding.message
         assert finding.fix_codes == ()
         assert result.ok and not result.verified
+
+
+def test_77002_beside_a_primary_of_the_official_list_is_clear_and_beside_another_is_stopped(
+    shipped_tables: CheckTables,
+) -> None:
+    # 77002's primaries are the CMS AOC list of 2026Q2: 50390 is among them, 47000 too (no record here)
+    assert not by_rule(check(shipped_tables, ["50390", "77002"]), "addon-without-primary")
+    beside_unrecorded = check(shipped_tables, ["47000", "77002"])  # a primary the library has no record of
+    assert not by_rule(beside_unrecorded, "addon-without-primary") and set(rules(beside_unrecorded)) == {"no-data"}
+    stopped = check(shipped_tables, ["50432", "77002"])
+    [finding] = by_rule(stopped, "addon-without-primary")
+    assert finding.severity == "error" and "cms-aoc-2026q2" in finding.sources
 
 
 def test_a_guidance_code_the_biliary_family_includes_is_an_error(shipped_tables: CheckTables) -> None:
