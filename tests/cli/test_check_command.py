@@ -23,7 +23,7 @@ def test_cli_error_set_exits_1_with_findings_on_stdout(cli: Cli) -> None:
     run = cli("check", "47532", "47542", "77002")
     assert run.code == 1
     assert run.err == ""
-    assert run.out.startswith("NOT OK  47532, 47542, 77002: 2 errors, 2 warnings\n")
+    assert run.out.startswith("NOT OK  47532, 47542, 77002: 3 errors, 1 warning\n")
     assert "ERROR included-reported-separately  47532, 77002" in run.out
     assert "fix: Remove 77002: it is part of 47532." in run.out
     assert "[family rule: percutaneous-biliary]" in run.out
@@ -179,7 +179,7 @@ def test_cli_batch_text_names_each_claim(cli: Cli, tmp_path: Path) -> None:
     path.write_text('{"id": "a", "codes": ["47532", "77002"]}\nbroken\n{"id": "b", "codes": ["50432", "50706"]}\n')
     run = cli("check", "--file", str(path), "--date", "2026-11-27")
     assert run.code == 1
-    assert run.out.startswith("claim a (line 1): NOT OK  47532, 77002: 1 error, 2 warnings\n")
+    assert run.out.startswith("claim a (line 1): NOT OK  47532, 77002: 2 errors, 1 warning\n")
     assert "\nclaim b (line 3): NOT VERIFIED  50432, 50706: 1 warning;" in run.out
     assert f"cptref: {path}:2: not a claim: JSON is malformed" in run.err
 

@@ -160,11 +160,11 @@ def test_check_format_csv_is_a_row_a_finding_and_with_file_names_the_claim(cli: 
     assert list(csv.reader(io.StringIO(batch.out))) == [
         ["id", "line", "rule", "severity"],
         ["A1", "2", "included-reported-separately", "error"],
-        ["A1", "2", "addon-without-primary", "warning"],
+        ["A1", "2", "addon-without-primary", "error"],
         ["A1", "2", "not-checked", "warning"],
         ["A2", "3", "not-checked", "warning"],
         ["A3", "4", "included-reported-separately", "error"],
-        ["A3", "4", "addon-without-primary", "warning"],
+        ["A3", "4", "addon-without-primary", "error"],
         ["A3", "4", "not-checked", "warning"],
     ]  # no CMS tables given: no claim is verified
     assert batch.err.startswith(f"cptref: {path}: 4 lines read: 3 claims checked (2 with errors")
