@@ -363,7 +363,7 @@ def test_a_bad_claim_line_is_counted_and_named(quarters: Quarters, tmp_path: Pat
 def test_a_claim_is_judged_on_its_date_moved_into_the_quarter(
     given: datetime.date | None, expected: datetime.date
 ) -> None:
-    assert changes.claim_day(given, compare.quarter_bounds("2026Q4")) == expected
+    assert changes.claim_day(given, compare.quarter_days("2026Q4")) == expected
 
 
 def test_a_pinned_view_answers_from_its_tables_whatever_the_date(quarters: Quarters) -> None:
@@ -520,3 +520,123 @@ def test_every_row_that_differs_is_named_by_a_change(tmp_path: Path, seed: int) 
     unchanged_old = {("32.2r0", lines["32.2r0"][r]) for r in set(old) & set(new)}
     for table, line in named - differing:  # only an old row a re-added or taken-over edit names as before
         assert (table, line) in unchanged_old
+
+
+# ---------------------------------------------------------------------------------------------------
+# bounds, the command line, usage
+
+
+def test_a_comparison_past_the_limit_stops_and_says_so(quarters: Quarters) -> None:
+    code, out, err = run("--cms", str(quarters.both), "--limit", "3", "--json")
+    found = json.loads(out)
+    assert code == 0 and found["complete"] is False and len(found["changes"]) == 3
+    assert "stopped at the limit of 3 changes" in err
+    stopped = [t for t in found["tables"] if not t["complete"]]
+    assert stopped[0]["kind"] == "ptp" and any("rows of the two tables differ" in n for n in stopped[0]["notes"])
+    assert all("not compared" in t["notes"][0] for t in stopped[1:])
+    assert quarter_mode(quarters)["complete"] is True
+
+
+def test_the_fast_path_and_typer_answer_alike(quarters: Quarters) -> None:
+    from tests.conftest import both_paths
+
+    for args in (
+        ["changes", "--cms", str(quarters.both), "--json"],
+        ["changes", "0001X", "--cms", str(quarters.both), "--format", "plain"],
+        ["changes", "--from", "2026Q3", "--to", "nowhere", "--cms", str(quarters.both)],
+    ):
+        fast_run, typer_run = both_paths(args)
+        assert fast_run == typer_run
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (("--from", "2026Q3", "--to", "/nonexistent/q4"), 2, "neither a quarter"),
+        (("--claims", "/nonexistent/claims.csv"), 2, "--claims: /nonexistent/claims.csv"),
+        (("--from-data", "/nonexistent"), 2, "no such file or directory"),
+        (("--from-data", "x", "--from", "2026Q3"), 2, "goes with neither"),
+        (("--family", "nope"), 2, "no family 'nope'"),
+    ],
+)
+def test_each_failure_is_one_line_with_its_status(
+    quarters: Quarters, args: tuple[str, ...], status: int, message: str
+) -> None:
+    code, out, err = run("--cms", str(quarters.both), *DATA, *args)
+    assert (code, out) == (status, "") and message in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_no_table_loads_is_exit_3(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("nothing here\n")
+    code, out, err = run("--from", str(tmp_path), "--to", str(tmp_path))
+    assert code == 3 and out == "" and "no CMS table could be loaded" in err
+
+
+def test_claims_from_stdin_and_every_line_counted(quarters: Quarters) -> None:
+    done = run_cptref(
+        "changes", "--cms", str(quarters.both), "--claims", "-", *DATA, "--json", stdin=quarters.claims.read_bytes()
+    )
+    report = json.loads(done.out)["claims"]
+    assert done.code == 0 and (report["file"], report["checked"], report["differ"]) == ("<stdin>", 7, 5)
+    assert report["skipped_lines"] == 1  # the header
+
+
+# ---------------------------------------------------------------------------------------------------
+# two library releases
+
+
+def _release(tmp_path: Path) -> tuple[Path, Path]:
+    old = tmp_path / "old"
+    shutil.copytree(LIBRARY, old)
+    new = tmp_path / "new"
+    shutil.copytree(LIBRARY, new)
+    procedures = sorted((new / "procedures").glob("*.yaml"))
+    gone = procedures[-1]
+    gone.unlink()
+    first = procedures[0]
+    text = first.read_text()
+    assert "title: " in text
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("title: "):
+            lines[i] = "title: Widget repair, a new title of our own"
+    first.write_text("\n".join(lines) + "\n")
+    return old, new
+
+
+def test_two_library_releases(tmp_path: Path) -> None:
+    old, new = _release(tmp_path)
+    code, out, err = run("--from-data", str(old), "--to-data", str(new), "--json")
+    assert code == 0, err
+    found = json.loads(out)
+    assert found["compared"] == "library" and found["tables"] == [] and found["complete"] is True
+    kinds = {(c["kind"], c["change"], c["field"]) for c in found["changes"]}
+    assert ("record", "record-removed", None) in kinds and ("record", "field-changed", "title") in kinds
+    [title] = [c for c in found["changes"] if c["field"] == "title"]
+    assert title["after"] == "Widget repair, a new title of our own" and title["before"] != title["after"]
+    assert title["before_from"] == str(old) and title["after_from"] == str(new)
+    code, out, _ = run("--from-data", str(old), "--to-data", str(new))
+    assert code == 0 and out.startswith("What changed in the library:") and "a new title of our own" in out
+    code, out, _ = run("--from-data", str(old), "--to-data", str(old), "--json")
+    assert code == 0 and json.loads(out)["changes"] == []
+
+
+def test_facts_added_and_removed_are_one_change_each(tmp_path: Path) -> None:
+    from cptref.library.catalog import load_catalog
+    from cptref.library.compare import record_changes
+
+    old = load_catalog(LIBRARY)
+    with_rules = next(r for r in old if r.not_with)
+    new_root = tmp_path / "new"
+    shutil.copytree(LIBRARY, new_root)
+    path = new_root / "procedures" / f"{with_rules.code}.yaml"
+    import yaml
+
+    record = yaml.safe_load(path.read_text())
+    removed = record.pop("not_with")
+    path.write_text(yaml.safe_dump(record, sort_keys=False))
+    found = list(record_changes(old, load_catalog(new_root)))
+    assert [(c.change, c.field, c.effect) for c in found] == [("fact-removed", "not_with", "looser")] * len(removed)
+    assert found[0].codes == [with_rules.code, *removed[0]["codes"]]
+    assert found[0].before["reason"] == removed[0]["reason"] and found[0].after is None

@@ -23,7 +23,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from tests.conftest import CMS_AOC, CMS_RVU_ROWS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -187,5 +186,3 @@ def make_quarters(root: Path) -> Quarters:
     claims = root / "claims.csv"
     claims.write_text(CLAIMS)
     return Quarters(root / "q3", root / "q4", both, claims)
-
-

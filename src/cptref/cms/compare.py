@@ -32,7 +32,7 @@ from msgspec import Meta, Struct
 
 from cptref.errors import UsageError
 from cptref.model.codes import CODE_RE
-from cptref.model.records import about
+from cptref.model.records import about, quarter_bounds
 
 from .models import NO_END, TableId
 
@@ -321,19 +321,16 @@ def quarter_of(day: datetime.date) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
-def quarter_bounds(text: str) -> tuple[datetime.date, datetime.date]:
+def quarter_days(text: str) -> tuple[datetime.date, datetime.date]:
     """``2026Q3`` -> its first and last day."""
     match = _QUARTER.fullmatch(text)
     if match is None:
         raise ValueError(text)
-    year, number = int(match.group(1)), int(match.group(2))
-    first = datetime.date(year, 3 * number - 2, 1)
-    nxt = datetime.date(year + (number == 4), 1 if number == 4 else 3 * number + 1, 1)
-    return first, nxt - datetime.timedelta(days=1)
+    return quarter_bounds(int(match.group(1)), int(match.group(2)))
 
 
 def previous_quarter(text: str) -> str:
-    first, _ = quarter_bounds(text)
+    first, _ = quarter_days(text)
     return quarter_of(first - datetime.timedelta(days=1))
 
 
@@ -370,7 +367,7 @@ class Side:
     def period(self) -> tuple[datetime.date, datetime.date] | None:
         """The quarter the set is in force for: named, else the one its tables share (the newest)."""
         if self.quarter is not None:
-            return quarter_bounds(self.quarter)
+            return quarter_days(self.quarter)
         dated = [c.table for c in self.tables.values() if c.table.starts is not None and c.table.ends is not None]
         if not dated:
             return None
@@ -381,7 +378,7 @@ class Side:
 
 def in_quarter(cms: CmsTables, quarter: str, given: str, paths: list[str]) -> Side:
     """The tables of ``cms`` in force on the first day of ``quarter``, of each kind and setting."""
-    first, _ = quarter_bounds(quarter)
+    first, _ = quarter_days(quarter)
     chosen: dict[tuple[str, str], HeldTable] = {}
     for item in cms.held():
         if item.table.in_force(first):

@@ -99,6 +99,10 @@ def _parts() -> dict[str, Schema]:
                 "const": LINE_VERSION if name == "ClaimLine" else SCHEMA_VERSION,
                 "description": f"{properties['schema_version']['description']} {POLICY}",
             }
+        tag = properties.get("kind")
+        if tag is not None and "description" not in tag:  # a tagged struct's tag (changes: ptp, mue ...)
+            value = tag.get("enum", [tag.get("const")])[0]
+            tag["description"] = f'Always "{value}": the tag that tells the kinds of object of a list or a line apart.'
         part["required"] = list(properties)
         named[name] = {k: part[k] for k in ("title", "description", "type", "properties", "required")}
     from cptref.check.rules import RULES  # deferred: only a schema names every rule
