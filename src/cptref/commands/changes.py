@@ -501,6 +501,8 @@ def recheck(library: Catalog, before: Side, after: Side, file: str, setting: str
         view = side.cms.pinned([c.table for c in side.tables.values()])
         ids = [table_key(c.table) for c in side.tables.values()]
         judges.append((CheckTables(library, cms=view, setting=cms_setting), side.period, ids))
+    if file == "-" and "stdin" in streams.CLOSED:
+        raise UsageError("--claims -: standard input is closed")
     run = ClaimsRun("<stdin>" if file == "-" else file)
     try:
         stream: Any = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below

@@ -1,6 +1,6 @@
 """What cptref writes: typed JSON documents, the formats, the text views, and the streams they go to.
 
-- :mod:`.documents` (and :mod:`.check_documents`, :mod:`.cms_documents`): every ``--json`` document
+- :mod:`.documents` (and :mod:`.check_documents`, :mod:`.cms_documents`, :mod:`.changes_documents`): every ``--json`` document
   as typed Structs, each key described; a record's fields come from :mod:`cptref.model.records`.
 - :mod:`.to_documents`: domain answers (records, results, findings, tables) -> those documents.
 - :mod:`.fields`: ``--fields``: what each command's items have, a selection read and applied.
