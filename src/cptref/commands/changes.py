@@ -373,7 +373,7 @@ def _libraries(args: Args, narrow: CodeFilter, families: list[str], fmt: str, li
                 "records are left out of the comparison (cptref validate lists them)"
             )
     if families:
-        _add_families(narrow, new, [f for f in families if f in new.families] or families)
+        _add_families(narrow, new, families)
     found: list[AnyChange] = []
     left_out = 0
     for change in record_changes(old, new):
@@ -586,8 +586,10 @@ def _write(
         emit_text(doc, color)
         return
     if fmt == "json":
+        from cptref.output.documents import SCHEMA_VERSION
+
         head = {
-            "schema_version": 1,
+            "schema_version": SCHEMA_VERSION,
             "compared": what,
             "before": before,
             "after": after,
