@@ -72,14 +72,16 @@ class _Counting(io.RawIOBase):
         self.bytes = 0
         self.kinds: Counter[str] = Counter()
         self.count_kinds = kinds
+        self.rest = b""
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: bytes) -> int:  # type: ignore[override]
         self.bytes += len(data)
-        if self.count_kinds:
-            for line in data.splitlines():
+        if self.count_kinds:  # the chunks written need not end at a line's end
+            *lines, self.rest = (self.rest + bytes(data)).split(b"\n")
+            for line in lines:
                 if line.startswith(b"{"):
                     item = json.loads(line)
                     self.kinds[f"{item['kind']}/{item.get('change', 'claim')}"] += 1
