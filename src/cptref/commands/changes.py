@@ -578,12 +578,21 @@ def _write(
 ) -> None:
     out = _Out()
     if fmt == "table":
-        from cptref.output.text.changes import changes_doc
+        from cptref.output.text import terminal
+        from cptref.output.text.changes import changes_docs, joined
+        from cptref.output.text.doc import plain
 
         counts = (run.file, run.checked, run.differ, run.bad) if run is not None else None
         claims = run.claims() if run is not None else None
-        doc = changes_doc(before, after, compared, changes, claims, counts, title, what == "library", left_out)
-        emit_text(doc, color)
+        docs = changes_docs(before, after, compared, changes, claims, counts, title, what == "library", left_out)
+        if terminal.text_mode(color, sys.stdout.isatty(), os.environ) == "plain":  # piped: written as made
+            width = terminal.screen()[0]
+            for doc in docs:
+                if doc.lines:
+                    out.write(plain(doc, width).encode("utf-8", "backslashreplace"))
+            out.flush()
+        else:
+            emit_text(joined(docs), color)
         return
     if fmt == "json":
         from cptref.output.documents import SCHEMA_VERSION

@@ -206,7 +206,7 @@ def _headline(compared: Compared) -> str:
 EFFECT_STYLE = {"stricter": "bold red", "looser": "green", "mixed": "yellow", "other": "dim"}
 
 
-def changes_doc(
+def changes_docs(
     before: ChangeSet,
     after: ChangeSet,
     compared: Sequence[Compared],
@@ -216,10 +216,10 @@ def changes_doc(
     title: Callable[[str], str | None],
     library: bool = False,
     left_out: int = 0,
-) -> TextDoc:
-    """What was compared, then the changes grouped by code (most consequential code first), then the
-    claims judged differently. ``counts``: the claims file, claims checked, judged differently, lines
-    not read."""
+) -> Iterator[TextDoc]:
+    """The text view a piece at a time (what was compared, then a code and its changes at a time, then
+    a claim at a time), so that plain text is written as it is made: memory holds one code's changes.
+    ``counts``: the claims file, claims checked, judged differently, lines not read."""
     doc = TextDoc()
     what = "the library" if library else "your CMS tables"
     doc.line(f"What changed in {what}: {before.given} {_ARROW} {after.given}", "bold")
@@ -231,6 +231,8 @@ def changes_doc(
     shown = 0
     for change in changes:
         if change.code != current:
+            yield doc
+            doc = TextDoc()
             current = change.code
             doc.line()
             known = title(current)
@@ -258,26 +260,36 @@ def changes_doc(
             "bold",
         )
         for claim in claims:
-            outcome = [
-                "OK" if side.ok and side.verified else "NOT VERIFIED" if side.ok else "NOT OK"
-                for side in (claim.before, claim.after)
-            ]
-            name = f"claim {claim.id}" if claim.id is not None else "claim"
-            dated = f", {claim.date}" if claim.date else ""
-            doc.line(f"{name} (line {claim.line}{dated}): {' '.join(claim.codes)}", indent=2, hang=4)
-            doc.line(
-                f"before ({claim.before.date}): {outcome[0]};  after ({claim.after.date}): {outcome[1]}",
-                indent=4,
-                hang=4,
-            )
-            for diff in claim.differences:
-                doc.line(
-                    f"{diff.rule} {'/'.join(diff.codes)}: {diff.before or 'none'} {_ARROW} {diff.after or 'none'}  "
-                    f"{diff.message}",
-                    indent=4,
-                    hang=4,
-                )
-    return doc
+            yield doc
+            doc = TextDoc()
+            _claim(doc, claim)
+    yield doc
+
+
+def _claim(doc: TextDoc, claim: ClaimChange) -> None:
+    outcome = [
+        "OK" if side.ok and side.verified else "NOT VERIFIED" if side.ok else "NOT OK"
+        for side in (claim.before, claim.after)
+    ]
+    name = f"claim {claim.id}" if claim.id is not None else "claim"
+    dated = f", {claim.date}" if claim.date else ""
+    doc.line(f"{name} (line {claim.line}{dated}): {' '.join(claim.codes)}", indent=2, hang=4)
+    doc.line(f"before ({claim.before.date}): {outcome[0]};  after ({claim.after.date}): {outcome[1]}", indent=4, hang=4)
+    for diff in claim.differences:
+        doc.line(
+            f"{diff.rule} {'/'.join(diff.codes)}: {diff.before or 'none'} {_ARROW} {diff.after or 'none'}  "
+            f"{diff.message}",
+            indent=4,
+            hang=4,
+        )
+
+
+def joined(docs: Iterable[TextDoc]) -> TextDoc:
+    """The pieces as one document (drawn on a terminal, with colour, at once)."""
+    whole = TextDoc()
+    for doc in docs:
+        whole.lines.extend(doc.lines)
+    return whole
 
 
 CSV_COLUMNS = (
