@@ -15,6 +15,7 @@ import pytest
 if TYPE_CHECKING:
     from cptref.check import CheckResult, CheckTables
     from cptref.library.catalog import Catalog
+    from tests.cms.quarters import Quarters
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -274,3 +275,12 @@ def cms_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rvu = folder / "PPRRVU2026_Oct_nonQPP.csv"
     rvu.write_bytes(rvu.read_bytes() + ("\r\n".join(CMS_RVU_ROWS) + "\r\n").encode("latin-1"))
     return folder
+
+
+@pytest.fixture(scope="session")
+def quarters(tmp_path_factory: pytest.TempPathFactory) -> Quarters:
+    """Two made-up quarters of every table (2026 Q3 and Q4) in the layouts and names of the downloads, one
+    change of each sort between them (``tests/cms/quarters.py`` lists them), and a claims file."""
+    from tests.cms.quarters import make_quarters
+
+    return make_quarters(tmp_path_factory.mktemp("quarters"))

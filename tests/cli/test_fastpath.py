@@ -75,6 +75,8 @@ LEFT_TO_TYPER = [
     ["validate", "a", "b"],
     ["bogus"],
     ["show", "--", "0001X"],
+    ["changes", "--help"],
+    ["changes", "--limit", "-1"],
 ]
 
 
@@ -114,6 +116,9 @@ CASES = [
     ["check", "47532", "--explain", "--json"],
     ["check"],
     ["validate", str(GOOD), "--strict", "--json"],
+    ["changes"],
+    ["changes", "--kind", "zzz"],
+    ["changes", "--from-data", "/nonexistent", "--json"],
 ]
 
 

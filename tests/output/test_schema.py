@@ -73,7 +73,8 @@ def properties(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
 
 
 @pytest.mark.parametrize(
-    ("command", "jsonl"), [(c, False) for c in schemas.JSON_COMMANDS] + [("search", True), ("check", True)]
+    ("command", "jsonl"),
+    [(c, False) for c in schemas.JSON_COMMANDS] + [("search", True), ("check", True), ("changes", True)],
 )
 def test_each_schema_is_valid_draft_2020_12_and_documents_every_key(command: str, jsonl: bool) -> None:
     schema = schemas.schema(command, jsonl)
@@ -144,10 +145,10 @@ def test_the_closed_check_rejects_an_undocumented_key_and_a_missing_one() -> Non
 
 def test_cli_without_a_command_prints_every_schema_keyed_by_command(cli: Cli) -> None:
     every = schema_of(cli)
-    assert list(every) == ["show", "search", "check", "list", "families", "validate", "pack", "tables"]
+    assert list(every) == ["show", "search", "check", "list", "families", "validate", "pack", "tables", "changes"]
     for command in every:
         assert every[command] == schema_of(cli, command)
-    assert list(schema_of(cli, "--jsonl")) == ["search", "check", "list"]
+    assert list(schema_of(cli, "--jsonl")) == ["search", "check", "list", "changes"]
 
 
 @pytest.mark.parametrize(

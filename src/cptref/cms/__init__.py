@@ -31,7 +31,9 @@ The modules, in the order the data flows:
   descriptors' words of :mod:`.wordindex` (for ``search``);
 - :mod:`.reader`: :class:`~.reader.CmsTables` (the tables in force on a date, the fee schedule) and
   :mod:`.edits` (the PTP, MUE and AOC look-ups it answers with);
-- :mod:`.models`: the typed answers.
+- :mod:`.models`: the typed answers;
+- :mod:`.compare`: what changed between two sets of tables (``cptref changes``), in SQL on the
+  compiled files, each change a typed record.
 
 A new kind of table: its name in :data:`.models.KIND_NAMES`, its header row in :mod:`.headers`
 (``match_<kind>``, called by :mod:`.recognize`), its names in :mod:`.names`, its rows in

@@ -37,6 +37,16 @@ from .models import (
 from .ptpindex import PtpIndex
 from .wordindex import WordIndex
 
+
+class HeldTable(msgspec.Struct, frozen=True):
+    """A table of a compiled file: its number there, its identity, and whether it was read whole (no
+    part missing, no row rejected)."""
+
+    number: int
+    table: TableId
+    complete: bool
+
+
 CACHE_CODES = 50_000
 """Codes whose MUE, AOC and PPRRVU answers a reader keeps, per kind (least recently used first out)."""
 _DAYS = 20_000
@@ -110,6 +120,8 @@ class CmsTables(EditReader):
         """Date of service -> its :meth:`view` (bounded)."""
         self._views: dict[tuple[int, ...], CmsTables] = {}
         """The tables in force (their ids) -> their view: one for each quarter a batch meets."""
+        self._pinned = False
+        """True for a :meth:`pinned` view: every date is answered from its tables."""
         self._preloaded = False
         self._complete = False
         """True once :meth:`preload` holds every MUE, AOC and PPRRVU row: a miss then means none."""
@@ -175,6 +187,8 @@ class CmsTables(EditReader):
         whose quarter holds ``on`` (a table of unknown dates when none does, since its quarter may
         be that one), or none. The view answers every look-up of this class from those tables, and
         shares this object's caches and connection; one view is made for each set of tables."""
+        if self._pinned:
+            return self
         found = self._days.get(on)
         if found is not None:
             return found
@@ -197,6 +211,31 @@ class CmsTables(EditReader):
             self._views[ids] = found
         if len(self._days) < _DAYS:
             self._days[on] = found
+        return found
+
+    def held(self) -> list[HeldTable]:
+        """Every table of the compiled file, whatever its dates: its number in the file (what a query
+        of the compiled tables names it by), its identity, and whether it was read whole."""
+        return sorted(
+            (HeldTable(number, table, number in self._complete_tables) for number, table in self._by_id.items()),
+            key=lambda held: held.number,
+        )
+
+    def pinned(self, tables: Sequence[TableId]) -> CmsTables:
+        """A view that answers from exactly ``tables`` (of each kind and setting, the one named here),
+        whatever the date asked: its :meth:`view` is itself. For judging a claim under a set of tables
+        the user chose (``changes --claims``: two folders of one quarter, a revision against its
+        original, tables of unknown dates), which a date cannot pick. Shares this object's caches and
+        connection, as a :meth:`view` does; :meth:`preload` first when a batch will use it."""
+        wanted = set(tables)
+        chosen = {key: item for key, found in self._spans.items() for item in found if item[1] in wanted}
+        found = copy.copy(self)
+        found._tables = chosen
+        found._kinds = frozenset(kind for kind, _ in chosen)
+        found._rvu_default = found._rvu_table(None)
+        found._days = {}
+        found._views = {}
+        found._pinned = True
         return found
 
     def has(self, kind: str) -> bool:
@@ -360,4 +399,4 @@ def open_tables(
         raise
 
 
-__all__ = ["CACHE_CODES", "CmsTables", "open_tables"]
+__all__ = ["CACHE_CODES", "CmsTables", "HeldTable", "open_tables"]

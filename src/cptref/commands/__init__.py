@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "list": "listing",
     "families": "families",
     "tables": "tables",
+    "changes": "changes",
     "validate": "validate",
     "pack": "pack",
     "schema": "schema",

@@ -17,10 +17,11 @@ from .args import Arg, Opt
 HELP = """Print the JSON Schema (draft 2020-12) of a command's --json output.
 
 Every key is described. With no COMMAND, prints one object keyed by
-command (show, search, check, validate), each value a whole schema, so
+command (show, search, check, validate ...), each value a whole schema, so
 `cptref schema | jq .check` equals `cptref schema check`. --jsonl gives
-the schema of one line of `search --format jsonl` (a result) and of
-`check --jsonl` (a claim).
+the schema of one line of `search --format jsonl` (a result), of
+`check --jsonl` (a claim) and of `changes --jsonl` (a change or a claim,
+told apart by its kind).
 
 schema_version changes only when a field is removed or changes meaning;
 fields may be added without a change, so ignore keys you do not know.
@@ -35,11 +36,13 @@ _Command = Annotated[
     str | None,
     Arg(
         "[COMMAND]",
-        "show, search, check, list, families, validate, pack or tables (default: all).",
+        "show, search, check, list, families, validate, pack, tables or changes (default: all).",
         choices=schemas.JSON_COMMANDS,
     ),
 ]
-_Jsonl = Annotated[bool, Opt(("--jsonl",), "The schema of one line of JSON Lines output (search, check).")]
+_Jsonl = Annotated[
+    bool, Opt(("--jsonl",), "The schema of one line of JSON Lines output (search, check, list, changes).")
+]
 _Fields = Annotated[
     str | None,
     Opt(("--fields",), "The schema of output narrowed by the same --fields (show, search, check).", metavar="A,B"),

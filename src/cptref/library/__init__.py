@@ -16,6 +16,7 @@ Reading, in the order the data flows:
 - :mod:`.catalog`: :class:`~.catalog.Catalog` (look-ups, titles, origins, derived relations),
   :func:`~.catalog.load_catalog`, :func:`~.catalog.load_for`.
 - :mod:`.lint`: ``cptref validate``.
+- :mod:`.compare`: what changed between two releases of the library (``cptref changes --from-data``).
 
 Importing this package imports none of them (``cptref.load_catalog`` is the public way in).
 """

@@ -1,7 +1,8 @@
 """What cptref writes: typed JSON documents, the formats, the text views, and the streams they go to.
 
-- :mod:`.documents` (and :mod:`.check_documents`, :mod:`.cms_documents`): every ``--json`` document
-  as typed Structs, each key described; a record's fields come from :mod:`cptref.model.records`.
+- :mod:`.documents` (and :mod:`.check_documents`, :mod:`.cms_documents`, :mod:`.changes_documents`):
+  every ``--json`` document as typed Structs, each key described; a record's fields come from
+  :mod:`cptref.model.records`.
 - :mod:`.to_documents`: domain answers (records, results, findings, tables) -> those documents.
 - :mod:`.fields`: ``--fields``: what each command's items have, a selection read and applied.
 - :mod:`.schema`: the JSON Schema of every document (``cptref schema``), generated from the types.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from msgspec import Struct
 
 from cptref.errors import UsageError
 
+from .changes_documents import ChangeLine, ChangesDocument
 from .check_documents import LEAN_FINDING, LINE_VERSION, CheckDocument, ClaimLine
 from .documents import (
     SCHEMA_VERSION,
@@ -45,10 +47,13 @@ DOCUMENTS: dict[str, type[Struct]] = {
     "validate": ValidateDocument,
     "pack": PackDocument,
     "tables": TablesDocument,
+    "changes": ChangesDocument,
 }
 """The ``--json`` document of each command."""
 LINES: dict[str, type[Struct]] = {"search": SearchResult, "check": ClaimLine, "list": ListedCode}
-"""What one line of each command's JSON Lines output is."""
+"""What one line of each command's JSON Lines output is (one type)."""
+LINE_UNIONS: dict[str, Any] = {"changes": ChangeLine}
+"""The commands whose JSON Lines are of several types, each line tagged by its ``kind``."""
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 POLICY = (
@@ -57,7 +62,7 @@ POLICY = (
 )
 JSON_COMMANDS: tuple[str, ...] = tuple(DOCUMENTS)
 """The commands with JSON output, in the order ``cptref schema`` prints them."""
-LINE_COMMANDS: tuple[str, ...] = tuple(LINES)
+LINE_COMMANDS: tuple[str, ...] = (*LINES, *LINE_UNIONS)
 """The commands with JSON Lines output (``--format jsonl``; ``check --jsonl``)."""
 
 NAMES = {
@@ -94,6 +99,10 @@ def _parts() -> dict[str, Schema]:
                 "const": LINE_VERSION if name == "ClaimLine" else SCHEMA_VERSION,
                 "description": f"{properties['schema_version']['description']} {POLICY}",
             }
+        tag = properties.get("kind")
+        if tag is not None and "description" not in tag:  # a tagged struct's tag (changes: ptp, mue ...)
+            value = tag.get("enum", [tag.get("const")])[0]
+            tag["description"] = f'Always "{value}": the tag that tells the kinds of object of a list or a line apart.'
         part["required"] = list(properties)
         named[name] = {k: part[k] for k in ("title", "description", "type", "properties", "required")}
     from cptref.check.rules import RULES  # deferred: only a schema names every rule
@@ -164,10 +173,34 @@ def schema(command: str, jsonl: bool = False, fields: Sequence[str] | None = Non
         return _root(document, TITLES[command], document["description"], parts)
     if command == "check":
         return _root(parts["ClaimLine"], "cptref check --jsonl", parts["ClaimLine"]["description"], parts)
+    if command in LINE_UNIONS:
+        return _union(command, parts)
     # search and list --format jsonl: each line is one item, as in the list of their --json
     item = parts[ITEM_PARTS[command]]
     line = f"One line of {command} --format jsonl: {item['description'][0].lower()}{item['description'][1:]}"
     return _root(item, f"cptref {command} --format jsonl", line, parts)
+
+
+def _union(command: str, parts: dict[str, Schema]) -> Schema:
+    """The schema of a line that is one of several types, told apart by its ``kind``."""
+    kinds = typing.get_args(LINE_UNIONS[command])
+    names = [NAMES.get(kind.__name__, kind.__name__) for kind in kinds]
+    tags = [str(kind.__struct_config__.tag) for kind in kinds]
+    root: Schema = {
+        "$schema": DIALECT,
+        "title": f"cptref {command} --jsonl",
+        "description": f"One line of {command} --jsonl: one of {', '.join(tags)}, told apart by its kind. {POLICY}",
+        "anyOf": [{"$ref": f"#/$defs/{name}"} for name in names],
+    }
+    wanted: set[str] = set()
+    todo = set(names)
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo |= _refs(parts[name])
+    root["$defs"] = {name: parts[name] for name in parts if name in wanted}
+    return root
 
 
 def every(jsonl: bool = False) -> dict[str, Schema]:
