@@ -31,38 +31,41 @@ if TYPE_CHECKING:
     from cptref.output.changes_documents import AnyChange, ChangeSet, ClaimChange, FindingDiff, Narrowing
 
 HELP = with_formats(
-    """Tell what changed between two quarters of your CMS tables, or two library releases.
+    """Tell what changed between two quarters of your CMS tables, or two library
+releases.
 
-Compares two sets of the official tables you hold (NCCI PTP, MUE, add-on code
-(AOC) edits and the PPRRVU fee schedule file), kind by kind: edits added,
-re-added, deleted (with the deletion date), removed from the file, or changed
-(modifier indicator, MUE value or adjudication indicator, AOC type or
-primaries, status, global days, bilateral indicator, RVUs), each with its values
-before and after and the rows (file, line) they came from.
+Compares two sets of the official tables you hold (NCCI PTP, MUE, add-on
+code (AOC) edits and the PPRRVU fee schedule file), kind by kind: edits
+added, re-added, deleted (with the deletion date), removed from the file, or
+changed (modifier indicator, MUE value or adjudication indicator, AOC type
+or primaries, status, global days, bilateral indicator, RVUs), each with its
+values before and after and the rows (file, line) they came from.
 
 Naming the two sets: --from and --to each take a quarter (2026Q3; a date,
-2026-08-15, names its quarter) of the tables under --cms (or CPTREF_CMS), which
-may hold many quarters; or a path: a folder or zip of one quarter's downloads
-(its newest table of each kind is read). Without --from/--to: the newest
-quarter --cms holds against the quarter before it.
+2026-08-15, names its quarter) of the tables under --cms (or CPTREF_CMS),
+which may hold many quarters; or a path: a folder or zip of one quarter's
+downloads (its newest table of each kind is read). Without --from/--to: the
+newest quarter --cms holds against the quarter before it.
 
-Narrowing: CODE arguments are codes (47542), ranges (47531-47544) or prefixes
-(4753); --family IDS adds a family's codes (cptref families). An edit between
-two codes is kept when either is asked for (--both: both). --claims FILE (CSV
-or JSON Lines, as check --file reads it) checks each claim under both sets and
-lists those judged differently, with each finding before and after; a claim is
-judged on its date of service moved into each set's quarter.
+Narrowing: CODE arguments are codes (47542), ranges (47531-47544) or
+prefixes (4753); --family IDS adds a family's codes (cptref families). An
+edit between two codes is kept when either is asked for (--both: both).
+--claims FILE (CSV or JSON Lines, as check --file reads it) checks each
+claim under both sets and lists those judged differently, with each finding
+before and after; a claim is judged on its date of service moved into each
+set's quarter.
 
 Library releases: --from-data OLD (a data directory or packed library, read
 alone) against --to-data NEW (default: the library in use, --data): records
 added and removed, facts and relations added and removed, fields changed.
 
-The most consequential changes come first: codes by their gravest change
-(a new or re-added PTP edit of indicator 0, an indicator 1 turned 0; an MUE
+The most consequential changes come first: codes by their gravest change (a
+new or re-added PTP edit of indicator 0, an indicator 1 turned 0; an MUE
 lowered or made stricter; an add-on's primary removed; then PTP indicator 1,
-fee-schedule status, what loosens, and the rest). At most --limit changes are
-looked for (a note says when the comparison stopped there). Exit 0; 2 usage
-(an unknown quarter, the same tables twice, a bad code); 3 when no table loads.
+fee-schedule status, what loosens, and the rest). At most --limit changes
+are looked for (a note says when the comparison stopped there). Exit 0; 2
+usage (an unknown quarter, the same tables twice, a bad code); 3 when no
+table loads.
 
 Examples:
   cptref changes --cms ~/ncci
@@ -72,11 +75,12 @@ Examples:
   cptref changes 4753 --json | jq -c '.changes[] | select(.effect == "stricter") | {kind, codes, change}'
   cptref changes --from-data ~/cptref-data-2026-06 --format csv
 
-Output (--format): table, the text view grouped by code (colour on a terminal);
-json (also --json), one document (cptref schema changes); jsonl (also --jsonl),
-one change a line (kind ptp, mue, aoc, rvu or record), then one claim judged
-differently a line (kind claim); csv, a header line then a change a row (with
---claims: a finding that differs a row); plain, the same rows tab-separated."""
+Output (--format): table, the text view grouped by code (colour on a
+terminal); json (also --json), one document (cptref schema changes); jsonl
+(also --jsonl), one change a line (kind ptp, mue, aoc, rvu or record), then
+one claim judged differently a line (kind claim); csv, a header line then a
+change a row (with --claims: a finding that differs a row); plain, the same
+rows tab-separated."""
 )
 
 _Codes = Annotated[
