@@ -131,23 +131,36 @@ def plan_files(
 
 
 class Packed:
-    """The rows of a packed library, read in one pass in code order as the build asks for them;
-    its words computed again when another cptref version packed it (search may read words differently)."""
+    """The rows of a packed library, read in one pass in code order as the build asks for them, each
+    checked (:meth:`~cptref.library.pack.file.Pack.checked_rows`); its words computed again when
+    another cptref version packed it (search may read words differently)."""
 
     def __init__(self, pack: Pack) -> None:
         from cptref import __version__
 
-        self._rows = pack.rows()
-        self._next: tuple[str, bytes, str] | None = None
+        self._pack = pack
+        self._rows = pack.checked_rows()
+        self._next: tuple[str, bytes, str, Procedure] | None = None
         self._words_current = pack.version == __version__
+        self.record: Procedure | None = None
+        """The record of the row :meth:`parsed` last returned (decoded once, when it was checked)."""
 
     def parsed(self, code: str) -> Parsed:
+        from cptref.errors import DataErrors, Problem
+
         while self._next is None or self._next[0] < code:
-            self._next = next(self._rows)
-        _, body, text = self._next
+            found = next(self._rows, None)
+            if found is None:
+                break
+            self._next = found
+        if self._next is None or self._next[0] != code:
+            message = f"{code} is in the index of its codes but not in its records: pack its directory again"
+            raise DataErrors([Problem(self._pack.name, "records", message)])
+        _, body, text, record = self._next
         if not self._words_current:
-            text = encode_words(decode_record(body))
-        return Parsed(bytes(body), text, [])
+            text = encode_words(record)
+        self.record = record
+        return Parsed(body, text, [])
 
 
 class Writer:
@@ -297,7 +310,8 @@ def _build(
             if results[-1].body is None or any(r.problems for r in results):
                 continue
             body, text = results[-1].body, results[-1].words
-            record = decode_record(body)
+            last = from_pack.get(item.files[-1][0])
+            record = last.record if last is not None and last.record is not None else decode_record(body)
         wrong = record_problems(record, shared.sources, shared.families)
         if wrong:
             shown = os.path.abspath(display_path(path))
