@@ -172,8 +172,8 @@ class Pack:
         """Limits and guards on the connection, then the schema compared with cptref's."""
         setlimit = getattr(db, "setlimit", None)  # Python 3.11+; the checks of each value hold anyway
         if setlimit is not None:
-            setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _SQLITE_LENGTH)
-            setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+            setlimit(0, _SQLITE_LENGTH)  # SQLITE_LIMIT_LENGTH (the constants' names: Python 3.11+)
+            setlimit(7, 0)  # SQLITE_LIMIT_ATTACHED
         db.set_progress_handler(_stop_when_signalled, _PROGRESS_STEPS)
         self._guarded("$", lambda: _pragmas(db))
         found = frozenset(
@@ -281,7 +281,7 @@ class Pack:
                 if len(found) >= MAX_RECORDS:
                     raise self._problem("records", f"more than {MAX_RECORDS:,} records")
                 if not isinstance(code, str) or not _CODE.fullmatch(code) or (found and code <= found[-1]):
-                    raise self._problem(f"records[{len(found) + 1}]", f"{_shown(code)} is not a code in order")
+                    raise self._problem(f"records[row {len(found) + 1}]", f"{_shown(code)} is not a code in order")
                 found.append(code)
             return found
 
@@ -304,7 +304,7 @@ class Pack:
                 return
             count += 1
             rowid, code, stored, words = row
-            where = f"records[{rowid}]"
+            where = f"records[row {rowid}]"
             if count > MAX_RECORDS:
                 raise self._problem("records", f"more than {MAX_RECORDS:,} records")
             if not isinstance(code, str) or not _CODE.fullmatch(code):
@@ -356,7 +356,7 @@ class Pack:
         )
         if row is None:
             return None
-        where = f"records[{row[0]}]"
+        where = f"records[row {row[0]}]"
         body = self._body(where, code, row[1])
         return body, self._record(where, code, body)
 
