@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -34,8 +35,8 @@ from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import family_codes, relation_targets
 from cptref.model.words import NEGATED, words
 
-from .parse import Parsed, decode_record, encode_record, encode_words, parse_file, parsed_in_order
-from .postings import INDEX_SCHEMA, INDEXED_FIELDS, DocInfo, PackedCodes, postings_row
+from .parse import Parsed, compress_body, encode_record, encode_words, parse_file, parsed_in_order, stored_record
+from .postings import INDEX_PAGE_SIZE, INDEX_SCHEMA, INDEXED_FIELDS, DocInfo, PackedCodes, postings_row
 
 if TYPE_CHECKING:
     from cptref.library.pack.file import Pack
@@ -140,7 +141,7 @@ class Packed:
 
         self._pack = pack
         self._rows = pack.checked_rows()
-        self._next: tuple[str, bytes, str, Procedure] | None = None
+        self._next: tuple[str, bytes, str, Procedure] | None = None  # code, stored body, words, record
         self._words_current = pack.version == __version__
         self.record: Procedure | None = None
         """The record of the row :meth:`parsed` last returned (decoded once, when it was checked)."""
@@ -178,13 +179,15 @@ class Writer:
         self._rows: list[tuple[int, str, bytes, bytes, str, bytes]] = []
         self._refs: list[tuple[str, str]] = []
         # a new file, renamed into place once whole: no journal, and no waiting for the disk meanwhile
+        db.execute(f"PRAGMA page_size = {INDEX_PAGE_SIZE}")
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
         db.executescript(INDEX_SCHEMA)
 
     def add(self, record: Procedure, body: bytes, text: str, origin: bytes = b"", key: bytes = b"") -> None:
-        """One valid record (``body``: its encoding; ``text``: :func:`encode_words`; ``origin``: its
-        layer's folder when there are several; ``key``: its layer and its file's status)."""
+        """One valid record (``body``: as the index stores it, :func:`~.parse.compress_body`;
+        ``text``: :func:`encode_words`; ``origin``: its layer's folder when there are several;
+        ``key``: its layer and its file's status)."""
         doc = len(self._codes)
         self._codes.append(record.code)
         self._docs += encode_record(DocInfo(record.code, record.title, record.status == "deleted"))
@@ -311,7 +314,7 @@ def _build(
                 continue
             body, text = results[-1].body, results[-1].words
             last = from_pack.get(item.files[-1][0])
-            record = last.record if last is not None and last.record is not None else decode_record(body)
+            record = last.record if last is not None and last.record is not None else stored_record(body)
         wrong = record_problems(record, shared.sources, shared.families)
         if wrong:
             shown = os.path.abspath(display_path(path))
@@ -330,8 +333,8 @@ def _build(
 def _decoded(body: bytes) -> Procedure | None:
     """A record reused from the previous index (None if that index is damaged there)."""
     try:
-        return decode_record(body)
-    except (msgspec.DecodeError, ValueError, TypeError):
+        return stored_record(body)
+    except (msgspec.DecodeError, ValueError, TypeError, zlib.error):
         return None
 
 
@@ -344,7 +347,8 @@ def write_store(db: sqlite3.Connection, store: MemoryStore, meta: dict[str, byte
     writer = Writer(db, store.descriptors, store.families)
     for record in store.records():
         origin = store.origins.get(record.code)
-        writer.add(record, encode_record(record), encode_words(record), os.fsencode(origin) if origin else b"")
+        stored = compress_body(encode_record(record))
+        writer.add(record, stored, encode_words(record), os.fsencode(origin) if origin else b"")
     writer.finish(meta, store.sources, store.families, store.shared_origins(), store.problems)
 
 

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from .build import Stats
 
-INDEX_FORMAT = "6"
+INDEX_FORMAT = "7"
 
 
 def _installed(root: Path) -> bool:

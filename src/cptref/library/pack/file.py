@@ -61,8 +61,6 @@ _LAYOUT_1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE records (code TEXT PRIMARY KEY, body BLOB NOT NULL, words TEXT NOT NULL) WITHOUT ROWID;
 """
-COMPRESSION_LEVEL = 6
-"""zlib's level for the bodies (bench/pack_layouts.py measured the levels; 6 is zlib's default)."""
 
 MAX_PACK_BYTES = 16 * 2**30
 """A pack's largest size: 16 GiB (a million records take about 1.5 GB)."""
@@ -288,13 +286,14 @@ class Pack:
         return self._guarded("records", read)
 
     def rows(self) -> Iterator[tuple[str, bytes, str]]:
-        """(code, encoded record, words) of every record, in code order, each row checked (its
-        record decoded): a problem is raised at the row it is found in."""
-        for code, body, words, _ in self.checked_rows():
-            yield code, body, words
+        """(code, stored body, words) of every record, in code order, each row checked (its record
+        decoded): a problem is raised at the row it is found in. The body is compressed, as the
+        compiled index stores it (:func:`~cptref.library.index.parse.compress_body`)."""
+        for code, stored, words, _ in self.checked_rows():
+            yield code, stored, words
 
     def checked_rows(self) -> Iterator[tuple[str, bytes, str, Procedure]]:
-        """(code, encoded record, words, record) of every record in code order, each row checked."""
+        """(code, stored body, words, record) of every record in code order, each row checked."""
         cursor = self._guarded("records", lambda: self.db.execute("SELECT rowid, code, body, words FROM records"))
         last = ""
         count = 0
@@ -314,7 +313,7 @@ class Pack:
             if not isinstance(words, str) or len(words) > MAX_WORDS_BYTES:
                 raise self._problem(where, f"{code}: its words are not text of at most {MAX_WORDS_BYTES:,} bytes")
             body = self._body(where, code, stored)
-            yield code, body, words, self._record(where, code, body)
+            yield code, stored, words, self._record(where, code, body)
             last = code
 
     def _body(self, where: str, code: str, stored: object) -> bytes:
@@ -388,11 +387,6 @@ def _shown(value: object) -> str:
     return quoted(value if isinstance(value, str) else repr(value))
 
 
-def compress(body: bytes) -> bytes:
-    """A record's body as a pack stores it."""
-    return zlib.compress(body, COMPRESSION_LEVEL)
-
-
 def status(path: Path) -> str:
     """What changes when a packed library is written again: its size, times and inode."""
     info = os.stat(path)
@@ -407,7 +401,8 @@ def fill_pack(
     release: str | None,
 ) -> int:
     """Fill a new, empty SQLite database as a packed library: the records (in code order, their
-    bodies compressed), sources, families and release of one data directory. The number of records."""
+    bodies as the compiled index stores them, compressed), sources, families and release of one data
+    directory. The number of records."""
     db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     db.execute(f"PRAGMA application_id = {PACK_FILE_ID}")
     db.execute("PRAGMA journal_mode = OFF")
@@ -415,8 +410,8 @@ def fill_pack(
     db.executescript(PACK_SCHEMA)
     count = 0
     batch: list[tuple[str, bytes, str]] = []
-    for code, body, words in rows:
-        batch.append((code, compress(body), words))
+    for row in rows:
+        batch.append(row)
         if len(batch) >= 1000:
             db.executemany("INSERT INTO records VALUES (?, ?, ?)", batch)
             count += len(batch)
