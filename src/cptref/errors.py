@@ -125,7 +125,7 @@ class DataErrors(CptrefError):
         return [str(self), *(str(p) for p in self.problems)]
 
 
-SIGNALS: list[int] = []
+SIGNALLED: list[int] = []
 """The signals (SIGINT, SIGTERM) that asked cptref to stop, as the handler noted them before raising
 :class:`Signalled`: where the raise cannot get through (inside SQLite's progress handler, whose
 exceptions SQLite swallows), the flag stops the statement and the caller raises it again."""

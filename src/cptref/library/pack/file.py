@@ -23,7 +23,7 @@ A pack may come from anyone, so it is read as untrusted input (SECURITY.md, "Pac
   record type), at most :data:`MAX_RECORDS` rows; a problem is one :class:`~cptref.errors.Problem`
   naming the pack, the table and the row;
 - every query runs under a progress handler that stops SQLite when Ctrl-C or SIGTERM arrived
-  (:data:`cptref.errors.SIGNALS`), which then ends the command with its status.
+  (:data:`cptref.errors.SIGNALLED`), which then ends the command with its status.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from cptref import __version__
-from cptref.errors import SIGNALS, DataErrors, Problem, Signalled
+from cptref.errors import SIGNALLED, DataErrors, Problem, Signalled
 from cptref.model.codes import CODE
 from cptref.model.records import Family, Procedure, Source
 
@@ -79,7 +79,7 @@ value is an error before Python sees it."""
 _PROGRESS_STEPS = 20_000
 """SQLite's virtual machine steps between two looks at the signal flag."""
 _CODE = re.compile(CODE)
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 def is_pack(path: Path) -> bool:
@@ -213,14 +213,14 @@ class Pack:
             raise self._problem("$", f"packed by cptref {_shown(made)} in another layout: pack its directory again")
         return meta
 
-    def _guarded(self, where: str, work: Callable[[], T]) -> T:
+    def _guarded(self, where: str, work: Callable[[], _T]) -> _T:
         """``work`` (queries of this pack): SQLite's errors as a located problem, a stop by the
         progress handler as the signal that asked for it."""
         try:
             return work()
         except sqlite3.Error as exc:
-            if SIGNALS:
-                raise Signalled(SIGNALS[-1]) from None
+            if SIGNALLED:
+                raise Signalled(SIGNALLED[-1]) from None
             if isinstance(exc, sqlite3.OperationalError) and str(exc) == "interrupted":
                 raise KeyboardInterrupt from None  # a library caller's Ctrl-C, taken in the handler
             raise self._problem(where, f"cannot read the packed library: {exc}") from None
@@ -377,7 +377,7 @@ def _pragmas(db: sqlite3.Connection) -> None:
 
 def _stop_when_signalled() -> int:
     """SQLite's progress handler: non-zero (stop the statement) once Ctrl-C or SIGTERM arrived."""
-    return 1 if SIGNALS else 0
+    return 1 if SIGNALLED else 0
 
 
 def _shown(value: object) -> str:
