@@ -262,8 +262,8 @@ def test_a_pack_that_redefines_a_shipped_family_is_reported_by_pack_and_validate
         f"cptref: {overlay / 'families.yaml'}: $[percutaneous-biliary]: {redefines}: its rules then apply to the "
         "shipped codes of that family (show names this directory beside them)"
     ]
-    assert run_cptref("check", "47532", "77002", env=env).code == 1  # the shipped rule stops it
-    assert run_cptref("check", "47532", "77002", env={**env, "CPTREF_DATA": str(packed)}).code == 0  # flipped
+    assert run_cptref("check", "47532", "76942", env=env).code == 1  # the shipped rule stops it
+    assert run_cptref("check", "47532", "76942", env={**env, "CPTREF_DATA": str(packed)}).code == 0  # flipped
     got = run_cptref("validate", str(packed), env=env)
     assert got.code == 0, got
     assert (  # named in the pack, as every problem of a pack is (its records' dangling references too)
