@@ -125,6 +125,12 @@ class DataErrors(CptrefError):
         return [str(self), *(str(p) for p in self.problems)]
 
 
+SIGNALLED: list[int] = []
+"""The signals (SIGINT, SIGTERM) that asked cptref to stop, as the handler noted them before raising
+:class:`Signalled`: where the raise cannot get through (inside SQLite's progress handler, whose
+exceptions SQLite swallows), the flag stops the statement and the caller raises it again."""
+
+
 class Signalled(BaseException):
     """SIGINT or SIGTERM arrived: raised from the signal handler so that every ``finally`` runs (a
     half-written index is removed) and nothing on the way (Typer turns KeyboardInterrupt into a

@@ -364,10 +364,11 @@ def index_tables(path: Path) -> dict[str, object]:
         db.close()
 
 
+@pytest.mark.parametrize("spill", [False, True], ids=["postings-in-memory", "postings-spilled-in-runs"])
 @pytest.mark.parametrize("workers", [False, True], ids=["here", "in-worker-processes"])
 @pytest.mark.parametrize("layout", ["shipped", "layered-with-a-broken-file"])
 def test_the_file_by_file_build_writes_what_the_whole_parse_writes(
-    tmp_path: Path, data: Path, layout: str, workers: bool, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, data: Path, layout: str, workers: bool, spill: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two ways to the same index: :func:`cptref.library.index.build.build`, file by file (what commands use; a
     large library's files parsed by worker processes), and the data parsed whole into memory, then
@@ -389,8 +390,15 @@ def test_the_file_by_file_build_writes_what_the_whole_parse_writes(
     meta = {"format": b"test"}
     by_file, whole = tmp_path / "by-file.sqlite", tmp_path / "whole.sqlite"
     db = sqlite3.connect(by_file)
+    runs: list[object] = []
+    if spill:  # a run every few records: the merged runs write what the postings held whole would
+        monkeypatch.setattr(build, "SPILL_IDS", 20)
+        spill_run = build.Writer._spill
+        monkeypatch.setattr(build.Writer, "_spill", lambda writer: runs.append(spill_run(writer)))
     build.build(db, roots, meta)
     db.close()
+    assert (len(runs) >= 2) == spill
+    monkeypatch.setattr(build, "SPILL_IDS", 10**9)
     db = sqlite3.connect(whole)
     build.write_store(db, index.build_store(roots), meta)
     db.close()

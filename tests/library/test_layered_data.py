@@ -86,15 +86,22 @@ def test_a_missing_layer_is_invalid_data(cli: Callable[..., Run], tmp_path: Path
 def test_validate_reads_your_directory_over_the_shipped_data_and_reports_only_yours(
     cli: Callable[..., Run], local: Path
 ) -> None:
-    run = cli("validate", str(local), "--strict")
+    run = cli("validate", str(local))
     assert run.code == 0, run.out  # cites a shipped source, names a shipped code: both resolve
-    assert run.err == "cptref: 2 record files checked: 0 errors, 0 warnings\n"
+    assert run.err == "cptref: 2 record files checked: 0 errors, 1 warning\n"
+    # its 47555 replaces the shipped record: said (an error with --strict), as a redefined family is
+    assert run.out.strip().endswith("47555.yaml: $: warning: replaces the shipped record of 47555: " + REPLACES)
+    assert cli("validate", str(local), "--strict").code == 3
+    (local / "procedures" / "47555.yaml").unlink()
     broken = local / "procedures" / "0100L.yaml"
     broken.write_text(LOCAL.replace("aapc-2016-biliary", "no-such-source"))
     run = cli("validate", str(local))
     assert run.code == 3
     assert run.out.strip().endswith("0100L.yaml: $.add_on.sources[0]: unknown source id 'no-such-source'")
     assert len(run.out.splitlines()) == 1
+
+
+REPLACES = "commands show and check this one instead"
 
 
 def test_an_empty_data_argument_means_the_default_layers_not_the_current_folder() -> None:

@@ -143,11 +143,3 @@ def test_a_library_packed_in_another_layout_is_refused_with_the_way_out(data: Pa
     assert got.code == 3
     assert "pack its directory again" in got.err
     assert "Traceback" not in got.err
-
-
-def test_validate_of_a_packed_library_says_it_was_checked_when_packed(data: Path) -> None:
-    packed = pack(data)
-    got = run_cptref("validate", str(packed), "--json")
-    assert got.code == 0, got
-    assert json.loads(got.out)["files"] == 5
-    assert "packed library" in got.err

@@ -22,6 +22,8 @@ over thousands of records; a packed library is one file, checked once.
 pack first checks every file of DIR as commands read it (layered over the
 shipped data) and writes nothing if any has a problem (exit 3, each problem
 listed). Edit the directory, then pack it again; the file is replaced whole.
+A family, source or record of DIR that replaces a shipped one is a warning on
+stderr (cptref validate --strict makes it an error).
 Default output: DIR's name with .cptref, beside DIR. --json prints
 {"file", "data", "records", "sources", "families", "bytes"}.
 
@@ -68,6 +70,8 @@ def run(args: Args) -> int:
             report = write_pack(source, output, bar)
     else:
         report = write_pack(source, output)
+    for problem in report.warnings:  # as validate DIR says them (validate --strict makes them errors)
+        streams.warn(f"{problem.file}: {problem.field}: warning: {problem.message}")
     if args.json:
         streams.write(dumps(to_documents.pack_document(output, source, report)))
     else:

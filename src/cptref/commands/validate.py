@@ -15,14 +15,21 @@ from cptref.output.safe_text import visible
 from .args import Arg, AsJson, CmsPaths, Opt
 from .common import cms_tables
 
-HELP = """Lint a data directory: schema, file names, unique codes, sources, references, key order.
+HELP = """Lint a data directory or packed library: schema, names, codes, sources, references, key order.
 
 Prints every problem as `file: $.field: message` (warnings say `warning:`), then a count on
 stderr. Exits 3 when there is any error, 0 otherwise.
 
-Examples: cptref validate | cptref validate ./my-codes --strict | cptref validate --json"""
+A packed library (cptref pack) is read as untrusted: its tables, then every
+row against its record. A family, source or record that replaces a shipped
+one is a warning (an error with --strict).
 
-_Directory = Annotated[str | None, Arg("[DIR]", "The data directory to lint (default: shipped data).")]
+Examples: cptref validate | cptref validate ./my-codes --strict | cptref validate codes.cptref
+  cptref validate --json"""
+
+_Directory = Annotated[
+    str | None, Arg("[DIR]", "The data directory or packed library to lint (default: shipped data).")
+]
 _Strict = Annotated[bool, Opt(("--strict",), "Treat warnings (dangling references ...) as errors.")]
 
 
@@ -38,15 +45,13 @@ class Args(Struct, frozen=True, kw_only=True):
 def run(args: Args) -> int:
     from cptref.library import lint as linting
     from cptref.library import paths
-    from cptref.library.pack.file import Pack, is_pack
+    from cptref.library.pack.file import is_pack
     from cptref.output import to_documents
 
     directory = args.directory
     root = paths.data_dir(directory)
-    if is_pack(root):  # its files were checked when it was packed: that it can be read is what is left
-        with Pack(root) as packed:
-            report = linting.Report(root, len(packed.codes()), ())
-        streams.warn(f"{root} is a packed library, checked when packed: validate the directory it was made from")
+    if is_pack(root):  # read as untrusted, every row checked, then layered as commands read it
+        report = linting.validate_pack(root, strict=args.strict, base=paths.shipped_data_dir())
     else:
         report = linting.validate(root, strict=args.strict, base=paths.shipped_data_dir())
     cms = None

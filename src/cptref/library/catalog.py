@@ -321,7 +321,7 @@ def load_for(codes: Collection[str], data: Data = None, descriptors: str | Path 
     roots = _roots(data)
     files: dict[str, Path] = {}
     origins: dict[str, Path] = {}
-    packed: set[str] = set()  # the codes whose record is in a packed library (checked when packed)
+    packed: set[str] = set()  # the codes whose record is in a packed library (each checked as it is read)
     for root in roots:
         if is_pack(root):
             with Pack(root) as pack:

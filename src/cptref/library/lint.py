@@ -131,23 +131,54 @@ def family_decisions(catalog: Catalog, only: Path | None = None) -> list[Problem
 def redefinitions(catalog: Catalog, root: Path) -> list[Problem]:
     """A family or source of ``root`` that a lower layer (the shipped data) defines too: it silently
     changes shipped facts, so it is a warning (an error with --strict)."""
-    overrides = getattr(catalog.store, "overrides", [])
+    return redefined(getattr(catalog.store, "overrides", []), root)
+
+
+def redefined(overrides: Sequence[tuple[str, str, Path]], root: Path) -> list[Problem]:
+    """The warnings of :func:`redefinitions`, from a store's ``overrides`` ((kind, id, directory))."""
+    from .pack.file import is_pack
+
+    packed = is_pack(root)
     problems: list[Problem] = []
     for kind, key, where in overrides:
         if where != root:
             continue
         if kind == "family":
-            name = display_path(root / paths.FAMILIES_FILE)
+            name = display_path(root if packed else root / paths.FAMILIES_FILE)
             what = (
                 f"redefines the shipped family {key!r}: its rules then apply to the shipped codes of that family "
                 "(show names this directory beside them)"
             )
         else:
-            name = display_path(paths.sources_file(root))
+            name = display_path(root if packed else paths.sources_file(root))
             what = (
                 f"redefines the shipped source {key!r}: the shipped facts that cite it then show your title and address"
             )
-        problems.append(_warn(name, f"$[{key}]", what))
+        problems.append(_warn(name, f"meta[{kind} {key}]" if packed else f"$[{key}]", what))
+    return problems
+
+
+def replacements(root: Path, base: Path) -> list[Problem]:
+    """A record of the overlay ``root`` (a directory or a packed library) whose code ``base`` (the
+    shipped data) has a record of too: commands then show and check the overlay's, so it is a
+    warning (an error with --strict), as a redefined family is."""
+    from .pack.file import is_pack
+    from .read import layer_codes
+
+    shipped = set(layer_codes(base))
+    packed = is_pack(root)
+    problems: list[Problem] = []
+    for code in layer_codes(root):
+        if code not in shipped:
+            continue
+        name = display_path(root if packed else paths.procedure_file(root, code))
+        problems.append(
+            _warn(
+                name,
+                f"records[{code}]" if packed else "$",
+                f"replaces the shipped record of {code}: commands show and check this one instead",
+            )
+        )
     return problems
 
 
@@ -236,6 +267,51 @@ def _inside(problem: Problem, root: Path) -> bool:
         return False
 
 
+def validate_pack(root: Path, strict: bool = False, base: Path | None = None) -> Report:
+    """Every problem of the packed library ``root``, as :func:`validate` finds those of a directory:
+    the file read as untrusted (its tables, each row checked against its record), then its records
+    layered over ``base`` (references, families, sources) and what it redefines of ``base``."""
+    from .pack.file import Pack
+
+    try:
+        with Pack(root) as pack:
+            files = sum(1 for _ in pack.checked_rows())
+            _ = pack.sources, pack.families  # decoded: checked
+    except DataErrors as exc:
+        return Report(root, 0, exc.problems)
+    layered = base is not None and base.resolve() != root.resolve()
+    roots = [base, root] if layered and base is not None else [root]
+    try:
+        catalog, problems = read_catalog(roots)
+    except DataErrors as exc:
+        return Report(root, files, exc.problems)
+    problems = problems + relations(catalog, root if layered else None)
+    problems += family_decisions(catalog, root if layered else None)
+    if layered and base is not None:
+        problems += redefinitions(catalog, root) + replacements(root, base)
+        problems = [p for p in problems if _inside(p, root)]
+    problems = [_in_pack(p, root) for p in problems]
+    if strict:
+        problems = [msgspec.structs.replace(p, severity="error") for p in problems]
+    return Report(root, files, tuple(problems))
+
+
+def _in_pack(problem: Problem, root: Path) -> Problem:
+    """A problem named in the files a pack was made from (``PACK/procedures/CODE.yaml``,
+    ``PACK/families.yaml``), named in the pack instead: its table and row."""
+    shown = display_path(root)
+    inside = problem.file[len(shown) + 1 :] if problem.file.startswith(shown + os.sep) else None
+    if inside is None:
+        return problem
+    rest = problem.field[1:] if problem.field.startswith("$") else f" {problem.field}"
+    folder, _, name = inside.rpartition(os.sep)
+    if folder == paths.PROCEDURES_DIR and name.endswith(".yaml"):
+        return msgspec.structs.replace(problem, file=shown, field=f"records[{name[: -len('.yaml')]}]{rest}")
+    if inside in (paths.FAMILIES_FILE, paths.SOURCES_FILE):
+        return msgspec.structs.replace(problem, file=shown, field=f"meta[{inside.partition('.')[0]}]{rest}")
+    return problem
+
+
 def validate(root: Path, strict: bool = False, base: Path | None = None) -> Report:
     """Every problem in the data directory ``root``; with ``strict``, warnings count as errors.
 
@@ -256,8 +332,8 @@ def validate(root: Path, strict: bool = False, base: Path | None = None) -> Repo
     catalog, problems = read_catalog(roots, on_raw=lambda path, raw: canonical_record(path, raw, form))
     problems = problems + relations(catalog, root if layered else None) + form + canonical_lists(root)
     problems += family_decisions(catalog, root if layered else None)
-    if layered:
-        problems += redefinitions(catalog, root)
+    if layered and base is not None:
+        problems += redefinitions(catalog, root) + replacements(root, base)
     if layered:
         problems = [p for p in problems if _inside(p, root)]
     if strict:

@@ -148,7 +148,7 @@ def layer_codes(root: Path) -> list[str]:
 
 
 def _records_of(root: Path, progress: Progress | None, on_raw: RawHook | None) -> tuple[list[Procedure], list[Problem]]:
-    """A layer's records: its record files parsed, or a packed library's records (checked when packed)."""
+    """A layer's records: its record files parsed, or a packed library's records (each row checked as read)."""
     from cptref.library.pack.file import Pack, is_pack
 
     if is_pack(root):

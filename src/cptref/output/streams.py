@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from cptref.errors import CptrefError, ExitCode, Signalled
+from cptref.errors import SIGNALLED, CptrefError, ExitCode, Signalled
 from cptref.output.safe_text import visible
 
 
@@ -99,6 +99,7 @@ def standard_streams() -> None:
 
 
 def _signalled(signum: int, frame: object) -> None:
+    SIGNALLED.append(signum)  # for SQLite's progress handler, which cannot pass the raise on
     raise Signalled(signum)
 
 

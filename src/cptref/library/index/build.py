@@ -16,13 +16,15 @@ and no record of a code whose file in any layer has a problem.
 
 from __future__ import annotations
 
+import heapq
 import os
 import sqlite3
+import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 import msgspec
 
@@ -34,8 +36,8 @@ from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import family_codes, relation_targets
 from cptref.model.words import NEGATED, words
 
-from .parse import Parsed, decode_record, encode_record, encode_words, parse_file, parsed_in_order
-from .postings import INDEX_SCHEMA, INDEXED_FIELDS, DocInfo, PackedCodes, postings_row
+from .parse import Parsed, compress_body, encode_record, encode_words, parse_file, parsed_in_order, stored_record
+from .postings import INDEX_PAGE_SIZE, INDEX_SCHEMA, INDEXED_FIELDS, DocInfo, PackedCodes, postings_row
 
 if TYPE_CHECKING:
     from cptref.library.pack.file import Pack
@@ -131,28 +133,48 @@ def plan_files(
 
 
 class Packed:
-    """The rows of a packed library, read in one pass in code order as the build asks for them;
-    its words computed again when another cptref version packed it (search may read words differently)."""
+    """The rows of a packed library, read in one pass in code order as the build asks for them, each
+    checked (:meth:`~cptref.library.pack.file.Pack.checked_rows`); its words computed again when
+    another cptref version packed it (search may read words differently)."""
 
     def __init__(self, pack: Pack) -> None:
         from cptref import __version__
 
-        self._rows = pack.rows()
-        self._next: tuple[str, bytes, str] | None = None
+        self._pack = pack
+        self._rows = pack.checked_rows()
+        self._next: tuple[str, bytes, str, Procedure] | None = None  # code, stored body, words, record
         self._words_current = pack.version == __version__
+        self.record: Procedure | None = None
+        """The record of the row :meth:`parsed` last returned (decoded once, when it was checked)."""
 
     def parsed(self, code: str) -> Parsed:
+        from cptref.errors import DataErrors, Problem
+
         while self._next is None or self._next[0] < code:
-            self._next = next(self._rows)
-        _, body, text = self._next
+            found = next(self._rows, None)
+            if found is None:
+                break
+            self._next = found
+        if self._next is None or self._next[0] != code:
+            message = f"{code} is in the index of its codes but not in its records: pack its directory again"
+            raise DataErrors([Problem(self._pack.name, "records", message)])
+        _, body, text, record = self._next
         if not self._words_current:
-            text = encode_words(decode_record(body))
-        return Parsed(bytes(body), text, [])
+            text = encode_words(record)
+        self.record = record
+        return Parsed(body, text, [])
+
+
+SPILL_IDS = 4_000_000
+"""Document ids the postings hold in memory (16 MB of them) before they are written out to a
+temporary file as a sorted run; the runs are merged when the index is finished, so the postings of
+a cold build take the same memory at 500,000 records as at 100,000."""
 
 
 class Writer:
     """Writes an index's records, in code order, then everything else: what :func:`build` and
-    :func:`write_store` share."""
+    :func:`write_store` share. The postings are kept in memory up to :data:`SPILL_IDS` document
+    ids, then spilled in sorted runs (word, field, ids) and merged at the end."""
 
     def __init__(self, db: sqlite3.Connection, official: dict[str, str], families: dict[str, Family]) -> None:
         self._db = db
@@ -164,14 +186,18 @@ class Writer:
         self._deleted = array("I")
         self._rows: list[tuple[int, str, bytes, bytes, str, bytes]] = []
         self._refs: list[tuple[str, str]] = []
+        self._held = 0  # document ids in self._postings
+        self._runs: list[IO[bytes]] = []
         # a new file, renamed into place once whole: no journal, and no waiting for the disk meanwhile
+        db.execute(f"PRAGMA page_size = {INDEX_PAGE_SIZE}")
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
         db.executescript(INDEX_SCHEMA)
 
     def add(self, record: Procedure, body: bytes, text: str, origin: bytes = b"", key: bytes = b"") -> None:
-        """One valid record (``body``: its encoding; ``text``: :func:`encode_words`; ``origin``: its
-        layer's folder when there are several; ``key``: its layer and its file's status)."""
+        """One valid record (``body``: as the index stores it, :func:`~.parse.compress_body`;
+        ``text``: :func:`encode_words`; ``origin``: its layer's folder when there are several;
+        ``key``: its layer and its file's status)."""
         doc = len(self._codes)
         self._codes.append(record.code)
         self._docs += encode_record(DocInfo(record.code, record.title, record.status == "deleted"))
@@ -179,9 +205,26 @@ class Writer:
             self._deleted.append(doc)
         self._rows.append((doc, record.code, body, origin, text, key))
         self._refs.extend((code, record.code) for code in relation_targets(record, self._family_codes))
-        _add_words(self._postings, doc, text, self._official.get(record.code))
+        self._held += _add_words(self._postings, doc, text, self._official.get(record.code))
         if len(self._rows) >= 1000:
             self._flush()
+        if self._held >= SPILL_IDS:
+            self._spill()
+
+    def _spill(self) -> None:
+        """The postings held so far, written to a temporary file in (word, field) order; the ids of
+        a later run are all greater than an earlier one's (documents are added in order)."""
+        import tempfile
+
+        run = tempfile.TemporaryFile(prefix="cptref-postings-")  # noqa: SIM115 - closed by finish
+        self._runs.append(run)
+        for frame in _frames(self._postings):
+            encoded = _FRAME.encode(frame)
+            run.write(len(encoded).to_bytes(4, "big"))
+            run.write(encoded)
+        run.seek(0)
+        self._postings = [{} for _ in INDEXED_FIELDS]
+        self._held = 0
 
     def _flush(self) -> None:
         self._db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", self._rows)
@@ -207,19 +250,19 @@ class Writer:
         rows["docs"] = b"\xdd" + len(self._codes).to_bytes(4, "big") + self._docs  # a msgpack array of them
         rows["codes"] = PackedCodes.encode(self._codes)
         rows["deleted"] = self._deleted.tobytes()
-        postings = self._postings
-        vocabulary = sorted({word for table in postings for word in table})
-        rows["vocabulary"] = "\n".join(vocabulary).encode("utf-8")
         db = self._db
+        vocabulary: list[str] = []
+        try:
+            runs = [_read_run(run) for run in self._runs]
+            merged = heapq.merge(*runs, _frames(self._postings), key=_frame_key)  # ties: the earlier run first
+            db.executemany("INSERT INTO postings VALUES (?, ?, ?)", _postings_rows(merged, vocabulary))
+        finally:
+            for run in self._runs:
+                run.close()
+            self._runs.clear()
+        rows["vocabulary"] = "\n".join(vocabulary).encode("utf-8")
         db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
         db.executemany("INSERT INTO descriptors VALUES (?, ?)", sorted(self._official.items()))
-        rows_of = (
-            (word, field, postings_row(table[word]))
-            for word in vocabulary
-            for field, table in enumerate(postings)
-            if word in table
-        )
-        db.executemany("INSERT INTO postings VALUES (?, ?, ?)", rows_of)
         db.commit()
 
     def __len__(self) -> int:
@@ -297,7 +340,8 @@ def _build(
             if results[-1].body is None or any(r.problems for r in results):
                 continue
             body, text = results[-1].body, results[-1].words
-            record = decode_record(body)
+            last = from_pack.get(item.files[-1][0])
+            record = last.record if last is not None and last.record is not None else stored_record(body)
         wrong = record_problems(record, shared.sources, shared.families)
         if wrong:
             shown = os.path.abspath(display_path(path))
@@ -316,8 +360,8 @@ def _build(
 def _decoded(body: bytes) -> Procedure | None:
     """A record reused from the previous index (None if that index is damaged there)."""
     try:
-        return decode_record(body)
-    except (msgspec.DecodeError, ValueError, TypeError):
+        return stored_record(body)
+    except (msgspec.DecodeError, ValueError, TypeError, zlib.error):
         return None
 
 
@@ -330,17 +374,58 @@ def write_store(db: sqlite3.Connection, store: MemoryStore, meta: dict[str, byte
     writer = Writer(db, store.descriptors, store.families)
     for record in store.records():
         origin = store.origins.get(record.code)
-        writer.add(record, encode_record(record), encode_words(record), os.fsencode(origin) if origin else b"")
+        stored = compress_body(encode_record(record))
+        writer.add(record, stored, encode_words(record), os.fsencode(origin) if origin else b"")
     writer.finish(meta, store.sources, store.families, store.shared_origins(), store.problems)
 
 
-def _add_words(postings: list[dict[str, array[int]]], doc: int, text: str, official: str | None) -> None:
+_FRAME = msgspec.msgpack.Encoder()
+_Frame = tuple[str, int, bytes]
+"""A word, a field and the ids of its documents (``array("I")`` bytes), as a run holds them."""
+
+
+def _frames(postings: list[dict[str, array[int]]]) -> Iterator[_Frame]:
+    """The postings held in memory, in (word, field) order."""
+    for word in sorted({word for table in postings for word in table}):
+        for field, table in enumerate(postings):
+            if word in table:
+                yield word, field, table[word].tobytes()
+
+
+def _read_run(run: IO[bytes]) -> Iterator[_Frame]:
+    decode = msgspec.msgpack.Decoder(_Frame).decode
+    while head := run.read(4):
+        yield decode(run.read(int.from_bytes(head, "big")))
+
+
+def _frame_key(frame: _Frame) -> tuple[str, int]:
+    return frame[0], frame[1]
+
+
+def _postings_rows(merged: Iterator[_Frame], vocabulary: list[str]) -> Iterator[tuple[str, int, bytes]]:
+    """The postings rows of the merged runs, each word's ids joined; ``vocabulary`` gets each word."""
+    current: tuple[str, int] | None = None
+    ids = array("I")
+    for word, field, found in merged:
+        if (word, field) != current:
+            if current is not None:
+                yield current[0], current[1], postings_row(ids)
+            current, ids = (word, field), array("I")
+            if not vocabulary or vocabulary[-1] != word:
+                vocabulary.append(word)
+        ids.frombytes(found)
+    if current is not None:
+        yield current[0], current[1], postings_row(ids)
+
+
+def _add_words(postings: list[dict[str, array[int]]], doc: int, text: str, official: str | None) -> int:
     """Add a record's words to the postings, one table a field (the official text's too; what its
-    title negates is not indexed from any other field)."""
+    title negates is not indexed from any other field); the number of ids added."""
     lines = text.split("\n")
     unsaid = {w[len(NEGATED) :] for w in lines[0].split(" ") if w.startswith(NEGATED)} if NEGATED in lines[0] else set()
     if official:
         lines.append(" ".join(set(words(official))))
+    added = 0
     for field, line in enumerate(lines):
         if not line:
             continue
@@ -351,8 +436,11 @@ def _add_words(postings: list[dict[str, array[int]]], doc: int, text: str, offic
                 if field and word in unsaid:
                     continue
                 table[word] = array("I", (doc,))
+                added += 1
             elif not (unsaid and field and word in unsaid):
                 docs.append(doc)
+                added += 1
+    return added
 
 
 # --- broken record files -----------------------------------------------------------------------

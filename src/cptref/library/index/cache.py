@@ -37,10 +37,11 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("cptref", appauthor=False))
 
 
-def write_atomically(path: Path, fill: Callable[[sqlite3.Connection], object]) -> None:
-    """Write a new index next to ``path`` (``fill`` writes its tables) and rename it into place; any
-    failure leaves no file. The cache directory is created private (0700) and the index is the
-    owner's alone (0600): it may hold the text of a licensed descriptor file."""
+def write_atomically(path: Path, fill: Callable[[sqlite3.Connection], object], page_size: int | None = None) -> None:
+    """Write a new index next to ``path`` (``fill`` writes its tables; ``page_size``: the file's,
+    set before anything is written) and rename it into place; any failure leaves no file. The cache
+    directory is created private (0700) and the index is the owner's alone (0600): it may hold the
+    text of a licensed descriptor file."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
@@ -49,6 +50,8 @@ def write_atomically(path: Path, fill: Callable[[sqlite3.Connection], object]) -
     try:
         db = sqlite3.connect(temp)
         try:
+            if page_size is not None:
+                db.execute(f"PRAGMA page_size = {int(page_size)}")
             stamp(db)
             fill(db)
         finally:

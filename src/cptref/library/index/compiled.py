@@ -31,6 +31,7 @@ from cptref.library import paths
 from cptref.library.stores import MemoryStore
 
 from .cache import cache_dir, mark_used, write_atomically
+from .postings import INDEX_PAGE_SIZE
 from .reader import IndexStore
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
     from .build import Stats
 
-INDEX_FORMAT = "6"
+INDEX_FORMAT = "7"
 
 
 def _installed(root: Path) -> bool:
@@ -228,7 +229,7 @@ def open_store(
 
         store = build_store(layered, progress, descriptors)
         with contextlib.suppress(OSError, sqlite3.Error):
-            write_atomically(path, lambda db: write_store(db, store, expected))
+            write_atomically(path, lambda db: write_store(db, store, expected), INDEX_PAGE_SIZE)
         return store
 
     cached = _open_valid(path, expected, heal)
@@ -239,7 +240,9 @@ def open_store(
     previous = Previous(path if path.exists() else None, lambda db: _same_build(db, expected))
     try:
         write_atomically(
-            path, lambda db: build(db, layered, expected, progress=progress, descriptors=descriptors, previous=previous)
+            path,
+            lambda db: build(db, layered, expected, progress=progress, descriptors=descriptors, previous=previous),
+            INDEX_PAGE_SIZE,
         )
     except (OSError, sqlite3.Error):  # the cache cannot be written: the data parsed, in memory
         return build_store(layered, progress, descriptors)

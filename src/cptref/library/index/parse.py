@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -31,8 +32,8 @@ _NAMELESS = "\0"
 
 
 class Parsed(NamedTuple):
-    """One record file, read: its record encoded for the index (None when it has a problem), the
-    words of its text fields, and its problems."""
+    """One record file, read: its record as the index stores it (:func:`compress_body`; None when it
+    has a problem), the words of its text fields, and its problems."""
 
     body: bytes | None
     words: str
@@ -59,13 +60,27 @@ def parse_file(path: Path) -> Parsed:
         problems = [Problem(name if p.file == _NAMELESS else p.file, p.field, p.message, p.severity) for p in problems]
     if record is None or problems:
         return Parsed(None, "", problems)
-    return Parsed(encode_record(record), encode_words(record), [])
+    return Parsed(compress_body(encode_record(record)), encode_words(record), [])
 
 
 encode_record = msgspec.msgpack.Encoder().encode
-"""A record as the index stores it (msgpack)."""
+"""A record encoded (msgpack); the index and a pack store it compressed (:func:`compress_body`)."""
 decode_record = msgspec.msgpack.Decoder(Procedure).decode
-"""A record the index stored."""
+"""A record :func:`encode_record` encoded."""
+BODY_LEVEL = 6
+"""zlib's level for stored bodies (its default; bench/pack_layouts.py measures the read cost)."""
+
+
+def compress_body(body: bytes) -> bytes:
+    """An encoded record as the index and a packed library store it: compressed (zlib), so that a
+    record of 1-3 KB takes a third of its room and no overflow page."""
+    return zlib.compress(body, BODY_LEVEL)
+
+
+def stored_record(stored: bytes) -> Procedure:
+    """The record of a body the index stored (:func:`compress_body`); raises ``zlib.error``,
+    ``msgspec.DecodeError`` or ``ValueError`` when it is damaged."""
+    return decode_record(zlib.decompress(stored))
 
 
 def _parse_chunk(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -> list[Parsed]:

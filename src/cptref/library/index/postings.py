@@ -86,6 +86,9 @@ class DamagedIndex(Exception):
     """The index holds what it cannot have written (a posting naming no record)."""
 
 
+INDEX_PAGE_SIZE = 16384
+"""The index's page size: a record's compressed body (about 1 KB) shares a page with others, and no
+record takes an overflow page of its own (4 KB pages left half of each page empty at 100k records)."""
 INDEX_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE records (

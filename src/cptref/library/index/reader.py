@@ -23,9 +23,10 @@ from cptref.errors import Problem
 from cptref.library.stores import MemoryStore, Store
 from cptref.model.records import Family, Procedure, Source
 
+from .parse import stored_record
 from .postings import INDEXED_FIELDS, ROW_OF_BITS, ROW_OF_IDS, DamagedIndex, DocInfo, PackedCodes, bitset
 
-DAMAGE = (sqlite3.DatabaseError, msgspec.DecodeError, ValueError, TypeError, DamagedIndex)
+DAMAGE = (sqlite3.DatabaseError, msgspec.DecodeError, ValueError, TypeError, DamagedIndex, zlib.error)
 """What reading a damaged index raises: SQLite's "database disk image is malformed", bytes that do
 not decode as what was written (or text that is not UTF-8), a value of the wrong type (a number
 where a blob was written), a value out of range."""
@@ -124,7 +125,7 @@ class IndexStore:
     def get(self, code: str) -> Procedure | None:
         if code not in self._decoded:
             row = self._db.execute("SELECT body FROM records WHERE code = ?", (code,)).fetchone()
-            self._decoded[code] = msgspec.msgpack.decode(row[0], type=Procedure) if row else None
+            self._decoded[code] = stored_record(row[0]) if row else None
         return self._decoded[code]
 
     @_healing
@@ -159,10 +160,9 @@ class IndexStore:
     def records(self) -> Iterator[Procedure]:
         given: set[str] = set()
         if self._healed is None:
-            decode = msgspec.msgpack.Decoder(Procedure).decode
             try:
                 for code, body in self._db.execute("SELECT code, body FROM records ORDER BY doc"):
-                    yield self._decoded.get(code) or decode(body)
+                    yield self._decoded.get(code) or stored_record(body)
                     given.add(code)
                 return
             except DAMAGE:
@@ -212,7 +212,7 @@ class IndexStore:
             marks = ",".join("?" * len(chunk))
             query = f"SELECT doc, body FROM records WHERE doc IN ({marks})"  # noqa: S608 - placeholders only
             for doc, body in self._db.execute(query, chunk):
-                found[doc] = decode(body).title
+                found[doc] = decode(zlib.decompress(body)).title
         if len(found) != len(wanted):
             raise DamagedIndex("a result that is not in the index")
         return [found[doc] for doc in docs]

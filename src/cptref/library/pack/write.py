@@ -25,6 +25,8 @@ class PackReport(NamedTuple):
     sources: int
     families: int
     size: int
+    warnings: tuple[Problem, ...] = ()
+    """What the pack replaces of the shipped data (families, sources, records), as ``validate`` says it."""
 
 
 def write_pack(source: Path, output: Path, progress: Progress | None = None) -> PackReport:
@@ -54,6 +56,7 @@ def write_pack(source: Path, output: Path, progress: Progress | None = None) -> 
             )
             sources, _ = read_sources(source, base=len(roots) == 1)
             families, _ = read_families(source)
+            warnings = _replaced(roots, source)
             out = sqlite3.connect(packed)
             try:
                 count = fill_pack(out, rows, sources, families, paths.data_release(source))
@@ -71,7 +74,17 @@ def write_pack(source: Path, output: Path, progress: Progress | None = None) -> 
         for path in made:
             with contextlib.suppress(OSError):
                 os.unlink(path)
-    return PackReport(count, len(sources), len(families), output.stat().st_size)
+    return PackReport(count, len(sources), len(families), output.stat().st_size, tuple(warnings))
+
+
+def _replaced(roots: list[Path], source: Path) -> list[Problem]:
+    """The shipped families, sources and records the directory replaces (none when it is the shipped data)."""
+    from cptref.library.lint import redefined, replacements
+    from cptref.library.read import read_shared
+
+    if len(roots) == 1:
+        return []
+    return redefined(read_shared(roots).overrides, source) + replacements(source, roots[0])
 
 
 def _same(one: Path, other: Path) -> bool:
