@@ -250,7 +250,13 @@ def _is_parquet(stream: Any, file: str) -> bool:
     if file.lower().endswith((".parquet", ".parq")):
         return True
     try:
-        head: bytes = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
+        if hasattr(stream, "peek"):
+            head: bytes = stream.peek(4)[:4]
+        elif stream.seekable():
+            head = stream.read(4)
+            stream.seek(0)
+        else:
+            head = b""
     except (OSError, ValueError):
         return False
     return head == b"PAR1"

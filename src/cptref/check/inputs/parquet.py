@@ -81,19 +81,24 @@ class ParquetClaims:
         return aligned(self._read())
 
     def _read(self) -> Iterator[pa.RecordBatch]:
-        source = self.file.iter_batches(batch_size=self.batch_rows, columns=self.columns)
-        while True:
-            try:
-                batch = next(source)
-            except StopIteration:
-                return
-            except (pa.ArrowException, OSError, ValueError) as exc:
-                start = self.read_rows + 1
-                raise ParquetProblem(
-                    f"{self.name}: rows from {start}: the file is damaged or not readable: {_said(exc)}"
-                ) from None
-            self.read_rows += batch.num_rows
-            yield batch
+        meta = self.file.metadata
+        start = 1
+        for group in range(meta.num_row_groups):  # a row group at a time: a damaged one is named
+            rows = meta.row_group(group).num_rows
+            source = self.file.iter_batches(batch_size=self.batch_rows, row_groups=[group], columns=self.columns)
+            while True:
+                try:
+                    batch = next(source)
+                except StopIteration:
+                    break
+                except (pa.ArrowException, OSError, ValueError) as exc:
+                    raise ParquetProblem(
+                        f"{self.name}: row group {group + 1} (rows {start} to {start + rows - 1}): the file is damaged "
+                        f"or not readable: {_said(exc)}"
+                    ) from None
+                self.read_rows += batch.num_rows
+                yield batch
+            start += rows
 
 
 def take(batches: Iterator[Any]) -> Any:
