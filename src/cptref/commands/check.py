@@ -199,6 +199,7 @@ def run(args: Args) -> int:
     # one claim: its date of service, or today; a batch: each claim's own, else --date, else none
     date = service_date(args.date) if args.date is not None or file is None else None
     stream: Any = None
+    parquet = False
     if file == "-" and "stdin" in streams.CLOSED:
         raise UsageError("standard input is closed (<&-): give the claims with --file FILE")
     if file is not None:
@@ -206,11 +207,14 @@ def run(args: Args) -> int:
             stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
-        if _is_parquet(stream, file):
-            if file == "-":
-                raise UsageError("a Parquet file is read from its end, not from stdin: give it with --file FILE")
+        parquet = _is_parquet(stream, file)
+        if parquet:
             from cptref.output.formats import require_arrow
 
+            if stream is not sys.stdin.buffer:
+                stream.close()  # Parquet is read by its reader, from the file's end
+            if file == "-":
+                raise UsageError("a Parquet file is read from its end, not from stdin: give it with --file FILE")
             require_arrow(f"reading the Parquet file {file}")
     cms = None
     try:
@@ -235,10 +239,12 @@ def run(args: Args) -> int:
             _emit_claim(found, tables, result, output, selected, args)
             ok, verified = result.ok, result.verified
         else:
-            summary = _check_batch(found, tables, stream, None if file == "-" else file, output, selected, args, date)
+            summary = _check_batch(
+                found, tables, stream, None if file == "-" else file, output, selected, args, date, parquet
+            )
             ok, verified = summary.ok, summary.verified
     finally:
-        if stream is not None and stream is not sys.stdin.buffer:
+        if stream is not None and stream is not sys.stdin.buffer and not stream.closed:
             stream.close()
         if cms is not None:
             cms.close()
@@ -307,6 +313,7 @@ def _check_batch(
     selected: tuple[str, ...] | None,
     args: Args,
     date: datetime.date | None,
+    parquet: bool = False,
 ) -> Any:
     """Check every claim of ``stream`` (each on its own date, else ``date``, else it is reported); print
     findings on stdout in input order (machine formats: on every core, :mod:`cptref.check.batch`), bad lines
@@ -355,14 +362,13 @@ def _check_batch(
     explain, color = args.explain, args.color
     take: Any = None
     claims: Any = None
-    if _is_parquet(stream, name or "-"):
-        from cptref.check.inputs import parquet
+    if parquet:
+        from cptref.check.inputs import parquet as parquet_input
 
-        stream.close()
-        claims = parquet.ParquetClaims(args.file or "-", name, SETTING_OF[args.setting])
+        claims = parquet_input.ParquetClaims(args.file or "-", name, SETTING_OF[args.setting])
         if claims.ignored:
             streams.warn(f"{shown}: {_columns(claims.ignored)} not a claim's, not read")
-        reader, lines, take = claims.reader, claims.batches(), parquet.take
+        reader, lines, take = claims.reader, claims.batches(), parquet_input.take
         progress = False
     else:
         found_lines = batch_lines(stream, name)

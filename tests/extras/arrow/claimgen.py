@@ -97,7 +97,7 @@ def _date(text: str | None, as_date: bool) -> Any:
     return datetime.date.fromisoformat(text)
 
 
-def claim_table(made: Sequence[Made], lines: str = "struct", dates: bool = False, numbered: bool = False) -> pa.Table:
+def claim_table(made: Sequence[Made], lines: str = "struct", dates: bool = False, numbered: bool = False) -> Any:
     """One row a claim; ``lines``: ``struct`` (code, modifiers, units), ``text`` (a list of strings)
     or ``cell`` (one string); ``dates``: a date column (else YYYY-MM-DD text); ``numbered``: a line
     column (the claim's line in the JSON Lines file)."""
@@ -118,9 +118,9 @@ def claim_table(made: Sequence[Made], lines: str = "struct", dates: bool = False
     return pa.Table.from_pylist(rows, schema=_schema(made, lines, dates, numbered))
 
 
-def _schema(made: Sequence[Made], lines: str, dates: bool, numbered: bool) -> pa.Schema:
+def _schema(made: Sequence[Made], lines: str, dates: bool, numbered: bool) -> Any:
     ids = pa.int64() if any(isinstance(c.id, int) for c in made) else pa.string()
-    line_type: pa.DataType = {
+    line_type: Any = {
         "struct": pa.list_(
             pa.struct([("code", pa.string()), ("modifiers", pa.list_(pa.string())), ("units", pa.int64())])
         ),
@@ -135,7 +135,7 @@ def _schema(made: Sequence[Made], lines: str, dates: bool, numbered: bool) -> pa
     return pa.schema(fields)
 
 
-def line_table(made: Sequence[Made], dates: bool = False) -> pa.Table:
+def line_table(made: Sequence[Made], dates: bool = False) -> Any:
     """One row a line, a claim's rows consecutive, each with the claim's line in the JSON Lines file
     (claims without a line have no row: that shape cannot hold them)."""
     rows = []

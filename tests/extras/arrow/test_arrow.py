@@ -383,7 +383,7 @@ def _refused(path: Path, cms: Path) -> str:
     lines = run.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"cptref: {path}: "), run.err
     assert "Traceback" not in run.err
-    return lines[0]
+    return str(lines[0])
 
 
 def test_a_file_that_is_not_parquet(cms_folder: Path, tmp_path: Path) -> None:
