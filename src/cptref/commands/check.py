@@ -43,9 +43,11 @@ Batch: --file checks every claim of a CSV file (a claim id column, a codes
 column with claim lines split by spaces, commas, semicolons or pipes, and an
 optional date column; an id,codes[,date] header is optional) or a JSON Lines
 file ({"id": ..., "codes": ["47542-59", {"code": "50432", "modifiers":
-["RT"], "units": 1}], "date": "2026-01-15"}, one a line). Every line is a
-claim, a header or blank line, or a malformed line reported on stderr with
-its line number; a summary on stderr counts them all.
+["RT"], "units": 1}], "date": "2026-01-15"}, one a line), or a Parquet file
+(pip install 'cptref[arrow]': one row a claim with a list of lines, or one
+row a line grouped by claim id; docs/ARROW.md). Every line is a claim, a
+header or blank line, or a malformed line reported on stderr with its line
+number; a summary on stderr counts them all.
 
 Exit status: 0 when no claim has an error; 1 when one has (and, with --file,
 when a line was malformed; with --strict, when a claim is not verified);
@@ -60,13 +62,15 @@ Examples:
   cptref check --file claims.csv --jsonl > findings.jsonl
   cat claims.jsonl | cptref check --file - --jsonl
   cptref check --file claims.csv --format csv --fields rule,severity,codes
+  cptref check --file claims.parquet --format parquet -o results.parquet
 
 Output (--format): table, the text view (colour on a terminal: --color,
 NO_COLOR); json (also --json), one object for the codes; jsonl (also
 --jsonl), one lean object a claim (each finding's rule, severity, codes and
 fix; --explain or --fields for more); csv, a header line then a row a
-finding; plain, a tab-separated line a finding. With --file, csv and plain
-rows start with the claim's id and line. --fields picks the fields of each
+finding; plain, a tab-separated line a finding; parquet, a Parquet file of
+one row a claim, the fields of --jsonl (-o FILE, or stdout redirected). With
+--file, csv and plain rows start with the claim's id and line. --fields picks the fields of each
 finding (and the columns of csv and plain)."""
 )
 """``check --help`` (``{rules}`` stands for the rule table, :func:`cptref.check.rules.help_table`)."""
