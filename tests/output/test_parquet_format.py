@@ -51,3 +51,20 @@ def test_parquet_claims_without_pyarrow(no_pyarrow: None, tmp_path: Path) -> Non
 def test_output_goes_with_a_batch() -> None:
     run = run_cptref("check", "0001X", "--data", str(FIXTURES / "check"), "--jsonl", "-o", "x.jsonl")
     assert run.code == 2 and "--output writes the machine output of --file" in run.err
+
+
+def test_output_writes_the_batch_to_a_file(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text('{"id": "A", "codes": ["0001X", "0002X"], "date": "2026-11-27"}\n')
+    args = ("check", "--data", str(FIXTURES / "check"), "--file", str(claims), "--jsonl", "--jobs", "1")
+    piped = run_cptref(*args)
+    written = run_cptref(*args, "-o", str(tmp_path / "out.jsonl"))
+    assert written.code == piped.code and written.out == "" and written.err == piped.err
+    assert (tmp_path / "out.jsonl").read_text() == piped.out and piped.out.startswith('{"schema_version"')
+
+
+def test_output_to_a_folder_is_one_line(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text('{"id": "A", "codes": ["0001X"], "date": "2026-11-27"}\n')
+    run = run_cptref("check", "--data", str(FIXTURES / "check"), "--file", str(claims), "--jsonl", "-o", str(tmp_path))
+    assert run.code == 2 and run.err.startswith(f"cptref: --output {tmp_path}: cannot write") and run.out == ""
