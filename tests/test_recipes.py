@@ -170,7 +170,7 @@ def test_a_format_registered_once_reaches_every_help_readme_and_both_paths(copy:
     for command in ("search", "check", "list"):
         helped = words(copy.typer(command, "--help").out)
         assert "ndjson: newline-delimited JSON, an object a line" in helped, command  # the option's help
-        assert "Also ndjson, newline-delimited JSON, an object a line." in helped, command  # the output paragraph
+        assert "Also ndjson, newline-delimited JSON, an object a line" in helped, command  # the output paragraph
     readme = copy.python("from cptref.output.formats import formats_markdown; print(formats_markdown())").out
     assert "- `ndjson`: newline-delimited JSON, an object a line\n" in readme
     for args in (("search", "widget"), ("check", "0001X", "0002X"), ("list",)):

@@ -96,6 +96,15 @@ class NoTables(CptrefError):
     exit_code = ExitCode.DATA
 
 
+class MissingExtra(UsageError):
+    """Something asked for needs an optional extra that is not installed (``--format parquet``
+    without pyarrow): one line naming the pip command that installs it (exit 2)."""
+
+    def __init__(self, extra: str, what: str) -> None:
+        self.extra = extra
+        super().__init__(f"{what} needs the optional extra {extra}: pip install 'cptref[{extra}]'")
+
+
 class Problem(Struct, frozen=True):
     """One thing wrong in a data file, located by file and field path."""
 

@@ -112,6 +112,9 @@ class Encoder:
                 by_rule[found.rule] += 1
             write(out, result, claim)
         summary.claims, summary.with_errors, summary.unverified = claims, errors, unverified
+        finish = getattr(self._writer, "finish", None)
+        if finish is not None:  # a writer that sends the chunk whole (Arrow: the chunk's record batch)
+            finish(out)
         gc.freeze()  # the records and answers cached for this chunk live as long as the batch: never walked again
         return Chunk(bytes(out), summary, bad)
 
@@ -140,17 +143,20 @@ def checked_chunks(
     encoder: Encoder,
     make: Callable[[], Encoder],
     jobs: int,
+    take: Callable[[Iterator[Any]], Any] | None = None,
 ) -> Iterator[Chunk]:
     """The output and counts of ``lines``, chunk by chunk in input order: checked here when ``jobs``
     is 1 or the lines fill less than one chunk, else by ``jobs`` worker processes forked from this
-    one (``make`` gives each its encoder)."""
+    one (``make`` gives each its encoder). ``take`` cuts the next chunk (default: lines of a file;
+    Parquet: the next record batch, whose rows count as its lines)."""
+    cut = take or _take
     first = 1
-    chunk, following = _take(lines), _take(lines)
+    chunk, following = cut(lines), cut(lines)
     if jobs <= 1 or not following or sys.platform == "win32":
         while chunk:
             yield encoder.chunk(reader, chunk, first)
             first += len(chunk)
-            chunk, following = following, _take(lines)
+            chunk, following = following, cut(lines)
         return
     import multiprocessing
 
@@ -164,7 +170,7 @@ def checked_chunks(
             first += len(chunk)
             if len(pending) >= 2 * jobs:  # a bounded window: a huge file is never all in memory
                 yield pending.popleft().result()
-            chunk, following = following, _take(lines)
+            chunk, following = following, cut(lines)
         while pending:
             yield pending.popleft().result()
     finally:

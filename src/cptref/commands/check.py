@@ -43,9 +43,11 @@ Batch: --file checks every claim of a CSV file (a claim id column, a codes
 column with claim lines split by spaces, commas, semicolons or pipes, and an
 optional date column; an id,codes[,date] header is optional) or a JSON Lines
 file ({"id": ..., "codes": ["47542-59", {"code": "50432", "modifiers":
-["RT"], "units": 1}], "date": "2026-01-15"}, one a line). Every line is a
-claim, a header or blank line, or a malformed line reported on stderr with
-its line number; a summary on stderr counts them all.
+["RT"], "units": 1}], "date": "2026-01-15"}, one a line), or a Parquet file
+(pip install 'cptref[arrow]': one row a claim with a list of lines, or one
+row a line grouped by claim id; docs/ARROW.md). Every line is a claim, a
+header or blank line, or a malformed line reported on stderr with its line
+number; a summary on stderr counts them all.
 
 Exit status: 0 when no claim has an error; 1 when one has (and, with --file,
 when a line was malformed; with --strict, when a claim is not verified);
@@ -60,13 +62,15 @@ Examples:
   cptref check --file claims.csv --jsonl > findings.jsonl
   cat claims.jsonl | cptref check --file - --jsonl
   cptref check --file claims.csv --format csv --fields rule,severity,codes
+  cptref check --file claims.parquet --format parquet -o results.parquet
 
 Output (--format): table, the text view (colour on a terminal: --color,
 NO_COLOR); json (also --json), one object for the codes; jsonl (also
 --jsonl), one lean object a claim (each finding's rule, severity, codes and
 fix; --explain or --fields for more); csv, a header line then a row a
-finding; plain, a tab-separated line a finding. With --file, csv and plain
-rows start with the claim's id and line. --fields picks the fields of each
+finding; plain, a tab-separated line a finding; parquet, a Parquet file of
+one row a claim, the fields of --jsonl (-o FILE, or stdout redirected). With
+--file, csv and plain rows start with the claim's id and line. --fields picks the fields of each
 finding (and the columns of csv and plain)."""
 )
 """``check --help`` (``{rules}`` stands for the rule table, :func:`cptref.check.rules.help_table`)."""
@@ -124,6 +128,14 @@ _Setting = Annotated[
         metavar="SETTING",
     ),
 ]
+_Output = Annotated[
+    str | None,
+    Opt(
+        ("--output", "-o"),
+        "With --file: write the output to FILE instead of stdout (--format parquet needs it, or stdout redirected).",
+        metavar="FILE",
+    ),
+]
 _Fields = Annotated[
     str | None, Opt(("--fields",), fields_help("finding (not with the table view)", "check"), metavar="A,B")
 ]
@@ -145,6 +157,7 @@ class Args(Struct, frozen=True, kw_only=True):
     cms: CmsPaths = None
     format: Format = None
     fields: _Fields = None
+    output: _Output = None
     color: Color = "auto"
 
 
@@ -177,9 +190,20 @@ def run(args: Args) -> int:
     if output == "json" and file is not None:
         raise UsageError("--json prints one object; with --file use --jsonl (one object a claim)")
     selected = selected_fields(args.fields, "check", output)
+    if args.output is not None and (file is None or output == "table"):
+        raise UsageError(
+            "--output writes the machine output of --file: add --file FILE and --format (jsonl, parquet ...)"
+        )
+    if output == "parquet":
+        from cptref.output.formats import require_arrow
+
+        require_arrow("--format parquet")
+        if args.output is None and sys.stdout.isatty():
+            raise UsageError("--format parquet writes a binary file: give -o results.parquet (or redirect stdout)")
     # one claim: its date of service, or today; a batch: each claim's own, else --date, else none
     date = service_date(args.date) if args.date is not None or file is None else None
     stream: Any = None
+    parquet = False
     if file == "-" and "stdin" in streams.CLOSED:
         raise UsageError("standard input is closed (<&-): give the claims with --file FILE")
     if file is not None:
@@ -187,6 +211,15 @@ def run(args: Args) -> int:
             stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+        parquet = _is_parquet(stream, file)
+        if parquet:
+            from cptref.output.formats import require_arrow
+
+            if stream is not sys.stdin.buffer:
+                stream.close()  # Parquet is read by its reader, from the file's end
+            if file == "-":
+                raise UsageError("a Parquet file is read from its end, not from stdin: give it with --file FILE")
+            require_arrow(f"reading the Parquet file {file}")
     cms = None
     try:
         touched = [line.code for line in map(parse_line, codes or ()) if line is not None]
@@ -210,14 +243,33 @@ def run(args: Args) -> int:
             _emit_claim(found, tables, result, output, selected, args)
             ok, verified = result.ok, result.verified
         else:
-            summary = _check_batch(found, tables, stream, None if file == "-" else file, output, selected, args, date)
+            summary = _check_batch(
+                found, tables, stream, None if file == "-" else file, output, selected, args, date, parquet
+            )
             ok, verified = summary.ok, summary.verified
     finally:
-        if stream is not None and stream is not sys.stdin.buffer:
+        if stream is not None and stream is not sys.stdin.buffer and not stream.closed:
             stream.close()
         if cms is not None:
             cms.close()
     return ExitCode.OK if ok and (verified or not args.strict) else ExitCode.FINDINGS
+
+
+def _is_parquet(stream: Any, file: str) -> bool:
+    """Whether the batch file is Parquet: by its name (.parquet), or its first bytes (PAR1)."""
+    if file.lower().endswith((".parquet", ".parq")):
+        return True
+    try:
+        if hasattr(stream, "peek"):
+            head: bytes = stream.peek(4)[:4]
+        elif stream.seekable():
+            head = stream.read(4)
+            stream.seek(0)
+        else:
+            head = b""
+    except (OSError, ValueError):
+        return False
+    return head == b"PAR1"
 
 
 def _emit_claim(
@@ -239,11 +291,18 @@ def _emit_claim(
         return text_views.check_doc(found, result, explain=args.explain, official=tables.cms is not None)
 
     lines = CheckLines(tables.title, selected, args.explain) if output == "jsonl" else None
+    items: list[Any] | None = [lines.line(result)] if lines is not None else None
+    if output == "parquet":  # the claim's result row, as check --file --format parquet writes it
+        from cptref.output.arrow import ArrowResults, result_schema
+
+        row = ArrowResults(result_schema(args.explain, selected), tables.title, args.explain)
+        row.add(None, result)
+        items = [row.batch()]
     answer = Answer(
         to_documents.check_document(result, tables.title, selected) if output == "json" else None,
         rows=result.findings,
         view=view,
-        lines=[lines.line(result)] if lines is not None else None,
+        lines=items,
         columns=selected or FINDING_KEYS,
     )
     emit(output, answer, args.color)
@@ -258,6 +317,7 @@ def _check_batch(
     selected: tuple[str, ...] | None,
     args: Args,
     date: datetime.date | None,
+    parquet: bool = False,
 ) -> Any:
     """Check every claim of ``stream`` (each on its own date, else ``date``, else it is reported); print
     findings on stdout in input order (machine formats: on every core, :mod:`cptref.check.batch`), bad lines
@@ -304,14 +364,34 @@ def _check_batch(
 
     summary = BatchSummary()
     explain, color = args.explain, args.color
-    found_lines = batch_lines(stream, name)
-    reader, lines = found_lines if found_lines is not None else (reader_for("jsonl"), iter(()))
+    take: Any = None
+    claims: Any = None
+    if parquet:
+        from cptref.check.inputs import parquet as parquet_input
+
+        claims = parquet_input.ParquetClaims(args.file or "-", name, SETTING_OF[args.setting])
+        if claims.ignored:
+            streams.warn(f"{shown}: {_columns(claims.ignored)} not a claim's, not read")
+        reader, lines, take = claims.reader, claims.batches(), parquet_input.take
+        progress = False
+    else:
+        found_lines = batch_lines(stream, name)
+        reader, lines = found_lines if found_lines is not None else (reader_for("jsonl"), iter(()))
     if progress:
         lines = counted(lines)
 
+    def every_item() -> Any:
+        if take is None:
+            yield from reader.items(lines)
+            return
+        first = 1
+        for chunk in lines:
+            yield from reader.items(chunk, first)
+            first += len(chunk)
+
     if formatter(output).text:
         doc = text_doc.TextDoc()
-        for item in reader.items(lines):
+        for item in every_item():
             if isinstance(item, SkippedLine):
                 summary.not_a_claim(item)
                 continue
@@ -336,25 +416,89 @@ def _check_batch(
     else:
         from cptref.output.check_lines import claim_writer
 
-        encoder = batch.Encoder(tables, claim_writer(output, tables.title, selected, explain), explain, date)
+        def writer_for(title: Any) -> Any:
+            if output != "parquet":
+                return claim_writer(output, title, selected, explain)
+            from cptref.check.arrow import id_type
+            from cptref.output.arrow import ArrowResults, result_schema
+
+            ids = id_type(claims.schema) if claims is not None else None  # Parquet ids keep their type
+            return ArrowResults(result_schema(explain, selected, ids), title, explain)
+
+        writer = writer_for(tables.title)
+        encoder = batch.Encoder(tables, writer, explain, date)
 
         def make() -> batch.Encoder:  # in a worker, forked: a catalog of its own, the CMS tables inherited
             cms = tables.cms
             if cms is not None:
                 cms.reconnect()
             worker_tables = engine.CheckTables.from_catalog(found.reopened(), cms, SETTING_OF[args.setting])
-            writer = claim_writer(output, worker_tables.title, selected, explain)
-            return batch.Encoder(worker_tables, writer, explain, date)
+            return batch.Encoder(worker_tables, writer_for(worker_tables.title), explain, date)
 
-        streams.write(encoder.header())
-        jobs = args.jobs or cores()
-        for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs):
-            streams.write(chunk.data)
-            for line, message in chunk.bad:
-                bad(line, message)
-            summary.merge(chunk.summary)
-            tick()
+        with _Sink(args.output, output, writer) as sink:
+            jobs = args.jobs or cores()
+            for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs, take):
+                sink.write(chunk.data)
+                for line, message in chunk.bad:
+                    bad(line, message)
+                summary.merge(chunk.summary)
+                tick()
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
     streams.warn(f"{shown}: {text_views.check_summary(summary)}")
     return summary
+
+
+def _columns(names: list[str]) -> str:
+    shown = ", ".join(repr(n[:40]) for n in names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return f"column{'s' * (len(names) != 1)} {shown} {'are' if len(names) != 1 else 'is'}"
+
+
+class _Sink:
+    """Where a batch's output goes: stdout or ``--output FILE``; Parquet through a Parquet writer
+    (each chunk's record batch, as the worker sent its Arrow buffers)."""
+
+    def __init__(self, path: str | None, fmt: str, writer: Any) -> None:
+        self.path, self.fmt, self.writer = path, fmt, writer
+        self.file: Any = None
+        self.parquet: Any = None
+
+    def __enter__(self) -> _Sink:
+        if self.path is not None:
+            try:
+                self.file = open(self.path, "wb")
+            except OSError as exc:
+                raise UsageError(f"--output {self.path}: cannot write: {exc.strerror or exc}") from None
+        target = self.file if self.file is not None else sys.stdout.buffer
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            self.parquet = pq.ParquetWriter(target, self.writer.schema)
+        else:
+            self._raw(self.writer.header())
+        return self
+
+    def _raw(self, data: bytes) -> None:
+        if self.file is None:
+            streams.write(data)
+        elif data:
+            self.file.write(data)
+
+    def write(self, data: bytes) -> None:
+        if self.parquet is None:
+            self._raw(data)
+            return
+        from cptref.output.arrow import from_ipc
+
+        for found in from_ipc(data):
+            self.parquet.write_batch(found)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self.parquet is not None:
+                self.parquet.close()
+                if self.file is None:
+                    sys.stdout.buffer.flush()
+        finally:
+            if self.file is not None:
+                self.file.close()

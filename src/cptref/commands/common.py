@@ -155,6 +155,8 @@ def emit(fmt: str, answer: Answer, color: str = "auto") -> None:
     from cptref.output.formats import formatter
 
     out = formatter(fmt)
+    if out.binary and sys.stdout.isatty():
+        raise UsageError(f"--format {fmt} is binary: redirect stdout to a file (> results.{fmt})")
     if out.text:
         assert answer.view is not None
         emit_text(answer.view(), color)

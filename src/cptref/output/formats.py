@@ -65,6 +65,8 @@ class Formatter:
     name: str = ""
     text = False
     """True for the text view (drawn by :func:`cptref.commands.common.emit_text`, not written as bytes)."""
+    binary = False
+    """True for a binary format (Parquet): never written to a terminal."""
 
     def header(self, columns: Sequence[str], claim: bool = False) -> bytes:
         return b""
@@ -158,10 +160,55 @@ FORMATS: dict[str, OutputFormat] = {
         OutputFormat("json", "as --json", True, lambda: Json()),
         OutputFormat("jsonl", "one JSON object a line", True, lambda: JsonLines()),
         OutputFormat("csv", "a header line, then rows", True, lambda: Rows(csv=True)),
+        OutputFormat(
+            "parquet",
+            "a Parquet file (with -o FILE, or stdout redirected; pip install 'cptref[arrow]')",
+            True,
+            lambda: parquet(),
+        ),
         OutputFormat("text", "the text view", False, lambda: TextView("text")),
     )
 }
 """Every output format by name, in the order ``--format`` lists them. A new format goes here."""
+
+
+class Parquet(Formatter):
+    """``--format parquet``: the answer's rows (or JSON Lines items) as one Parquet table; record
+    batches (``check``'s results, :mod:`cptref.output.arrow`) are written as they are."""
+
+    name = "parquet"
+    binary = True
+
+    def answer(self, answer: Answer) -> bytes:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        items = answer.rows if answer.lines is None else answer.lines
+        batches = [item for item in items if isinstance(item, pa.RecordBatch)]
+        if batches:
+            table = pa.Table.from_batches(batches)
+        else:
+            rows = [msgspec.to_builtins(item) for item in items]
+            table = pa.Table.from_pylist(rows) if rows else pa.table({})
+        sink = io.BytesIO()
+        pq.write_table(table, sink)
+        return sink.getvalue()
+
+
+def parquet() -> Formatter:
+    """The Parquet formatter; without pyarrow, a usage error naming the extra that installs it."""
+    require_arrow("--format parquet")
+    return Parquet()
+
+
+def require_arrow(what: str) -> None:
+    """Raise :class:`~cptref.errors.MissingExtra` (exit 2) when pyarrow is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None:
+        from cptref.errors import MissingExtra
+
+        raise MissingExtra("arrow", what)
 
 
 def formatter(name: str) -> Formatter:

@@ -76,6 +76,11 @@ class IndexStore:
     def open(cls, path: Path, rebuild: Callable[[], MemoryStore] | None = None) -> IndexStore:
         return cls(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True), rebuild, path)
 
+    @property
+    def path(self) -> Path | None:
+        """The compiled file (what ``cptref.spark`` ships to executors), or None for one not on disk."""
+        return self._path
+
     def reopened(self) -> Store:
         """The same index through a connection of its own, for a forked process (a SQLite connection
         must not cross a fork); the data parsed again when the index proved damaged."""
