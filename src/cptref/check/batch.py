@@ -4,7 +4,9 @@ This process reads the file's lines (bounded: :func:`cptref.check.inputs.registr
 chunks; each chunk is read, checked and written by a worker process (``--jobs``, default: every
 core the process may use), which returns the chunk's output bytes and its counts (:class:`Chunk`);
 this process writes the chunks in input order, reports the chunk's malformed lines and keeps the
-counts. The lines travel as they are, so this process does next to nothing a claim: parsing a
+counts. A worker that dies (killed, out of memory: ``BrokenProcessPool``) ends the batch with
+:class:`cptref.errors.BatchFailed`, which counts the lines not checked: the output stops after the
+last chunk that came back whole. The lines travel as they are, so this process does next to nothing a claim: parsing a
 claim, checking it and encoding its answer all happen in the workers. A batch smaller than one
 chunk, or ``--jobs 1``, is checked here, with no worker at all. The text view (``--format table``)
 is drawn here, a claim at a time.
@@ -26,6 +28,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
 from msgspec import Struct
+
+from cptref.errors import BatchFailed
 
 from .engine import check
 from .inputs.base import BatchClaim, SkippedLine
@@ -153,22 +157,44 @@ def checked_chunks(
             chunk, following = following, _take(lines)
         return
     import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start, initargs=(make,))
-    pending: deque[Future[Chunk]] = deque()
+    pending: deque[tuple[int, int, Future[Chunk]]] = deque()
+    """(first line, line count, the chunk's answer) of each chunk sent and not yet written."""
     try:
-        while chunk:
-            reader.settle(chunk, first)  # CSV: the header is known before any worker reads a row
-            pending.append(pool.submit(_work, reader, chunk, first))
-            first += len(chunk)
-            if len(pending) >= 2 * jobs:  # a bounded window: a huge file is never all in memory
-                yield pending.popleft().result()
-            chunk, following = following, _take(lines)
-        while pending:
-            yield pending.popleft().result()
+        try:
+            while chunk:
+                reader.settle(chunk, first)  # CSV: the header is known before any worker reads a row
+                sent = pool.submit(_work, reader, chunk, first)
+                pending.append((first, len(chunk), sent))
+                first += len(chunk)
+                chunk, following = following, _take(lines)
+                if len(pending) >= 2 * jobs:  # a bounded window: a huge file is never all in memory
+                    yield pending[0][2].result()
+                    pending.popleft()
+            while pending:
+                yield pending[0][2].result()
+                pending.popleft()
+        except BrokenProcessPool:
+            lost_from = pending[0][0] if pending else first
+            lost = sum(count for _, count, _ in pending) + len(chunk) + len(following)
+            lost += sum(1 for _ in lines)  # the rest of the input: read to be counted, not checked
+            raise BatchFailed(_lost(lost, lost_from)) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _lost(lost: int, lost_from: int) -> str:
+    """The one line that says a worker died and which lines of the input were not checked."""
+    lines = f"{lost} line{'s were' if lost != 1 else ' was'}"
+    kept = f"it holds the claims of lines 1 to {lost_from - 1}" if lost_from > 1 else "it holds no claim"
+    return (
+        f"a worker process of the batch died (killed, or out of memory): {lines} not checked, from line "
+        f"{lost_from} on, and {'are' if lost != 1 else 'is'} not in the output ({kept}); run the batch again, "
+        "or with --jobs 1 (no worker process)"
+    )
 
 
 def _take(lines: Iterator[bytes]) -> list[bytes]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from cptref.errors import ExitCode, UsageError
+from cptref.errors import BatchFailed, ExitCode, UsageError
 from cptref.output import streams
 from cptref.output.formats import with_formats
 
@@ -348,12 +348,18 @@ def _check_batch(
 
         streams.write(encoder.header())
         jobs = args.jobs or cores()
-        for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs):
-            streams.write(chunk.data)
-            for line, message in chunk.bad:
-                bad(line, message)
-            summary.merge(chunk.summary)
-            tick()
+        try:
+            for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs):
+                streams.write(chunk.data)
+                for line, message in chunk.bad:
+                    bad(line, message)
+                summary.merge(chunk.summary)
+                tick()
+        except BatchFailed as failed:  # a worker died: what was written is counted, then the one line why
+            if progress:
+                sys.stderr.write("\r" + " " * 60 + "\r")
+            streams.warn(f"{shown}: {text_views.check_summary(summary)}")
+            raise BatchFailed(f"{shown}: {failed}") from None
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
     streams.warn(f"{shown}: {text_views.check_summary(summary)}")

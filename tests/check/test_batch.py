@@ -1,0 +1,61 @@
+"""``check --file`` on worker processes: a worker that dies is reported, not hidden (issue 25)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cptref.check import batch
+from cptref.errors import ExitCode
+
+from ..conftest import FIXTURES
+
+Cli = Callable[..., Any]
+DATA = ("--data", str(FIXTURES / "check"))
+
+
+def test_a_worker_killed_mid_batch_is_one_line_the_summary_and_status_6(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker given the second chunk is killed (SIGKILL, as the kernel's out-of-memory killer
+    would): the batch says so in one line naming the lines not checked, still prints its summary
+    of what was written, and exits 6; what was written is whole claims, and written + lost = read."""
+    parent = os.getpid()
+    real = batch.Encoder.chunk
+
+    def dying(self: batch.Encoder, reader: Any, lines: list[bytes], first: int) -> batch.Chunk:
+        if os.getpid() != parent and first > batch.BATCH_CHUNK:
+            time.sleep(0.5)  # the first chunk most likely comes back whole before this one dies
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(self, reader, lines, first)
+
+    monkeypatch.setattr(batch.Encoder, "chunk", dying)
+    total = 3 * batch.BATCH_CHUNK + 17
+    path = tmp_path / "claims.jsonl"
+    path.write_text("".join(f'{{"id": "C{i}", "codes": ["0001X", "0002X"]}}\n' for i in range(total)))
+    run = cli("check", "--file", str(path), "--jsonl", *DATA, "--date", "2026-11-27", "--jobs", "2")
+    assert run.code == ExitCode.BATCH_FAILED == 6, run.err
+    assert "Traceback" not in run.err
+    [why] = [line for line in run.err.splitlines() if "worker process" in line]
+    assert why.startswith(f"cptref: {path}: a worker process of the batch died"), why
+    found = re.search(r"(\d+) lines? (?:were|was) not checked, from line (\d+) on", why)
+    assert found is not None, why
+    lost, lost_from = int(found[1]), int(found[2])
+    written = run.out.splitlines()
+    assert len(written) == lost_from - 1 and len(written) + lost == total
+    assert lost_from - 1 in (0, batch.BATCH_CHUNK)  # chunks are written whole, in input order
+    assert f"{path}: {len(written)} line{'s' * (len(written) != 1)} read: {len(written)} claim" in run.err
+
+
+def test_the_lost_lines_are_counted_in_words() -> None:
+    assert "1 line was not checked, from line 5 on, and is not in the output (it holds the claims of lines 1 to 4)" in (
+        batch._lost(1, 5)
+    )
+    assert "3 lines were not checked, from line 1 on, and are not in the output (it holds no claim)" in batch._lost(3, 1)
