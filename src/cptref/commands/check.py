@@ -103,7 +103,8 @@ _Jobs = Annotated[
     Meta(ge=1, le=512),
     Opt(
         ("--jobs", "-j"),
-        "With --file: check on N processes (default: every core); the output keeps the file's order.",
+        "With --file: check on N processes (default: the cores this process may use, capped by its cgroup's CPU "
+        "quota, less those other processes keep busy); the output keeps the file's order.",
         metavar="N",
     ),
 ]
@@ -268,7 +269,7 @@ def _check_batch(
     from cptref.check.inputs.base import BatchClaim, SkippedLine
     from cptref.check.inputs.registry import batch_lines, reader_for
     from cptref.check.results import BatchSummary
-    from cptref.library.index.parse import cores
+    from cptref.check.cpus import usable_cores
     from cptref.output.formats import formatter
     from cptref.output.text import doc as text_doc
     from cptref.output.text import terminal as text_terminal
@@ -347,7 +348,7 @@ def _check_batch(
             return batch.Encoder(worker_tables, writer, explain, date)
 
         streams.write(encoder.header())
-        jobs = args.jobs or cores()
+        jobs = args.jobs or usable_cores()
         try:
             for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs):
                 streams.write(chunk.data)
