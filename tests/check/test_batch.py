@@ -14,8 +14,7 @@ import pytest
 
 from cptref.check import batch
 from cptref.errors import ExitCode
-
-from ..conftest import FIXTURES
+from tests.conftest import FIXTURES
 
 Cli = Callable[..., Any]
 DATA = ("--data", str(FIXTURES / "check"))
@@ -41,7 +40,8 @@ def test_a_worker_killed_mid_batch_is_one_line_the_summary_and_status_6(
     path = tmp_path / "claims.jsonl"
     path.write_text("".join(f'{{"id": "C{i}", "codes": ["0001X", "0002X"]}}\n' for i in range(total)))
     run = cli("check", "--file", str(path), "--jsonl", *DATA, "--date", "2026-11-27", "--jobs", "2")
-    assert run.code == ExitCode.BATCH_FAILED == 6, run.err
+    assert run.code == ExitCode.BATCH_FAILED, run.err
+    assert int(ExitCode.BATCH_FAILED) == 6
     assert "Traceback" not in run.err
     [why] = [line for line in run.err.splitlines() if "worker process" in line]
     assert why.startswith(f"cptref: {path}: a worker process of the batch died"), why
@@ -58,4 +58,5 @@ def test_the_lost_lines_are_counted_in_words() -> None:
     assert "1 line was not checked, from line 5 on, and is not in the output (it holds the claims of lines 1 to 4)" in (
         batch._lost(1, 5)
     )
-    assert "3 lines were not checked, from line 1 on, and are not in the output (it holds no claim)" in batch._lost(3, 1)
+    none = batch._lost(3, 1)
+    assert "3 lines were not checked, from line 1 on, and are not in the output (it holds no claim)" in none

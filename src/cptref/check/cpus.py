@@ -1,5 +1,5 @@
-"""How many worker processes ``check --file`` starts by default (``--jobs``): the cores this process may run on, capped by
-the cgroup's CPU quota, less the cores other processes are keeping busy right now.
+"""How many worker processes ``check --file`` starts by default (``--jobs``): the cores this process
+may run on, capped by the cgroup's CPU quota, less the cores other processes are keeping busy now.
 
 - **Affinity**: ``os.sched_getaffinity(0)`` (``taskset``, a container's cpuset); ``os.cpu_count()``
   where it does not exist (macOS, Windows).

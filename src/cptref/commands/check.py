@@ -266,10 +266,10 @@ def _check_batch(
     import time
 
     from cptref.check import batch, engine
+    from cptref.check.cpus import usable_cores
     from cptref.check.inputs.base import BatchClaim, SkippedLine
     from cptref.check.inputs.registry import batch_lines, reader_for
     from cptref.check.results import BatchSummary
-    from cptref.check.cpus import usable_cores
     from cptref.output.formats import formatter
     from cptref.output.text import doc as text_doc
     from cptref.output.text import terminal as text_terminal
