@@ -63,7 +63,7 @@ def test_both_ways_give_every_edit_in_the_claims_order(seed: int) -> None:
     rng = random.Random(seed)
     for size in (2, 3, 6, 40, 150, 300):
         for _ in range(6):
-            claim = rng.sample(CODES, size) + ["9999X"]  # and a code the table does not know
+            claim = [*rng.sample(CODES, size), "9999X"]  # and a code the table does not know
             rng.shuffle(claim)
             for day in DAYS:
                 got = [(a, b) for a, b, _ in index.hits(claim, day)]
