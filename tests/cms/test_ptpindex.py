@@ -4,6 +4,7 @@ claim of many), and a claim of many codes never costs a search a pair. Made-up c
 
 from __future__ import annotations
 
+import bisect
 import random
 import sqlite3
 from collections.abc import Callable
@@ -76,7 +77,7 @@ def test_a_claim_of_many_codes_costs_no_search_a_pair(monkeypatch: pytest.Monkey
     are fewer than a few times the claim's codes: here, no search at all."""
     index, rows = made_up_index(4)
     searches = [0]
-    real: Callable[..., int] = ptpindex.bisect_left
+    real: Callable[..., int] = bisect.bisect_left
 
     def counted(*args: object) -> int:
         searches[0] += 1
