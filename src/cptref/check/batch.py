@@ -12,9 +12,12 @@ chunk, or ``--jobs 1``, is checked here, with no worker at all. The text view (`
 is drawn here, a claim at a time.
 
 The workers are forked from this process once the CMS tables are read whole
-(:meth:`cptref.cms.CmsTables.preload`): they share those tables (the PTP index is some 25 MB of
-arrays) instead of reading them again, each with a database connection of its own
-(:meth:`cptref.cms.CmsTables.reconnect`), and open their own catalog.
+(:meth:`cptref.cms.CmsTables.preload`) and the first chunk is checked here: they share those tables
+(the PTP index is some 25 MB of arrays) instead of reading them again, each with a database
+connection of its own (:meth:`cptref.cms.CmsTables.reconnect`), and start from this process's
+:class:`~cptref.check.engine.CheckTables` (what each rule prepared about the first chunk's codes,
+its PTP findings) read through a catalog connection of their own
+(:meth:`~cptref.check.engine.CheckTables.rebind`).
 """
 
 from __future__ import annotations
@@ -146,8 +149,10 @@ def checked_chunks(
     jobs: int,
 ) -> Iterator[Chunk]:
     """The output and counts of ``lines``, chunk by chunk in input order: checked here when ``jobs``
-    is 1 or the lines fill less than one chunk, else by ``jobs`` worker processes forked from this
-    one (``make`` gives each its encoder)."""
+    is 1 or the lines fill less than one chunk, else the first chunk here and the others by ``jobs``
+    worker processes forked from this one once it is done (``make`` gives each its encoder, which
+    may start from ``encoder``'s tables: the codes, edits and findings of the first chunk are then
+    prepared once, not once a worker)."""
     first = 1
     chunk, following = _take(lines), _take(lines)
     if jobs <= 1 or not following or sys.platform == "win32":
@@ -155,6 +160,11 @@ def checked_chunks(
             yield encoder.chunk(reader, chunk, first)
             first += len(chunk)
             chunk, following = following, _take(lines)
+        return
+    yield encoder.chunk(reader, chunk, first)  # here, before the fork: the workers inherit what it prepared
+    first += len(chunk)
+    chunk, following = following, _take(lines)
+    if not chunk:
         return
     import multiprocessing
     from concurrent.futures.process import BrokenProcessPool

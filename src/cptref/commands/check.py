@@ -339,13 +339,13 @@ def _check_batch(
 
         encoder = batch.Encoder(tables, claim_writer(output, tables.title, selected, explain), explain, date)
 
-        def make() -> batch.Encoder:  # in a worker, forked: a catalog of its own, the CMS tables inherited
+        def make() -> batch.Encoder:  # in a worker, forked: a catalog connection of its own, all else inherited
             cms = tables.cms
             if cms is not None:
                 cms.reconnect()
-            worker_tables = engine.CheckTables.from_catalog(found.reopened(), cms, SETTING_OF[args.setting])
-            writer = claim_writer(output, worker_tables.title, selected, explain)
-            return batch.Encoder(worker_tables, writer, explain, date)
+            tables.rebind(found.reopened())  # what the parent prepared (its first chunk) is kept
+            writer = claim_writer(output, tables.title, selected, explain)
+            return batch.Encoder(tables, writer, explain, date)
 
         streams.write(encoder.header())
         jobs = args.jobs or usable_cores()
