@@ -420,6 +420,7 @@ def main() -> None:
             env = {**os.environ, "CPTREF_CACHE_DIR": str(work / f"cache-{label.replace(' ', '-')}")}
             env.pop("CPTREF_DATA", None)
             env.pop("CPTREF_CMS", None)
+            env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installation has its bytecode: the warm run writes it
             cli = [python, "-m", "cptref", "check", "--file", str(claims), "--jsonl", "--cms", cms]
             launch(folder / "warm.jsonl", [*cli[:5], str(warm_claims), *cli[6:]], env)  # compiles if needed
             for suffix, extra in ((" --jobs 1", ["--jobs", "1"]), (" default workers", [])):
