@@ -1,15 +1,16 @@
 """``check --file``: every claim of a batch, on every core, the output in input order.
 
 This process reads the file's lines (bounded: :func:`cptref.check.inputs.registry.batch_lines`) and cuts them in
-chunks; each chunk is read, checked and written by a worker process (``--jobs``, default: every
-core the process may use), which returns the chunk's output bytes and its counts (:class:`Chunk`);
-this process writes the chunks in input order, reports the chunk's malformed lines and keeps the
-counts. A worker that dies (killed, out of memory: ``BrokenProcessPool``) ends the batch with
-:class:`cptref.errors.BatchFailed`, which counts the lines not checked: the output stops after the
-last chunk that came back whole. The lines travel as they are, so this process does next to nothing a claim: parsing a
-claim, checking it and encoding its answer all happen in the workers. A batch smaller than one
-chunk, or ``--jobs 1``, is checked here, with no worker at all. The text view (``--format table``)
-is drawn here, a claim at a time.
+chunks; each chunk is read, checked and written by a worker process (``--jobs``, default: the cores
+this process may use, capped by the cgroup's quota and the load: :mod:`cptref.check.cpus`), which
+returns the chunk's output bytes and its counts (:class:`Chunk`); this process writes the chunks in
+input order, reports the chunk's malformed lines and keeps the counts. A worker that dies (killed,
+out of memory: ``BrokenProcessPool``) ends the batch with :class:`cptref.errors.BatchFailed`, which
+counts the lines not checked: the output stops after the last chunk that came back whole. The
+lines travel as they are, so this process does next to nothing a claim: parsing a claim, checking
+it and encoding its answer all happen in the workers. A batch smaller than one chunk, or ``--jobs
+1``, is checked here, with no worker at all. The text view (``--format table``) is drawn here, a
+claim at a time.
 
 The workers are forked from this process once the CMS tables are read whole
 (:meth:`cptref.cms.CmsTables.preload`) and the first chunk is checked here: they share those tables
