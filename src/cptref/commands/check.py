@@ -49,7 +49,8 @@ its line number; a summary on stderr counts them all.
 
 Exit status: 0 when no claim has an error; 1 when one has (and, with --file,
 when a line was malformed; with --strict, when a claim is not verified);
-2 usage; 3 invalid data.
+2 usage; 3 invalid data; 6 when a worker process of a --file batch died (the
+lines not checked are named; the summary counts what was written).
 
 Examples:
   cptref check 47532 47542 77002
