@@ -25,6 +25,9 @@ class ExitCode(IntEnum):
     """Bad arguments: a malformed code, an empty query, an unknown option."""
     DATA = 3
     """The data directory is missing or a data file fails validation."""
+    BATCH_FAILED = 6
+    """``check --file``: a worker process of the batch died (killed, out of memory): the claims it held
+    and those after them were not checked; what was written before is whole, and the summary says so."""
     INTERRUPTED = 130
     """Interrupted (Ctrl-C, SIGINT), as a shell reports a process a signal stopped: 128 + 2."""
     TERMINATED = 143
@@ -103,6 +106,13 @@ class MissingExtra(UsageError):
     def __init__(self, extra: str, what: str) -> None:
         self.extra = extra
         super().__init__(f"{what} needs the optional extra {extra}: pip install 'cptref[{extra}]'")
+
+
+class BatchFailed(CptrefError):
+    """A worker process of a batch died mid-way (``BrokenProcessPool``): the output stops after the last
+    chunk that came back whole, the summary is printed, and this is the one line that says why."""
+
+    exit_code = ExitCode.BATCH_FAILED
 
 
 class Problem(Struct, frozen=True):

@@ -13,7 +13,8 @@ In the order a claim flows:
   it is verified.
 - :mod:`.results`: :class:`~.results.Finding`, :class:`~.results.CheckResult`,
   :class:`~.results.BatchSummary`.
-- :mod:`.batch`: ``check --file`` on every core, the output in input order.
+- :mod:`.batch`: ``check --file`` on every core, the output in input order; :mod:`.cpus`: how many
+  workers it starts (the cores allowed, the cgroup's CPU quota, the load).
 
 Importing this package imports none of these; each public name is loaded on first use.
 """

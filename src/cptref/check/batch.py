@@ -1,18 +1,24 @@
 """``check --file``: every claim of a batch, on every core, the output in input order.
 
 This process reads the file's lines (bounded: :func:`cptref.check.inputs.registry.batch_lines`) and cuts them in
-chunks; each chunk is read, checked and written by a worker process (``--jobs``, default: every
-core the process may use), which returns the chunk's output bytes and its counts (:class:`Chunk`);
-this process writes the chunks in input order, reports the chunk's malformed lines and keeps the
-counts. The lines travel as they are, so this process does next to nothing a claim: parsing a
-claim, checking it and encoding its answer all happen in the workers. A batch smaller than one
-chunk, or ``--jobs 1``, is checked here, with no worker at all. The text view (``--format table``)
-is drawn here, a claim at a time.
+chunks; each chunk is read, checked and written by a worker process (``--jobs``, default: the cores
+this process may use, capped by the cgroup's quota and the load: :mod:`cptref.check.cpus`), which
+returns the chunk's output bytes and its counts (:class:`Chunk`); this process writes the chunks in
+input order, reports the chunk's malformed lines and keeps the counts. A worker that dies (killed,
+out of memory: ``BrokenProcessPool``) ends the batch with :class:`cptref.errors.BatchFailed`, which
+counts the lines not checked: the output stops after the last chunk that came back whole. The
+lines travel as they are, so this process does next to nothing a claim: parsing a claim, checking
+it and encoding its answer all happen in the workers. A batch smaller than one chunk, or ``--jobs
+1``, is checked here, with no worker at all. The text view (``--format table``) is drawn here, a
+claim at a time.
 
 The workers are forked from this process once the CMS tables are read whole
-(:meth:`cptref.cms.CmsTables.preload`): they share those tables (the PTP index is some 25 MB of
-arrays) instead of reading them again, each with a database connection of its own
-(:meth:`cptref.cms.CmsTables.reconnect`), and open their own catalog.
+(:meth:`cptref.cms.CmsTables.preload`) and the first chunk is checked here: they share those tables
+(the PTP index is some 25 MB of arrays) instead of reading them again, each with a database
+connection of its own (:meth:`cptref.cms.CmsTables.reconnect`), and start from this process's
+:class:`~cptref.check.engine.CheckTables` (what each rule prepared about the first chunk's codes,
+its PTP findings) read through a catalog connection of their own
+(:meth:`~cptref.check.engine.CheckTables.rebind`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
 from msgspec import Struct
+
+from cptref.errors import BatchFailed
 
 from .engine import check
 from .inputs.base import BatchClaim, SkippedLine
@@ -146,8 +154,10 @@ def checked_chunks(
     take: Callable[[Iterator[Any]], Any] | None = None,
 ) -> Iterator[Chunk]:
     """The output and counts of ``lines``, chunk by chunk in input order: checked here when ``jobs``
-    is 1 or the lines fill less than one chunk, else by ``jobs`` worker processes forked from this
-    one (``make`` gives each its encoder). ``take`` cuts the next chunk (default: lines of a file;
+    is 1 or the lines fill less than one chunk, else the first chunk here and the others by ``jobs``
+    worker processes forked from this one once it is done (``make`` gives each its encoder, which
+    may start from ``encoder``'s tables: the codes, edits and findings of the first chunk are then
+    prepared once, not once a worker). ``take`` cuts the next chunk (default: lines of a file;
     Parquet: the next record batch, whose rows count as its lines)."""
     cut = take or _take
     first = 1
@@ -158,23 +168,50 @@ def checked_chunks(
             first += len(chunk)
             chunk, following = following, cut(lines)
         return
+    yield encoder.chunk(reader, chunk, first)  # here, before the fork: the workers inherit what it prepared
+    first += len(chunk)
+    chunk, following = following, cut(lines)
+    if not chunk:
+        return
     import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start, initargs=(make,))
-    pending: deque[Future[Chunk]] = deque()
+    pending: deque[tuple[int, int, Future[Chunk]]] = deque()
+    """(first line, line count, the chunk's answer) of each chunk sent and not yet written."""
     try:
-        while chunk:
-            reader.settle(chunk, first)  # CSV: the header is known before any worker reads a row
-            pending.append(pool.submit(_work, reader, chunk, first))
-            first += len(chunk)
-            if len(pending) >= 2 * jobs:  # a bounded window: a huge file is never all in memory
-                yield pending.popleft().result()
-            chunk, following = following, cut(lines)
-        while pending:
-            yield pending.popleft().result()
+        try:
+            while chunk:
+                reader.settle(chunk, first)  # CSV: the header is known before any worker reads a row
+                sent = pool.submit(_work, reader, chunk, first)
+                pending.append((first, len(chunk), sent))
+                first += len(chunk)
+                chunk, following = following, cut(lines)
+                if len(pending) >= 2 * jobs:  # a bounded window: a huge file is never all in memory
+                    yield pending[0][2].result()
+                    pending.popleft()
+            while pending:
+                yield pending[0][2].result()
+                pending.popleft()
+        except BrokenProcessPool:
+            lost_from = pending[0][0] if pending else first
+            lost = sum(count for _, count, _ in pending) + len(chunk) + len(following)
+            lost += sum(1 for _ in lines)  # the rest of the input: read to be counted, not checked
+            raise BatchFailed(_lost(lost, lost_from)) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _lost(lost: int, lost_from: int) -> str:
+    """The one line that says a worker died and which lines of the input were not checked."""
+    lines = f"{lost} line{'s were' if lost != 1 else ' was'}"
+    kept = f"it holds the claims of lines 1 to {lost_from - 1}" if lost_from > 1 else "it holds no claim"
+    return (
+        f"a worker process of the batch died (killed, or out of memory): {lines} not checked, from line "
+        f"{lost_from} on, and {'are' if lost != 1 else 'is'} not in the output ({kept}); run the batch again, "
+        "or with --jobs 1 (no worker process)"
+    )
 
 
 def _take(lines: Iterator[bytes]) -> list[bytes]:

@@ -46,4 +46,6 @@ class ClaimView:
 
     def read(self, code: str, modifiers: Iterable[str]) -> None:
         """Mark ``modifiers`` of ``code`` as evaluated by a rule."""
-        self.read_mods.update((code, m) for m in modifiers if m in self.modifiers(code))
+        mine = self.mods.get(code)
+        if mine:  # the code's own few modifiers met against the list, not each of a list's dozens looked up
+            self.read_mods.update((code, m) for m in mine.intersection(modifiers))

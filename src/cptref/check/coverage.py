@@ -100,6 +100,10 @@ class Coverage:
         )
         self._tables = {edit: self._table(edit) for edit in ("pairs", "units", "add_ons", "status")}
 
+    def rebind(self, catalog: Catalog) -> None:
+        """Read the library through ``catalog`` from now on (a forked worker's connection of its own)."""
+        self._catalog = catalog
+
     def _table(self, edit: str) -> _Axis | None:
         """The axis as the table in force answers it, or None when no table of its kind is in force."""
         cms = self._cms

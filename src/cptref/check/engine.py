@@ -150,6 +150,15 @@ class CheckTables:
     def from_catalog(cls, catalog: Catalog, cms: CmsTables | None = None, setting: str = "practitioner") -> CheckTables:
         return cls(catalog, cms=cms, setting=setting)
 
+    def rebind(self, catalog: Catalog) -> None:
+        """In a batch's worker, forked from the process that built these tables: read the library
+        through ``catalog`` (the same one, through a connection of its own) from now on, keeping every
+        answer prepared before the fork (each code's rules, each PTP finding), so that the codes the
+        parent prepared are not prepared again in every worker."""
+        self._catalog = catalog
+        for quarter in self._quarters.values():
+            quarter.coverage.rebind(catalog)
+
     def on(self, day: datetime.date) -> _Quarter:
         """The rules' preparations for the tables in force on ``day``."""
         found = self._by_day.get(day)

@@ -6,6 +6,14 @@ Dates are :class:`datetime.date` throughout the public API (the compiled file st
 a deletion date, ``d < deleted``: the deletion date is the first day the edit no longer applies
 (:func:`in_force`). That is the reading that makes a PTP row with modifier indicator 9 deleted on
 the day it took effect (a common pattern in the real tables) never apply.
+
+An open question (issue 26): CMS's tables end deletions on quarter ends (``20231231``), which reads
+more naturally as the last day in force, and bench/gen_cms.py ends a history's old row the day
+before the new one begins, so one day of each history is uncovered under this reading. CMS's own
+sentence defining the deletion date (the Medicaid NCCI Edit Design Manual's claim adjudication
+rules, the Medicare "How to use the NCCI tables" pages) was searched for and not found in the
+sources available to this round; until it is quoted, the reading stays as it is, and README.md
+states it.
 """
 
 from __future__ import annotations

@@ -29,6 +29,9 @@ _FILE_SHIFT = _LINE_BITS
 _TEXT_SHIFT = _FILE_SHIFT + _FILE_BITS
 _PRE_SHIFT = _TEXT_SHIFT + _TEXT_BITS
 _MI_SHIFT = _PRE_SHIFT + 1
+_BISECT_COST = 4
+"""A row walked costs about a quarter of a binary search (a dictionary look-up against some twenty
+steps of search): a code's rows are walked when they number fewer than four times the claim's codes."""
 
 PTP_INDEX_SCHEMA = """
 CREATE TABLE ptp_index (
@@ -130,17 +133,35 @@ class PtpIndex:
     def hits(self, unique: Iterable[str], day: int) -> list[tuple[str, str, int]]:
         """(column 1, column 2, row number) of every edit in force on ``day`` between two of
         ``unique`` (distinct codes), in the order of ``unique`` (column 1, then column 2), then by
-        effective date, file and line. Each code is looked up once; a pair costs a binary search
-        only when its column-1 code has rows."""
+        effective date, file and line. Each code is looked up once. For each column-1 code with rows,
+        the cheaper of two ways: a binary search for each other code of the claim (a claim of a few
+        codes), or a walk of the code's rows against the claim's codes (a claim of many codes: never
+        a search per pair, so a claim of n codes costs at most n times the longest row range, not n
+        squared searches)."""
         codes = self.codes
         known = [found for code in unique if (found := codes.get(code)) is not None]
         if len(known) < 2:
             return []
         out: list[tuple[str, str, int]] = []
         column2, spans = self.column2, self.spans
+        place: dict[int, int] | None = None
         for first in known:
-            _, _, lo, hi = first
+            _, own, lo, hi = first
             if lo == hi:
+                continue
+            if (hi - lo) < len(known) * _BISECT_COST:  # walk the rows, then put them in the claim's order
+                if place is None:
+                    place = {found[1]: n for n, found in enumerate(known)}
+                found_rows = []
+                for i in range(lo, hi):
+                    n = place.get(column2[i])
+                    if n is not None and column2[i] != own:
+                        span = spans[i]
+                        if span >> _DATE_BITS <= day < (span & _DATE):
+                            found_rows.append((n, i))
+                found_rows.sort()
+                name = first[0]
+                out.extend((name, known[n][0], i) for n, i in found_rows)
                 continue
             for second in known:
                 if second is first:

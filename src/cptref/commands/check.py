@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from cptref.errors import ExitCode, UsageError
+from cptref.errors import BatchFailed, ExitCode, UsageError
 from cptref.output import streams
 from cptref.output.formats import with_formats
 
@@ -51,7 +51,8 @@ number; a summary on stderr counts them all.
 
 Exit status: 0 when no claim has an error; 1 when one has (and, with --file,
 when a line was malformed; with --strict, when a claim is not verified);
-2 usage; 3 invalid data.
+2 usage; 3 invalid data; 6 when a worker process of a --file batch died (the
+lines not checked are named; the summary counts what was written).
 
 Examples:
   cptref check 47532 47542 77002
@@ -107,7 +108,8 @@ _Jobs = Annotated[
     Meta(ge=1, le=512),
     Opt(
         ("--jobs", "-j"),
-        "With --file: check on N processes (default: every core); the output keeps the file's order.",
+        "With --file: check on N processes (default: the cores this process may use, capped by its cgroup's CPU "
+        "quota, less those other processes keep busy); the output keeps the file's order.",
         metavar="N",
     ),
 ]
@@ -325,10 +327,10 @@ def _check_batch(
     import time
 
     from cptref.check import batch, engine
+    from cptref.check.cpus import usable_cores
     from cptref.check.inputs.base import BatchClaim, SkippedLine
     from cptref.check.inputs.registry import batch_lines, reader_for
     from cptref.check.results import BatchSummary
-    from cptref.library.index.parse import cores
     from cptref.output.formats import formatter
     from cptref.output.text import doc as text_doc
     from cptref.output.text import terminal as text_terminal
@@ -428,21 +430,27 @@ def _check_batch(
         writer = writer_for(tables.title)
         encoder = batch.Encoder(tables, writer, explain, date)
 
-        def make() -> batch.Encoder:  # in a worker, forked: a catalog of its own, the CMS tables inherited
+        def make() -> batch.Encoder:  # in a worker, forked: a catalog connection of its own, all else inherited
             cms = tables.cms
             if cms is not None:
                 cms.reconnect()
-            worker_tables = engine.CheckTables.from_catalog(found.reopened(), cms, SETTING_OF[args.setting])
-            return batch.Encoder(worker_tables, writer_for(worker_tables.title), explain, date)
+            tables.rebind(found.reopened())  # what the parent prepared (its first chunk) is kept
+            return batch.Encoder(tables, writer_for(tables.title), explain, date)
 
         with _Sink(args.output, output, writer) as sink:
-            jobs = args.jobs or cores()
-            for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs, take):
-                sink.write(chunk.data)
-                for line, message in chunk.bad:
-                    bad(line, message)
-                summary.merge(chunk.summary)
-                tick()
+            jobs = args.jobs or usable_cores()
+            try:
+                for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs, take):
+                    sink.write(chunk.data)
+                    for line, message in chunk.bad:
+                        bad(line, message)
+                    summary.merge(chunk.summary)
+                    tick()
+            except BatchFailed as failed:  # a worker died: what was written is counted, then the one line why
+                if progress:
+                    sys.stderr.write("\r" + " " * 60 + "\r")
+                streams.warn(f"{shown}: {text_views.check_summary(summary)}")
+                raise BatchFailed(f"{shown}: {failed}") from None
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
     streams.warn(f"{shown}: {text_views.check_summary(summary)}")
