@@ -198,7 +198,7 @@ def canonical_lists(root: Path) -> list[Problem]:
     """Key order and plain formatting of ``sources.yaml`` and ``families.yaml``."""
     out: list[Problem] = []
     for path, cls in ((paths.sources_file(root), Source), (root / paths.FAMILIES_FILE, Family)):
-        if not path.exists():
+        if not paths.present(path):
             continue
         try:
             raw = read_yaml(path)  # first: it refuses a pipe, a device or a huge file before reading
@@ -228,8 +228,15 @@ def validate(root: Path, strict: bool = False, base: Path | None = None) -> Repo
     as the commands read it: its records may cite the base's sources and name the base's codes.
     Only problems in ``root``'s own files are reported.
     """
-    if not root.is_dir():
-        what = "is not a directory" if root.exists() else "does not exist"
+    if not paths.is_directory(root):
+        info = paths.stat_or_none(root)
+        what = (
+            paths.absence(root)
+            if info is None
+            else "is not a directory: a named pipe, a socket or a device is never read"
+            if paths.is_special(info)
+            else "is not a directory"
+        )
         return Report(root, 0, (Problem(display_path(root), "$", f"the data directory {what}"),))
     try:
         files = len(procedure_paths(root))

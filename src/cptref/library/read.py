@@ -38,7 +38,7 @@ def read_families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
         with Pack(root) as pack:
             return pack.families, []
     path = root / paths.FAMILIES_FILE
-    if not path.exists():
+    if not paths.present(path):
         return {}, []
 
     items, problems = load_list(path, Family)
@@ -52,7 +52,7 @@ def read_sources(root: Path, base: bool) -> tuple[dict[str, Source], list[Proble
     if is_pack(root):
         with Pack(root) as pack:
             return pack.sources, []
-    if not base and not paths.sources_file(root).exists():
+    if not base and not paths.present(paths.sources_file(root)):
         return {}, []
 
     return load_sources(root)
@@ -243,8 +243,8 @@ def procedure_names(root: Path) -> list[str]:
     """The names of the record files under ``root/procedures``, sorted (which is the order of their
     codes); raises :class:`DataErrors` when the folder is unusable."""
     folder = paths.procedures_dir(root)
-    if not folder.is_dir():
-        what = "is not a directory" if folder.exists() else "does not exist"
+    if not paths.is_directory(folder):
+        what = "is not a directory" if paths.stat_or_none(folder) is not None else paths.absence(folder)
         raise DataErrors([Problem(display_path(folder), "$", f"the procedures folder {what}")])
     try:
         names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml") and not n.startswith("."))

@@ -36,11 +36,20 @@ CREATE TABLE records (code TEXT PRIMARY KEY, body BLOB NOT NULL, words TEXT NOT 
 
 def is_pack(path: Path) -> bool:
     """Whether ``path`` is a packed library (a file with a pack's header); a directory is not."""
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(72)
-    except OSError:  # a directory, a missing path
+    from cptref.library.paths import is_special
+
+    try:  # without blocking: a named pipe given as a data path is not opened for a writer that never comes
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):  # a directory on some systems, a missing path, a NUL in the name
         return False
+    try:
+        if is_special(os.fstat(handle)):
+            return False
+        header = os.read(handle, 72)
+    except OSError:  # a directory
+        return False
+    finally:
+        os.close(handle)
     return (
         len(header) == 72
         and header.startswith(b"SQLite format 3\0")
