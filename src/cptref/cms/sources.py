@@ -264,8 +264,8 @@ def walk(paths: Sequence[Path]) -> Walk:
         elif isinstance(info, OSError):
             found.problems.append(problem(shown(path), f"cannot be read: {_reason(info)}", "unreadable"))
         else:
-            refused = "not a regular file or a folder (a named pipe, a socket or a device): not read"
-            found.problems.append(problem(shown(path), refused, "not-regular"))
+            special = "not a regular file or a folder (a named pipe, a socket or a device): not read"
+            found.problems.append(problem(shown(path), special, "not-regular"))
     return found
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
-from cptref.errors import DataErrors, Problem
+from cptref.errors import DataErrors, Problem, cap_per_file
 from cptref.model.codes import in_range
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import facts, named_codes
@@ -254,4 +254,4 @@ def validate(root: Path, strict: bool = False, base: Path | None = None) -> Repo
         problems = [p for p in problems if _inside(p, root)]
     if strict:
         problems = [msgspec.structs.replace(p, severity="error") for p in problems]
-    return Report(root, files, tuple(problems))
+    return Report(root, files, tuple(cap_per_file(problems)))
