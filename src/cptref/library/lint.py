@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
-from cptref.errors import DataErrors, Problem, cap_per_file
+from cptref.errors import DataErrors, Problem, cap_per_file, quoted
 from cptref.model.codes import in_range
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import facts, named_codes
@@ -26,7 +26,7 @@ from .catalog import Catalog, read_catalog
 from .fields import nested
 from .paths import display_path
 from .read import procedure_paths
-from .safe_yaml import read_yaml
+from .safe_yaml import duplicate_keys, read_bytes, read_yaml
 
 
 class Report(Struct, frozen=True):
@@ -172,11 +172,17 @@ def _order_problems(raw: Any, cls: type[msgspec.Struct], path: str, file: str, o
 
 
 def _format_problems(path: Path, out: list[Problem]) -> None:
+    import yaml
+
     name = display_path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text = read_bytes(path, name).decode("utf-8-sig")
+        twice = duplicate_keys(text)
+    except (DataErrors, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return  # the loader has reported it
+    for number, key in twice:
+        twice_said = f"line {number}: key {quoted(key)} is given twice in one mapping; YAML keeps only the last"
+        out.append(_warn(name, "$", twice_said))
     if "\r" in text:
         out.append(_warn(name, "$", "Windows line endings; the canonical form uses \\n"))
     if text and not text.endswith("\n"):

@@ -165,6 +165,35 @@ def _expands_beyond(value: Any, budget: int) -> bool:
     return False
 
 
+def duplicate_keys(text: str) -> list[tuple[int, str]]:
+    """The keys given twice in one mapping of YAML ``text`` (which parses), as (line, key): PyYAML keeps
+    the last value without a word, so a record could say one thing and mean another. Keys merged in
+    with ``<<`` may be overridden, as YAML allows. ``text`` is one :func:`read_yaml` accepted (bounded in
+    size, depth and aliases); each node is looked at once."""
+    import yaml
+
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    found: list[tuple[int, str]] = []
+    stack = [root] if root is not None else []
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias: the node it names was looked at already
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[tuple[str, str]] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if (key.tag, key.value) in keys:
+                        found.append((key.start_mark.line + 1, key.value))
+                    keys.add((key.tag, key.value))
+                stack.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(found)
+
+
 def read_yaml(path: Path, name: str | None = None) -> Any:
     """Parse one YAML file; raise :class:`DataErrors` with its location (``name``: how to show its
     path, by default :func:`display_path`) when it cannot be read."""
