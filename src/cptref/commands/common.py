@@ -88,9 +88,10 @@ def cms_tables(cms: str | None, quiet: bool = False, required: bool = True) -> C
                     f"be read (first: {visible(unread[0].file)}: {unread[0].message})"
                 )
             else:
+                first = f" (first skipped: {visible(summary.skipped[0].file)}: {summary.skipped[0].reason})"
                 what = (
                     f"of the {len(summary.skipped)} files found, none is an NCCI PTP, MUE or add-on code table "
-                    "or a PPRRVU file"
+                    f"or a PPRRVU file{first if summary.skipped else ''}"
                 )
             raise NoTables(
                 f"no CMS table could be loaded from --cms {visible(os.pathsep.join(map(str, given)))}: {what}; "
