@@ -23,8 +23,10 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 def test_a_zip_nested_too_deep_is_named(tmp_path: Path, cache: Path) -> None:
     inner = _zip({"MCR_MUE_PractitionerServices_Eff_10-01-2026.csv": b"made-up\n"})
-    (tmp_path / "outer.zip").write_bytes(_zip({"mid.zip": _zip({"inner.zip": inner})}))
-    got = run_cptref("check", "0001X", "--cms", str(tmp_path), "--data", str(GOOD))
+    folder = tmp_path / "cms"
+    folder.mkdir()
+    (folder / "outer.zip").write_bytes(_zip({"mid.zip": _zip({"inner.zip": inner})}))
+    got = run_cptref("check", "0001X", "--cms", str(folder), "--data", str(GOOD))
     assert got.code == 3
     (line,) = got.err.splitlines()
     assert "none is an NCCI PTP, MUE or add-on code table or a PPRRVU file (first skipped: " in line
@@ -33,8 +35,10 @@ def test_a_zip_nested_too_deep_is_named(tmp_path: Path, cache: Path) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
 def test_a_folder_of_files_that_cannot_be_read_says_so(tmp_path: Path, cache: Path) -> None:
-    os.mkfifo(tmp_path / "MCR_MUE_PractitionerServices_Eff_10-01-2026.csv")
-    got = run_cptref("check", "0001X", "--cms", str(tmp_path), "--data", str(GOOD))
+    folder = tmp_path / "cms"
+    folder.mkdir()
+    os.mkfifo(folder / "MCR_MUE_PractitionerServices_Eff_10-01-2026.csv")
+    got = run_cptref("check", "0001X", "--cms", str(folder), "--data", str(GOOD))
     assert got.code == 3
     (line,) = got.err.splitlines()
     assert ": 1 file or folder could not be read (first: " in line
