@@ -725,7 +725,7 @@ def test_the_library_answers_with_sockets_refused_in_process(
 
 
 # --- CMS tables (--cms) -------------------------------------------------------------------------------
-# Hostile files among a user's CMS downloads are located problems (SECURITY.md, "Your CMS tables"):
+# Hostile files among a user's CMS downloads are located problems (SECURITY.md, the rows of area cms):
 # never a hang (a named pipe, a link to /dev/zero), never a traceback (a workbook naming column
 # ZZZZZZZZZZ, a zip bomb, a name that is not UTF-8), never a silent loss (a stray quote).
 

@@ -62,7 +62,7 @@ CALLS = (
 def test_a_cache_directory_that_cannot_be_searched_or_written_falls_back_to_the_parsed_data(
     tmp_path: Path, data: Path, mode: int, where: str
 ) -> None:
-    """SECURITY.md: "if they cannot be written ..., commands work from the parsed data, only slower"."""
+    """SECURITY.md (area cache): commands answer from the parsed data, with the same answer."""
     usable = {"CPTREF_CACHE_DIR": str(tmp_path / "ok")}
     expected = [run_cptref(*call, "--data", str(data), env=usable) for call in CALLS]
     assert [e.code for e in expected] == [0, 0, 0, 0]
