@@ -88,10 +88,11 @@ def cms_tables(cms: str | None, quiet: bool = False, required: bool = True) -> C
                     f"be read (first: {visible(unread[0].file)}: {unread[0].message})"
                 )
             else:
-                first = f" (first skipped: {visible(summary.skipped[0].file)}: {summary.skipped[0].reason})"
+                skipped = summary.skipped[:1]
+                first = "".join(f" (first skipped: {visible(s.file)}: {s.reason})" for s in skipped)
                 what = (
                     f"of the {len(summary.skipped)} files found, none is an NCCI PTP, MUE or add-on code table "
-                    f"or a PPRRVU file{first if summary.skipped else ''}"
+                    f"or a PPRRVU file{first}"
                 )
             raise NoTables(
                 f"no CMS table could be loaded from --cms {visible(os.pathsep.join(map(str, given)))}: {what}; "
