@@ -239,7 +239,7 @@ DATA_CASES: list[tuple[str, str, str, int, str]] = [
     ("missing", "missing", "validate", 3, "missing: $: the data directory does not exist"),
     ("a-file", "a-file", "search", 3, "a-file: $: the data directory is not a directory"),
     ("a-file", "a-file", "validate", 3, "a-file: $: the data directory is not a directory"),
-    ("loop-dir", "loop-dir", "search", 3, "loop-dir: $: the data directory does not exist"),
+    ("loop-dir", "loop-dir", "search", 3, "loop-dir: $: the data directory cannot be reached (Too many levels"),
     ("empty", "empty", "search", 3, "empty/procedures: $: the procedures folder does not exist"),
     ("empty", "empty", "show", 3, "empty/procedures: $: the procedures folder does not exist"),
     ("empty", "empty", "validate", 3, "empty/procedures: $: the procedures folder does not exist"),
