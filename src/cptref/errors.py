@@ -6,6 +6,7 @@ The library never prints; the CLI turns a :class:`CptrefError` into one message 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from enum import IntEnum
 
@@ -127,14 +128,76 @@ class Problem(Struct, frozen=True):
         return f"{self.file}: {self.field}: {self.message}"
 
 
+PROBLEMS_PER_FILE = 200
+"""Problems kept and printed one by one for one file; past that, one closing problem counts the rest (a
+file within its size can still hold a wrong value on each of many lines)."""
+
+
+def cap_per_file(problems: Iterable[Problem], limit: int = PROBLEMS_PER_FILE) -> list[Problem]:
+    """``problems`` with at most ``limit`` of each file kept, in order; for a file with more, one problem
+    after its last kept one says how many more there are (an error if any of them is one). A closing
+    problem of an earlier cap is counted in, so capping twice says the same as capping once."""
+    kept: list[Problem] = []
+    counts: dict[str, int] = {}
+    more: dict[str, list[int]] = {}  # file -> [errors, warnings] not kept
+    for problem in problems:
+        earlier = _MORE.fullmatch(problem.message) if problem.field == "$" else None
+        seen = counts.get(problem.file, 0)
+        if earlier is not None:
+            tally = more.setdefault(problem.file, [0, 0])
+            tally[problem.severity != "error"] += int(earlier[1].replace(",", ""))
+        elif seen < limit or problem.severity == "mention":
+            counts[problem.file] = seen + 1
+            kept.append(problem)
+        else:
+            tally = more.setdefault(problem.file, [0, 0])
+            tally[problem.severity != "error"] += 1
+    if not more:
+        return kept
+    out: list[Problem] = []
+    last = {p.file: i for i, p in enumerate(kept)}
+    for i, problem in enumerate(kept):
+        out.append(problem)
+        rest = more.get(problem.file)
+        if rest is not None and last[problem.file] == i:
+            out.append(more_problems(problem.file, *rest))
+    out.extend(more_problems(file, *rest) for file, rest in more.items() if file not in last)
+    return out
+
+
+_MORE = re.compile(r"([0-9][0-9,]*) more problems? in this file, not listed one by one")
+
+
+def count_problems(problems: Iterable[Problem]) -> int:
+    """How many problems ``problems`` stand for: each closing problem of a cap counts what it counts."""
+    total = 0
+    for problem in problems:
+        earlier = _MORE.fullmatch(problem.message) if problem.field == "$" else None
+        total += int(earlier[1].replace(",", "")) if earlier is not None else 1
+    return total
+
+
+def more_problems(file: str, errors: int, warnings: int) -> Problem:
+    """The one problem that stands for those of a file past :data:`PROBLEMS_PER_FILE`."""
+    count = errors + warnings
+    return Problem(
+        file,
+        "$",
+        f"{count:,} more problem{'s' * (count != 1)} in this file, not listed one by one",
+        "error" if errors else "warning",
+    )
+
+
 class DataErrors(CptrefError):
-    """Data files failed validation; carries every problem found, not just the first."""
+    """Data files failed validation; carries every problem found, not just the first (at most
+    :data:`PROBLEMS_PER_FILE` of one file, then one that counts the rest)."""
 
     exit_code = ExitCode.DATA
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = tuple(problems)
-        count = len(self.problems)
+        self.problems = tuple(cap_per_file(problems))
+        count = count_problems(self.problems)
+
         super().__init__(
             f"the data is invalid ({count} problem{'s' if count != 1 else ''}); "
             "fix the files named below or point --data at a valid data directory"

@@ -239,7 +239,7 @@ DATA_CASES: list[tuple[str, str, str, int, str]] = [
     ("missing", "missing", "validate", 3, "missing: $: the data directory does not exist"),
     ("a-file", "a-file", "search", 3, "a-file: $: the data directory is not a directory"),
     ("a-file", "a-file", "validate", 3, "a-file: $: the data directory is not a directory"),
-    ("loop-dir", "loop-dir", "search", 3, "loop-dir: $: the data directory does not exist"),
+    ("loop-dir", "loop-dir", "search", 3, "loop-dir: $: the data directory cannot be reached (Too many levels"),
     ("empty", "empty", "search", 3, "empty/procedures: $: the procedures folder does not exist"),
     ("empty", "empty", "show", 3, "empty/procedures: $: the procedures folder does not exist"),
     ("empty", "empty", "validate", 3, "empty/procedures: $: the procedures folder does not exist"),
@@ -725,7 +725,7 @@ def test_the_library_answers_with_sockets_refused_in_process(
 
 
 # --- CMS tables (--cms) -------------------------------------------------------------------------------
-# Hostile files among a user's CMS downloads are located problems (SECURITY.md, "Your CMS tables"):
+# Hostile files among a user's CMS downloads are located problems (SECURITY.md, the rows of area cms):
 # never a hang (a named pipe, a link to /dev/zero), never a traceback (a workbook naming column
 # ZZZZZZZZZZ, a zip bomb, a name that is not UTF-8), never a silent loss (a stray quote).
 

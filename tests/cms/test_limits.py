@@ -4,7 +4,7 @@ per file and per zip member, compression ratio, members per zip (read in linear 
 and workbooks inside zips, names that are not UTF-8, damaged zips.
 
 The hostile files are built here, small: a size a file only claims (a sparse file, a zip directory
-that declares a huge member) tests a limit without writing it. See SECURITY.md, "Your CMS tables".
+that declares a huge member) tests a limit without writing it. See SECURITY.md, the rows of area cms.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from cptref.library.stores import MemoryStore
 from cptref.output.to_documents import show_document
 from cptref.search import search
 from tests.conftest import DATA, ROOT, run_cptref
+from tests.permissions import owner_permissions
 
 
 def written(cache: Path) -> tuple[int, int]:
@@ -153,11 +154,12 @@ def test_a_read_only_cache_directory_still_works(cache: Path, data: Path) -> Non
     cache.mkdir()
     cache.chmod(0o500)
     try:
-        if os.access(cache, os.W_OK):
-            pytest.skip("running as a user who can write anywhere")
-        catalog = load_catalog(data)
-        assert catalog.get("0001X").code == "0001X"
-        assert list(cache.iterdir()) == []
+        with owner_permissions():  # root too is held to the mode
+            with pytest.raises(PermissionError):
+                (cache / "probe").touch()
+            catalog = load_catalog(data)
+            assert catalog.get("0001X").code == "0001X"
+            assert list(cache.iterdir()) == []
     finally:
         cache.chmod(0o700)
 

@@ -164,3 +164,40 @@ def test_csv_output_never_starts_a_cell_with_a_formula_character(tmp_path: Path,
 def test_a_long_query_with_no_match_is_quoted_short(cli: Cli) -> None:
     run = cli("search", "zq" * 240, "--data", str(GOOD))
     assert run.code == 1 and "... (480 characters)" in run.err and len(run.err) < 300  # with what the library covers
+
+
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u00a0", "\u2007", "\u200e", "\u061c"]
+INVISIBLE += ["\u3164", "\u115f", "\uffa0", "\u2800", "\u034f", "\ufe0f", "\U000e0041", "\U000e0100", "\ue000"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+def test_a_character_that_prints_as_nothing_is_shown_as_an_escape(char: str) -> None:
+    from cptref.output.safe_text import visible
+
+    shown = visible(f"A{char}1")
+    assert shown != "A1" and shown.isascii() and "\\" in shown
+    assert visible(f"A{char}1", keep=False) == shown
+
+
+def test_two_claim_ids_that_differ_by_an_invisible_character_never_print_alike(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.csv"
+    ids = ["A1", "A\u200b1", "A\u00a01", "A1\u3164", "A1\ufeff", "\u2066A1"]
+    claims.write_text("id,codes\n" + "".join(f'"{i}",0001X\n' for i in ids), encoding="utf-8")
+    for fmt in ("plain", "csv", "table"):
+        got = run_cptref("check", "--file", str(claims), "--date", "2026-11-02", "--data", str(GOOD), "--format", fmt)
+        assert got.out.isascii(), fmt
+        if fmt == "table":
+            shown = re.findall(r"^claim (\S+) \(line", got.out, re.M)
+        else:
+            rows = list(csv.reader(io.StringIO(got.out), delimiter="\t" if fmt == "plain" else ","))
+            shown = list(dict.fromkeys(row[0] for row in rows if row and row[0] != "id"))
+        assert len(shown) == len(set(shown)) == len(ids), (fmt, shown)
+    got = run_cptref("check", "--file", str(claims), "--date", "2026-11-02", "--data", str(GOOD), "--jsonl")
+    assert [json.loads(line)["id"] for line in got.out.splitlines()] == ids  # JSON keeps them exactly
+
+
+def test_ordinary_text_is_left_as_it_is() -> None:
+    from cptref.output.safe_text import visible
+
+    for text in ("Biliary dilation, 47555", "Müller–Lyer café 日本語", "tab\tand\nnewline", ""):
+        assert visible(text) == text

@@ -222,7 +222,13 @@ def walk(paths: Sequence[Path]) -> Walk:
         found.problems.append(problem(shown(name), f"a folder that cannot be listed: {_reason(error)}", "unreadable"))
 
     for path in paths:
-        if path.is_dir():
+        try:  # Path.is_dir and is_file raise where a folder on the way cannot be searched (mode 0600)
+            info: os.stat_result | OSError = os.stat(path)
+        except OSError as error:
+            info = error
+        except ValueError:  # a NUL in the path
+            info = OSError(0, "not a valid path")
+        if isinstance(info, os.stat_result) and stat.S_ISDIR(info.st_mode):
             root = os.path.realpath(path)
             for folder, dirs, names in os.walk(path, onerror=unlistable):
                 keep = []
@@ -230,7 +236,7 @@ def walk(paths: Sequence[Path]) -> Walk:
                     sub = Path(folder) / name
                     if _hidden(name):
                         found.skipped.append(Skipped(shown(sub), HIDDEN))
-                    elif sub.is_symlink():
+                    elif os.path.islink(sub):
                         found.skipped.append(Skipped(shown(sub), "a link to a folder: not followed"))
                     else:
                         keep.append(name)
@@ -251,14 +257,15 @@ def walk(paths: Sequence[Path]) -> Walk:
                         found.refused.append(file)
                         continue
                     add(file, False)
-        elif path.is_file():
+        elif isinstance(info, os.stat_result) and stat.S_ISREG(info.st_mode):
             add(path, True)
+        elif isinstance(info, FileNotFoundError) and not os.path.islink(path):
+            found.problems.append(problem(shown(path), "no such file or directory", "missing"))
+        elif isinstance(info, OSError):
+            found.problems.append(problem(shown(path), f"cannot be read: {_reason(info)}", "unreadable"))
         else:
-            found.problems.append(
-                problem(shown(path), "no such file or directory", "missing")
-                if not path.exists() and not path.is_symlink()
-                else problem(shown(path), "not a file or directory that can be read", "unreadable")
-            )
+            special = "not a regular file or a folder (a named pipe, a socket or a device): not read"
+            found.problems.append(problem(shown(path), special, "not-regular"))
     return found
 
 
@@ -370,5 +377,7 @@ def _members(parent: Entry, archive: Archive, listing: zipfile.ZipFile, out: Exp
 
 
 def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:  # "Permission denied", not the errno and the path again
+        return error.strerror
     text = str(error).strip()
     return text or type(error).__name__

@@ -76,15 +76,27 @@ def cms_tables(cms: str | None, quiet: bool = False, required: bool = True) -> C
             raise UsageError(f"--cms: {visible(missing.file)}: no such file or directory")
         if not summary.tables:
             tables.close()
-            what = (
-                f"{len(summary.failed)} could not be loaded (first: {visible(summary.failed[0].file)}: "
-                f"{summary.failed[0].reason})"
-                if summary.failed
-                else "none is an NCCI PTP, MUE or add-on code table or a PPRRVU file"
-            )
+            unread = [p for p in summary.problems if p.code in ("unreadable", "not-regular", "link-outside")]
+            if summary.failed:
+                what = (
+                    f"of the {len(summary.failed) + len(summary.skipped)} files found, {len(summary.failed)} could "
+                    f"not be loaded (first: {visible(summary.failed[0].file)}: {summary.failed[0].reason})"
+                )
+            elif unread:
+                what = (
+                    f"{len(unread)} file{'s' * (len(unread) != 1)} or folder{'s' * (len(unread) != 1)} could not "
+                    f"be read (first: {visible(unread[0].file)}: {unread[0].message})"
+                )
+            else:
+                skipped = summary.skipped[:1]
+                first = "".join(f" (first skipped: {visible(s.file)}: {s.reason})" for s in skipped)
+                what = (
+                    f"of the {len(summary.skipped)} files found, none is an NCCI PTP, MUE or add-on code table "
+                    f"or a PPRRVU file{first}"
+                )
             raise NoTables(
-                f"no CMS table could be loaded from --cms {visible(os.pathsep.join(map(str, given)))}: of the "
-                f"{len(summary.failed) + len(summary.skipped)} files found, {what}; `cptref tables` lists each"
+                f"no CMS table could be loaded from --cms {visible(os.pathsep.join(map(str, given)))}: {what}; "
+                "`cptref tables` lists each"
             )
     if not quiet and (summary.failed or summary.problems):
         failed = summary.failed

@@ -9,6 +9,7 @@ showing some codes needs.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -262,14 +263,20 @@ def _roots(data: Data) -> list[Path]:
     roots = _as_roots(data)
     problems = []
     for root in roots:
-        if not root.is_dir():
+        info = paths.stat_or_none(root)
+        if info is None or not stat.S_ISDIR(info.st_mode):
             from cptref.library.pack.file import is_pack
 
             from .paths import display_path
 
-            if is_pack(root):
+            if info is None:
+                what = paths.absence(root)
+            elif paths.is_special(info):  # a named pipe would block the command: never opened
+                what = "is not a directory or a packed library: a named pipe, a socket or a device is never read"
+            elif is_pack(root):
                 continue
-            what = "is not a directory or a packed library" if root.exists() else "does not exist"
+            else:
+                what = "is not a directory or a packed library"
             problems.append(Problem(display_path(root), "$", f"the data directory {what}"))
     if problems:
         raise DataErrors(problems)

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
-from cptref.errors import DataErrors, Problem
+from cptref.errors import DataErrors, Problem, cap_per_file, quoted
 from cptref.model.codes import in_range
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import facts, named_codes
@@ -26,7 +26,7 @@ from .catalog import Catalog, read_catalog
 from .fields import nested
 from .paths import display_path
 from .read import procedure_paths
-from .safe_yaml import read_yaml
+from .safe_yaml import duplicate_keys, read_bytes, read_yaml
 
 
 class Report(Struct, frozen=True):
@@ -218,11 +218,17 @@ def _order_problems(raw: Any, cls: type[msgspec.Struct], path: str, file: str, o
 
 
 def _format_problems(path: Path, out: list[Problem]) -> None:
+    import yaml
+
     name = display_path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text = read_bytes(path, name).decode("utf-8-sig")
+        twice = duplicate_keys(text)
+    except (DataErrors, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return  # the loader has reported it
+    for number, key in twice:
+        twice_said = f"line {number}: key {quoted(key)} is given twice in one mapping; YAML keeps only the last"
+        out.append(_warn(name, "$", twice_said))
     if "\r" in text:
         out.append(_warn(name, "$", "Windows line endings; the canonical form uses \\n"))
     if text and not text.endswith("\n"):
@@ -244,7 +250,7 @@ def canonical_lists(root: Path) -> list[Problem]:
     """Key order and plain formatting of ``sources.yaml`` and ``families.yaml``."""
     out: list[Problem] = []
     for path, cls in ((paths.sources_file(root), Source), (root / paths.FAMILIES_FILE, Family)):
-        if not path.exists():
+        if not paths.present(path):
             continue
         try:
             raw = read_yaml(path)  # first: it refuses a pipe, a device or a huge file before reading
@@ -319,8 +325,15 @@ def validate(root: Path, strict: bool = False, base: Path | None = None) -> Repo
     as the commands read it: its records may cite the base's sources and name the base's codes.
     Only problems in ``root``'s own files are reported.
     """
-    if not root.is_dir():
-        what = "is not a directory" if root.exists() else "does not exist"
+    if not paths.is_directory(root):
+        info = paths.stat_or_none(root)
+        what = (
+            paths.absence(root)
+            if info is None
+            else "is not a directory: a named pipe, a socket or a device is never read"
+            if paths.is_special(info)
+            else "is not a directory"
+        )
         return Report(root, 0, (Problem(display_path(root), "$", f"the data directory {what}"),))
     try:
         files = len(procedure_paths(root))
@@ -338,4 +351,4 @@ def validate(root: Path, strict: bool = False, base: Path | None = None) -> Repo
         problems = [p for p in problems if _inside(p, root)]
     if strict:
         problems = [msgspec.structs.replace(p, severity="error") for p in problems]
-    return Report(root, files, tuple(problems))
+    return Report(root, files, tuple(cap_per_file(problems)))

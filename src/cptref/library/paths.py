@@ -8,6 +8,7 @@ source checkout, the checkout's ``data/`` folder.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 ENV_DATA = "CPTREF_DATA"
@@ -50,10 +51,68 @@ def layers(override: str | os.PathLike[str] | None = None) -> list[Path]:
     extra = split_path_list(override) if override else split_path_list(os.environ.get(ENV_DATA, ""))
     ordered: list[Path] = []
     for root in [shipped_data_dir(), *extra]:
-        resolved = root.resolve() if root.exists() else root
-        ordered = [r for r in ordered if (r.resolve() if r.exists() else r) != resolved]
+        resolved = _same(root)
+        ordered = [r for r in ordered if _same(r) != resolved]
         ordered.append(root)
     return ordered
+
+
+def _same(root: Path) -> Path:
+    """The path a directory is known by, to tell two names of one directory: resolved when it exists."""
+    if stat_or_none(root) is None:
+        return root
+    try:
+        return root.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return root
+
+
+def stat_or_none(path: str | os.PathLike[str]) -> os.stat_result | None:
+    """What is at ``path`` (links followed), or None when nothing can be found there: it does not
+    exist, or cannot be reached (a folder on the way that cannot be searched, mode 0600, a link
+    loop). Never raises: ``Path.exists`` and ``Path.is_dir`` raise PermissionError there."""
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return None
+
+
+def is_directory(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a directory (False when it cannot be reached; never raises)."""
+    info = stat_or_none(path)
+    return info is not None and stat.S_ISDIR(info.st_mode)
+
+
+def present(path: str | os.PathLike[str]) -> bool:
+    """False only when nothing is at ``path`` (it, or a folder on the way, does not exist): a path
+    that exists but cannot be reached counts as present, so that reading it says why it cannot be read."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
+
+
+def absence(path: str | os.PathLike[str]) -> str:
+    """Why nothing usable is at ``path``, in the words of a message: ``does not exist``, or ``cannot be
+    reached (Permission denied)`` for a folder on the way that cannot be searched."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as exc:
+        return f"cannot be reached ({exc.strerror or type(exc).__name__})"
+    except ValueError:
+        return "is not a valid path"
+    return "exists"
+
+
+def is_special(info: os.stat_result) -> bool:
+    """Whether a status is a named pipe, a socket or a device: something that is neither a regular file
+    nor a directory, which cptref never opens as data (a pipe would block the command)."""
+    return not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode))
 
 
 def procedures_dir(root: Path) -> Path:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from cptref.errors import DataErrors, Problem
+from cptref.errors import PROBLEMS_PER_FILE, DataErrors, Problem, cap_per_file, more_problems
 from cptref.model.codes import CODE_RE
 from cptref.model.records import Family, Procedure, Source
 from cptref.model.relations import RULE_FIELDS, facts
@@ -21,7 +21,7 @@ from cptref.model.relations import RULE_FIELDS, facts
 from . import paths
 from .fields import T, validated
 from .paths import display_path
-from .safe_yaml import MAX_FILE_BYTES, read_bytes, read_yaml
+from .safe_yaml import MAX_DESCRIPTOR_LINE_BYTES, MAX_FILE_BYTES, read_lines, read_yaml
 from .stores import MemoryStore
 
 Progress = Callable[[int, int], None]
@@ -38,7 +38,7 @@ def read_families(root: Path) -> tuple[dict[str, Family], list[Problem]]:
         with Pack(root) as pack:
             return pack.families, []
     path = root / paths.FAMILIES_FILE
-    if not path.exists():
+    if not paths.present(path):
         return {}, []
 
     items, problems = load_list(path, Family)
@@ -52,7 +52,7 @@ def read_sources(root: Path, base: bool) -> tuple[dict[str, Source], list[Proble
     if is_pack(root):
         with Pack(root) as pack:
             return pack.sources, []
-    if not base and not paths.sources_file(root).exists():
+    if not base and not paths.present(paths.sources_file(root)):
         return {}, []
 
     return load_sources(root)
@@ -134,7 +134,7 @@ def read_store(
         shared.overrides,
     )
     problems.extend(integrity(store, layered))
-    return store, problems
+    return store, cap_per_file(problems)
 
 
 def layer_codes(root: Path) -> list[str]:
@@ -243,8 +243,8 @@ def procedure_names(root: Path) -> list[str]:
     """The names of the record files under ``root/procedures``, sorted (which is the order of their
     codes); raises :class:`DataErrors` when the folder is unusable."""
     folder = paths.procedures_dir(root)
-    if not folder.is_dir():
-        what = "is not a directory" if folder.exists() else "does not exist"
+    if not paths.is_directory(folder):
+        what = "is not a directory" if paths.stat_or_none(folder) is not None else paths.absence(folder)
         raise DataErrors([Problem(display_path(folder), "$", f"the procedures folder {what}")])
     try:
         names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml") and not n.startswith("."))
@@ -305,6 +305,10 @@ def load_sources(root: Path) -> tuple[dict[str, Source], list[Problem]]:
     return sources, problems
 
 
+DESCRIPTOR_FILE_BYTES = 50 * MAX_FILE_BYTES
+"""A licensed descriptor file is at most 50,000,000 bytes (a full set of CPT descriptors is a few MB)."""
+
+
 def load_descriptors(path: Path) -> tuple[dict[str, str], list[Problem]]:
     """A user's licensed descriptor file: one ``CODE<TAB>descriptor`` a line; a header line optional.
 
@@ -313,34 +317,47 @@ def load_descriptors(path: Path) -> tuple[dict[str, str], list[Problem]]:
     shown to that user; cptref ships none.
     """
     name = display_path(path)
-    try:
-        raw = read_bytes(path, name, 50 * MAX_FILE_BYTES, "a descriptor file", "the descriptor file")
-    except DataErrors as exc:
-        return {}, list(exc.problems)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return {}, [Problem(name, "$", f"not UTF-8 text (byte {exc.start})")]
     found: dict[str, str] = {}
     problems: list[Problem] = []
-    # lines end at a line feed only (str.splitlines would also split at U+2028, U+0085 or a form feed
-    # inside a descriptor, and number the lines differently from an editor)
-    for number, line in enumerate(text.split("\n"), 1):
-        line = line.removesuffix("\r")
-        if not line.strip():
-            continue
-        code, tab, descriptor = line.partition("\t")
-        code = code.strip().upper()
-        if not CODE_RE.match(code):
-            if number == 1 and tab:
-                continue  # a header line such as "code<TAB>descriptor"
-            problems.append(Problem(name, f"line {number}", "expected a 5-character code, a tab, then the descriptor"))
-            continue
-        if not tab or not descriptor.strip():
-            problems.append(Problem(name, f"line {number}", f"no descriptor after the tab for {code}"))
-            continue
-        if code in found:
-            problems.append(Problem(name, f"line {number}", f"{code} is given more than once"))
-            continue
-        found[code] = descriptor.strip()
+    unlisted = [0, 0]
+
+    def wrong(number: int, message: str) -> None:  # kept up to the cap, the rest counted
+        if len(problems) < PROBLEMS_PER_FILE:
+            problems.append(Problem(name, f"line {number}", message))
+        else:
+            unlisted[0] += 1
+
+    try:
+        # read a line at a time, each at most MAX_DESCRIPTOR_LINE_BYTES: memory holds the descriptors, not the file
+        # twice over; lines end at a line feed only (str.splitlines would also split at U+2028, U+0085 or
+        # a form feed inside a descriptor, and number the lines differently from an editor)
+        lines = read_lines(path, name, DESCRIPTOR_FILE_BYTES, "a descriptor file", "the descriptor file")
+        for number, raw in enumerate(lines, 1):
+            if raw is None:
+                wrong(number, f"a line over {MAX_DESCRIPTOR_LINE_BYTES:,} bytes: not a code and its descriptor")
+                continue
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8").removesuffix("\n").removesuffix("\r")
+            except UnicodeDecodeError as exc:
+                return {}, [Problem(name, f"line {number}", f"not UTF-8 text (byte {exc.start} of the line)")]
+            if not line.strip():
+                continue
+            code, tab, descriptor = line.partition("\t")
+            code = code.strip().upper()
+            if not CODE_RE.match(code):
+                if number == 1 and tab:
+                    continue  # a header line such as "code<TAB>descriptor"
+                wrong(number, "expected a 5-character code, a tab, then the descriptor")
+                continue
+            if not tab or not descriptor.strip():
+                wrong(number, f"no descriptor after the tab for {code}")
+                continue
+            if code in found:
+                wrong(number, f"{code} is given more than once")
+                continue
+            found[code] = descriptor.strip()
+    except DataErrors as exc:
+        return {}, list(exc.problems)
+    if unlisted[0]:
+        problems.append(more_problems(name, *unlisted))
     return found, problems

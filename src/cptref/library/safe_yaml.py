@@ -9,6 +9,7 @@ and after it, one whose aliases (``*name``) expand past :data:`MAX_VALUES` value
 from __future__ import annotations
 
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,51 @@ def read_bytes(
         size = max(info.st_size, len(raw))
         raise DataErrors([Problem(name, "$", f"file is {size} bytes; {what} is at most {limit}")])
     return raw
+
+
+MAX_DESCRIPTOR_LINE_BYTES = 65_536
+"""The longest line of a line-by-line text file (a licensed descriptor file) kept: a descriptor is a
+few hundred characters; a longer line is a problem of its own, never held whole."""
+
+
+def read_lines(path: Path, name: str, limit: int, what: str, verb: str) -> Iterator[bytes | None]:
+    """The lines of a regular file of at most ``limit`` bytes, one at a time (each with its line
+    feed), None for a line over :data:`MAX_DESCRIPTOR_LINE_BYTES` (skipped without being held); refused as
+    :func:`read_bytes` refuses, with :class:`DataErrors`. Memory holds one line, whatever the file."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a pipe, socket or device"
+            raise DataErrors([Problem(name, "$", f"cannot read {verb}: not a regular file ({kind})")])
+        if info.st_size > limit:
+            raise DataErrors([Problem(name, "$", f"file is {info.st_size} bytes; {what} is at most {limit}")])
+        handle = path.open("rb")
+    except OSError as exc:
+        raise DataErrors([Problem(name, "$", f"cannot read {verb}: {exc.strerror or exc}")]) from None
+    grew = DataErrors([Problem(name, "$", f"file grew past {limit} bytes while read; {what} is at most {limit}")])
+    with handle:
+        total = 0
+        while True:
+            try:
+                line = handle.readline(MAX_DESCRIPTOR_LINE_BYTES + 1)
+            except OSError as exc:
+                raise DataErrors([Problem(name, "$", f"cannot read {verb}: {exc.strerror or exc}")]) from None
+            if not line:
+                return
+            total += len(line)
+            if total > limit:  # it grew while read
+                raise DataErrors(
+                    [Problem(name, "$", f"file grew past {limit} bytes while read; {what} is at most {limit}")]
+                )
+            if len(line) > MAX_DESCRIPTOR_LINE_BYTES and not line.endswith(b"\n"):
+                while line and not line.endswith(b"\n"):  # the rest of the long line, a piece at a time
+                    line = handle.readline(MAX_DESCRIPTOR_LINE_BYTES)
+                    total += len(line)
+                    if total > limit:
+                        raise grew
+                yield None
+                continue
+            yield line
 
 
 def _too_deep(text: str) -> bool:
@@ -117,6 +163,35 @@ def _expands_beyond(value: Any, budget: int) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+def duplicate_keys(text: str) -> list[tuple[int, str]]:
+    """The keys given twice in one mapping of YAML ``text`` (which parses), as (line, key): PyYAML keeps
+    the last value without a word, so a record could say one thing and mean another. Keys merged in
+    with ``<<`` may be overridden, as YAML allows. ``text`` is one :func:`read_yaml` accepted (bounded in
+    size, depth and aliases); each node is looked at once."""
+    import yaml
+
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    found: list[tuple[int, str]] = []
+    stack = [root] if root is not None else []
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias: the node it names was looked at already
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[tuple[str, str]] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if (key.tag, key.value) in keys:
+                        found.append((key.start_mark.line + 1, key.value))
+                    keys.add((key.tag, key.value))
+                stack.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(found)
 
 
 def read_yaml(path: Path, name: str | None = None) -> Any:

@@ -19,11 +19,15 @@ from cptref.errors import MalformedCode
 CODE = r"[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4}"
 """A code, as a regular expression without anchors or group. Not ``\\d``: that also matches
 Unicode digits."""
-CODE_PATTERN = rf"^(?:{CODE})$"
+END = r"(?!\n)$"
+"""The end of a whole value in a pattern: ``$`` alone also matches before a final line feed, so
+``"47555\n"`` would pass as a code and pose as a second 47555. A look-ahead, not ``\\Z``, so that the
+JSON Schema's patterns (ECMA-262) read the same."""
+CODE_PATTERN = rf"^(?:{CODE}){END}"
 """A whole code (the pattern the record types check)."""
 CODE_RE = re.compile(CODE_PATTERN)
 """:data:`CODE_PATTERN`, compiled: the one code regex every module uses."""
-RANGE_PATTERN = rf"^(?:{CODE})(?:-(?:{CODE}))?$"
+RANGE_PATTERN = rf"^(?:{CODE})(?:-(?:{CODE}))?{END}"
 """A code, or a range of codes: ``47531-47544``."""
 
 Code = Annotated[str, Meta(pattern=CODE_PATTERN)]

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from .codes import RANGE_PATTERN, Code
+from .codes import END, RANGE_PATTERN, Code
 
 Confidence = Literal["high", "medium", "low"]
 SourceIds = Annotated[tuple[Annotated[str, Meta(min_length=1)], ...], Meta(min_length=1)]
@@ -200,7 +200,7 @@ class Family(Struct, frozen=True, kw_only=True):
     ``not_with`` apply to each member without being copied into each record.
     """
 
-    id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    id: Annotated[str, Meta(pattern=rf"^[a-z0-9][a-z0-9-]*{END}")]
     title: Text
     ranges: Annotated[tuple[Annotated[str, Meta(pattern=RANGE_PATTERN)], ...], Meta(min_length=1)]
     description: str | None = None
@@ -208,7 +208,7 @@ class Family(Struct, frozen=True, kw_only=True):
     report_with: tuple[ServiceRule, ...] = ()
     not_with: tuple[NotWith, ...] = ()
     decide_with: Annotated[
-        tuple[Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")], ...],
+        tuple[Annotated[str, Meta(pattern=rf"^[a-z0-9][a-z0-9-]*{END}")], ...],
         about(
             "The families (this one too, when it names itself) whose codes the library must decide against this "
             "family's codes: for each such pair of active codes a sourced fact says they are included, not reported "
@@ -221,7 +221,7 @@ class Family(Struct, frozen=True, kw_only=True):
     note: str | None = None
 
 
-Quarter = Annotated[str, Meta(pattern=r"^20[0-9]{2}Q[1-4]$")]
+Quarter = Annotated[str, Meta(pattern=rf"^20[0-9]{{2}}Q[1-4]{END}")]
 """A calendar quarter as CMS names its quarterly tables: ``2026Q2`` (1 April to 30 June 2026)."""
 
 
@@ -251,7 +251,7 @@ class EditTable(Struct, frozen=True, kw_only=True):
 class Source(Struct, frozen=True, kw_only=True):
     """A place a fact was read (``data/sources.yaml``)."""
 
-    id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]*$"), about("The source id facts cite.")]
+    id: Annotated[str, Meta(pattern=rf"^[a-z0-9][a-z0-9-]*{END}"), about("The source id facts cite.")]
     title: Annotated[Text, about("The source's title.")]
     publisher: Annotated[str | None, about("Who published it, or null.")] = None
     url: Annotated[str | None, about("Where to read it, or null.")] = None

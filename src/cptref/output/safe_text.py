@@ -2,11 +2,14 @@
 
 A title, a descriptor, a source's name, a claim id or a ``RELEASE`` line may hold control
 characters: ESC sequences that recolour, move the cursor, clear the screen or retitle a window
-(OSC), a carriage return that redraws a line, a bell. :func:`visible` writes every C0 and C1
-control character (and the Unicode line and paragraph separators and bidirectional overrides,
-which reorder or split what a reader sees) as a visible escape (``\\x1b``), keeping newline and tab
-where the layout needs them (``keep``). JSON output escapes them itself and does not use this.
-:func:`formula_safe` neutralises a spreadsheet formula in a CSV cell (the OWASP rule).
+(OSC), a carriage return that redraws a line, a bell; or characters that print as nothing (a
+zero-width space), so that two different claim ids print alike. :func:`visible` writes every
+character that is not printable (controls, format characters, separators other than the space, the
+bidirectional overrides that reorder what a reader sees) and every one that prints as nothing as a
+visible escape (``\\x1b``, ``\\u200b``), keeping newline and tab where the layout needs them
+(``keep``). JSON output escapes the controls itself, keeps the rest as they are (a program compares
+them exactly) and does not use this. :func:`formula_safe` neutralises a spreadsheet formula in a CSV
+cell (the OWASP rule).
 """
 
 from __future__ import annotations
@@ -14,28 +17,38 @@ from __future__ import annotations
 import re
 from functools import cache
 
-_CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-"""The characters :func:`visible` escapes, as a character class (newline and tab aside)."""
+_INVISIBLE = "\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0\ufe00-\ufe0f\U000e0100-\U000e01ef"
+"""Characters Python counts as printable that print as nothing: the combining grapheme joiner, the
+Hangul and Khmer fillers, the blank Braille pattern, the variation selectors. Escaped as the
+characters that are not printable are, so that two claim ids never print alike."""
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @cache
-def _pattern(keep: bool) -> re.Pattern[str]:
-    """The control characters, newline and tab left out when ``keep`` (compiled on first use: most
-    calls show nothing that needs it)."""
-    return re.compile(f"[{_CONTROL}]" if keep else f"[{_CONTROL}\n\t]")
+def _invisible() -> re.Pattern[str]:
+    """The printable characters that print as nothing (compiled on first use)."""
+    return re.compile(f"[{_INVISIBLE}]")
 
 
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def visible(text: str, keep: bool = True) -> str:
-    """``text`` with its control characters written as escapes (``\\x1b``); newline and tab kept
-    when ``keep``, escaped too otherwise (a one-line message, a table row)."""
-    pattern = _pattern(keep)
-    return pattern.sub(_escape, text) if pattern.search(text) else text
+    """``text`` with every character that is not printable written as an escape (``\\x1b``,
+    ``\\u200b``): C0 and C1 controls, format characters (zero-width spaces and joiners, bidirectional
+    marks and overrides, the byte order mark, tag characters), separators other than the space (a
+    no-break space, the line and paragraph separators), surrogates, private-use and unassigned code
+    points, and the printable characters that print as nothing (:data:`_INVISIBLE`); newline and tab
+    kept when ``keep``, escaped too otherwise (a one-line message, a table row)."""
+    if text.isprintable() and not _invisible().search(text):
+        return text  # nearly every text: one pass in C
+    invisible = _invisible()
+    return "".join(
+        char if (char.isprintable() and not invisible.match(char)) or (keep and char in "\n\t") else _escape(char)
+        for char in text
+    )
 
 
 def formula_safe(text: str) -> str:

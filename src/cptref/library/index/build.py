@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING, NamedTuple
 
 import msgspec
 
-from cptref.errors import Problem
+from cptref.errors import Problem, cap_per_file
 from cptref.library import paths
 from cptref.library.problems import mentions
 from cptref.library.stores import MemoryStore
@@ -352,6 +352,7 @@ def _build(
     problems = [p for _, p in in_files] + shared.problems + found_in_descriptors + across
     base = roots[-1] if roots else Path(".")
     problems += [_absolute(p) for p in family_problems(shared.families, shared.sources, base)]
+    problems = cap_per_file(problems)
     problems += mentions(roots, problems)
     writer.finish(meta, shared.sources, shared.families, shared.origins, problems)
     return problems

@@ -58,7 +58,7 @@ def data_fingerprint(root: Path, seen: list[Stats | None] | None = None) -> byte
     """
     head = f"{INDEX_FORMAT}\0{__version__}\0"
     folder = paths.procedures_dir(root)
-    if not folder.is_dir() and _is_pack(root):  # one file: its own status says whether it changed
+    if not paths.is_directory(folder) and _is_pack(root):  # one file: its own status says whether it changed
         from cptref.library.pack.file import status as pack_status
 
         if seen is not None:
@@ -117,6 +117,16 @@ def _descriptors_key(descriptors: Path | None) -> bytes:
     except OSError:
         return os.fsencode(f"{_resolved(descriptors)}\0missing")
     return os.fsencode(f"{_resolved(descriptors)}\0{stat.st_size}\0{stat.st_mtime_ns}")
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; False, not an error, when it cannot be looked at (a cache directory
+    that cannot be searched, mode 0600: ``Path.exists`` raises PermissionError there)."""
+    try:
+        os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _resolved(path: Path) -> Path:
@@ -237,7 +247,7 @@ def open_store(
         return cached
     from .build import Previous, build
 
-    previous = Previous(path if path.exists() else None, lambda db: _same_build(db, expected))
+    previous = Previous(path if _exists(path) else None, lambda db: _same_build(db, expected))
     try:
         write_atomically(
             path,

@@ -83,16 +83,21 @@ _T = TypeVar("_T")
 
 
 def is_pack(path: Path) -> bool:
-    """Whether ``path`` is a packed library (a file with a pack's header); a directory is not.
-    Only a regular file is opened: a named pipe or a device is not a pack (and never blocks)."""
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            return False
-        with open(path, "rb") as handle:
-            header = handle.read(72)
-    except (OSError, ValueError):  # a directory, a missing path, a name with a NUL
+    """Whether ``path`` is a packed library (a file with a pack's header); a directory is not."""
+    from cptref.library.paths import is_special
+
+    try:  # without blocking: a named pipe given as a data path is not opened for a writer that never comes
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):  # a directory on some systems, a missing path, a NUL in the name
         return False
+    try:
+        if is_special(os.fstat(handle)):
+            return False
+        header = os.read(handle, 72)
+    except OSError:  # a directory
+        return False
+    finally:
+        os.close(handle)
     return (
         len(header) == 72
         and header.startswith(b"SQLite format 3\0")
