@@ -19,7 +19,10 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = SRC / "cptref"
 
-LAYERS = "errors | lazy < model < library < search | check | cms < output < commands < cli < __init__ | __main__"
+LAYERS = (
+    "errors | lazy < model < library < search | check | cms < output < replies < mcp < commands < cli"
+    " < __init__ | __main__"
+)
 ACROSS = {("search", "cms"), ("check", "cms")}
 """Imports between packages of one layer: search reads the user's PPRRVU file (``--cms``), and check
 applies the user's CMS tables (its rules in ``check/rules/cms_tables.py``)."""
