@@ -75,6 +75,8 @@ LEFT_TO_TYPER = [
     ["validate", "a", "b"],
     ["bogus"],
     ["show", "--", "0001X"],
+    ["mcp", "--help"],
+    ["mcp", "--bogus"],
 ]
 
 

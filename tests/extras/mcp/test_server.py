@@ -347,14 +347,6 @@ async def test_an_unexpected_exception_is_an_error_result_and_the_server_goes_on
     assert not (await client.call_tool("list", {"range": "4753"})).is_error
 
 
-def test_a_call_never_raises_whatever_the_arguments() -> None:
-    with Library(CHECK_DATA) as library:
-        for arguments in (None, {}, {"codes": None}, {"codes": [None, 5]}, {"lines": [["x"]]}, {"query": 5}):
-            for tool in (*TOOLS, ""):
-                answer = library.call(tool, arguments)
-                assert answer.error or answer.document is not None
-
-
 # --- CMS tables: none, and the made-up tables of 2026 Q4 ---------------------------------------------------
 
 
@@ -421,17 +413,6 @@ async def test_a_cms_path_that_does_not_exist_is_the_command_lines_error_and_tab
 
 
 # --- the extra, and the real transport --------------------------------------------------------------------
-
-
-def test_without_the_sdk_the_command_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [m for m in sys.modules if m == "mcp" or m.startswith("mcp.")]:
-        monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.setitem(sys.modules, "mcp", None)
-    run = run_cptref("mcp")
-    assert (run.code, run.out) == (2, "")
-    assert run.err == (
-        "cptref: cptref mcp needs the Model Context Protocol SDK, which is not installed: pip install 'cptref[mcp]'\n"
-    )
 
 
 @pytest.mark.slow
@@ -577,3 +558,36 @@ async def test_a_licensed_descriptor_file_is_shown_and_searched_labelled_as_the_
         assert "Licensed descriptor (your file): Made-up licensed wording" in text(shown)  # labelled
         assert shown.structured_content is not None
         assert shown.structured_content["procedures"][0]["official_descriptor"]["file"] == str(licensed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "0001X", "--json"],
+        ["search", "placeholder"],
+        ["check", "0001X", "0002X-59", "--date", DAY],
+        ["list"],
+        ["families", "--json"],
+        ["tables", "--json"],
+        ["validate"],
+        ["schema", "show"],
+        ["--version"],
+        ["show", "--help"],
+    ],
+    ids=lambda a: " ".join(a),
+)
+def test_no_other_command_imports_the_sdk_or_pydantic(args: list[str], cms_folder: Path) -> None:
+    """With the extra installed, a call of any other command (fast path or Typer) loads neither."""
+    import subprocess
+
+    code = (
+        "import json, sys\nfrom cptref.cli.main import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(m for m in ('mcp', 'pydantic', 'anyio') if m in sys.modules)), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "CPTREF_DATA": CHECK_DATA, "CPTREF_CMS": str(cms_folder)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+    )
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == [], done.stderr
