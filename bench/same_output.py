@@ -10,7 +10,8 @@ of service and claims without one; as JSON Lines and as CSV. The runs: every mac
 jobs, standard input, and a few one-claim commands (and show, search, list, families and tables,
 whose answers ``cptref mcp`` shares); against the synthetic tables, the fixture
 tables (with a made-up AOC table and two more fee-schedule rows, as tests/conftest.py's
-cms_folder writes them) and no tables. Each installation gets its own cache folder.
+cms_folder writes them) and no tables. Each installation gets its own cache folder; its path, and
+that of the installation's shipped data, are written as placeholders before the outputs are compared.
 
     git worktree add /tmp/cptref-old main && python3 -m venv /tmp/cptref-old/.venv \\
         && /tmp/cptref-old/.venv/bin/pip install -c constraints.txt -e /tmp/cptref-old
@@ -211,10 +212,23 @@ def run_all(python: str, every: dict[str, tuple[list[str], bytes | None]], out: 
     env = {**os.environ, "CPTREF_CACHE_DIR": str(out / "cache"), "COLUMNS": "100", "NO_COLOR": "1"}
     for name in ("CPTREF_DATA", "CPTREF_CMS", "FORCE_COLOR"):
         env.pop(name, None)
+    shipped = subprocess.run(
+        [python, "-c", "from cptref.library.paths import shipped_data_dir; print(shipped_data_dir())"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout.strip()
+    # what names the installation, not the answer: its cache folder (tables' "compiled"), its shipped data
+    # (show's "data_dir")
+    own = [(str(out / "cache").encode(), b"<cache>"), (shipped.encode(), b"<shipped data>")]
     for name, (args, stdin) in every.items():
         done = subprocess.run([python, "-m", "cptref", *args], input=stdin, capture_output=True, env=env, check=False)
-        (out / f"{name}.out").write_bytes(done.stdout)
-        (out / f"{name}.err").write_bytes(done.stderr + f"\nexit {done.returncode}\n".encode())
+        printed, said = done.stdout, done.stderr
+        for path, placeholder in own:
+            printed, said = printed.replace(path, placeholder), said.replace(path, placeholder)
+        (out / f"{name}.out").write_bytes(printed)
+        (out / f"{name}.err").write_bytes(said + f"\nexit {done.returncode}\n".encode())
 
 
 def main() -> None:

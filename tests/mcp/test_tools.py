@@ -108,3 +108,43 @@ def test_the_library_and_the_tables_are_opened_once_at_start(monkeypatch: pytest
         assert "AMA licensed text" in shown.text
         assert shown.document is not None
         assert shown.document["official"][0]["fee_schedule"][0]["short_descriptor"]["licence"].startswith("AMA")
+
+
+def test_the_server_reads_only_and_never_uses_the_network(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cms_folder: Path
+) -> None:
+    """With sockets refused and a cache of its own, every tool answers, and neither the data directory
+    nor the CMS downloads change (name, size, modification time, mode of every file)."""
+    import shutil
+    import socket
+
+    data, tables = tmp_path / "data", tmp_path / "cms"
+    shutil.copytree(CHECK_DATA, data)
+    shutil.copytree(cms_folder, tables)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("cptref mcp tried to use the network")
+
+    def files() -> dict[str, tuple[int, int, int]]:
+        return {
+            str(p): (p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_mode)
+            for root in (data, tables)
+            for p in sorted(root.rglob("*"))
+        }
+
+    before = files()
+    monkeypatch.setenv("CPTREF_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("socket", "create_connection", "getaddrinfo", "create_server", "socketpair"):
+        monkeypatch.setattr(socket, name, refuse)
+    with Library(str(data), str(tables)) as library:
+        for tool, arguments in (
+            ("show", {"codes": ["0001X"], "full": True}),
+            ("search", {"query": "placeholder"}),
+            ("check", {"lines": ["0001X", "0002X-59"], "date": "2026-11-27"}),
+            ("list", {}),
+            ("families", {}),
+            ("tables", {}),
+        ):
+            answer = library.call(tool, arguments)
+            assert not answer.error, (tool, answer.text)
+    assert files() == before
