@@ -7,9 +7,11 @@ synthetic CMS tables (bench/gen_cms.py), the made-up codes of the test fixtures,
 own codes, with modifiers, units, repeated lines, malformed tokens, bad lines, blank lines, dates
 of service and claims without one; as JSON Lines and as CSV. The runs: every machine format
 (jsonl, csv, plain), the text view, ``--explain``, ``--fields``, the hospital setting, one and two
-jobs, standard input, and a few one-claim commands; against the synthetic tables, the fixture
+jobs, standard input, and a few one-claim commands (and show, search, list, families and tables,
+whose answers ``cptref mcp`` shares); against the synthetic tables, the fixture
 tables (with a made-up AOC table and two more fee-schedule rows, as tests/conftest.py's
-cms_folder writes them) and no tables. Each installation gets its own cache folder.
+cms_folder writes them) and no tables. Each installation gets its own cache folder; its path, and
+that of the installation's shipped data, are written as placeholders before the outputs are compared.
 
     git worktree add /tmp/cptref-old main && python3 -m venv /tmp/cptref-old/.venv \\
         && /tmp/cptref-old/.venv/bin/pip install -c constraints.txt -e /tmp/cptref-old
@@ -171,6 +173,35 @@ def runs(claims: Path, tables: Path, fixture: Path) -> dict[str, tuple[list[str]
         for options in (["--json"], ["--jsonl"], ["--format", "table"], ["--format", "csv"]):
             name = "one-" + "_".join(codes) + "-" + options[-1].lstrip("-")
             found[name] = (["check", *codes, *options, *sets["fixture"], "--date", "2026-11-27"], None)
+    fixture_cms = sets["fixture"][:2]
+    others: dict[str, list[str]] = {  # the other commands whose answers the MCP server shares (replies/)
+        "show-fixture": ["show", "0001X", "0031X", *sets["fixture"]],
+        "show-fixture-json": ["show", "0001X", "0031X", "0002X", *sets["fixture"], "--json"],
+        "show-unknown": ["show", "47542", "4753", "99999", "47534-RT", "47542x2"],
+        "show-unknown-json": ["show", "47542", "4753", "99999", "47534-RT", "--json"],
+        "show-full": ["show", "47542", "50706", "--full"],
+        "show-fields": ["show", "47542", "50706", "--json", "--fields", "code,title,units"],
+        "show-malformed": ["show", "abc"],
+        "search": ["search", "balloon dilation biliary"],
+        "search-json": ["search", "biliarry", "stricure", "--json", "-n", "3"],
+        "search-csv": ["search", "drainage", "--format", "csv", "--fields", "code,title"],
+        "search-jsonl": ["search", "nephrostomy", "--format", "jsonl"],
+        "search-fixture": ["search", "placeholder", *sets["fixture"], "--json"],
+        "search-outside": ["search", "fine", "needle", "aspiration"],
+        "list": ["list"],
+        "list-range": ["list", "--range", "4753", "--format", "plain"],
+        "list-json": ["list", "--range", "47531-47544", "--status", "active", "--json"],
+        "list-bad-family": ["list", "--family", "no-such-family"],
+        "list-bad-range": ["list", "--range", "47531-x"],
+        "families": ["families"],
+        "families-json": ["families", "--json"],
+        "tables": ["tables", *fixture_cms],
+        "tables-json": ["tables", *fixture_cms, "--json"],
+        "tables-synthetic": ["tables", *sets["synthetic"], "--json"],
+        "tables-none": ["tables"],
+    }
+    for name, args in others.items():
+        found[name] = (args, None)
     stdin = (claims / "claims.jsonl").read_bytes()
     found["stdin"] = (["check", "--file", "-", "--jsonl", *sets["synthetic"], "--date", "2026-11-27"], stdin)
     return found
@@ -181,10 +212,23 @@ def run_all(python: str, every: dict[str, tuple[list[str], bytes | None]], out: 
     env = {**os.environ, "CPTREF_CACHE_DIR": str(out / "cache"), "COLUMNS": "100", "NO_COLOR": "1"}
     for name in ("CPTREF_DATA", "CPTREF_CMS", "FORCE_COLOR"):
         env.pop(name, None)
+    shipped = subprocess.run(
+        [python, "-c", "from cptref.library.paths import shipped_data_dir; print(shipped_data_dir())"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout.strip()
+    # what names the installation, not the answer: its cache folder (tables' "compiled"), its shipped data
+    # (show's "data_dir")
+    own = [(str(out / "cache").encode(), b"<cache>"), (shipped.encode(), b"<shipped data>")]
     for name, (args, stdin) in every.items():
         done = subprocess.run([python, "-m", "cptref", *args], input=stdin, capture_output=True, env=env, check=False)
-        (out / f"{name}.out").write_bytes(done.stdout)
-        (out / f"{name}.err").write_bytes(done.stderr + f"\nexit {done.returncode}\n".encode())
+        printed, said = done.stdout, done.stderr
+        for path, placeholder in own:
+            printed, said = printed.replace(path, placeholder), said.replace(path, placeholder)
+        (out / f"{name}.out").write_bytes(printed)
+        (out / f"{name}.err").write_bytes(said + f"\nexit {done.returncode}\n".encode())
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = SRC / "cptref"
 
 LAYERS = (
-    "errors | lazy < model < library < search | check | cms < output < commands | arrow < spark < cli"
+    "errors | lazy < model < library < search | check | cms < output < replies < mcp < commands | arrow < spark < cli"
     " < __init__ | __main__"
 )
 ACROSS = {("search", "cms"), ("check", "cms")}

@@ -77,6 +77,8 @@ LEFT_TO_TYPER = [
     ["show", "--", "0001X"],
     ["changes", "--help"],
     ["changes", "--limit", "-1"],
+    ["mcp", "--help"],
+    ["mcp", "--bogus"],
 ]
 
 

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "validate": "validate",
     "pack": "pack",
     "schema": "schema",
+    "mcp": "mcp",
 }
 """Every command, by the name typed, in the order ``cptref --help`` lists them -> its module here."""
 ROOT = "version"

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from cptref.check.engine import CheckTables
     from cptref.check.results import CheckResult
     from cptref.library.catalog import Catalog
-    from cptref.output.text.doc import TextDoc
 
 HELP = with_formats(
     """Tell whether codes can be reported together, and why not.
@@ -163,25 +162,10 @@ class Args(Struct, frozen=True, kw_only=True):
     color: Color = "auto"
 
 
-SETTING_OF = {"practitioner": "practitioner", "hospital": "outpatient_hospital"}
-"""``--setting`` as the CMS tables name their settings."""
-
-
-def service_date(text: str | None) -> datetime.date:
-    """``--date``: a date written YYYY-MM-DD, else today."""
-    if text is None:
-        return datetime.date.today()
-    from cptref.check.inputs.base import parse_date
-
-    found = parse_date(text)
-    if found is None:
-        raise UsageError(f"--date must be a date written YYYY-MM-DD, got {text[:40]!r}")
-    return found
-
-
 def run(args: Args) -> int:
     from cptref.check import engine
     from cptref.check.lines import parse_line
+    from cptref.replies.build import SETTING_OF, service_date
 
     codes, file = args.codes, args.file
     if codes and file is not None:
@@ -241,8 +225,8 @@ def run(args: Args) -> int:
             gc.set_threshold(gen0, gen1, 100)  # a batch's answer caches are large and hold no cycle
         tables = engine.CheckTables.from_catalog(found, cms, SETTING_OF[args.setting])
         if stream is None:
-            result = engine.check(tables, codes, date, explain=args.explain)
-            _emit_claim(found, tables, result, output, selected, args)
+            assert date is not None
+            result = _emit_claim(found, tables, date, output, selected, args)
             ok, verified = result.ok, result.verified
         else:
             summary = _check_batch(
@@ -277,37 +261,25 @@ def _is_parquet(stream: Any, file: str) -> bool:
 def _emit_claim(
     found: Catalog,
     tables: CheckTables,
-    result: CheckResult,
+    date: datetime.date,
     output: str,
     selected: tuple[str, ...] | None,
     args: Args,
-) -> None:
-    from cptref.check.results import FINDING_KEYS
-    from cptref.output import to_documents
+) -> CheckResult:
     from cptref.output.check_lines import CheckLines
-    from cptref.output.formats import Answer
+    from cptref.replies.build import check_reply
 
-    def view() -> TextDoc:
-        from cptref.output.text import views as text_views
-
-        return text_views.check_doc(found, result, explain=args.explain, official=tables.cms is not None)
-
-    lines = CheckLines(tables.title, selected, args.explain) if output == "jsonl" else None
-    items: list[Any] | None = [lines.line(result)] if lines is not None else None
-    if output == "parquet":  # the claim's result row, as check --file --format parquet writes it
+    reply = check_reply(found, tables, args.codes, date, args.explain, selected)
+    if output == "jsonl":
+        reply.answer.lines = [CheckLines(tables.title, selected, args.explain).line(reply.result)]
+    elif output == "parquet":  # the claim's result row, as check --file --format parquet writes it
         from cptref.output.arrow import ArrowResults, result_schema
 
         row = ArrowResults(result_schema(args.explain, selected), tables.title, args.explain)
-        row.add(None, result)
-        items = [row.batch()]
-    answer = Answer(
-        to_documents.check_document(result, tables.title, selected) if output == "json" else None,
-        rows=result.findings,
-        view=view,
-        lines=items,
-        columns=selected or FINDING_KEYS,
-    )
-    emit(output, answer, args.color)
+        row.add(None, reply.result)
+        reply.answer.lines = [row.batch()]
+    emit(output, reply.answer, args.color)
+    return reply.result
 
 
 def _check_batch(
@@ -335,6 +307,7 @@ def _check_batch(
     from cptref.output.text import doc as text_doc
     from cptref.output.text import terminal as text_terminal
     from cptref.output.text import views as text_views
+    from cptref.replies import build
 
     shown = name or "<stdin>"
     total = 0
@@ -371,7 +344,7 @@ def _check_batch(
     if parquet:
         from cptref.check.inputs import parquet as parquet_input
 
-        claims = parquet_input.ParquetClaims(args.file or "-", name, SETTING_OF[args.setting])
+        claims = parquet_input.ParquetClaims(args.file or "-", name, build.SETTING_OF[args.setting])
         if claims.ignored:
             streams.warn(f"{shown}: {_columns(claims.ignored)} not a claim's, not read")
         reader, lines, take = claims.reader, claims.batches(), parquet_input.take

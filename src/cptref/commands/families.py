@@ -31,14 +31,12 @@ class Args(Struct, frozen=True, kw_only=True):
 
 
 def run(args: Args) -> int:
-    from cptref.output import to_documents
+    from cptref.replies.build import families_reply
 
-    found = catalog(args.data)
-    document = to_documents.families_document(found)
+    reply = families_reply(catalog(args.data))
     if args.json:
-        streams.write(dumps(document))
+        streams.write(dumps(reply.answer.document))
         return ExitCode.OK
-    from cptref.output.text import views as text_views
-
-    emit_text(text_views.families_doc(document), args.color)
+    assert reply.answer.view is not None
+    emit_text(reply.answer.view(), args.color)
     return ExitCode.OK

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from msgspec import Meta, Struct
 
@@ -12,10 +11,6 @@ from cptref.output.formats import with_formats
 
 from .args import Arg, AsJson, CmsPaths, Color, DataDirs, Descriptors, Format, Opt, fields_help
 from .common import catalog, cms_tables, emit, output_format, selected_fields
-
-if TYPE_CHECKING:
-    from cptref.output.text.doc import TextDoc
-    from cptref.search.results import Result
 
 HELP = with_formats(
     """Find codes from loose words, typos, abbreviations or a partial code.
@@ -80,49 +75,18 @@ class Args(Struct, frozen=True, kw_only=True):
     color: Color = "auto"
 
 
-def ranked(
-    words: Sequence[str], limit: int, data: str | None, descriptors: str | None = None, cms: str | None = None
-) -> tuple[str, list[Result]]:
-    """The query as one string and its results; an empty query fails before any file is read, and a
-    query no result answers with confidence (outside the library) fails with what the library covers.
-    With CMS tables (``--cms``, else ``$CPTREF_CMS``), the codes of the user's PPRRVU file are searched
-    too, and answer as found."""
-    from cptref.search.query import parse_query
-    from cptref.search.rank import search
-    from cptref.search.results import confident
-
-    text = " ".join(words)
-    parse_query(text)
-    found = catalog(data, descriptors)
-    tables = cms_tables(cms)
-    try:
-        return text, list(confident(found, text, search(found, text, limit=limit, cms=tables)))
-    finally:
-        if tables is not None:
-            tables.close()
-
-
 def run(args: Args) -> int:
-    from cptref.output import to_documents
-    from cptref.output.documents import RESULT_COLUMNS
-    from cptref.output.fields import select
-    from cptref.output.formats import Answer
+    from cptref.replies.build import query_text, search_reply
 
     output = output_format(args.json, args.format)
     selected = selected_fields(args.fields, "search", output)
-    text, results = ranked(args.query, args.limit, args.data, args.descriptors, args.cms)
-
-    def view() -> TextDoc:
-        from cptref.output.text import views as text_views
-
-        return text_views.search_doc(results)
-
-    rows = [to_documents.search_result(r) for r in results]
-    answer = Answer(
-        to_documents.search_document(text, results, selected),
-        rows=[select(r, selected) for r in rows],
-        view=view,
-        columns=selected or RESULT_COLUMNS,
-    )
-    emit(output, answer, args.color)
+    text = query_text(args.query)
+    found = catalog(args.data, args.descriptors)
+    tables = cms_tables(args.cms)
+    try:
+        reply = search_reply(found, tables, text, args.limit, selected)
+    finally:
+        if tables is not None:
+            tables.close()
+    emit(output, reply.answer, args.color)
     return ExitCode.OK

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 from msgspec import Struct
 
-from cptref.errors import ExitCode, UsageError
+from cptref.errors import ExitCode
 from cptref.output import streams
 from cptref.output.formats import dumps
 
@@ -40,20 +38,16 @@ class Args(Struct, frozen=True, kw_only=True):
 
 def run(args: Args) -> int:
     """``cptref tables``: the CMS tables read, with their dates, and every file skipped or not loaded."""
-    from cptref.library.paths import cms_paths
-    from cptref.output import to_documents
+    from cptref.replies.build import named_cms, tables_reply
 
-    paths = cms_paths(args.cms)
-    if not paths:
-        raise UsageError("no CMS tables are named: give --cms PATH (your downloads) or set CPTREF_CMS")
+    paths = named_cms(args.cms)
     found = cms_tables(args.cms, quiet=True, required=False)
     assert found is not None
     with found:
-        document = to_documents.tables_document(found.summary(), [os.fsdecode(p) for p in paths])
+        reply = tables_reply(found.summary(), paths)
     if args.json:
-        streams.write(dumps(document))
+        streams.write(dumps(reply.answer.document))
     else:
-        from cptref.output.text import views as text_views
-
-        emit_text(text_views.tables_doc(document), args.color)
-    return ExitCode.OK if document.ok else ExitCode.DATA
+        assert reply.answer.view is not None
+        emit_text(reply.answer.view(), args.color)
+    return ExitCode.OK if reply.answer.document.ok else ExitCode.DATA
