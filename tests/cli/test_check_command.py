@@ -42,10 +42,11 @@ def test_cli_a_set_the_library_clears_is_still_not_verified_without_the_official
 @pytest.mark.parametrize("codes", [("50390", "77002"), ("C1729", "47532"), ("50432", "50706x2")])
 def test_cli_a_claim_not_verified_says_so_exits_0_and_1_when_strict(cli: Cli, codes: tuple[str, ...]) -> None:
     run = cli("check", *codes)
-    assert run.code == 0
+    not_found = "C1729" in codes  # a code of no record: 5, whatever --strict says
+    assert run.code == (5 if not_found else 0)
     assert run.out.startswith(f"NOT VERIFIED  {', '.join(codes)}: ")
     assert "no error, but not verified" in run.out.splitlines()[0]
-    assert cli("check", *codes, "--strict").code == 1
+    assert cli("check", *codes, "--strict").code == (5 if not_found else 1)
     doc = json.loads(cli("check", *codes, "--json").out)
     assert (doc["ok"], doc["verified"]) == (True, False)
 
@@ -108,15 +109,20 @@ def test_cli_jsonl_with_codes_prints_one_lean_line(cli: Cli) -> None:
     assert run.code == 0
     [line] = run.out.splitlines()
     doc = json.loads(line)
-    assert list(doc) == ["schema_version", "id", "line", "ok", "verified", "checked", "codes", "titles", "findings"]
-    assert (doc["schema_version"], doc["id"], doc["line"], doc["ok"], doc["codes"]) == (
-        2,
-        None,
-        None,
-        True,
-        ["50432", "50706-59"],
-    )
-    assert [list(f) for f in doc["findings"]] == [["rule", "severity", "codes", "fix"]] * 2
+    assert list(doc) == ["ok", "verified", "checked", "findings"]  # lean: no envelope, no empty key
+    assert doc["ok"] is True
+    keys = {f["rule"]: list(f) for f in doc["findings"]}
+    assert keys == {"modifier-not-evaluated": ["rule", "severity", "codes", "fix"], "not-checked": ["rule", "severity", "fix"]}
+    explained = json.loads(cli("check", "50432", "50706-59", "--jsonl", "--explain").out)
+    assert list(explained) == ["schema_version", "ok", "verified", "checked", "codes", "findings"]
+    assert explained["schema_version"] == 3
+    as_json = json.loads(cli("check", "50432", "50706-59", "--json").out)
+    # one shape of a claim's codes: --json writes [] for no modifier, a line leaves the empty key out
+    assert explained["codes"] == [{k: v for k, v in c.items() if v != []} for c in as_json["codes"]]
+    assert [c["code"] for c in explained["codes"]] == ["50432", "50706"]
+    asked = json.loads(cli("check", "50432", "50706-59", "--jsonl", "--fields", "rule,claim.codes").out)
+    assert asked["codes"] == [{"code": "50432", "units": 1}, {"code": "50706", "units": 1, "modifiers": ["59"]}]
+    assert "schema_version" not in asked and all(list(f) == ["rule"] for f in asked["findings"])
     assert [f["rule"] for f in doc["findings"]] == ["modifier-not-evaluated", "not-checked"] or [
         f["rule"] for f in doc["findings"]
     ] == ["not-checked", "modifier-not-evaluated"]
@@ -143,7 +149,7 @@ def test_cli_batch_csv_reports_malformed_lines_and_counts_every_line(cli: Cli, t
     path = tmp_path / "claims.csv"
     path.write_bytes(b'id,codes\nA1,"50432 50706"\nA2\nA3,47532;77002\n\xff,47532\nA5,47555|74360\n\n')
     run = cli("check", "--file", str(path), "--date", "2026-11-27", "--jsonl")
-    assert run.code == 1
+    assert run.code == 4  # malformed lines (a claim with an error too: the malformed lines win)
     out = [json.loads(line) for line in run.out.splitlines()]
     assert [(d["id"], d["line"], d["ok"]) for d in out] == [("A1", 2, True), ("A3", 4, False), ("A5", 6, True)]
     err = run.err.splitlines()
@@ -169,7 +175,7 @@ def test_cli_batch_jsonl_from_stdin(cli: Cli) -> None:
 
 def test_cli_batch_strict_exits_1_for_a_claim_not_verified(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "claims.csv"
-    path.write_text("A1,50432 50706\nA2,47532 C1729\n")
+    path.write_text("A1,50432 50706\nA2,50390 77002\n")
     assert cli("check", "--file", str(path), "--date", "2026-11-27", "--jsonl").code == 0
     assert cli("check", "--file", str(path), "--date", "2026-11-27", "--jsonl", "--strict").code == 1
 
@@ -178,7 +184,7 @@ def test_cli_batch_text_names_each_claim(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "claims.jsonl"
     path.write_text('{"id": "a", "codes": ["47532", "77002"]}\nbroken\n{"id": "b", "codes": ["50432", "50706"]}\n')
     run = cli("check", "--file", str(path), "--date", "2026-11-27")
-    assert run.code == 1
+    assert run.code == 4  # a malformed line, and a claim with an error: the malformed line wins
     assert run.out.startswith("claim a (line 1): NOT OK  47532, 77002: 1 error, 2 warnings\n")
     assert "\nclaim b (line 3): NOT VERIFIED  50432, 50706: 1 warning;" in run.out
     assert f"cptref: {path}:2: not a claim: JSON is malformed" in run.err

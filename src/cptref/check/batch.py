@@ -91,6 +91,7 @@ class Encoder:
         by_rule = summary.by_rule
         tables, explain, default, write = self.tables, self.explain, self.date, self._writer.write
         claims = errors = unverified = 0
+        before = dict(reader.tallies)
         for claim in reader.items(lines, first):
             if not isinstance(claim, BatchClaim):
                 if isinstance(claim, SkippedLine):
@@ -112,6 +113,9 @@ class Encoder:
                 by_rule[found.rule] += 1
             write(out, result, claim)
         summary.claims, summary.with_errors, summary.unverified = claims, errors, unverified
+        for name, count in reader.tallies.items():
+            if count != before.get(name, 0):
+                summary.noticed[name] = count - before.get(name, 0)
         gc.freeze()  # the records and answers cached for this chunk live as long as the batch: never walked again
         return Chunk(bytes(out), summary, bad)
 

@@ -47,9 +47,13 @@ file ({"id": ..., "codes": ["47542-59", {"code": "50432", "modifiers":
 claim, a header or blank line, or a malformed line reported on stderr with
 its line number; a summary on stderr counts them all.
 
-Exit status: 0 when no claim has an error; 1 when one has (and, with --file,
-when a line was malformed; with --strict, when a claim is not verified);
-2 usage; 3 invalid data.
+Exit status: 0 when no claim has an error; 1 when one has (with --strict,
+also when a claim is not verified); 2 usage; 3 invalid data; 4 when lines of
+--file were malformed (each reported, the rest checked); 5 when a code was
+not found (a no-data finding: in neither the library nor the CMS tables);
+6 when a batch worker crashed (the output stops short). When several apply,
+the one that says the least was checked wins: 6, then 4, then 5, then 1.
+(show and search keep 1 for a code not found.)
 
 Examples:
   cptref check 47532 47542 77002
@@ -63,10 +67,13 @@ Examples:
 
 Output (--format): table, the text view (colour on a terminal: --color,
 NO_COLOR); json (also --json), one object for the codes; jsonl (also
---jsonl), one lean object a claim (each finding's rule, severity, codes and
-fix; --explain or --fields for more); csv, a header line then a row a
-finding; plain, a tab-separated line a finding. With --file, csv and plain
-rows start with the claim's id and line. --fields picks the fields of each
+--jsonl), one lean object a claim (its id, line, ok, verified, and each
+finding's rule, severity, codes and fix, empty keys left out; --explain for
+every key, --fields for others: claim.codes, claim.schema_version and
+claim.checked name the line's own keys); csv, a header line then a row a
+finding; plain, a tab-separated line a finding. csv and plain rows start
+with the claim's ok and verified (with --file, after its id and line), and a
+claim without findings is a row of its own, its finding cells empty. --fields picks the fields of each
 finding (and the columns of csv and plain)."""
 )
 """``check --help`` (``{rules}`` stands for the rule table, :func:`cptref.check.rules.help_table`)."""
@@ -176,7 +183,8 @@ def run(args: Args) -> int:
     output = output_format(args.json, args.format, args.jsonl)
     if output == "json" and file is not None:
         raise UsageError("--json prints one object; with --file use --jsonl (one object a claim)")
-    selected = selected_fields(args.fields, "check", output)
+    fields, envelope = split_envelope(args.fields, output)
+    selected = selected_fields(fields, "check", output)
     # one claim: its date of service, or today; a batch: each claim's own, else --date, else none
     date = service_date(args.date) if args.date is not None or file is None else None
     stream: Any = None
@@ -207,17 +215,75 @@ def run(args: Args) -> int:
         tables = engine.CheckTables.from_catalog(found, cms, SETTING_OF[args.setting])
         if stream is None:
             result = engine.check(tables, codes, date, explain=args.explain)
-            _emit_claim(found, tables, result, output, selected, args)
-            ok, verified = result.ok, result.verified
-        else:
-            summary = _check_batch(found, tables, stream, None if file == "-" else file, output, selected, args, date)
-            ok, verified = summary.ok, summary.verified
+            _emit_claim(found, tables, result, output, selected, args, envelope)
+            not_found = sum(f.rule == NOT_FOUND_RULE for f in result.findings)
+            return exit_status(
+                not_found=not_found, errors=not result.ok, unverified=not result.verified, strict=args.strict
+            )
+        summary = _check_batch(
+            found, tables, stream, None if file == "-" else file, output, selected, args, date, envelope
+        )
+        return exit_status(
+            malformed=summary.skipped,
+            not_found=summary.by_rule.get(NOT_FOUND_RULE, 0),
+            errors=summary.with_errors,
+            unverified=summary.unverified,
+            strict=args.strict,
+        )
     finally:
         if stream is not None and stream is not sys.stdin.buffer:
             stream.close()
         if cms is not None:
             cms.close()
-    return ExitCode.OK if ok and (verified or not args.strict) else ExitCode.FINDINGS
+
+
+def split_envelope(text: str | None, output: str) -> tuple[str | None, tuple[str, ...]]:
+    """``--fields`` as the finding fields it names and the keys of a --jsonl line's envelope it names
+    (``claim.schema_version``, ``claim.codes``, ``claim.checked``): those only with --jsonl."""
+    if text is None or "claim." not in text:
+        return text, ()
+    from cptref.output.check_documents import ENVELOPE
+
+    names = [name.strip() for name in text.split(",")]
+    envelope = tuple(dict.fromkeys(name.removeprefix("claim.") for name in names if name.startswith("claim.")))
+    for name in envelope:
+        if name not in ENVELOPE:
+            choices = ", ".join(f"claim.{key}" for key in ENVELOPE)
+            raise UsageError(f"unknown field 'claim.{name}'; a --jsonl line's own keys: {choices}")
+    if output != "jsonl":
+        raise UsageError("--fields claim.KEY names a key of a --jsonl line: add --jsonl")
+    rest = [name for name in names if name and not name.startswith("claim.")]
+    return (",".join(rest) if rest else None), envelope
+
+
+NOT_FOUND_RULE = "no-data"
+"""The rule whose finding means a code was not found (exit :attr:`ExitCode.CODE_NOT_FOUND`)."""
+
+
+def exit_status(
+    *,
+    failed: bool = False,
+    malformed: int = 0,
+    not_found: int = 0,
+    errors: int = 0,
+    unverified: int = 0,
+    strict: bool = False,
+) -> ExitCode:
+    """``check``'s exit status when several apply: the one that says the least was checked wins.
+
+    6 a batch worker crashed (the output stops short) > 4 lines of the batch were malformed (not
+    checked) > 5 a code was not found (no rule could check it) > 1 a claim has an error > 1 with
+    ``--strict``, a claim is not verified > 0.
+    """
+    if failed:
+        return ExitCode.BATCH_FAILED
+    if malformed:
+        return ExitCode.MALFORMED_INPUT
+    if not_found:
+        return ExitCode.CODE_NOT_FOUND
+    if errors or (strict and unverified):
+        return ExitCode.FINDINGS
+    return ExitCode.OK
 
 
 def _emit_claim(
@@ -227,6 +293,7 @@ def _emit_claim(
     output: str,
     selected: tuple[str, ...] | None,
     args: Args,
+    envelope: tuple[str, ...] = (),
 ) -> None:
     from cptref.check.results import FINDING_KEYS
     from cptref.output import to_documents
@@ -238,13 +305,14 @@ def _emit_claim(
 
         return text_views.check_doc(found, result, explain=args.explain, official=tables.cms is not None)
 
-    lines = CheckLines(tables.title, selected, args.explain) if output == "jsonl" else None
+    lines = CheckLines(tables.title, selected, args.explain, envelope) if output == "jsonl" else None
     answer = Answer(
         to_documents.check_document(result, tables.title, selected) if output == "json" else None,
         rows=result.findings,
         view=view,
         lines=[lines.line(result)] if lines is not None else None,
         columns=selected or FINDING_KEYS,
+        verdict=(result.ok, result.verified),
     )
     emit(output, answer, args.color)
 
@@ -258,6 +326,7 @@ def _check_batch(
     selected: tuple[str, ...] | None,
     args: Args,
     date: datetime.date | None,
+    envelope: tuple[str, ...] = (),
 ) -> Any:
     """Check every claim of ``stream`` (each on its own date, else ``date``, else it is reported); print
     findings on stdout in input order (machine formats: on every core, :mod:`cptref.check.batch`), bad lines
@@ -265,7 +334,7 @@ def _check_batch(
     import time
 
     from cptref.check import batch, engine
-    from cptref.check.inputs.base import BatchClaim, SkippedLine
+    from cptref.check.inputs.base import US_DATES, BatchClaim, SkippedLine
     from cptref.check.inputs.registry import batch_lines, reader_for
     from cptref.check.results import BatchSummary
     from cptref.library.index.parse import cores
@@ -302,6 +371,17 @@ def _check_batch(
             sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
         streams.warn(f"{shown}:{line}: {message}; line skipped")
 
+    said: set[str] = set()
+
+    def note() -> None:  # what the reader says once about the file, on stderr as soon as it is known
+        for text in reader.notes:
+            if text not in summary.notes:
+                summary.notes.append(text)
+                streams.warn(f"{shown}: {text}")
+        if US_DATES not in said and (reader.tallies.get(US_DATES) or summary.noticed.get(US_DATES)):
+            said.add(US_DATES)
+            streams.warn(f"{shown}: dates written MM/DD/YYYY read month first, as US billing exports write them")
+
     summary = BatchSummary()
     explain, color = args.explain, args.color
     found_lines = batch_lines(stream, name)
@@ -312,6 +392,7 @@ def _check_batch(
     if formatter(output).text:
         doc = text_doc.TextDoc()
         for item in reader.items(lines):
+            note()
             if isinstance(item, SkippedLine):
                 summary.not_a_claim(item)
                 continue
@@ -333,26 +414,29 @@ def _check_batch(
             tick()
         if doc.lines:
             emit_text(doc, color)
+        summary.noticed.update({name: count for name, count in reader.tallies.items() if count})
     else:
         from cptref.output.check_lines import claim_writer
 
-        encoder = batch.Encoder(tables, claim_writer(output, tables.title, selected, explain), explain, date)
+        encoder = batch.Encoder(tables, claim_writer(output, tables.title, selected, explain, envelope), explain, date)
 
         def make() -> batch.Encoder:  # in a worker, forked: a catalog of its own, the CMS tables inherited
             cms = tables.cms
             if cms is not None:
                 cms.reconnect()
             worker_tables = engine.CheckTables.from_catalog(found.reopened(), cms, SETTING_OF[args.setting])
-            writer = claim_writer(output, worker_tables.title, selected, explain)
+            writer = claim_writer(output, worker_tables.title, selected, explain, envelope)
             return batch.Encoder(worker_tables, writer, explain, date)
 
         streams.write(encoder.header())
         jobs = args.jobs or cores()
         for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs):
             streams.write(chunk.data)
+            note()
             for line, message in chunk.bad:
                 bad(line, message)
             summary.merge(chunk.summary)
+            note()
             tick()
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
