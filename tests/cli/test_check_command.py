@@ -112,7 +112,10 @@ def test_cli_jsonl_with_codes_prints_one_lean_line(cli: Cli) -> None:
     assert list(doc) == ["ok", "verified", "checked", "findings"]  # lean: no envelope, no empty key
     assert doc["ok"] is True
     keys = {f["rule"]: list(f) for f in doc["findings"]}
-    assert keys == {"modifier-not-evaluated": ["rule", "severity", "codes", "fix"], "not-checked": ["rule", "severity", "fix"]}
+    assert keys == {
+        "modifier-not-evaluated": ["rule", "severity", "codes", "fix"],
+        "not-checked": ["rule", "severity", "fix"],
+    }
     explained = json.loads(cli("check", "50432", "50706-59", "--jsonl", "--explain").out)
     assert list(explained) == ["schema_version", "ok", "verified", "checked", "codes", "findings"]
     assert explained["schema_version"] == 3

@@ -106,7 +106,9 @@ def test_check_fields_select_each_finding_in_json_and_jsonl(cli: Cli) -> None:
         {"rule": "not-checked"},
     ]
     lean = json.loads(cli("check", "47532", "77002", "--jsonl").out)
-    assert [list(f) for f in lean["findings"]] == [["rule", "severity", "codes", "fix"]] * 2 + [["rule", "severity", "fix"]]
+    assert [list(f) for f in lean["findings"]] == [["rule", "severity", "codes", "fix"]] * 2 + [
+        ["rule", "severity", "fix"]
+    ]
     full = json.loads(cli("check", "47532", "77002", "--jsonl", "--explain").out)
     for finding in full["findings"]:  # every field that has a value, in the order of the type; none null or []
         assert list(finding) == [key for key in results.FINDING_KEYS if key in finding]

@@ -21,7 +21,7 @@ class CheckedCode(Struct, frozen=True):
     code: Annotated[Code, about("The code, trimmed and upper-cased.")]
     units: Annotated[int, Meta(ge=1), about("Its units: repeats of the line and 47542x2 count as more units.")]
     title: Annotated[
-        str | None | UnsetType,
+        str | UnsetType | None,
         about("Its title, or null when the library has no record of it. In check --jsonl only with --explain."),
     ] = UNSET
     modifiers: Annotated[
@@ -84,7 +84,8 @@ class ClaimLine(Struct, frozen=True, kw_only=True):
     line: Annotated[
         Annotated[int, Meta(ge=1)] | UnsetType,
         about(
-            "The claim's line in the file (an X12 file: its CLM segment's number); left out for codes given as arguments."
+            "The claim's line in the file (an X12 file: its CLM segment's number); left out for codes given as "
+            "arguments."
         ),
     ] = UNSET
     ok: Annotated[bool, OK]

@@ -109,7 +109,7 @@ class CheckLines:
             verified=result.verified,
             checked=checked,
             codes=[self._lines.get(line) or self._line(line) for line in result.lines] if self._codes else unset,
-            findings=findings or unset,  # pre-encoded: the same JSON as each Finding, its empty keys left out
+            findings=findings or unset,  # type: ignore[arg-type]  # pre-encoded: the same JSON as each Finding, its empty keys left out
         )
         self._encode_into(document, out, -1)
         out += b"\n"

@@ -101,8 +101,10 @@ def _unset() -> set[tuple[str, str]]:
             todo.extend(info.types)
         elif isinstance(info, inspect.Metadata):
             todo.append(info.type)
-        elif isinstance(info, inspect.ListType | inspect.TupleType | inspect.VarTupleType | inspect.SetType):
-            todo.extend(getattr(info, "item_types", None) or [info.item_type])
+        elif isinstance(info, inspect.TupleType):
+            todo.extend(info.item_types)
+        elif isinstance(info, inspect.ListType | inspect.VarTupleType | inspect.SetType):
+            todo.append(info.item_type)
         elif isinstance(info, inspect.DictType):
             todo.append(info.value_type)
     return found
