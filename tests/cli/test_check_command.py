@@ -235,3 +235,63 @@ def test_cli_batch_on_several_processes_writes_what_one_process_writes_in_the_sa
     assert len(one.out.splitlines()) == 5_500 and "5502 lines read: 5500 claims checked" in one.err
     csv_one = cli("check", "--file", str(path), "--date", "2026-11-27", "--format", "csv", "--jobs", "1")
     assert csv_one.out == cli("check", "--file", str(path), "--date", "2026-11-27", "--format", "csv", "-j", "3").out
+
+
+# --- one vocabulary for scripts: an exit status a meaning ------------------------------------------
+def test_exit_status_precedence_the_least_checked_wins() -> None:
+    from cptref.commands.check import exit_status
+    from cptref.errors import ExitCode
+
+    assert exit_status() == ExitCode.OK == 0
+    assert exit_status(unverified=3) == 0 and exit_status(unverified=3, strict=True) == ExitCode.FINDINGS == 1
+    assert exit_status(errors=1, unverified=1, strict=True) == 1
+    assert exit_status(not_found=1, errors=1, strict=True) == ExitCode.CODE_NOT_FOUND == 5
+    assert exit_status(malformed=1, not_found=1, errors=1) == ExitCode.MALFORMED_INPUT == 4
+    assert exit_status(failed=True, malformed=1, not_found=1, errors=1) == ExitCode.BATCH_FAILED == 6
+
+
+def test_cli_exit_status_of_each_case(cli: Cli, tmp_path: Path) -> None:
+    day = ("--date", "2026-11-27", "--jsonl")
+    assert cli("check", "47532", "47542", "77002").code == 1  # a claim with an error
+    assert cli("check", "0009Z", "47532").code == 5  # a code in neither the library nor any table
+    assert cli("check", "0009Z", "47532", "77002").code == 5  # not found wins over an error
+    path = tmp_path / "claims.csv"
+    path.write_text("A1,50432 50706\nA2,47532 77002\n")
+    assert cli("check", "--file", str(path), *day).code == 1
+    path.write_text("A1,50432 50706\nA2,0009Z\n")
+    assert cli("check", "--file", str(path), *day).code == 5
+    path.write_text("A1,50432 50706\nA2\nA3,0009Z\n")
+    run = cli("check", "--file", str(path), *day)
+    assert run.code == 4 and f"{path}:2: expected 2 columns" in run.err  # malformed wins over not found
+    assert [json.loads(line)["id"] for line in run.out.splitlines()] == ["A1", "A3"]  # the rest is checked
+
+
+def test_cli_help_documents_every_check_exit_status(cli: Cli) -> None:
+    text = " ".join(cli("check", "--help").out.split())
+    for words in ("4 when lines of --file were malformed", "5 when a code was not found", "6 when a batch worker"):
+        assert words in text
+    assert "the one that says the least was checked wins: 6, then 4, then 5, then 1" in text
+
+
+def test_cli_batch_says_once_which_delimiter_dates_and_columns_it_read(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    rows = "".join(f"A{i};50432 50706;11/{i + 1}/2026;payer\n" for i in range(5))
+    path.write_text("Claim ID;CPT Codes;DOS;Payer\n" + rows)
+    run = cli("check", "--file", str(path), "--jsonl")
+    assert run.code == 0, run.err
+    assert [json.loads(line)["id"] for line in run.out.splitlines()] == [f"A{i}" for i in range(5)]
+    err = run.err.splitlines()
+    assert err[:3] == [
+        f"cptref: {path}: fields delimited by semicolons",
+        f"cptref: {path}: column 'Payer' (4) not read (cptref reads id, codes, date)",
+        f"cptref: {path}: dates written MM/DD/YYYY read month first, as US billing exports write them",
+    ]
+    assert len(err) == 4 and "5 dates written MM/DD/YYYY" in err[3] and "fields delimited by semicolons" in err[3]
+
+
+def test_cli_jsonl_structured_line_that_is_no_code_stops_its_claim(cli: Cli) -> None:
+    text = b'{"id": "s", "codes": [{"code": "47555X2"}]}\n{"id": "t", "codes": [{"code": "50432"}]}\n'
+    run = cli("check", "--file", "-", "--date", "2026-11-27", "--jsonl", stdin=text)
+    first, second = map(json.loads, run.out.splitlines())
+    assert first["ok"] is False and first["findings"][0]["rule"] == "malformed-code"
+    assert second["id"] == "t" and run.code == 1

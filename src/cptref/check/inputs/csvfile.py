@@ -8,9 +8,10 @@ columns and the delimiter: a comma, a semicolon, a tab or a pipe, as billing exp
 splits the first claim into an id and codes). That line is a header when it names the columns
 (``id``, ``codes``, ``date`` and their usual spellings), or when no field after its first holds a
 claim line or a digit (a first claim whose codes are all malformed is still a claim); otherwise it
-is a claim and the columns are id, codes (and no date). A column the header names but cptref does
-not read, and fields past the header, are said (:attr:`CsvClaims.notes`, :attr:`~.base.ClaimReader.tallies`),
-never dropped silently. Dates are ``YYYY-MM-DD`` or ``MM/DD/YYYY``.
+is a claim and the columns are id, codes (and a date, when a third and last field is one). A column
+the header names but cptref does not read, and fields past the header, are said
+(:attr:`CsvClaims.notes`, :attr:`~.base.ClaimReader.tallies`), never dropped silently. Dates are
+``YYYY-MM-DD`` or ``MM/DD/YYYY``.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ class CsvClaims(ClaimReader):
         ):
             self._header = -number  # names of its own: no field holds a claim line, or anything like one
             notes.append(f"line {number} taken for a header (it names no id and codes columns cptref knows)")
+        elif len(row) == 3 and parse_claim_date(row[2])[0] is not None:
+            self._columns = (0, 1, 2)  # no header, and a third field that is a date: id, codes, date
         self._notes = tuple(notes)
 
     def _row(self, raw: bytes, number: int) -> list[str] | BadLine | SkippedLine:
