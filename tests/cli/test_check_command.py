@@ -242,12 +242,15 @@ def test_exit_status_precedence_the_least_checked_wins() -> None:
     from cptref.commands.check import exit_status
     from cptref.errors import ExitCode
 
-    assert exit_status() == ExitCode.OK == 0
-    assert exit_status(unverified=3) == 0 and exit_status(unverified=3, strict=True) == ExitCode.FINDINGS == 1
-    assert exit_status(errors=1, unverified=1, strict=True) == 1
-    assert exit_status(not_found=1, errors=1, strict=True) == ExitCode.CODE_NOT_FOUND == 5
-    assert exit_status(malformed=1, not_found=1, errors=1) == ExitCode.MALFORMED_INPUT == 4
-    assert exit_status(failed=True, malformed=1, not_found=1, errors=1) == ExitCode.BATCH_FAILED == 6
+    assert [int(c) for c in (ExitCode.FINDINGS, ExitCode.MALFORMED_INPUT, ExitCode.CODE_NOT_FOUND)] == [1, 4, 5]
+    assert int(ExitCode.BATCH_FAILED) == 6
+    assert exit_status() == ExitCode.OK
+    assert exit_status(unverified=3) == ExitCode.OK
+    assert exit_status(unverified=3, strict=True) == ExitCode.FINDINGS
+    assert exit_status(errors=1, unverified=1, strict=True) == ExitCode.FINDINGS
+    assert exit_status(not_found=1, errors=1, strict=True) == ExitCode.CODE_NOT_FOUND
+    assert exit_status(malformed=1, not_found=1, errors=1) == ExitCode.MALFORMED_INPUT
+    assert exit_status(failed=True, malformed=1, not_found=1, errors=1) == ExitCode.BATCH_FAILED
 
 
 def test_cli_exit_status_of_each_case(cli: Cli, tmp_path: Path) -> None:

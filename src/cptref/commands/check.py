@@ -256,6 +256,16 @@ def split_envelope(text: str | None, output: str) -> tuple[str | None, tuple[str
     return (",".join(rest) if rest else None), envelope
 
 
+class _NoWriter:
+    """The text view draws each claim itself: its encoder writes nothing (it gives the tables of a setting)."""
+
+    def header(self) -> bytes:
+        return b""
+
+    def write(self, out: bytearray, result: CheckResult, claim: Any) -> None:
+        """Nothing: the text view is drawn a claim at a time."""
+
+
 NOT_FOUND_RULE = "no-data"
 """The rule whose finding means a code was not found (exit :attr:`ExitCode.CODE_NOT_FOUND`)."""
 
@@ -335,7 +345,7 @@ def _check_batch(
 
     from cptref.check import batch, engine
     from cptref.check.inputs.base import US_DATES, BatchClaim, SkippedLine
-    from cptref.check.inputs.registry import batch_lines, reader_for
+    from cptref.check.inputs.registry import batch_lines, reader_for, x12_stream
     from cptref.check.results import BatchSummary
     from cptref.library.index.parse import cores
     from cptref.output.formats import formatter
@@ -369,7 +379,10 @@ def _check_batch(
         summary.skipped += 1
         if progress:
             sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
-        streams.warn(f"{shown}:{line}: {message}; line skipped")
+        if x12 is not None:  # the message says where: the segment, its byte offset and its line
+            streams.warn(f"{shown}: {message}")
+        else:
+            streams.warn(f"{shown}:{line}: {message}; line skipped")
 
     said: set[str] = set()
 
@@ -384,12 +397,25 @@ def _check_batch(
 
     summary = BatchSummary()
     explain, color = args.explain, args.color
-    found_lines = batch_lines(stream, name)
-    reader, lines = found_lines if found_lines is not None else (reader_for("jsonl"), iter(()))
+    x12 = None
+    if x12_stream(stream, name):  # an 837 is read whole, bounded by its own limits, never in lines
+        from cptref.check.inputs.x12 import X12Claims
+
+        x12 = X12Claims()
+        reader: Any = x12
+        lines: Any = x12.source(stream)
+        progress = False
+    else:
+        found_lines = batch_lines(stream, name)
+        reader, lines = found_lines if found_lines is not None else (reader_for("jsonl"), iter(()))
     if progress:
         lines = counted(lines)
 
+    def setting_tables(setting: str, catalog: Catalog = found) -> engine.CheckTables:
+        return engine.CheckTables.from_catalog(catalog, tables.cms, setting)
+
     if formatter(output).text:
+        text_encoder = batch.Encoder(tables, _NoWriter(), explain, date, setting_tables)
         doc = text_doc.TextDoc()
         for item in reader.items(lines):
             note()
@@ -403,7 +429,7 @@ def _check_batch(
             if day is None:
                 bad(item.line, batch.NO_DATE)
                 continue
-            result = engine.check(tables, item.codes, day, explain)
+            result = engine.check(text_encoder.tables_for(item), item.codes, day, explain)
             summary.add(result)
             if summary.claims > 1:
                 doc.line()
@@ -418,15 +444,21 @@ def _check_batch(
     else:
         from cptref.output.check_lines import claim_writer
 
-        encoder = batch.Encoder(tables, claim_writer(output, tables.title, selected, explain, envelope), explain, date)
+        writer = claim_writer(output, tables.title, selected, explain, envelope)
+        encoder = batch.Encoder(tables, writer, explain, date, setting_tables)
 
         def make() -> batch.Encoder:  # in a worker, forked: a catalog of its own, the CMS tables inherited
             cms = tables.cms
             if cms is not None:
                 cms.reconnect()
-            worker_tables = engine.CheckTables.from_catalog(found.reopened(), cms, SETTING_OF[args.setting])
+            catalog = found.reopened()
+            worker_tables = engine.CheckTables.from_catalog(catalog, cms, SETTING_OF[args.setting])
             writer = claim_writer(output, worker_tables.title, selected, explain, envelope)
-            return batch.Encoder(worker_tables, writer, explain, date)
+
+            def worker_setting(setting: str) -> engine.CheckTables:
+                return engine.CheckTables.from_catalog(catalog, cms, setting)
+
+            return batch.Encoder(worker_tables, writer, explain, date, worker_setting)
 
         streams.write(encoder.header())
         jobs = args.jobs or cores()
@@ -440,5 +472,7 @@ def _check_batch(
             tick()
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
+    if x12 is not None and (said_x12 := x12.summary()) is not None:
+        summary.notes.append(said_x12)
     streams.warn(f"{shown}: {text_views.check_summary(summary)}")
     return summary

@@ -18,12 +18,14 @@ from msgspec import Struct
 
 class BatchClaim(Struct, frozen=True):
     """One claim of a batch: its id (as given; None when absent), its line, its claim lines (as
-    written) and its date of service (None: not given)."""
+    written), its date of service (None: not given) and the setting whose CMS tables apply to it
+    when the file says (an X12 837P: practitioner; an 837I: outpatient_hospital; None: ``--setting``)."""
 
     id: str | int | None
     line: int
     codes: tuple[str, ...]
     date: datetime.date | None = None
+    setting: str | None = None
 
 
 class BadLine(Struct, frozen=True):
@@ -80,7 +82,7 @@ def parse_claim_date(text: str) -> tuple[datetime.date | None, bool]:
         return None, True
 
 
-DATE_FORMS = "YYYY-MM-DD or MM/DD/YYYY"
+CLAIM_DATE_FORMS = "YYYY-MM-DD or MM/DD/YYYY"
 """How a batch's dates may be written (said in the message of a date that is neither)."""
 US_DATES = "dates written MM/DD/YYYY"
 """The name of the tally of a batch's dates read the US way (:attr:`ClaimReader.tallies`)."""

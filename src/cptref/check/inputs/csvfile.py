@@ -23,7 +23,7 @@ from typing import Any
 from cptref.check.lines import parse_line, split_codes
 
 from .base import (
-    DATE_FORMS,
+    CLAIM_DATE_FORMS,
     TOO_LONG,
     TOO_LONG_MESSAGE,
     BadLine,
@@ -39,7 +39,7 @@ _CODES_NAMES = frozenset(
     ["codes", "code", "cpt", "cpt codes", "cpt_codes", "cpt-codes", "hcpcs", "lines", "procedures", "procedure codes"]
 )
 _DATE_NAMES = frozenset(["date", "dos", "date of service", "date_of_service", "service date", "service_date"])
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+CLAIM_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 """The delimiters a claims CSV may use, by name; the comma is the default."""
 PAST_HEADER = "lines with fields past the header's columns (not read)"
 """The name of the tally of rows longer than their header (:attr:`~.base.ClaimReader.tallies`)."""
@@ -92,7 +92,7 @@ class CsvClaims(ClaimReader):
         """The first line that has fields: its delimiter, and whether it is a header (its columns)."""
         delimiter, row = _sniff(text)
         self._delimiter = delimiter
-        notes = [f"fields delimited by {DELIMITERS[delimiter]}s"] if delimiter != "," else []
+        notes = [f"fields delimited by {CLAIM_DELIMITERS[delimiter]}s"] if delimiter != "," else []
         self._header = number
         names = [cell.strip().lower() for cell in row]
         ids = [i for i, n in enumerate(names) if n in _ID_NAMES]
@@ -176,7 +176,9 @@ class CsvClaims(ClaimReader):
             if date_col >= 0 and row[date_col].strip():
                 date = self._date(row[date_col])
                 if date is None:
-                    yield BadLine(number, f"the date must be written {DATE_FORMS}, got {row[date_col].strip()[:40]!r}")
+                    yield BadLine(
+                        number, f"the date must be written {CLAIM_DATE_FORMS}, got {row[date_col].strip()[:40]!r}"
+                    )
                     continue
             yield BatchClaim(claim_id, number, tuple(codes), date)
 
@@ -218,7 +220,7 @@ def _sniff(text: str) -> tuple[str, list[str]]:
     one that leaves the first field (a claim id) free of the other delimiters, then the first of
     comma, tab, semicolon, pipe."""
     rows: dict[str, list[str]] = {}
-    for delimiter in DELIMITERS:
+    for delimiter in CLAIM_DELIMITERS:
         if delimiter not in text:
             continue
         row = rows[delimiter] = _fields(text, delimiter)
@@ -232,7 +234,7 @@ def _sniff(text: str) -> tuple[str, list[str]]:
             continue
         words = [t for cell in row[1:] for t in split_codes(cell) if parse_claim_date(t)[0] is None]
         share = sum(parse_line(t) is not None for t in words) / len(words) if words else 0.0
-        score = (share, not any(other in row[0] for other in DELIMITERS if other != delimiter), -order)
+        score = (share, not any(other in row[0] for other in CLAIM_DELIMITERS if other != delimiter), -order)
         if score > best:
             best, chosen = score, delimiter
     return chosen, rows.get(chosen) or _fields(text, chosen)

@@ -16,7 +16,7 @@ import msgspec
 
 from cptref.check.lines import Line, parse_line, split_codes
 
-from .base import DATE_FORMS, TOO_LONG, TOO_LONG_MESSAGE, BadLine, BatchClaim, ClaimReader, Item, SkippedLine
+from .base import CLAIM_DATE_FORMS, TOO_LONG, TOO_LONG_MESSAGE, BadLine, BatchClaim, ClaimReader, Item, SkippedLine
 
 
 class _JsonLine(msgspec.Struct):
@@ -74,7 +74,7 @@ class JsonlClaims(ClaimReader):
             if item.date is not None:
                 date = date_of(item.date)
                 if date is None:
-                    yield BadLine(number, f'"date" must be a date written {DATE_FORMS}, got {item.date[:40]!r}')
+                    yield BadLine(number, f'"date" must be a date written {CLAIM_DATE_FORMS}, got {item.date[:40]!r}')
                     continue
             yield BatchClaim(item.id, number, tuple(codes), date)
 
