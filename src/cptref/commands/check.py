@@ -41,11 +41,16 @@ and says so; a suggestion resting on one shows only with --explain.
 
 Batch: --file checks every claim of a CSV file (a claim id column, a codes
 column with claim lines split by spaces, commas, semicolons or pipes, and an
-optional date column; an id,codes[,date] header is optional) or a JSON Lines
-file ({"id": ..., "codes": ["47542-59", {"code": "50432", "modifiers":
-["RT"], "units": 1}], "date": "2026-01-15"}, one a line). Every line is a
-claim, a header or blank line, or a malformed line reported on stderr with
-its line number; a summary on stderr counts them all.
+optional date column; an id,codes[,date] header is optional; fields
+delimited by commas, semicolons, tabs or pipes; dates YYYY-MM-DD or
+MM/DD/YYYY), a JSON Lines file ({"id": ..., "codes": ["47542-59", {"code":
+"50432", "modifiers": ["RT"], "units": 1}], "date": "2026-01-15"}, one a
+line), or an X12 837P/837I file (.837, .x12, .edi, or beginning ISA: each
+claim's SV1/SV2 lines, checked per date of service in its guide's setting).
+Every line is a claim, a header or blank line, or a malformed line reported
+on stderr with its line number (an X12 segment with its position); a
+summary on stderr counts them all, and says once which delimiter, date form
+and columns it read.
 
 Exit status: 0 when no claim has an error; 1 when one has (with --strict,
 also when a claim is not verified); 2 usage; 3 invalid data; 4 when lines of
@@ -64,6 +69,7 @@ Examples:
   cptref check --file claims.csv --jsonl > findings.jsonl
   cat claims.jsonl | cptref check --file - --jsonl
   cptref check --file claims.csv --format csv --fields rule,severity,codes
+  cptref check --file claims.837 --jsonl --fields rule,claim.codes
 
 Output (--format): table, the text view (colour on a terminal: --color,
 NO_COLOR); json (also --json), one object for the codes; jsonl (also
@@ -90,7 +96,7 @@ _File = Annotated[
     str | None,
     Opt(
         ("--file", "-f"),
-        "Check every claim in a CSV (id,codes) or JSON Lines ({id, codes}) file; - reads stdin.",
+        "Check every claim in a CSV (id,codes[,date]), JSON Lines ({id, codes}) or X12 837 file; - reads stdin.",
         metavar="FILE",
     ),
 ]
