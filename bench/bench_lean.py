@@ -75,8 +75,14 @@ def main() -> None:
     tables, _ = bench_cms.ensure_data(args.rows, args.seed)
     with tempfile.TemporaryDirectory(prefix="cptref-bench-lean-") as tmp:
         folder = Path(tmp)
-        env = {**os.environ, "CPTREF_CACHE_DIR": str(folder / "cache"), "PYTHONSAFEPATH": "1"}
-        env.pop("CPTREF_DATA", None)
+        # a cache of its own for each installation: sharing one, each would compile the tables again
+        # over the other's at every run
+        envs = {
+            who: {**os.environ, "CPTREF_CACHE_DIR": str(folder / f"cache-{who}"), "PYTHONSAFEPATH": "1"}
+            for who in pythons
+        }
+        for env in envs.values():
+            env.pop("CPTREF_DATA", None)
         compiled = folder / "compiled.sqlite"
         bench_cms.run_child("compile", [str(tables / "ptp")], str(compiled))
         bench_cms.run_child("claims", str(compiled), str(folder / "claims.bin"), args.claims, args.seed)
@@ -100,6 +106,7 @@ def main() -> None:
         sizes: dict[str, dict[str, int]] = {who: {} for who in pythons}
         outs = {who: folder / f"{who}.jsonl" for who in pythons}
         for who in pythons:  # untimed: compiles the tables into each one's cache; the sizes of each output
+            env = envs[who]
             launch(outs[who], cli(who), env)
             sizes[who]["lean"] = outs[who].stat().st_size
             scratch = folder / "scratch.jsonl"
@@ -112,8 +119,8 @@ def main() -> None:
         one: dict[str, list[float]] = {who: [] for who in pythons}
         for _ in range(args.runs):
             for who in pythons:
-                every[who].append(launch(outs[who], cli(who), env))
-                one[who].append(launch(outs[who], cli(who, "--jobs", "1"), env))
+                every[who].append(launch(outs[who], cli(who), envs[who]))
+                one[who].append(launch(outs[who], cli(who, "--jobs", "1"), envs[who]))
     result = {
         "claims": n,
         "bytes_per_claim": {who: {k: round(v / n, 1) for k, v in sized.items()} for who, sized in sizes.items()},
