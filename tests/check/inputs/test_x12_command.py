@@ -129,3 +129,14 @@ def test_read_claims_reads_an_837_file_object_whole_never_in_bounded_lines(tmp_p
         isinstance(i, BatchClaim | BadLine) for i in items
     )
     assert sum(isinstance(i, BatchClaim) for i in items) == 4
+
+
+def test_an_837_given_as_lines_is_read_as_one_file_and_a_line_cut_short_stops_it_said() -> None:
+    from cptref.check.inputs.base import TOO_LONG
+
+    lines = P.splitlines(keepends=True)
+    assert [type(i).__name__ for i in read_claims(lines)] == ["BatchClaim"] * 4
+    cut = list(read_claims([*lines[:30], TOO_LONG, *lines[30:]]))
+    assert not any(isinstance(i, BatchClaim) and i.id == "PCN-1003" for i in cut)  # nothing after the cut
+    last = cut[-1]
+    assert isinstance(last, BadLine) and last.line == 31 and "name the file instead" in last.message

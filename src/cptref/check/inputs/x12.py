@@ -36,7 +36,7 @@ from msgspec import Struct
 
 from cptref.check.lines import Line
 
-from .base import BadLine, BatchClaim, ClaimReader
+from .base import TOO_LONG, TOO_LONG_MESSAGE, BadLine, BatchClaim, ClaimReader
 
 Setting = Literal["practitioner", "outpatient_hospital"]
 """The setting of a claim, as cptref's CMS tables name it (``CheckTables(setting=...)``)."""
@@ -1391,8 +1391,19 @@ class X12Claims(ClaimReader):
             yield head
             yield from ahead
             return
-        self.reader = read_x12(cast("IO[bytes]", _StreamOf(itertools.chain([bytes(head)], ahead))))
+        cut: list[int] = []
+
+        def whole(chunks: Iterator[Any]) -> Iterator[bytes]:  # lines cut at MAX_LINE lost their bytes: stop there
+            for number, chunk in enumerate(chunks, first):
+                if chunk is TOO_LONG:
+                    cut.append(number)
+                    return
+                yield bytes(chunk)
+
+        self.reader = read_x12(cast("IO[bytes]", _StreamOf(whole(itertools.chain([head], ahead)))))
         yield from items(self.reader)
+        if cut:
+            yield BadLine(cut[0], f"{TOO_LONG_MESSAGE}: an X12 file read in lines stops there; name the file instead")
 
     def summary(self) -> str | None:
         """What the file held and where each claim and service line went, for the batch summary."""
