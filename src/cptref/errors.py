@@ -19,13 +19,17 @@ class ExitCode(IntEnum):
     OK = 0
     """Success; also when the reader of stdout closes the pipe early (``| head``)."""
     NOT_FOUND = 1
-    """An unknown code, a search with no match."""
+    """``show``, ``search``: an unknown code, a search with no match (``check`` says it with :attr:`CODE_NOT_FOUND`)."""
     FINDINGS = 1
     """``check``: a finding is an error (or, with ``--strict``, a claim is not verified)."""
     USAGE = 2
     """Bad arguments: a malformed code, an empty query, an unknown option."""
     DATA = 3
     """The data directory is missing or a data file fails validation."""
+    MALFORMED_INPUT = 4
+    """``check --file``: lines of the batch could not be read as claims (each reported on stderr, the rest checked)."""
+    CODE_NOT_FOUND = 5
+    """``check``: a code of a claim is in neither the library nor the CMS tables (a ``no-data`` finding)."""
     BATCH_FAILED = 6
     """``check --file``: a worker process of the batch died (killed, out of memory): the claims it held
     and those after them were not checked; what was written before is whole, and the summary says so."""

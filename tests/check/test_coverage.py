@@ -24,7 +24,7 @@ PTP = [f"ccipra-v323r0-f{part}.txt" for part in (1, 2, 3, 4)]
 def claim(cli: Cli, cms: Path | None, *lines: str, date: str = Q4, **kwargs: Any) -> dict[str, Any]:
     args = ("check", *lines, "--json", "--date", date, *DATA, *(("--cms", str(cms)) if cms else ()))
     run = cli(*args, **kwargs)
-    assert run.code in (0, 1), run.err
+    assert run.code in (0, 1, 5), run.err  # 5: a code in neither the library nor the tables
     doc: dict[str, Any] = json.loads(run.out)
     return doc
 
@@ -125,7 +125,7 @@ def test_a_folder_of_two_quarters_checks_each_claim_against_the_quarter_of_its_d
     run = cli("check", "--file", str(batch), "--jsonl", "--cms", str(folder), *DATA)
     lines = {d["id"]: d for d in map(json.loads, run.out.splitlines())}
     assert not lines["q3"]["ok"] and lines["q4"]["verified"]
-    assert lines["q3"]["checked"] is None and lines["q4"]["checked"] is None  # lean: stopped, verified
+    assert "checked" not in lines["q3"] and "checked" not in lines["q4"]  # lean: stopped, verified
     explained = cli("check", "--file", str(batch), "--jsonl", "--explain", "--cms", str(folder), *DATA)
     full = {d["id"]: d for d in map(json.loads, explained.out.splitlines())}
     assert full["q3"]["checked"]["pairs"]["table"] == "ptp/practitioner/32.2r0"

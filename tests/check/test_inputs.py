@@ -164,3 +164,118 @@ def test_the_former_names_of_the_batch_types_still_load() -> None:
     assert getattr(cptref.check, "Claim") is BatchClaim  # noqa: B009 - a name mypy is not told of
     assert getattr(cptref.check, "Skipped") is SkippedLine  # noqa: B009
     assert getattr(cptref.check, "EXIT_FINDINGS") is ExitCode.FINDINGS  # noqa: B009
+
+
+# --- billing exports: delimiters, US dates, columns not read ----------------------------------------
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("Claim ID;CPT Codes;DOS\nA1;47532 47542;2026-01-15\n", ";"),
+        ("claim_id\tcodes\tdate\nA1\t47532,47542\t2026-01-15\n", "\t"),
+        ("id|codes|date\nA1|47532 47542|2026-01-15\n", "|"),
+        ("A1;47532,47542;2026-01-15\n", ";"),  # no header: the split that leaves claim lines after the id
+        ("A1\t47532,47542\t2026-01-15\n", "\t"),
+        ("A1,47532;47542\n", ","),  # a comma file whose codes are split by semicolons
+    ],
+)
+def test_csv_delimiter_is_read_off_the_first_row(text: str, delimiter: str) -> None:
+    from cptref.check.inputs.csvfile import CsvClaims
+
+    reader = CsvClaims()
+    items = list(reader.items(lines(text)))
+    [claim] = [i for i in items if isinstance(i, BatchClaim)]
+    assert (claim.id, claim.codes) == ("A1", ("47532", "47542"))
+    assert reader.delimiter == delimiter
+    assert bool(reader.notes) == (delimiter != ",")  # said once when not the default
+
+
+def test_csv_reads_us_dates_month_first_and_counts_them() -> None:
+    import datetime
+
+    from cptref.check.inputs.base import US_DATES
+    from cptref.check.inputs.csvfile import CsvClaims
+
+    reader = CsvClaims()
+    text = "id,codes,date\nA1,47532,01/15/2026\nA2,47532,1/5/2026\nA3,47532,2026-01-15\nA4,47532,13/01/2026\n"
+    items = list(reader.items(lines(text)))
+    assert [getattr(i, "date", None) for i in items[1:4]] == [
+        datetime.date(2026, 1, 15),
+        datetime.date(2026, 1, 5),
+        datetime.date(2026, 1, 15),
+    ]
+    assert isinstance(items[4], BadLine) and "MM/DD/YYYY" in items[4].message  # never day first
+    assert reader.tallies == {US_DATES: 2}
+
+
+def test_csv_a_column_not_read_and_fields_past_the_header_are_said_not_dropped_silently() -> None:
+    from cptref.check.inputs.csvfile import PAST_HEADER, CsvClaims
+
+    reader = CsvClaims()
+    items = list(reader.items(lines("id,codes,date,payer\nA1,47532,2026-01-15,X\nA2,47532,2026-01-15,X,extra\n")))
+    assert kinds(items) == ["SkippedLine", "BatchClaim", "BatchClaim"]
+    assert reader.notes == ("column 'payer' (4) not read (cptref reads id, codes, date)",)
+    assert reader.tallies == {PAST_HEADER: 1}
+
+
+def test_a_first_claim_whose_codes_are_all_malformed_is_not_taken_for_a_header() -> None:
+    items = list(read_claims(lines("A1,4755 abc9\nA2,47532\n"), "x.csv"))
+    assert kinds(items) == ["BatchClaim", "BatchClaim"]
+    assert items[0].codes == ("4755", "abc9")  # type: ignore[union-attr]  # checked: malformed-code stops it
+
+
+def test_a_settled_csv_reader_carries_its_delimiter_and_notes_to_another_process() -> None:
+    import pickle
+
+    from cptref.check.inputs.csvfile import CsvClaims
+
+    reader = CsvClaims()
+    text = "id;codes;payer\nA1;47532;X\n"
+    reader.settle(lines(text))
+    copy = pickle.loads(pickle.dumps(reader))
+    assert (copy.delimiter, copy.notes) == (";", reader.notes)
+    assert list(copy.items(lines(text))) == list(CsvClaims().items(lines(text)))
+
+
+# --- JSON Lines: a line never aborts the batch ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"codes": ["47532"], "x": ' + b"[" * 1_000 + b"]" * 1_000 + b"}\n", "not a claim: nested too deep"),
+        (b'{"codes": ["47532"], "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "not a claim: nested too deep"),
+        (b'{"id": "\xff", "codes": ["47532"]}\n', "not a claim: not UTF-8 text"),
+        (b'{"codes": ' + b"[" * 5_000 + b"}\n", "not a claim"),
+    ],
+)
+def test_a_jsonl_line_nested_too_deep_or_not_utf8_is_one_malformed_line(raw: bytes, message: str) -> None:
+    text = b'{"id": "a", "codes": ["47532"]}\n' + raw + b'{"id": "c", "codes": ["47532"]}\n'
+    items = list(read_claims(text.splitlines(keepends=True), "x.jsonl"))
+    assert kinds(items) == ["BatchClaim", "BadLine", "BatchClaim"]
+    assert items[1].message.startswith(message)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"code": "47555X2"},  # units inside the code
+        {"code": "47555-59"},  # a modifier inside the code
+        {"code": "47542", "modifiers": ["59X3"]},  # units inside a modifier
+        {"code": "47542", "modifiers": ["59-RT"]},  # two modifiers as one
+        {"code": "47542", "units": 0},
+    ],
+)
+def test_a_structured_claim_line_is_validated_field_by_field(line: dict[str, object]) -> None:
+    import json
+
+    from cptref.check.lines import parse_line
+
+    raw = json.dumps({"id": "s", "codes": [line, "47532"]}).encode() + b"\n"
+    [claim] = read_claims([raw], "x.jsonl")
+    assert isinstance(claim, BatchClaim)
+    token, plain = claim.codes
+    assert plain == "47532" and parse_line(token) is None  # a malformed-code finding stops the claim
+
+
+def test_a_structured_claim_line_that_is_well_formed_reads_as_its_string() -> None:
+    raw = b'{"codes": [{"code": " 47542", "modifiers": ["rt", "59"], "units": 2}, {"code": "c1729"}]}\n'
+    [claim] = read_claims([raw], "x.jsonl")
+    assert isinstance(claim, BatchClaim) and claim.codes == ("47542-RT-59x2", "C1729")

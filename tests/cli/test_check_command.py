@@ -42,10 +42,11 @@ def test_cli_a_set_the_library_clears_is_still_not_verified_without_the_official
 @pytest.mark.parametrize("codes", [("50390", "77002"), ("C1729", "47532"), ("50432", "50706x2")])
 def test_cli_a_claim_not_verified_says_so_exits_0_and_1_when_strict(cli: Cli, codes: tuple[str, ...]) -> None:
     run = cli("check", *codes)
-    assert run.code == 0
+    not_found = "C1729" in codes  # a code of no record: 5, whatever --strict says
+    assert run.code == (5 if not_found else 0)
     assert run.out.startswith(f"NOT VERIFIED  {', '.join(codes)}: ")
     assert "no error, but not verified" in run.out.splitlines()[0]
-    assert cli("check", *codes, "--strict").code == 1
+    assert cli("check", *codes, "--strict").code == (5 if not_found else 1)
     doc = json.loads(cli("check", *codes, "--json").out)
     assert (doc["ok"], doc["verified"]) == (True, False)
 
@@ -108,15 +109,23 @@ def test_cli_jsonl_with_codes_prints_one_lean_line(cli: Cli) -> None:
     assert run.code == 0
     [line] = run.out.splitlines()
     doc = json.loads(line)
-    assert list(doc) == ["schema_version", "id", "line", "ok", "verified", "checked", "codes", "titles", "findings"]
-    assert (doc["schema_version"], doc["id"], doc["line"], doc["ok"], doc["codes"]) == (
-        2,
-        None,
-        None,
-        True,
-        ["50432", "50706-59"],
-    )
-    assert [list(f) for f in doc["findings"]] == [["rule", "severity", "codes", "fix"]] * 2
+    assert list(doc) == ["ok", "verified", "checked", "findings"]  # lean: no envelope, no empty key
+    assert doc["ok"] is True
+    keys = {f["rule"]: list(f) for f in doc["findings"]}
+    assert keys == {
+        "modifier-not-evaluated": ["rule", "severity", "codes", "fix"],
+        "not-checked": ["rule", "severity", "fix"],
+    }
+    explained = json.loads(cli("check", "50432", "50706-59", "--jsonl", "--explain").out)
+    assert list(explained) == ["schema_version", "ok", "verified", "checked", "codes", "findings"]
+    assert explained["schema_version"] == 3
+    as_json = json.loads(cli("check", "50432", "50706-59", "--json").out)
+    # one shape of a claim's codes: --json writes [] for no modifier, a line leaves the empty key out
+    assert explained["codes"] == [{k: v for k, v in c.items() if v != []} for c in as_json["codes"]]
+    assert [c["code"] for c in explained["codes"]] == ["50432", "50706"]
+    asked = json.loads(cli("check", "50432", "50706-59", "--jsonl", "--fields", "rule,claim.codes").out)
+    assert asked["codes"] == [{"code": "50432", "units": 1}, {"code": "50706", "units": 1, "modifiers": ["59"]}]
+    assert "schema_version" not in asked and all(list(f) == ["rule"] for f in asked["findings"])
     assert [f["rule"] for f in doc["findings"]] == ["modifier-not-evaluated", "not-checked"] or [
         f["rule"] for f in doc["findings"]
     ] == ["not-checked", "modifier-not-evaluated"]
@@ -143,7 +152,7 @@ def test_cli_batch_csv_reports_malformed_lines_and_counts_every_line(cli: Cli, t
     path = tmp_path / "claims.csv"
     path.write_bytes(b'id,codes\nA1,"50432 50706"\nA2\nA3,47532;77002\n\xff,47532\nA5,47555|74360\n\n')
     run = cli("check", "--file", str(path), "--date", "2026-11-27", "--jsonl")
-    assert run.code == 1
+    assert run.code == 4  # malformed lines (a claim with an error too: the malformed lines win)
     out = [json.loads(line) for line in run.out.splitlines()]
     assert [(d["id"], d["line"], d["ok"]) for d in out] == [("A1", 2, True), ("A3", 4, False), ("A5", 6, True)]
     err = run.err.splitlines()
@@ -169,7 +178,7 @@ def test_cli_batch_jsonl_from_stdin(cli: Cli) -> None:
 
 def test_cli_batch_strict_exits_1_for_a_claim_not_verified(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "claims.csv"
-    path.write_text("A1,50432 50706\nA2,47532 C1729\n")
+    path.write_text("A1,50432 50706\nA2,50390 77002\n")
     assert cli("check", "--file", str(path), "--date", "2026-11-27", "--jsonl").code == 0
     assert cli("check", "--file", str(path), "--date", "2026-11-27", "--jsonl", "--strict").code == 1
 
@@ -178,7 +187,7 @@ def test_cli_batch_text_names_each_claim(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "claims.jsonl"
     path.write_text('{"id": "a", "codes": ["47532", "77002"]}\nbroken\n{"id": "b", "codes": ["50432", "50706"]}\n')
     run = cli("check", "--file", str(path), "--date", "2026-11-27")
-    assert run.code == 1
+    assert run.code == 4  # a malformed line, and a claim with an error: the malformed line wins
     assert run.out.startswith("claim a (line 1): NOT OK  47532, 77002: 2 errors, 1 warning\n")
     assert "\nclaim b (line 3): NOT VERIFIED  50432, 50706: 1 warning;" in run.out
     assert f"cptref: {path}:2: not a claim: JSON is malformed" in run.err
@@ -226,3 +235,66 @@ def test_cli_batch_on_several_processes_writes_what_one_process_writes_in_the_sa
     assert len(one.out.splitlines()) == 5_500 and "5502 lines read: 5500 claims checked" in one.err
     csv_one = cli("check", "--file", str(path), "--date", "2026-11-27", "--format", "csv", "--jobs", "1")
     assert csv_one.out == cli("check", "--file", str(path), "--date", "2026-11-27", "--format", "csv", "-j", "3").out
+
+
+# --- one vocabulary for scripts: an exit status a meaning ------------------------------------------
+def test_exit_status_precedence_the_least_checked_wins() -> None:
+    from cptref.commands.check import exit_status
+    from cptref.errors import ExitCode
+
+    assert [int(c) for c in (ExitCode.FINDINGS, ExitCode.MALFORMED_INPUT, ExitCode.CODE_NOT_FOUND)] == [1, 4, 5]
+    assert int(ExitCode.BATCH_FAILED) == 6
+    assert exit_status() == ExitCode.OK
+    assert exit_status(unverified=3) == ExitCode.OK
+    assert exit_status(unverified=3, strict=True) == ExitCode.FINDINGS
+    assert exit_status(errors=1, unverified=1, strict=True) == ExitCode.FINDINGS
+    assert exit_status(not_found=1, errors=1, strict=True) == ExitCode.CODE_NOT_FOUND
+    assert exit_status(malformed=1, not_found=1, errors=1) == ExitCode.MALFORMED_INPUT
+    assert exit_status(failed=True, malformed=1, not_found=1, errors=1) == ExitCode.BATCH_FAILED
+
+
+def test_cli_exit_status_of_each_case(cli: Cli, tmp_path: Path) -> None:
+    day = ("--date", "2026-11-27", "--jsonl")
+    assert cli("check", "47532", "47542", "77002").code == 1  # a claim with an error
+    assert cli("check", "0009Z", "47532").code == 5  # a code in neither the library nor any table
+    assert cli("check", "0009Z", "47532", "77002").code == 5  # not found wins over an error
+    path = tmp_path / "claims.csv"
+    path.write_text("A1,50432 50706\nA2,47532 77002\n")
+    assert cli("check", "--file", str(path), *day).code == 1
+    path.write_text("A1,50432 50706\nA2,0009Z\n")
+    assert cli("check", "--file", str(path), *day).code == 5
+    path.write_text("A1,50432 50706\nA2\nA3,0009Z\n")
+    run = cli("check", "--file", str(path), *day)
+    assert run.code == 4 and f"{path}:2: expected 2 columns" in run.err  # malformed wins over not found
+    assert [json.loads(line)["id"] for line in run.out.splitlines()] == ["A1", "A3"]  # the rest is checked
+
+
+def test_cli_help_documents_every_check_exit_status(cli: Cli) -> None:
+    text = " ".join(cli("check", "--help").out.split())
+    for words in ("4 when lines of --file were malformed", "5 when a code was not found", "6 when a batch worker"):
+        assert words in text
+    assert "the one that says the least was checked wins: 6, then 4, then 5, then 1" in text
+
+
+def test_cli_batch_says_once_which_delimiter_dates_and_columns_it_read(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    rows = "".join(f"A{i};50432 50706;11/{i + 1}/2026;payer\n" for i in range(5))
+    path.write_text("Claim ID;CPT Codes;DOS;Payer\n" + rows)
+    run = cli("check", "--file", str(path), "--jsonl")
+    assert run.code == 0, run.err
+    assert [json.loads(line)["id"] for line in run.out.splitlines()] == [f"A{i}" for i in range(5)]
+    err = run.err.splitlines()
+    assert err[:3] == [
+        f"cptref: {path}: fields delimited by semicolons",
+        f"cptref: {path}: column 'Payer' (4) not read (cptref reads id, codes, date)",
+        f"cptref: {path}: dates written MM/DD/YYYY read month first, as US billing exports write them",
+    ]
+    assert len(err) == 4 and "5 dates written MM/DD/YYYY" in err[3] and "fields delimited by semicolons" in err[3]
+
+
+def test_cli_jsonl_structured_line_that_is_no_code_stops_its_claim(cli: Cli) -> None:
+    text = b'{"id": "s", "codes": [{"code": "47555X2"}]}\n{"id": "t", "codes": [{"code": "50432"}]}\n'
+    run = cli("check", "--file", "-", "--date", "2026-11-27", "--jsonl", stdin=text)
+    first, second = map(json.loads, run.out.splitlines())
+    assert first["ok"] is False and first["findings"][0]["rule"] == "malformed-code"
+    assert second["id"] == "t" and run.code == 1

@@ -423,7 +423,7 @@ def test_a_batch_line_longer_than_a_megabyte_is_skipped_and_the_run_goes_on(tmp_
             f'{{"id":"A","codes":["0001X"]}}\n{{"id":"B","codes":["{huge}"]}}\n{{"id":"C","codes":["0001X"]}}\n'
         )
     got = run(Job(("check", "--file", str(claims), "--date", "2026-11-27", "--jsonl", *FIX)))
-    assert got.code == 1, got  # a line was skipped
+    assert got.code == 4, got  # a line was skipped: malformed input
     assert [json.loads(line)["id"] for line in got.out.splitlines()] == ["A", "C"]
     line = 3 if kind == "csv" else 2
     assert f"claims.{kind}:{line}: the line is longer than 1000000 bytes; line skipped" in got.err

@@ -106,10 +106,15 @@ def test_check_fields_select_each_finding_in_json_and_jsonl(cli: Cli) -> None:
         {"rule": "not-checked"},
     ]
     lean = json.loads(cli("check", "47532", "77002", "--jsonl").out)
-    assert [list(f) for f in lean["findings"]] == [["rule", "severity", "codes", "fix"]] * 3
+    assert [list(f) for f in lean["findings"]] == [["rule", "severity", "codes", "fix"]] * 2 + [
+        ["rule", "severity", "fix"]
+    ]
     full = json.loads(cli("check", "47532", "77002", "--jsonl", "--explain").out)
-    assert [list(f) for f in full["findings"]] == [list(results.FINDING_KEYS)] * 3
-    assert full["titles"]["47532"] and lean["titles"] == {}
+    for finding in full["findings"]:  # every field that has a value, in the order of the type; none null or []
+        assert list(finding) == [key for key in results.FINDING_KEYS if key in finding]
+        assert {"rule", "severity", "message", "fix"} <= set(finding) and None not in finding.values()
+        assert [] not in finding.values()
+    assert full["codes"][0]["title"] and "codes" not in lean and "titles" not in full
 
 
 # --- --format ---------------------------------------------------------------------------------------
@@ -151,41 +156,53 @@ def test_check_format_csv_is_a_row_a_finding_and_with_file_names_the_claim(cli: 
     run = cli("check", "47532", "77002", "--format", "csv", "--fields", "rule,codes")
     assert run.code == 1
     assert run.out == (
-        "rule,codes\nincluded-reported-separately,47532 77002\naddon-without-primary,77002\nnot-checked,\n"
+        "ok,verified,rule,codes\nfalse,false,included-reported-separately,47532 77002\n"
+        "false,false,addon-without-primary,77002\nfalse,false,not-checked,\n"
     )
     path = tmp_path / "claims.csv"
     path.write_text('id,codes\nA1,"47532 77002"\nA2,"50432 50706"\nA3,47532;77002\n')
     batch = cli("check", "--file", str(path), "--date", "2026-11-27", "--format", "csv", "--fields", "rule,severity")
     assert batch.code == 1
     assert list(csv.reader(io.StringIO(batch.out))) == [
-        ["id", "line", "rule", "severity"],
-        ["A1", "2", "included-reported-separately", "error"],
-        ["A1", "2", "addon-without-primary", "error"],
-        ["A1", "2", "not-checked", "warning"],
-        ["A2", "3", "not-checked", "warning"],
-        ["A3", "4", "included-reported-separately", "error"],
-        ["A3", "4", "addon-without-primary", "error"],
-        ["A3", "4", "not-checked", "warning"],
+        ["id", "line", "ok", "verified", "rule", "severity"],
+        ["A1", "2", "false", "false", "included-reported-separately", "error"],
+        ["A1", "2", "false", "false", "addon-without-primary", "error"],
+        ["A1", "2", "false", "false", "not-checked", "warning"],
+        ["A2", "3", "true", "false", "not-checked", "warning"],
+        ["A3", "4", "false", "false", "included-reported-separately", "error"],
+        ["A3", "4", "false", "false", "addon-without-primary", "error"],
+        ["A3", "4", "false", "false", "not-checked", "warning"],
     ]  # no CMS tables given: no claim is verified
     assert batch.err.startswith(f"cptref: {path}: 4 lines read: 3 claims checked (2 with errors")
 
 
-def test_check_format_csv_of_a_verified_claim_is_the_header_alone(cli: Cli, cms_folder: Path) -> None:
+def test_check_format_csv_writes_a_row_for_a_claim_without_findings(cli: Cli, cms_folder: Path, tmp_path: Path) -> None:
     args = ("--cms", str(cms_folder), "--data", str(FIXTURES / "check"), "--date", "2026-11-27")
     run = cli("check", "0007X", "--format", "csv", *args)
-    assert (run.code, run.out) == (0, ",".join(results.FINDING_KEYS) + "\n")
+    empty = "," * (len(results.FINDING_KEYS) - 1)
+    assert (run.code, run.out) == (0, "ok,verified," + ",".join(results.FINDING_KEYS) + f"\ntrue,true,{empty}\n")
     assert json.loads(cli("check", "0007X", "--json", *args).out)["verified"] is True
+    path = tmp_path / "claims.csv"
+    path.write_text("V1,0007X\nS1,0001X 0002X\nV2,0007X\n")
+    batch = cli("check", "--file", str(path), "--format", "csv", "--fields", "rule", *args)
+    rows = list(csv.reader(io.StringIO(batch.out)))
+    assert rows[0] == ["id", "line", "ok", "verified", "rule"]
+    assert [row[0] for row in rows[1:]].count("V1") == 1 and ["V2", "3", "true", "true", ""] in rows  # every claim
+    assert {row[0] for row in rows[1:]} == {"V1", "S1", "V2"}
 
 
 def test_check_format_plain_keeps_each_finding_on_one_line(cli: Cli, tmp_path: Path) -> None:
     run = cli("check", "47532", "77002", "--format", "plain")
     lines = run.out.splitlines()
     assert len(lines) == 3
-    assert all(len(line.split("\t")) == len(results.FINDING_KEYS) for line in lines)
+    assert all(len(line.split("\t")) == 2 + len(results.FINDING_KEYS) for line in lines)
     path = tmp_path / "claims.jsonl"
     path.write_text('{"id": 9, "codes": ["47532", "77002"]}\n')
     batch = cli("check", "--file", str(path), "--date", "2026-11-27", "--format", "plain", "--fields", "rule")
-    assert batch.out == "9\t1\tincluded-reported-separately\n9\t1\taddon-without-primary\n9\t1\tnot-checked\n"
+    assert batch.out == (
+        "9\t1\tfalse\tfalse\tincluded-reported-separately\n9\t1\tfalse\tfalse\taddon-without-primary\n"
+        "9\t1\tfalse\tfalse\tnot-checked\n"
+    )
 
 
 def test_check_format_jsonl_is_jsonl(cli: Cli) -> None:

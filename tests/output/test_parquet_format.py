@@ -60,7 +60,7 @@ def test_output_writes_the_batch_to_a_file(tmp_path: Path) -> None:
     piped = run_cptref(*args)
     written = run_cptref(*args, "-o", str(tmp_path / "out.jsonl"))
     assert written.code == piped.code and written.out == "" and written.err == piped.err
-    assert (tmp_path / "out.jsonl").read_text() == piped.out and piped.out.startswith('{"schema_version"')
+    assert (tmp_path / "out.jsonl").read_text() == piped.out and piped.out.startswith('{"id"')
 
 
 def test_output_to_a_folder_is_one_line(tmp_path: Path) -> None:

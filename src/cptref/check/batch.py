@@ -80,13 +80,33 @@ class Encoder:
     """Checks claims and writes each with ``writer``: a JSON line, or rows (csv, plain)."""
 
     def __init__(
-        self, tables: CheckTables, writer: ClaimWriter, explain: bool, date: datetime.date | None = None
+        self,
+        tables: CheckTables,
+        writer: ClaimWriter,
+        explain: bool,
+        date: datetime.date | None = None,
+        setting: Callable[[str], CheckTables] | None = None,
     ) -> None:
         self.tables = tables
         self.explain = explain
         self.date = date
         """The date of service of a claim that gives none (``--date``); None: such a claim is a reported line."""
         self._writer = writer
+        self._setting = setting
+        """The tables of another setting, for a claim whose file names its own (an X12 837I: outpatient_hospital)."""
+        self._settings: dict[str, CheckTables] = {tables.setting: tables}
+
+    def tables_for(self, claim: BatchClaim) -> CheckTables:
+        """The tables a claim is checked with: those of its own setting when its file gives one."""
+        setting = claim.setting
+        if setting is None:
+            return self.tables
+        found = self._settings.get(setting)
+        if found is None:
+            if self._setting is None:
+                return self.tables
+            found = self._settings[setting] = self._setting(setting)
+        return found
 
     def header(self) -> bytes:
         return self._writer.header()
@@ -99,6 +119,7 @@ class Encoder:
         by_rule = summary.by_rule
         tables, explain, default, write = self.tables, self.explain, self.date, self._writer.write
         claims = errors = unverified = 0
+        before = dict(reader.tallies)
         for claim in reader.items(lines, first):
             if not isinstance(claim, BatchClaim):
                 if isinstance(claim, SkippedLine):
@@ -110,7 +131,7 @@ class Encoder:
             if day is None:
                 bad.append((claim.line, NO_DATE))
                 continue
-            result = check(tables, claim.codes, day, explain)
+            result = check(tables if claim.setting is None else self.tables_for(claim), claim.codes, day, explain)
             claims += 1
             if not result.ok:
                 errors += 1
@@ -120,6 +141,9 @@ class Encoder:
                 by_rule[found.rule] += 1
             write(out, result, claim)
         summary.claims, summary.with_errors, summary.unverified = claims, errors, unverified
+        for name, count in reader.tallies.items():
+            if count != before.get(name, 0):
+                summary.noticed[name] = count - before.get(name, 0)
         finish = getattr(self._writer, "finish", None)
         if finish is not None:  # a writer that sends the chunk whole (Arrow: the chunk's record batch)
             finish(out)
@@ -220,7 +244,7 @@ def _take(lines: Iterator[bytes]) -> list[bytes]:
     size = 0
     for line in lines:
         chunk.append(line)
-        size += len(line)
+        size += len(line) if line.__class__ is bytes else 64  # an item read already (an X12 claim): small
         if len(chunk) >= BATCH_CHUNK or size >= BATCH_CHUNK_BYTES:
             break
     return chunk

@@ -141,6 +141,10 @@ class BatchSummary(Struct):
     headers: int = 0
     blank: int = 0
     by_rule: Counter[str] = field(default_factory=Counter)
+    noticed: Counter[str] = field(default_factory=Counter)
+    """What the reader noticed, counted (dates written MM/DD/YYYY, fields past the header)."""
+    notes: list[str] = field(default_factory=list)
+    """What the reader said once about the file (its delimiter, a column not read, what an X12 file held)."""
 
     def add(self, result: CheckResult) -> None:
         self.count(result.ok, result.verified, (item.rule for item in result.findings))
@@ -163,6 +167,8 @@ class BatchSummary(Struct):
         self.headers += other.headers
         self.blank += other.blank
         self.by_rule.update(other.by_rule)
+        self.noticed.update(other.noticed)
+        self.notes.extend(note for note in other.notes if note not in self.notes)
 
     def not_a_claim(self, item: SkippedLine) -> None:
         if item.why == "header":

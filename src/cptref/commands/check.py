@@ -40,18 +40,27 @@ and says so; a suggestion resting on one shows only with --explain.
 
 Batch: --file checks every claim of a CSV file (a claim id column, a codes
 column with claim lines split by spaces, commas, semicolons or pipes, and an
-optional date column; an id,codes[,date] header is optional) or a JSON Lines
-file ({"id": ..., "codes": ["47542-59", {"code": "50432", "modifiers":
-["RT"], "units": 1}], "date": "2026-01-15"}, one a line), or a Parquet file
-(pip install 'cptref[arrow]': one row a claim with a list of lines, or one
-row a line grouped by claim id; docs/ARROW.md). Every line is a claim, a
-header or blank line, or a malformed line reported on stderr with its line
-number; a summary on stderr counts them all.
+optional date column; an id,codes[,date] header is optional; fields
+delimited by commas, semicolons, tabs or pipes; dates YYYY-MM-DD or
+MM/DD/YYYY), a JSON Lines file ({"id": ..., "codes": ["47542-59", {"code":
+"50432", "modifiers": ["RT"], "units": 1}], "date": "2026-01-15"}, one a
+line), an X12 837P/837I file (.837, .x12, .edi, or beginning ISA: each
+claim's SV1/SV2 lines, checked per date of service in its guide's setting),
+or a Parquet file (pip install 'cptref[arrow]': one row a claim with a list
+of lines, or one row a line grouped by claim id; docs/ARROW.md). Every line
+is a claim, a header or blank line, or a malformed line reported on stderr
+with its line number (an X12 segment with its position); a summary on stderr
+counts them all, and says once which delimiter, date form and columns it
+read.
 
-Exit status: 0 when no claim has an error; 1 when one has (and, with --file,
-when a line was malformed; with --strict, when a claim is not verified);
-2 usage; 3 invalid data; 6 when a worker process of a --file batch died (the
-lines not checked are named; the summary counts what was written).
+Exit status: 0 when no claim has an error; 1 when one has (with --strict,
+also when a claim is not verified); 2 usage; 3 invalid data; 4 when lines of
+--file were malformed (each reported, the rest checked); 5 when a code was
+not found (a no-data finding: in neither the library nor the CMS tables);
+6 when a batch worker process of --file died (the lines not checked are
+named; the summary counts what was written). When several apply, the one
+that says the least was checked wins: 6, then 4, then 5, then 1. (show and
+search keep 1 for a code not found.)
 
 Examples:
   cptref check 47532 47542 77002
@@ -63,14 +72,19 @@ Examples:
   cat claims.jsonl | cptref check --file - --jsonl
   cptref check --file claims.csv --format csv --fields rule,severity,codes
   cptref check --file claims.parquet --format parquet -o results.parquet
+  cptref check --file claims.837 --jsonl --fields rule,claim.codes
 
 Output (--format): table, the text view (colour on a terminal: --color,
 NO_COLOR); json (also --json), one object for the codes; jsonl (also
---jsonl), one lean object a claim (each finding's rule, severity, codes and
-fix; --explain or --fields for more); csv, a header line then a row a
+--jsonl), one lean object a claim (its id, line, ok, verified, and each
+finding's rule, severity, codes and fix, empty keys left out; --explain for
+every key, --fields for others: claim.codes, claim.schema_version and
+claim.checked name the line's own keys); csv, a header line then a row a
 finding; plain, a tab-separated line a finding; parquet, a Parquet file of
-one row a claim, the fields of --jsonl (-o FILE, or stdout redirected). With
---file, csv and plain rows start with the claim's id and line. --fields picks the fields of each
+one row a claim, the fields of --jsonl (-o FILE, or stdout redirected). csv
+and plain rows start
+with the claim's ok and verified (with --file, after its id and line), and a
+claim without findings is a row of its own, its finding cells empty. --fields picks the fields of each
 finding (and the columns of csv and plain)."""
 )
 """``check --help`` (``{rules}`` stands for the rule table, :func:`cptref.check.rules.help_table`)."""
@@ -87,7 +101,7 @@ _File = Annotated[
     str | None,
     Opt(
         ("--file", "-f"),
-        "Check every claim in a CSV (id,codes) or JSON Lines ({id, codes}) file; - reads stdin.",
+        "Check every claim in a CSV (id,codes[,date]), JSON Lines ({id, codes}) or X12 837 file; - reads stdin.",
         metavar="FILE",
     ),
 ]
@@ -175,7 +189,8 @@ def run(args: Args) -> int:
     output = output_format(args.json, args.format, args.jsonl)
     if output == "json" and file is not None:
         raise UsageError("--json prints one object; with --file use --jsonl (one object a claim)")
-    selected = selected_fields(args.fields, "check", output)
+    fields, envelope = split_envelope(args.fields, output)
+    selected = selected_fields(fields, "check", output)
     if args.output is not None and (file is None or output == "table"):
         raise UsageError(
             "--output writes the machine output of --file: add --file FILE and --format (jsonl, parquet ...)"
@@ -226,19 +241,85 @@ def run(args: Args) -> int:
         tables = engine.CheckTables.from_catalog(found, cms, SETTING_OF[args.setting])
         if stream is None:
             assert date is not None
-            result = _emit_claim(found, tables, date, output, selected, args)
-            ok, verified = result.ok, result.verified
-        else:
-            summary = _check_batch(
-                found, tables, stream, None if file == "-" else file, output, selected, args, date, parquet
+            result = _emit_claim(found, tables, date, output, selected, args, envelope)
+            not_found = sum(f.rule == NOT_FOUND_RULE for f in result.findings)
+            return exit_status(
+                not_found=not_found, errors=not result.ok, unverified=not result.verified, strict=args.strict
             )
-            ok, verified = summary.ok, summary.verified
+        summary = _check_batch(
+            found, tables, stream, None if file == "-" else file, output, selected, args, date, envelope, parquet
+        )
+        return exit_status(
+            malformed=summary.skipped,
+            not_found=summary.by_rule.get(NOT_FOUND_RULE, 0),
+            errors=summary.with_errors,
+            unverified=summary.unverified,
+            strict=args.strict,
+        )
     finally:
         if stream is not None and stream is not sys.stdin.buffer and not stream.closed:
             stream.close()
         if cms is not None:
             cms.close()
-    return ExitCode.OK if ok and (verified or not args.strict) else ExitCode.FINDINGS
+
+
+def split_envelope(text: str | None, output: str) -> tuple[str | None, tuple[str, ...]]:
+    """``--fields`` as the finding fields it names and the keys of a --jsonl line's envelope it names
+    (``claim.schema_version``, ``claim.codes``, ``claim.checked``): those only with --jsonl."""
+    if text is None or "claim." not in text:
+        return text, ()
+    from cptref.output.check_documents import ENVELOPE
+
+    names = [name.strip() for name in text.split(",")]
+    envelope = tuple(dict.fromkeys(name.removeprefix("claim.") for name in names if name.startswith("claim.")))
+    for name in envelope:
+        if name not in ENVELOPE:
+            choices = ", ".join(f"claim.{key}" for key in ENVELOPE)
+            raise UsageError(f"unknown field 'claim.{name}'; a --jsonl line's own keys: {choices}")
+    if output != "jsonl":
+        raise UsageError("--fields claim.KEY names a key of a --jsonl line: add --jsonl")
+    rest = [name for name in names if name and not name.startswith("claim.")]
+    return (",".join(rest) if rest else None), envelope
+
+
+class _NoWriter:
+    """The text view draws each claim itself: its encoder writes nothing (it gives the tables of a setting)."""
+
+    def header(self) -> bytes:
+        return b""
+
+    def write(self, out: bytearray, result: CheckResult, claim: Any) -> None:
+        """Nothing: the text view is drawn a claim at a time."""
+
+
+NOT_FOUND_RULE = "no-data"
+"""The rule whose finding means a code was not found (exit :attr:`ExitCode.CODE_NOT_FOUND`)."""
+
+
+def exit_status(
+    *,
+    failed: bool = False,
+    malformed: int = 0,
+    not_found: int = 0,
+    errors: int = 0,
+    unverified: int = 0,
+    strict: bool = False,
+) -> ExitCode:
+    """``check``'s exit status when several apply: the one that says the least was checked wins.
+
+    6 a batch worker crashed (the output stops short) > 4 lines of the batch were malformed (not
+    checked) > 5 a code was not found (no rule could check it) > 1 a claim has an error > 1 with
+    ``--strict``, a claim is not verified > 0.
+    """
+    if failed:
+        return ExitCode.BATCH_FAILED
+    if malformed:
+        return ExitCode.MALFORMED_INPUT
+    if not_found:
+        return ExitCode.CODE_NOT_FOUND
+    if errors or (strict and unverified):
+        return ExitCode.FINDINGS
+    return ExitCode.OK
 
 
 def _is_parquet(stream: Any, file: str) -> bool:
@@ -265,19 +346,21 @@ def _emit_claim(
     output: str,
     selected: tuple[str, ...] | None,
     args: Args,
+    envelope: tuple[str, ...] = (),
 ) -> CheckResult:
     from cptref.output.check_lines import CheckLines
     from cptref.replies.build import check_reply
 
     reply = check_reply(found, tables, args.codes, date, args.explain, selected)
     if output == "jsonl":
-        reply.answer.lines = [CheckLines(tables.title, selected, args.explain).line(reply.result)]
+        reply.answer.lines = [CheckLines(tables.title, selected, args.explain, envelope).line(reply.result)]
     elif output == "parquet":  # the claim's result row, as check --file --format parquet writes it
         from cptref.output.arrow import ArrowResults, result_schema
 
         row = ArrowResults(result_schema(args.explain, selected), tables.title, args.explain)
         row.add(None, reply.result)
         reply.answer.lines = [row.batch()]
+    reply.answer.verdict = (reply.result.ok, reply.result.verified)
     emit(output, reply.answer, args.color)
     return reply.result
 
@@ -291,6 +374,7 @@ def _check_batch(
     selected: tuple[str, ...] | None,
     args: Args,
     date: datetime.date | None,
+    envelope: tuple[str, ...] = (),
     parquet: bool = False,
 ) -> Any:
     """Check every claim of ``stream`` (each on its own date, else ``date``, else it is reported); print
@@ -300,8 +384,8 @@ def _check_batch(
 
     from cptref.check import batch, engine
     from cptref.check.cpus import usable_cores
-    from cptref.check.inputs.base import BatchClaim, SkippedLine
-    from cptref.check.inputs.registry import batch_lines, reader_for
+    from cptref.check.inputs.base import US_DATES, BatchClaim, SkippedLine
+    from cptref.check.inputs.registry import batch_lines, reader_for, x12_stream
     from cptref.check.results import BatchSummary
     from cptref.output.formats import formatter
     from cptref.output.text import doc as text_doc
@@ -335,12 +419,27 @@ def _check_batch(
         summary.skipped += 1
         if progress:
             sys.stderr.write("\r" + " " * 60 + "\r")  # the progress bar's line, cleared
-        streams.warn(f"{shown}:{line}: {message}; line skipped")
+        if x12 is not None:  # the message says where: the segment, its byte offset and its line
+            streams.warn(f"{shown}: {message}")
+        else:
+            streams.warn(f"{shown}:{line}: {message}; line skipped")
+
+    said: set[str] = set()
+
+    def note() -> None:  # what the reader says once about the file, on stderr as soon as it is known
+        for text in reader.notes:
+            if text not in summary.notes:
+                summary.notes.append(text)
+                streams.warn(f"{shown}: {text}")
+        if US_DATES not in said and (reader.tallies.get(US_DATES) or summary.noticed.get(US_DATES)):
+            said.add(US_DATES)
+            streams.warn(f"{shown}: dates written MM/DD/YYYY read month first, as US billing exports write them")
 
     summary = BatchSummary()
     explain, color = args.explain, args.color
     take: Any = None
     claims: Any = None
+    x12 = None
     if parquet:
         from cptref.check.inputs import parquet as parquet_input
 
@@ -348,6 +447,13 @@ def _check_batch(
         if claims.ignored:
             streams.warn(f"{shown}: {_columns(claims.ignored)} not a claim's, not read")
         reader, lines, take = claims.reader, claims.batches(), parquet_input.take
+        progress = False
+    elif x12_stream(stream, name):  # an 837 is read whole, bounded by its own limits, never in lines
+        from cptref.check.inputs.x12 import X12Claims
+
+        x12 = X12Claims()
+        reader = x12
+        lines = x12.source(stream)
         progress = False
     else:
         found_lines = batch_lines(stream, name)
@@ -364,9 +470,14 @@ def _check_batch(
             yield from reader.items(chunk, first)
             first += len(chunk)
 
+    def setting_tables(setting: str, catalog: Catalog = found) -> engine.CheckTables:
+        return engine.CheckTables.from_catalog(catalog, tables.cms, setting)
+
     if formatter(output).text:
+        text_encoder = batch.Encoder(tables, _NoWriter(), explain, date, setting_tables)
         doc = text_doc.TextDoc()
         for item in every_item():
+            note()
             if isinstance(item, SkippedLine):
                 summary.not_a_claim(item)
                 continue
@@ -377,7 +488,7 @@ def _check_batch(
             if day is None:
                 bad(item.line, batch.NO_DATE)
                 continue
-            result = engine.check(tables, item.codes, day, explain)
+            result = engine.check(text_encoder.tables_for(item), item.codes, day, explain)
             summary.add(result)
             if summary.claims > 1:
                 doc.line()
@@ -388,12 +499,13 @@ def _check_batch(
             tick()
         if doc.lines:
             emit_text(doc, color)
+        summary.noticed.update({name: count for name, count in reader.tallies.items() if count})
     else:
         from cptref.output.check_lines import claim_writer
 
         def writer_for(title: Any) -> Any:
             if output != "parquet":
-                return claim_writer(output, title, selected, explain)
+                return claim_writer(output, title, selected, explain, envelope)
             from cptref.check.arrow import id_type
             from cptref.output.arrow import ArrowResults, result_schema
 
@@ -401,23 +513,30 @@ def _check_batch(
             return ArrowResults(result_schema(explain, selected, ids), title, explain)
 
         writer = writer_for(tables.title)
-        encoder = batch.Encoder(tables, writer, explain, date)
+        encoder = batch.Encoder(tables, writer, explain, date, setting_tables)
 
         def make() -> batch.Encoder:  # in a worker, forked: a catalog connection of its own, all else inherited
             cms = tables.cms
             if cms is not None:
                 cms.reconnect()
-            tables.rebind(found.reopened())  # what the parent prepared (its first chunk) is kept
-            return batch.Encoder(tables, writer_for(tables.title), explain, date)
+            catalog = found.reopened()
+            tables.rebind(catalog)  # what the parent prepared (its first chunk) is kept
+
+            def worker_setting(setting: str) -> engine.CheckTables:
+                return engine.CheckTables.from_catalog(catalog, cms, setting)
+
+            return batch.Encoder(tables, writer_for(tables.title), explain, date, worker_setting)
 
         with _Sink(args.output, output, writer) as sink:
             jobs = args.jobs or usable_cores()
             try:
                 for chunk in batch.checked_chunks(reader, lines, encoder, make, jobs, take):
                     sink.write(chunk.data)
+                    note()
                     for line, message in chunk.bad:
                         bad(line, message)
                     summary.merge(chunk.summary)
+                    note()
                     tick()
             except BatchFailed as failed:  # a worker died: what was written is counted, then the one line why
                 if progress:
@@ -426,6 +545,8 @@ def _check_batch(
                 raise BatchFailed(f"{shown}: {failed}") from None
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
+    if x12 is not None and (said_x12 := x12.summary()) is not None:
+        summary.notes.append(said_x12)
     streams.warn(f"{shown}: {text_views.check_summary(summary)}")
     return summary
 

@@ -73,7 +73,7 @@ def emit(fmt: str, answer: Answer, color: str = "auto") -> None:
         assert answer.view is not None
         emit_text(answer.view(), color)
         return
-    header = out.header(answer.columns)
+    header = out.header(answer.columns, verdict=answer.verdict is not None)
     if header:
         streams.write(header)
     streams.write(out.answer(answer))

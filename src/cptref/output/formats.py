@@ -43,6 +43,9 @@ class Answer(Struct):
     """The fields of a row, in order."""
     claim: Claim | None = None
     """The claim this answers (a batch): csv and plain rows start with its id and line."""
+    verdict: tuple[bool, bool] | None = None
+    """``check``: the claim's ok and verified, which its csv and plain rows carry (after its id and
+    line); a claim without findings is then one row of its own, its finding cells empty."""
 
 
 def cell_text(value: Any) -> str:
@@ -68,7 +71,7 @@ class Formatter:
     binary = False
     """True for a binary format (Parquet): never written to a terminal."""
 
-    def header(self, columns: Sequence[str], claim: bool = False) -> bytes:
+    def header(self, columns: Sequence[str], claim: bool = False, verdict: bool = False) -> bytes:
         return b""
 
     def answer(self, answer: Answer) -> bytes:
@@ -104,10 +107,10 @@ class Rows(Formatter):
 
             self._writer = csv_module.writer(self._buffer, lineterminator="\n")
 
-    def header(self, columns: Sequence[str], claim: bool = False) -> bytes:
+    def header(self, columns: Sequence[str], claim: bool = False, verdict: bool = False) -> bytes:
         if self._writer is None:
             return b""
-        return self._encode([[*(("id", "line") if claim else ()), *columns]])
+        return self._encode([[*(("id", "line") if claim else ()), *(("ok", "verified") if verdict else ()), *columns]])
 
     def _encode(self, rows: Iterable[Sequence[str]]) -> bytes:
         if self._writer is None:  # tab-separated: a tab or line break inside a value is a space
@@ -121,8 +124,12 @@ class Rows(Formatter):
 
     def answer(self, answer: Answer) -> bytes:
         """One row an item; in a batch, the claim's id and line first."""
-        claim = answer.claim
+        claim, verdict = answer.claim, answer.verdict
         front = [cell_text(claim.id), str(claim.line)] if claim is not None else []
+        if verdict is not None:
+            front += [cell_text(verdict[0]), cell_text(verdict[1])]
+            if not answer.rows:  # a claim without findings: a row of its own says so
+                return self._encode([[*front, *("" for _ in answer.columns)]])
         from .fields import select
 
         items = (select(item, answer.columns) for item in answer.rows)

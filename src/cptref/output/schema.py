@@ -5,8 +5,10 @@ output is made of (:mod:`cptref.output.documents`, which takes a record's fields
 from :mod:`cptref.model.records`), so a key added there appears here, described; a test validates the real
 output of every command against these schemas and checks that every key is described.
 
-Every key is listed in ``required``: optional values are ``null`` or ``[]``, never missing. Objects
-do not forbid other keys, because a key may be added without changing ``schema_version``.
+Every key is listed in ``required`` (optional values are ``null`` or ``[]``, never missing), but for
+the keys a type leaves out when unset (``msgspec.UNSET``: a check --jsonl line's, a claim's code's),
+and in a check --jsonl line, a finding's keys and those of what checked the claim, left out when
+empty. Objects do not forbid other keys, because a key may be added without changing ``schema_version``.
 """
 
 from __future__ import annotations
@@ -78,12 +80,45 @@ NAMES = {
 ITEM_PARTS = {command: NAMES.get(kind.__name__, kind.__name__) for command, kind in ITEM_TYPES.items()}
 """The part ``--fields`` selects from, by command."""
 TITLES = {command: f"cptref {command} --json" for command in DOCUMENTS}
+LINE_REQUIRED = ("rule", "severity")
+"""The keys of a finding a check --jsonl line always writes (never empty)."""
 
 Schema = dict[str, Any]
 
 
+def _unset() -> set[tuple[str, str]]:
+    """The (part, key) pairs a type leaves out when unset: its fields whose default is ``UNSET``."""
+    from msgspec import inspect
+
+    found: set[tuple[str, str]] = set()
+    seen: set[type] = set()
+    todo: list[Any] = list(inspect.multi_type_info([*DOCUMENTS.values(), *LINES.values()]))
+    while todo:
+        info = todo.pop()
+        if isinstance(info, inspect.StructType):
+            if info.cls in seen:
+                continue
+            seen.add(info.cls)
+            name = NAMES.get(info.cls.__name__, info.cls.__name__)
+            found.update((name, f.name) for f in msgspec.structs.fields(info.cls) if f.default is msgspec.UNSET)
+            todo.extend(f.type for f in info.fields)
+        elif isinstance(info, inspect.UnionType):
+            todo.extend(info.types)
+        elif isinstance(info, inspect.Metadata):
+            todo.append(info.type)
+        elif isinstance(info, inspect.TupleType):
+            todo.extend(info.item_types)
+        elif isinstance(info, inspect.ListType | inspect.VarTupleType | inspect.SetType):
+            todo.append(info.item_type)
+        elif isinstance(info, inspect.DictType):
+            todo.append(info.value_type)
+    return found
+
+
 def _parts() -> dict[str, Schema]:
-    """Every part of every document, described, each key required, in the order a reader expects."""
+    """Every part of every document, described, each key required but those left out when unset, in
+    the order a reader expects."""
+    unset = _unset()
     _, parts = msgspec.json.schema_components([*DOCUMENTS.values(), *LINES.values()], ref_template="#/$defs/{name}")
     text = json.dumps(parts)
     for old, new in NAMES.items():
@@ -103,7 +138,7 @@ def _parts() -> dict[str, Schema]:
         if tag is not None and "description" not in tag:  # a tagged struct's tag (changes: ptp, mue ...)
             value = tag.get("enum", [tag.get("const")])[0]
             tag["description"] = f'Always "{value}": the tag that tells the kinds of object of a list or a line apart.'
-        part["required"] = list(properties)
+        part["required"] = [key for key in properties if (name, key) not in unset]
         named[name] = {k: part[k] for k in ("title", "description", "type", "properties", "required")}
     from cptref.check.rules import RULES  # deferred: only a schema names every rule
 
@@ -168,7 +203,15 @@ def schema(command: str, jsonl: bool = False, fields: Sequence[str] | None = Non
         item["properties"] = {key: item["properties"][key] for key in fields}
         item["required"] = list(fields)
         item["description"] += narrowed
+    if jsonl and command == "check":  # a line leaves out a finding's empty keys, and those of what checked it
+        finding, answer = parts[ITEM_PARTS[command]], parts["Answer"]
+        finding["required"] = [key for key in finding["required"] if key in LINE_REQUIRED]
+        finding["description"] += " A key whose value is null or [] is left out."
+        answer["required"] = ["by"]
+        answer["description"] += " In a check --jsonl line, a key whose value is null or [] is left out."
     if not jsonl:
+        if command == "check":  # --json writes a code's every key (null for no title, [] for no modifier)
+            parts["CheckedCode"]["required"] = list(parts["CheckedCode"]["properties"])
         document = parts[DOCUMENTS[command].__name__]
         return _root(document, TITLES[command], document["description"], parts)
     if command == "check":

@@ -353,6 +353,7 @@ def tables_document(cms: CmsSummary, paths: Sequence[str]) -> TablesDocument:
 
 
 def checked_codes(result: CheckResult, title: Callable[[str], str | None]) -> list[CheckedCode]:
+    """The claim's lines as check --json writes them: every key (``[]`` for no modifier, null for no title)."""
     return [CheckedCode(line.code, line.units, title(line.code), list(line.modifiers)) for line in result.lines]
 
 

@@ -18,12 +18,14 @@ from msgspec import Struct
 
 class BatchClaim(Struct, frozen=True):
     """One claim of a batch: its id (as given; None when absent), its line, its claim lines (as
-    written) and its date of service (None: not given)."""
+    written), its date of service (None: not given) and the setting whose CMS tables apply to it
+    when the file says (an X12 837P: practitioner; an 837I: outpatient_hospital; None: ``--setting``)."""
 
     id: str | int | None
     line: int
     codes: tuple[str, ...]
     date: datetime.date | None = None
+    setting: str | None = None
 
 
 class BadLine(Struct, frozen=True):
@@ -60,6 +62,31 @@ def parse_date(text: str) -> datetime.date | None:
         return None
 
 
+def parse_claim_date(text: str) -> tuple[datetime.date | None, bool]:
+    """A batch's date of service: ``YYYY-MM-DD``, or the US form of billing exports, ``MM/DD/YYYY``
+    (``M/D/YYYY`` too; never day first); the date (None: neither) and whether it was written the US way."""
+    text = text.strip()
+    if "/" not in text:
+        return parse_date(text), False
+    month, _, rest = text.partition("/")
+    day, _, year = rest.partition("/")
+    if not (1 <= len(month) <= 2 and 1 <= len(day) <= 2 and len(year) == 4):
+        return None, True
+    if not (month.isascii() and month.isdigit() and day.isascii() and day.isdigit() and year.isascii()):
+        return None, True
+    if not year.isdigit():
+        return None, True
+    try:
+        return datetime.date(int(year), int(month), int(day)), True
+    except ValueError:
+        return None, True
+
+
+CLAIM_DATE_FORMS = "YYYY-MM-DD or MM/DD/YYYY"
+"""How a batch's dates may be written (said in the message of a date that is neither)."""
+US_DATES = "dates written MM/DD/YYYY"
+"""The name of the tally of a batch's dates read the US way (:attr:`ClaimReader.tallies`)."""
+
 _DATE_CACHE = 4096
 """Dates of service remembered by their text (a batch holds few distinct dates)."""
 
@@ -72,12 +99,22 @@ class ClaimReader:
     (:attr:`fmt`) and gives :meth:`items`; one with state to settle gives :meth:`settle` and a
     :meth:`__reduce__` that carries it to another process."""
 
-    __slots__ = ("_dates",)
+    __slots__ = ("_dates", "tallies")
     fmt = ""
     """The format's name in the registry (:mod:`.registry`)."""
 
     def __init__(self) -> None:
-        self._dates: dict[str, datetime.date | None] = {}
+        self._dates: dict[str, tuple[datetime.date | None, bool]] = {}
+        self.tallies: dict[str, int] = {}
+        """What the reader noticed about the lines it read, counted (dates written the US way, fields
+        past a header): said in the batch summary. A batch takes the counts of a chunk as the change
+        over its reading."""
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the settled reader says once about the whole file (a delimiter other than a comma,
+        a column it does not read); the batch prints each on stderr and in its summary."""
+        return ()
 
     @property
     def settled(self) -> bool:
@@ -99,9 +136,11 @@ class ClaimReader:
 
     def _date(self, text: str) -> datetime.date | None:
         dates = self._dates
-        if text in dates:
-            return dates[text]
-        found = parse_date(text)
-        if len(dates) < _DATE_CACHE:
-            dates[text] = found
-        return found
+        found = dates.get(text)
+        if found is None:
+            found = parse_claim_date(text)
+            if len(dates) < _DATE_CACHE:
+                dates[text] = found
+        if found[1] and found[0] is not None:
+            self.tallies[US_DATES] = self.tallies.get(US_DATES, 0) + 1
+        return found[0]

@@ -3,31 +3,52 @@ semicolons or pipes) and an optional date column, with or without a header.
 
 One claim is one physical line: a quoted field does not run over into the next line, so a stray
 quote costs that line, never the rest of the file. The first line that has fields settles the
-columns: a header when it names them (``id``, ``codes``, ``date`` and their usual spellings), or
-when no field of it holds a claim line; otherwise the first line is a claim and the columns are id,
-codes (and no date).
+columns and the delimiter: a comma, a semicolon, a tab or a pipe, as billing exports write them
+(the one that splits a header into the names it knows; in a file without a header, the one that
+splits the first claim into an id and codes). That line is a header when it names the columns
+(``id``, ``codes``, ``date`` and their usual spellings), or when no field after its first holds a
+claim line or a digit (a first claim whose codes are all malformed is still a claim); otherwise it
+is a claim and the columns are id, codes (and a date, when a third and last field is one). A column
+the header names but cptref does not read, and fields past the header, are said
+(:attr:`CsvClaims.notes`, :attr:`~.base.ClaimReader.tallies`), never dropped silently. Dates are
+``YYYY-MM-DD`` or ``MM/DD/YYYY``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from cptref.check.lines import parse_line, split_codes
 
-from .base import TOO_LONG, TOO_LONG_MESSAGE, BadLine, BatchClaim, ClaimReader, Item, SkippedLine
+from .base import (
+    CLAIM_DATE_FORMS,
+    TOO_LONG,
+    TOO_LONG_MESSAGE,
+    BadLine,
+    BatchClaim,
+    ClaimReader,
+    Item,
+    SkippedLine,
+    parse_claim_date,
+)
 
 _ID_NAMES = frozenset(["id", "claim", "claim id", "claim_id", "claimid", "claim-id", "claim number", "claim_number"])
 _CODES_NAMES = frozenset(
     ["codes", "code", "cpt", "cpt codes", "cpt_codes", "cpt-codes", "hcpcs", "lines", "procedures", "procedure codes"]
 )
 _DATE_NAMES = frozenset(["date", "dos", "date of service", "date_of_service", "service date", "service_date"])
+CLAIM_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+"""The delimiters a claims CSV may use, by name; the comma is the default."""
+PAST_HEADER = "lines with fields past the header's columns (not read)"
+"""The name of the tally of rows longer than their header (:attr:`~.base.ClaimReader.tallies`)."""
 
 
 class CsvClaims(ClaimReader):
     """A CSV batch: settled once its first row is met (a header or a claim)."""
 
-    __slots__ = ("_columns", "_header")
+    __slots__ = ("_columns", "_delimiter", "_header", "_notes", "_width")
     fmt = "csv"
 
     def __init__(self) -> None:
@@ -37,11 +58,24 @@ class CsvClaims(ClaimReader):
         self._header: int | None = None
         """The number of the first line read as a row (None: not met yet), negative when that line
         is a header (so is skipped)."""
+        self._delimiter = ","
+        self._notes: tuple[str, ...] = ()
+        self._width = 0
+        """The header's number of columns (0: no header naming the columns)."""
 
     @property
     def settled(self) -> bool:
         """Whether the first row is met (the lines still to come are read the same in any process)."""
         return self._header is not None
+
+    @property
+    def delimiter(self) -> str:
+        """The delimiter read off the first row (a comma until then)."""
+        return self._delimiter
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self._notes
 
     def settle(self, lines: Iterable[bytes], first: int = 1) -> None:
         if self.settled:
@@ -52,12 +86,41 @@ class CsvClaims(ClaimReader):
                 return
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_settled, (self._columns, self._header))
+        return (_settled, (self._columns, self._header, self._delimiter, self._notes, self._width))
+
+    def _first(self, text: str, number: int) -> None:
+        """The first line that has fields: its delimiter, and whether it is a header (its columns)."""
+        delimiter, row = _sniff(text)
+        self._delimiter = delimiter
+        notes = [f"fields delimited by {CLAIM_DELIMITERS[delimiter]}s"] if delimiter != "," else []
+        self._header = number
+        names = [cell.strip().lower() for cell in row]
+        ids = [i for i, n in enumerate(names) if n in _ID_NAMES]
+        code_cols = [i for i, n in enumerate(names) if n in _CODES_NAMES]
+        if ids and code_cols:
+            date_col = next((i for i, n in enumerate(names) if n in _DATE_NAMES), -1)
+            self._columns = (ids[0], code_cols[0], date_col)
+            self._header = -number
+            self._width = len(row)
+            read = {ids[0], code_cols[0], date_col}
+            unread = [f"{cell.strip()[:40]!r} ({i + 1})" for i, cell in enumerate(row) if i not in read]
+            if unread:
+                notes.append(
+                    f"column{'s' * (len(unread) > 1)} {', '.join(unread)} not read (cptref reads id, codes, date)"
+                )
+        elif not any(parse_line(t) for cell in row[1:] for t in split_codes(cell)) and not any(
+            ch.isdigit() for cell in row[1:] for ch in cell
+        ):
+            self._header = -number  # names of its own: no field holds a claim line, or anything like one
+            notes.append(f"line {number} taken for a header (it names no id and codes columns cptref knows)")
+        elif len(row) == 3 and parse_claim_date(row[2])[0] is not None:
+            self._columns = (0, 1, 2)  # no header, and a third field that is a date: id, codes, date
+        self._notes = tuple(notes)
 
     def _row(self, raw: bytes, number: int) -> list[str] | BadLine | SkippedLine:
         """One physical CSV line as its fields, or why it holds none. The first line that has fields
-        settles the columns: a header when it names them (id, codes, date) or holds no claim line
-        at all (then it is :class:`SkippedLine`, here and whenever it is read again)."""
+        settles the delimiter and the columns: a header when it names them (id, codes, date) or holds
+        no claim line at all (then it is :class:`SkippedLine`, here and whenever it is read again)."""
         if raw is TOO_LONG:
             return BadLine(number, TOO_LONG_MESSAGE)
         try:
@@ -69,23 +132,14 @@ class CsvClaims(ClaimReader):
         text = text.rstrip("\r\n")
         if not text.strip():
             return SkippedLine(number, "blank")
+        if self._header is None:
+            with contextlib.suppress(_NotARow):  # a quote that does not close: the line is reported below
+                self._first(text, number)
         try:
-            row = _fields(text)
+            row = _fields(text, self._delimiter)
         except _NotARow as exc:
             return BadLine(number, f"not a CSV row: {exc}")
-        header = self._header
-        if header is None:
-            self._header = header = number
-            names = [cell.strip().lower() for cell in row]
-            ids = [i for i, n in enumerate(names) if n in _ID_NAMES]
-            code_cols = [i for i, n in enumerate(names) if n in _CODES_NAMES]
-            if ids and code_cols:
-                date_col = next((i for i, n in enumerate(names) if n in _DATE_NAMES), -1)
-                self._columns = (ids[0], code_cols[0], date_col)
-                self._header = header = -number
-            elif not any(parse_line(t) for cell in row[1:] for t in split_codes(cell)):
-                self._header = header = -number  # names of its own: no field holds a claim line
-        if header == -number:
+        if self._header == -number:
             return SkippedLine(number, "header")
         return row
 
@@ -105,6 +159,12 @@ class CsvClaims(ClaimReader):
             # the codes column, and any extra fields after it when it is the last column (unquoted commas)
             last = codes_col == max(id_col, codes_col, date_col)
             cells = row[codes_col:] if last else [row[codes_col]]
+            if (
+                not last
+                and len(row) > max(self._width, date_col + 1)
+                and any(c.strip() for c in row[self._width or date_col + 1 :])
+            ):
+                self.tallies[PAST_HEADER] = self.tallies.get(PAST_HEADER, 0) + 1
             codes = [t for cell in cells for t in split_codes(cell)]
             if not claim_id:
                 yield BadLine(number, "the claim id is empty")
@@ -116,14 +176,24 @@ class CsvClaims(ClaimReader):
             if date_col >= 0 and row[date_col].strip():
                 date = self._date(row[date_col])
                 if date is None:
-                    yield BadLine(number, f"the date must be written YYYY-MM-DD, got {row[date_col].strip()[:40]!r}")
+                    yield BadLine(
+                        number, f"the date must be written {CLAIM_DATE_FORMS}, got {row[date_col].strip()[:40]!r}"
+                    )
                     continue
             yield BatchClaim(claim_id, number, tuple(codes), date)
 
 
-def _settled(columns: tuple[int, int, int], header: int | None) -> CsvClaims:
+def _settled(
+    columns: tuple[int, int, int], header: int | None, delimiter: str, notes: tuple[str, ...], width: int
+) -> CsvClaims:
     reader = CsvClaims()
-    reader._columns, reader._header = columns, header
+    reader._columns, reader._header, reader._delimiter, reader._notes, reader._width = (
+        columns,
+        header,
+        delimiter,
+        notes,
+        width,
+    )
     return reader
 
 
@@ -131,13 +201,40 @@ class _NotARow(ValueError):
     """A CSV line that is not a row (csv.Error's message; the csv module is imported only when needed)."""
 
 
-def _fields(text: str) -> list[str]:
+def _fields(text: str, delimiter: str = ",") -> list[str]:
     """One physical line as CSV fields; a line with an unclosed quote is an error of that line alone."""
     if '"' not in text:
-        return text.split(",")
+        return text.split(delimiter)
     import csv  # deferred: a claim on the command line never needs it
 
     try:
-        return next(csv.reader([text], strict=True))
+        return next(csv.reader([text], delimiter=delimiter, strict=True))
     except csv.Error as exc:
         raise _NotARow(str(exc)) from None
+
+
+def _sniff(text: str) -> tuple[str, list[str]]:
+    """The delimiter of a claims CSV, read off its first row, and that row's fields: the one that
+    splits a header into the id and codes names; else (a claim, or a header of other names) the one
+    whose fields after the first hold the most claim lines (dates aside) for their words, then the
+    one that leaves the first field (a claim id) free of the other delimiters, then the first of
+    comma, tab, semicolon, pipe."""
+    rows: dict[str, list[str]] = {}
+    for delimiter in CLAIM_DELIMITERS:
+        if delimiter not in text:
+            continue
+        row = rows[delimiter] = _fields(text, delimiter)
+        names = {cell.strip().lower() for cell in row}
+        if names & _ID_NAMES and names & _CODES_NAMES:
+            return delimiter, row
+    best: tuple[float, bool, int] = (-1.0, False, 0)
+    chosen = ","
+    for order, (delimiter, row) in enumerate(rows.items()):
+        if len(row) < 2:
+            continue
+        words = [t for cell in row[1:] for t in split_codes(cell) if parse_claim_date(t)[0] is None]
+        share = sum(parse_line(t) is not None for t in words) / len(words) if words else 0.0
+        score = (share, not any(other in row[0] for other in CLAIM_DELIMITERS if other != delimiter), -order)
+        if score > best:
+            best, chosen = score, delimiter
+    return chosen, rows.get(chosen) or _fields(text, chosen)

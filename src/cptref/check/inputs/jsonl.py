@@ -2,7 +2,10 @@
 
 ``codes`` is a list of claim lines, each a string (``"47542-59"``) or an object (``{"code": "50432",
 "modifiers": ["RT"], "units": 1}``), or one string of claim lines split as in a CSV field; ``id``
-and ``date`` (``YYYY-MM-DD``) are optional. Nothing carries over from one line to the next.
+and ``date`` (``YYYY-MM-DD`` or ``MM/DD/YYYY``) are optional. Nothing carries over from one line to the
+next. An object's fields are checked one by one (``{"code": "47555X2"}`` is no code: the claim is
+stopped with a malformed-code finding showing the object, as a malformed string is); a line that is
+not JSON, not UTF-8 or nested too deep is a malformed line of the batch, and the rest goes on.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from collections.abc import Iterable, Iterator
 
 import msgspec
 
-from cptref.check.lines import split_codes
+from cptref.check.lines import Line, parse_line, split_codes
 
-from .base import TOO_LONG, TOO_LONG_MESSAGE, BadLine, BatchClaim, ClaimReader, Item, SkippedLine
+from .base import CLAIM_DATE_FORMS, TOO_LONG, TOO_LONG_MESSAGE, BadLine, BatchClaim, ClaimReader, Item, SkippedLine
 
 
 class _JsonLine(msgspec.Struct):
@@ -54,6 +57,12 @@ class JsonlClaims(ClaimReader):
             except msgspec.DecodeError as exc:
                 yield BadLine(number, f"not a claim: {_decode_message(exc)}")
                 continue
+            except UnicodeDecodeError:
+                yield BadLine(number, "not a claim: not UTF-8 text")
+                continue
+            except RecursionError:
+                yield BadLine(number, "not a claim: nested too deep")
+                continue
             if isinstance(item.codes, str):
                 codes = split_codes(item.codes)
             else:
@@ -65,17 +74,23 @@ class JsonlClaims(ClaimReader):
             if item.date is not None:
                 date = date_of(item.date)
                 if date is None:
-                    yield BadLine(number, f'"date" must be a date written YYYY-MM-DD, got {item.date[:40]!r}')
+                    yield BadLine(number, f'"date" must be a date written {CLAIM_DATE_FORMS}, got {item.date[:40]!r}')
                     continue
             yield BatchClaim(item.id, number, tuple(codes), date)
 
 
 def _token(item: str | _JsonLine) -> str:
-    """A JSON claim line (a string, or an object with code, modifiers, units) as the string it stands for."""
+    """A JSON claim line (a string, or an object with code, modifiers, units) as the string it stands
+    for; an object whose fields are not a code, modifiers and a number of units each (``{"code":
+    "47555X2"}``, a modifier ``"59X3"``, units 0) as its own JSON, which is no claim line: the
+    claim is stopped with a malformed-code finding that shows it."""
     if isinstance(item, str):
         return item
-    mods = "".join(f"-{m}" for m in item.modifiers)
-    return f"{item.code}{mods}{f'x{item.units}' if item.units != 1 else ''}"
+    code, mods, units = item.code.strip().upper(), tuple(m.strip().upper() for m in item.modifiers), item.units
+    text = f"{code}{''.join(f'-{m}' for m in mods)}{f'x{units}' if units != 1 else ''}"
+    if parse_line(text) == Line(code, mods, units):
+        return text
+    return msgspec.json.encode(item).decode()
 
 
 def _decode_message(exc: msgspec.DecodeError) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from importlib import import_module
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple, cast
 
 from .base import MAX_LINE, TOO_LONG, ClaimReader, Item
 
@@ -28,6 +28,7 @@ class InputFormat(NamedTuple):
 
 
 INPUT_FORMATS: tuple[InputFormat, ...] = (
+    InputFormat("x12", (".837", ".x12", ".edi"), "x12:is_x12", "x12:X12Claims"),
     InputFormat("jsonl", (".jsonl", ".ndjson"), "jsonl:looks_like", "jsonl:JsonlClaims"),
     InputFormat("csv", (".csv",), "", "csvfile:CsvClaims"),
 )
@@ -90,11 +91,32 @@ def batch_lines(
     return reader_for(fmt or detect_format(name, head[-1])), chain(head, source)
 
 
+def x12_stream(stream: Any, name: str | None = None, fmt: str | None = None) -> bool:
+    """Whether a binary stream (its first bytes peeked, not read) is an X12 837 file, which is read
+    whole by :class:`~.x12.X12Claims`, never in lines: named so, or beginning ``ISA``."""
+    if fmt is not None:
+        return fmt == "x12"
+    if (name or "").lower().endswith(INPUT_FORMATS[0].suffixes):
+        return True
+    peek = getattr(stream, "peek", None)
+    if peek is None:
+        return False
+    from .x12 import is_x12
+
+    return is_x12(peek(256)[:256])
+
+
 def read_claims(lines: Iterable[bytes], name: str | None = None, fmt: str | None = None) -> Iterator[Item]:
     """Every line of a batch (binary lines of a file), in order, as a claim, a bad line or a skipped
     line: one item a line, so lines in = claims + bad + skipped. The format is detected when not
     given (:func:`detect_format`). A file object is read in lines of at most :data:`MAX_LINE` bytes;
-    a longer line is a bad line."""
+    a longer line is a bad line. An X12 837 file object is read whole (:mod:`.x12`): an item a claim
+    and a date of service, or a problem."""
+    if hasattr(lines, "read") and x12_stream(lines, name, fmt):
+        from .x12 import X12Claims
+
+        yield from X12Claims().source(cast("IO[bytes]", lines))
+        return
     found = batch_lines(lines, name, fmt)
     if found is not None:
         reader, stream = found

@@ -261,6 +261,10 @@ def check_summary(summary: BatchSummary) -> str:
         f"{summary.unverified} not verified, {verified} verified), {n(summary.skipped, 'malformed line')} "
         f"reported and skipped, {n(summary.headers, 'header line')}, {n(summary.blank, 'blank line')}"
     )
+    for name, count in sorted(summary.noticed.items()):
+        text += f", {count} {name}"
+    for note in summary.notes:
+        text += f"; {note}"
     if summary.by_rule:
         rules = ", ".join(f"{rule} {k}" for rule, k in sorted(summary.by_rule.items(), key=lambda kv: (-kv[1], kv[0])))
         text += f"; findings by rule: {rules}"
