@@ -36,7 +36,7 @@ from msgspec import Struct
 
 from cptref.model.records import about
 
-from .inputs.base import BatchClaim, ClaimReader, Item
+from .inputs.base import CLAIM_DATE_FORMS, BatchClaim, ClaimReader, Item
 from .lines import split_codes
 
 CLAIM_SETTINGS: dict[str, str] = {
@@ -245,7 +245,7 @@ class ArrowClaims(ClaimReader):
         if len(tokens) > MAX_CLAIM_LINES:
             return Unread(number, f"the claim has {len(tokens)} lines, more than {MAX_CLAIM_LINES}", claim_id)
         if day.__class__ is str:
-            return Unread(number, f'"date" must be a date written YYYY-MM-DD, got {day[:40]!r}', claim_id)
+            return Unread(number, f'"date" must be a date written {CLAIM_DATE_FORMS}, got {day[:40]!r}', claim_id)
         return BatchClaim(claim_id, number, tuple(tokens), day)
 
     @staticmethod

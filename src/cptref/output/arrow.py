@@ -26,7 +26,7 @@ from cptref.check.arrow import ClaimIn, LineIn, is_text
 from cptref.check.results import Checked, Finding
 from cptref.model.records import about
 
-from .check_documents import LEAN_FINDING, LINE_VERSION, ClaimLine
+from .check_documents import LEAN_FINDING, LINE_VERSION, CheckedCode, ClaimLine
 
 if TYPE_CHECKING:
     from typing import Annotated
@@ -79,6 +79,9 @@ def _kept(info: mi.StructType, select: Mapping[type, Sequence[str]]) -> list[mi.
 
 def _field(item: mi.Field, select: Mapping[type, Sequence[str]]) -> pa.Field:
     kind, nullable, description = _convert(item.type, select)
+    nullable = nullable or (
+        not item.required and item.default is msgspec.NODEFAULT
+    )  # UNSET: a key a line may leave out
     return pa.field(item.encode_name, kind, nullable, {"description": description} if description else None)
 
 
@@ -158,7 +161,9 @@ def result_schema(
     gives (:data:`~cptref.output.check_documents.LEAN_FINDING`; ``explain``: every field; ``fields``:
     those), and ``id`` of ``id_type`` (default text; an integer type keeps integer ids as given)."""
     chosen = fields or (Finding.__struct_fields__ if explain else LEAN_FINDING)
-    return arrow_schema(ResultRow, {Finding: chosen}, {"id": id_type} if id_type is not None else None)
+    schema = arrow_schema(ResultRow, {Finding: chosen}, {"id": id_type} if id_type is not None else None)
+    order = [*ClaimLine.__struct_fields__, "problem"]  # a JSON line's keys in their order, then the problem
+    return pa.schema([schema.field(name) for name in order], metadata=schema.metadata)
 
 
 RESULT_SCHEMA = result_schema()
@@ -210,7 +215,7 @@ class ArrowResults:
         self.finding_keys = tuple(f.name for f in self.finding_type)
         self.checked_type: pa.DataType = schema.field("checked").type
         self.text_id = is_text(schema.field("id").type)
-        self.texts: dict[Line, str] = {}
+        self.texts: dict[Line, dict[str, Any]] = {}
         self.converted: dict[int, tuple[object, dict[str, Any]]] = {}
         self.reset()
 
@@ -221,10 +226,7 @@ class ArrowResults:
         self.verified: list[bool] = []
         self.checked: list[int | None] = []
         self.code_offsets = [0]
-        self.codes: list[str] = []
-        self.title_offsets = [0]
-        self.title_keys: list[str] = []
-        self.title_values: list[str | None] = []
+        self.codes: list[dict[str, Any]] = []
         self.finding_offsets = [0]
         self.finding_rows: list[int] = []
         self.problems: list[str | None] = []
@@ -278,17 +280,17 @@ class ArrowResults:
         texts, codes = self.texts, self.codes
         for line in result.lines:
             text = texts.get(line)
-            if text is None:
-                text = str(line)
+            if text is None:  # as check --json gives a claim's line (its title only under --explain)
+                text = {
+                    "code": line.code,
+                    "units": line.units,
+                    "title": self.title(line.code) if self.explain else None,
+                    "modifiers": list(line.modifiers) if line.modifiers else None,
+                }
                 if len(texts) < self.CACHE:
                     texts[line] = text
             codes.append(text)
         self.code_offsets.append(len(codes))
-        if self.explain:
-            titles = {line.code: self.title(line.code) for line in result.lines}
-            self.title_keys.extend(titles)
-            self.title_values.extend(titles.values())
-        self.title_offsets.append(len(self.title_keys))
         distinct, rows = self.distinct, self.finding_rows
         for finding in result.findings:
             index = distinct.get(id(finding))
@@ -307,7 +309,6 @@ class ArrowResults:
         self.verified.append(False)
         self.checked.append(None)
         self.code_offsets.append(len(self.codes))
-        self.title_offsets.append(len(self.title_keys))
         self.finding_offsets.append(len(self.finding_rows))
         self.problems.append(message)
 
@@ -333,7 +334,6 @@ class ArrowResults:
         findings = pa.array(self.distinct_findings, type=self.finding_type).take(
             pa.array(self.finding_rows, type=pa.int32())
         )
-        titles = schema.field("titles").type
         columns = {
             "schema_version": pa.array([LINE_VERSION] * rows, type=schema.field("schema_version").type),
             "id": pa.array(self.ids, type=schema.field("id").type),
@@ -343,14 +343,8 @@ class ArrowResults:
             "checked": self._checked_column(),
             "codes": pa.ListArray.from_arrays(
                 pa.array(self.code_offsets, type=pa.int32()),
-                pa.array(self.codes, type=pa.string()),
+                pa.array(self.codes, type=schema.field("codes").type.value_type),
                 type=schema.field("codes").type,
-            ),
-            "titles": pa.MapArray.from_arrays(
-                pa.array(self.title_offsets, type=pa.int32()),
-                pa.array(self.title_keys, type=titles.key_type),
-                pa.array(self.title_values, type=titles.item_type),
-                type=titles,
             ),
             "findings": pa.ListArray.from_arrays(
                 pa.array(self.finding_offsets, type=pa.int32()), findings, type=schema.field("findings").type
@@ -379,15 +373,51 @@ def from_ipc(data: bytes) -> list[pa.RecordBatch]:
     return list(pa.ipc.open_stream(data))
 
 
-def encode_row(row: Mapping[str, Any]) -> bytes:
-    """A result row (``RecordBatch.to_pylist()``'s dict) as the bytes of its ``check --jsonl`` line,
-    encoded through :class:`~cptref.output.check_documents.ClaimLine` itself; a row with a problem has
-    no such line (ValueError)."""
+def encode_row(row: Mapping[str, Any], explain: bool = False) -> bytes:
+    """A result row (``RecordBatch.to_pylist()``'s dict) as the bytes of its ``check --jsonl`` line
+    (``explain``: of ``check --jsonl --explain``), encoded through
+    :class:`~cptref.output.check_documents.ClaimLine` itself: a lean line leaves out the envelope
+    (schema_version, the claim's codes) and every empty key, as the batch writes it. A row with a
+    problem has no such line (ValueError)."""
     if row.get("problem") is not None:
         raise ValueError(f"row {row.get('line')} has a problem, not a line: {row['problem']}")
-    values = {name: row[name] for name in ClaimLine.__struct_fields__}
-    values["titles"] = dict(values["titles"])
-    if values["checked"] is not None:
-        values["checked"] = msgspec.convert(values["checked"], Checked)
-    values["findings"] = [msgspec.Raw(msgspec.json.encode(f)) for f in values["findings"]]
-    return msgspec.json.encode(ClaimLine(**values)) + b"\n"
+    unset: Any = msgspec.UNSET
+    checked = row.get("checked")
+    codes = row.get("codes") or []
+    findings = [
+        msgspec.Raw(msgspec.json.encode({k: v for k, v in f.items() if v is not None and v != []}))
+        for f in row.get("findings") or []
+    ]
+    # pre-encoded, as the batch writer gives them: the same JSON as a Checked and each Finding, empty keys left out
+    raw_checked: Any = msgspec.Raw(msgspec.json.encode(_lean(checked))) if checked is not None else unset
+    raw_findings: Any = findings or unset
+    line = ClaimLine(
+        schema_version=row["schema_version"] if explain else unset,
+        id=row["id"] if row.get("id") is not None else unset,
+        line=row["line"] if row.get("line") is not None else unset,
+        ok=row["ok"],
+        verified=row["verified"],
+        checked=raw_checked,
+        codes=[
+            CheckedCode(
+                c["code"],
+                c["units"],
+                c["title"] if explain else unset,
+                c["modifiers"] if c.get("modifiers") else unset,
+            )
+            for c in codes
+        ]
+        if explain
+        else unset,
+        findings=raw_findings,
+    )
+    return msgspec.json.encode(line) + b"\n"
+
+
+def _lean(value: Any) -> Any:
+    """``value`` with every null, ``[]`` and ``{}`` of its objects left out (as a JSON line writes it)."""
+    if isinstance(value, dict):
+        return {k: _lean(v) for k, v in value.items() if v is not None and not (isinstance(v, list | dict) and not v)}
+    if isinstance(value, list):
+        return [_lean(v) for v in value]
+    return value
