@@ -10,6 +10,9 @@ from cptref.check.results import Finding
 
 from .base import CheckRule, Facts, Lookup, finding, has_aoc, one_of
 
+_LISTED = 24
+"""The most primaries a fix names in its sentence; a longer list (77002: 72) is left to fix_codes and show."""
+
 
 class AddonAlone(CheckRule):
     id = "addon-alone"
@@ -111,7 +114,13 @@ class AddonWithoutPrimary(CheckRule):
                 "error",
                 (code,),
                 f"{code} is an add-on code and none of its primary procedures is on the claim.",
-                fix=f"Report {code} with {one_of(add_on.primaries)}, or remove it.",
+                fix=(
+                    f"Report {code} with {one_of(add_on.primaries)}, or remove it."
+                    if len(add_on.primaries) <= _LISTED
+                    else f"Report {code} with one of its {len(add_on.primaries)} primaries ("
+                    f"{', '.join(add_on.primaries[:6])} and {len(add_on.primaries) - 6} more: cptref show {code} lists "
+                    "them), or remove it."
+                ),
                 fix_codes=add_on.primaries,
                 sources=add_on.sources,
                 confidence=add_on.primaries_confidence or add_on.confidence,
