@@ -95,6 +95,8 @@ def _token(item: str | _JsonLine) -> str:
 
 def _decode_message(exc: msgspec.DecodeError) -> str:
     text = str(exc).replace("`", "'")
+    if "utf-8" in text.lower():  # msgspec 0.22 raises UnicodeDecodeError for it, later releases DecodeError
+        return "not UTF-8 text"
     if text.startswith("Object missing required field 'codes'"):
         return 'expected {"id": ..., "codes": [...]}: no "codes" field'
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
