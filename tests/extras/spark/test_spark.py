@@ -77,7 +77,7 @@ def test_one_row_a_line_from_parquet_gives_the_same(spark: Any, cms_folder: Path
     checked = check_dataframe(lines, data=str(DATA), cms=str(cms_folder), explain=True)
     assert checked.schema["id"].dataType.typeName() == "long"
     checked.write.parquet(str(tmp_path / "results.parquet"))
-    got = results([pq.read_table(tmp_path / "results.parquet")])
+    got = results([pq.read_table(tmp_path / "results.parquet")], explain=True)
     assert sorted(got.lines) == sorted(expected.lines) and got.problems == []
 
 
