@@ -72,6 +72,7 @@ def launch(out: Path, command: list[str], env: dict[str, str]) -> tuple[float, f
 def main() -> None:
     sys.path.insert(0, str(HERE))
     import bench_cms
+    from bench_batch_cms import dated_claims, write_jsonl
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_250_000)
@@ -88,18 +89,8 @@ def main() -> None:
         folder = Path(tmp)
         env = {**os.environ, "CPTREF_CACHE_DIR": str(folder / "cache")}
         env.pop("CPTREF_DATA", None)
-        compiled = folder / "compiled.sqlite"
-        bench_cms.run_child("compile", [str(tables / "ptp")], str(compiled))
-        bench_cms.run_child("claims", str(compiled), str(folder / "claims.bin"), args.claims, args.seed)
-        import msgspec
-
-        claims = msgspec.msgpack.decode((folder / "claims.bin").read_bytes())
-        rows = [
-            {"id": f"C{i}", "codes": codes, "date": f"{d // 10_000}-{d // 100 % 100:02d}-{d % 100:02d}"}
-            for i, (d, codes) in enumerate(claims, 1)
-        ]
-        jsonl = folder / "claims.jsonl"
-        jsonl.write_bytes(b"\n".join(msgspec.json.encode(r) for r in rows) + b"\n")
+        rows = dated_claims(tables, folder, args.claims, args.seed)
+        jsonl = write_jsonl(rows, folder / "claims.jsonl")
         parquet = folder / "claims.parquet"
         write = (
             "import sys, msgspec, pyarrow as pa, pyarrow.parquet as pq\n"

@@ -62,6 +62,7 @@ def answers(path: Path) -> list[tuple[Any, ...]]:
 def main() -> None:
     sys.path.insert(0, str(HERE))
     import bench_cms
+    from bench_batch_cms import dated_claims, write_jsonl
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--against", required=True, help="the Python of the other cptref installation")
@@ -83,20 +84,8 @@ def main() -> None:
         }
         for env in envs.values():
             env.pop("CPTREF_DATA", None)
-        compiled = folder / "compiled.sqlite"
-        bench_cms.run_child("compile", [str(tables / "ptp")], str(compiled))
-        bench_cms.run_child("claims", str(compiled), str(folder / "claims.bin"), args.claims, args.seed)
-        import msgspec
-
-        claims = msgspec.msgpack.decode((folder / "claims.bin").read_bytes())
-        lines = [
-            msgspec.json.encode(
-                {"id": f"C{i}", "codes": codes, "date": f"{d // 10_000}-{d // 100 % 100:02d}-{d % 100:02d}"}
-            )
-            for i, (d, codes) in enumerate(claims, 1)
-        ]
-        path = folder / "claims.jsonl"
-        path.write_bytes(b"\n".join(lines) + b"\n")
+        path = write_jsonl(dated_claims(tables, folder, args.claims, args.seed), folder / "claims.jsonl")
+        lines = path.read_bytes().splitlines()
         n = len(lines)
         cms = f"{tables / 'ptp'}{os.pathsep}{tables / 'other'}"
 
