@@ -35,6 +35,7 @@ from msgspec import Struct
 
 from cptref.errors import BatchFailed
 
+from . import budget
 from .engine import check
 from .inputs.base import BatchClaim, SkippedLine
 from .results import BatchSummary
@@ -148,6 +149,7 @@ class Encoder:
         if finish is not None:  # a writer that sends the chunk whole (Arrow: the chunk's record batch)
             finish(out)
         gc.freeze()  # the records and answers cached for this chunk live as long as the batch: never walked again
+        budget.after_chunk()  # the caches take no new entry once they have grown past their bytes
         return Chunk(bytes(out), summary, bad)
 
 
@@ -161,6 +163,7 @@ def _start(make: Callable[[], Encoder]) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    budget.begin()  # a worker's own growth is counted from what it inherited
     _WORKER["encoder"] = make()
 
 
@@ -185,6 +188,7 @@ def checked_chunks(
     Parquet: the next record batch, whose rows count as its lines)."""
     cut = take or _take
     first = 1
+    budget.begin()
     chunk, following = cut(lines), cut(lines)
     if jobs <= 1 or not following or sys.platform == "win32":
         while chunk:

@@ -31,6 +31,7 @@ from msgspec import Struct
 from cptref.model.records import quarter_bounds
 from cptref.model.relations import decisions
 
+from .budget import ROOM
 from .results import NOT_NEEDED, NOTHING, Checked, CheckedBy, Finding
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ class Coverage:
         hit = self._made.get(key)
         if hit is None:
             hit = self._compose(codes, on, self._library(codes, on) if isinstance(key, tuple) else {})
-            if len(self._made) < _CACHE:
+            if len(self._made) < _CACHE and ROOM.open:
                 self._made[key] = hit
         return hit
 
@@ -250,7 +251,7 @@ class Coverage:
                 for other in codes:
                     if other != code:  # a record naming itself is refused when the library is read
                         found.setdefault(other, []).append(sources)
-            if len(self._decides) < _CACHE:
+            if len(self._decides) < _CACHE and ROOM.open:
                 self._decides[code] = found
         return found
 

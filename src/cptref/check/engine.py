@@ -16,6 +16,7 @@ from cptref.check.rules.base import Context
 from cptref.check.rules.claim_lines import CONFLICTING, MALFORMED, MODIFIERS, UNKNOWN_MODIFIER
 from cptref.model.codes import CODE_RE
 
+from .budget import ROOM
 from .claim import ClaimView
 from .coverage import Coverage
 from .lines import Line, parse_line
@@ -70,7 +71,7 @@ class _Quarter:
             catalog = self.owner._catalog
             # `in` first: Catalog.get on an unknown code ranks every known code for its error message
             record = catalog.get(code) if CODE_RE.fullmatch(code) and code in catalog else None
-            if record is not None or len(self._prepared) < _CACHE:
+            if record is not None or (len(self._prepared) < _CACHE and ROOM.open):
                 self._prepared[code] = found  # before preparing: a pair rule may look back at this code
             facts = Facts(code, record, catalog, self.facts_cms, self.owner.setting)
             lookup = self.prepared
@@ -98,7 +99,7 @@ class _Quarter:
         if line is None:
             return None
         hit = (line, self.applicable(line.code))
-        if len(self._tokens) < _CACHE:
+        if len(self._tokens) < _CACHE and ROOM.open:
             self._tokens[token] = hit
         return hit
 
@@ -184,7 +185,7 @@ class CheckTables:
             return self._titles[code]
         except KeyError:
             title = self._catalog.title(code) if CODE_RE.fullmatch(code) else None
-            if title is not None or len(self._titles) < _CACHE:
+            if title is not None or (len(self._titles) < _CACHE and ROOM.open):
                 self._titles[code] = title
             return title
 
@@ -194,7 +195,7 @@ class CheckTables:
         found = self._malformed.get(token)
         if found is None:
             found = MALFORMED.token(token)
-            if len(self._malformed) < _CACHE:
+            if len(self._malformed) < _CACHE and ROOM.open:
                 self._malformed[token] = found
         return found
 
@@ -204,7 +205,7 @@ class CheckTables:
         if found is None:
             rule = MODIFIERS if modifier in KNOWN_MODIFIERS else UNKNOWN_MODIFIER
             found = rule.finding(code, modifier)
-            if len(self._modifiers) < _CACHE:
+            if len(self._modifiers) < _CACHE and ROOM.open:
                 self._modifiers[(code, modifier)] = found
         return found
 
@@ -214,7 +215,7 @@ class CheckTables:
         if key in self._conflicts:
             return self._conflicts[key]
         found = CONFLICTING.line(line.code, line.modifiers)
-        if len(self._conflicts) < _CACHE:
+        if len(self._conflicts) < _CACHE and ROOM.open:
             self._conflicts[key] = found
         return found
 

@@ -382,7 +382,7 @@ def _check_batch(
     and a summary on stderr."""
     import time
 
-    from cptref.check import batch, engine
+    from cptref.check import batch, budget, engine
     from cptref.check.cpus import usable_cores
     from cptref.check.inputs.base import US_DATES, BatchClaim, SkippedLine
     from cptref.check.inputs.registry import batch_lines, reader_for, x12_stream
@@ -475,6 +475,7 @@ def _check_batch(
 
     if formatter(output).text:
         text_encoder = batch.Encoder(tables, _NoWriter(), explain, date, setting_tables)
+        budget.begin()
         doc = text_doc.TextDoc()
         for item in every_item():
             note()
@@ -496,6 +497,7 @@ def _check_batch(
             if len(doc.lines) >= 2000:
                 emit_text(doc, color)
                 doc = text_doc.TextDoc()
+                budget.after_chunk()
             tick()
         if doc.lines:
             emit_text(doc, color)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from cptref.check.budget import ROOM
 from cptref.check.results import FINDING_KEYS
 
 from .check_documents import ENVELOPE, LEAN_FINDING, LINE_VERSION, CheckedCode, ClaimLine
@@ -61,7 +62,7 @@ class CheckLines:
             mods = list(line.modifiers) if line.modifiers else msgspec.UNSET
             title = self._title(line.code) if self._explain else msgspec.UNSET
             found = CheckedCode(line.code, line.units, title, mods)
-            if len(self._lines) < self.CACHE:
+            if len(self._lines) < self.CACHE and ROOM.open:
                 self._lines[line] = found
         return found
 
@@ -69,7 +70,7 @@ class CheckLines:
         # the fields read off the struct, those with a value: no null, no []
         values = {key: getattr(item, key) for key in self._fields}
         raw = msgspec.Raw(self._encode({k: v for k, v in values.items() if v is not None and v != ()}))
-        if len(self._findings) < self.CACHE:
+        if len(self._findings) < self.CACHE and ROOM.open:
             self._findings[id(item)] = (item, raw)
         return raw
 
@@ -96,7 +97,7 @@ class CheckLines:
             raw = self._checked.get(id(result.checked))
             if raw is None or raw[0] is not result.checked:
                 raw = (result.checked, msgspec.Raw(self._encode(_lean(msgspec.to_builtins(result.checked)))))
-                if len(self._checked) < self.CACHE:
+                if len(self._checked) < self.CACHE and ROOM.open:
                     self._checked[id(result.checked)] = raw
             checked = raw[1]  # pre-encoded: the Checked, its null and empty keys left out
         unset: Any = msgspec.UNSET

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from cptref.check.budget import ROOM
 from cptref.check.claim import ClaimView
 from cptref.check.modifiers import NCCI_ASSOCIATED, NCCI_MANUAL, documented, ncci_bypass
 from cptref.check.results import Finding
@@ -57,7 +58,7 @@ class NcciPtp(CheckRule):
                 hit = plain.get(id(edit))
                 if hit is None or hit[0] is not edit:
                     hit = (edit, None if edit.modifier == 9 else self._found(edit, ""))
-                    if len(plain) < _CACHE:
+                    if len(plain) < _CACHE and ROOM.open:
                         plain[id(edit)] = hit
                 if hit[1] is not None:
                     out.append(hit[1])
@@ -83,7 +84,7 @@ class NcciPtp(CheckRule):
         found = self._made.get(key)
         if found is None:
             found = self._finding(edit, mods)
-            if len(self._made) < _CACHE:
+            if len(self._made) < _CACHE and ROOM.open:
                 self._made[key] = found
         return found
 
