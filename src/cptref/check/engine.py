@@ -37,8 +37,11 @@ _CACHE = 100_000
 
 _Applicable = tuple[tuple[CheckRule, Any], ...]
 """The rules with something to say about one code, each with what it prepared."""
-_Token = tuple[Line, _Applicable]
-"""A parsed spelling: its claim line, and its code's applicable rules."""
+_Plan = tuple[tuple[CheckRule | None, Any], ...]
+"""A line's rules on a claim where it is plain (see :meth:`_Quarter.token`): ``(rule, prepared)`` to
+apply, or ``(None, findings)`` worked out once."""
+_Token = tuple[Line, _Applicable, _Plan]
+"""A parsed spelling: its claim line, its code's applicable rules, and its plan."""
 
 
 class _Quarter:
@@ -91,17 +94,46 @@ class _Quarter:
         return found
 
     def token(self, token: str) -> _Token | None:
-        """A spelling's claim line and its code's applicable rules; None when it is not a claim line."""
+        """A spelling's claim line, its code's applicable rules and its plan; None when it is not a
+        claim line.
+
+        The plan serves a claim where the line is plain: no line of the claim has a modifier and its
+        code is on no other line (most claims). Then what a :attr:`~cptref.check.rules.base.CheckRule.solo`
+        rule finds depends on the line alone, so it is worked out here once, and the plan keeps it
+        as ``(None, findings)`` in its place among the rules that still look at the claim
+        (``(rule, prepared)``): the findings and their order are those of applying every rule."""
         hit = self._tokens.get(token)
         if hit is not None:
             return hit
         line = parse_line(token) if isinstance(token, str) else None  # a caller may pass anything
         if line is None:
             return None
-        hit = (line, self.applicable(line.code))
+        applicable = self.applicable(line.code)
+        hit = (line, applicable, self._plan(line, applicable))
         if len(self._tokens) < _CACHE and ROOM.open:
             self._tokens[token] = hit
         return hit
+
+
+    def _plan(self, line: Line, applicable: _Applicable) -> _Plan:
+        if line.modifiers:
+            return ()  # never read: a claim with a modifier applies every rule
+        steps: list[tuple[CheckRule | None, Any]] = []
+        found: list[Finding] = []
+        alone: ClaimView | None = None
+        for rule, prepared in applicable:
+            if rule.solo:
+                if alone is None:
+                    alone = ClaimView((line,), {line.code: line.units}, None, False, False)
+                found.extend(rule.apply(alone, line.code, prepared, self.prepared))
+                continue
+            if found:
+                steps.append((None, tuple(found)))
+                found = []
+            steps.append((rule, prepared))
+        if found:
+            steps.append((None, tuple(found)))
+        return tuple(steps)
 
 
 class CheckTables:
@@ -255,7 +287,8 @@ def check(
         lines.append(line)
         if line.modifiers:
             modified = True
-    if len(lines) != len(counts):  # a code on several lines: the same code and modifiers merge
+    plain = not modified and len(lines) == len(counts)
+    if not plain and len(lines) != len(counts):  # a code on several lines: the same code and modifiers merge
         merged: dict[tuple[str, tuple[str, ...]], int] = {}
         for line in lines:
             key = (line.code, line.modifiers)
@@ -263,10 +296,19 @@ def check(
         lines = [Line(code, mods, units) for (code, mods), units in merged.items()]
     claim = ClaimView(lines, counts, day, explain, modified)
     lookup = quarter.prepared
-    for line, applicable in present:
-        code = line.code
-        for rule, prepared in applicable:
-            findings.extend(rule.apply(claim, code, prepared, lookup))
+    if plain:  # each line's plan: what the solo rules find was worked out with the line
+        for hit in present:
+            code = hit[0].code
+            for step, prepared in hit[2]:
+                if step is None:
+                    findings.extend(prepared)
+                else:
+                    findings.extend(step.apply(claim, code, prepared, lookup))
+    else:
+        for line, applicable, _ in present:
+            code = line.code
+            for rule, prepared in applicable:
+                findings.extend(rule.apply(claim, code, prepared, lookup))
     for rule in tables.claim_rules:
         findings.extend(rule.apply_claim(claim, quarter.context))
     if modified:

@@ -19,8 +19,8 @@ import sqlite3
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 
 _DATE_BITS = 27
 _DATE = (1 << _DATE_BITS) - 1
@@ -29,6 +29,10 @@ _FILE_SHIFT = _LINE_BITS
 _TEXT_SHIFT = _FILE_SHIFT + _FILE_BITS
 _PRE_SHIFT = _TEXT_SHIFT + _TEXT_BITS
 _MI_SHIFT = _PRE_SHIFT + 1
+_NO_PARTNERS: frozenset[str] = frozenset()
+PARTNER_ROWS = 2_000_000
+"""At most this many codes are kept in the sets of :meth:`PtpIndex._partners_of` (some 60 MB at
+worst; a full practitioner table has about 1.3 million rows)."""
 _BISECT_COST = 4
 """A row walked costs about a quarter of a binary search (a dictionary look-up against some twenty
 steps of search): a code's rows are walked when they number fewer than four times the claim's codes."""
@@ -103,6 +107,11 @@ class PtpIndex:
     column2: array[int]
     spans: array[int]
     rows: array[int]
+    _partners: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Code -> the codes it has rows with as column 1 (see :meth:`_partners_of`)."""
+    _partner_rows: int = 0
+    _names: list[str] = field(default_factory=list)
+    """The codes by id, made when first needed."""
 
     @classmethod
     def load(cls, db: sqlite3.Connection, t: int) -> PtpIndex | None:
@@ -129,6 +138,36 @@ class PtpIndex:
     def pairs(self, unique: list[str], day: int) -> list[tuple[str, str, Cells]]:
         """(column 1, column 2, row) of every edit in force on ``day`` between two of ``unique``."""
         return [(a, b, self.cells(i)) for a, b, i in self.hits(unique, day)]
+
+    def may_pair(self, unique: Collection[str]) -> bool:
+        """False when no two of ``unique`` (distinct codes) have a row in either order, whatever the
+        date: the common claim, answered by one set operation a code instead of a search a pair.
+        True says only that :meth:`hits` must look."""
+        partners = self._partners
+        for code in unique:
+            found = partners.get(code)
+            if found is None:
+                found = self._partners_of(code)
+            if found and not found.isdisjoint(unique):
+                return True
+        return False
+
+    def _partners_of(self, code: str) -> frozenset[str]:
+        """The codes ``code`` has rows with as column 1 (empty: none, or not in the table);
+        remembered while the sets hold fewer than :data:`PARTNER_ROWS` codes in all (the codes are
+        the index's own strings: a set costs its slots only)."""
+        entry = self.codes.get(code)
+        if entry is None or entry[2] == entry[3]:
+            return _NO_PARTNERS
+        names = self._names
+        if not names:
+            names.extend(self.codes)  # in id order: the codes were numbered in that order
+        lo, hi = entry[2], entry[3]
+        found = frozenset([names[i] for i in self.column2[lo:hi]])
+        if self._partner_rows + (hi - lo) <= PARTNER_ROWS:
+            self._partners[code] = found
+            self._partner_rows += hi - lo
+        return found
 
     def hits(self, unique: Iterable[str], day: int) -> list[tuple[str, str, int]]:
         """(column 1, column 2, row number) of every edit in force on ``day`` between two of

@@ -63,6 +63,14 @@ class CheckRule:
     claim_level: ClassVar[bool] = False
     """True for a rule that judges a whole claim at once (:meth:`apply_claim`), not code by code."""
 
+    solo: ClassVar[bool] = False
+    """True for a rule whose findings on a line without modifiers, whose code is on no other line of
+    the claim, depend only on that code, its units and what :meth:`prepare` returned: not on the
+    other codes, the date of service, ``explain`` or a modifier. The engine then works them out once
+    a spelling (``47542x2``) and a set of tables in force, not once a claim
+    (:meth:`cptref.check.engine._Quarter.token`); ``tests/check/test_rules.py`` holds every rule
+    marked so to it."""
+
     def apply_claim(self, claim: ClaimView, context: Any) -> Iterable[Finding]:
         """The findings for the whole claim (a claim-level rule); ``context`` is what the engine
         gives every claim-level rule: the CMS tables and their setting."""

@@ -34,6 +34,7 @@ _DAYS_CACHE = 1_000
 class Mue(CheckRule):
     id = "mue"
     severity = "error"
+    solo = True
     summary = "error: more units than the MUE of your CMS table (per line or per date, by its indicator)"
     text = (
         "From your MUE table (by --setting), the most units of a code: adjudication indicator 1 counts the "
@@ -232,6 +233,7 @@ NOT_PAYABLE = {
 class FeeSchedule(CheckRule):
     id = "fee-schedule"
     severity = "warning"
+    solo = True
     summary = "warning: your fee schedule file's status says the code is not paid as reported (B, I, N ...)"
     text = (
         "From your Physician Fee Schedule relative value file (PPRRVU), the status of a code: B (bundled), P "
@@ -274,6 +276,7 @@ BILATERAL = {
 class Bilateral(CheckRule):
     id = "bilateral"
     severity = "warning"
+    solo = True
     summary = "warning: -50 or RT and LT on a code whose fee-schedule bilateral indicator forbids it (0, 2, 9)"
     text = (
         "From your fee schedule file, the bilateral surgery indicator decides how both sides are reported: 1, "
@@ -317,6 +320,7 @@ class Bilateral(CheckRule):
 class TableConflict(CheckRule):
     id = "table-conflict"
     severity = "info"
+    solo = True
     summary = "info: your CMS table and cptref's record disagree (the table's answer is applied)"
     text = (
         "Where your CMS table and cptref's record disagree (the record says the code is an add-on and your AOC "

@@ -17,6 +17,7 @@ from .base import CheckRule, Facts, Lookup, and_list, finding, knows, one_of
 class NoData(CheckRule):
     id = "no-data"
     severity = "warning"
+    solo = True
     summary = "warning: a code cptref has no record of (no data is not a pass)"
     text = (
         "cptref has no record of this code (and your CMS tables, when loaded, no row), so no rule could "

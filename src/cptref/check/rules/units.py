@@ -30,6 +30,7 @@ _COUNTED = SIDES | COMPONENTS | REPEATS
 class Units(CheckRule):
     id = "units"
     severity = "warning"
+    solo = True
     summary = "warning: more units than the MUE, the same side twice, or units a human must explain"
     text = (
         "More units than the recorded Medicare MUE (units a day); a code counted once per session (its "
