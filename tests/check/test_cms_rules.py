@@ -83,6 +83,31 @@ def test_indicator_9_is_no_edit(cli: Cli, cms: Path) -> None:
     assert edit["fact"].startswith("column 1 0001X, column 2 0005X, modifier indicator 0")
 
 
+def test_an_indicator_9_row_is_no_edit_even_on_its_deletion_day(cms: Path, tmp_path: Path) -> None:
+    """A 9 row deleted on its effective day, both within the table's quarter: on that day (the one day
+    a reading of the deletion date as the last day in force would put it in force) the claim gets
+    the pair's 0 row and nothing of the 9 row. So such rows cannot settle how a deletion date reads
+    (issue 26, item 6: README, "Dates of an edit")."""
+    folder = tmp_path / "cms"
+    shutil.copytree(cms, folder)
+    part = folder / "ccipra-v323r0-f1.txt"
+    lines = part.read_bytes().split(b"\r\n")
+    at = lines.index(b"0002X\t0006X\t\t20261201\t*\t0\tPlaceholder rationale gamma")
+    lines[at:at] = [
+        b"0001X\t0006X\t\t20261102\t20261102\t9\tPlaceholder rationale nine",
+        b"0001X\t0006X\t\t20261102\t*\t0\tPlaceholder rationale nine",
+    ]
+    part.write_bytes(b"\r\n".join(lines))
+    catalog = load_catalog(FIXTURES / "check")
+    with open_tables([folder], tmp_path / "cache") as tables:
+        checker = CheckTables.from_catalog(catalog, tables)
+        for day in (date(2026, 11, 2), date(2026, 11, 3)):
+            found = [f for f in check(checker, ["0001X", "0006X"], day).findings if f.rule == "ncci-ptp"]
+            assert [(f.fact or "").split(", ")[2][:20] for f in found] == ["modifier indicator 0"], day
+        before = check(checker, ["0001X", "0006X"], date(2026, 11, 1)).findings
+        assert [f for f in before if f.rule == "ncci-ptp"] == []
+
+
 def test_the_setting_selects_the_table(cli: Cli, cms: Path) -> None:
     _, hospital = findings(cli, cms, "0030X", "0031X", "--setting", "hospital", "--date", "2026-11-27")
     assert [f["table"] for f in of(hospital, "ncci-ptp")] == ["NCCI PTP edits, outpatient hospital, v32.3r0"]

@@ -338,6 +338,9 @@ def test_aoc_edits_of_an_add_on_on_a_date(cms: CmsTables) -> None:
     assert [e.primary for e in cms.aoc_edits("0020X")] == ["0001X", "0002X"]
     assert [e.primary for e in cms.aoc_edits("0020X", DAY)] == ["0001X"]  # 0002X ended 1 July 2026
     assert [e.primary for e in cms.aoc_edits("0020X", date(2026, 6, 30))] == ["0001X", "0002X"]
+    # the pair's deletion date is read as PTP's is (issue 26, item 6, still open: README "Dates of an
+    # edit"): its first day without the edit, not the last day with it
+    assert [e.primary for e in cms.aoc_edits("0020X", date(2026, 7, 1))] == ["0001X"]
     [contractor] = cms.aoc_edits("0021X", DAY)
     assert (contractor.type, contractor.primary, contractor.notes) == (2, None, "Placeholder contractor note")
     ended = cms.aoc_edits("0020X")[1]

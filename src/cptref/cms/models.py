@@ -3,17 +3,24 @@ table it came from and where in that table (file and line), so a finding can cit
 
 Dates are :class:`datetime.date` throughout the public API (the compiled file stores them as
 ``YYYYMMDD`` integers). An edit is in force on a date ``d`` when ``effective <= d`` and, if it has
-a deletion date, ``d < deleted``: the deletion date is the first day the edit no longer applies
-(:func:`in_force`). That is the reading that makes a PTP row with modifier indicator 9 deleted on
-the day it took effect (a common pattern in the real tables) never apply.
+a deletion date, ``d < deleted``: the deletion date is read as the first day the edit no longer
+applies (:func:`in_force`). PTP and AOC edits (the pair's ``AOC_Edit_DelDT``) are read alike; the
+AOC codes' own deletion dates are shown, never compared; MUE rows carry no dates (a MUE table is in
+force for its quarter).
 
-An open question (issue 26): CMS's tables end deletions on quarter ends (``20231231``), which reads
-more naturally as the last day in force, and bench/gen_cms.py ends a history's old row the day
-before the new one begins, so one day of each history is uncovered under this reading. CMS's own
-sentence defining the deletion date (the Medicaid NCCI Edit Design Manual's claim adjudication
-rules, the Medicare "How to use the NCCI tables" pages) was searched for and not found in the
-sources available to this round; until it is quoted, the reading stays as it is, and README.md
-states it.
+An open question (issue 26, item 6), still open: CMS's own sentence defining the deletion date was
+searched for again (round 3: the Medicaid NCCI Edit Design Manual 2012/2014/2016 and its successor
+the Medicaid NCCI Technical Guidance Manual, the Medicare "How to Use the NCCI Tools" booklet, the
+Medicaid NCCI FAQ library, transmittals, public repositories) and not found: the stored copies show
+those manuals' tables of contents and first pages only; the sentence is most probably in the
+Edit Design Manual's PTP "Claim Adjudication Rules" (page 10) or its field table ("Deletion Date").
+Until it is quoted, the reader is unchanged. The real tables lean the other way (bench/RESULTS.md,
+"The deletion-date rule"): in a public excerpt of ccipra-v322r0-f1 every row of indicator 0 or 1
+with a deletion date ends on a quarter's last day (``20231231``, ``20180930``, ``20241231``), so a
+row effective ``20241001`` and deleted ``20241231`` covers its quarter whole only if the deletion
+date is the last day in force. Its indicator-9 rows, deleted on their effective date, settle
+nothing: the PTP rule never applies an indicator-9 row, on any day. README.md states the reading
+and the question.
 """
 
 from __future__ import annotations
