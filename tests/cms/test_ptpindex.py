@@ -90,3 +90,28 @@ def test_a_claim_of_many_codes_costs_no_search_a_pair(monkeypatch: pytest.Monkey
     assert [(a, b) for a, b, _ in hits] == expected(rows, claim, DAYS[-1])
     index.hits(CODES[:3], DAYS[-1])  # a claim of a few codes: a search a pair, as before
     assert searches[0] > 0
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_may_pair_says_no_only_when_no_two_codes_have_a_row(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The look-up's first question (issue 26): are there rows between any two of the claim's codes,
+    whatever the date? No must be exact (a claim it passes over would lose an edit); yes whenever
+    any row exists, in force or not. Also when the sets are no longer remembered."""
+    index, rows = made_up_index(seed)
+    pairs = {(c1, c2) for c1, c2, *_ in rows}
+    rng = random.Random(seed)
+    answers = {True: 0, False: 0}
+    for size in (1, 2, 3, 4, 8):
+        for _ in range(300):
+            claim = dict.fromkeys(rng.sample(CODES, size) + (["9999X"] if rng.random() < 0.3 else []))
+            has = any((a, b) in pairs for a in claim for b in claim)
+            assert index.may_pair(claim) is has, claim
+            answers[has] += 1
+            if not has:
+                assert all(index.hits(claim, day) == [] for day in DAYS)
+    assert answers[True] > 100 and answers[False] > 100
+    monkeypatch.setattr(ptpindex, "PARTNER_ROWS", 0)
+    fresh, _ = made_up_index(seed)
+    claim = dict.fromkeys(CODES[:3])
+    assert fresh.may_pair(claim) is any((a, b) in pairs for a in claim for b in claim)
+    assert fresh._partners == {} and fresh._partner_rows == 0

@@ -114,7 +114,6 @@ class _Quarter:
             self._tokens[token] = hit
         return hit
 
-
     def _plan(self, line: Line, applicable: _Applicable) -> _Plan:
         if line.modifiers:
             return ()  # never read: a claim with a modifier applies every rule
