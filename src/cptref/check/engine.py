@@ -40,6 +40,8 @@ _Applicable = tuple[tuple[CheckRule, Any], ...]
 _Plan = tuple[tuple[CheckRule | None, Any], ...]
 """A line's rules on a claim where it is plain (see :meth:`_Quarter.token`): ``(rule, prepared)`` to
 apply, or ``(None, findings)`` worked out once."""
+_ANY_DAY = datetime.date(2000, 1, 1)
+"""The date a plan's solo rules are shown: they read none."""
 _Token = tuple[Line, _Applicable, _Plan]
 """A parsed spelling: its claim line, its code's applicable rules, and its plan."""
 
@@ -123,7 +125,7 @@ class _Quarter:
         for rule, prepared in applicable:
             if rule.solo:
                 if alone is None:
-                    alone = ClaimView((line,), {line.code: line.units}, None, False, False)
+                    alone = ClaimView((line,), {line.code: line.units}, _ANY_DAY, False, False)
                 found.extend(rule.apply(alone, line.code, prepared, self.prepared))
                 continue
             if found:

@@ -157,7 +157,10 @@ class PtpIndex:
         remembered while the sets hold fewer than :data:`PARTNER_ROWS` codes in all (the codes are
         the index's own strings: a set costs its slots only)."""
         entry = self.codes.get(code)
-        if entry is None or entry[2] == entry[3]:
+        if entry is None:
+            return _NO_PARTNERS  # not in the table: one look-up each time (any text can be a claim's code)
+        if entry[2] == entry[3]:
+            self._partners[code] = _NO_PARTNERS  # a code of the table: bounded by the table
             return _NO_PARTNERS
         names = self._names
         if not names:
