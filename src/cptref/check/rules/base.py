@@ -68,7 +68,7 @@ class CheckRule:
     the claim, depend only on that code, its units and what :meth:`prepare` returned: not on the
     other codes, the date of service, ``explain`` or a modifier. The engine then works them out once
     a spelling (``47542x2``) and a set of tables in force, not once a claim
-    (:meth:`cptref.check.engine._Quarter.token`); ``tests/check/test_rules.py`` holds every rule
+    (:meth:`cptref.check.engine._Quarter.token`); ``tests/check/test_cms_rules.py`` holds every rule
     marked so to it."""
 
     def apply_claim(self, claim: ClaimView, context: Any) -> Iterable[Finding]:
