@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from cptref.library.read import Progress, Shared
     from cptref.model.records import Procedure
 
-PACK_CHUNK = 1000
+PACK_CHUNK = 500
 """Codes a worker reads, checks and indexes at a time."""
 
 _Row = tuple[str, bytes, bytes, str, bytes, bytes, bool, list[str]]

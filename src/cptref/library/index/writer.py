@@ -204,7 +204,7 @@ def _pieces(spool: IO[bytes]) -> Iterator[bytes]:
 def _padded(codes: IO[bytes], width: int) -> Iterator[bytes]:
     """The codes (one a line) padded to one width with spaces, as :class:`PackedCodes` reads them."""
     codes.seek(0)
-    while lines := codes.readlines(BLOB_PIECE):
+    while lines := codes.readlines(BLOB_PIECE // 16):  # a line an object: a sixteenth of a piece at a time
         yield b"".join(line[:-1].ljust(width) for line in lines)
 
 
