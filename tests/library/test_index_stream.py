@@ -186,3 +186,15 @@ def test_the_progress_reaches_every_code(packed: tuple[Path, Path], tmp_path: Pa
     total = len(packed_codes | shipped)
     assert seen and seen[-1] == (total, total)
     assert all(done <= total for done, _ in seen)
+
+
+def test_a_worker_that_dies_is_an_error_the_index_falls_back_from(
+    packed: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed mid-build (out of memory) ends the build with an OSError, which
+    :func:`~cptref.library.index.compiled.open_store` answers by reading the data instead."""
+    _, pack = packed
+    in_workers(monkeypatch)
+    monkeypatch.setattr(stream, "_read_chunk", lambda *_: os._exit(9))
+    with pytest.raises(OSError, match="a worker process of the index build ended"):
+        built([DATA, pack], tmp_path / "index.sqlite")

@@ -244,6 +244,7 @@ def _results(
     import multiprocessing
     from collections import deque
     from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     jobs = parse.cores()
     pool = ProcessPoolExecutor(
@@ -262,6 +263,8 @@ def _results(
         while pending:
             count, future = pending.popleft()
             yield count, _decode_chunk(future.result())
+    except BrokenProcessPool:  # a worker killed (out of memory): no index; the caller reads the data instead
+        raise OSError("a worker process of the index build ended before its chunk was read") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
