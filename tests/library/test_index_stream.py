@@ -198,3 +198,24 @@ def test_a_worker_that_dies_is_an_error_the_index_falls_back_from(
     monkeypatch.setattr(stream, "_read_chunk", lambda *_: os._exit(9))
     with pytest.raises(OSError, match="a worker process of the index build ended"):
         built([DATA, pack], tmp_path / "index.sqlite")
+
+
+class _WithoutBlobHandles:
+    """A connection as Python 3.10 has it: no ``blobopen`` (the rows are then written joined)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __getattr__(self, name: str) -> object:
+        if name == "blobopen":
+            raise AttributeError(name)
+        return getattr(self._db, name)
+
+
+def test_without_blob_handles_the_rows_are_the_same(packed: tuple[Path, Path], tmp_path: Path) -> None:
+    _, pack = packed
+    built([DATA, pack], tmp_path / "pieces.sqlite")
+    db = sqlite3.connect(tmp_path / "joined.sqlite")
+    build.build(_WithoutBlobHandles(db), [DATA, pack], {"format": b"test"})  # type: ignore[arg-type]
+    db.close()
+    assert index_tables(tmp_path / "joined.sqlite") == index_tables(tmp_path / "pieces.sqlite")
