@@ -12,7 +12,7 @@ layers, row for row (tests compare them), without holding anything a record:
   record of its code), parses the folder layers' files of those codes, checks each record against
   the sources and families, and returns what the index stores of each valid record (its row, its
   :class:`~.postings.DocInfo`, the codes it names, its words' postings numbered from 0); the parent
-  takes the chunks in order and writes them (:class:`~.build.Writer`: postings spilled in sorted
+  takes the chunks in order and writes them (:class:`~.writer.Writer`: postings spilled in sorted
   runs, the rows that list every record written through temporary files);
 - the records of the previous index whose file did not change are read by the parent, in code
   order as the chunks go, and sent with their chunk.
@@ -78,7 +78,7 @@ licensed descriptors (set in the parent before the workers are forked)."""
 
 
 def planned(roots: Sequence[Path], known: Sequence[Stats | None], packs: dict[int, Pack]) -> Iterator[RecordFiles]:
-    """:func:`~.build.plan_files`, streamed: the packs' codes merged with the folder layers' files."""
+    """:func:`~.plan.plan_files`, streamed: the packs' codes merged with the folder layers' files."""
     from cptref.library.pack.file import status as pack_status
 
     streams: list[Iterator[tuple[str, int, str, bytes]]] = []
