@@ -2,12 +2,13 @@
 
 :func:`build` writes the index of the data directories (layered, lowest first) into a new SQLite
 file. It never holds the whole library in memory: each record file is read, validated and written
-in turn (in code order, which is the order of the file names), and only what the index needs of
-every record at the end (its code, title and words) is kept. Record files that have not changed
-since the previous index was built (same layer, name, size, modification and change time) are not
-parsed again: their record and words are copied from the previous index. A large set of files to
-parse is shared between worker processes, every core a chunk of files at a time, the results
-taken in order.
+in turn (in code order, which is the order of the file names) by :class:`~.writer.Writer`, which
+spools what the index lists of every record to temporary files; a folder build holds only each
+file's plan entry (:mod:`.plan`), and a build with a packed layer not even that (:mod:`.stream`).
+Record files that have not changed since the previous index was built (same layer, name, size,
+modification and change time) are not parsed again: their record and words are copied from the
+previous index. A large set of files to parse is shared between worker processes, every core a
+chunk of files at a time, the results taken in order.
 
 The index says the same as :func:`cptref.library.read.read_store` (tests compare the two): the record
 of the last layer that has a code, the problems of every file (each named by its absolute path),
