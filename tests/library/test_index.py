@@ -20,6 +20,7 @@ from cptref.library.index import build
 from cptref.library.index import cache as cache_files
 from cptref.library.index import compiled as index
 from cptref.library.index import parse as parsing
+from cptref.library.index import writer as writing
 from cptref.library.index.reader import IndexStore
 from cptref.library.stores import MemoryStore
 from cptref.output.to_documents import show_document
@@ -394,13 +395,13 @@ def test_the_file_by_file_build_writes_what_the_whole_parse_writes(
     db = sqlite3.connect(by_file)
     runs: list[object] = []
     if spill:  # a run every few records: the merged runs write what the postings held whole would
-        monkeypatch.setattr(build, "SPILL_IDS", 20)
-        spill_run = build.Writer._spill
-        monkeypatch.setattr(build.Writer, "_spill", lambda writer: runs.append(spill_run(writer)))
+        monkeypatch.setattr(writing, "SPILL_IDS", 20)
+        spill_run = writing.Writer._spill
+        monkeypatch.setattr(writing.Writer, "_spill", lambda writer: runs.append(spill_run(writer)))
     build.build(db, roots, meta)
     db.close()
     assert (len(runs) >= 2) == spill
-    monkeypatch.setattr(build, "SPILL_IDS", 10**9)
+    monkeypatch.setattr(writing, "SPILL_IDS", 10**9)
     db = sqlite3.connect(whole)
     build.write_store(db, index.build_store(roots), meta)
     db.close()

@@ -198,9 +198,10 @@ def test_the_queries_of_a_pack_need_no_temporary_space(sound: Path) -> None:
         pack.codes()
         list(pack.rows())
         pack.record("0002X")
+        list(pack.checked_range("0002X", "0004X"))  # a cold build's worker reads its chunk so
         pack.db.set_trace_callback(None)
         selects = {s for s in statements if s.startswith("SELECT")}
-        assert len(selects) >= 3
+        assert len(selects) >= 4
         for statement in selects:
             plan = " ".join(
                 str(row)

@@ -37,7 +37,7 @@ from .reader import IndexStore
 if TYPE_CHECKING:
     from cptref.library.read import Progress
 
-    from .build import Stats
+    from .plan import Stats
 
 INDEX_FORMAT = "7"
 
@@ -245,7 +245,8 @@ def open_store(
     cached = _open_valid(path, expected, heal)
     if cached is not None:
         return cached
-    from .build import Previous, build
+    from .build import build
+    from .plan import Previous
 
     previous = Previous(path if _exists(path) else None, lambda db: _same_build(db, expected))
     try:

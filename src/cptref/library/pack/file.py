@@ -277,18 +277,26 @@ class Pack:
 
     def codes(self) -> list[str]:
         """Every code, in order (each checked as a code, at most :data:`MAX_RECORDS`)."""
+        return list(self.iter_codes())
 
-        def read() -> list[str]:
-            found: list[str] = []
-            for (code,) in self.db.execute("SELECT code FROM records ORDER BY code"):
-                if len(found) >= MAX_RECORDS:
-                    raise self._problem("records", f"more than {MAX_RECORDS:,} records")
-                if not isinstance(code, str) or not _CODE.fullmatch(code) or (found and code <= found[-1]):
-                    raise self._problem(f"records[row {len(found) + 1}]", f"{_shown(code)} is not a code in order")
-                found.append(code)
-            return found
-
-        return self._guarded("records", read)
+    def iter_codes(self) -> Iterator[str]:
+        """:meth:`codes` one at a time, read from the pack's cursor as they are asked for (a cold
+        build streams its plan from it: the codes of a large pack are never held)."""
+        cursor = self._guarded("records", lambda: self.db.execute("SELECT code FROM records ORDER BY code"))
+        last = ""
+        count = 0
+        while True:
+            row = self._guarded("records", lambda: cursor.fetchone())
+            if row is None:
+                return
+            code = row[0]
+            if count >= MAX_RECORDS:
+                raise self._problem("records", f"more than {MAX_RECORDS:,} records")
+            if not isinstance(code, str) or not _CODE.fullmatch(code) or (count and code <= last):
+                raise self._problem(f"records[row {count + 1}]", f"{_shown(code)} is not a code in order")
+            count += 1
+            last = code
+            yield code
 
     def rows(self) -> Iterator[tuple[str, bytes, str]]:
         """(code, stored body, words) of every record, in code order, each row checked (its record
@@ -299,7 +307,16 @@ class Pack:
 
     def checked_rows(self) -> Iterator[tuple[str, bytes, str, Procedure]]:
         """(code, stored body, words, record) of every record in code order, each row checked."""
-        cursor = self._guarded("records", lambda: self.db.execute("SELECT rowid, code, body, words FROM records"))
+        return self._checked_rows("SELECT rowid, code, body, words FROM records", ())
+
+    def checked_range(self, first: str, last: str) -> Iterator[tuple[str, bytes, str, Procedure]]:
+        """:meth:`checked_rows` of the codes from ``first`` to ``last`` (a cold build's worker reads
+        its chunk of codes so, with its own connection), each row checked as every row is."""
+        query = "SELECT rowid, code, body, words FROM records WHERE code BETWEEN ? AND ? ORDER BY code"
+        return self._checked_rows(query, (first, last))
+
+    def _checked_rows(self, query: str, arguments: tuple[str, ...]) -> Iterator[tuple[str, bytes, str, Procedure]]:
+        cursor = self._guarded("records", lambda: self.db.execute(query, arguments))
         last = ""
         count = 0
         while True:
