@@ -18,9 +18,11 @@ from __future__ import annotations
 import sqlite3
 import sys
 from array import array
-from bisect import bisect_left
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, pairwise
+from typing import Any
 
 _DATE_BITS = 27
 _DATE = (1 << _DATE_BITS) - 1
@@ -33,12 +35,32 @@ _BISECT_COST = 4
 """A row walked costs about a quarter of a binary search (a dictionary look-up against some twenty
 steps of search): a code's rows are walked when they number fewer than four times the claim's codes."""
 
+CHUNK = 160
+"""Rows a stored chunk holds: 160 rows of 24 bytes fill one 4 KiB page of SQLite (a chunk per page,
+none spilling to an overflow page), so reading one row's chunk reads one page."""
+_ID_BITS = 32
+
 PTP_INDEX_SCHEMA = """
 CREATE TABLE ptp_index (
-  t INTEGER PRIMARY KEY, codes BLOB NOT NULL, c1 BLOB NOT NULL, starts BLOB NOT NULL,
-  c2 BLOB NOT NULL, spans BLOB NOT NULL, rows BLOB NOT NULL
-)
+  t INTEGER PRIMARY KEY, count INTEGER NOT NULL, codes BLOB NOT NULL, c1 BLOB NOT NULL, starts BLOB NOT NULL,
+  starts2 BLOB NOT NULL
+);
+CREATE TABLE ptp_chunks (id INTEGER PRIMARY KEY, c2 BLOB NOT NULL, spans BLOB NOT NULL, rows BLOB NOT NULL,
+  by2 BLOB NOT NULL);
 """
+"""``ptp_index``: a table's row count, its codes (5 ASCII bytes each, in code order: a code's id is
+its place), the column-1 code ids with rows and where their rows start (one more), and ``starts2``,
+where each code id's rows as column 2 start in ``by2`` (one more than the codes). ``ptp_chunks``:
+the per-row arrays cut in chunks of :data:`CHUNK` rows (chunk ``n`` of table ``t`` has the id
+``t << 32 | n``): the column-2 code id, the packed dates, the packed cells, and ``by2``, the row
+numbers in column-2 order (column 2, then column 1, effective date, file, line). The arrays are the
+only copy of the rows of a table whose index can be built (its rows are not kept in the ``ptp``
+table); a look-up of one code reads the small arrays and that code's chunks, a batch reads them
+all (:meth:`PtpIndex.load`)."""
+
+Row = tuple[str, str, int, int, int, int, int, int, int]
+"""(column 1, column 2, effective, deletion or NO_END, modifier, pre-1996, rationale id, file id,
+line): a row as the ``ptp`` table holds it."""
 
 
 def _le(values: array[int]) -> bytes:
@@ -57,12 +79,13 @@ def _from_le(typecode: str, data: bytes) -> array[int]:
     return values
 
 
-def build_ptp_index(db: sqlite3.Connection, t: int) -> bool:
-    """Build and store the index of PTP table ``t`` (already inserted). False, and nothing stored,
-    when a value does not fit its field (the reader then answers by queries)."""
+def build_ptp_index(db: sqlite3.Connection, t: int, source: str = "ptp") -> bool:
+    """Build and store the index of PTP table ``t`` (already inserted in the table ``source``, of
+    the ``ptp`` table's columns). False, and nothing stored, when a value does not fit its field
+    (the rows are then kept in the ``ptp`` table and the reader answers by queries)."""
     codes = sorted(
-        {row[0] for row in db.execute("SELECT DISTINCT c1 FROM ptp WHERE t = ?", (t,))}
-        | {row[0] for row in db.execute("SELECT DISTINCT c2 FROM ptp WHERE t = ?", (t,))}
+        {row[0] for row in db.execute(f"SELECT DISTINCT c1 FROM {source} WHERE t = ?", (t,))}  # noqa: S608
+        | {row[0] for row in db.execute(f"SELECT DISTINCT c2 FROM {source} WHERE t = ?", (t,))}  # noqa: S608
     )
     if any(len(code) != 5 or not code.isascii() for code in codes):
         return False
@@ -72,7 +95,9 @@ def build_ptp_index(db: sqlite3.Connection, t: int) -> bool:
     previous = None
     append2, append_span, append_row = column2.append, spans.append, rows.append
     for c1, c2, eff, end, mi, pre, rat, f, line in db.execute(
-        "SELECT c1, c2, eff, del, mi, pre, rat, f, line FROM ptp WHERE t = ? ORDER BY c1, c2, eff, f, line", (t,)
+        f"SELECT c1, c2, eff, del, mi, pre, rat, f, line FROM {source} WHERE t = ? "  # noqa: S608
+        "ORDER BY c1, c2, eff, f, line",
+        (t,),
     ):
         if c1 != previous:
             column1.append(ids[c1])
@@ -84,9 +109,27 @@ def build_ptp_index(db: sqlite3.Connection, t: int) -> bool:
         append_span(eff << _DATE_BITS | end)
         append_row(mi << _MI_SHIFT | pre << _PRE_SHIFT | rat << _TEXT_SHIFT | f << _FILE_SHIFT | line)
     starts.append(len(column2))
+    by2 = array("I", sorted(range(len(column2)), key=column2.__getitem__))  # stable: column 1 order kept
+    counts = [0] * (len(codes) + 1)
+    for i in column2:
+        counts[i + 1] += 1
+    starts2 = array("I", accumulate(counts))
     db.execute(
-        "INSERT INTO ptp_index VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (t, "".join(codes).encode("ascii"), _le(column1), _le(starts), _le(column2), _le(spans), _le(rows)),
+        "INSERT INTO ptp_index VALUES (?, ?, ?, ?, ?, ?)",
+        (t, len(column2), "".join(codes).encode("ascii"), _le(column1), _le(starts), _le(starts2)),
+    )
+    db.executemany(
+        "INSERT INTO ptp_chunks VALUES (?, ?, ?, ?, ?)",
+        (
+            (
+                t << _ID_BITS | n,
+                _le(column2[lo : lo + CHUNK]),
+                _le(spans[lo : lo + CHUNK]),
+                _le(rows[lo : lo + CHUNK]),
+                _le(by2[lo : lo + CHUNK]),
+            )
+            for n, lo in enumerate(range(0, len(column2), CHUNK))
+        ),
     )
     return True
 
@@ -106,24 +149,16 @@ class PtpIndex:
 
     @classmethod
     def load(cls, db: sqlite3.Connection, t: int) -> PtpIndex | None:
-        found = db.execute("SELECT codes, c1, starts, c2, spans, rows FROM ptp_index WHERE t = ?", (t,)).fetchone()
+        found = read_arrays(db, t)
         if found is None:
             return None
-        text = bytes(found[0]).decode("ascii")
-        codes = [text[i : i + 5] for i in range(0, len(text), 5)]
-        column1 = _from_le("I", bytes(found[1]))
-        starts = _from_le("I", bytes(found[2]))
-        column2 = _from_le("I", bytes(found[3]))
-        spans, rows = _from_le("Q", bytes(found[4])), _from_le("Q", bytes(found[5]))
-        if len(starts) != len(column1) + 1 or not len(column2) == len(spans) == len(rows) == starts[-1]:
-            raise ValueError("the PTP index of the compiled file is inconsistent")
-        ranges = {c: (starts[i], starts[i + 1]) for i, c in enumerate(column1)}
+        ranges = {c: (found.starts[i], found.starts[i + 1]) for i, c in enumerate(found.column1)}
         none = (0, 0)
         return cls(
-            {code: (code, i, *ranges.get(i, none)) for i, code in enumerate(codes)},
-            column2,
-            spans,
-            rows,
+            {code: (code, i, *ranges.get(i, none)) for i, code in enumerate(found.codes)},
+            found.column2,
+            found.spans,
+            found.rows,
         )
 
     def pairs(self, unique: list[str], day: int) -> list[tuple[str, str, Cells]]:
@@ -186,3 +221,253 @@ class PtpIndex:
             row >> _FILE_SHIFT & ((1 << _FILE_BITS) - 1),
             row & ((1 << _LINE_BITS) - 1),
         )
+
+
+def _cells(span: int, row: int) -> Cells:
+    return (
+        span >> _DATE_BITS,
+        span & _DATE,
+        row >> _MI_SHIFT,
+        row >> _PRE_SHIFT & 1,
+        row >> _TEXT_SHIFT & ((1 << _TEXT_BITS) - 1),
+        row >> _FILE_SHIFT & ((1 << _FILE_BITS) - 1),
+        row & ((1 << _LINE_BITS) - 1),
+    )
+
+
+def _inconsistent() -> ValueError:
+    return ValueError("the PTP index of the compiled file is inconsistent")
+
+
+@dataclass
+class _Head:
+    """The small arrays of a stored index: its codes and where each one's rows are."""
+
+    count: int
+    codes: list[str]
+    column1: array[int]
+    starts: array[int]
+    starts2: array[int]
+
+    @classmethod
+    def read(cls, found: Sequence[Any]) -> _Head:
+        count, text, c1, st, st2 = found
+        text = bytes(text)
+        if not isinstance(count, int) or count < 0 or len(text) % 5 or not text.isascii():
+            raise _inconsistent()
+        codes = [text[i : i + 5].decode("ascii") for i in range(0, len(text), 5)]
+        column1, starts, starts2 = _from_le("I", bytes(c1)), _from_le("I", bytes(st)), _from_le("I", bytes(st2))
+        if (
+            len(starts) != len(column1) + 1
+            or len(starts2) != len(codes) + 1
+            or (starts and (starts[0] != 0 or starts[-1] != count))
+            or starts2[0] != 0
+            or starts2[-1] != count
+            or any(a > b for a, b in pairwise(starts))
+            or any(a > b for a, b in pairwise(starts2))
+            or any(a >= b for a, b in pairwise(column1))
+            or (column1 and column1[-1] >= len(codes))
+        ):
+            raise _inconsistent()
+        return cls(count, codes, column1, starts, starts2)
+
+    def first(self, code: str) -> tuple[int, int, int]:
+        """The id of ``code`` (-1 when the table does not name it) and the range of its rows as column 1."""
+        i = bisect_left(self.codes, code)
+        if i == len(self.codes) or self.codes[i] != code:
+            return -1, 0, 0
+        n = bisect_left(self.column1, i)
+        if n == len(self.column1) or self.column1[n] != i:
+            return i, 0, 0
+        return i, self.starts[n], self.starts[n + 1]
+
+    def owner(self, row: int) -> str:
+        """The column-1 code of row number ``row``."""
+        return self.codes[self.column1[bisect_right(self.starts, row) - 1]]
+
+
+@dataclass
+class PtpArrays(_Head):
+    """Every array of a stored index, read whole and checked: what :meth:`PtpIndex.load` keeps of
+    it, and what ``changes`` compares two tables by."""
+
+    column2: array[int]
+    spans: array[int]
+    rows: array[int]
+    by2: array[int]
+
+    def rows_of(self, lo: int, hi: int) -> Iterator[Row]:
+        """The rows numbered ``lo`` to ``hi`` (column-1 order)."""
+        codes, column2, spans, rows = self.codes, self.column2, self.spans, self.rows
+        for i in range(lo, hi):
+            yield (self.owner(i), codes[column2[i]], *_cells(spans[i], rows[i]))
+
+
+def _chunk_range(t: int) -> tuple[int, int]:
+    return t << _ID_BITS, (t << _ID_BITS) | ((1 << _ID_BITS) - 1)
+
+
+def read_arrays(db: sqlite3.Connection, t: int, schema: str = "main") -> PtpArrays | None:
+    """The index of PTP table ``t`` read whole, or None when it has none (its rows are in the ``ptp``
+    table). Raises ValueError when its arrays do not agree with each other (a damaged file)."""
+    found = db.execute(
+        f"SELECT count, codes, c1, starts, starts2 FROM {schema}.ptp_index WHERE t = ?",  # noqa: S608
+        (t,),
+    ).fetchone()
+    if found is None:
+        return None
+    head = _Head.read(found)
+    parts: list[list[bytes]] = [[], [], [], []]
+    lo, hi = _chunk_range(t)
+    sql = f"SELECT id, c2, spans, rows, by2 FROM {schema}.ptp_chunks WHERE id BETWEEN ? AND ? ORDER BY id"  # noqa: S608
+    for n, (number, *blobs) in enumerate(db.execute(sql, (lo, hi))):
+        if number != lo + n:
+            raise _inconsistent()
+        for part, blob in zip(parts, blobs, strict=True):
+            part.append(bytes(blob))
+    column2, by2 = _from_le("I", b"".join(parts[0])), _from_le("I", b"".join(parts[3]))
+    spans, rows = _from_le("Q", b"".join(parts[1])), _from_le("Q", b"".join(parts[2]))
+    count = head.count
+    if not len(column2) == len(spans) == len(rows) == len(by2) == count:
+        raise _inconsistent()
+    if count and (max(column2) >= len(head.codes) or max(by2) >= count):
+        raise _inconsistent()
+    return PtpArrays(head.count, head.codes, head.column1, head.starts, head.starts2, column2, spans, rows, by2)
+
+
+_Chunk = tuple["array[int]", "array[int]", "array[int]", "array[int]"]
+"""A stored chunk's column-2 ids, packed dates, packed cells and ``by2`` entries."""
+
+Query = Callable[[str, Sequence[Any]], list[Any]]
+"""Runs a query of the compiled file and returns its rows (the reader's, which compiles a damaged
+file again)."""
+
+
+class PtpRows:
+    """The rows of one stored index read a code at a time, for ``show`` and a one-claim ``check``:
+    the small arrays (codes and ranges: some hundreds of kilobytes for a full table) once, then the
+    chunks that hold the rows asked for, never the whole table. Answers as the ``ptp`` table's
+    queries did: rows of the ``ptp`` table's columns (:data:`Row`)."""
+
+    def __init__(self, query: Query, t: int) -> None:
+        found = query("SELECT count, codes, c1, starts, starts2 FROM ptp_index WHERE t = ?", (t,))
+        if not found:
+            raise _inconsistent()
+        self._query = query
+        self.t = t
+        self.head = _Head.read(found[0])
+
+    @classmethod
+    def open(cls, query: Query, t: int) -> PtpRows | None:
+        """The rows of table ``t``, or None when it has no index (its rows are in the ``ptp`` table)."""
+        if not query("SELECT 1 FROM ptp_index WHERE t = ?", (t,)):
+            return None
+        return cls(query, t)
+
+    def _chunks(self, numbers: Iterable[int]) -> dict[int, _Chunk]:
+        wanted = sorted(set(numbers))
+        base = self.t << _ID_BITS
+        out = {}
+        for at in range(0, len(wanted), 500):
+            part = wanted[at : at + 500]
+            marks = ", ".join("?" * len(part))
+            for number, c2, spans, rows, by2 in self._query(
+                f"SELECT id, c2, spans, rows, by2 FROM ptp_chunks WHERE id IN ({marks})",  # noqa: S608
+                [base | n for n in part],
+            ):
+                arrays = (
+                    _from_le("I", bytes(c2)),
+                    _from_le("Q", bytes(spans)),
+                    _from_le("Q", bytes(rows)),
+                    _from_le("I", bytes(by2)),
+                )
+                size = len(arrays[0])
+                if not (len(arrays[1]) == len(arrays[2]) == len(arrays[3]) == size <= CHUNK):
+                    raise _inconsistent()
+                out[number - base] = arrays
+        if len(out) != len(wanted):
+            raise _inconsistent()
+        return out
+
+    def _rows(self, numbers: Sequence[int]) -> list[Row]:
+        """The rows numbered ``numbers``, in that order."""
+        head = self.head
+        if any(not 0 <= i < head.count for i in numbers):
+            raise _inconsistent()
+        chunks = self._chunks(i // CHUNK for i in numbers)
+        out = []
+        codes = head.codes
+        for i in numbers:
+            c2, spans, rows, _ = chunks[i // CHUNK]
+            k = i % CHUNK
+            if k >= len(c2) or c2[k] >= len(codes):
+                raise _inconsistent()
+            out.append((head.owner(i), codes[c2[k]], *_cells(spans[k], rows[k])))
+        return out
+
+    def _spans(self, ranges: Sequence[tuple[int, int]]) -> dict[int, _Chunk]:
+        """The chunks holding the rows numbered ``lo`` to ``hi`` of each range."""
+        return self._chunks(n for lo, hi in ranges if lo < hi for n in range(lo // CHUNK, (hi - 1) // CHUNK + 1))
+
+    def as_column1(self, code: str) -> list[Row]:
+        """The rows of ``code`` as column 1: by column 2, effective date, file and line."""
+        _, lo, hi = self.head.first(code)
+        return self._rows(range(lo, hi))
+
+    def among(self, codes: Sequence[str]) -> list[Row]:
+        """The rows between two of ``codes`` (distinct), whatever their dates: what one claim asks. Reads
+        the chunks of each code's rows as column 1, and makes a row only of those it keeps."""
+        head = self.head
+        ids: set[int] = set()
+        ranges = []
+        for code in codes:
+            i, lo, hi = head.first(code)
+            if i >= 0:
+                ids.add(i)
+                if lo < hi:
+                    ranges.append((code, i, lo, hi))
+        if len(ids) < 2 or not ranges:
+            return []
+        if any(not 0 <= lo <= hi <= head.count for *_, lo, hi in ranges):
+            raise _inconsistent()
+        chunks = self._spans([(lo, hi) for *_, lo, hi in ranges])
+        names = head.codes
+        out: list[Row] = []
+        for code, own, lo, hi in ranges:
+            for n in range(lo, hi):
+                c2, spans, rows, _ = chunks[n // CHUNK]
+                k = n % CHUNK
+                if k >= len(c2):
+                    raise _inconsistent()
+                other = c2[k]
+                if other in ids and other != own:
+                    out.append((code, names[other], *_cells(spans[k], rows[k])))
+        return out
+
+    def as_column2(self, code: str) -> list[Row]:
+        """The rows of ``code`` as column 2: by column 1, effective date, file and line."""
+        i, _, _ = self.head.first(code)
+        if i < 0:
+            return []
+        lo, hi = self.head.starts2[i], self.head.starts2[i + 1]
+        if not 0 <= lo <= hi <= self.head.count:
+            raise _inconsistent()
+        chunks = self._chunks(n // CHUNK for n in range(lo, hi))
+        numbers = []
+        for n in range(lo, hi):
+            by2 = chunks[n // CHUNK][3]
+            if n % CHUNK >= len(by2):
+                raise _inconsistent()
+            numbers.append(by2[n % CHUNK])
+        return self._rows(numbers)
+
+    def counts(self, code: str) -> tuple[int, int]:
+        """How many rows name ``code`` as column 1 and as column 2."""
+        i, lo, hi = self.head.first(code)
+        if i < 0:
+            return 0, 0
+        return hi - lo, self.head.starts2[i + 1] - self.head.starts2[i]
+
+    def names(self, code: str) -> bool:
+        """Whether the table names ``code`` (in either column)."""
+        return self.head.first(code)[0] >= 0
