@@ -35,6 +35,8 @@ from cptref.model.codes import CODE_RE
 from cptref.model.records import about, quarter_bounds
 
 from .models import NO_END, TableId
+from .ptpindex import PTP_COLUMNS, read_arrays
+from .ptprows import differing_blocks
 
 if TYPE_CHECKING:
     from .reader import CmsTables, HeldTable
@@ -636,6 +638,8 @@ class _Compare:
             "doc BLOB NOT NULL)"
         )
         self.seq = 0
+        self.scratch = False
+        """Whether the private tables of PTP rows (schemas ``pa``, ``pb``) are attached."""
         if not self.same_file:
             self._textmaps()
 
@@ -654,6 +658,39 @@ class _Compare:
     def close(self) -> None:
         self.db.close()
 
+    def _ptp_rows(self, ta: int, tb: int) -> tuple[str, str]:
+        """Where the rows of PTP tables ``ta`` and ``tb`` are to be compared by SQL: the compiled file
+        keeps the rows of a table whose index could be built in the index alone, so those are copied
+        to a private temporary ``ptp`` table (schemas ``pa``, ``pb``). Of two indexed tables, only the
+        rows of the column-1 codes whose rows differ at all (:func:`ptpindex.differing_blocks`, a
+        merge of the two sorted arrays) are copied; a table without an index is read where it is."""
+        db = self.db
+        a, b = read_arrays(db, ta, "a"), read_arrays(db, tb, "b")
+        if a is None and b is None:
+            return "a", "b"
+        if not self.scratch:
+            for schema in ("pa", "pb"):
+                db.execute("ATTACH '' AS " + schema)  # a private temporary file, removed on close
+                db.execute(f"CREATE TABLE {schema}.ptp ({PTP_COLUMNS}) WITHOUT ROWID")
+            self.scratch = True
+        texts = None
+        if not self.same_file:
+            in_b = {text: n for n, text in self.files["b"].texts.items()}
+            texts = {n: in_b[text] for n, text in self.files["a"].texts.items() if text in in_b}
+        if a is not None and b is not None:
+            ranges_a, ranges_b = differing_blocks(a, b, texts)
+        else:
+            ranges_a = [(0, a.count)] if a is not None else []
+            ranges_b = [(0, b.count)] if b is not None else []
+        for schema, t, arrays, ranges in (("pa", ta, a, ranges_a), ("pb", tb, b, ranges_b)):
+            db.execute(f"DELETE FROM {schema}.ptp")  # noqa: S608 - names of ours
+            if arrays is not None:
+                db.executemany(
+                    f"INSERT INTO {schema}.ptp VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                    ((t, *row) for lo, hi in ranges for row in arrays.rows_of(lo, hi)),
+                )
+        return ("pa" if a is not None else "a"), ("pb" if b is not None else "b")
+
     def differing(self, spec: Spec, ta: int, tb: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """The rows of table ``ta`` (side 0) and ``tb`` (side 1) with no identical row on the other side,
         and (side 2) every row of ``ta`` in a group that has a row only in ``tb`` (its history), ordered
@@ -663,9 +700,10 @@ class _Compare:
         for name in ("gone", "came", "ctx"):
             db.execute(f"DROP TABLE IF EXISTS temp.{name}")
         wanted = ", ".join([*columns, "f", "line"])
+        before, after = self._ptp_rows(ta, tb) if spec.table == "ptp" else ("a", "b")
         for name, here, there, textmap, params in (
-            ("gone", "a", "b", None if self.same_file else "a2b", {"here_t": ta, "there_t": tb}),
-            ("came", "b", "a", None if self.same_file else "b2a", {"here_t": tb, "there_t": ta}),
+            ("gone", before, after, None if self.same_file else "a2b", {"here_t": ta, "there_t": tb}),
+            ("came", after, before, None if self.same_file else "b2a", {"here_t": tb, "there_t": ta}),
         ):
             for hint in (spec.hint, ""):
                 sql, narrowing = only_in(spec, here, there, textmap, self.narrow, hint)
@@ -681,7 +719,7 @@ class _Compare:
             on = " AND ".join(f"o.{c} = k.{c}" for c in spec.group)
             db.execute(
                 f"CREATE TEMP TABLE ctx AS SELECT {', '.join(f'o.{c}' for c in [*columns, 'f', 'line'])} "  # noqa: S608
-                f"FROM (SELECT DISTINCT {group} FROM temp.came) k JOIN a.{spec.table} o {spec.hint} "
+                f"FROM (SELECT DISTINCT {group} FROM temp.came) k JOIN {before}.{spec.table} o {spec.hint} "
                 f"ON o.t = :t AND {on}",
                 {"t": ta},
             )

@@ -70,13 +70,7 @@ CREATE TABLE rvu (
   f INTEGER NOT NULL, line INTEGER NOT NULL, PRIMARY KEY (t, code, modifier)
 ) WITHOUT ROWID;
 """
-PTP_LOAD = """
-CREATE TEMP TABLE ptp_load (
-  t INTEGER NOT NULL, c1 TEXT NOT NULL, c2 TEXT NOT NULL, eff INTEGER NOT NULL, del INTEGER NOT NULL,
-  mi INTEGER NOT NULL, pre INTEGER NOT NULL, rat INTEGER NOT NULL, f INTEGER NOT NULL, line INTEGER NOT NULL,
-  PRIMARY KEY (t, c1, c2, eff, f, line)
-) WITHOUT ROWID
-"""
+PTP_LOAD = f"CREATE TEMP TABLE ptp_load ({ptpindex.PTP_COLUMNS}) WITHOUT ROWID"
 """Where a PTP table's rows are put while it is read: a temporary table, sorted as the index wants
 them. The index (:mod:`cptref.cms.ptpindex`) is built from it, and the rows are copied to the
 ``ptp`` table only when it cannot be (a value does not fit its field): the compiled file holds the

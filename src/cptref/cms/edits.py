@@ -14,7 +14,8 @@ from datetime import date
 from typing import Any, TypeVar
 
 from .models import AocEdit, MueEdit, PtpEdit, PtpPartners, TableId, as_date, as_end, ymd
-from .ptpindex import PtpIndex, PtpRows, Row
+from .ptpindex import PtpIndex, StoredPtpRow
+from .ptprows import PtpRows
 
 BATCH_AFTER = 16
 """Claims checked one query each before the PTP index (:mod:`cptref.cms.ptpindex`) is read into
@@ -114,7 +115,7 @@ class EditReader:
         found = self._stored[t] = PtpRows.open(self._query, t)
         return found
 
-    def _stored_rows(self, t: int, ask: Callable[[PtpRows], list[Row]]) -> list[Row] | None:
+    def _stored_rows(self, t: int, ask: Callable[[PtpRows], list[StoredPtpRow]]) -> list[StoredPtpRow] | None:
         """``ask`` of the stored rows of table ``t``, or None when they are in the ``ptp`` table."""
         try:
             found = self._rows_of(t)

@@ -19,7 +19,7 @@ import sqlite3
 import sys
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
 from typing import Any
@@ -35,10 +35,10 @@ _BISECT_COST = 4
 """A row walked costs about a quarter of a binary search (a dictionary look-up against some twenty
 steps of search): a code's rows are walked when they number fewer than four times the claim's codes."""
 
-CHUNK = 160
+CHUNK_ROWS = 160
 """Rows a stored chunk holds: 160 rows of 24 bytes fill one 4 KiB page of SQLite (a chunk per page,
 none spilling to an overflow page), so reading one row's chunk reads one page."""
-_ID_BITS = 32
+ID_BITS = 32
 
 PTP_INDEX_SCHEMA = """
 CREATE TABLE ptp_index (
@@ -51,14 +51,21 @@ CREATE TABLE ptp_chunks (id INTEGER PRIMARY KEY, c2 BLOB NOT NULL, spans BLOB NO
 """``ptp_index``: a table's row count, its codes (5 ASCII bytes each, in code order: a code's id is
 its place), the column-1 code ids with rows and where their rows start (one more), and ``starts2``,
 where each code id's rows as column 2 start in ``by2`` (one more than the codes). ``ptp_chunks``:
-the per-row arrays cut in chunks of :data:`CHUNK` rows (chunk ``n`` of table ``t`` has the id
+the per-row arrays cut in chunks of :data:`CHUNK_ROWS` rows (chunk ``n`` of table ``t`` has the id
 ``t << 32 | n``): the column-2 code id, the packed dates, the packed cells, and ``by2``, the row
 numbers in column-2 order (column 2, then column 1, effective date, file, line). The arrays are the
 only copy of the rows of a table whose index can be built (its rows are not kept in the ``ptp``
 table); a look-up of one code reads the small arrays and that code's chunks, a batch reads them
 all (:meth:`PtpIndex.load`)."""
 
-Row = tuple[str, str, int, int, int, int, int, int, int]
+PTP_COLUMNS = (
+    "t INTEGER NOT NULL, c1 TEXT NOT NULL, c2 TEXT NOT NULL, eff INTEGER NOT NULL, del INTEGER NOT NULL, "
+    "mi INTEGER NOT NULL, pre INTEGER NOT NULL, rat INTEGER NOT NULL, f INTEGER NOT NULL, line INTEGER NOT NULL, "
+    "PRIMARY KEY (t, c1, c2, eff, f, line)"
+)
+"""The columns of the ``ptp`` table (a WITHOUT ROWID table), and of the tables its rows pass through."""
+
+StoredPtpRow = tuple[str, str, int, int, int, int, int, int, int]
 """(column 1, column 2, effective, deletion or NO_END, modifier, pre-1996, rationale id, file id,
 line): a row as the ``ptp`` table holds it."""
 
@@ -122,13 +129,13 @@ def build_ptp_index(db: sqlite3.Connection, t: int, source: str = "ptp") -> bool
         "INSERT INTO ptp_chunks VALUES (?, ?, ?, ?, ?)",
         (
             (
-                t << _ID_BITS | n,
-                _le(column2[lo : lo + CHUNK]),
-                _le(spans[lo : lo + CHUNK]),
-                _le(rows[lo : lo + CHUNK]),
-                _le(by2[lo : lo + CHUNK]),
+                t << ID_BITS | n,
+                _le(column2[lo : lo + CHUNK_ROWS]),
+                _le(spans[lo : lo + CHUNK_ROWS]),
+                _le(rows[lo : lo + CHUNK_ROWS]),
+                _le(by2[lo : lo + CHUNK_ROWS]),
             )
-            for n, lo in enumerate(range(0, len(column2), CHUNK))
+            for n, lo in enumerate(range(0, len(column2), CHUNK_ROWS))
         ),
     )
     return True
@@ -296,7 +303,7 @@ class PtpArrays(_Head):
     rows: array[int]
     by2: array[int]
 
-    def rows_of(self, lo: int, hi: int) -> Iterator[Row]:
+    def rows_of(self, lo: int, hi: int) -> Iterator[StoredPtpRow]:
         """The rows numbered ``lo`` to ``hi`` (column-1 order)."""
         codes, column2, spans, rows = self.codes, self.column2, self.spans, self.rows
         for i in range(lo, hi):
@@ -304,7 +311,7 @@ class PtpArrays(_Head):
 
 
 def _chunk_range(t: int) -> tuple[int, int]:
-    return t << _ID_BITS, (t << _ID_BITS) | ((1 << _ID_BITS) - 1)
+    return t << ID_BITS, (t << ID_BITS) | ((1 << ID_BITS) - 1)
 
 
 def read_arrays(db: sqlite3.Connection, t: int, schema: str = "main") -> PtpArrays | None:
@@ -333,141 +340,3 @@ def read_arrays(db: sqlite3.Connection, t: int, schema: str = "main") -> PtpArra
     if count and (max(column2) >= len(head.codes) or max(by2) >= count):
         raise _inconsistent()
     return PtpArrays(head.count, head.codes, head.column1, head.starts, head.starts2, column2, spans, rows, by2)
-
-
-_Chunk = tuple["array[int]", "array[int]", "array[int]", "array[int]"]
-"""A stored chunk's column-2 ids, packed dates, packed cells and ``by2`` entries."""
-
-Query = Callable[[str, Sequence[Any]], list[Any]]
-"""Runs a query of the compiled file and returns its rows (the reader's, which compiles a damaged
-file again)."""
-
-
-class PtpRows:
-    """The rows of one stored index read a code at a time, for ``show`` and a one-claim ``check``:
-    the small arrays (codes and ranges: some hundreds of kilobytes for a full table) once, then the
-    chunks that hold the rows asked for, never the whole table. Answers as the ``ptp`` table's
-    queries did: rows of the ``ptp`` table's columns (:data:`Row`)."""
-
-    def __init__(self, query: Query, t: int) -> None:
-        found = query("SELECT count, codes, c1, starts, starts2 FROM ptp_index WHERE t = ?", (t,))
-        if not found:
-            raise _inconsistent()
-        self._query = query
-        self.t = t
-        self.head = _Head.read(found[0])
-
-    @classmethod
-    def open(cls, query: Query, t: int) -> PtpRows | None:
-        """The rows of table ``t``, or None when it has no index (its rows are in the ``ptp`` table)."""
-        if not query("SELECT 1 FROM ptp_index WHERE t = ?", (t,)):
-            return None
-        return cls(query, t)
-
-    def _chunks(self, numbers: Iterable[int]) -> dict[int, _Chunk]:
-        wanted = sorted(set(numbers))
-        base = self.t << _ID_BITS
-        out = {}
-        for at in range(0, len(wanted), 500):
-            part = wanted[at : at + 500]
-            marks = ", ".join("?" * len(part))
-            for number, c2, spans, rows, by2 in self._query(
-                f"SELECT id, c2, spans, rows, by2 FROM ptp_chunks WHERE id IN ({marks})",  # noqa: S608
-                [base | n for n in part],
-            ):
-                arrays = (
-                    _from_le("I", bytes(c2)),
-                    _from_le("Q", bytes(spans)),
-                    _from_le("Q", bytes(rows)),
-                    _from_le("I", bytes(by2)),
-                )
-                size = len(arrays[0])
-                if not (len(arrays[1]) == len(arrays[2]) == len(arrays[3]) == size <= CHUNK):
-                    raise _inconsistent()
-                out[number - base] = arrays
-        if len(out) != len(wanted):
-            raise _inconsistent()
-        return out
-
-    def _rows(self, numbers: Sequence[int]) -> list[Row]:
-        """The rows numbered ``numbers``, in that order."""
-        head = self.head
-        if any(not 0 <= i < head.count for i in numbers):
-            raise _inconsistent()
-        chunks = self._chunks(i // CHUNK for i in numbers)
-        out = []
-        codes = head.codes
-        for i in numbers:
-            c2, spans, rows, _ = chunks[i // CHUNK]
-            k = i % CHUNK
-            if k >= len(c2) or c2[k] >= len(codes):
-                raise _inconsistent()
-            out.append((head.owner(i), codes[c2[k]], *_cells(spans[k], rows[k])))
-        return out
-
-    def _spans(self, ranges: Sequence[tuple[int, int]]) -> dict[int, _Chunk]:
-        """The chunks holding the rows numbered ``lo`` to ``hi`` of each range."""
-        return self._chunks(n for lo, hi in ranges if lo < hi for n in range(lo // CHUNK, (hi - 1) // CHUNK + 1))
-
-    def as_column1(self, code: str) -> list[Row]:
-        """The rows of ``code`` as column 1: by column 2, effective date, file and line."""
-        _, lo, hi = self.head.first(code)
-        return self._rows(range(lo, hi))
-
-    def among(self, codes: Sequence[str]) -> list[Row]:
-        """The rows between two of ``codes`` (distinct), whatever their dates: what one claim asks. Reads
-        the chunks of each code's rows as column 1, and makes a row only of those it keeps."""
-        head = self.head
-        ids: set[int] = set()
-        ranges = []
-        for code in codes:
-            i, lo, hi = head.first(code)
-            if i >= 0:
-                ids.add(i)
-                if lo < hi:
-                    ranges.append((code, i, lo, hi))
-        if len(ids) < 2 or not ranges:
-            return []
-        if any(not 0 <= lo <= hi <= head.count for *_, lo, hi in ranges):
-            raise _inconsistent()
-        chunks = self._spans([(lo, hi) for *_, lo, hi in ranges])
-        names = head.codes
-        out: list[Row] = []
-        for code, own, lo, hi in ranges:
-            for n in range(lo, hi):
-                c2, spans, rows, _ = chunks[n // CHUNK]
-                k = n % CHUNK
-                if k >= len(c2):
-                    raise _inconsistent()
-                other = c2[k]
-                if other in ids and other != own:
-                    out.append((code, names[other], *_cells(spans[k], rows[k])))
-        return out
-
-    def as_column2(self, code: str) -> list[Row]:
-        """The rows of ``code`` as column 2: by column 1, effective date, file and line."""
-        i, _, _ = self.head.first(code)
-        if i < 0:
-            return []
-        lo, hi = self.head.starts2[i], self.head.starts2[i + 1]
-        if not 0 <= lo <= hi <= self.head.count:
-            raise _inconsistent()
-        chunks = self._chunks(n // CHUNK for n in range(lo, hi))
-        numbers = []
-        for n in range(lo, hi):
-            by2 = chunks[n // CHUNK][3]
-            if n % CHUNK >= len(by2):
-                raise _inconsistent()
-            numbers.append(by2[n % CHUNK])
-        return self._rows(numbers)
-
-    def counts(self, code: str) -> tuple[int, int]:
-        """How many rows name ``code`` as column 1 and as column 2."""
-        i, lo, hi = self.head.first(code)
-        if i < 0:
-            return 0, 0
-        return hi - lo, self.head.starts2[i + 1] - self.head.starts2[i]
-
-    def names(self, code: str) -> bool:
-        """Whether the table names ``code`` (in either column)."""
-        return self.head.first(code)[0] >= 0

@@ -34,7 +34,8 @@ from .models import (
     TableId,
     as_end,
 )
-from .ptpindex import PtpIndex, PtpRows
+from .ptpindex import PtpIndex
+from .ptprows import PtpRows
 from .wordindex import WordIndex
 
 

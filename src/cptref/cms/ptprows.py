@@ -1,0 +1,199 @@
+"""The PTP rows of a compiled file read from its index (:mod:`cptref.cms.ptpindex`), the only copy
+of them: a code at a time for ``show`` and a one-claim ``check`` (:class:`PtpRows`, which reads the
+chunks of the rows asked for, never the whole table), and the column-1 codes whose rows differ
+between two tables for ``changes`` (:func:`differing_blocks`, a merge of two sorted arrays)."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Sequence
+
+from .ptpindex import (
+    _TEXT_BITS,
+    _TEXT_SHIFT,
+    CHUNK_ROWS,
+    ID_BITS,
+    PtpArrays,
+    StoredPtpRow,
+    _cells,
+    _from_le,
+    _Head,
+    _inconsistent,
+)
+from .wordindex import Query
+
+_Chunk = tuple["array[int]", "array[int]", "array[int]", "array[int]"]
+"""A stored chunk's column-2 ids, packed dates, packed cells and ``by2`` entries."""
+
+
+class PtpRows:
+    """The rows of one stored index read a code at a time, for ``show`` and a one-claim ``check``:
+    the small arrays (codes and ranges: some hundreds of kilobytes for a full table) once, then the
+    chunks that hold the rows asked for, never the whole table. Answers as the ``ptp`` table's
+    queries did: rows of the ``ptp`` table's columns (:data:`StoredPtpRow`)."""
+
+    def __init__(self, query: Query, t: int) -> None:
+        found = query("SELECT count, codes, c1, starts, starts2 FROM ptp_index WHERE t = ?", (t,))
+        if not found:
+            raise _inconsistent()
+        self._query = query
+        self.t = t
+        self.head = _Head.read(found[0])
+
+    @classmethod
+    def open(cls, query: Query, t: int) -> PtpRows | None:
+        """The rows of table ``t``, or None when it has no index (its rows are in the ``ptp`` table)."""
+        if not query("SELECT 1 FROM ptp_index WHERE t = ?", (t,)):
+            return None
+        return cls(query, t)
+
+    def _chunks(self, numbers: Iterable[int]) -> dict[int, _Chunk]:
+        wanted = sorted(set(numbers))
+        base = self.t << ID_BITS
+        out = {}
+        for at in range(0, len(wanted), 500):
+            part = wanted[at : at + 500]
+            marks = ", ".join("?" * len(part))
+            for number, c2, spans, rows, by2 in self._query(
+                f"SELECT id, c2, spans, rows, by2 FROM ptp_chunks WHERE id IN ({marks})",  # noqa: S608
+                [base | n for n in part],
+            ):
+                arrays = (
+                    _from_le("I", bytes(c2)),
+                    _from_le("Q", bytes(spans)),
+                    _from_le("Q", bytes(rows)),
+                    _from_le("I", bytes(by2)),
+                )
+                size = len(arrays[0])
+                if not (len(arrays[1]) == len(arrays[2]) == len(arrays[3]) == size <= CHUNK_ROWS):
+                    raise _inconsistent()
+                out[number - base] = arrays
+        if len(out) != len(wanted):
+            raise _inconsistent()
+        return out
+
+    def _rows(self, numbers: Sequence[int]) -> list[StoredPtpRow]:
+        """The rows numbered ``numbers``, in that order."""
+        head = self.head
+        if any(not 0 <= i < head.count for i in numbers):
+            raise _inconsistent()
+        chunks = self._chunks(i // CHUNK_ROWS for i in numbers)
+        out = []
+        codes = head.codes
+        for i in numbers:
+            c2, spans, rows, _ = chunks[i // CHUNK_ROWS]
+            k = i % CHUNK_ROWS
+            if k >= len(c2) or c2[k] >= len(codes):
+                raise _inconsistent()
+            out.append((head.owner(i), codes[c2[k]], *_cells(spans[k], rows[k])))
+        return out
+
+    def _spans(self, ranges: Sequence[tuple[int, int]]) -> dict[int, _Chunk]:
+        """The chunks holding the rows numbered ``lo`` to ``hi`` of each range."""
+        return self._chunks(
+            n for lo, hi in ranges if lo < hi for n in range(lo // CHUNK_ROWS, (hi - 1) // CHUNK_ROWS + 1)
+        )
+
+    def as_column1(self, code: str) -> list[StoredPtpRow]:
+        """The rows of ``code`` as column 1: by column 2, effective date, file and line."""
+        _, lo, hi = self.head.first(code)
+        return self._rows(range(lo, hi))
+
+    def among(self, codes: Sequence[str]) -> list[StoredPtpRow]:
+        """The rows between two of ``codes`` (distinct), whatever their dates: what one claim asks. Reads
+        the chunks of each code's rows as column 1, and makes a row only of those it keeps."""
+        head = self.head
+        ids: set[int] = set()
+        ranges = []
+        for code in codes:
+            i, lo, hi = head.first(code)
+            if i >= 0:
+                ids.add(i)
+                if lo < hi:
+                    ranges.append((code, i, lo, hi))
+        if len(ids) < 2 or not ranges:
+            return []
+        if any(not 0 <= lo <= hi <= head.count for *_, lo, hi in ranges):
+            raise _inconsistent()
+        chunks = self._spans([(lo, hi) for *_, lo, hi in ranges])
+        names = head.codes
+        out: list[StoredPtpRow] = []
+        for code, own, lo, hi in ranges:
+            for n in range(lo, hi):
+                c2, spans, rows, _ = chunks[n // CHUNK_ROWS]
+                k = n % CHUNK_ROWS
+                if k >= len(c2):
+                    raise _inconsistent()
+                other = c2[k]
+                if other in ids and other != own:
+                    out.append((code, names[other], *_cells(spans[k], rows[k])))
+        return out
+
+    def as_column2(self, code: str) -> list[StoredPtpRow]:
+        """The rows of ``code`` as column 2: by column 1, effective date, file and line."""
+        i, _, _ = self.head.first(code)
+        if i < 0:
+            return []
+        lo, hi = self.head.starts2[i], self.head.starts2[i + 1]
+        if not 0 <= lo <= hi <= self.head.count:
+            raise _inconsistent()
+        chunks = self._chunks(n // CHUNK_ROWS for n in range(lo, hi))
+        numbers = []
+        for n in range(lo, hi):
+            by2 = chunks[n // CHUNK_ROWS][3]
+            if n % CHUNK_ROWS >= len(by2):
+                raise _inconsistent()
+            numbers.append(by2[n % CHUNK_ROWS])
+        return self._rows(numbers)
+
+    def counts(self, code: str) -> tuple[int, int]:
+        """How many rows name ``code`` as column 1 and as column 2."""
+        i, lo, hi = self.head.first(code)
+        if i < 0:
+            return 0, 0
+        return hi - lo, self.head.starts2[i + 1] - self.head.starts2[i]
+
+    def names(self, code: str) -> bool:
+        """Whether the table names ``code`` (in either column)."""
+        return self.head.first(code)[0] >= 0
+
+
+def differing_blocks(
+    a: PtpArrays, b: PtpArrays, texts: dict[int, int] | None
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The row ranges of ``a`` and of ``b`` that may hold a row with no identical row on the other side:
+    of each column-1 code, its rows on both sides unless they are the same rows in the same order
+    (column 2, dates, modifier, pre-1996 and rationale; ``texts`` maps a rationale id of ``a`` to the
+    same text's id in ``b``, None when the two share their texts). What ``changes`` compares row by
+    row; a code whose rows are unchanged holds no difference, whatever its rows' files and lines."""
+    ranges_a = {a.codes[c]: (a.starts[n], a.starts[n + 1]) for n, c in enumerate(a.column1)}
+    ranges_b = {b.codes[c]: (b.starts[n], b.starts[n + 1]) for n, c in enumerate(b.column1)}
+    same_codes = a.codes == b.codes
+    mask = (1 << _TEXT_BITS) - 1
+    out_a: list[tuple[int, int]] = []
+    out_b: list[tuple[int, int]] = []
+    for code in sorted(ranges_a.keys() | ranges_b.keys()):
+        here, there = ranges_a.get(code), ranges_b.get(code)
+        if here is None or there is None:
+            if here is not None:
+                out_a.append(here)
+            if there is not None:
+                out_b.append(there)
+            continue
+        (lo_a, hi_a), (lo_b, hi_b) = here, there
+        same = hi_a - lo_a == hi_b - lo_b and a.spans[lo_a:hi_a] == b.spans[lo_b:hi_b]
+        if same:
+            if same_codes:
+                same = a.column2[lo_a:hi_a] == b.column2[lo_b:hi_b]
+            else:
+                names_a, names_b = a.codes, b.codes
+                same = [names_a[i] for i in a.column2[lo_a:hi_a]] == [names_b[i] for i in b.column2[lo_b:hi_b]]
+        if same:
+            cells_a = [r >> _TEXT_SHIFT for r in a.rows[lo_a:hi_a]]
+            if texts is not None:
+                cells_a = [v >> _TEXT_BITS << _TEXT_BITS | texts.get(v & mask, mask + 1) for v in cells_a]
+            same = cells_a == [r >> _TEXT_SHIFT for r in b.rows[lo_b:hi_b]]
+        if not same:
+            out_a.append(here)
+            out_b.append(there)
+    return out_a, out_b
