@@ -35,9 +35,11 @@ _BISECT_COST = 4
 """A row walked costs about a quarter of a binary search (a dictionary look-up against some twenty
 steps of search): a code's rows are walked when they number fewer than four times the claim's codes."""
 
-CHUNK_ROWS = 160
-"""Rows a stored chunk holds: 160 rows of 24 bytes fill one 4 KiB page of SQLite (a chunk per page,
+CHUNK_ROWS = 200
+"""Rows a stored chunk holds: 200 rows of 20 bytes fill one 4 KiB page of SQLite (a chunk per page,
 none spilling to an overflow page), so reading one row's chunk reads one page."""
+BY2_ROWS = 1000
+"""Entries of ``by2`` (4 bytes each) a stored chunk of it holds: one page too."""
 ID_BITS = 32
 
 PTP_INDEX_SCHEMA = """
@@ -45,18 +47,18 @@ CREATE TABLE ptp_index (
   t INTEGER PRIMARY KEY, count INTEGER NOT NULL, codes BLOB NOT NULL, c1 BLOB NOT NULL, starts BLOB NOT NULL,
   starts2 BLOB NOT NULL
 );
-CREATE TABLE ptp_chunks (id INTEGER PRIMARY KEY, c2 BLOB NOT NULL, spans BLOB NOT NULL, rows BLOB NOT NULL,
-  by2 BLOB NOT NULL);
+CREATE TABLE ptp_chunks (id INTEGER PRIMARY KEY, c2 BLOB NOT NULL, spans BLOB NOT NULL, rows BLOB NOT NULL);
+CREATE TABLE ptp_by2 (id INTEGER PRIMARY KEY, by2 BLOB NOT NULL);
 """
 """``ptp_index``: a table's row count, its codes (5 ASCII bytes each, in code order: a code's id is
 its place), the column-1 code ids with rows and where their rows start (one more), and ``starts2``,
 where each code id's rows as column 2 start in ``by2`` (one more than the codes). ``ptp_chunks``:
 the per-row arrays cut in chunks of :data:`CHUNK_ROWS` rows (chunk ``n`` of table ``t`` has the id
-``t << 32 | n``): the column-2 code id, the packed dates, the packed cells, and ``by2``, the row
-numbers in column-2 order (column 2, then column 1, effective date, file, line). The arrays are the
-only copy of the rows of a table whose index can be built (its rows are not kept in the ``ptp``
-table); a look-up of one code reads the small arrays and that code's chunks, a batch reads them
-all (:meth:`PtpIndex.load`)."""
+``t << 32 | n``): the column-2 code id, the packed dates, the packed cells. ``ptp_by2``: the row
+numbers in column-2 order (column 2, then column 1, effective date, file, line), in chunks of
+:data:`BY2_ROWS`, which a batch never reads. The arrays are the only copy of the rows of a table
+whose index can be built (its rows are not kept in the ``ptp`` table); a look-up of one code reads
+the small arrays and that code's chunks, a batch reads every chunk (:meth:`PtpIndex.load`)."""
 
 PTP_COLUMNS = (
     "t INTEGER NOT NULL, c1 TEXT NOT NULL, c2 TEXT NOT NULL, eff INTEGER NOT NULL, del INTEGER NOT NULL, "
@@ -126,17 +128,20 @@ def build_ptp_index(db: sqlite3.Connection, t: int, source: str = "ptp") -> bool
         (t, len(column2), "".join(codes).encode("ascii"), _le(column1), _le(starts), _le(starts2)),
     )
     db.executemany(
-        "INSERT INTO ptp_chunks VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO ptp_chunks VALUES (?, ?, ?, ?)",
         (
             (
                 t << ID_BITS | n,
                 _le(column2[lo : lo + CHUNK_ROWS]),
                 _le(spans[lo : lo + CHUNK_ROWS]),
                 _le(rows[lo : lo + CHUNK_ROWS]),
-                _le(by2[lo : lo + CHUNK_ROWS]),
             )
             for n, lo in enumerate(range(0, len(column2), CHUNK_ROWS))
         ),
+    )
+    db.executemany(
+        "INSERT INTO ptp_by2 VALUES (?, ?)",
+        ((t << ID_BITS | n, _le(by2[lo : lo + BY2_ROWS])) for n, lo in enumerate(range(0, len(by2), BY2_ROWS))),
     )
     return True
 
@@ -156,7 +161,7 @@ class PtpIndex:
 
     @classmethod
     def load(cls, db: sqlite3.Connection, t: int) -> PtpIndex | None:
-        found = read_arrays(db, t)
+        found = read_arrays(db, t, ids=False)
         if found is None:
             return None
         ranges = {c: (found.starts[i], found.starts[i + 1]) for i, c in enumerate(found.column1)}
@@ -301,7 +306,6 @@ class PtpArrays(_Head):
     column2: array[int]
     spans: array[int]
     rows: array[int]
-    by2: array[int]
 
     def rows_of(self, lo: int, hi: int) -> Iterator[StoredPtpRow]:
         """The rows numbered ``lo`` to ``hi`` (column-1 order)."""
@@ -314,9 +318,11 @@ def _chunk_range(t: int) -> tuple[int, int]:
     return t << ID_BITS, (t << ID_BITS) | ((1 << ID_BITS) - 1)
 
 
-def read_arrays(db: sqlite3.Connection, t: int, schema: str = "main") -> PtpArrays | None:
-    """The index of PTP table ``t`` read whole, or None when it has none (its rows are in the ``ptp``
-    table). Raises ValueError when its arrays do not agree with each other (a damaged file)."""
+def read_arrays(db: sqlite3.Connection, t: int, schema: str = "main", *, ids: bool = True) -> PtpArrays | None:
+    """The index of PTP table ``t`` read whole (but ``by2``), or None when it has none (its rows are in
+    the ``ptp`` table). Raises ValueError when its arrays do not agree with each other (a damaged
+    file); ``ids``: and when a column-2 id is past the codes (what :meth:`PtpArrays.rows_of` needs;
+    the batch's look-ups never index the codes by it)."""
     found = db.execute(
         f"SELECT count, codes, c1, starts, starts2 FROM {schema}.ptp_index WHERE t = ?",  # noqa: S608
         (t,),
@@ -324,19 +330,18 @@ def read_arrays(db: sqlite3.Connection, t: int, schema: str = "main") -> PtpArra
     if found is None:
         return None
     head = _Head.read(found)
-    parts: list[list[bytes]] = [[], [], [], []]
     lo, hi = _chunk_range(t)
-    sql = f"SELECT id, c2, spans, rows, by2 FROM {schema}.ptp_chunks WHERE id BETWEEN ? AND ? ORDER BY id"  # noqa: S608
-    for n, (number, *blobs) in enumerate(db.execute(sql, (lo, hi))):
-        if number != lo + n:
-            raise _inconsistent()
-        for part, blob in zip(parts, blobs, strict=True):
-            part.append(bytes(blob))
-    column2, by2 = _from_le("I", b"".join(parts[0])), _from_le("I", b"".join(parts[3]))
-    spans, rows = _from_le("Q", b"".join(parts[1])), _from_le("Q", b"".join(parts[2]))
+    sql = f"SELECT id, c2, spans, rows FROM {schema}.ptp_chunks WHERE id BETWEEN ? AND ? ORDER BY id"  # noqa: S608
+    found = db.execute(sql, (lo, hi)).fetchall()
+    if any(row[0] != lo + n for n, row in enumerate(found)):
+        raise _inconsistent()
+    column2 = _from_le("I", b"".join([row[1] for row in found]))
+    spans = _from_le("Q", b"".join([row[2] for row in found]))
+    rows = _from_le("Q", b"".join([row[3] for row in found]))
+    del found
     count = head.count
-    if not len(column2) == len(spans) == len(rows) == len(by2) == count:
+    if not len(column2) == len(spans) == len(rows) == count:
         raise _inconsistent()
-    if count and (max(column2) >= len(head.codes) or max(by2) >= count):
+    if ids and count and max(column2) >= len(head.codes):
         raise _inconsistent()
-    return PtpArrays(head.count, head.codes, head.column1, head.starts, head.starts2, column2, spans, rows, by2)
+    return PtpArrays(head.count, head.codes, head.column1, head.starts, head.starts2, column2, spans, rows)

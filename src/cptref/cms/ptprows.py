@@ -6,11 +6,13 @@ between two tables for ``changes`` (:func:`differing_blocks`, a merge of two sor
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
 from .ptpindex import (
     _TEXT_BITS,
     _TEXT_SHIFT,
+    BY2_ROWS,
     CHUNK_ROWS,
     ID_BITS,
     PtpArrays,
@@ -22,8 +24,8 @@ from .ptpindex import (
 )
 from .wordindex import Query
 
-_Chunk = tuple["array[int]", "array[int]", "array[int]", "array[int]"]
-"""A stored chunk's column-2 ids, packed dates, packed cells and ``by2`` entries."""
+_Chunk = tuple["array[int]", ...]
+"""A stored chunk's column-2 ids, packed dates and packed cells; or a chunk of ``by2``."""
 
 
 class PtpRows:
@@ -47,25 +49,26 @@ class PtpRows:
             return None
         return cls(query, t)
 
-    def _chunks(self, numbers: Iterable[int]) -> dict[int, _Chunk]:
+    def _chunks(self, numbers: Iterable[int], by2: bool = False) -> dict[int, _Chunk]:
+        """The chunks numbered ``numbers`` (of ``ptp_by2`` when ``by2``), each as its arrays."""
         wanted = sorted(set(numbers))
         base = self.t << ID_BITS
-        out = {}
+        table = "ptp_by2" if by2 else "ptp_chunks"
+        columns = "by2" if by2 else "c2, spans, rows"
+        size = BY2_ROWS if by2 else CHUNK_ROWS
+        out: dict[int, _Chunk] = {}
         for at in range(0, len(wanted), 500):
             part = wanted[at : at + 500]
             marks = ", ".join("?" * len(part))
-            for number, c2, spans, rows, by2 in self._query(
-                f"SELECT id, c2, spans, rows, by2 FROM ptp_chunks WHERE id IN ({marks})",  # noqa: S608
+            for number, *blobs in self._query(
+                f"SELECT id, {columns} FROM {table} WHERE id IN ({marks})",  # noqa: S608 - names of ours
                 [base | n for n in part],
             ):
-                arrays = (
-                    _from_le("I", bytes(c2)),
-                    _from_le("Q", bytes(spans)),
-                    _from_le("Q", bytes(rows)),
-                    _from_le("I", bytes(by2)),
-                )
-                size = len(arrays[0])
-                if not (len(arrays[1]) == len(arrays[2]) == len(arrays[3]) == size <= CHUNK_ROWS):
+                if by2:
+                    arrays: _Chunk = (_from_le("I", blobs[0]),)
+                else:
+                    arrays = (_from_le("I", blobs[0]), _from_le("Q", blobs[1]), _from_le("Q", blobs[2]))
+                if not all(len(a) == len(arrays[0]) for a in arrays) or len(arrays[0]) > size:
                     raise _inconsistent()
                 out[number - base] = arrays
         if len(out) != len(wanted):
@@ -79,25 +82,37 @@ class PtpRows:
             raise _inconsistent()
         chunks = self._chunks(i // CHUNK_ROWS for i in numbers)
         out = []
-        codes = head.codes
+        codes, column1, starts = head.codes, head.column1, head.starts
+        known = len(codes)
         for i in numbers:
-            c2, spans, rows, _ = chunks[i // CHUNK_ROWS]
+            c2, spans, rows = chunks[i // CHUNK_ROWS]
             k = i % CHUNK_ROWS
-            if k >= len(c2) or c2[k] >= len(codes):
+            if k >= len(c2) or c2[k] >= known:
                 raise _inconsistent()
-            out.append((head.owner(i), codes[c2[k]], *_cells(spans[k], rows[k])))
+            owner = codes[column1[bisect_right(starts, i) - 1]]
+            out.append((owner, codes[c2[k]], *_cells(spans[k], rows[k])))
         return out
 
     def _spans(self, ranges: Sequence[tuple[int, int]]) -> dict[int, _Chunk]:
         """The chunks holding the rows numbered ``lo`` to ``hi`` of each range."""
-        return self._chunks(
-            n for lo, hi in ranges if lo < hi for n in range(lo // CHUNK_ROWS, (hi - 1) // CHUNK_ROWS + 1)
-        )
+        size = CHUNK_ROWS
+        return self._chunks(n for lo, hi in ranges if lo < hi for n in range(lo // size, (hi - 1) // size + 1))
 
     def as_column1(self, code: str) -> list[StoredPtpRow]:
         """The rows of ``code`` as column 1: by column 2, effective date, file and line."""
         _, lo, hi = self.head.first(code)
-        return self._rows(range(lo, hi))
+        if not 0 <= lo <= hi <= self.head.count:
+            raise _inconsistent()
+        chunks = self._spans([(lo, hi)])
+        codes = self.head.codes
+        out = []
+        for i in range(lo, hi):
+            c2, spans, rows = chunks[i // CHUNK_ROWS]
+            k = i % CHUNK_ROWS
+            if k >= len(c2) or c2[k] >= len(codes):
+                raise _inconsistent()
+            out.append((code, codes[c2[k]], *_cells(spans[k], rows[k])))
+        return out
 
     def among(self, codes: Sequence[str]) -> list[StoredPtpRow]:
         """The rows between two of ``codes`` (distinct), whatever their dates: what one claim asks. Reads
@@ -120,7 +135,7 @@ class PtpRows:
         out: list[StoredPtpRow] = []
         for code, own, lo, hi in ranges:
             for n in range(lo, hi):
-                c2, spans, rows, _ = chunks[n // CHUNK_ROWS]
+                c2, spans, rows = chunks[n // CHUNK_ROWS]
                 k = n % CHUNK_ROWS
                 if k >= len(c2):
                     raise _inconsistent()
@@ -137,13 +152,15 @@ class PtpRows:
         lo, hi = self.head.starts2[i], self.head.starts2[i + 1]
         if not 0 <= lo <= hi <= self.head.count:
             raise _inconsistent()
-        chunks = self._chunks(n // CHUNK_ROWS for n in range(lo, hi))
+        if lo == hi:
+            return []
+        chunks = self._chunks(range(lo // BY2_ROWS, (hi - 1) // BY2_ROWS + 1), by2=True)
         numbers = []
         for n in range(lo, hi):
-            by2 = chunks[n // CHUNK_ROWS][3]
-            if n % CHUNK_ROWS >= len(by2):
+            by2 = chunks[n // BY2_ROWS][0]
+            if n % BY2_ROWS >= len(by2):
                 raise _inconsistent()
-            numbers.append(by2[n % CHUNK_ROWS])
+            numbers.append(by2[n % BY2_ROWS])
         return self._rows(numbers)
 
     def counts(self, code: str) -> tuple[int, int]:
