@@ -21,7 +21,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
+from itertools import accumulate
 from typing import Any
 
 _DATE_BITS = 27
@@ -267,18 +267,22 @@ class _Head:
         text = bytes(text)
         if not isinstance(count, int) or count < 0 or len(text) % 5 or not text.isascii():
             raise _inconsistent()
-        codes = [text[i : i + 5].decode("ascii") for i in range(0, len(text), 5)]
+        words = text.decode("ascii")
+        codes = [words[i : i + 5] for i in range(0, len(words), 5)]
         column1, starts, starts2 = _from_le("I", bytes(c1)), _from_le("I", bytes(st)), _from_le("I", bytes(st2))
+        # each check in C over the arrays (a batch pays for them when it starts): in order, in range
         if (
             len(starts) != len(column1) + 1
             or len(starts2) != len(codes) + 1
-            or (starts and (starts[0] != 0 or starts[-1] != count))
+            or starts[0] != 0
+            or starts[-1] != count
             or starts2[0] != 0
             or starts2[-1] != count
-            or any(a > b for a, b in pairwise(starts))
-            or any(a > b for a, b in pairwise(starts2))
-            or any(a >= b for a, b in pairwise(column1))
+            or starts.tolist() != sorted(starts)
+            or starts2.tolist() != sorted(starts2)
+            or column1.tolist() != sorted(set(column1))
             or (column1 and column1[-1] >= len(codes))
+            or codes != sorted(codes)
         ):
             raise _inconsistent()
         return cls(count, codes, column1, starts, starts2)
