@@ -1,16 +1,20 @@
 """The PTP table in a form a batch of claims can be checked against without a query per code:
 compressed sparse rows, built once when the table is compiled, stored in the compiled file and
-read into memory when a batch starts.
+read into memory when a batch starts. Since format 5 of the compiled file they are the only copy
+of the rows (issue 26: the rows had been stored three times, 115 MB for a full set of tables):
+``show`` and a one-claim ``check`` read a code's rows from them a chunk at a time
+(:mod:`cptref.cms.ptprows`), ``changes`` compares two tables' arrays.
 
 Every code of the table gets an id, in code order. The rows sorted by column 1 then column 2 then
 effective date become three arrays: the column-2 code id of each row (4 bytes), its effective and
 deletion dates packed in one integer (8 bytes), and its modifier indicator, pre-1996 flag,
 rationale, file and line packed in another (8 bytes). A column-1 code owns one contiguous range of
 them, so "is (a, b) an edit?" is a dictionary look-up of ``a``'s range and a binary search for
-``b``'s id in it. About 20 bytes a row: some 25 MB for a full practitioner table, read from the
-compiled file in tens of milliseconds, whatever the batch; a per-code cache of rows either
-thrashes on a long-tailed batch (measured: 24,000 claims/s) or grows to hold the whole table
-several times over in Python objects.
+``b``'s id in it. A fourth array, ``by2`` (4 bytes a row), lists the rows in column-2 order, for
+"which edits name this code in column 2". About 24 bytes a row: some 30 MB for a full practitioner
+table, of which a batch reads the 25 MB it needs in tens of milliseconds, whatever the batch; a
+per-code cache of rows either thrashes on a long-tailed batch (measured: 24,000 claims/s) or grows
+to hold the whole table several times over in Python objects.
 """
 
 from __future__ import annotations
