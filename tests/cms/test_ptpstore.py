@@ -19,7 +19,7 @@ from cptref.cms import open_tables, ptpindex
 from cptref.cms.compile import TABLES_FORMAT, compile_tables
 from cptref.cms.edits import BATCH_AFTER
 from cptref.cms.ptpindex import BY2_ROWS, CHUNK_ROWS, PTP_INDEX_SCHEMA, build_ptp_index, read_arrays
-from cptref.cms.ptprows import PtpRows, differing_blocks
+from cptref.cms.ptprows import PtpRows, differing_rows
 from tests.cms.quarters import Quarters
 from tests.conftest import run_cptref
 
@@ -223,23 +223,30 @@ def test_a_damaged_index_without_a_way_to_compile_again_is_an_error(tables: Path
 # changes
 
 
-def test_differing_blocks_names_only_the_codes_whose_rows_changed() -> None:
+def test_the_rows_that_differ_are_found_by_merging_the_arrays() -> None:
     db = rows_db(5)
     a = read_arrays(db, 1)
     assert a is not None
-    assert differing_blocks(a, a, None) == ([], [])
+    assert list(differing_rows(a, a, None)) == []
     other = sqlite3.connect(":memory:")
     other.executescript(compile_module.TABLES_SCHEMA + PTP_INDEX_SCHEMA)
     rows = db.execute("SELECT * FROM ptp").fetchall()
     changed = next(r for r in rows if r[1] == CODES[3])
-    flipped = {changed: (*changed[:5], 1 - changed[5] if changed[5] < 9 else 0, *changed[6:])}
-    rows = [(*flipped.get(r, r)[:9], r[9] + 1) for r in rows]  # other lines
+    flipped = (*changed[:5], 1 - changed[5] if changed[5] < 9 else 0, *changed[6:])
+    rows = [(*(flipped if r == changed else r)[:9], r[9] + 1) for r in rows]  # every line moved, one indicator
     other.executemany("INSERT INTO ptp VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     assert build_ptp_index(other, 1)
     b = read_arrays(other, 1)
     assert b is not None
-    here, there = differing_blocks(a, b, None)  # every line moved, one indicator changed
-    assert [a.owner(lo) for lo, _ in here] == [CODES[3]] == [b.owner(lo) for lo, _ in there]
+    found = dict(differing_rows(a, b, None))
+    assert found[0] == [changed[1:]]
+    assert found[1] == [(*flipped[1:9], flipped[9] + 1)]
+    pair = f"{ROWS} AND c1 = ? AND c2 = ? ORDER BY eff, f, line"
+    assert found[2] == db.execute(pair, changed[1:3]).fetchall()  # the pair's history
+    asked = (lambda code: code == CODES[3], False)  # 0003X asked for: its rows, either column
+    assert dict(differing_rows(a, b, None, asked)) == found
+    assert list(differing_rows(a, b, None, (asked[0], True))) == []  # both columns asked: its partner is not
+    assert list(differing_rows(a, b, None, (lambda code: code == CODES[4], False))) == []  # a code unchanged
     assert CHUNK_ROWS * 20 <= 4_000 and BY2_ROWS * 4 <= 4_000  # a chunk fits one page of SQLite
 
 

@@ -36,7 +36,7 @@ from cptref.model.records import about, quarter_bounds
 
 from .models import NO_END, TableId
 from .ptpindex import PTP_COLUMNS, read_arrays
-from .ptprows import differing_blocks
+from .ptprows import differing_rows
 
 if TYPE_CHECKING:
     from .reader import CmsTables, HeldTable
@@ -658,36 +658,42 @@ class _Compare:
     def close(self) -> None:
         self.db.close()
 
-    def _ptp_rows(self, ta: int, tb: int) -> tuple[str, str]:
-        """Where the rows of PTP tables ``ta`` and ``tb`` are to be compared by SQL: the compiled file
-        keeps the rows of a table whose index could be built in the index alone, so those are copied
-        to a private temporary ``ptp`` table (schemas ``pa``, ``pb``). Of two indexed tables, only the
-        rows of the column-1 codes whose rows differ at all (:func:`ptpindex.differing_blocks`, a
-        merge of the two sorted arrays) are copied; a table without an index is read where it is."""
+    def _ptp_rows(self, ta: int, tb: int) -> tuple[str, str] | None:
+        """The rows of PTP tables ``ta`` and ``tb`` that differ, for the SQL below. The compiled file
+        keeps the rows of a table whose index could be built in the index alone: of two indexed tables,
+        the rows that differ are found by a merge of the two sorted arrays
+        (:func:`ptprows.differing_rows`) and written to the temporary tables ``gone``, ``came`` and
+        ``ctx`` as the SQL would (None: done). When one has no index (its rows are in its ``ptp``
+        table), the other's rows are copied to a private temporary ``ptp`` table (schema ``pa`` or
+        ``pb``), and the schemas the SQL is to compare are returned."""
         db = self.db
         a, b = read_arrays(db, ta, "a"), read_arrays(db, tb, "b")
         if a is None and b is None:
             return "a", "b"
+        columns = "c1, c2, eff, del, mi, pre, rat, f, line"
+        if a is not None and b is not None:
+            texts = None
+            if not self.same_file:
+                in_b = {text: n for n, text in self.files["b"].texts.items()}
+                texts = {n: in_b[text] for n, text in self.files["a"].texts.items() if text in in_b}
+            for name in ("gone", "came", "ctx"):
+                db.execute(f"CREATE TEMP TABLE {name} ({columns})")
+            narrow = None if self.narrow.everything else (self.narrow.holds, self.narrow.both)
+            for side, rows in differing_rows(a, b, texts, narrow):
+                name = ("gone", "came", "ctx")[side]
+                db.executemany(f"INSERT INTO temp.{name} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
+            return None
         if not self.scratch:
             for schema in ("pa", "pb"):
                 db.execute("ATTACH '' AS " + schema)  # a private temporary file, removed on close
                 db.execute(f"CREATE TABLE {schema}.ptp ({PTP_COLUMNS}) WITHOUT ROWID")
             self.scratch = True
-        texts = None
-        if not self.same_file:
-            in_b = {text: n for n, text in self.files["b"].texts.items()}
-            texts = {n: in_b[text] for n, text in self.files["a"].texts.items() if text in in_b}
-        if a is not None and b is not None:
-            ranges_a, ranges_b = differing_blocks(a, b, texts)
-        else:
-            ranges_a = [(0, a.count)] if a is not None else []
-            ranges_b = [(0, b.count)] if b is not None else []
-        for schema, t, arrays, ranges in (("pa", ta, a, ranges_a), ("pb", tb, b, ranges_b)):
+        for schema, t, arrays in (("pa", ta, a), ("pb", tb, b)):
             db.execute(f"DELETE FROM {schema}.ptp")  # noqa: S608 - names of ours
             if arrays is not None:
                 db.executemany(
                     f"INSERT INTO {schema}.ptp VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                    ((t, *row) for lo, hi in ranges for row in arrays.rows_of(lo, hi)),
+                    ((t, *row) for row in arrays.rows_of(0, arrays.count)),
                 )
         return ("pa" if a is not None else "a"), ("pb" if b is not None else "b")
 
@@ -700,7 +706,11 @@ class _Compare:
         for name in ("gone", "came", "ctx"):
             db.execute(f"DROP TABLE IF EXISTS temp.{name}")
         wanted = ", ".join([*columns, "f", "line"])
-        before, after = self._ptp_rows(ta, tb) if spec.table == "ptp" else ("a", "b")
+        schemas = self._ptp_rows(ta, tb) if spec.table == "ptp" else ("a", "b")
+        if schemas is None:  # the PTP rows that differ, found in the two tables' indexes
+            yield from self._ordered(spec, wanted)
+            return
+        before, after = schemas
         for name, here, there, textmap, params in (
             ("gone", before, after, None if self.same_file else "a2b", {"here_t": ta, "there_t": tb}),
             ("came", after, before, None if self.same_file else "b2a", {"here_t": tb, "there_t": ta}),
@@ -713,7 +723,6 @@ class _Compare:
                 except sqlite3.OperationalError as error:
                     if not hint or "no such index" not in str(error):
                         raise  # the hint names SQLite's own index of the primary key; without it, slower
-        arms = [f"SELECT 0 AS side, {wanted} FROM temp.gone", f"SELECT 1, {wanted} FROM temp.came"]  # noqa: S608
         if spec.context:
             group = ", ".join(spec.group)
             on = " AND ".join(f"o.{c} = k.{c}" for c in spec.group)
@@ -723,9 +732,15 @@ class _Compare:
                 f"ON o.t = :t AND {on}",
                 {"t": ta},
             )
+        yield from self._ordered(spec, wanted)
+
+    def _ordered(self, spec: Spec, wanted: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """The rows of ``gone``, ``came`` and ``ctx`` (when the kind has a history), ordered by key, then side."""
+        arms = [f"SELECT 0 AS side, {wanted} FROM temp.gone", f"SELECT 1, {wanted} FROM temp.came"]  # noqa: S608
+        if spec.context:
             arms.append(f"SELECT 2, {wanted} FROM temp.ctx")  # noqa: S608
         order = ", ".join(f"{i + 2}" for i in range(len(spec.key)))
-        for row in db.execute(" UNION ALL ".join(arms) + f" ORDER BY {order}, 1"):
+        for row in self.db.execute(" UNION ALL ".join(arms) + f" ORDER BY {order}, 1"):
             yield row[0], row[1:]
 
     def differ(self) -> int:

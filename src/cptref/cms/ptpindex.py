@@ -340,13 +340,16 @@ def read_arrays(db: sqlite3.Connection, t: int, schema: str = "main", *, ids: bo
     head = _Head.read(found)
     lo, hi = _chunk_range(t)
     sql = f"SELECT id, c2, spans, rows FROM {schema}.ptp_chunks WHERE id BETWEEN ? AND ? ORDER BY id"  # noqa: S608
-    found = db.execute(sql, (lo, hi)).fetchall()
-    if any(row[0] != lo + n for n, row in enumerate(found)):
-        raise _inconsistent()
-    column2 = _from_le("I", b"".join([row[1] for row in found]))
-    spans = _from_le("Q", b"".join([row[2] for row in found]))
-    rows = _from_le("Q", b"".join([row[3] for row in found]))
-    del found
+    column2, spans, rows = array("I"), array("Q"), array("Q")
+    for n, (number, c2, packed_spans, packed_rows) in enumerate(db.execute(sql, (lo, hi))):
+        if number != lo + n:
+            raise _inconsistent()
+        column2.frombytes(c2)  # chunk by chunk: never the blobs and their join at once
+        spans.frombytes(packed_spans)
+        rows.frombytes(packed_rows)
+    if sys.byteorder == "big":
+        for values in (column2, spans, rows):
+            values.byteswap()
     count = head.count
     if not len(column2) == len(spans) == len(rows) == count:
         raise _inconsistent()

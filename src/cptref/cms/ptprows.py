@@ -1,13 +1,13 @@
 """The PTP rows of a compiled file read from its index (:mod:`cptref.cms.ptpindex`), the only copy
 of them: a code at a time for ``show`` and a one-claim ``check`` (:class:`PtpRows`, which reads the
-chunks of the rows asked for, never the whole table), and the column-1 codes whose rows differ
-between two tables for ``changes`` (:func:`differing_blocks`, a merge of two sorted arrays)."""
+chunks of the rows asked for, never the whole table), and the rows that differ
+between two tables for ``changes`` (:func:`differing_rows`, a merge of two sorted arrays)."""
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from .ptpindex import (
     _TEXT_BITS,
@@ -175,42 +175,96 @@ class PtpRows:
         return self.head.first(code)[0] >= 0
 
 
-def differing_blocks(
-    a: PtpArrays, b: PtpArrays, texts: dict[int, int] | None
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """The row ranges of ``a`` and of ``b`` that may hold a row with no identical row on the other side:
-    of each column-1 code, its rows on both sides unless they are the same rows in the same order
-    (column 2, dates, modifier, pre-1996 and rationale; ``texts`` maps a rationale id of ``a`` to the
-    same text's id in ``b``, None when the two share their texts). What ``changes`` compares row by
-    row; a code whose rows are unchanged holds no difference, whatever its rows' files and lines."""
+Differences = Iterator[tuple[int, list[StoredPtpRow]]]
+"""What :func:`differing_rows` yields: (0: rows only before, 1: rows only after, 2: the history of the
+pairs with a row only after) and the rows, some at a time."""
+
+
+def differing_rows(
+    a: PtpArrays, b: PtpArrays, texts: dict[int, int] | None, narrow: tuple[Callable[[str], bool], bool] | None = None
+) -> Differences:
+    """The rows of ``a`` with no identical row in ``b`` (0), those of ``b`` with none in ``a`` (1), and
+    every row of ``a`` of a pair (column 1, column 2) that has a row of 1 (2: its history); each in the
+    order of the arrays. Identical: the same column 2, dates, modifier, pre-1996 and rationale
+    (``texts`` maps a rationale id of ``a`` to the same text's id in ``b``, None when the two share
+    their texts), whatever the file and line. ``narrow``: the codes asked for (whether a code is one)
+    and whether both codes of a row must be (else either); None: every row.
+
+    A merge of the two sorted arrays, a column-1 code at a time: a code none of whose rows can be
+    asked for is passed over, and so is a code whose rows are the same on both sides in the same order
+    (array slices compared in C); the rows of the others are compared as sets. Yields the rows some
+    thousands at a time (a comparison of two unrelated tables holds every row; they are never all
+    in memory)."""
     ranges_a = {a.codes[c]: (a.starts[n], a.starts[n + 1]) for n, c in enumerate(a.column1)}
     ranges_b = {b.codes[c]: (b.starts[n], b.starts[n + 1]) for n, c in enumerate(b.column1)}
     same_codes = a.codes == b.codes
-    mask = (1 << _TEXT_BITS) - 1
-    out_a: list[tuple[int, int]] = []
-    out_b: list[tuple[int, int]] = []
+    names_a, names_b = a.codes, b.codes
+    both = False
+    held: set[str] = set()
+    held_a: set[int] = set()
+    held_b: set[int] = set()
+    if narrow is not None:
+        holds, both = narrow
+        held = {code for code in {*names_a, *names_b} if holds(code)}
+        held_a = {i for i, code in enumerate(names_a) if code in held}
+        held_b = {i for i, code in enumerate(names_b) if code in held}
+    out: tuple[list[StoredPtpRow], list[StoredPtpRow], list[StoredPtpRow]] = ([], [], [])
     for code in sorted(ranges_a.keys() | ranges_b.keys()):
-        here, there = ranges_a.get(code), ranges_b.get(code)
-        if here is None or there is None:
-            if here is not None:
-                out_a.append(here)
-            if there is not None:
-                out_b.append(there)
-            continue
-        (lo_a, hi_a), (lo_b, hi_b) = here, there
-        same = hi_a - lo_a == hi_b - lo_b and a.spans[lo_a:hi_a] == b.spans[lo_b:hi_b]
-        if same:
-            if same_codes:
-                same = a.column2[lo_a:hi_a] == b.column2[lo_b:hi_b]
-            else:
-                names_a, names_b = a.codes, b.codes
-                same = [names_a[i] for i in a.column2[lo_a:hi_a]] == [names_b[i] for i in b.column2[lo_b:hi_b]]
-        if same:
-            cells_a = [r >> _TEXT_SHIFT for r in a.rows[lo_a:hi_a]]
-            if texts is not None:
-                cells_a = [v >> _TEXT_BITS << _TEXT_BITS | texts.get(v & mask, mask + 1) for v in cells_a]
-            same = cells_a == [r >> _TEXT_SHIFT for r in b.rows[lo_b:hi_b]]
-        if not same:
-            out_a.append(here)
-            out_b.append(there)
-    return out_a, out_b
+        lo_a, hi_a = ranges_a.get(code, (0, 0))
+        lo_b, hi_b = ranges_b.get(code, (0, 0))
+        column2_a, column2_b = a.column2[lo_a:hi_a], b.column2[lo_b:hi_b]
+        spans_a, spans_b = a.spans[lo_a:hi_a], b.spans[lo_b:hi_b]
+        rows_a, rows_b = a.rows[lo_a:hi_a], b.rows[lo_b:hi_b]
+        first = True
+        if narrow is not None:
+            first = code in held
+            if (both and not first) or (not first and held_a.isdisjoint(column2_a) and held_b.isdisjoint(column2_b)):
+                continue  # no row of this code is asked for
+        if not first:  # only its rows whose column 2 is asked for can be (an identical row has the same)
+            ks_a: Sequence[int] = [k for k, i in enumerate(column2_a) if i in held_a]
+            ks_b: Sequence[int] = [k for k, i in enumerate(column2_b) if i in held_b]
+        else:
+            ks_a, ks_b = range(hi_a - lo_a), range(hi_b - lo_b)
+            if (
+                spans_a == spans_b
+                and (not same_codes or column2_a == column2_b)
+                and _cells_of(rows_a, ks_a, texts) == _cells_of(rows_b, ks_b, None)
+                and (same_codes or [names_a[i] for i in column2_a] == [names_b[i] for i in column2_b])
+            ):
+                continue  # the same rows in the same order
+        second_a = [names_a[column2_a[k]] for k in ks_a]
+        second_b = [names_b[column2_b[k]] for k in ks_b]
+        keys_a = list(zip(second_a, [spans_a[k] for k in ks_a], _cells_of(rows_a, ks_a, texts), strict=True))
+        keys_b = list(zip(second_b, [spans_b[k] for k in ks_b], _cells_of(rows_b, ks_b, None), strict=True))
+        in_a, in_b = set(keys_a), set(keys_b)
+        gone = [n for n, key in enumerate(keys_a) if key not in in_b]
+        came = [n for n, key in enumerate(keys_b) if key not in in_a]
+        if narrow is not None and both:  # column 2 asked for too
+            gone = [n for n in gone if second_a[n] in held]
+            came = [n for n in came if second_b[n] in held]
+        out[0].extend(_row(code, second_a[n], a, lo_a + ks_a[n]) for n in gone)
+        out[1].extend(_row(code, second_b[n], b, lo_b + ks_b[n]) for n in came)
+        if came:
+            pairs = {second_b[n] for n in came}
+            out[2].extend(_row(code, c2, a, lo_a + ks_a[n]) for n, c2 in enumerate(second_a) if c2 in pairs)
+        if sum(map(len, out)) >= 20_000:
+            yield from ((side, rows) for side, rows in enumerate(out) if rows)
+            out = ([], [], [])
+    yield from ((side, rows) for side, rows in enumerate(out) if rows)
+
+
+def _cells_of(rows: array[int], picked: Sequence[int], texts: dict[int, int] | None) -> list[int]:
+    """The modifier, pre-1996 and rationale of the rows ``picked`` (offsets into ``rows``), the
+    rationale through ``texts`` when given (a rationale it lacks matches none)."""
+    if isinstance(picked, range) and len(picked) == len(rows):
+        cells = [r >> _TEXT_SHIFT for r in rows]
+    else:
+        cells = [rows[k] >> _TEXT_SHIFT for k in picked]
+    if texts is None:
+        return cells
+    mask = (1 << _TEXT_BITS) - 1
+    return [v >> _TEXT_BITS << _TEXT_BITS | texts.get(v & mask, mask + 1) for v in cells]
+
+
+def _row(code: str, second: str, arrays: PtpArrays, i: int) -> StoredPtpRow:
+    return (code, second, *_cells(arrays.spans[i], arrays.rows[i]))
