@@ -110,7 +110,37 @@ def child_batch_start(compiled: str) -> dict[str, Any]:
     return {"load_ms": wall * 1000, "read_mb": (_read_chars() - before) / 1e6, "rows": rows}
 
 
-CHILDREN = {"compile": child_compile, "show": child_show, "batch_start": child_batch_start}
+def child_changes(cache: str, args: list[str]) -> dict[str, Any]:
+    """``cptref changes`` of this installation (the compiled files already in ``cache``): its wall time,
+    peak memory and a digest of its output."""
+    import hashlib
+    import resource
+
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "cptref", "changes", *args],
+        capture_output=True,
+        env={**os.environ, "CPTREF_CACHE_DIR": cache},
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"changes {args} ended {done.returncode}: {done.stderr.decode()[-500:]}")
+    text = done.stdout.replace(cache.encode(), b"<CACHE>")
+    return {
+        "wall_s": wall,
+        "peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "digest": hashlib.blake2b(text, digest_size=12).hexdigest(),
+        "bytes": len(text),
+    }
+
+
+CHILDREN = {
+    "compile": child_compile,
+    "show": child_show,
+    "batch_start": child_batch_start,
+    "changes": child_changes,
+}
 
 
 def run_child(python: str, name: str, *args: object) -> dict[str, Any]:
@@ -146,6 +176,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_250_000)
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--rounds", type=int, default=5, help="rounds of the show and batch-start children")
+    parser.add_argument(
+        "--changes",
+        type=Path,
+        help="a folder of two made-up quarters (q3, q4: bench_changes.py's data) to time `changes` on too",
+    )
     parser.add_argument("--no-record", action="store_true", help=f"print only; do not append to {RESULTS.name}")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("args", nargs="?", help=argparse.SUPPRESS)
@@ -183,6 +218,25 @@ def main() -> None:
             answers = {json.dumps(shows[name][s][0]["answer"]) for s in sides}
             if len(answers) != 1:
                 raise SystemExit(f"show {codes[name]}: the two installations answer differently")
+        changes: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        if args.changes:
+            both = os.pathsep.join([str(args.changes / "q3"), str(args.changes / "q4")])
+            quarter = ["--cms", both, "--from", "2026Q3", "--to", "2026Q4"]
+            cases = {
+                "every PTP change, --jsonl": [*quarter, "--kind", "ptp", "--jsonl"],
+                "every change, --json": [*quarter, "--json"],
+                "3 codes, --jsonl": [*quarter, "0001X", "0002Y", codes["most rows as column 2"], "--jsonl"],
+            }
+            for side, python in sides.items():  # compiled once for each installation, untimed
+                run_child(python, "changes", str(Path(work) / f"cache-{side}"), cases["every PTP change, --jsonl"])
+            for label, case in cases.items():
+                changes[label] = {s: [] for s in sides}
+                for _ in range(max(1, args.rounds // 2)):
+                    for side, python in sides.items():
+                        cache = str(Path(work) / f"cache-{side}")
+                        changes[label][side].append(run_child(python, "changes", cache, case))
+                if len({changes[label][s][0]["digest"] for s in sides}) != 1:
+                    raise SystemExit(f"changes {label}: the two installations answer differently")
 
     b, a = compiled["before"], compiled["after"]
     say(
@@ -208,6 +262,16 @@ def main() -> None:
     rb, ra = _median([r["read_mb"] for r in bs]), _median([r["read_mb"] for r in as_])
     say(f"| batch start: PTP index read whole ({bs[0]['rows']:,} rows), ms | {bm:.0f} | {am:.0f} | {ratio:.2f} |")
     say(f"| batch start: bytes read, MB | {rb:.1f} | {ra:.1f} | {ra / rb:.2f} |")
+    for label, runs in changes.items():
+        bc, ac = runs["before"], runs["after"]
+        ratio = _median([y["wall_s"] / x["wall_s"] for x, y in zip(bc, ac, strict=True)])
+        bw, aw = _median([r["wall_s"] for r in bc]), _median([r["wall_s"] for r in ac])
+        bp, ap = max(r["peak_mib"] for r in bc), max(r["peak_mib"] for r in ac)
+        say(
+            f"| changes, two made-up quarters, {label} ({ac[0]['bytes'] / 1e6:.1f} MB, same output), s "
+            f"| {bw:.2f} | {aw:.2f} | {ratio:.2f} |"
+        )
+        say(f"| changes, {label}: peak memory, MiB | {bp:.0f} | {ap:.0f} | {ap / bp:.2f} |")
     say("")
     if not args.no_record:
         text = RESULTS.read_text()
