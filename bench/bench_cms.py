@@ -113,9 +113,13 @@ def child_claims(compiled: str, out: str, count: int, seed: int) -> dict[str, An
     import msgspec
 
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
-    db = sqlite3.connect(f"{Path(compiled).resolve().as_uri()}?mode=ro", uri=True)
-    column1 = [r[0] for r in db.execute("SELECT DISTINCT c1 FROM ptp")]
-    codes = sorted({*column1, *(r[0] for r in db.execute("SELECT DISTINCT c2 FROM ptp"))})
+    rows = _ptp_rows(compiled)
+    column1 = sorted({r[0] for r in rows})
+    codes = sorted({*column1, *(r[1] for r in rows)})
+    by_column1: dict[str, list[str]] = {}
+    for r in rows:
+        by_column1.setdefault(r[0], []).append(r[1])
+    del rows
     rng.shuffle(codes)
     rng.shuffle(column1)
     weights = list(itertools.accumulate(1.0 / (rank + 1) ** 1.1 for rank in range(len(codes))))
@@ -133,7 +137,7 @@ def child_claims(compiled: str, out: str, count: int, seed: int) -> dict[str, An
         if rng.random() < 0.5:
             a = pick(column1, weights1)
             if a not in partners:
-                partners[a] = [r[0] for r in db.execute("SELECT c2 FROM ptp WHERE t = 1 AND c1 = ?", (a,))]
+                partners[a] = by_column1[a]
             claim = [a, rng.choice(partners[a])]
         while len(claim) < size:
             claim.append(pick(codes, weights))
@@ -163,12 +167,25 @@ def child_idle(compiled: str, claims_path: str) -> dict[str, Any]:
 
 def _pairs(compiled: str) -> dict[tuple[str, str], list[tuple[int, int, int]]]:
     """The baseline's table: every (column 1, column 2) pair of the PTP table in a plain dict."""
-    db = sqlite3.connect(f"{Path(compiled).resolve().as_uri()}?mode=ro", uri=True)
     pairs: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
-    for c1, c2, eff, end, mi in db.execute("SELECT c1, c2, eff, del, mi FROM ptp WHERE t = 1"):
+    for c1, c2, eff, end, mi, *_ in _ptp_rows(compiled):
         pairs.setdefault((c1, c2), []).append((eff, end, mi))
-    db.close()
     return pairs
+
+
+def _ptp_rows(compiled: str) -> list[tuple[Any, ...]]:
+    """Every row of PTP table 1 of the compiled file: from its index, the only copy since format 5,
+    else from the ``ptp`` table (a table whose index could not be built)."""
+    from cptref.cms.ptpindex import read_arrays
+
+    db = sqlite3.connect(f"{Path(compiled).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        arrays = read_arrays(db, 1)
+        if arrays is not None:
+            return list(arrays.rows_of(0, arrays.count))
+        return db.execute("SELECT c1, c2, eff, del, mi, pre, rat, f, line FROM ptp WHERE t = 1").fetchall()
+    finally:
+        db.close()
 
 
 def _dict_loop(pairs: dict[tuple[str, str], list[tuple[int, int, int]]], claims: list[tuple[int, list[str]]]) -> int:

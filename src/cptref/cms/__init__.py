@@ -27,13 +27,15 @@ The modules, in the order the data flows:
 - :mod:`.scan`: which copy and version of each table to read;
 - :mod:`.parse`: each kind's rows, checked and counted, their cells read by :mod:`.values` (codes,
   dates and numbers as spreadsheets rewrite them);
-- :mod:`.compile`: the SQLite file in the cache, with the PTP index of :mod:`.ptpindex` and the short
-  descriptors' words of :mod:`.wordindex` (for ``search``);
+- :mod:`.compile`: the SQLite file in the cache, with the PTP index of :mod:`.ptpindex` (the only
+  copy of the PTP rows, read a code at a time by :mod:`.ptprows`) and the short descriptors' words
+  of :mod:`.wordindex` (for ``search``);
 - :mod:`.reader`: :class:`~.reader.CmsTables` (the tables in force on a date, the fee schedule) and
   :mod:`.edits` (the PTP, MUE and AOC look-ups it answers with);
 - :mod:`.models`: the typed answers;
 - :mod:`.compare`: what changed between two sets of tables (``cptref changes``), in SQL on the
-  compiled files, each change a typed record.
+  compiled files (the PTP rows of the column-1 codes whose rows differ copied out of the index
+  first), each change a typed record.
 
 A new kind of table: its name in :data:`.models.KIND_NAMES`, its header row in :mod:`.headers`
 (``match_<kind>``, called by :mod:`.recognize`), its names in :mod:`.names`, its rows in

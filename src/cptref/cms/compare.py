@@ -35,6 +35,8 @@ from cptref.model.codes import CODE_RE
 from cptref.model.records import about, quarter_bounds
 
 from .models import NO_END, TableId
+from .ptpindex import PTP_COLUMNS, read_arrays
+from .ptprows import differing_rows
 
 if TYPE_CHECKING:
     from .reader import CmsTables, HeldTable
@@ -636,6 +638,8 @@ class _Compare:
             "doc BLOB NOT NULL)"
         )
         self.seq = 0
+        self.scratch = False
+        """Whether the private tables of PTP rows (schemas ``pa``, ``pb``) are attached."""
         if not self.same_file:
             self._textmaps()
 
@@ -654,6 +658,45 @@ class _Compare:
     def close(self) -> None:
         self.db.close()
 
+    def _ptp_rows(self, ta: int, tb: int) -> tuple[str, str] | None:
+        """The rows of PTP tables ``ta`` and ``tb`` that differ, for the SQL below. The compiled file
+        keeps the rows of a table whose index could be built in the index alone: of two indexed tables,
+        the rows that differ are found by a merge of the two sorted arrays
+        (:func:`ptprows.differing_rows`) and written to the temporary tables ``gone``, ``came`` and
+        ``ctx`` as the SQL would (None: done). When one has no index (its rows are in its ``ptp``
+        table), the other's rows are copied to a private temporary ``ptp`` table (schema ``pa`` or
+        ``pb``), and the schemas the SQL is to compare are returned."""
+        db = self.db
+        a, b = read_arrays(db, ta, "a"), read_arrays(db, tb, "b")
+        if a is None and b is None:
+            return "a", "b"
+        columns = "c1, c2, eff, del, mi, pre, rat, f, line"
+        if a is not None and b is not None:
+            texts = None
+            if not self.same_file:
+                in_b = {text: n for n, text in self.files["b"].texts.items()}
+                texts = {n: in_b[text] for n, text in self.files["a"].texts.items() if text in in_b}
+            for name in ("gone", "came", "ctx"):
+                db.execute(f"CREATE TEMP TABLE {name} ({columns})")
+            narrow = None if self.narrow.everything else (self.narrow.holds, self.narrow.both)
+            for side, rows in differing_rows(a, b, texts, narrow):
+                name = ("gone", "came", "ctx")[side]
+                db.executemany(f"INSERT INTO temp.{name} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
+            return None
+        if not self.scratch:
+            for schema in ("pa", "pb"):
+                db.execute("ATTACH '' AS " + schema)  # a private temporary file, removed on close
+                db.execute(f"CREATE TABLE {schema}.ptp ({PTP_COLUMNS}) WITHOUT ROWID")
+            self.scratch = True
+        for schema, t, arrays in (("pa", ta, a), ("pb", tb, b)):
+            db.execute(f"DELETE FROM {schema}.ptp")  # noqa: S608 - names of ours
+            if arrays is not None:
+                db.executemany(
+                    f"INSERT INTO {schema}.ptp VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                    ((t, *row) for row in arrays.rows_of(0, arrays.count)),
+                )
+        return ("pa" if a is not None else "a"), ("pb" if b is not None else "b")
+
     def differing(self, spec: Spec, ta: int, tb: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """The rows of table ``ta`` (side 0) and ``tb`` (side 1) with no identical row on the other side,
         and (side 2) every row of ``ta`` in a group that has a row only in ``tb`` (its history), ordered
@@ -663,9 +706,14 @@ class _Compare:
         for name in ("gone", "came", "ctx"):
             db.execute(f"DROP TABLE IF EXISTS temp.{name}")
         wanted = ", ".join([*columns, "f", "line"])
+        schemas = self._ptp_rows(ta, tb) if spec.table == "ptp" else ("a", "b")
+        if schemas is None:  # the PTP rows that differ, found in the two tables' indexes
+            yield from self._ordered(spec, wanted)
+            return
+        before, after = schemas
         for name, here, there, textmap, params in (
-            ("gone", "a", "b", None if self.same_file else "a2b", {"here_t": ta, "there_t": tb}),
-            ("came", "b", "a", None if self.same_file else "b2a", {"here_t": tb, "there_t": ta}),
+            ("gone", before, after, None if self.same_file else "a2b", {"here_t": ta, "there_t": tb}),
+            ("came", after, before, None if self.same_file else "b2a", {"here_t": tb, "there_t": ta}),
         ):
             for hint in (spec.hint, ""):
                 sql, narrowing = only_in(spec, here, there, textmap, self.narrow, hint)
@@ -675,19 +723,24 @@ class _Compare:
                 except sqlite3.OperationalError as error:
                     if not hint or "no such index" not in str(error):
                         raise  # the hint names SQLite's own index of the primary key; without it, slower
-        arms = [f"SELECT 0 AS side, {wanted} FROM temp.gone", f"SELECT 1, {wanted} FROM temp.came"]  # noqa: S608
         if spec.context:
             group = ", ".join(spec.group)
             on = " AND ".join(f"o.{c} = k.{c}" for c in spec.group)
             db.execute(
                 f"CREATE TEMP TABLE ctx AS SELECT {', '.join(f'o.{c}' for c in [*columns, 'f', 'line'])} "  # noqa: S608
-                f"FROM (SELECT DISTINCT {group} FROM temp.came) k JOIN a.{spec.table} o {spec.hint} "
+                f"FROM (SELECT DISTINCT {group} FROM temp.came) k JOIN {before}.{spec.table} o {spec.hint} "
                 f"ON o.t = :t AND {on}",
                 {"t": ta},
             )
+        yield from self._ordered(spec, wanted)
+
+    def _ordered(self, spec: Spec, wanted: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """The rows of ``gone``, ``came`` and ``ctx`` (when the kind has a history), ordered by key, then side."""
+        arms = [f"SELECT 0 AS side, {wanted} FROM temp.gone", f"SELECT 1, {wanted} FROM temp.came"]  # noqa: S608
+        if spec.context:
             arms.append(f"SELECT 2, {wanted} FROM temp.ctx")  # noqa: S608
         order = ", ".join(f"{i + 2}" for i in range(len(spec.key)))
-        for row in db.execute(" UNION ALL ".join(arms) + f" ORDER BY {order}, 1"):
+        for row in self.db.execute(" UNION ALL ".join(arms) + f" ORDER BY {order}, 1"):
             yield row[0], row[1:]
 
     def differ(self) -> int:

@@ -37,8 +37,9 @@ from .sources import walk
 from .values import Tally
 from .xlsx import XlsxError
 
-TABLES_FORMAT = "4"
-"""The layout of the compiled file; change it whenever the schema or a row's meaning changes."""
+TABLES_FORMAT = "5"
+"""The layout of the compiled file; change it whenever the schema or a row's meaning changes (5: the
+PTP rows of a table whose index can be built are kept once, in the index alone)."""
 
 TABLES_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -69,6 +70,11 @@ CREATE TABLE rvu (
   f INTEGER NOT NULL, line INTEGER NOT NULL, PRIMARY KEY (t, code, modifier)
 ) WITHOUT ROWID;
 """
+PTP_LOAD = f"CREATE TEMP TABLE ptp_load ({ptpindex.PTP_COLUMNS}) WITHOUT ROWID"
+"""Where a PTP table's rows are put while it is read: a temporary table, sorted as the index wants
+them. The index (:mod:`cptref.cms.ptpindex`) is built from it, and the rows are copied to the
+``ptp`` table only when it cannot be (a value does not fit its field): the compiled file holds the
+rows once."""
 INDEXES = """
 CREATE INDEX ptp_c2 ON ptp (t, c2);
 CREATE INDEX aoc_addon ON aoc (t, addon);
@@ -166,6 +172,8 @@ def _write(path: Path, found: Scan, key: bytes, progress: TableProgress | None) 
         db.execute("PRAGMA journal_mode = MEMORY")
         db.execute("PRAGMA synchronous = OFF")
         db.execute("PRAGMA cache_size = -16384")
+        db.execute("PRAGMA temp.cache_size = -16384")
+        db.execute(PTP_LOAD)
         for schema in (TABLES_SCHEMA, ptpindex.PTP_INDEX_SCHEMA, wordindex.WORD_INDEX_SCHEMA):
             db.executescript(schema)
         db.execute("BEGIN")
@@ -272,7 +280,9 @@ def _table(
         ),
     )
     if table.kind == "ptp":
-        ptpindex.build_ptp_index(db, number)  # when it cannot be built, look-ups query the rows instead
+        if not ptpindex.build_ptp_index(db, number, "temp.ptp_load"):
+            db.execute("INSERT INTO ptp SELECT * FROM temp.ptp_load")  # look-ups then query the rows
+        db.execute("DELETE FROM temp.ptp_load")
     elif table.kind == "rvu":
         wordindex.build_word_index(db, number)  # the short descriptors' words, for search --cms
     db.execute(f"RELEASE {savepoint}")
@@ -285,7 +295,7 @@ def _insert(writer: _Writer, t: int, f: int, layout: Layout, rows: Iterator[Row]
     kind = layout.kind
     if kind == "ptp":
         db.executemany(
-            "INSERT INTO ptp VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO temp.ptp_load VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (t, c1, c2, eff, NO_END if end is None else end, mi, pre, text(rat), f, line)
                 for c1, c2, eff, end, mi, pre, rat, line in rows

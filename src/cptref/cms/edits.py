@@ -9,12 +9,13 @@ that names the same codes again and again does dictionary look-ups, not queries;
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
 from .models import AocEdit, MueEdit, PtpEdit, PtpPartners, TableId, as_date, as_end, ymd
-from .ptpindex import PtpIndex
+from .ptpindex import PtpIndex, StoredPtpRow
+from .ptprows import PtpRows
 
 BATCH_AFTER = 16
 """Claims checked one query each before the PTP index (:mod:`cptref.cms.ptpindex`) is read into
@@ -49,6 +50,7 @@ class EditReader:
     _cache_codes: int
     _complete: bool
     _indexes: dict[int, PtpIndex | None]
+    _stored: dict[int, PtpRows | None]
     _ptp_calls: dict[int, int]
     _ptp_made: dict[int, _Bounded[int, PtpEdit]]
     _mue: _Bounded[tuple[int, str], MueEdit | None]
@@ -58,6 +60,9 @@ class EditReader:
         raise NotImplementedError
 
     def _file(self, number: int) -> str:
+        raise NotImplementedError
+
+    def _recover(self) -> bool:
         raise NotImplementedError
 
     # PTP
@@ -79,8 +84,14 @@ class EditReader:
 
     _ROWS = "SELECT c1, c2, eff, del, mi, pre, rat, f, line FROM ptp"
 
+    def _damaged(self) -> None:
+        """A damaged compiled file met outside a query: compiled again (once), else an error."""
+        if not self._recover():
+            raise sqlite3.DatabaseError("the compiled CMS file is damaged (its PTP index is inconsistent)")
+
     def _index(self, t: int) -> PtpIndex | None:
-        """The PTP index of table ``t`` once a batch has started (None before, or when absent)."""
+        """The PTP index of table ``t`` once a batch has started (None before, or when the table has
+        none: its rows are then in the ``ptp`` table)."""
         if t in self._indexes:
             return self._indexes[t]
         calls = self._ptp_calls.get(t, 0) + 1
@@ -90,9 +101,29 @@ class EditReader:
         try:
             index = PtpIndex.load(self._db, t)
         except (sqlite3.DatabaseError, ValueError):
-            index = None  # damaged: the queries answer (and compile the file again if it is)
+            # damaged: the index is the only copy of the rows, so the file is compiled again
+            self._damaged()
+            index = PtpIndex.load(self._db, t)
         self._indexes[t] = index
         return index
+
+    def _rows_of(self, t: int) -> PtpRows | None:
+        """The stored rows of table ``t``, read a code at a time (None when it has no index: its rows
+        are then in the ``ptp`` table)."""
+        if t in self._stored:
+            return self._stored[t]
+        found = self._stored[t] = PtpRows.open(self._query, t)
+        return found
+
+    def _stored_rows(self, t: int, ask: Callable[[PtpRows], list[StoredPtpRow]]) -> list[StoredPtpRow] | None:
+        """``ask`` of the stored rows of table ``t``, or None when they are in the ``ptp`` table."""
+        try:
+            found = self._rows_of(t)
+            return None if found is None else ask(found)
+        except ValueError:
+            self._damaged()  # the state was read again: ask again, from the new file
+            found = self._rows_of(t)
+            return None if found is None else ask(found)
 
     def ptp_edits(self, codes: Iterable[str], on: date, setting: str = "practitioner") -> list[PtpEdit]:
         """The PTP edits in force on ``on`` between any two of ``codes`` (either order), in the
@@ -124,11 +155,13 @@ class EditReader:
                 out.append(edit)
             return out
         unique = list(distinct)
-        marks = ", ".join("?" * len(unique))
-        rows = self._query(
-            f"{self._ROWS} WHERE t = ? AND c1 IN ({marks}) AND c2 IN ({marks})",
-            (t, *unique, *unique),
-        )
+        rows = self._stored_rows(t, lambda stored: stored.among(unique))
+        if rows is None:
+            marks = ", ".join("?" * len(unique))
+            rows = self._query(
+                f"{self._ROWS} WHERE t = ? AND c1 IN ({marks}) AND c2 IN ({marks})",
+                (t, *unique, *unique),
+            )
         order = {code: i for i, code in enumerate(unique)}
         rows.sort(key=lambda r: (order[r[0]], order[r[1]], r[2], r[7], r[8]))
         return [self._ptp(table, r[0], r[1], r[2:]) for r in rows if r[0] != r[1] and r[2] <= day < r[3]]
@@ -142,9 +175,11 @@ class EditReader:
             return []
         t, table = found
         day = ymd(on) if on is not None else None
-        rows = self._query(
-            f"{self._ROWS} WHERE t = ? AND c1 = ? AND c2 = ? ORDER BY eff, f, line", (t, column1, column2)
-        )
+        rows = self._stored_rows(t, lambda stored: [r for r in stored.as_column1(column1) if r[1] == column2])
+        if rows is None:
+            rows = self._query(
+                f"{self._ROWS} WHERE t = ? AND c1 = ? AND c2 = ? ORDER BY eff, f, line", (t, column1, column2)
+            )
         return [self._ptp(table, r[0], r[1], r[2:]) for r in rows if day is None or r[2] <= day < r[3]]
 
     def in_ptp(self, code: str) -> bool:
@@ -158,6 +193,15 @@ class EditReader:
                 if code in index.codes:
                     return True
                 continue
+            try:
+                stored = self._rows_of(t)
+            except ValueError:
+                self._damaged()
+                return self.in_ptp(code)
+            if stored is not None:
+                if stored.names(code):
+                    return True
+                continue
             for column in ("c1", "c2"):  # one column at a time: each has its index (an OR would scan)
                 if self._query(f"SELECT 1 FROM ptp WHERE t = ? AND {column} = ? LIMIT 1", (t, code)):  # noqa: S608
                     return True
@@ -169,6 +213,13 @@ class EditReader:
         if found is None:
             return (0, 0)
         t = found[0]
+        try:
+            stored = self._rows_of(t)
+            if stored is not None:
+                return stored.counts(code)
+        except ValueError:
+            self._damaged()
+            return self.ptp_counts(code, setting)
         first = self._query("SELECT count(*) FROM ptp WHERE t = ? AND c1 = ?", (t, code))[0][0]
         second = self._query("SELECT count(*) FROM ptp WHERE t = ? AND c2 = ?", (t, code))[0][0]
         return int(first), int(second)
@@ -181,18 +232,15 @@ class EditReader:
             return None
         t, table = found
         day = ymd(on) if on is not None else None
-        first = [
-            self._ptp(table, r[0], r[1], r[2:])
-            for r in self._query(f"{self._ROWS} WHERE t = ? AND c1 = ? ORDER BY c2, eff, f, line", (t, code))
-            if day is None or r[2] <= day < r[3]
-        ]
-        second = [
-            self._ptp(table, r[0], r[1], r[2:])
-            for r in sorted(
+        rows1 = self._stored_rows(t, lambda stored: stored.as_column1(code))
+        rows2 = self._stored_rows(t, lambda stored: stored.as_column2(code))
+        if rows1 is None or rows2 is None:
+            rows1 = self._query(f"{self._ROWS} WHERE t = ? AND c1 = ? ORDER BY c2, eff, f, line", (t, code))
+            rows2 = sorted(
                 self._query(f"{self._ROWS} WHERE t = ? AND c2 = ?", (t, code)), key=lambda r: (r[0], r[2], r[7], r[8])
             )
-            if day is None or r[2] <= day < r[3]
-        ]
+        first = [self._ptp(table, r[0], r[1], r[2:]) for r in rows1 if day is None or r[2] <= day < r[3]]
+        second = [self._ptp(table, r[0], r[1], r[2:]) for r in rows2 if day is None or r[2] <= day < r[3]]
         return PtpPartners(code, table, first, second)
 
     # MUE

@@ -35,6 +35,7 @@ from .models import (
     as_end,
 )
 from .ptpindex import PtpIndex
+from .ptprows import PtpRows
 from .wordindex import WordIndex
 
 
@@ -108,6 +109,8 @@ class CmsTables(EditReader):
         self._summary = msgspec.msgpack.decode(raw[0], type=CmsSummary) if raw else CmsSummary([], [], [])
         limit = self._cache_codes
         self._indexes: dict[int, PtpIndex | None] = {}
+        self._stored: dict[int, PtpRows | None] = {}
+        """Table -> its PTP rows as stored, read a code at a time (``show``, a one-claim ``check``)."""
         self._ptp_calls: dict[int, int] = {}
         self._ptp_made: dict[int, _Bounded[int, PtpEdit]] = {}
         """Table -> row number of its index -> the edit, once made: a batch asks for the same rows
@@ -152,14 +155,20 @@ class CmsTables(EditReader):
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError:
-            if self._rebuild is None:
+            if not self._recover():
                 raise
-            with contextlib.suppress(sqlite3.Error):
-                self._db.close()
-            self._db = self._rebuild()
-            self._rebuild = None
-            self._load()
             return self._db.execute(sql, params).fetchall()
+
+    def _recover(self) -> bool:
+        """The file proved damaged: compiled again and read again (once); False when it cannot be."""
+        if self._rebuild is None:
+            return False
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        self._db = self._rebuild()
+        self._rebuild = None
+        self._load()
+        return True
 
     # what is loaded
 
