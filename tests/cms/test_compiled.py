@@ -18,17 +18,9 @@ from cptref.cms import CmsTables, compile_tables, compiled_path, fingerprint, op
 from cptref.cms import reader as reader_module
 from cptref.cms.edits import BATCH_AFTER
 
-from .test_read import MUE, PTP1, PTP2, RVU, TABLES, aoc_xlsx
+from .test_read import MUE, PTP1, PTP2, RVU, TABLES
 
 DAY = date(2026, 11, 27)
-
-
-@pytest.fixture
-def tables(tmp_path: Path) -> Path:
-    folder = tmp_path / "tables"
-    shutil.copytree(TABLES, folder)
-    (folder / "AOC_V2026Q4-MCR.xlsx").write_bytes(aoc_xlsx())
-    return folder
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ can be built in the index alone, and everything that reads PTP rows (``show``, a
 from __future__ import annotations
 
 import random
-import shutil
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -25,18 +24,9 @@ from tests.conftest import run_cptref
 
 from .test_compiled import compiles
 from .test_ptpindex import CODES
-from .test_read import TABLES, aoc_xlsx
 
 DAY = date(2026, 11, 27)
 ROWS = "SELECT c1, c2, eff, del, mi, pre, rat, f, line FROM ptp WHERE t = 1"
-
-
-@pytest.fixture
-def tables(tmp_path: Path) -> Path:
-    folder = tmp_path / "tables"
-    shutil.copytree(TABLES, folder)
-    (folder / "AOC_V2026Q4-MCR.xlsx").write_bytes(aoc_xlsx())
-    return folder
 
 
 def no_index(monkeypatch: pytest.MonkeyPatch) -> None:

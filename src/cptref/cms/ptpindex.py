@@ -269,16 +269,7 @@ class PtpIndex:
         return out
 
     def cells(self, i: int) -> Cells:
-        span, row = self.spans[i], self.rows[i]
-        return (
-            span >> _DATE_BITS,
-            span & _DATE,
-            row >> _MI_SHIFT,
-            row >> _PRE_SHIFT & 1,
-            row >> _TEXT_SHIFT & ((1 << _TEXT_BITS) - 1),
-            row >> _FILE_SHIFT & ((1 << _FILE_BITS) - 1),
-            row & ((1 << _LINE_BITS) - 1),
-        )
+        return _cells(self.spans[i], self.rows[i])
 
 
 def _cells(span: int, row: int) -> Cells:
