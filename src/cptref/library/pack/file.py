@@ -282,19 +282,13 @@ class Pack:
     def iter_codes(self) -> Iterator[str]:
         """:meth:`codes` one at a time, read from the pack's cursor as they are asked for (a cold
         build streams its plan from it: the codes of a large pack are never held)."""
-        cursor = self._guarded("records", lambda: self.db.execute("SELECT code FROM records ORDER BY code"))
         last = ""
-        count = 0
-        while True:
-            row = self._guarded("records", lambda: cursor.fetchone())
-            if row is None:
-                return
+        for count, row in enumerate(self._fetched("SELECT code FROM records ORDER BY code", ())):
             code = row[0]
             if count >= MAX_RECORDS:
                 raise self._problem("records", f"more than {MAX_RECORDS:,} records")
             if not isinstance(code, str) or not _CODE.fullmatch(code) or (count and code <= last):
                 raise self._problem(f"records[row {count + 1}]", f"{_shown(code)} is not a code in order")
-            count += 1
             last = code
             yield code
 
@@ -315,15 +309,18 @@ class Pack:
         query = "SELECT rowid, code, body, words FROM records WHERE code BETWEEN ? AND ? ORDER BY code"
         return self._checked_rows(query, (first, last))
 
-    def _checked_rows(self, query: str, arguments: tuple[str, ...]) -> Iterator[tuple[str, bytes, str, Procedure]]:
+    def _fetched(self, query: str, arguments: tuple[str, ...]) -> Iterator[Any]:
+        """The rows of ``query`` one at a time, each fetch guarded as every read of the pack is."""
         cursor = self._guarded("records", lambda: self.db.execute(query, arguments))
-        last = ""
-        count = 0
         while True:
             row = self._guarded("records", lambda: cursor.fetchone())
             if row is None:
                 return
-            count += 1
+            yield row
+
+    def _checked_rows(self, query: str, arguments: tuple[str, ...]) -> Iterator[tuple[str, bytes, str, Procedure]]:
+        last = ""
+        for count, row in enumerate(self._fetched(query, arguments), 1):
             rowid, code, stored, words = row
             where = f"records[row {rowid}]"
             if count > MAX_RECORDS:
