@@ -200,6 +200,21 @@ def test_a_worker_that_dies_is_an_error_the_index_falls_back_from(
         built([DATA, pack], tmp_path / "index.sqlite")
 
 
+def test_a_parsing_worker_that_dies_is_the_same_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory's files parsed by workers: a worker killed ends the build with the same OSError
+    (no traceback of a broken process pool), which the index falls back from."""
+    in_workers(monkeypatch)
+    monkeypatch.setattr(parsing, "PARSE_CHUNK", 3)
+    monkeypatch.setattr(parsing, "_parse_chunk", _killed)
+    with pytest.raises(OSError, match="a worker process of the index build ended"):
+        built([DATA], tmp_path / "index.sqlite")
+
+
+def _killed(*_: object) -> None:
+    """A worker's chunk, as when the kernel kills the worker (a function of its own: a pool sends it by name)."""
+    os._exit(9)
+
+
 class _WithoutBlobHandles:
     """A connection as Python 3.10 has it: no ``blobopen`` (the rows are then written joined)."""
 

@@ -99,6 +99,7 @@ def parsed_in_order(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -
     import multiprocessing
     from collections import deque
     from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     # fork: a worker starts with the modules already imported, and reads nothing it is not sent
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_signals)
@@ -110,6 +111,8 @@ def parsed_in_order(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+    except BrokenProcessPool:  # a worker killed (out of memory): no index; the caller reads the data instead
+        raise OSError("a worker process of the index build ended before its files were read") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
