@@ -289,7 +289,7 @@ def check(
         if line.modifiers:
             modified = True
     plain = not modified and len(lines) == len(counts)
-    if not plain and len(lines) != len(counts):  # a code on several lines: the same code and modifiers merge
+    if len(lines) != len(counts):  # a code on several lines: the same code and modifiers merge
         merged: dict[tuple[str, tuple[str, ...]], int] = {}
         for line in lines:
             key = (line.code, line.modifiers)
