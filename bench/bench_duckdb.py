@@ -336,6 +336,12 @@ RULES = frozenset(["ncci-ptp", "mue", "aoc"])
 
 
 def cptref_findings(path: Path) -> dict[str, Counter[Key]]:
+    """cptref's findings of the rules the SQL also checks (:data:`RULES`), by claim id."""
+    return sql_findings(path, RULES)
+
+
+def sql_findings(path: Path, rules: frozenset[str] | None = None) -> dict[str, Counter[Key]]:
+    """Each line's findings (of ``rules`` only, when given) as a multiset, by claim id."""
     import msgspec
 
     decode = msgspec.json.Decoder().decode
@@ -345,21 +351,9 @@ def cptref_findings(path: Path) -> dict[str, Counter[Key]]:
             doc = decode(line)
             out[doc["id"]] = Counter(
                 (x["rule"], x["severity"], tuple(x["codes"]))
-                for x in doc.get("findings", ())  # a lean line has no "findings" when there is none
-                if x["rule"] in RULES
+                for x in doc.get("findings", ())  # a lean cptref line has no "findings" when there is none
+                if rules is None or x["rule"] in rules
             )
-    return out
-
-
-def sql_findings(path: Path) -> dict[str, Counter[Key]]:
-    import msgspec
-
-    decode = msgspec.json.Decoder().decode
-    out: dict[str, Counter[Key]] = {}
-    with open(path, "rb") as f:
-        for line in f:
-            doc = decode(line)
-            out[doc["id"]] = Counter((x["rule"], x["severity"], tuple(x["codes"])) for x in doc["findings"])
     return out
 
 

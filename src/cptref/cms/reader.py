@@ -211,13 +211,7 @@ class CmsTables(EditReader):
         ids = tuple(sorted(number for number, _ in chosen.values()))
         found = self._views.get(ids)
         if found is None:
-            found = copy.copy(self)
-            found._tables = chosen
-            found._kinds = frozenset(kind for kind, _ in chosen)
-            found._rvu_default = found._rvu_table(None)
-            found._days = {}
-            found._views = {}
-            self._views[ids] = found
+            found = self._views[ids] = self._view_of(chosen)
         if len(self._days) < _DAYS:
             self._days[on] = found
         return found
@@ -238,13 +232,19 @@ class CmsTables(EditReader):
         connection, as a :meth:`view` does; :meth:`preload` first when a batch will use it."""
         wanted = set(tables)
         chosen = {key: item for key, found in self._spans.items() for item in found if item[1] in wanted}
+        found = self._view_of(chosen)
+        found._pinned = True
+        return found
+
+    def _view_of(self, chosen: dict[tuple[str, str], tuple[int, TableId]]) -> CmsTables:
+        """A copy answering from the tables ``chosen`` (kind and setting -> number and identity),
+        sharing this object's caches and connection, with views and days of its own."""
         found = copy.copy(self)
         found._tables = chosen
         found._kinds = frozenset(kind for kind, _ in chosen)
         found._rvu_default = found._rvu_table(None)
         found._days = {}
         found._views = {}
-        found._pinned = True
         return found
 
     def has(self, kind: str) -> bool:
