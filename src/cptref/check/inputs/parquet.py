@@ -27,16 +27,10 @@ MAX_ROW_GROUP_BYTES = 1 << 30
 """Bytes a row group of a claims file may hold uncompressed (1 GiB: a million claims take some 100 MB)."""
 COLUMNS = tuple(dict.fromkeys([*ClaimIn.__struct_fields__, "codes", *LineIn.__struct_fields__]))
 """The columns a claims table may have (the others are named once and not read)."""
-MAGIC = b"PAR1"
 
 
 class ParquetProblem(UsageError):
     """A Parquet file that cannot be read as claims, located (the file, the row group or rows)."""
-
-
-def is_parquet(name: str | None, head: bytes) -> bool:
-    """Whether a batch file is Parquet: by its suffix, or its first bytes (``PAR1``)."""
-    return (name or "").lower().endswith((".parquet", ".parq")) or head.startswith(MAGIC)
 
 
 class ParquetClaims:
