@@ -367,6 +367,42 @@ def index_tables(path: Path) -> dict[str, object]:
         db.close()
 
 
+def test_a_folder_plan_holds_the_names_and_stats_a_file_when_the_build_reaches_it(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder build (and ``cptref pack``) holds the layers' file names, not an entry a file: a file is
+    stat'ed, and its entry made, when the build reaches it; the codes come in order, layers merged."""
+    from cptref.library import paths
+    from cptref.library.index import plan as planning
+    from cptref.library.read import procedure_names
+
+    overlay = tmp_path / "overlay"
+    (overlay / "procedures").mkdir(parents=True)
+    shutil.copy(data / "procedures" / "0002X.yaml", overlay / "procedures" / "0002X.yaml")
+    folders = {paths.procedures_dir(data), paths.procedures_dir(overlay)}
+    stated: list[str] = []
+    real = os.stat
+
+    def counting(path: str | os.PathLike[str], *args: object, **kwargs: object) -> os.stat_result:
+        if Path(path).parent in folders:
+            stated.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(os, "stat", counting)
+    plan = planning.plan_files([data, overlay])
+    names = procedure_names(data)
+    assert stated == []
+    assert plan.total == len(names)  # 0002X.yaml is in both layers: one code
+    first = next(plan.items)
+    assert first.files[0][1] in stated
+    assert len(stated) <= 3  # the merge looks one file ahead in each layer to end a code's files
+    rest = list(plan.items)
+    assert [first.code, *(item.code for item in rest)] == sorted(name.removesuffix(".yaml") for name in names)
+    assert len(stated) == len(names) + 1
+    both = next(item for item in rest if item.code == "0002X")
+    assert [layer for layer, _, _ in both.files] == [0, 1]
+
+
 @pytest.mark.parametrize("spill", [False, True], ids=["postings-in-memory", "postings-spilled-in-runs"])
 @pytest.mark.parametrize("workers", [False, True], ids=["here", "in-worker-processes"])
 @pytest.mark.parametrize("layout", ["shipped", "layered-with-a-broken-file"])

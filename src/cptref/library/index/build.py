@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Sequence
+from itertools import tee
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,7 @@ from cptref.library.problems import mentions
 from cptref.library.stores import MemoryStore
 
 from .parse import compress_body, encode_record, encode_words, parse_file, parsed_in_order, stored_record
-from .plan import Previous, Stats, decoded, plan_files
+from .plan import Previous, RecordFiles, Stats, decoded, plan_files
 from .writer import Writer
 
 if TYPE_CHECKING:
@@ -112,27 +113,30 @@ def _write_files(
     from cptref.library.paths import display_path
     from cptref.library.read import record_problems
 
-    planned = plan_files(roots, known)
-    reusable = {
-        p.code for p in planned if len(p.files) == 1 and p.files[0][2] and previous.stamps.get(p.code) == p.files[0][2]
-    }
+    plan = plan_files(roots, known)
+    stamps = previous.stamps
+
+    def reusable(p: RecordFiles) -> bool:  # its only file as it was when the previous index was built
+        return len(p.files) == 1 and bool(p.files[0][2]) and stamps.get(p.code) == p.files[0][2]
+
+    ahead, planned = tee(plan.items)  # the parsing workers read ahead of the writing, by their window
     folders = [paths.procedures_dir(root) for root in roots]
-    to_parse = [(at, name) for p in planned if p.code not in reusable for at, name, _ in p.files]
-    parsed = parsed_in_order(folders, to_parse)
+    parsed = parsed_in_order(folders, ((at, name) for p in ahead if not reusable(p) for at, name, _ in p.files))
     in_files: list[tuple[int, Problem]] = []
     across: list[Problem] = []
     layered = len(roots) > 1
     for done, item in enumerate(planned, 1):
         if progress is not None and done % 200 == 0:
-            progress(done, len(planned))
+            progress(done, plan.total)
         layer, name, key = item.files[-1]
         path = folders[layer] / name
-        again = previous.row(item.code) if item.code in reusable else None
+        reused = reusable(item)
+        again = previous.row(item.code) if reused else None
         record = decoded(again[0]) if again is not None else None
         if again is not None and record is not None:
             body, text = again
         else:
-            results = [parse_file(path)] if item.code in reusable else [next(parsed) for _ in item.files]
+            results = [parse_file(path)] if reused else [next(parsed) for _ in item.files]
             for (at, _, _), result in zip(item.files[-len(results) :], results, strict=True):
                 in_files.extend((at, p) for p in result.problems)
             if results[-1].body is None or any(r.problems for r in results):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, islice
 from pathlib import Path
 from typing import NamedTuple
 
@@ -87,13 +88,16 @@ def _parse_chunk(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -> l
     return [parse_file(folders[layer] / name) for layer, name in files]
 
 
-def parsed_in_order(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -> Iterator[Parsed]:
+def parsed_in_order(folders: Sequence[Path], files: Iterable[tuple[int, str]]) -> Iterator[Parsed]:
     """Each record file of ``files`` ((layer, name), the layer's procedures folder in ``folders``)
     read, in their order: by worker processes (every core, a chunk at a time, a bounded window of
-    chunks in flight) when there are many, else here."""
+    chunks in flight) when there are many, else here. ``files`` is taken as the window needs it
+    (:data:`PARALLEL` of them at first, to tell many from few), never held whole."""
+    files = iter(files)
+    first = list(islice(files, PARALLEL))
     jobs = cores()
-    if len(files) < PARALLEL or jobs < 2 or not sys.platform.startswith("linux"):
-        for layer, name in files:
+    if len(first) < PARALLEL or jobs < 2 or not sys.platform.startswith("linux"):
+        for layer, name in chain(first, files):
             yield parse_file(folders[layer] / name)
         return
     import multiprocessing
@@ -104,9 +108,11 @@ def parsed_in_order(folders: Sequence[Path], files: Sequence[tuple[int, str]]) -
     # fork: a worker starts with the modules already imported, and reads nothing it is not sent
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_signals)
     pending: deque[Future[list[Parsed]]] = deque()
+    every = chain(first, files)
+    del first
     try:
-        for start in range(0, len(files), PARSE_CHUNK):
-            pending.append(pool.submit(_parse_chunk, folders, files[start : start + PARSE_CHUNK]))
+        while chunk := list(islice(every, PARSE_CHUNK)):
+            pending.append(pool.submit(_parse_chunk, folders, chunk))
             if len(pending) >= 3 * jobs:
                 yield from pending.popleft().result()
         while pending:

@@ -9,10 +9,10 @@ code order as the build asks for them).
 
 from __future__ import annotations
 
+import heapq
 import os
 import sqlite3
 import zlib
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -98,35 +98,81 @@ Stats = dict[str, bytes | None]
 it could not be stat'ed)."""
 
 
-def plan_files(roots: Sequence[Path], known: Sequence[Stats | None] = ()) -> list[RecordFiles]:
+class Plan(NamedTuple):
+    """A folder build's record files, by code: how many codes, and the codes' files as they are
+    reached (each file stat'ed then, not before)."""
+
+    total: int
+    items: Iterator[RecordFiles]
+
+
+def plan_files(roots: Sequence[Path], known: Sequence[Stats | None] = ()) -> Plan:
     """Every record file of every layer, by code (the file's name), with its stamp; raises
-    :class:`~cptref.errors.DataErrors` when a procedures folder cannot be used. ``known``: each
-    layer's files as just stat'ed, when given (used up: the entries are taken out). A build with a
-    packed layer streams its plan instead (:func:`.stream.planned`)."""
-    by_code: dict[str, list[tuple[int, str, bytes]]] = defaultdict(list)
-    for layer, root in enumerate(roots):
-        for code, _, name, key in folder_files(layer, root, known[layer] if layer < len(known) else None):
-            by_code[code].append((layer, name, key))
-    return [RecordFiles(code, by_code[code]) for code in sorted(by_code)]
+    :class:`~cptref.errors.DataErrors` when a procedures folder cannot be used (here, before any item
+    is taken). ``known``: each layer's files as just stat'ed, when given (used up: the entries are
+    taken out as they are reached). Only the layers' file names are held, about 70 bytes a file;
+    a file's entry is made when the build reaches it. A build with a packed layer streams its plan
+    the same way (:func:`.stream.planned`)."""
+    layers = [
+        FolderFiles(layer, root, known[layer] if layer < len(known) else None) for layer, root in enumerate(roots)
+    ]
+    count = len(layers[0].names) if len(layers) == 1 else _distinct([layer.names for layer in layers])
+    return Plan(count, merged([iter(layer) for layer in layers]))
 
 
-def folder_files(layer: int, root: Path, stats: Stats | None) -> list[tuple[str, int, str, bytes]]:
-    """The record files of one layer's procedures folder: (code, layer, file name, stamp), by code."""
-    from cptref.library.read import procedure_names
+def merged(streams: Sequence[Iterator[tuple[str, int, str, bytes]]]) -> Iterator[RecordFiles]:
+    """Layers' files (code, layer, name, stamp), each in code order, as one code's files at a time."""
+    current: str | None = None
+    files: list[tuple[int, str, bytes]] = []
+    for code, layer, name, key in heapq.merge(*streams):
+        if code != current:
+            if current is not None:
+                yield RecordFiles(current, files)
+            current, files = code, []
+        files.append((layer, name, key))
+    if current is not None:
+        yield RecordFiles(current, files)
 
-    folder = paths.procedures_dir(root)
-    found_files: list[tuple[str, int, str, bytes]] = []
-    for name in procedure_names(root):
-        found = stats.pop(name, None) if stats is not None else None
-        if found is None:
-            try:
-                found = paths.file_status(os.stat(folder / name))
-            except OSError:
-                found = None
-        key = b"%d\0%s" % (layer, found) if found is not None else b""  # none: parsed, the loader says why
-        found_files.append((name[: -len(".yaml")], layer, name, key))
-    found_files.sort()
-    return found_files
+
+def _distinct(layers: list[list[str]]) -> int:
+    """How many codes the layers' file names (each list in code order) give, counted in one merge."""
+    count, last = 0, None
+    for name in heapq.merge(*layers, key=_code):
+        code = _code(name)
+        if code != last:
+            count, last = count + 1, code
+    return count
+
+
+def _code(name: str) -> str:
+    return name[: -len(".yaml")]
+
+
+class FolderFiles:
+    """The record files of one layer's procedures folder, in code order: (code, layer, file name,
+    stamp) as iterated, each file stat'ed when reached (its stamp: the file's status, or empty when
+    it cannot be stat'ed: then it is parsed, and the loader says why). Listing the folder raises
+    :class:`~cptref.errors.DataErrors` when it cannot be used."""
+
+    def __init__(self, layer: int, root: Path, stats: Stats | None) -> None:
+        from cptref.library.read import procedure_names
+
+        self.layer, self.stats = layer, stats
+        self.folder = paths.procedures_dir(root)
+        self.names = sorted(procedure_names(root), key=_code)
+        """In code order (a file name's order may differ: ``4753-.yaml`` sorts before ``4753.yaml``)."""
+
+    def __iter__(self) -> Iterator[tuple[str, int, str, bytes]]:
+        layer, stats, folder = self.layer, self.stats, self.folder
+        for name in self.names:
+            found = stats.pop(name, None) if stats is not None else None
+            if found is None:
+                try:
+                    found = paths.file_status(os.stat(folder / name))
+                except OSError:
+                    found = None
+            key = b"%d\0%s" % (layer, found) if found is not None else b""
+            yield _code(name), layer, name, key
 
 
 def decoded(body: bytes) -> Procedure | None:

@@ -23,7 +23,6 @@ this process.
 
 from __future__ import annotations
 
-import heapq
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -37,7 +36,7 @@ from cptref.library import paths
 
 from . import parse
 from .parse import Parsed, encode_record, encode_words, parse_file, stored_record
-from .plan import Previous, RecordFiles, Stats, decoded, folder_files
+from .plan import FolderFiles, Previous, RecordFiles, Stats, decoded, merged
 from .postings import INDEXED_FIELDS, DocInfo
 from .writer import Writer, _add_words
 
@@ -87,17 +86,8 @@ def planned(roots: Sequence[Path], known: Sequence[Stats | None], packs: dict[in
             key = f"{layer}\0pack\0{pack_status(root)}".encode()
             streams.append(_pack_files(layer, packs[layer], key))
         else:
-            streams.append(iter(folder_files(layer, root, known[layer] if layer < len(known) else None)))
-    current: str | None = None
-    files: list[tuple[int, str, bytes]] = []
-    for code, layer, name, key in heapq.merge(*streams):
-        if code != current:
-            if current is not None:
-                yield RecordFiles(current, files)
-            current, files = code, []
-        files.append((layer, name, key))
-    if current is not None:
-        yield RecordFiles(current, files)
+            streams.append(iter(FolderFiles(layer, root, known[layer] if layer < len(known) else None)))
+    return merged(streams)
 
 
 def _pack_files(layer: int, pack: Pack, key: bytes) -> Iterator[tuple[str, int, str, bytes]]:
