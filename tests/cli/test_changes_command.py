@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from cptref.cms import compare
+from cptref.cms.compare import quarters as compare
 from cptref.commands import changes
 from tests.cms.quarters import LIBRARY, PTP_Q3, Quarters, ptp
 from tests.conftest import run_cptref

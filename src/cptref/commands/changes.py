@@ -26,7 +26,9 @@ from .common import catalog, cms_tables, emit_text, output_format
 if TYPE_CHECKING:
     from cptref.check.results import Finding
     from cptref.cms import CmsTables
-    from cptref.cms.compare import CodeFilter, Comparison, Side
+    from cptref.cms.compare.comparison import Comparison
+    from cptref.cms.compare.narrow import CodeFilter
+    from cptref.cms.compare.quarters import Side
     from cptref.library.catalog import Catalog
     from cptref.output.changes_documents import AnyChange, ChangeSet, ClaimChange, FindingDiff, Narrowing
 
@@ -182,7 +184,8 @@ class Args(Struct, frozen=True, kw_only=True):
 
 def run(args: Args) -> int:
     """``cptref changes``: the comparison asked for, written in the format asked for."""
-    from cptref.cms.compare import KINDS, CodeFilter
+    from cptref.cms.compare.comparison import KINDS
+    from cptref.cms.compare.narrow import CodeFilter
 
     fmt = output_format(args.json, args.format, args.jsonl)
     kinds = [k.strip().lower() for k in args.kind.split(",") if k.strip()]
@@ -216,7 +219,7 @@ def _open(paths: str) -> CmsTables:
 def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTables]) -> tuple[Side, Side]:
     """The two sets the user named: quarters (or dates) of the ``--cms`` tables, or paths; by default
     the newest quarter the tables hold and the one before it."""
-    from cptref.cms import compare
+    from cptref.cms.compare.quarters import in_quarter, newest, previous_quarter, quarters_held, read_quarter
     from cptref.library.paths import cms_paths
 
     given = cms_paths(cms)
@@ -230,24 +233,24 @@ def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTab
             opened.append(shared[0])
         return shared[0]
 
-    quarters = {"from": compare.read_quarter(old) if old else None, "to": compare.read_quarter(new) if new else None}
+    quarters = {"from": read_quarter(old) if old else None, "to": read_quarter(new) if new else None}
     if new is None:
-        found = compare.quarters_held(held())
+        found = quarters_held(held())
         if not found:
             raise UsageError("the tables under --cms are of no known quarter: name both sets by path (--from, --to)")
         new = quarters["to"] = found[-1]
     if old is None:
         if quarters["to"] is None:
             raise UsageError("--to names a path: name --from too")
-        old = quarters["from"] = compare.previous_quarter(quarters["to"])
+        old = quarters["from"] = previous_quarter(quarters["to"])
     out = []
     for name, value in (("from", old), ("to", new)):
         quarter = quarters[name]
         if quarter is not None:
             tables = held()
-            side = compare.in_quarter(tables, quarter, value, [str(p) for p in given])
+            side = in_quarter(tables, quarter, value, [str(p) for p in given])
             if not side.tables:
-                have = ", ".join(compare.quarters_held(tables)) or "none"
+                have = ", ".join(quarters_held(tables)) or "none"
                 raise UsageError(
                     f"--{name} {value}: no table under --cms is in force in {quarter} (quarters held: {have})"
                 )
@@ -257,7 +260,7 @@ def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTab
                 raise UsageError(f"--{name} {value[:200]}: neither a quarter (2026Q3), a date, nor an existing path")
             tables = _open(str(path))
             opened.append(tables)
-            side = compare.newest(tables, value, [str(path)])
+            side = newest(tables, value, [str(path)])
         out.append(side)
     before, after = out
     if before.file == after.file and {c.number for c in before.tables.values()} == {
@@ -268,7 +271,7 @@ def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTab
 
 
 def _change_set(side: Side) -> ChangeSet:
-    from cptref.cms.compare import quarter_of
+    from cptref.cms.compare.quarters import quarter_of
     from cptref.output.changes_documents import ChangeSet
 
     period = side.period
@@ -301,7 +304,7 @@ def _add_families(narrow: CodeFilter, library: Catalog, families: Sequence[str])
 
 def _tables(args: Args, narrow: CodeFilter, families: list[str], kinds: list[str], fmt: str, limit: int | None) -> int:
     from cptref.check.rules.cms_tables import NOT_PAYABLE
-    from cptref.cms.compare import compare
+    from cptref.cms.compare.comparison import compare
 
     opened: list[CmsTables] = []
     result: Comparison | None = None
@@ -495,7 +498,7 @@ def recheck(library: Catalog, before: Side, after: Side, file: str, setting: str
     from cptref.check.inputs.base import BadLine, BatchClaim
     from cptref.check.inputs.registry import read_claims
     from cptref.check.lines import parse_line
-    from cptref.cms.compare import table_key
+    from cptref.cms.compare.sql import table_key
     from cptref.output.changes_documents import ClaimChange, ClaimSide
 
     cms_setting = "outpatient_hospital" if setting == "hospital" else "practitioner"
