@@ -16,7 +16,7 @@ from cptref.errors import ExitCode, UsageError
 from cptref.output import streams
 from cptref.output.formats import with_formats
 from cptref.replies.rechecked import ClaimsRun, recheck
-from cptref.replies.sides import add_families, change_set, narrowing, sides
+from cptref.replies.sides import add_families, change_set, narrowing, releases, sides
 
 from .args import Arg, CmsPaths, Color, DataDirs, Format, Opt
 from .common import catalog, emit_text, output_format
@@ -257,28 +257,11 @@ def _tables(args: Args, narrow: CodeFilter, families: list[str], kinds: list[str
 
 
 def _libraries(args: Args, narrow: CodeFilter, families: list[str], fmt: str, limit: int | None) -> int:
-    from cptref.library.catalog import load_catalog
     from cptref.library.compare import record_changes
-    from cptref.library.paths import layers, split_path_list
     from cptref.output.changes_documents import ChangeSet
 
     assert args.from_data is not None
-    old_roots = split_path_list(args.from_data)
-    if not old_roots:
-        raise UsageError("--from-data: name a data directory or a packed library")
-    new_roots = split_path_list(args.to_data) if args.to_data else layers(args.data)
-    for root in (*old_roots, *new_roots):
-        if not root.exists():
-            raise UsageError(f"--from-data/--to-data: {str(root)[:200]}: no such file or directory")
-    old = load_catalog(old_roots, partial=True)
-    new = load_catalog(new_roots, partial=True)
-    for name, release in (("--from-data", old), ("--to-data", new)):
-        if release.problems:
-            count = len(release.problems)
-            streams.warn(
-                f"warning: {name}: {count} problem{'s' * (count != 1)} in the data, whose "
-                "records are left out of the comparison (cptref validate lists them)"
-            )
+    (old_roots, old), (new_roots, new) = releases(args.from_data, args.to_data, args.data)
     if families:
         add_families(narrow, new, families)
     found: list[AnyChange] = []

@@ -1,6 +1,7 @@
 """The two sets ``cptref changes`` compares, resolved from what the user named (quarters or dates of
-the ``--cms`` tables, or paths) and opened (:func:`sides`); the families that narrow the codes; and the
-two sets and the narrowing as the changes document names them."""
+the ``--cms`` tables, or paths) and opened (:func:`sides`), or two library releases (:func:`releases`);
+the families that narrow the codes; and the two sets and the narrowing as the changes document names
+them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cptref.errors import UsageError
+from cptref.output import streams
 
 from .opened import cms_tables
 
@@ -111,3 +113,31 @@ def add_families(narrow: CodeFilter, library: Catalog, families: Sequence[str]) 
             first, _, last = span.partition("-")
             narrow.ranges.append((first, last or first))
         narrow.codes.update(r.code for r in library if r.family == family)
+
+
+def releases(
+    from_data: str, to_data: str | None, data: str | None
+) -> tuple[tuple[list[Path], Catalog], tuple[list[Path], Catalog]]:
+    """The two library releases (``--from-data``; ``--to-data``, else the library in use), each its
+    paths and its catalog, read alone. A path that does not exist is a usage error; a release with
+    problems is one warning line (its broken records are left out of the comparison)."""
+    from cptref.library.catalog import load_catalog
+    from cptref.library.paths import layers, split_path_list
+
+    old_roots = split_path_list(from_data)
+    if not old_roots:
+        raise UsageError("--from-data: name a data directory or a packed library")
+    new_roots = split_path_list(to_data) if to_data else layers(data)
+    for root in (*old_roots, *new_roots):
+        if not root.exists():
+            raise UsageError(f"--from-data/--to-data: {str(root)[:200]}: no such file or directory")
+    old = load_catalog(old_roots, partial=True)
+    new = load_catalog(new_roots, partial=True)
+    for name, release in (("--from-data", old), ("--to-data", new)):
+        if release.problems:
+            count = len(release.problems)
+            streams.warn(
+                f"warning: {name}: {count} problem{'s' * (count != 1)} in the data, whose "
+                "records are left out of the comparison (cptref validate lists them)"
+            )
+    return (old_roots, old), (new_roots, new)

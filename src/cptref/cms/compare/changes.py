@@ -11,8 +11,6 @@ from msgspec import Meta, Struct
 
 from cptref.model.records import about
 
-# the changes
-
 _ROW = about("Where the row is in your file: the file and the line.")
 _TABLE = about("The table's id, kind/setting/version, as cptref tables lists it (ptp/practitioner/32.3r0).")
 Effect = Literal["stricter", "looser", "mixed", "other"]

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from cptref.errors import UsageError
 from cptref.model.codes import CODE_RE
 
-# narrowing
-
 
 @dataclass
 class CodeFilter:

@@ -14,8 +14,6 @@ from cptref.model.records import quarter_bounds
 if TYPE_CHECKING:
     from cptref.cms.reader import CmsTables, HeldTable
 
-# the two sets
-
 _QUARTER = re.compile(r"^(\d{4})-?[qQ]([1-4])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

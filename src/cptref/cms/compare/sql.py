@@ -20,8 +20,6 @@ from .changes import Change
 from .narrow import CodeFilter
 from .quarters import Side
 
-# comparing: the SQL
-
 
 @dataclass(frozen=True)
 class Spec:
