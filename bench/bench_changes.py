@@ -116,7 +116,7 @@ def child_compile(paths: list[str], fresh: bool = False) -> dict[str, Any]:
 
 def child_floor(args: list[str]) -> dict[str, Any]:
     start = time.perf_counter()
-    from cptref.commands.changes import sides
+    from cptref.replies.sides import sides
 
     opened: list[Any] = []
     values = dict(zip(args[::2], args[1::2], strict=False))

@@ -15,8 +15,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from cptref.cms import compare
-from cptref.commands import changes
+from cptref.cms.compare import quarters as compare
+from cptref.replies import rechecked
 from tests.cms.quarters import LIBRARY, PTP_Q3, Quarters, ptp
 from tests.conftest import run_cptref
 
@@ -363,7 +363,7 @@ def test_a_bad_claim_line_is_counted_and_named(quarters: Quarters, tmp_path: Pat
 def test_a_claim_is_judged_on_its_date_moved_into_the_quarter(
     given: datetime.date | None, expected: datetime.date
 ) -> None:
-    assert changes.claim_day(given, compare.quarter_days("2026Q4")) == expected
+    assert rechecked.claim_day(given, compare.quarter_days("2026Q4")) == expected
 
 
 def test_a_pinned_view_answers_from_its_tables_whatever_the_date(quarters: Quarters) -> None:

@@ -8,7 +8,7 @@ import datetime
 import pytest
 
 from cptref.cms import open_tables
-from cptref.cms.compare import previous_quarter, quarter_days, read_quarter
+from cptref.cms.compare.quarters import previous_quarter, quarter_days, read_quarter
 from tests.cms.quarters import Quarters
 
 

@@ -35,7 +35,7 @@ The modules, in the order the data flows:
 - :mod:`.models`: the typed answers;
 - :mod:`.compare`: what changed between two sets of tables (``cptref changes``), in SQL on the
   compiled files (the PTP rows of the column-1 codes whose rows differ copied out of the index
-  first), each change a typed record.
+  first), each change a typed record; a subpackage, one module a job (its ``__init__`` is its map).
 
 A new kind of table: its name in :data:`.models.KIND_NAMES`, its header row in :mod:`.headers`
 (``match_<kind>``, called by :mod:`.recognize`), its names in :mod:`.names`, its rows in

@@ -4,13 +4,9 @@ claims the new tables judge differently, claim by claim."""
 
 from __future__ import annotations
 
-import datetime
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
@@ -19,16 +15,17 @@ from msgspec import Meta, Struct
 from cptref.errors import ExitCode, UsageError
 from cptref.output import streams
 from cptref.output.formats import with_formats
+from cptref.replies.rechecked import ClaimsRun, recheck
+from cptref.replies.sides import add_families, change_set, narrowing, releases, sides
 
 from .args import Arg, CmsPaths, Color, DataDirs, Format, Opt
-from .common import catalog, cms_tables, emit_text, output_format
+from .common import catalog, emit_text, output_format
 
 if TYPE_CHECKING:
-    from cptref.check.results import Finding
     from cptref.cms import CmsTables
-    from cptref.cms.compare import CodeFilter, Comparison, Side
-    from cptref.library.catalog import Catalog
-    from cptref.output.changes_documents import AnyChange, ChangeSet, ClaimChange, FindingDiff, Narrowing
+    from cptref.cms.compare.comparison import Comparison
+    from cptref.cms.compare.narrow import CodeFilter
+    from cptref.output.changes_documents import AnyChange, ChangeSet, Narrowing
 
 HELP = with_formats(
     """Tell what changed between two quarters of your CMS tables, or two library
@@ -182,7 +179,8 @@ class Args(Struct, frozen=True, kw_only=True):
 
 def run(args: Args) -> int:
     """``cptref changes``: the comparison asked for, written in the format asked for."""
-    from cptref.cms.compare import KINDS, CodeFilter
+    from cptref.cms.compare.comparison import KINDS
+    from cptref.cms.compare.narrow import CodeFilter
 
     fmt = output_format(args.json, args.format, args.jsonl)
     kinds = [k.strip().lower() for k in args.kind.split(",") if k.strip()]
@@ -204,104 +202,9 @@ def run(args: Args) -> int:
     return _tables(args, narrow, families, kinds, fmt, limit)
 
 
-# the two sets of tables
-
-
-def _open(paths: str) -> CmsTables:
-    found = cms_tables(paths)
-    assert found is not None
-    return found
-
-
-def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTables]) -> tuple[Side, Side]:
-    """The two sets the user named: quarters (or dates) of the ``--cms`` tables, or paths; by default
-    the newest quarter the tables hold and the one before it."""
-    from cptref.cms import compare
-    from cptref.library.paths import cms_paths
-
-    given = cms_paths(cms)
-    shared: list[CmsTables] = []
-
-    def held() -> CmsTables:
-        if not shared:
-            if not given:
-                raise UsageError("name the tables: --cms PATH (or CPTREF_CMS), or --from PATH --to PATH")
-            shared.append(_open(os.pathsep.join(map(str, given))))
-            opened.append(shared[0])
-        return shared[0]
-
-    quarters = {"from": compare.read_quarter(old) if old else None, "to": compare.read_quarter(new) if new else None}
-    if new is None:
-        found = compare.quarters_held(held())
-        if not found:
-            raise UsageError("the tables under --cms are of no known quarter: name both sets by path (--from, --to)")
-        new = quarters["to"] = found[-1]
-    if old is None:
-        if quarters["to"] is None:
-            raise UsageError("--to names a path: name --from too")
-        old = quarters["from"] = compare.previous_quarter(quarters["to"])
-    out = []
-    for name, value in (("from", old), ("to", new)):
-        quarter = quarters[name]
-        if quarter is not None:
-            tables = held()
-            side = compare.in_quarter(tables, quarter, value, [str(p) for p in given])
-            if not side.tables:
-                have = ", ".join(compare.quarters_held(tables)) or "none"
-                raise UsageError(
-                    f"--{name} {value}: no table under --cms is in force in {quarter} (quarters held: {have})"
-                )
-        else:
-            path = Path(value).expanduser()
-            if not path.exists():
-                raise UsageError(f"--{name} {value[:200]}: neither a quarter (2026Q3), a date, nor an existing path")
-            tables = _open(str(path))
-            opened.append(tables)
-            side = compare.newest(tables, value, [str(path)])
-        out.append(side)
-    before, after = out
-    if before.file == after.file and {c.number for c in before.tables.values()} == {
-        c.number for c in after.tables.values()
-    }:
-        raise UsageError(f"--from {old} and --to {new} name the same tables: nothing to compare")
-    return before, after
-
-
-def _change_set(side: Side) -> ChangeSet:
-    from cptref.cms.compare import quarter_of
-    from cptref.output.changes_documents import ChangeSet
-
-    period = side.period
-    return ChangeSet(
-        side.given,
-        quarter_of(period[0]) if period else None,
-        period[0].isoformat() if period else None,
-        period[1].isoformat() if period else None,
-        list(side.paths),
-    )
-
-
-def _narrowing(narrow: CodeFilter, families: Sequence[str], claims: str | None) -> Narrowing:
-    from cptref.output.changes_documents import Narrowing
-
-    return Narrowing(sorted(narrow.codes), list(narrow.asked_ranges), list(families), claims, narrow.both)
-
-
-def _add_families(narrow: CodeFilter, library: Catalog, families: Sequence[str]) -> None:
-    for family in families:
-        found = library.families.get(family)
-        if found is None:
-            raise UsageError(f"no family {family[:40]!r}; the families are: {', '.join(sorted(library.families))}")
-        narrow.narrowed = True
-        for span in found.ranges:
-            first, _, last = span.partition("-")
-            narrow.ranges.append((first, last or first))
-        narrow.codes.update(r.code for r in library if r.family == family)
-
-
 def _tables(args: Args, narrow: CodeFilter, families: list[str], kinds: list[str], fmt: str, limit: int | None) -> int:
     from cptref.check.rules.cms_tables import NOT_PAYABLE
-    from cptref.cms.compare import compare
+    from cptref.cms.compare.comparison import compare
 
     opened: list[CmsTables] = []
     result: Comparison | None = None
@@ -311,7 +214,7 @@ def _tables(args: Args, narrow: CodeFilter, families: list[str], kinds: list[str
         library = catalog(args.data) if (families or args.claims or fmt == "table") else None
         if families:
             assert library is not None
-            _add_families(narrow, library, families)
+            add_families(narrow, library, families)
         if args.claims:
             assert library is not None
             run = recheck(library, before, after, args.claims, args.setting)
@@ -330,12 +233,12 @@ def _tables(args: Args, narrow: CodeFilter, families: list[str], kinds: list[str
         _write(
             fmt,
             args.color,
-            _change_set(before),
-            _change_set(after),
+            change_set(before),
+            change_set(after),
             result.compared,
             result.changes(),
             run,
-            _narrowing(narrow, families, args.claims),
+            narrowing(narrow, families, args.claims),
             complete,
             "tables",
             library.title if library is not None else (lambda code: None),
@@ -354,30 +257,13 @@ def _tables(args: Args, narrow: CodeFilter, families: list[str], kinds: list[str
 
 
 def _libraries(args: Args, narrow: CodeFilter, families: list[str], fmt: str, limit: int | None) -> int:
-    from cptref.library.catalog import load_catalog
     from cptref.library.compare import record_changes
-    from cptref.library.paths import layers, split_path_list
     from cptref.output.changes_documents import ChangeSet
 
     assert args.from_data is not None
-    old_roots = split_path_list(args.from_data)
-    if not old_roots:
-        raise UsageError("--from-data: name a data directory or a packed library")
-    new_roots = split_path_list(args.to_data) if args.to_data else layers(args.data)
-    for root in (*old_roots, *new_roots):
-        if not root.exists():
-            raise UsageError(f"--from-data/--to-data: {str(root)[:200]}: no such file or directory")
-    old = load_catalog(old_roots, partial=True)
-    new = load_catalog(new_roots, partial=True)
-    for name, release in (("--from-data", old), ("--to-data", new)):
-        if release.problems:
-            count = len(release.problems)
-            streams.warn(
-                f"warning: {name}: {count} problem{'s' * (count != 1)} in the data, whose "
-                "records are left out of the comparison (cptref validate lists them)"
-            )
+    (old_roots, old), (new_roots, new) = releases(args.from_data, args.to_data, args.data)
     if families:
-        _add_families(narrow, new, families)
+        add_families(narrow, new, families)
     found: list[AnyChange] = []
     left_out = 0
     for change in record_changes(old, new):
@@ -403,145 +289,13 @@ def _libraries(args: Args, narrow: CodeFilter, families: list[str], fmt: str, li
         [],
         iter(found),
         None,
-        _narrowing(narrow, families, None),
+        narrowing(narrow, families, None),
         not left_out,
         "library",
         new.title,
         left_out,
     )
     return ExitCode.OK
-
-
-# claims
-
-
-_SEVERITY = {"error": 0, "warning": 1, "info": 2, None: 3}
-
-
-def finding_diffs(before: Sequence[Finding], after: Sequence[Finding]) -> list[FindingDiff]:
-    """The findings (by rule and codes) that appear, disappear or change severity, the worst after first.
-    A finding's words are not compared: they name the table and row, which differ every quarter."""
-    from cptref.output.changes_documents import FindingDiff
-
-    old: dict[tuple[str, tuple[str, ...]], Finding] = {}
-    new: dict[tuple[str, tuple[str, ...]], Finding] = {}
-    for items, into in ((before, old), (after, new)):
-        for item in items:
-            key = (item.rule, tuple(item.codes))
-            if key not in into or _SEVERITY[item.severity] < _SEVERITY[into[key].severity]:
-                into[key] = item
-    out = []
-    for key in [*old, *(k for k in new if k not in old)]:
-        a, b = old.get(key), new.get(key)
-        if a is not None and b is not None and a.severity == b.severity:
-            continue
-        shown = b or a
-        assert shown is not None
-        out.append(
-            FindingDiff(key[0], list(key[1]), a.severity if a else None, b.severity if b else None, shown.message)
-        )
-    out.sort(key=lambda d: (_SEVERITY[d.after], _SEVERITY[d.before]))
-    return out
-
-
-def claim_day(given: datetime.date | None, period: tuple[datetime.date, datetime.date] | None) -> datetime.date:
-    """The day a claim is judged on under a set: its date of service moved into the set's quarter (the
-    first day for an older claim, the last for a newer one); a claim without a date, the first day."""
-    if period is None:
-        return given or datetime.date.today()
-    first, last = period
-    if given is None:
-        return first
-    return min(max(given, first), last)
-
-
-@dataclass
-class ClaimsRun:
-    """Each claim of a file judged under both sets: the counts, the codes met (which narrow the changes),
-    and the claims judged differently, spooled to a private temporary database (memory holds one)."""
-
-    file: str
-    checked: int = 0
-    bad: int = 0
-    skipped: int = 0
-    differ: int = 0
-    codes: set[str] = field(default_factory=set)
-    spool: sqlite3.Connection = field(default_factory=lambda: sqlite3.connect(""))  # "": a temporary file
-
-    def __post_init__(self) -> None:
-        self.spool.execute("CREATE TABLE claims (n INTEGER PRIMARY KEY, doc BLOB NOT NULL)")
-
-    def add(self, claim: ClaimChange) -> None:
-        self.differ += 1
-        self.spool.execute("INSERT INTO claims VALUES (?, ?)", (self.differ, msgspec.msgpack.encode(claim)))
-
-    def claims(self) -> Iterator[ClaimChange]:
-        """The claims judged differently, in file order."""
-        from cptref.output.changes_documents import ClaimChange
-
-        decoder = msgspec.msgpack.Decoder(ClaimChange)
-        for (doc,) in self.spool.execute("SELECT doc FROM claims ORDER BY n"):
-            yield decoder.decode(doc)
-
-    def close(self) -> None:
-        self.spool.close()
-
-
-def recheck(library: Catalog, before: Side, after: Side, file: str, setting: str = "practitioner") -> ClaimsRun:
-    """Check every claim of ``file`` under each set (its tables pinned) and keep those judged differently.
-    Every line is accounted for: a claim checked, a line that is not one (named on stderr), a header
-    or blank line."""
-    from cptref.check.engine import CheckTables, check
-    from cptref.check.inputs.base import BadLine, BatchClaim
-    from cptref.check.inputs.registry import read_claims
-    from cptref.check.lines import parse_line
-    from cptref.cms.compare import table_key
-    from cptref.output.changes_documents import ClaimChange, ClaimSide
-
-    cms_setting = "outpatient_hospital" if setting == "hospital" else "practitioner"
-    judges: list[tuple[CheckTables, tuple[datetime.date, datetime.date] | None, list[str]]] = []
-    for side in (before, after):
-        side.cms.preload()  # a batch: MUE, AOC and PPRRVU rows and the PTP index in memory, as check --file does
-        view = side.cms.pinned([c.table for c in side.tables.values()])
-        ids = [table_key(c.table) for c in side.tables.values()]
-        judges.append((CheckTables(library, cms=view, setting=cms_setting), side.period, ids))
-    if file == "-" and "stdin" in streams.CLOSED:
-        raise UsageError("--claims -: standard input is closed")
-    run = ClaimsRun("<stdin>" if file == "-" else file)
-    try:
-        stream: Any = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
-    except OSError as error:
-        raise UsageError(f"--claims: {file[:200]}: {error.strerror or error}") from None
-    try:
-        for item in read_claims(stream, None if file == "-" else file):
-            if isinstance(item, BadLine):
-                run.bad += 1
-                streams.warn(f"{run.file}:{item.line}: {item.message}; line skipped")
-                continue
-            if not isinstance(item, BatchClaim):
-                run.skipped += 1
-                continue
-            run.checked += 1
-            for token in item.codes:
-                line = parse_line(token)
-                if line is not None:
-                    run.codes.add(line.code)
-            judged = []
-            for tables, period, ids in judges:
-                day = claim_day(item.date, period)
-                result = check(tables, item.codes, day)
-                judged.append(ClaimSide(day.isoformat(), ids, result.ok, result.verified, list(result.findings)))
-            diffs = finding_diffs(judged[0].findings, judged[1].findings)
-            if diffs or judged[0].ok != judged[1].ok or judged[0].verified != judged[1].verified:
-                codes = [str(parse_line(t) or t.strip().upper()) for t in item.codes]
-                date = item.date.isoformat() if item.date else None
-                run.add(ClaimChange(item.id, item.line, codes, date, judged[0], judged[1], diffs))
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-    if run.bad:
-        streams.warn(f"{run.bad} line{'s' * (run.bad != 1)} of {run.file} could not be read as claims (above)")
-    return run
 
 
 # writing

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from cptref.check.results import Finding
-from cptref.cms.compare import AocChange, Compared, MueChange, PtpChange, RvuChange
+from cptref.cms.compare.changes import AocChange, Compared, MueChange, PtpChange, RvuChange
 from cptref.library.compare import RecordChange
 from cptref.model.records import about
 

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
 
-from cptref.cms.compare import AocChange, MueChange, PtpChange
+from cptref.cms.compare.changes import AocChange, MueChange, PtpChange
 from cptref.library.compare import RecordChange
 
 from .doc import TextDoc
 
 if TYPE_CHECKING:
-    from cptref.cms.compare import Compared
+    from cptref.cms.compare.changes import Compared
     from cptref.output.changes_documents import AnyChange, ChangeSet, ClaimChange
 
 _ARROW = "->"
