@@ -2,21 +2,23 @@
 
 An 837 file is an interchange (ISA ... IEA) of functional groups (GS ... GE) of transaction sets
 (ST ... SE); a transaction set holds claims (CLM), each with its service lines (LX, then SV1 in an
-837P or SV2 in an 837I, each followed by its own date of service, DTP*472). :func:`~.reader.read_x12` reads
-such a file, from a path, a binary stream or bytes, in one pass and in bounded memory, and yields:
+837P or SV2 in an 837I, each followed by its own date of service, DTP*472).
+:func:`~.reader.read_x12` reads such a file, from a path, a binary stream or bytes, in one pass and
+in bounded memory, and yields:
 
-- :class:`~.data.X12Claim`: the service lines of one claim that share a date of service, with the claim's
-  id (CLM01), its setting (837P: practitioner; 837I: outpatient_hospital), its place of service or
-  type of bill, and each line as a code, its modifiers and its units (``str(line)`` is cptref's
-  claim-line string, ``47542-59x2``). A claim whose lines fall on several dates gives one item a
-  date: the edits in force and the per-day limits (MUE) are those of each date.
-- :class:`~.data.X12Problem`: whatever could not be read, with where it is (the segment's number, its byte
-  offset and its line in the file) and how many claims and service lines it cost.
+- :class:`~.data.X12Claim`: the service lines of one claim that share a date of service, with the
+  claim's id (CLM01), its setting (837P: practitioner; 837I: outpatient_hospital), its place of
+  service or type of bill, and each line as a code, its modifiers and its units (``str(line)`` is
+  cptref's claim-line string, ``47542-59x2``). A claim whose lines fall on several dates gives one
+  item a date: the edits in force and the per-day limits (MUE) are those of each date.
+- :class:`~.data.X12Problem`: whatever could not be read, with where it is (the segment's number,
+  its byte offset and its line in the file) and how many claims and service lines it cost.
 
 Nothing is lost silently. Every CLM segment is a claim read (one item or more) or counted in a
 problem; every service line (SV1, SV2) is a line of a claim read, a line without a procedure code
-(an 837I revenue line such as room and board, counted in :attr:`.data.X12Tally.uncoded`), or counted in a
-problem. :attr:`.reader.X12Reader.tally` holds the counts; :meth:`.data.X12Tally.balanced` says they add up.
+(an 837I revenue line such as room and board, counted in :attr:`.data.X12Tally.uncoded`), or counted
+in a problem. :attr:`.reader.X12Reader.tally` holds the counts; :meth:`.data.X12Tally.balanced` says
+they add up.
 
 Only the segments a claim needs are split into elements (the envelopes, HL, CLM, LX, SV1, SV2, DTP);
 every other segment is counted, its identifier checked, and left alone: this is a reader of claims,

@@ -86,7 +86,7 @@ class _ClaimDraft:
         """The service line being read (its LX, or its SV1/SV2, has been met)."""
         self.incomplete: list[str] = []
         self.over = 0
-        """Service lines over :attr:`Limits.max_lines`."""
+        """Service lines over :attr:`.data.Limits.max_lines`."""
         self.dropped = 0
         """Service lines that could not be read (each a problem of its own)."""
 
@@ -99,6 +99,7 @@ class _Claims(_Envelopes):
         self.claim: _ClaimDraft | None = None
 
     def _claim_incomplete(self, why: str) -> None:
+        """The claim being read, if one is and it is read, is not whole: ``why``."""
         claim = self.claim
         if claim is not None and claim.lost is None:
             claim.incomplete.append(why)
@@ -112,9 +113,8 @@ class _Claims(_Envelopes):
         """A segment that cannot be read: reported; the claim it falls in is incomplete (the
         segment may have been one of its lines)."""
         at = self.position()
+        self._claim_incomplete(f"{at} could not be read")
         claim = self.claim
-        if claim is not None and claim.lost is None:
-            claim.incomplete.append(f"{at} could not be read")
         self.report(kind, message, at, claim.id if claim is not None else None)
 
     # -- claim segments

@@ -1,6 +1,6 @@
 """Reading an X12 837 file: :func:`read_x12` and its :class:`X12Reader` (the parser's items, in file
 order, and the file's tally), :func:`items` (the batch's claims and bad lines), the :class:`X12Claims`
-reader that ``check --file`` names (:mod:`..registry`), and :func:`tally_text`, the tally said."""
+reader that ``check --file`` names (:mod:`cptref.check.inputs.registry`), and :func:`tally_text`, the tally said."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ X12Source = str | os.PathLike[str] | IO[bytes] | bytes | bytearray | memoryview
 
 def read_x12(source: X12Source, limits: Limits = DEFAULT_LIMITS) -> X12Reader:
     """A reader of an 837 file (a path, a binary stream, or the bytes themselves): iterate it for
-    its :class:`X12Claim` and :class:`X12Problem` items, in file order; then read its :attr:`tally`."""
+    its :class:`~.data.X12Claim` and :class:`~.data.X12Problem` items, in file order; then read its :attr:`tally`."""
     return X12Reader(source, limits)
 
 
@@ -59,10 +59,11 @@ class X12Reader:
 
 
 def items(source: X12Source | X12Reader, limits: Limits = DEFAULT_LIMITS) -> Iterator[BatchClaim | BadLine]:
-    """The file as the batch's items: each :class:`X12Claim` as a :class:`~.base.BatchClaim` (its
-    line: the CLM segment's number; its setting: the guide's), each :class:`X12Problem` as a
-    :class:`~.base.BadLine` (its line: the segment's number; its message says where). A claim not
-    read whole is a BadLine too, never a claim checked on part of its lines."""
+    """The file as the batch's items: each :class:`~.data.X12Claim` as a
+    :class:`~cptref.check.inputs.base.BatchClaim` (its line: the CLM segment's number; its setting:
+    the guide's), each :class:`~.data.X12Problem` as a :class:`~cptref.check.inputs.base.BadLine`
+    (its line: the segment's number; its message says where). A claim not read whole is a BadLine
+    too, never a claim checked on part of its lines."""
     reader = source if isinstance(source, X12Reader) else read_x12(source, limits)
     for item in reader:
         if isinstance(item, X12Problem):
@@ -78,11 +79,12 @@ def items(source: X12Source | X12Reader, limits: Limits = DEFAULT_LIMITS) -> Ite
 
 
 class X12Claims(ClaimReader):
-    """An X12 837 batch as a :class:`~.base.ClaimReader`. An 837 is not read in lines (it is often one
-    line of megabytes): ``check --file`` reads it with :meth:`source` (bounded by :class:`Limits`)
-    and sends the items it gives to the workers, whose :meth:`items` passes them on as they are.
-    Given the lines of a file instead (:func:`~.registry.read_claims`), :meth:`items` reads them as
-    the bytes of one 837."""
+    """An X12 837 batch as a :class:`~cptref.check.inputs.base.ClaimReader`. An 837 is not read in
+    lines (it is often one line of megabytes): ``check --file`` reads it with :meth:`source`
+    (bounded by :class:`~.data.Limits`) and sends the items it gives to the workers, whose
+    :meth:`items` passes them on as they are. Given the lines of a file instead
+    (:func:`~cptref.check.inputs.registry.read_claims`), :meth:`items` reads them as the bytes of
+    one 837."""
 
     __slots__ = ("reader",)
     fmt = "x12"

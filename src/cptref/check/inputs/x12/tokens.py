@@ -214,7 +214,7 @@ class _Segments(ABC):
     def _segments(self, chunks: Iterable[bytes]) -> Iterator[X12Item]:
         """Hands every segment of the file to its handler, and yields what each gave. The buffer
         holds at most a chunk and the start of one segment (at most
-        :attr:`Limits.max_segment_bytes`); a longer segment is reported, and its bytes dropped up
+        :attr:`.data.Limits.max_segment_bytes`); a longer segment is reported, and its bytes dropped up
         to its terminator without being held."""
         limits, tally, out = self.limits, self.tally, self.out
         source = iter(chunks)
