@@ -76,6 +76,15 @@ class _Envelopes(_Segments):
 
     # -- envelope segments
 
+    def _trailer(self, seg: bytes) -> tuple[str, str] | None:
+        """A trailer's (IEA, GE, SE) count and control number, its first two elements; None when it
+        cannot be split (reported)."""
+        parts = self._split(seg)
+        if not isinstance(parts, list):
+            self.report(*parts)
+            return None
+        return _get(parts, 1), _get(parts, 2)
+
     def _isa(self, seg: bytes) -> None:
         self._open_envelopes()
         if self.group is not None:
@@ -105,11 +114,10 @@ class _Envelopes(_Segments):
         if interchange is None:
             self.report("outside-envelope", "an IEA without its ISA")
             return
-        parts = self._split(seg)
-        if not isinstance(parts, list):
-            self.report(*parts)
+        trailer = self._trailer(seg)
+        if trailer is None:
             return
-        count, control = _get(parts, 1), _get(parts, 2)
+        count, control = trailer
         if _int(count) != interchange.groups:
             self.report(
                 "count-mismatch",
@@ -143,11 +151,10 @@ class _Envelopes(_Segments):
         if group is None:
             self.report("outside-envelope", "a GE without its GS")
             return
-        parts = self._split(seg)
-        if not isinstance(parts, list):
-            self.report(*parts)
+        trailer = self._trailer(seg)
+        if trailer is None:
             return
-        count, control = _get(parts, 1), _get(parts, 2)
+        count, control = trailer
         if _int(count) != group.sets:
             self.report(
                 "count-mismatch",
@@ -200,11 +207,10 @@ class _Envelopes(_Segments):
             return
         segments = self.number - current.at.segment + 1
         self._close_set(None)
-        parts = self._split(seg)
-        if not isinstance(parts, list):
-            self.report(*parts)
+        trailer = self._trailer(seg)
+        if trailer is None:
             return
-        count, control = _get(parts, 1), _get(parts, 2)
+        count, control = trailer
         if _int(count) != segments:
             self.report(
                 "count-mismatch",
