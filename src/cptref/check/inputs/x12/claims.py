@@ -165,7 +165,7 @@ class _Claims(_Envelopes):
             number = seg[3:].split(bytes([self.delims.element]), 1)[0]
             claim.line = _LineDraft(_NOWHERE, number.decode("ascii", "backslashreplace") if number else None)
 
-    # -- closing lines, claims, sets
+    # -- closing lines and claims
 
     def _close_line(self) -> None:
         """The service line being read is whole. One that could not be read is a problem, and a

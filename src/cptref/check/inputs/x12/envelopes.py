@@ -222,6 +222,8 @@ class _Envelopes(_Segments):
                 "control-mismatch", f"SE02 {_quote(control)} is not the control number of its ST ({current.control!r})"
             )
 
+    # -- closing sets, groups, and what is open at the end
+
     def _close_set(self, missing: str | None, stopped: bool = False) -> None:
         """The transaction set ends (at its SE; else ``missing`` says why it ends without one: a
         missing SE, unless the reading ``stopped`` before the end of the file)."""
