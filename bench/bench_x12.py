@@ -11,7 +11,7 @@ grows with whatever else runs beside it.
 
 The readers:
 
-- ``own``: :func:`cptref.check.inputs.x12.read_x12`, every claim with its lines, dates and problems.
+- ``own``: :func:`cptref.check.inputs.x12.reader.read_x12`, every claim with its lines, dates and problems.
 - ``check``: cptref's ``check`` alone, on the claims ``own`` read (read first, not timed): what
   reading is to be compared with.
 - ``own+check``: the same, each claim then checked by ``cptref.check.check`` on the shipped
@@ -51,8 +51,11 @@ def _rss_mib() -> float:
     return 0.0
 
 
-def read_x12_claims(module: Any, path: str) -> list[Any]:
-    return [item for item in module.read_x12(path) if isinstance(item, module.X12Claim)]
+def read_x12_claims(path: str) -> list[Any]:
+    from cptref.check.inputs.x12.data import X12Claim
+    from cptref.check.inputs.x12.reader import read_x12
+
+    return [item for item in read_x12(path) if isinstance(item, X12Claim)]
 
 
 def _child(reader: str, path: str) -> dict[str, Any]:
@@ -63,10 +66,9 @@ def _child(reader: str, path: str) -> dict[str, Any]:
 
         import cptref
         from cptref.check import CheckTables, check
-        from cptref.check.inputs import x12 as x12_claims
 
         tables_of_check = CheckTables.from_catalog(cptref.load_catalog())
-        read = [(c.codes, c.date or datetime.date(2026, 1, 10)) for c in read_x12_claims(x12_claims, path)]
+        read = [(c.codes, c.date or datetime.date(2026, 1, 10)) for c in read_x12_claims(path)]
         floor = _rss_mib()
         start, cpu = time.perf_counter(), time.process_time()
         for codes, day in read:
@@ -77,7 +79,8 @@ def _child(reader: str, path: str) -> dict[str, Any]:
     elif reader.startswith("own"):
         import datetime
 
-        from cptref.check.inputs import x12 as x12_claims
+        from cptref.check.inputs.x12.data import X12Claim
+        from cptref.check.inputs.x12.reader import read_x12
 
         checker: Any = None
         tables: Any = None
@@ -89,9 +92,9 @@ def _child(reader: str, path: str) -> dict[str, Any]:
             tables, checker = CheckTables.from_catalog(cptref.load_catalog()), check_claim
         floor = _rss_mib()
         start, cpu = time.perf_counter(), time.process_time()
-        reading = x12_claims.read_x12(path)
+        reading = read_x12(path)
         for item in reading:
-            if isinstance(item, x12_claims.X12Claim):
+            if isinstance(item, X12Claim):
                 claims += 1
                 lines += len(item.lines)
                 if checker is not None:

@@ -108,7 +108,7 @@ def check_batch(
         reader, lines, take = claims.reader, claims.batches(), parquet_input.take
         progress = False
     elif x12_stream(stream, name):  # an 837 is read whole, bounded by its own limits, never in lines
-        from cptref.check.inputs.x12 import X12Claims
+        from cptref.check.inputs.x12.reader import X12Claims
 
         x12 = X12Claims()
         reader = x12

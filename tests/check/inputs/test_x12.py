@@ -20,8 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cptref.check.inputs import x12 as x12_claims
-from cptref.check.inputs.x12 import Limits, X12Claim, X12Problem, items, read_x12
+from cptref.check.inputs.x12 import data as x12_data
+from cptref.check.inputs.x12 import tokens as x12_tokens
+from cptref.check.inputs.x12.data import Limits, X12Claim, X12Problem
+from cptref.check.inputs.x12.reader import items, read_x12
 from cptref.library.catalog import Catalog
 from tests.conftest import FIXTURES, ROOT
 
@@ -31,8 +33,8 @@ I = (DATA / "837i.x12").read_bytes()  # noqa: E741 (the 837I, beside the 837P)
 
 
 def read(
-    data: bytes, limits: Limits = x12_claims.DEFAULT_LIMITS
-) -> tuple[list[X12Claim], list[X12Problem], x12_claims.X12Tally]:
+    data: bytes, limits: Limits = x12_data.DEFAULT_LIMITS
+) -> tuple[list[X12Claim], list[X12Problem], x12_data.X12Tally]:
     reader = read_x12(data, limits)
     found = list(reader)
     claims = [item for item in found if isinstance(item, X12Claim)]
@@ -95,8 +97,8 @@ def test_a_professional_file_gives_each_claim_its_lines_modifiers_units_and_date
     assert [line.number for line in first.lines] == ["1", "2", "3"]
     assert first.lines[1].modifiers == ("59",)
     assert first.lines[1].units == 2
-    assert first.at == x12_claims.Position(*segment_of(P, b"CLM*PCN-1001"))
-    assert first.lines[1].at == x12_claims.Position(*segment_of(P, b"SV1*HC:47542:59"))
+    assert first.at == x12_data.Position(*segment_of(P, b"CLM*PCN-1001"))
+    assert first.lines[1].at == x12_data.Position(*segment_of(P, b"SV1*HC:47542:59"))
     assert [(c.part, c.parts) for c in claims] == [(1, 1), (1, 2), (2, 2), (1, 1)]
     assert (tally.claims_in, tally.claims_read, tally.items) == (3, 3, 4)
     assert (tally.lines_in, tally.lines_read, tally.uncoded, tally.lines_lost) == (6, 6, 0, 0)
@@ -213,7 +215,7 @@ def test_a_service_line_that_cannot_be_checked_is_a_problem_and_its_claim_incomp
     claims, problems, tally = read(data)
     assert [(p.kind, p.claim, p.lines) for p in problems] == [(kind, "PCN-1001", 1)]
     assert words in problems[0].message
-    assert problems[0].at == x12_claims.Position(*segment_of(data, segment))
+    assert problems[0].at == x12_data.Position(*segment_of(data, segment))
     assert claims[0].codes == ("47555", "74328-26")  # the rest of the claim is read
     assert claims[0].incomplete and words in claims[0].incomplete[0]
     assert [c.incomplete for c in claims[1:]] == [(), (), ()]
@@ -225,7 +227,7 @@ def test_a_malformed_segment_in_the_middle_is_reported_where_it_is_and_the_rest_
     claims, problems, tally = read(data)
     number, offset, line = segment_of(data, b"S@1*")
     assert [(p.kind, p.at, p.claim) for p in problems] == [
-        ("malformed-segment", x12_claims.Position(number, offset, line), "PCN-1002")
+        ("malformed-segment", x12_data.Position(number, offset, line), "PCN-1002")
     ]
     assert "'S@1' is not a segment identifier" in str(problems[0])
     assert f"segment {number} (byte {offset}, line {line})" in str(problems[0])
@@ -295,7 +297,7 @@ def test_envelope_counts_and_control_numbers_are_checked(old: bytes, new: bytes,
     claims, problems, _ = read(data)
     assert [p.kind for p in problems] == [kind]
     assert words in problems[0].message
-    assert problems[0].at == x12_claims.Position(*segment_of(data, new[:3]))
+    assert problems[0].at == x12_data.Position(*segment_of(data, new[:3]))
     assert len(claims) == 4  # every claim is read all the same
 
 
@@ -387,10 +389,10 @@ def test_a_file_that_is_not_x12_gives_one_clear_message(data: bytes) -> None:
 
 
 def test_is_x12_tells_an_interchange_by_its_first_bytes() -> None:
-    assert x12_claims.is_x12(P[:200])
-    assert x12_claims.is_x12(b"\xef\xbb\xbf\r\n" + P[:200])
-    assert not x12_claims.is_x12(b"ISAAC,47555\n")
-    assert not x12_claims.is_x12(b"id,codes\n")
+    assert x12_tokens.is_x12(P[:200])
+    assert x12_tokens.is_x12(b"\xef\xbb\xbf\r\n" + P[:200])
+    assert not x12_tokens.is_x12(b"ISAAC,47555\n")
+    assert not x12_tokens.is_x12(b"id,codes\n")
 
 
 def test_a_path_over_the_byte_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
@@ -402,7 +404,7 @@ def test_a_path_over_the_byte_limit_is_refused_before_it_is_read(tmp_path: Path)
 
 
 def test_a_stream_over_the_byte_limit_stops_there(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(x12_claims, "CHUNK", 256)
+    monkeypatch.setattr(x12_tokens, "CHUNK", 256)
     reader = read_x12(io.BytesIO(P), Limits(max_bytes=1200))
     found = list(reader)
     problems = [p for p in found if isinstance(p, X12Problem)]
@@ -414,7 +416,7 @@ def test_a_stream_over_the_byte_limit_stops_there(monkeypatch: pytest.MonkeyPatc
 def test_a_segment_over_its_limit_is_skipped_without_being_held_and_the_rest_is_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(x12_claims, "CHUNK", 64)  # the long segment spans many chunks
+    monkeypatch.setattr(x12_tokens, "CHUNK", 64)  # the long segment spans many chunks
     long_name = b"NM1*IL*1*SAMPLE*SAM" + b"X" * 5000 + b"****MI*EX0000002~"
     data = replace(P, b"NM1*IL*1*SAMPLE*SAM****MI*EX0000002~", long_name)
     claims, problems, _ = read(data, Limits(max_segment_bytes=1000))
@@ -498,7 +500,7 @@ def test_a_text_stream_is_refused_with_a_clear_error() -> None:
 @pytest.mark.parametrize("chunk", [1, 3, 7, 105, 106, 107, 500])
 def test_chunk_boundaries_change_nothing(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     expected = list(read_x12(P)), list(read_x12(I))
-    monkeypatch.setattr(x12_claims, "CHUNK", chunk)
+    monkeypatch.setattr(x12_tokens, "CHUNK", chunk)
     assert (list(read_x12(P)), list(read_x12(I))) == expected
 
 
@@ -527,7 +529,7 @@ def test_damaged_files_never_raise_and_always_account_for_every_claim_and_line()
                     data[at] = rng.choice(b"*:~^\n")
                 else:
                     data[at] = rng.randrange(256)
-            limits = x12_claims.DEFAULT_LIMITS
+            limits = x12_data.DEFAULT_LIMITS
             if rng.random() < 0.3:  # and limits met anywhere
                 limits = Limits(
                     max_claims=rng.randint(1, 4),

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from cptref.check.inputs.x12 import X12Claim, read_x12
+from cptref.check.inputs.x12.data import X12Claim
+from cptref.check.inputs.x12.reader import read_x12
 from tests.conftest import FIXTURES, ROOT
 from tests.extras import require
 

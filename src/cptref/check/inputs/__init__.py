@@ -3,7 +3,8 @@
 - :mod:`.base`: what a line becomes (:class:`~.base.BatchClaim`, :class:`~.base.BadLine`,
   :class:`~.base.SkippedLine`) and the :class:`~.base.ClaimReader` every format's reader is.
 - :mod:`.csvfile`: CSV (id, codes, date; a header optional; comma, semicolon, tab or pipe);
-  :mod:`.jsonl`: JSON Lines; :mod:`.x12`: X12 837P and 837I files (read whole, not in lines).
+  :mod:`.jsonl`: JSON Lines; :mod:`.x12`: X12 837P and 837I files (read whole, not in lines; a
+  subpackage, one module a job: its map is ``x12/__init__.py``).
 - :mod:`.registry`: the formats, chosen by extension, else by the first line; the lines of a file,
   bounded. A new format is a module here and a line of :data:`.registry.INPUT_FORMATS`.
 

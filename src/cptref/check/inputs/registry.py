@@ -28,7 +28,7 @@ class InputFormat(NamedTuple):
 
 
 INPUT_FORMATS: tuple[InputFormat, ...] = (
-    InputFormat("x12", (".837", ".x12", ".edi"), "x12:is_x12", "x12:X12Claims"),
+    InputFormat("x12", (".837", ".x12", ".edi"), "x12.tokens:is_x12", "x12.reader:X12Claims"),
     InputFormat("jsonl", (".jsonl", ".ndjson"), "jsonl:looks_like", "jsonl:JsonlClaims"),
     InputFormat("csv", (".csv",), "", "csvfile:CsvClaims"),
 )
@@ -93,7 +93,7 @@ def batch_lines(
 
 def x12_stream(stream: Any, name: str | None = None, fmt: str | None = None) -> bool:
     """Whether a binary stream (its first bytes peeked, not read) is an X12 837 file, which is read
-    whole by :class:`~.x12.X12Claims`, never in lines: named so, or beginning ``ISA``."""
+    whole by :class:`~.x12.reader.X12Claims`, never in lines: named so, or beginning ``ISA``."""
     if fmt is not None:
         return fmt == "x12"
     if (name or "").lower().endswith(INPUT_FORMATS[0].suffixes):
@@ -101,7 +101,7 @@ def x12_stream(stream: Any, name: str | None = None, fmt: str | None = None) -> 
     peek = getattr(stream, "peek", None)
     if peek is None:
         return False
-    from .x12 import is_x12
+    from .x12.tokens import is_x12
 
     return is_x12(peek(256)[:256])
 
@@ -113,7 +113,7 @@ def read_claims(lines: Iterable[bytes], name: str | None = None, fmt: str | None
     a longer line is a bad line. An X12 837 file object is read whole (:mod:`.x12`): an item a claim
     and a date of service, or a problem."""
     if hasattr(lines, "read") and x12_stream(lines, name, fmt):
-        from .x12 import X12Claims
+        from .x12.reader import X12Claims
 
         yield from X12Claims().source(cast("IO[bytes]", lines))
         return
