@@ -98,7 +98,7 @@ Stats = dict[str, bytes | None]
 it could not be stat'ed)."""
 
 
-class Plan(NamedTuple):
+class FolderPlan(NamedTuple):
     """A folder build's record files, by code: how many codes, and the codes' files as they are
     reached (each file stat'ed then, not before)."""
 
@@ -106,7 +106,7 @@ class Plan(NamedTuple):
     items: Iterator[RecordFiles]
 
 
-def plan_files(roots: Sequence[Path], known: Sequence[Stats | None] = ()) -> Plan:
+def plan_files(roots: Sequence[Path], known: Sequence[Stats | None] = ()) -> FolderPlan:
     """Every record file of every layer, by code (the file's name), with its stamp; raises
     :class:`~cptref.errors.DataErrors` when a procedures folder cannot be used (here, before any item
     is taken). ``known``: each layer's files as just stat'ed, when given (used up: the entries are
@@ -117,7 +117,7 @@ def plan_files(roots: Sequence[Path], known: Sequence[Stats | None] = ()) -> Pla
         FolderFiles(layer, root, known[layer] if layer < len(known) else None) for layer, root in enumerate(roots)
     ]
     count = len(layers[0].names) if len(layers) == 1 else _distinct([layer.names for layer in layers])
-    return Plan(count, merged([iter(layer) for layer in layers]))
+    return FolderPlan(count, merged([iter(layer) for layer in layers]))
 
 
 def merged(streams: Sequence[Iterator[tuple[str, int, str, bytes]]]) -> Iterator[RecordFiles]:
