@@ -39,6 +39,12 @@ class Spec:
     hint: str = ""
 
 
+_RVU_NULLABLE = (
+    *("glob", "pctc", "mult", "bilat", "asst", "co", "team"),
+    *("work", "nfpe", "fpe", "mp", "nft", "ft", "descriptor"),
+)
+"""The PPRRVU columns compared row by row besides the status, each of which may be empty."""
+
 SPECS: dict[str, Spec] = {
     "ptp": Spec(
         "ptp",
@@ -67,43 +73,10 @@ SPECS: dict[str, Spec] = {
         "rvu",
         key=("code", "modifier"),
         group=("code",),
-        values=(
-            "status",
-            "glob",
-            "pctc",
-            "mult",
-            "bilat",
-            "asst",
-            "co",
-            "team",
-            "work",
-            "nfpe",
-            "fpe",
-            "mp",
-            "nft",
-            "ft",
-            "descriptor",
-        ),
+        values=("status", *_RVU_NULLABLE),
         texts=(),
         codes=("code",),
-        nullable=frozenset(
-            {
-                "glob",
-                "pctc",
-                "mult",
-                "bilat",
-                "asst",
-                "co",
-                "team",
-                "work",
-                "nfpe",
-                "fpe",
-                "mp",
-                "nft",
-                "ft",
-                "descriptor",
-            }
-        ),
+        nullable=frozenset(_RVU_NULLABLE),
     ),
 }
 """The conversion factor (``rvu.conv``) is compared once a table, not row by row: a new year's changes
