@@ -104,6 +104,13 @@ class NoTables(CptrefError):
     exit_code = ExitCode.DATA
 
 
+class DamagedTables(CptrefError):
+    """The compiled file of the user's CMS tables proved damaged and compiling it again did not mend
+    it (or could not be done): one line, exit 3; the next command compiles it again from the files."""
+
+    exit_code = ExitCode.DATA
+
+
 class MissingExtra(UsageError):
     """Something asked for needs an optional extra that is not installed (``--format parquet``
     without pyarrow): one line naming the pip command that installs it (exit 2)."""

@@ -9,6 +9,7 @@ import io
 import json
 import random
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -564,6 +565,41 @@ def test_each_failure_is_one_line_with_its_status(
 ) -> None:
     code, out, err = run("--cms", str(quarters.both), *DATA, *args)
     assert (code, out) == (status, "") and message in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def _damage_ptp_indexes(cache: Path) -> int:
+    """Cut the first chunk of every compiled PTP index short (its arrays no longer agree): how many files."""
+    files = sorted(cache.glob("cms-*.sqlite"))
+    for path in files:
+        db = sqlite3.connect(path)
+        with db:
+            db.execute("UPDATE ptp_chunks SET c2 = substr(c2, 1, 8) WHERE id = (SELECT min(id) FROM ptp_chunks)")
+        db.close()
+    return len(files)
+
+
+def test_a_damaged_compiled_file_is_compiled_again_and_the_answer_is_the_same(quarters: Quarters, cache: Path) -> None:
+    args = ("--cms", str(quarters.both), "--from", "2026Q3", "--to", "2026Q4", "--jsonl")
+    code, good, _ = run(*args)
+    assert code == 0 and good
+    assert _damage_ptp_indexes(cache) == 1
+    code, out, err = run(*args)
+    assert (code, out, err) == (0, good, "")
+    assert run(*args) == (0, good, "")  # the file was mended, not only worked around
+
+
+def test_a_damaged_compiled_file_that_cannot_be_mended_is_one_line_and_exit_3(
+    quarters: Quarters, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cptref.cms.reader import CmsTables
+
+    args = ("--cms", str(quarters.both), "--from", "2026Q3", "--to", "2026Q4", "--jsonl")
+    assert run(*args)[0] == 0
+    _damage_ptp_indexes(cache)
+    monkeypatch.setattr(CmsTables, "recompile", lambda self: False)
+    code, out, err = run(*args)
+    assert (code, out) == (3, "") and "are damaged" in err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
 
 

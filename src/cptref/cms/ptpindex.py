@@ -284,8 +284,13 @@ def _cells(span: int, row: int) -> Cells:
     )
 
 
-def _inconsistent() -> ValueError:
-    return ValueError("the PTP index of the compiled file is inconsistent")
+class DamagedPtpIndex(ValueError):
+    """A PTP index whose arrays do not agree with each other: the compiled file is damaged (compile
+    it again)."""
+
+
+def _inconsistent() -> DamagedPtpIndex:
+    return DamagedPtpIndex("the PTP index of the compiled file is inconsistent")
 
 
 @dataclass

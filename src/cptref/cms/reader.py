@@ -159,6 +159,11 @@ class CmsTables(EditReader):
                 raise
             return self._db.execute(sql, params).fetchall()
 
+    def recompile(self) -> bool:
+        """Compile the tables again from their files, the compiled file having proved damaged (once:
+        False when it cannot be, or was already)."""
+        return self._recover()
+
     def _recover(self) -> bool:
         """The file proved damaged: compiled again and read again (once); False when it cannot be."""
         if self._rebuild is None:

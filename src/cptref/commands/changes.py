@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-from cptref.errors import ExitCode, UsageError
+from cptref.errors import DamagedTables, ExitCode, UsageError
 from cptref.output import streams
 from cptref.output.formats import with_formats
 from cptref.replies.rechecked import ClaimsRun, recheck
@@ -202,9 +202,20 @@ def run(args: Args) -> int:
     return _tables(args, narrow, families, kinds, fmt, limit)
 
 
-def _tables(args: Args, narrow: CodeFilter, families: list[str], kinds: list[str], fmt: str, limit: int | None) -> int:
+def _tables(
+    args: Args,
+    narrow: CodeFilter,
+    families: list[str],
+    kinds: list[str],
+    fmt: str,
+    limit: int | None,
+    heal: bool = True,
+) -> int:
+    import sqlite3
+
     from cptref.check.rules.cms_tables import NOT_PAYABLE
     from cptref.cms.compare.comparison import compare
+    from cptref.cms.ptpindex import DamagedPtpIndex
 
     opened: list[CmsTables] = []
     result: Comparison | None = None
@@ -223,27 +234,38 @@ def _tables(args: Args, narrow: CodeFilter, families: list[str], kinds: list[str
             narrow.both = narrow.both or not (
                 args.codes or families
             )  # a claims file alone: the edits between its codes
-        result = compare(before, after, narrow, kinds, args.setting, NOT_PAYABLE, limit)
-        if result.stopped:
-            streams.warn(
-                f"warning: the comparison stopped at the limit of {limit:,} changes; narrow the codes or --kind, or "
-                "raise --limit (the tables' notes say where it stopped)"
+        try:
+            result = compare(before, after, narrow, kinds, args.setting, NOT_PAYABLE, limit)
+        except sqlite3.OperationalError:
+            raise  # locked, a disk full: not the file's damage
+        except (sqlite3.DatabaseError, DamagedPtpIndex) as exc:  # nothing is written yet: compiled again, once
+            if not (heal and all(tables.recompile() for tables in opened)):
+                files = " and ".join(sorted({str(before.file), str(after.file)}))
+                raise DamagedTables(
+                    f"the compiled tables ({files}) are damaged ({exc}) and compiling them again did not mend "
+                    "them: the next command compiles them again from your files"
+                ) from None
+        if result is not None:
+            if result.stopped:
+                streams.warn(
+                    f"warning: the comparison stopped at the limit of {limit:,} changes; narrow the codes or --kind, "
+                    "or raise --limit (the tables' notes say where it stopped)"
+                )
+            complete = all(c.complete for c in result.compared)
+            _write(
+                fmt,
+                args.color,
+                change_set(before),
+                change_set(after),
+                result.compared,
+                result.changes(),
+                run,
+                narrowing(narrow, families, args.claims),
+                complete,
+                "tables",
+                library.title if library is not None else (lambda code: None),
             )
-        complete = all(c.complete for c in result.compared)
-        _write(
-            fmt,
-            args.color,
-            change_set(before),
-            change_set(after),
-            result.compared,
-            result.changes(),
-            run,
-            narrowing(narrow, families, args.claims),
-            complete,
-            "tables",
-            library.title if library is not None else (lambda code: None),
-        )
-        return ExitCode.OK
+            return ExitCode.OK
     finally:
         if run is not None:
             run.close()
@@ -251,6 +273,7 @@ def _tables(args: Args, narrow: CodeFilter, families: list[str], kinds: list[str
             result.close()
         for tables in opened:
             tables.close()
+    return _tables(args, narrow, families, kinds, fmt, limit, heal=False)  # compiled again: the sets read anew
 
 
 # two library releases
