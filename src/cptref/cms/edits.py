@@ -139,8 +139,6 @@ class EditReader:
         index = self._indexes.get(t) if t in self._indexes else self._index(t)
         day = ymd(on)
         if index is not None:
-            if not index.may_pair(distinct):  # the common claim: no two of its codes have an edit at all
-                return []
             hits = index.hits(distinct, day)
             if not hits:
                 return []

@@ -23,7 +23,7 @@ import sqlite3
 import sys
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
@@ -39,10 +39,6 @@ _NO_PARTNERS: frozenset[str] = frozenset()
 PARTNER_ROWS = 2_000_000
 """At most this many codes are kept in the sets of :meth:`PtpIndex._partners_of` (some 60 MB at
 worst; a full practitioner table has about 1.3 million rows)."""
-_BISECT_COST = 4
-"""A row walked costs about a quarter of a binary search (a dictionary look-up against some twenty
-steps of search): a code's rows are walked when they number fewer than four times the claim's codes."""
-
 CHUNK_ROWS = 200
 """Rows a stored chunk holds: 200 rows of 20 bytes fill one 4 KiB page of SQLite (a chunk per page,
 none spilling to an overflow page), so reading one row's chunk reads one page."""
@@ -190,19 +186,6 @@ class PtpIndex:
         """(column 1, column 2, row) of every edit in force on ``day`` between two of ``unique``."""
         return [(a, b, self.cells(i)) for a, b, i in self.hits(unique, day)]
 
-    def may_pair(self, unique: Collection[str]) -> bool:
-        """False when no two of ``unique`` (distinct codes) have a row in either order, whatever the
-        date: the common claim, answered by one set operation a code instead of a search a pair.
-        True says only that :meth:`hits` must look."""
-        partners = self._partners
-        for code in unique:
-            found = partners.get(code)
-            if found is None:
-                found = self._partners_of(code)
-            if found and not found.isdisjoint(unique):
-                return True
-        return False
-
     def _partners_of(self, code: str) -> frozenset[str]:
         """The codes ``code`` has rows with as column 1 (empty: none, or not in the table);
         remembered while the sets hold fewer than :data:`PARTNER_ROWS` codes in all (the codes are
@@ -226,45 +209,41 @@ class PtpIndex:
     def hits(self, unique: Iterable[str], day: int) -> list[tuple[str, str, int]]:
         """(column 1, column 2, row number) of every edit in force on ``day`` between two of
         ``unique`` (distinct codes), in the order of ``unique`` (column 1, then column 2), then by
-        effective date, file and line. Each code is looked up once. For each column-1 code with rows,
-        the cheaper of two ways: a binary search for each other code of the claim (a claim of a few
-        codes), or a walk of the code's rows against the claim's codes (a claim of many codes: never
-        a search per pair, so a claim of n codes costs at most n times the longest row range, not n
-        squared searches)."""
+        effective date, file and line. One pass: a code none of whose partners
+        (:meth:`_partners_of`, the codes it has rows with, whatever the date) is on the claim costs
+        one set operation and no search (the common claim: no two of its codes have an edit at
+        all); a code that has some is searched for those codes only, never for a code it has no row
+        with. For each column-1 code the smaller of its partners and the claim's codes is walked, so
+        a claim of many codes never costs a search a pair."""
+        if not isinstance(unique, dict):
+            unique = dict.fromkeys(unique)
+        partners = self._partners
         codes = self.codes
-        known = [found for code in unique if (found := codes.get(code)) is not None]
-        if len(known) < 2:
-            return []
-        out: list[tuple[str, str, int]] = []
         column2, spans = self.column2, self.spans
-        place: dict[int, int] | None = None
-        for first in known:
-            _, own, lo, hi = first
-            if lo == hi:
+        out: list[tuple[str, str, int]] = []
+        place: dict[str, int] | None = None
+        for first in unique:
+            found = partners.get(first)
+            if found is None:
+                found = self._partners_of(first)
+            if not found or found.isdisjoint(unique):
                 continue
-            if (hi - lo) < len(known) * _BISECT_COST:  # walk the rows, then put them in the claim's order
-                if place is None:
-                    place = {found[1]: n for n, found in enumerate(known)}
-                found_rows = []
-                for i in range(lo, hi):
-                    n = place.get(column2[i])
-                    if n is not None and column2[i] != own:
-                        span = spans[i]
-                        if span >> _DATE_BITS <= day < (span & _DATE):
-                            found_rows.append((n, i))
-                found_rows.sort()
-                name = first[0]
-                out.extend((name, known[n][0], i) for n, i in found_rows)
-                continue
-            for second in known:
-                if second is first:
-                    continue
-                wanted = second[1]
+            if len(found) < len(unique):
+                seconds = [code for code in found if code in unique and code != first]
+                if len(seconds) > 1:  # back in the claim's order
+                    if place is None:
+                        place = {code: n for n, code in enumerate(unique)}
+                    seconds.sort(key=place.__getitem__)
+            else:
+                seconds = [code for code in unique if code in found and code != first]
+            _, _, lo, hi = codes[first]
+            for second in seconds:
+                wanted = codes[second][1]
                 i = bisect_left(column2, wanted, lo, hi)
                 while i < hi and column2[i] == wanted:
                     span = spans[i]
                     if span >> _DATE_BITS <= day < (span & _DATE):
-                        out.append((first[0], second[0], i))
+                        out.append((first, second, i))
                     i += 1
         return out
 
