@@ -244,17 +244,20 @@ def test_kept_answers_are_the_answers_a_checker_that_has_seen_nothing_gives(cms:
 def test_a_plain_lines_plan_gives_what_applying_every_rule_gives(
     cms: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What a solo rule finds on a plain line is worked out once a spelling (CheckTables' plans);
-    every claim, plain or not, library code or table code, any day and --explain or not, gets what
-    applying every rule to the whole claim gives. A rule marked solo that read another code, the
-    date or explain would differ here."""
+    """What a solo rule finds on a line, and which of its modifiers it reads, is worked out once a
+    spelling (CheckTables' plans) and serves every claim whose codes are each on one line; every
+    claim, with modifiers or without, a code on two lines or not, library code or table code, any
+    day and --explain or not, gets what applying every rule to the whole claim gives, the modifiers
+    left unevaluated included. A rule marked solo that read another code, another line, the date or
+    explain would differ here."""
     from cptref.check import engine
 
     solo = [rule.id for rule in RULES if rule.solo]
     assert {"mue", "fee-schedule", "units"} <= set(solo)
     codes = ["0001X", "0002X", "0003X", "0004X", "0005X", "0006X", "0007X", "0010X", "0011X", "0012X", "0020X"]
     codes += ["0021X", "0022X", "0031X", "0099X", "0501X"]
-    mods = [""] * 14 + ["-59", "-RT", "-50", "x2", "x3", "x9"]
+    mods = [""] * 14 + ["-59", "-RT", "-50", "x2", "x3", "x9", "-26", "-TC", "-26-TC", "-RT-LT", "-50-RTx2", "-76"]
+    mods += ["-XS", "-LT", "-91", "-QQ"]
     days = [date(2026, 10, 15), date(2026, 11, 27), date(2025, 6, 1), date(2031, 1, 1)]
     rng = random.Random(26)
     claims = [[rng.choice(codes) + rng.choice(mods) for _ in range(rng.randint(1, 5))] for _ in range(1_500)]
@@ -263,12 +266,13 @@ def test_a_plain_lines_plan_gives_what_applying_every_rule_gives(
         official.preload()
         planned = CheckTables.from_catalog(catalog, official)
         answers = [check(planned, claim, days[i % 4], explain=i % 3 == 0) for i, claim in enumerate(claims)]
-        monkeypatch.setattr(engine._Quarter, "_plan", lambda self, line, applicable: tuple(applicable))
+        monkeypatch.setattr(engine._Quarter, "_plan", lambda self, line, applicable: (tuple(applicable), frozenset()))
         every = CheckTables(catalog, rules=[type(rule)() for rule in RULES], cms=official)
         for i, claim in enumerate(claims):
             assert answers[i] == check(every, claim, days[i % 4], explain=i % 3 == 0), claim
     found = {f.rule for answer in answers for f in answer.findings}
-    assert set(solo) & found >= {"mue", "fee-schedule"}, found
+    assert set(solo) & found >= {"mue", "fee-schedule", "bilateral"}, found
+    assert {"modifier-not-evaluated", "conflicting-modifiers"} <= found, found
 
 
 def test_a_batch_with_tables_on_several_processes_writes_what_one_process_writes(

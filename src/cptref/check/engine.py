@@ -37,9 +37,12 @@ _CACHE = 100_000
 
 _Applicable = tuple[tuple[CheckRule, Any], ...]
 """The rules with something to say about one code, each with what it prepared."""
-_Plan = tuple[tuple[CheckRule | None, Any], ...]
-"""A line's rules on a claim where it is plain (see :meth:`_Quarter.token`): ``(rule, prepared)`` to
-apply, or ``(None, findings)`` worked out once."""
+_Steps = tuple[tuple[CheckRule | None, Any], ...]
+_Plan = tuple[_Steps, frozenset[tuple[str, str]]]
+"""A line's rules on a claim where its code is on no other line (see :meth:`_Quarter.token`):
+``(rule, prepared)`` to apply, or ``(None, findings)`` worked out once; and the modifiers of the line
+that the rules worked out once read (``(code, modifier)``)."""
+_NONE_READ: frozenset[tuple[str, str]] = frozenset()
 _ANY_DAY = datetime.date(2000, 1, 1)
 """The date a plan's solo rules are shown: they read none."""
 _Token = tuple[Line, _Applicable, _Plan]
@@ -99,11 +102,12 @@ class _Quarter:
         """A spelling's claim line, its code's applicable rules and its plan; None when it is not a
         claim line.
 
-        The plan serves a claim where the line is plain: no line of the claim has a modifier and its
-        code is on no other line (most claims). Then what a :attr:`~cptref.check.rules.base.CheckRule.solo`
-        rule finds depends on the line alone, so it is worked out here once, and the plan keeps it
-        as ``(None, findings)`` in its place among the rules that still look at the claim
-        (``(rule, prepared)``): the findings and their order are those of applying every rule."""
+        The plan serves a claim where no code is on two lines (most claims, with modifiers or
+        without). Then what a :attr:`~cptref.check.rules.base.CheckRule.solo` rule finds, and which
+        of the line's modifiers it reads, depend on the line alone, so they are worked out here once:
+        the plan keeps the findings as ``(None, findings)`` in their place among the rules that still
+        look at the claim (``(rule, prepared)``), and the modifiers read, so that the findings, their
+        order and the modifiers left unevaluated are those of applying every rule."""
         hit = self._tokens.get(token)
         if hit is not None:
             return hit
@@ -117,15 +121,13 @@ class _Quarter:
         return hit
 
     def _plan(self, line: Line, applicable: _Applicable) -> _Plan:
-        if line.modifiers:
-            return ()  # never read: a claim with a modifier applies every rule
         steps: list[tuple[CheckRule | None, Any]] = []
         found: list[Finding] = []
         alone: ClaimView | None = None
         for rule, prepared in applicable:
             if rule.solo:
                 if alone is None:
-                    alone = ClaimView((line,), {line.code: line.units}, _ANY_DAY, False, False)
+                    alone = ClaimView((line,), {line.code: line.units}, _ANY_DAY, False, bool(line.modifiers))
                 found.extend(rule.apply(alone, line.code, prepared, self.prepared))
                 continue
             if found:
@@ -134,7 +136,7 @@ class _Quarter:
             steps.append((rule, prepared))
         if found:
             steps.append((None, tuple(found)))
-        return tuple(steps)
+        return tuple(steps), frozenset(alone.read_mods) if alone is not None and alone.read_mods else _NONE_READ
 
 
 class CheckTables:
@@ -288,8 +290,8 @@ def check(
         lines.append(line)
         if line.modifiers:
             modified = True
-    plain = not modified and len(lines) == len(counts)
-    if len(lines) != len(counts):  # a code on several lines: the same code and modifiers merge
+    planned = len(lines) == len(counts)
+    if not planned:  # a code on several lines: the same code and modifiers merge
         merged: dict[tuple[str, tuple[str, ...]], int] = {}
         for line in lines:
             key = (line.code, line.modifiers)
@@ -297,14 +299,17 @@ def check(
         lines = [Line(code, mods, units) for (code, mods), units in merged.items()]
     claim = ClaimView(lines, counts, day, explain, modified)
     lookup = quarter.prepared
-    if plain:  # each line's plan: what the solo rules find was worked out with the line
+    if planned:  # each line's plan: what the solo rules find (and read) was worked out with the line
         for hit in present:
             code = hit[0].code
-            for step, prepared in hit[2]:
+            steps, reads = hit[2]
+            for step, prepared in steps:
                 if step is None:
                     findings.extend(prepared)
                 else:
                     findings.extend(step.apply(claim, code, prepared, lookup))
+            if reads:
+                claim.read_mods.update(reads)
     else:
         for line, applicable, _ in present:
             code = line.code
