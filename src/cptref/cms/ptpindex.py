@@ -218,8 +218,6 @@ class PtpIndex:
         if not isinstance(unique, dict):
             unique = dict.fromkeys(unique)
         partners = self._partners
-        codes = self.codes
-        column2, spans = self.column2, self.spans
         out: list[tuple[str, str, int]] = []
         place: dict[str, int] | None = None
         for first in unique:
@@ -228,16 +226,18 @@ class PtpIndex:
                 found = self._partners_of(first)
             if not found or found.isdisjoint(unique):
                 continue
-            if len(found) < len(unique):
-                seconds = [code for code in found if code in unique and code != first]
+            seconds: Iterable[str] = unique  # a claim of a few codes: each met against the partners
+            if len(found) < len(unique):  # a claim of many codes: the partners met against them
+                seconds = [code for code in found if code in unique]
                 if len(seconds) > 1:  # back in the claim's order
                     if place is None:
                         place = {code: n for n, code in enumerate(unique)}
                     seconds.sort(key=place.__getitem__)
-            else:
-                seconds = [code for code in unique if code in found and code != first]
+            codes, column2, spans = self.codes, self.column2, self.spans
             _, _, lo, hi = codes[first]
             for second in seconds:
+                if second == first or second not in found:
+                    continue
                 wanted = codes[second][1]
                 i = bisect_left(column2, wanted, lo, hi)
                 while i < hi and column2[i] == wanted:
