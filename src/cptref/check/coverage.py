@@ -23,7 +23,7 @@ keeps what a claim of that quarter shares, so a batch pays a look-up a claim.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from msgspec import Struct
@@ -100,6 +100,9 @@ class Coverage:
             else None
         )
         self._tables = {edit: self._table(edit) for edit in ("pairs", "units", "add_ons", "status")}
+        self._all_in_force = all(self._tables[edit] is not None for edit in ("pairs", "units", "add_ons"))
+        """Every table of an edit in force: then what checked a claim depends only on whether it has
+        two codes, one answer for the whole batch."""
 
     def rebind(self, catalog: Catalog) -> None:
         """Read the library through ``catalog`` from now on (a forked worker's connection of its own)."""
@@ -156,17 +159,17 @@ class Coverage:
         shown = "; ".join(f"{t.label().split(', ')[-1]}, {t.dates()}" for t in loaded[-3:])
         return f"no {name}{whose} in force on {on.isoformat()}: yours {'is' if len(loaded) == 1 else 'are'} {shown}"
 
-    def check(self, codes: Sequence[str], on: datetime.date) -> tuple[Checked, Finding | None]:
+    def check(self, codes: Collection[str], on: datetime.date) -> tuple[Checked, Finding | None]:
         """What checked a claim of ``codes`` (each once) on ``on``, and the warning when that does not
         verify it (None: it does)."""
-        tables = self._tables
-        if tables["pairs"] is not None and tables["units"] is not None and tables["add_ons"] is not None:
+        if self._all_in_force:
             key: object = len(codes) > 1  # the common batch: every table in force, the same answer a claim
         else:
             key = (tuple(sorted(codes)), on)
         hit = self._made.get(key)
         if hit is None:
-            hit = self._compose(codes, on, self._library(codes, on) if isinstance(key, tuple) else {})
+            listed = tuple(codes)
+            hit = self._compose(listed, on, self._library(listed, on) if isinstance(key, tuple) else {})
             if len(self._made) < _CACHE and ROOM.open:
                 self._made[key] = hit
         return hit

@@ -329,7 +329,7 @@ def check(
                 if (line.code, modifier) not in read:
                     read.add((line.code, modifier))
                     findings.append(tables.unevaluated(line.code, modifier))
-    checked, unchecked = quarter.coverage.check(tuple(counts), day) if counts else (UNREAD, None)
+    checked, unchecked = quarter.coverage.check(counts, day) if counts else (UNREAD, None)
     if unchecked is not None:
         findings.append(unchecked)
     ok = verified = True
