@@ -279,3 +279,37 @@ def test_a_structured_claim_line_that_is_well_formed_reads_as_its_string() -> No
     raw = b'{"codes": [{"code": " 47542", "modifiers": ["rt", "59"], "units": 2}, {"code": "c1729"}]}\n'
     [claim] = read_claims([raw], "x.jsonl")
     assert isinstance(claim, BatchClaim) and claim.codes == ("47542-RT-59x2", "C1729")
+
+
+def test_jsonl_lines_read_by_the_quick_decoder_give_what_the_full_one_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The JSON Lines reader tries a decoder of claim lines that are all strings first and reads a
+    line it cannot take again with the full one (issue 26): every line, well formed or not, gives
+    the same item, message and count as the full decoder alone."""
+    from cptref.check.inputs import jsonl
+
+    lines = [
+        b'{"id":"A","codes":["47555","47542-59x2"],"date":"2026-10-01"}',
+        b'{"id":7,"codes":"47555, 47542","date":"10/01/2026","extra":[1,2]}',
+        b'{"id":"B","codes":["47555",{"code":"50432","modifiers":["RT"]}]}',
+        b'{"id":"C","codes":[{"code":"47555X2"}]}',
+        b'{"id":"D","codes":[47555]}',
+        b'{"id":"E","codes":null}',
+        b'{"id":"F"}',
+        b'{"id":"G","codes":[]}',
+        b'{"id":"H","codes":["47555"],"date":"soon"}',
+        b'{"id":"I","codes":["47555"],"date":null}',
+        b'{"codes":["47555"]',
+        b"[" * 5000 + b"]" * 5000,
+        b'{"id":"\xff","codes":["47555"]}',
+        b"",
+        b"   ",
+        b'{"id":["x"],"codes":["47555"]}',
+    ]
+
+    def read() -> list[object]:
+        return list(jsonl.JsonlClaims().items(lines, 1))
+
+    quick = read()
+    assert sum(isinstance(item, BatchClaim) for item in quick) >= 4
+    monkeypatch.setattr(jsonl, "_plain_decoder", jsonl._claim_decoder)
+    assert read() == quick

@@ -31,7 +31,18 @@ class _JsonClaim(msgspec.Struct):
     date: str | None = None
 
 
+class _PlainClaim(msgspec.Struct):
+    """The common line: its claim lines all strings (or one string of them)."""
+
+    codes: list[str] | str
+    id: str | int | None = None
+    date: str | None = None
+
+
 _claim_decoder = msgspec.json.Decoder(_JsonClaim)
+_plain_decoder = msgspec.json.Decoder(_PlainClaim)
+"""Tried first: a line it cannot read (an object among the claim lines, or no claim at all) is read
+again by :data:`_claim_decoder`, whose answer or error stands, so the two agree on every line."""
 
 
 class JsonlClaims(ClaimReader):
@@ -41,7 +52,7 @@ class JsonlClaims(ClaimReader):
     fmt = "jsonl"
 
     def items(self, lines: Iterable[bytes], first: int = 1) -> Iterator[Item]:
-        decode = _claim_decoder.decode
+        decode, plain = _claim_decoder.decode, _plain_decoder.decode
         date_of = self._date
         for number, raw in enumerate(lines, first):
             if raw is TOO_LONG:
@@ -53,7 +64,10 @@ class JsonlClaims(ClaimReader):
                 yield SkippedLine(number, "blank")
                 continue
             try:
-                item = decode(raw)
+                try:
+                    item: _PlainClaim | _JsonClaim = plain(raw)
+                except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                    item = decode(raw)
             except msgspec.DecodeError as exc:
                 yield BadLine(number, f"not a claim: {_decode_message(exc)}")
                 continue
@@ -65,6 +79,8 @@ class JsonlClaims(ClaimReader):
                 continue
             if isinstance(item.codes, str):
                 codes = split_codes(item.codes)
+            elif item.__class__ is _PlainClaim:
+                codes = item.codes
             else:
                 codes = [c if c.__class__ is str else _token(c) for c in item.codes]
             if not codes:
