@@ -241,7 +241,7 @@ def test_kept_answers_are_the_answers_a_checker_that_has_seen_nothing_gives(cms:
     assert findings > len(claims) / 5
 
 
-def test_a_plain_lines_plan_gives_what_applying_every_rule_gives(
+def test_a_lines_plan_gives_what_applying_every_rule_gives(
     cms: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What a solo rule finds on a line, and which of its modifiers it reads, is worked out once a

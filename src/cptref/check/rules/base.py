@@ -64,10 +64,11 @@ class CheckRule:
     """True for a rule that judges a whole claim at once (:meth:`apply_claim`), not code by code."""
 
     solo: ClassVar[bool] = False
-    """True for a rule whose findings on a line without modifiers, whose code is on no other line of
-    the claim, depend only on that code, its units and what :meth:`prepare` returned: not on the
-    other codes, the date of service, ``explain`` or a modifier. The engine then works them out once
-    a spelling (``47542x2``) and a set of tables in force, not once a claim
+    """True for a rule whose findings on a line whose code is on no other line of the claim depend
+    only on that line (its code, modifiers and units) and what :meth:`prepare` returned, not on the
+    other codes, the date of service or ``explain``, and which reads (:meth:`ClaimView.read`) only
+    that line's modifiers. The engine then works out its findings and the modifiers it read once a
+    spelling (``47542-RTx2``) and a set of tables in force, not once a claim
     (:meth:`cptref.check.engine._Quarter.token`); ``tests/check/test_cms_rules.py`` holds every rule
     marked so to it."""
 
