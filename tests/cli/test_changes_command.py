@@ -345,6 +345,28 @@ def test_claims_by_path_sets_are_judged_by_the_tables_named_not_by_their_date(
     assert [(d["before"], d["after"]) for d in claim["differences"]] == [("info", "error")]
 
 
+def test_claims_of_an_837i_are_judged_under_the_outpatient_hospital_tables_as_check_file_judges_them(
+    quarters: Quarters, tmp_path: Path
+) -> None:
+    """The same claim (0001X with 0002X-59, whose practitioner edit turned indicator 0 in Q4 and whose
+    outpatient hospital edit did not change) from an 837P and an 837I: only the 837P's is judged
+    differently. The 837I's was judged under the practitioner tables, a difference its tables never made."""
+    from tests.check.inputs.test_x12 import I, P
+    from tests.check.inputs.test_x12_command import made_up
+
+    differ = {}
+    for name, data in (("p.837", P), ("i.837", I)):
+        path = tmp_path / name
+        path.write_bytes(made_up(data).replace(b"20261127", b"20260815"))
+        report = quarter_mode(quarters, "--claims", str(path), *DATA)["claims"]
+        assert report["bad_lines"] == 0
+        differ[name] = {
+            (c["id"], d["rule"], d["before"], d["after"]) for c in report["claims"] for d in c["differences"]
+        }
+    assert ("PCN-1001", "ncci-ptp", "info", "error") in differ["p.837"]
+    assert not any(rule == "ncci-ptp" for _, rule, _, _ in differ["i.837"]), differ["i.837"]
+
+
 def test_a_bad_claim_line_is_counted_and_named(quarters: Quarters, tmp_path: Path) -> None:
     claims = tmp_path / "claims.jsonl"
     claims.write_text('{"id": 1, "codes": ["0001X", "0002X-59"], "date": "2026-08-15"}\n{"id": 2, "codes": 5}\n')
