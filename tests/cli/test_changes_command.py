@@ -267,6 +267,24 @@ def test_usage_errors(quarters: Quarters, args: tuple[str, ...], message: str) -
 # narrowing
 
 
+def test_sets_given_in_the_wrong_order_are_compared_as_asked_and_said(quarters: Quarters) -> None:
+    """--from 2026Q4 --to 2026Q3 answered without a word: every change backwards (an edit added in Q4
+    listed as removed) under a header a reader takes for what changed since."""
+    for args in (
+        ("--cms", str(quarters.both), "--from", "2026Q4", "--to", "2026Q3"),
+        ("--from", str(quarters.q4), "--to", str(quarters.q3)),
+    ):
+        code, out, err = run(*args, "--jsonl")
+        assert code == 0 and "later than --to" in err and "2026Q3" in err, err
+        assert len(err.splitlines()) == 1
+        backwards = [json.loads(line) for line in out.splitlines()]
+        assert {"kind": "ptp", "codes": ["0002X", "0006X"], "change": "removed"}.items() <= next(
+            c for c in backwards if c["codes"] == ["0002X", "0006X"]
+        ).items()
+    code, _, err = run("--cms", str(quarters.both), "--from", "2026Q3", "--to", "2026Q4", "--jsonl")
+    assert (code, err) == (0, "")
+
+
 def test_narrowed_to_codes_ranges_and_prefixes(quarters: Quarters) -> None:
     assert codes_of(quarter_mode(quarters, "0010X")) == {("ptp", "0010X", "0011X")}
     found = quarter_mode(quarters, "0001X-0002X")

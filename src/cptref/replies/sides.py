@@ -5,6 +5,7 @@ them."""
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +33,14 @@ def _open(paths: str) -> CmsTables:
 def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTables]) -> tuple[Side, Side]:
     """The two sets the user named: quarters (or dates) of the ``--cms`` tables, or paths; by default
     the newest quarter the tables hold and the one before it."""
-    from cptref.cms.compare.quarters import in_quarter, newest, previous_quarter, quarters_held, read_quarter
+    from cptref.cms.compare.quarters import (
+        in_quarter,
+        newest,
+        previous_quarter,
+        quarter_of,
+        quarters_held,
+        read_quarter,
+    )
     from cptref.library.paths import cms_paths
 
     given = cms_paths(cms)
@@ -80,6 +88,18 @@ def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTab
         c.number for c in after.tables.values()
     }:
         raise UsageError(f"--from {old} and --to {new} name the same tables: nothing to compare")
+    first, last = before.period, after.period
+    if first is not None and last is not None and first[0] > last[0]:  # compared as asked, but said
+
+        def named(given: str, day: datetime.date) -> str:
+            quarter = quarter_of(day)
+            return quarter if given == quarter else f"{given[:200]} ({quarter})"
+
+        streams.warn(
+            f"warning: --from {named(old, first[0])} is later than --to {named(new, last[0])}: the changes read "
+            "from the later set to the earlier (an edit added since shows as removed); swap them for what changed "
+            "since"
+        )
     return before, after
 
 
