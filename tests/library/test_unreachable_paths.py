@@ -199,3 +199,17 @@ def test_a_record_file_swapped_for_a_named_pipe_after_its_status_was_read_is_ref
     assert "not a regular file (a pipe, socket or device)" in str(refused.value.problems[0])
     parsed = parse_file(fifo)  # as a build's worker reads a record file: one located problem
     assert parsed.body is None and "not a regular file" in parsed.problems[0].message
+
+
+@pytest.mark.skipif(not POSIX, reason="permission bits")
+def test_changes_sets_and_releases_that_cannot_be_reached_are_each_one_line(locked: Path, cache: Path) -> None:
+    """``changes --from PATH`` and ``--from-data PATH`` asked ``Path.exists``, which raises under a folder
+    that cannot be searched: a PermissionError traceback, exit 1."""
+    for args in (
+        ("--from", str(locked / "q3"), "--to", str(GOOD)),
+        ("--from-data", str(locked / "data")),
+    ):
+        got = plain(run_cptref("changes", *args, "--data", str(GOOD)))
+        assert got.code == 2 and got.out == "", got.err
+        (line,) = got.err.splitlines()
+        assert line.endswith("the path cannot be reached (Permission denied)") and str(locked) in line, line

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cptref.errors import UsageError
+from cptref.library.paths import absence, stat_or_none
 from cptref.output import streams
 
 from .opened import cms_tables
@@ -77,8 +78,13 @@ def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTab
                 )
         else:
             path = Path(value).expanduser()
-            if not path.exists():
-                raise UsageError(f"--{name} {value[:200]}: neither a quarter (2026Q3), a date, nor an existing path")
+            if stat_or_none(path) is None:  # Path.exists raises under a folder that cannot be searched
+                why = absence(path)
+                raise UsageError(
+                    f"--{name} {value[:200]}: neither a quarter (2026Q3), a date, nor an existing path"
+                    if why == "does not exist"
+                    else f"--{name} {value[:200]}: the path {why}"
+                )
             tables = _open(str(path))
             opened.append(tables)
             side = newest(tables, value, [str(path)])
@@ -149,8 +155,12 @@ def releases(
         raise UsageError("--from-data: name a data directory or a packed library")
     new_roots = split_path_list(to_data) if to_data else layers(data)
     for root in (*old_roots, *new_roots):
-        if not root.exists():
-            raise UsageError(f"--from-data/--to-data: {str(root)[:200]}: no such file or directory")
+        if stat_or_none(root) is None:  # Path.exists raises under a folder that cannot be searched
+            why = absence(root)
+            raise UsageError(
+                f"--from-data/--to-data: {str(root)[:200]}: "
+                + ("no such file or directory" if why == "does not exist" else f"the path {why}")
+            )
     old = load_catalog(old_roots, partial=True)
     new = load_catalog(new_roots, partial=True)
     for name, release in (("--from-data", old), ("--to-data", new)):
