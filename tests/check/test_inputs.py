@@ -306,3 +306,5 @@ def test_csv_lines_ended_by_a_cr_alone_are_reported_not_read_as_one_claim_of_eve
     assert "carriage return" in items[0].message  # type: ignore[union-attr]
     crlf = list(read_claims(text.replace(b"\r", b"\r\n").splitlines(keepends=True), name))
     assert kinds(crlf) == ["SkippedLine", "BatchClaim", "BatchClaim"]  # CRLF is read as ever
+    [one] = read_claims([b"x\ry,0001X\n"], name)  # a CR inside one row's id: read, shown escaped in text
+    assert isinstance(one, BatchClaim) and one.id == "x\ry"

@@ -12,8 +12,8 @@ is a claim and the columns are id, codes (and a date, when a third and last fiel
 the header names but cptref does not read, and fields past the header, are said
 (:attr:`CsvClaims.notes`, :attr:`~.base.ClaimReader.tallies`), never dropped silently. Dates are
 ``YYYY-MM-DD`` or ``MM/DD/YYYY``. A byte order mark opening a line is dropped (files joined end to
-end); a line holding a carriage return is reported, not read (a file whose lines end in a CR alone
-would be one claim of every row).
+end); a line of rows run together by carriage returns is reported, not read (a file whose lines end
+in a CR alone would be one claim of every row).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ CR_ALONE = (
     "a carriage return (CR) inside the line: lines that end in a CR alone (an old Mac export) are not read; "
     "save the file with LF or CRLF line ends"
 )
-"""Why a CSV line holding a CR is not read: each CR would end a claim's row to the writer of the file."""
+"""Why a CSV line of rows run together by CRs is not read: each CR ends a row to the writer of the file."""
 PAST_HEADER = "lines with fields past the header's columns (not read)"
 """The name of the tally of rows longer than their header (:attr:`~.base.ClaimReader.tallies`)."""
 
@@ -137,7 +137,7 @@ class CsvClaims(ClaimReader):
         text = text.removeprefix("\ufeff").rstrip("\r\n")  # a byte order mark: a file begins here (two joined)
         if not text.strip():
             return SkippedLine(number, "blank")
-        if "\r" in text:  # lines ended by a CR alone are one line to a reader of lines: never one claim of them all
+        if "\r" in text and _rows_run_together(text):
             return BadLine(number, CR_ALONE)
         if self._header is None:
             with contextlib.suppress(_NotARow):  # a quote that does not close: the line is reported below
@@ -202,6 +202,14 @@ def _settled(
         width,
     )
     return reader
+
+
+def _rows_run_together(text: str) -> bool:
+    """Whether a line holding carriage returns is rows whose lines end in a CR alone (a reader of lines
+    sees them as one): two pieces or more between the CRs, each holding the same delimiter. A CR inside
+    a claim id of one row (a piece without that delimiter) is left to be read, and shown escaped."""
+    pieces = [piece for piece in text.split("\r") if piece.strip()]
+    return len(pieces) > 1 and any(all(d in piece for piece in pieces) for d in CLAIM_DELIMITERS)
 
 
 class _NotARow(ValueError):
