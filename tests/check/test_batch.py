@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -49,6 +50,40 @@ def test_a_worker_killed_mid_batch_is_one_line_the_summary_and_status_6(
     written = run.out.splitlines()
     assert len(written) == lost_from - 1 == batch.BATCH_CHUNK and len(written) + lost == total
     assert f"{path}: {len(written)} line{'s' * (len(written) != 1)} read: {len(written)} claim" in run.err
+
+
+def test_a_worker_killed_in_an_x12_batch_names_the_segment_the_lost_claims_start_at(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An 837's lines are its claims, read already: the line saying what was lost names the segment of
+    the first claim not written (the place the claims written give as their line), not a count of claims
+    (it named "line 2001", a place in the file that held none of them)."""
+    from tests.check.inputs.test_x12 import P, replace
+
+    parent = os.getpid()
+    real = batch.Encoder.chunk
+
+    def dying(self: batch.Encoder, reader: Any, lines: list[Any], first: int) -> batch.Chunk:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(self, reader, lines, first)
+
+    monkeypatch.setattr(batch.Encoder, "chunk", dying)
+    start, end = P.index(b"CLM*PCN-1003"), P.index(b"SE*")
+    claims = [P[start:end].replace(b"PCN-1003", f"PCN-{i}".encode()) for i in range(2 * batch.BATCH_CHUNK + 5)]
+    path = tmp_path / "claims.837"
+    path.write_bytes(replace(P, P[start:end], b"".join(claims)))
+    run = cli("check", "--file", str(path), "--jsonl", "--jobs", "2")
+    assert run.code == ExitCode.BATCH_FAILED, run.err
+    written = [json.loads(line) for line in run.out.splitlines()]
+    [why] = [line for line in run.err.splitlines() if "worker process" in line]
+    found = re.search(r"(\d+) lines were not checked \(the X12 file's claims and problems from segment (\d+) on\)", why)
+    assert found is not None, why
+    lost, segment = int(found[1]), int(found[2])
+    items = 3 + len(claims)  # PCN-1001, PCN-1002's two dates of service, then the claims made
+    assert len(written) == batch.BATCH_CHUNK and len(written) + lost == items
+    assert written[-1]["line"] < segment and f"it holds the claims before segment {segment}" in why
+    assert segment == written[-1]["line"] + (P[start:end].count(b"~"))  # the next claim's CLM
 
 
 def test_the_lost_lines_are_counted_in_words() -> None:

@@ -313,3 +313,32 @@ def test_jsonl_lines_read_by_the_quick_decoder_give_what_the_full_one_gives(monk
     assert sum(isinstance(item, BatchClaim) for item in quick) >= 4
     monkeypatch.setattr(jsonl, "_plain_decoder", jsonl._claim_decoder)
     assert read() == quick
+
+
+def test_files_joined_end_to_end_lose_their_byte_order_marks_not_a_claim() -> None:
+    """``cat a.csv b.csv``: the second file's byte order mark opens a line in the middle; it was kept in
+    the CSV claim's id (an invisible character) and cost the JSON line as malformed."""
+    bom = b"\xef\xbb\xbf"
+    csv_items = list(read_claims([b"id,codes\n", b"a,47532 47542\n", bom + b"b,47555\n"], "x.csv"))
+    assert [(i.id, i.codes) for i in csv_items if isinstance(i, BatchClaim)] == [
+        ("a", ("47532", "47542")),
+        ("b", ("47555",)),
+    ]
+    jsonl = [b'{"id": "a", "codes": ["47532"]}\n', bom + b'{"id": "b", "codes": ["47555"]}\n', bom + b"\n"]
+    items = list(read_claims(jsonl, "x.jsonl"))
+    assert kinds(items) == ["BatchClaim", "BatchClaim", "SkippedLine"]
+    assert [i.id for i in items if isinstance(i, BatchClaim)] == ["a", "b"]
+
+
+@pytest.mark.parametrize("name", ["x.csv", None])
+def test_csv_lines_ended_by_a_cr_alone_are_reported_not_read_as_one_claim_of_every_row(name: str | None) -> None:
+    """An old Mac export: a reader of lines sees one line, which was read as one claim whose codes were
+    every row's cells run together (the header's and the other claims' ids among them)."""
+    text = b"id,codes\ra,47532 47542\rb,47555\r"
+    items = list(read_claims([text], name))
+    assert kinds(items) == ["BadLine"]
+    assert "carriage return" in items[0].message  # type: ignore[union-attr]
+    crlf = list(read_claims(text.replace(b"\r", b"\r\n").splitlines(keepends=True), name))
+    assert kinds(crlf) == ["SkippedLine", "BatchClaim", "BatchClaim"]  # CRLF is read as ever
+    [one] = read_claims([b"x\ry,0001X\n"], name)  # a CR inside one row's id: read, shown escaped in text
+    assert isinstance(one, BatchClaim) and one.id == "x\ry"

@@ -267,6 +267,24 @@ def test_usage_errors(quarters: Quarters, args: tuple[str, ...], message: str) -
 # narrowing
 
 
+def test_sets_given_in_the_wrong_order_are_compared_as_asked_and_said(quarters: Quarters) -> None:
+    """--from 2026Q4 --to 2026Q3 answered without a word: every change backwards (an edit added in Q4
+    listed as removed) under a header a reader takes for what changed since."""
+    for args in (
+        ("--cms", str(quarters.both), "--from", "2026Q4", "--to", "2026Q3"),
+        ("--from", str(quarters.q4), "--to", str(quarters.q3)),
+    ):
+        code, out, err = run(*args, "--jsonl")
+        assert code == 0 and "later than --to" in err and "2026Q3" in err, err
+        assert len(err.splitlines()) == 1
+        backwards = [json.loads(line) for line in out.splitlines()]
+        assert {"kind": "ptp", "codes": ["0002X", "0006X"], "change": "removed"}.items() <= next(
+            c for c in backwards if c["codes"] == ["0002X", "0006X"]
+        ).items()
+    code, _, err = run("--cms", str(quarters.both), "--from", "2026Q3", "--to", "2026Q4", "--jsonl")
+    assert (code, err) == (0, "")
+
+
 def test_narrowed_to_codes_ranges_and_prefixes(quarters: Quarters) -> None:
     assert codes_of(quarter_mode(quarters, "0010X")) == {("ptp", "0010X", "0011X")}
     found = quarter_mode(quarters, "0001X-0002X")
@@ -343,6 +361,28 @@ def test_claims_by_path_sets_are_judged_by_the_tables_named_not_by_their_date(
     [claim] = found["claims"]["claims"]
     assert (claim["before"]["date"], claim["after"]["date"]) == ("2026-09-30", "2026-11-27")
     assert [(d["before"], d["after"]) for d in claim["differences"]] == [("info", "error")]
+
+
+def test_claims_of_an_837i_are_judged_under_the_outpatient_hospital_tables_as_check_file_judges_them(
+    quarters: Quarters, tmp_path: Path
+) -> None:
+    """The same claim (0001X with 0002X-59, whose practitioner edit turned indicator 0 in Q4 and whose
+    outpatient hospital edit did not change) from an 837P and an 837I: only the 837P's is judged
+    differently. The 837I's was judged under the practitioner tables, a difference its tables never made."""
+    from tests.check.inputs.test_x12 import I, P
+    from tests.check.inputs.test_x12_command import made_up
+
+    differ = {}
+    for name, data in (("p.837", P), ("i.837", I)):
+        path = tmp_path / name
+        path.write_bytes(made_up(data).replace(b"20261127", b"20260815"))
+        report = quarter_mode(quarters, "--claims", str(path), *DATA)["claims"]
+        assert report["bad_lines"] == 0
+        differ[name] = {
+            (c["id"], d["rule"], d["before"], d["after"]) for c in report["claims"] for d in c["differences"]
+        }
+    assert ("PCN-1001", "ncci-ptp", "info", "error") in differ["p.837"]
+    assert not any(rule == "ncci-ptp" for _, rule, _, _ in differ["i.837"]), differ["i.837"]
 
 
 def test_a_bad_claim_line_is_counted_and_named(quarters: Quarters, tmp_path: Path) -> None:

@@ -174,3 +174,42 @@ def test_a_named_pipe_given_as_a_data_path_is_refused_without_being_opened(
         for phrase in ("a named pipe, a socket or a device", "not a regular file (a pipe, socket or device)")
     ), got.err
     assert str(fifo) in got.out + got.err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_record_file_swapped_for_a_named_pipe_after_its_status_was_read_is_refused_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build stats a file, then reads it: a file replaced by a named pipe in between was opened, and
+    opening a pipe waits for a writer (the test's alarm ended it). The file opened is checked again."""
+    from cptref.errors import DataErrors
+    from cptref.library.index.parse import parse_file
+    from cptref.library.safe_yaml import read_bytes
+
+    regular = tmp_path / "regular.yaml"
+    regular.write_text("code: 0001X\n")
+    fifo = tmp_path / "0001X.yaml"
+    os.mkfifo(fifo)
+    first_look = os.stat(regular)  # what the status said before the swap
+    real_stat = Path.stat
+    monkeypatch.setattr(Path, "stat", lambda self, **kw: first_look if self == fifo else real_stat(self, **kw))
+    signal.alarm(5)
+    with pytest.raises(DataErrors) as refused:
+        read_bytes(fifo)
+    assert "not a regular file (a pipe, socket or device)" in str(refused.value.problems[0])
+    parsed = parse_file(fifo)  # as a build's worker reads a record file: one located problem
+    assert parsed.body is None and "not a regular file" in parsed.problems[0].message
+
+
+@pytest.mark.skipif(not POSIX, reason="permission bits")
+def test_changes_sets_and_releases_that_cannot_be_reached_are_each_one_line(locked: Path, cache: Path) -> None:
+    """``changes --from PATH`` and ``--from-data PATH`` asked ``Path.exists``, which raises under a folder
+    that cannot be searched: a PermissionError traceback, exit 1."""
+    for args in (
+        ("--from", str(locked / "q3"), "--to", str(GOOD)),
+        ("--from-data", str(locked / "data")),
+    ):
+        got = plain(run_cptref("changes", *args, "--data", str(GOOD)))
+        assert got.code == 2 and got.out == "", got.err
+        (line,) = got.err.splitlines()
+        assert line.endswith("the path cannot be reached (Permission denied)") and str(locked) in line, line

@@ -37,7 +37,7 @@ from cptref.errors import BatchFailed
 
 from . import budget
 from .engine import check
-from .inputs.base import BatchClaim, SkippedLine
+from .inputs.base import BadLine, BatchClaim, SkippedLine
 from .results import BatchSummary
 
 if TYPE_CHECKING:
@@ -208,12 +208,17 @@ def checked_chunks(
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start, initargs=(make,))
     pending: deque[tuple[int, int, Future[Chunk]]] = deque()
     """(first line, line count, the chunk's answer) of each chunk sent and not yet written."""
+    segment: dict[int, int] = {}
+    """An X12 chunk's first line (the batch's count of items) and where in the file its first item is."""
     try:
         try:
             while chunk:
                 reader.settle(chunk, first)  # CSV: the header is known before any worker reads a row
                 sent = pool.submit(_work, reader, chunk, first)
                 pending.append((first, len(chunk), sent))
+                at = _segment(chunk)
+                if at is not None:
+                    segment[first] = at
                 first += len(chunk)
                 chunk, following = following, cut(lines)
                 if len(pending) >= 2 * jobs:  # a bounded window: a huge file is never all in memory
@@ -226,18 +231,37 @@ def checked_chunks(
             lost_from = pending[0][0] if pending else first
             lost = sum(count for _, count, _ in pending) + len(chunk) + len(following)
             lost += sum(1 for _ in lines)  # the rest of the input: read to be counted, not checked
-            raise BatchFailed(_lost(lost, lost_from)) from None
+            at = segment.get(lost_from) if pending else _segment(chunk)
+            raise BatchFailed(_lost(lost, lost_from, at)) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _lost(lost: int, lost_from: int) -> str:
-    """The one line that says a worker died and which lines of the input were not checked."""
+def _segment(chunk: Any) -> int | None:
+    """Where an X12 chunk starts in its file: the segment of its first item (read already), else None."""
+    if isinstance(chunk, list) and chunk and isinstance(chunk[0], (BatchClaim, BadLine)):
+        return chunk[0].line
+    return None
+
+
+def _lost(lost: int, lost_from: int, segment: int | None = None) -> str:
+    """The one line that says a worker died and which lines of the input were not checked. An X12
+    file's lines are its items (a claim and date of service, or a problem), read already: where they
+    start is the segment of the first one lost (``segment``), which the claims written name as their
+    line; the item count is not a place in the file."""
     lines = f"{lost} line{'s were' if lost != 1 else ' was'}"
+    are = "are" if lost != 1 else "is"
+    if segment is not None:
+        kept = f"it holds the claims before segment {segment}" if lost_from > 1 else "it holds no claim"
+        where = f"(the X12 file's claims and problems from segment {segment} on)"
+        return (
+            f"a worker process of the batch died (killed, or out of memory): {lines} not checked {where}, and "
+            f"{are} not in the output ({kept}); run the batch again, or with --jobs 1 (no worker process)"
+        )
     kept = f"it holds the claims of lines 1 to {lost_from - 1}" if lost_from > 1 else "it holds no claim"
     return (
         f"a worker process of the batch died (killed, or out of memory): {lines} not checked, from line "
-        f"{lost_from} on, and {'are' if lost != 1 else 'is'} not in the output ({kept}); run the batch again, "
+        f"{lost_from} on, and {are} not in the output ({kept}); run the batch again, "
         "or with --jobs 1 (no worker process)"
     )
 

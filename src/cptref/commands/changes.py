@@ -47,10 +47,11 @@ newest quarter --cms holds against the quarter before it.
 Narrowing: CODE arguments are codes (47542), ranges (47531-47544) or
 prefixes (4753); --family IDS adds a family's codes (cptref families). An
 edit between two codes is kept when either is asked for (--both: both).
---claims FILE (CSV or JSON Lines, as check --file reads it) checks each
-claim under both sets and lists those judged differently, with each finding
-before and after; a claim is judged on its date of service moved into each
-set's quarter.
+--claims FILE (CSV, JSON Lines or X12 837, as check --file reads it) checks
+each claim under both sets and lists those judged differently, with each
+finding before and after; a claim is judged on its date of service moved into
+each set's quarter (an 837I's claims under the outpatient hospital tables,
+as check --file judges them).
 
 Library releases: --from-data OLD (a data directory or packed library, read
 alone) against --to-data NEW (default: the library in use, --data): records
@@ -105,8 +106,8 @@ _Claims = Annotated[
     str | None,
     Opt(
         ("--claims",),
-        "A claims file (CSV or JSON Lines, as check --file reads it; - reads stdin): the claims the two sets judge "
-        "differently, and the changes between the claims' codes.",
+        "A claims file (CSV, JSON Lines or X12 837, as check --file reads it; - reads stdin): the claims the two "
+        "sets judge differently, and the changes between the claims' codes.",
         metavar="FILE",
     ),
 ]

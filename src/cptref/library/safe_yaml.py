@@ -8,10 +8,11 @@ and after it, one whose aliases (``*name``) expand past :data:`MAX_VALUES` value
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cptref.errors import DataErrors, Problem
 
@@ -35,6 +36,30 @@ def _yaml_load(text: str) -> Any:
     return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader, chosen above
 
 
+def _open_regular(path: Path, name: str, verb: str) -> tuple[BinaryIO, os.stat_result]:
+    """``path`` opened for reading, and its status, when it is a regular file; else :class:`DataErrors`.
+    A pipe, device or directory is refused before it is opened; the file opened is checked again (it
+    is opened without blocking), so one swapped for a named pipe after the first look cannot hang
+    the read (opening a pipe waits for a writer)."""
+
+    def refused(info: os.stat_result) -> DataErrors:
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a pipe, socket or device"
+        return DataErrors([Problem(name, "$", f"cannot read {verb}: not a regular file ({kind})")])
+
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise refused(info)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise refused(info)
+        return os.fdopen(fd, "rb"), info
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_bytes(
     path: Path, name: str | None = None, limit: int = MAX_FILE_BYTES, what: str = "a data file", verb: str = "file"
 ) -> bytes:
@@ -45,11 +70,8 @@ def read_bytes(
     """
     name = name or display_path(path)
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a pipe, socket or device"
-            raise DataErrors([Problem(name, "$", f"cannot read {verb}: not a regular file ({kind})")])
-        with path.open("rb") as handle:
+        handle, info = _open_regular(path, name, verb)
+        with handle:
             raw = handle.read(limit + 1)
     except OSError as exc:
         raise DataErrors([Problem(name, "$", f"cannot read {verb}: {exc.strerror or exc}")]) from None
@@ -69,13 +91,10 @@ def read_lines(path: Path, name: str, limit: int, what: str, verb: str) -> Itera
     feed), None for a line over :data:`MAX_DESCRIPTOR_LINE_BYTES` (skipped without being held); refused as
     :func:`read_bytes` refuses, with :class:`DataErrors`. Memory holds one line, whatever the file."""
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a pipe, socket or device"
-            raise DataErrors([Problem(name, "$", f"cannot read {verb}: not a regular file ({kind})")])
+        handle, info = _open_regular(path, name, verb)
         if info.st_size > limit:
+            handle.close()
             raise DataErrors([Problem(name, "$", f"file is {info.st_size} bytes; {what} is at most {limit}")])
-        handle = path.open("rb")
     except OSError as exc:
         raise DataErrors([Problem(name, "$", f"cannot read {verb}: {exc.strerror or exc}")]) from None
     grew = DataErrors([Problem(name, "$", f"file grew past {limit} bytes while read; {what} is at most {limit}")])

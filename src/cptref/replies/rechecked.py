@@ -107,12 +107,12 @@ def recheck(library: Catalog, before: Side, after: Side, file: str, setting: str
     from cptref.output.changes_documents import ClaimChange, ClaimSide
 
     cms_setting = "outpatient_hospital" if setting == "hospital" else "practitioner"
-    judges: list[tuple[CheckTables, tuple[datetime.date, datetime.date] | None, list[str]]] = []
+    judges: list[tuple[dict[str, CheckTables], tuple[datetime.date, datetime.date] | None, list[str]]] = []
     for side in (before, after):
         side.cms.preload()  # a batch: MUE, AOC and PPRRVU rows and the PTP index in memory, as check --file does
         view = side.cms.pinned([c.table for c in side.tables.values()])
         ids = [table_key(c.table) for c in side.tables.values()]
-        judges.append((CheckTables(library, cms=view, setting=cms_setting), side.period, ids))
+        judges.append(({cms_setting: CheckTables(library, cms=view, setting=cms_setting)}, side.period, ids))
     if file == "-" and "stdin" in streams.CLOSED:
         raise UsageError("--claims -: standard input is closed")
     run = ClaimsRun("<stdin>" if file == "-" else file)
@@ -135,7 +135,12 @@ def recheck(library: Catalog, before: Side, after: Side, file: str, setting: str
                 if line is not None:
                     run.codes.add(line.code)
             judged = []
-            for tables, period, ids in judges:
+            claim_setting = item.setting or cms_setting  # an X12 837I's claim: its guide's setting, as check --file
+            for settings, period, ids in judges:
+                tables = settings.get(claim_setting)
+                if tables is None:
+                    default = settings[cms_setting]
+                    tables = settings[claim_setting] = CheckTables(library, cms=default.cms, setting=claim_setting)
                 day = claim_day(item.date, period)
                 result = check(tables, item.codes, day)
                 judged.append(ClaimSide(day.isoformat(), ids, result.ok, result.verified, list(result.findings)))

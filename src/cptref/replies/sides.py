@@ -5,12 +5,14 @@ them."""
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cptref.errors import UsageError
+from cptref.library.paths import absence, stat_or_none
 from cptref.output import streams
 
 from .opened import cms_tables
@@ -32,7 +34,14 @@ def _open(paths: str) -> CmsTables:
 def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTables]) -> tuple[Side, Side]:
     """The two sets the user named: quarters (or dates) of the ``--cms`` tables, or paths; by default
     the newest quarter the tables hold and the one before it."""
-    from cptref.cms.compare.quarters import in_quarter, newest, previous_quarter, quarters_held, read_quarter
+    from cptref.cms.compare.quarters import (
+        in_quarter,
+        newest,
+        previous_quarter,
+        quarter_of,
+        quarters_held,
+        read_quarter,
+    )
     from cptref.library.paths import cms_paths
 
     given = cms_paths(cms)
@@ -69,8 +78,13 @@ def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTab
                 )
         else:
             path = Path(value).expanduser()
-            if not path.exists():
-                raise UsageError(f"--{name} {value[:200]}: neither a quarter (2026Q3), a date, nor an existing path")
+            if stat_or_none(path) is None:  # Path.exists raises under a folder that cannot be searched
+                why = absence(path)
+                raise UsageError(
+                    f"--{name} {value[:200]}: neither a quarter (2026Q3), a date, nor an existing path"
+                    if why == "does not exist"
+                    else f"--{name} {value[:200]}: the path {why}"
+                )
             tables = _open(str(path))
             opened.append(tables)
             side = newest(tables, value, [str(path)])
@@ -80,6 +94,18 @@ def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTab
         c.number for c in after.tables.values()
     }:
         raise UsageError(f"--from {old} and --to {new} name the same tables: nothing to compare")
+    first, last = before.period, after.period
+    if first is not None and last is not None and first[0] > last[0]:  # compared as asked, but said
+
+        def named(given: str, day: datetime.date) -> str:
+            quarter = quarter_of(day)
+            return quarter if given == quarter else f"{given[:200]} ({quarter})"
+
+        streams.warn(
+            f"warning: --from {named(old, first[0])} is later than --to {named(new, last[0])}: the changes read "
+            "from the later set to the earlier (an edit added since shows as removed); swap them for what changed "
+            "since"
+        )
     return before, after
 
 
@@ -129,8 +155,12 @@ def releases(
         raise UsageError("--from-data: name a data directory or a packed library")
     new_roots = split_path_list(to_data) if to_data else layers(data)
     for root in (*old_roots, *new_roots):
-        if not root.exists():
-            raise UsageError(f"--from-data/--to-data: {str(root)[:200]}: no such file or directory")
+        if stat_or_none(root) is None:  # Path.exists raises under a folder that cannot be searched
+            why = absence(root)
+            raise UsageError(
+                f"--from-data/--to-data: {str(root)[:200]}: "
+                + ("no such file or directory" if why == "does not exist" else f"the path {why}")
+            )
     old = load_catalog(old_roots, partial=True)
     new = load_catalog(new_roots, partial=True)
     for name, release in (("--from-data", old), ("--to-data", new)):

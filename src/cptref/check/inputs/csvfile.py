@@ -11,7 +11,9 @@ claim line or a digit (a first claim whose codes are all malformed is still a cl
 is a claim and the columns are id, codes (and a date, when a third and last field is one). A column
 the header names but cptref does not read, and fields past the header, are said
 (:attr:`CsvClaims.notes`, :attr:`~.base.ClaimReader.tallies`), never dropped silently. Dates are
-``YYYY-MM-DD`` or ``MM/DD/YYYY``.
+``YYYY-MM-DD`` or ``MM/DD/YYYY``. A byte order mark opening a line is dropped (files joined end to
+end); a line of rows run together by carriage returns is reported, not read (a file whose lines end
+in a CR alone would be one claim of every row).
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ _CODES_NAMES = frozenset(
 _DATE_NAMES = frozenset(["date", "dos", "date of service", "date_of_service", "service date", "service_date"])
 CLAIM_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 """The delimiters a claims CSV may use, by name; the comma is the default."""
+CR_ALONE = (
+    "a carriage return (CR) inside the line: lines that end in a CR alone (an old Mac export) are not read; "
+    "save the file with LF or CRLF line ends"
+)
+"""Why a CSV line of rows run together by CRs is not read: each CR ends a row to the writer of the file."""
 PAST_HEADER = "lines with fields past the header's columns (not read)"
 """The name of the tally of rows longer than their header (:attr:`~.base.ClaimReader.tallies`)."""
 
@@ -127,11 +134,11 @@ class CsvClaims(ClaimReader):
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             return BadLine(number, "not UTF-8 text")
-        if number == 1:
-            text = text.removeprefix("\ufeff")
-        text = text.rstrip("\r\n")
+        text = text.removeprefix("\ufeff").rstrip("\r\n")  # a byte order mark: a file begins here (two joined)
         if not text.strip():
             return SkippedLine(number, "blank")
+        if "\r" in text and _rows_run_together(text):
+            return BadLine(number, CR_ALONE)
         if self._header is None:
             with contextlib.suppress(_NotARow):  # a quote that does not close: the line is reported below
                 self._first(text, number)
@@ -195,6 +202,14 @@ def _settled(
         width,
     )
     return reader
+
+
+def _rows_run_together(text: str) -> bool:
+    """Whether a line holding carriage returns is rows whose lines end in a CR alone (a reader of lines
+    sees them as one): two pieces or more between the CRs, each holding the same delimiter. A CR inside
+    a claim id of one row (a piece without that delimiter) is left to be read, and shown escaped."""
+    pieces = [piece for piece in text.split("\r") if piece.strip()]
+    return len(pieces) > 1 and any(all(d in piece for piece in pieces) for d in CLAIM_DELIMITERS)
 
 
 class _NotARow(ValueError):

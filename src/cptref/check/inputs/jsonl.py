@@ -58,11 +58,12 @@ class JsonlClaims(ClaimReader):
             if raw is TOO_LONG:
                 yield BadLine(number, TOO_LONG_MESSAGE)
                 continue
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if raw[:1] != b"{" and not raw.strip():
-                yield SkippedLine(number, "blank")
-                continue
+            if raw[:1] != b"{":
+                if raw.startswith(b"\xef\xbb\xbf"):  # a byte order mark: a file begins, here or where two were joined
+                    raw = raw[3:]
+                if not raw.strip():
+                    yield SkippedLine(number, "blank")
+                    continue
             try:
                 try:
                     item: _PlainClaim | _JsonClaim = plain(raw)
