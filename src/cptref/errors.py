@@ -205,13 +205,16 @@ class DataErrors(CptrefError):
 
     exit_code = ExitCode.DATA
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], lead: str | None = None) -> None:
         self.problems = tuple(cap_per_file(problems))
         count = count_problems(self.problems)
 
         super().__init__(
-            f"the data is invalid ({count} problem{'s' if count != 1 else ''}); "
-            "fix the files named below or point --data at a valid data directory"
+            lead
+            or (
+                f"the data is invalid ({count} problem{'s' if count != 1 else ''}); "
+                "fix the files named below or point --data at a valid data directory"
+            )
         )
 
     def lines(self) -> list[str]:

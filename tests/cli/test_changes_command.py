@@ -647,6 +647,7 @@ def test_no_table_loads_is_exit_3(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("nothing here\n")
     code, out, err = run("--from", str(tmp_path), "--to", str(tmp_path))
     assert code == 3 and out == "" and "no CMS table could be loaded" in err
+    assert f"loaded from --from {tmp_path}" in err  # the option the user gave, not --cms
 
 
 def test_claims_from_stdin_and_every_line_counted(quarters: Quarters) -> None:

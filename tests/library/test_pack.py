@@ -111,6 +111,29 @@ def test_a_directory_with_a_problem_is_not_packed_and_the_old_file_is_kept(data:
     assert [p.name for p in packed.parent.iterdir() if p.name.startswith(".")] == []  # no temporary file left
 
 
+def test_a_pack_that_cannot_be_written_says_so_not_that_the_data_is_invalid(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fills, or a build worker killed, is no problem of the files: the error's first line
+    said "the data is invalid ... fix the files named below" before "cannot write the packed library"."""
+    import errno
+    import os
+
+    from cptref.errors import DataErrors
+    from cptref.library.pack import write
+
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", full)  # the write module renames the finished file into place with it
+    with pytest.raises(DataErrors) as raised:
+        write.write_pack(data, data.parent / "codes.cptref")
+    lines = raised.value.lines()
+    assert "invalid" not in lines[0] and "not written" in lines[0], lines
+    assert lines[1].endswith("cannot write the packed library: No space left on device"), lines
+    assert [p.name for p in data.parent.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
 @pytest.mark.parametrize(
     ("target", "code", "message"),
     [

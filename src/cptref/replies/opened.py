@@ -47,12 +47,13 @@ def catalog(data: str | None, descriptors: str | None = None, touched: Sequence[
     return found
 
 
-def cms_tables(cms: str | None, quiet: bool = False, required: bool = True) -> CmsTables | None:
+def cms_tables(cms: str | None, quiet: bool = False, required: bool = True, option: str = "--cms") -> CmsTables | None:
     """The user's CMS tables (``--cms``, else ``$CPTREF_CMS``), compiled once and kept; None when none
     is named. A named path that does not exist is a usage error, and paths of which no table loads are
     :class:`NoTables` (``required``: a command that reports the files, as ``validate --cms`` and
     ``tables`` do, gets them all the same). Files that failed to load are one warning line here
-    (``quiet``: none): they keep claims from being verified; ``cptref tables`` names each."""
+    (``quiet``: none): they keep claims from being verified; ``cptref tables`` names each. ``option``:
+    the option the messages name (``changes --from PATH`` opens its paths here too)."""
     from cptref.library import paths
 
     given = paths.cms_paths(cms)
@@ -70,7 +71,7 @@ def cms_tables(cms: str | None, quiet: bool = False, required: bool = True) -> C
         missing = next((p for p in summary.problems if p.code == "missing"), None)
         if missing is not None:
             tables.close()
-            raise UsageError(f"--cms: {visible(missing.file)}: no such file or directory")
+            raise UsageError(f"{option}: {visible(missing.file)}: no such file or directory")
         if not summary.tables:
             tables.close()
             unread = [p for p in summary.problems if p.code in ("unreadable", "not-regular", "link-outside")]
@@ -92,7 +93,7 @@ def cms_tables(cms: str | None, quiet: bool = False, required: bool = True) -> C
                     f"or a PPRRVU file{first}"
                 )
             raise NoTables(
-                f"no CMS table could be loaded from --cms {visible(os.pathsep.join(map(str, given)))}: {what}; "
+                f"no CMS table could be loaded from {option} {visible(os.pathsep.join(map(str, given)))}: {what}; "
                 "`cptref tables` lists each"
             )
     if not quiet and (summary.failed or summary.problems):

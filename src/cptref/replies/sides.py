@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from cptref.output.changes_documents import ChangeSet, Narrowing
 
 
-def _open(paths: str) -> CmsTables:
-    found = cms_tables(paths)
+def _open(paths: str, option: str = "--cms") -> CmsTables:
+    found = cms_tables(paths, option=option)
     assert found is not None
     return found
 
@@ -85,7 +85,7 @@ def sides(old: str | None, new: str | None, cms: str | None, opened: list[CmsTab
                     if why == "does not exist"
                     else f"--{name} {value[:200]}: the path {why}"
                 )
-            tables = _open(str(path))
+            tables = _open(str(path), f"--{name}")
             opened.append(tables)
             side = newest(tables, value, [str(path)])
         out.append(side)

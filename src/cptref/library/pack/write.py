@@ -66,9 +66,10 @@ def write_pack(source: Path, output: Path, progress: Progress | None = None) -> 
             db.close()
         os.chmod(packed, 0o666 & ~_umask())  # a file to share, as any file this user writes
         os.replace(packed, output)
-    except OSError as exc:
+    except OSError as exc:  # not a problem of the data: the reading or writing failed
         raise DataErrors(
-            [Problem(display_path(output), "$", f"cannot write the packed library: {exc.strerror or exc}")]
+            [Problem(display_path(output), "$", f"cannot write the packed library: {exc.strerror or exc}")],
+            lead="the packed library was not written, and nothing of it was left behind",
         ) from None
     finally:
         for path in made:
