@@ -183,3 +183,17 @@ def test_a_source_may_name_the_cms_edit_table_and_quarter_it_is(tmp_path: Path) 
     messages = [str(p) for p in problems]
     assert any("$[1].table" in m and "only an official source" in m for m in messages)
     assert any("$[2].table.quarter" in m for m in messages)
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_as_its_path_is(tmp_path: Path) -> None:
+    """The mismatch message showed the name as Python writes it ('ab\\udcff.yaml') beside its path
+    written 'ab\\xff.yaml': one name, two spellings."""
+    import os
+
+    good = (GOOD / "procedures" / "0001X.yaml").read_bytes()
+    name = os.fsdecode(b"ab\xff.yaml")
+    (tmp_path / name).write_bytes(good)
+    _, problems = load_procedure(tmp_path / name)
+    mismatch = [p for p in problems if p.field == "$.code"]
+    assert mismatch and mismatch[0].message.endswith("the file name 'ab\\xff.yaml'"), problems
+    assert mismatch[0].file.endswith("ab\\xff.yaml")

@@ -165,10 +165,16 @@ def display_path(path: Path) -> str:
         shown = str(Path(os.path.abspath(path)).relative_to(os.path.abspath(os.getcwd())))
     except (ValueError, OSError):
         shown = str(path)
+    return display_name(shown)
+
+
+def display_name(name: str) -> str:
+    """A file name (or path) as :func:`display_path` shows it: bytes that are not UTF-8 as ``\\xff``,
+    control characters as ``\\n``, on one printable line."""
     try:
-        shown = os.fsencode(shown).decode("utf-8", "backslashreplace")
+        shown = os.fsencode(name).decode("utf-8", "backslashreplace")
     except UnicodeError:  # a lone surrogate that no file name decodes to
-        shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")
+        shown = name.encode("utf-8", "backslashreplace").decode("utf-8")
     if not shown.isprintable():  # a newline or a tab in a name must not split a one-line message
         shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in shown)
     return shown

@@ -229,7 +229,8 @@ def load_procedure(
         on_raw(path, raw)
     record, problems = validated(raw, Procedure, name)
     if record is not None and record.code != path.stem:
-        problems.append(Problem(name, "$.code", f"code {record.code!r} does not match the file name {path.name!r}"))
+        shown = paths.display_name(path.name)  # bytes that are not UTF-8 as the path shows them
+        problems.append(Problem(name, "$.code", f"code {record.code!r} does not match the file name '{shown}'"))
     return record, problems
 
 
