@@ -10,7 +10,9 @@ types ``cptref schema`` uses (:mod:`.tools`); here the tools declare exactly tho
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import sys
+from collections import Counter, deque
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from cptref import __version__
 from cptref.errors import UsageError
@@ -89,18 +91,133 @@ def server(library: Library) -> Server[Any]:
     )
 
 
+MAX_MESSAGE_BYTES = 1 << 20
+"""The longest JSON-RPC line read (1 MiB): the largest call a tool takes (100 claim lines of 40
+characters, a 500-character query) is under 10 kB. A longer line is skipped without being held and
+answered with a parse error naming its size."""
+SETTLE_SECONDS = 300
+"""How long, once stdin is closed, the server goes on answering the requests it has read before it
+exits (each names what it left unanswered on stderr)."""
+
+
+class _Lines:
+    """Lines of stdin for the SDK's stdio reader, bounded: a line over :data:`MAX_MESSAGE_BYTES` is
+    read through and dropped (its size kept in :attr:`overlong`), blank lines are skipped, and each
+    line given out has its number in :attr:`numbers`, in order (the SDK makes one message or one
+    error of each)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.read = 0
+        self.numbers: deque[int] = deque()
+        self.overlong: dict[int, int] = {}
+
+    def readline(self) -> str:
+        while True:
+            line = self.raw.readline(MAX_MESSAGE_BYTES + 1)
+            if not line:
+                return ""
+            self.read += 1
+            if len(line) > MAX_MESSAGE_BYTES and not line.endswith(b"\n"):
+                size = len(line)
+                while line and not line.endswith(b"\n"):
+                    line = self.raw.readline(1 << 16)
+                    size += len(line)
+                self.overlong[self.read] = size
+                self.numbers.append(self.read)
+                return "overlong\n"  # not JSON: the SDK makes an error of it, answered below
+            if line.strip():
+                self.numbers.append(self.read)
+                return line.decode("utf-8", errors="replace")
+
+
+def _refusal(number: int, lines: _Lines, exc: Exception) -> str:
+    """Why line ``number`` is no message, never quoting it."""
+    size = lines.overlong.get(number)
+    if size is not None:
+        return f"line {number} is {size:,} bytes long; a message is at most {MAX_MESSAGE_BYTES:,}: skipped"
+    errors = getattr(exc, "errors", None)
+    first = errors(include_input=False, include_url=False)[0] if callable(errors) else {}
+    if first.get("type") == "json_invalid":
+        return f"line {number} is not JSON ({first.get('msg', 'invalid JSON')})"
+    return f"line {number} is not a JSON-RPC 2.0 request, notification or response"
+
+
+async def _relay(running: Server[Any], read: Any, write: Any, lines: _Lines, options: Any) -> None:
+    """Serve ``running`` over the SDK's stdio streams, between which this stands: a line that is no
+    message is answered with a JSON-RPC parse error (id null) and said on stderr, where the SDK would
+    drop it unsaid; and at the end of stdin every request read is answered before the server stops
+    (the SDK cancels those still running), within :data:`SETTLE_SECONDS`."""
+    import anyio
+    from mcp.shared.message import SessionMessage
+    from mcp.types import PARSE_ERROR, ErrorData, JSONRPCError, JSONRPCNotification, JSONRPCRequest
+
+    from cptref.output import streams
+
+    to_server, server_reads = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    server_writes, from_server = anyio.create_memory_object_stream[SessionMessage](0)
+    pending: Counter[Any] = Counter()
+    """The ids of the requests read and not yet answered, each with how many times."""
+
+    def answered(key: Any) -> None:
+        pending[key] -= 1
+        if pending[key] <= 0:
+            del pending[key]
+
+    async def inbound() -> None:
+        async with to_server:
+            async for item in read:
+                number = lines.numbers.popleft() if lines.numbers else lines.read
+                if isinstance(item, Exception):
+                    why = _refusal(number, lines, item)
+                    streams.warn(f"mcp: {why}; answered with a parse error")
+                    error = JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=PARSE_ERROR, message=why))
+                    await write.send(SessionMessage(error))
+                    continue
+                message = item.message
+                if isinstance(message, JSONRPCRequest):
+                    pending[message.id] += 1
+                elif isinstance(message, JSONRPCNotification) and message.method == "notifications/cancelled":
+                    cancelled = (message.params or {}).get("requestId")
+                    if isinstance(cancelled, (int, str)) and cancelled in pending:
+                        answered(cancelled)
+                await to_server.send(item)
+            with anyio.move_on_after(SETTLE_SECONDS):
+                while pending:
+                    await anyio.sleep(0.01)
+            left = sum(pending.values())
+            if left:
+                streams.warn(f"mcp: stdin closed; {left} request(s) still unanswered after {SETTLE_SECONDS} s")
+
+    async def outbound() -> None:
+        async with write, from_server:
+            async for item in from_server:
+                message = item.message
+                key = getattr(message, "id", None)
+                if key is not None and key in pending and not isinstance(message, JSONRPCRequest):
+                    answered(key)
+                await write.send(item)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(inbound)
+        group.start_soon(outbound)
+        await running.run(server_reads, server_writes, options)
+
+
 def serve(data: str | None = None, cms: str | None = None, descriptors: str | None = None) -> None:
-    """Serve the tools over stdio until the client closes stdin. The library and the CMS tables are
-    opened once, here, before the first message is read."""
+    """Serve the tools over stdio until the client closes stdin, answering every request read by then.
+    The library and the CMS tables are opened once, here, before the first message is read."""
     require_sdk()
     import anyio
     from mcp.server.stdio import stdio_server
 
     with Library(data, cms, descriptors) as library:
         running = server(library)
+        lines = _Lines(sys.stdin.buffer)
 
         async def run() -> None:
-            async with stdio_server() as (read, write):
-                await running.run(read, write, running.create_initialization_options())
+            stdin = anyio.wrap_file(cast("TextIO", lines))
+            async with stdio_server(stdin=stdin) as (read, write):
+                await _relay(running, read, write, lines, running.create_initialization_options())
 
         anyio.run(run)
