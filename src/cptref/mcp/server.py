@@ -220,4 +220,22 @@ def serve(data: str | None = None, cms: str | None = None, descriptors: str | No
             async with stdio_server(stdin=stdin) as (read, write):
                 await _relay(running, read, write, lines, running.create_initialization_options())
 
-        anyio.run(run)
+        try:
+            anyio.run(run)
+        except BaseException as exc:
+            if not _stdout_gone(exc):
+                raise
+            from cptref.output import streams
+
+            streams.warn("mcp: the client closed stdout; stopped")  # what `| head` would do: no traceback
+
+
+def _stdout_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` (or every exception of its group, as the SDK's task groups raise them) is the
+    write to stdout failing because its reader is gone."""
+    import anyio
+
+    inner = getattr(exc, "exceptions", None)
+    if inner:
+        return all(_stdout_gone(each) for each in inner)
+    return isinstance(exc, (BrokenPipeError, anyio.BrokenResourceError, anyio.ClosedResourceError))

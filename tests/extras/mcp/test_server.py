@@ -10,6 +10,7 @@ each successful call below is also a schema test. The CLI runs compared with are
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -734,3 +735,39 @@ def test_a_line_over_the_message_limit_is_skipped_without_being_held() -> None:
     }
     assert answers[2]["id"] == 2 and answers[2]["result"]["isError"] is False
     assert "Traceback" not in err and "MemoryError" not in err
+
+
+@pytest.mark.slow
+def test_a_client_that_closes_stdout_stops_the_server_in_one_line() -> None:
+    """The client stops reading (``cptref mcp | head -c 10``) with calls still to answer: one line on
+    stderr and exit 0, as any command does under ``| head``; never the SDK's traceback of a broken pipe."""
+    import subprocess
+
+    env = {"CPTREF_CACHE_DIR": os.environ["CPTREF_CACHE_DIR"], "PATH": os.environ.get("PATH", "")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cptref", "mcp", "--data", CHECK_DATA],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=str(ROOT),
+    )
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    try:
+        calls = [
+            message(id=n, method="tools/call", params={"name": "show", "arguments": {"codes": ["0001X"]}})
+            for n in range(2, 40)
+        ]
+        process.stdin.write(b"".join((*OPENING, *calls)))
+        process.stdin.flush()
+        assert json.loads(process.stdout.readline())["id"] == 1
+        process.stdout.close()
+        assert process.wait(timeout=120) == 0  # a bound on a hang; stdin is still open
+        assert process.stderr.read().decode() == "cptref: mcp: the client closed stdout; stopped\n"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdin, process.stderr):
+            with contextlib.suppress(BrokenPipeError):
+                stream.close()
