@@ -10,9 +10,10 @@ types ``cptref schema`` uses (:mod:`.tools`); here the tools declare exactly tho
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter, deque
-from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from cptref import __version__
 from cptref.errors import UsageError
@@ -95,6 +96,8 @@ MAX_MESSAGE_BYTES = 1 << 20
 """The longest JSON-RPC line read (1 MiB): the largest call a tool takes (100 claim lines of 40
 characters, a 500-character query) is under 10 kB. A longer line is skipped without being held and
 answered with a parse error naming its size."""
+POLL_SECONDS = 0.2
+"""How often the reading of stdin looks whether the server was stopped."""
 SETTLE_SECONDS = 300
 """How long, once stdin is closed, the server goes on answering the requests it has read before it
 exits (each names what it left unanswered on stderr)."""
@@ -104,31 +107,77 @@ class _Lines:
     """Lines of stdin for the SDK's stdio reader, bounded: a line over :data:`MAX_MESSAGE_BYTES` is
     read through and dropped (its size kept in :attr:`overlong`), blank lines are skipped, and each
     line given out has its number in :attr:`numbers`, in order (the SDK makes one message or one
-    error of each)."""
+    error of each). It reads the descriptor itself, waking every :data:`POLL_SECONDS` to see whether
+    it was :attr:`stopped` (a signal, stdout gone): the SDK's thread blocked in a read would otherwise
+    keep the process from ending while the client holds stdin open."""
 
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = bytearray()
+        self.stopped = False
         self.read = 0
         self.numbers: deque[int] = deque()
         self.overlong: dict[int, int] = {}
 
     def readline(self) -> str:
         while True:
-            line = self.raw.readline(MAX_MESSAGE_BYTES + 1)
-            if not line:
+            line = self._line()
+            if line is None:
                 return ""
             self.read += 1
-            if len(line) > MAX_MESSAGE_BYTES and not line.endswith(b"\n"):
-                size = len(line)
-                while line and not line.endswith(b"\n"):
-                    line = self.raw.readline(1 << 16)
-                    size += len(line)
-                self.overlong[self.read] = size
+            if isinstance(line, int):
+                self.overlong[self.read] = line
                 self.numbers.append(self.read)
-                return "overlong\n"  # not JSON: the SDK makes an error of it, answered below
+                return "overlong\n"  # not JSON: the SDK makes an error of it, answered in _relay
             if line.strip():
                 self.numbers.append(self.read)
                 return line.decode("utf-8", errors="replace")
+
+    def _line(self) -> bytes | int | None:
+        """The next line; its size when over the limit (read through, never held whole); None at the
+        end of stdin or once stopped."""
+        skipped = 0
+        searched = 0
+        while True:
+            end = self.pending.find(b"\n", searched)
+            if end >= 0:
+                size = skipped + end + 1
+                if size - 1 > MAX_MESSAGE_BYTES:
+                    del self.pending[: end + 1]
+                    return size
+                line = bytes(self.pending[: end + 1])
+                del self.pending[: end + 1]
+                return line
+            searched = len(self.pending)
+            if searched > MAX_MESSAGE_BYTES:
+                skipped += searched
+                self.pending.clear()
+                searched = 0
+            chunk = self._more()
+            if not chunk:
+                if self.stopped:
+                    return None
+                if skipped:
+                    self.pending.clear()
+                    return skipped
+                if self.pending:
+                    line = bytes(self.pending)
+                    self.pending.clear()
+                    return line
+                return None
+            self.pending += chunk
+
+    def _more(self) -> bytes:
+        """The next bytes of stdin; none at its end or once stopped."""
+        while not self.stopped:
+            if sys.platform != "win32":  # select() takes no pipe on Windows: a blocking read there
+                import select
+
+                ready, _, _ = select.select([self.fd], [], [], POLL_SECONDS)
+                if not ready:
+                    continue
+            return os.read(self.fd, 1 << 16)
+        return b""
 
 
 def _refusal(number: int, lines: _Lines, exc: Exception) -> str:
@@ -211,14 +260,35 @@ def serve(data: str | None = None, cms: str | None = None, descriptors: str | No
     import anyio
     from mcp.server.stdio import stdio_server
 
+    caught: list[int] = []
     with Library(data, cms, descriptors) as library:
         running = server(library)
-        lines = _Lines(sys.stdin.buffer)
+        lines = _Lines(sys.stdin.fileno())
+
+        async def signals(scope: anyio.CancelScope, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+            """SIGINT and SIGTERM stop the serving: raised from a handler into the event loop, cptref's
+            own exception would be swallowed by the callback it lands in, the server going on."""
+            import signal
+
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as received:
+                task_status.started()
+                async for signum in received:
+                    caught.append(signum)
+                    lines.stopped = True
+                    scope.cancel()
+                    return
 
         async def run() -> None:
-            stdin = anyio.wrap_file(cast("TextIO", lines))
-            async with stdio_server(stdin=stdin) as (read, write):
-                await _relay(running, read, write, lines, running.create_initialization_options())
+            async with anyio.create_task_group() as group:
+                if sys.platform != "win32":  # no signal receiver on Windows' event loop
+                    await group.start(signals, group.cancel_scope)
+                stdin = anyio.wrap_file(cast("TextIO", lines))
+                async with stdio_server(stdin=stdin) as (read, write):
+                    try:
+                        await _relay(running, read, write, lines, running.create_initialization_options())
+                    finally:
+                        lines.stopped = True
+                group.cancel_scope.cancel()
 
         try:
             anyio.run(run)
@@ -228,6 +298,10 @@ def serve(data: str | None = None, cms: str | None = None, descriptors: str | No
             from cptref.output import streams
 
             streams.warn("mcp: the client closed stdout; stopped")  # what `| head` would do: no traceback
+    if caught:
+        from cptref.errors import Signalled
+
+        raise Signalled(caught[0])  # one line and 128 + the signal's number, as every command
 
 
 def _stdout_gone(exc: BaseException) -> bool:

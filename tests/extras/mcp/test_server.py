@@ -771,3 +771,37 @@ def test_a_client_that_closes_stdout_stops_the_server_in_one_line() -> None:
         for stream in (process.stdin, process.stderr):
             with contextlib.suppress(BrokenPipeError):
                 stream.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "said"), [(2, "interrupted"), (15, "terminated")])
+def test_sigint_or_sigterm_while_serving_ends_the_server_in_one_line(signum: int, said: str) -> None:
+    """How a client stops a server whose stdin it holds open: SIGTERM (or SIGINT). Raised into the event
+    loop, cptref's own handler was swallowed by the callback it landed in (a traceback, the server going
+    on), and the thread reading stdin kept the process alive; now one line and 128 + the signal."""
+    import subprocess
+
+    env = {"CPTREF_CACHE_DIR": os.environ["CPTREF_CACHE_DIR"], "PATH": os.environ.get("PATH", "")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cptref", "mcp", "--data", CHECK_DATA],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=str(ROOT),
+    )
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    try:
+        process.stdin.write(OPENING[0])
+        process.stdin.flush()
+        assert json.loads(process.stdout.readline())["id"] == 1  # serving, its stdin open
+        process.send_signal(signum)
+        assert process.wait(timeout=60) == 128 + signum  # a bound on a hang, not a timing test
+        assert process.stderr.read().decode() == f"cptref: {said}\n"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            with contextlib.suppress(BrokenPipeError):
+                stream.close()
