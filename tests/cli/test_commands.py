@@ -241,6 +241,29 @@ def test_output_into_a_closed_pipe_ends_quietly() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize(
+    "args",
+    [["show", "47555", "--json"], ["check", "47532", "47542"], ["check", "--file", "-", "--jsonl"]],
+    ids=["show", "check", "a batch"],
+)
+def test_output_onto_a_full_disk_is_one_line_and_status_2(args: list[str]) -> None:
+    """stdout on a full disk (``> /dev/full``): the write fails with ENOSPC; one line saying so, exit 2,
+    never a traceback (nor a second one from the interpreter's own flush at exit)."""
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cptref", *args],
+            input=b"c1,47532 47542\n",
+            stdout=full,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            timeout=60,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == "cptref: standard output: cannot write the answer: No space left on device\n"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "status"),
     [(["show", "47555", "--json"], 0), (["show", "47555-RT", "49405", "4753", "--json"], 1)],
