@@ -518,3 +518,25 @@ def test_parquet_output_onto_a_full_disk_is_one_line(cms_folder: Path, tmp_path:
     run = _check("--file", str(source), "--format", "parquet", "-o", "/dev/full", cms=cms_folder)
     assert run.code == 2
     assert run.err == "cptref: --output /dev/full: cannot write: No space left on device\n"
+
+
+@pytest.mark.slow
+def test_a_fifo_named_as_a_parquet_file_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """pyarrow reads a Parquet file from its end and opens it more than once, in C++: a FIFO kept it
+    waiting forever, deaf to SIGTERM. A path that is not a regular file is refused, with the way out."""
+    import os
+
+    from tests.conftest import run_process
+
+    fifo = tmp_path / "claims.parquet"
+    os.mkfifo(fifo)
+    held = os.open(fifo, os.O_RDWR)  # a writer that never writes: any read of it would wait
+    try:
+        run = run_process("check", "--file", str(fifo), "--data", str(DATA), "--jsonl")  # 60 s bound
+    finally:
+        os.close(held)
+    assert run.code == 2 and run.out == ""
+    assert run.err == (
+        f"cptref: {fifo}: not a regular file (a FIFO, a device or a directory): a Parquet file is read from its "
+        "end; copy it to a file first\n"
+    )
