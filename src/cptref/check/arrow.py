@@ -128,19 +128,13 @@ def _is_list(kind: pa.DataType) -> bool:
 
 
 def column(batch: pa.RecordBatch, name: str) -> pa.Array | None:
-    """The column ``name`` of ``batch``, or None."""
+    """The column ``name`` of ``batch`` (dictionary-encoded, a pandas categorical: its values), or None."""
     index = batch.schema.get_field_index(name)
-    return None if index < 0 else plain(batch.column(index))
-
-
-def plain(array: pa.Array) -> pa.Array:
-    """``array`` with its dictionary encoding undone (a categorical column of pandas, a dictionary
-    column of Spark or DuckDB holds its values all the same); any other array as it is."""
-    if pa.types.is_dictionary(array.type):
-        return array.dictionary_decode()
-    if _is_list(array.type) and pa.types.is_dictionary(array.type.value_type):
-        return array.cast(pa.large_list(array.type.value_type.value_type))
-    return array
+    found = None if index < 0 else batch.column(index)
+    if found is not None and pa.types.is_dictionary(found.type):
+        return found.dictionary_decode()
+    listed = found is not None and _is_list(found.type) and pa.types.is_dictionary(found.type.value_type)
+    return found.cast(pa.large_list(found.type.value_type.value_type)) if listed else found  # type: ignore[union-attr]
 
 
 def _flat_list(array: pa.Array) -> tuple[list[int], pa.Array]:
@@ -373,7 +367,6 @@ def bad_setting(setting: str) -> str:
 def _line_tokens(values: pa.Array) -> list[Any]:
     """Each line of ``values`` (strings, or structs of code, modifiers, units) as a string, or a
     :class:`_Problem`."""
-    values = plain(values)
     if is_text(values.type):
         return [t if t is not None else _Problem("a line of the claim is null") for t in values.to_pylist()]
     if not pa.types.is_struct(values.type):
@@ -391,8 +384,6 @@ def _line_tokens(values: pa.Array) -> list[Any]:
 def _tokens(code: pa.Array, modifiers: pa.Array | None, units: pa.Array | None) -> list[Any]:
     """Lines from columns of codes, modifiers and units: ``code[-mod...][xN]``, as the JSON Lines
     reader writes a line given as an object; a :class:`_Problem` for a line that cannot be written."""
-    code = plain(code)
-    modifiers = plain(modifiers) if modifiers is not None else None
     if not is_text(code.type):
         raise TypeError(f"code must be text, not {code.type}")
     codes: list[Any] = code.to_pylist()
