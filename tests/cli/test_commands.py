@@ -296,6 +296,16 @@ def test_help_teaches_with_examples(cli: Cli) -> None:
     assert cli("--version").out.startswith("cptref ")
 
 
+@pytest.mark.parametrize(("command", "extra"), [("mcp", "mcp"), ("check", "arrow")])
+def test_help_keeps_the_extra_in_its_install_command(cli: Cli, command: str, extra: str) -> None:
+    """Typer reads help as rich markup, where ``[mcp]`` is a style tag: the help said
+    ``pip install 'cptref'``, which installs no extra. Every ``pip install 'cptref[...]'`` of the help
+    names its extra."""
+    out = " ".join(cli(command, "--help").out.replace("│", " ").split())
+    assert f"pip install 'cptref[{extra}]'" in out
+    assert "'cptref'" not in out
+
+
 def test_seed_codes_show_from_the_shipped_data(cli: Cli) -> None:
     run = cli("show", "47555", "47542", "47541", "50436", "50706", "--json")
     assert run.code == 0, run.err
