@@ -241,6 +241,29 @@ def test_output_into_a_closed_pipe_ends_quietly() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize(
+    "args",
+    [["show", "47555", "--json"], ["check", "47532", "47542"], ["check", "--file", "-", "--jsonl"]],
+    ids=["show", "check", "a batch"],
+)
+def test_output_onto_a_full_disk_is_one_line_and_status_2(args: list[str]) -> None:
+    """stdout on a full disk (``> /dev/full``): the write fails with ENOSPC; one line saying so, exit 2,
+    never a traceback (nor a second one from the interpreter's own flush at exit)."""
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cptref", *args],
+            input=b"c1,47532 47542\n",
+            stdout=full,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            timeout=60,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == "cptref: standard output: cannot write the answer: No space left on device\n"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "status"),
     [(["show", "47555", "--json"], 0), (["show", "47555-RT", "49405", "4753", "--json"], 1)],
@@ -271,6 +294,16 @@ def test_help_teaches_with_examples(cli: Cli) -> None:
     assert run.code == 0
     assert "cptref show 47555" in run.out and "--json" in run.out and "--full" in run.out
     assert cli("--version").out.startswith("cptref ")
+
+
+@pytest.mark.parametrize(("command", "extra"), [("mcp", "mcp"), ("check", "arrow")])
+def test_help_keeps_the_extra_in_its_install_command(cli: Cli, command: str, extra: str) -> None:
+    """Typer reads help as rich markup, where ``[mcp]`` is a style tag: the help said
+    ``pip install 'cptref'``, which installs no extra. Every ``pip install 'cptref[...]'`` of the help
+    names its extra."""
+    out = " ".join(cli(command, "--help").out.replace("│", " ").split())
+    assert f"pip install 'cptref[{extra}]'" in out
+    assert "'cptref'" not in out
 
 
 def test_seed_codes_show_from_the_shipped_data(cli: Cli) -> None:

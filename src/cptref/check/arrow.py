@@ -128,9 +128,13 @@ def _is_list(kind: pa.DataType) -> bool:
 
 
 def column(batch: pa.RecordBatch, name: str) -> pa.Array | None:
-    """The column ``name`` of ``batch``, or None."""
+    """The column ``name`` of ``batch`` (dictionary-encoded, a pandas categorical: its values), or None."""
     index = batch.schema.get_field_index(name)
-    return None if index < 0 else batch.column(index)
+    found = None if index < 0 else batch.column(index)
+    if found is not None and pa.types.is_dictionary(found.type):
+        return found.dictionary_decode()
+    listed = found is not None and _is_list(found.type) and pa.types.is_dictionary(found.type.value_type)
+    return found.cast(pa.large_list(found.type.value_type.value_type)) if listed else found  # type: ignore[union-attr]
 
 
 def _flat_list(array: pa.Array) -> tuple[list[int], pa.Array]:

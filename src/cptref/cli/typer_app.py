@@ -8,6 +8,7 @@ command's ``Args`` and calls its ``run``; it computes nothing itself.
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from collections.abc import Iterable
 from enum import Enum
@@ -48,6 +49,19 @@ def _choices(name: str, choices: tuple[str, ...]) -> type[Enum]:
     return Enum(name, {choice: choice for choice in choices}, type=str)  # type: ignore[return-value]
 
 
+_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+"""What rich reads as a style tag in markup (``rich.markup.escape``'s own pattern)."""
+
+
+def _unmarked(text: str | None) -> str | None:
+    """``text`` as rich prints it: Typer reads help as rich markup, where ``'cptref[mcp]'`` loses its
+    ``[mcp]`` as a style tag (the help then said ``pip install 'cptref'``). ``rich.markup.escape``'s
+    rule, not the function: importing rich would cost every command's start (``--json`` imports none)."""
+    if not text or "[" not in text:
+        return text
+    return _TAG.sub(lambda found: f"{found[1]}{found[1]}\\{found[2]}", text)
+
+
 def _argument(argument: Argument) -> tuple[Any, Any]:
     kind: Any = str if not argument.choices else _choices(argument.dest.title(), argument.choices)
     annotation = list[kind] if argument.many else kind
@@ -55,7 +69,7 @@ def _argument(argument: Argument) -> tuple[Any, Any]:
         annotation = annotation | None
     info = typer.Argument(
         metavar=argument.metavar,
-        help=argument.help,
+        help=_unmarked(argument.help),
         show_default=False,
         autocompletion=_complete_codes if argument.complete_codes else None,
     )
@@ -81,7 +95,7 @@ def _option(option: Option) -> tuple[Any, Any]:
         kind = kind | None
     info = typer.Option(
         *flags,
-        help=option.help,
+        help=_unmarked(option.help),
         metavar=option.metavar,
         min=option.minimum,
         max=option.maximum,
@@ -123,7 +137,7 @@ def _register(app: typer.Typer, command: Command) -> None:
     run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     run.__annotations__ = {p.name: p.annotation for p in parameters}
     run.__name__ = command.name
-    run.__doc__ = command.help.replace("{rules}", _rules()) if "{rules}" in command.help else command.help
+    run.__doc__ = _unmarked(command.help.replace("{rules}", _rules()) if "{rules}" in command.help else command.help)
     app.command(name=command.name)(run)
 
 

@@ -4,12 +4,14 @@ stderr. :mod:`.check` parses the arguments and calls :func:`check_batch`."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from cptref.errors import BatchFailed, UsageError
+from cptref.errors import BatchFailed, CptrefError, ExitCode, UsageError
 from cptref.output import streams
 
 from .common import emit_text
@@ -233,13 +235,29 @@ class _Sink:
             except OSError as exc:
                 raise UsageError(f"--output {self.path}: cannot write: {exc.strerror or exc}") from None
         target = self.file if self.file is not None else sys.stdout.buffer
-        if self.fmt == "parquet":
-            import pyarrow.parquet as pq
+        with self._writing():
+            if self.fmt == "parquet":
+                import pyarrow.parquet as pq
 
-            self.parquet = pq.ParquetWriter(target, self.writer.schema)
-        else:
-            self._raw(self.writer.header())
+                self.parquet = pq.ParquetWriter(target, self.writer.schema)
+            else:
+                self._raw(self.writer.header())
         return self
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write that fails (a full disk, ``-o /dev/full``, a device gone) is one line naming where,
+        exit 2, never a traceback; a reader gone from stdout (``| head``) ends the command quietly."""
+        try:
+            yield
+        except BrokenPipeError:
+            if self.file is not None:
+                raise UsageError(f"--output {self.path}: cannot write: the pipe was closed") from None
+            streams.exit_quietly(ExitCode.OK, broken_pipe=True)
+        except OSError as exc:
+            if self.file is None:
+                streams.unwritable(exc)
+            raise UsageError(f"--output {self.path}: cannot write: {exc.strerror or exc}") from None
 
     def _raw(self, data: bytes) -> None:
         if self.file is None:
@@ -248,23 +266,27 @@ class _Sink:
             self.file.write(data)
 
     def write(self, data: bytes) -> None:
-        if self.parquet is None:
-            self._raw(data)
-            return
-        from cptref.output.arrow import from_ipc
+        with self._writing():
+            if self.parquet is None:
+                self._raw(data)
+                return
+            from cptref.output.arrow import from_ipc
 
-        for found in from_ipc(data):
-            self.parquet.write_batch(found)
+            for found in from_ipc(data):
+                self.parquet.write_batch(found)
 
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if self.parquet is not None:
-                self.parquet.close()
-                if self.file is None:
-                    sys.stdout.buffer.flush()
-        finally:
-            if self.file is not None:
-                self.file.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        # When the batch already failed, its error is the one said (a close failing after it is not)
+        quiet = contextlib.suppress(CptrefError, SystemExit) if kind is not None else contextlib.nullcontext()
+        with quiet, self._writing():
+            try:
+                if self.parquet is not None:
+                    self.parquet.close()
+                    if self.file is None:
+                        sys.stdout.buffer.flush()
+            finally:
+                if self.file is not None:
+                    self.file.close()
 
 
 class _NoWriter:

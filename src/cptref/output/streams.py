@@ -27,6 +27,19 @@ def write(data: bytes | str) -> None:
         sys.stdout.buffer.flush()
     except BrokenPipeError:
         exit_quietly(ExitCode.OK, broken_pipe=True)
+    except OSError as exc:  # a full disk (> /dev/full), a device gone: one line, never a traceback
+        unwritable(exc)
+
+
+def unwritable(exc: OSError, where: str = "standard output") -> NoReturn:
+    """The answer could not be written (a full disk, a device gone): one line naming where, exit 2.
+    Stdout is pointed at the null device first, so that the interpreter's own flush at exit, which
+    would meet the same error, adds no traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    fail([f"{where}: cannot write the answer: {exc.strerror or exc}"], ExitCode.USAGE)
 
 
 def warn(line: str) -> None:

@@ -451,3 +451,92 @@ def test_results_to_ipc_and_back(checker: ArrowChecker, made: list[claimgen.Made
     batch = checker.check(claimgen.claim_table(made[:40]).to_batches()[0])
     [back] = out_arrow.from_ipc(out_arrow.to_ipc(batch))
     assert back.equals(batch)
+
+
+def _dictionary(array: Any) -> Any:
+    """``array`` dictionary-encoded, as a pandas categorical column is written (lists: their values)."""
+    if pa.types.is_list(array.type):
+        values = array.values.dictionary_encode()
+        return pa.ListArray.from_arrays(array.offsets, values)
+    return array.dictionary_encode()
+
+
+@pytest.mark.parametrize(
+    ("shape", "encoded"),
+    [
+        ("claim", ("id", "date", "setting", "lines")),
+        ("claim", ("lines_values",)),
+        ("line", ("id", "code", "date")),
+        ("line", ("modifiers",)),
+    ],
+)
+def test_dictionary_encoded_columns_are_read_as_their_values(
+    shape: str, encoded: tuple[str, ...], cms_folder: Path, tmp_path: Path
+) -> None:
+    """A categorical column (pandas), a dictionary column (Spark, DuckDB) holds text all the same: it was
+    refused as 'not text'; the claims read are those of the same table written plainly."""
+    if shape == "claim":
+        plain = pa.table(
+            {
+                "id": ["c1", "c2", "c3"],
+                "date": ["2026-11-27", "2026-11-27", "2026-11-27"],
+                "setting": ["practitioner", "practitioner", "practitioner"],
+                "lines": pa.array([["0001X", "0002X-59"], ["0002X"], ["0001X x2"]]),
+            }
+        )
+    else:
+        plain = pa.table(
+            {
+                "id": ["c1", "c1", "c2"],
+                "code": ["0001X", "0002X", "0002X"],
+                "date": ["2026-11-27", "2026-11-27", "2026-11-27"],
+                "modifiers": pa.array([["59"], None, ["RT", "59"]]),
+            }
+        )
+    columns = {name: plain.column(name).combine_chunks() for name in plain.column_names}
+    for name in encoded:
+        if name == "lines_values":
+            columns["lines"] = _dictionary(columns["lines"])
+        else:
+            columns[name] = _dictionary(columns[name])
+    pq.write_table(plain, tmp_path / "plain.parquet")
+    pq.write_table(pa.table(columns), tmp_path / "encoded.parquet")
+    wanted = _check(
+        "--file", str(tmp_path / "plain.parquet"), "--jsonl", "--fields", "rule,claim.codes", cms=cms_folder
+    )
+    run = _check("--file", str(tmp_path / "encoded.parquet"), "--jsonl", "--fields", "rule,claim.codes", cms=cms_folder)
+    assert run.err.replace("encoded.parquet", "plain.parquet") == wanted.err
+    assert (run.code, run.out) == (wanted.code, wanted.out) and run.out.count("\n") == (3 if shape == "claim" else 2)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_parquet_output_onto_a_full_disk_is_one_line(cms_folder: Path, tmp_path: Path) -> None:
+    """``-o /dev/full``: pyarrow's writer fails with ENOSPC (at its first write or at its close); one line
+    naming the output, exit 2, never a traceback."""
+    source = tmp_path / "claims.parquet"
+    pq.write_table(pa.table({"id": ["c1"], "date": ["2026-11-27"], "lines": pa.array([["0001X", "0002X"]])}), source)
+    run = _check("--file", str(source), "--format", "parquet", "-o", "/dev/full", cms=cms_folder)
+    assert run.code == 2
+    assert run.err == "cptref: --output /dev/full: cannot write: No space left on device\n"
+
+
+@pytest.mark.slow
+def test_a_fifo_named_as_a_parquet_file_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """pyarrow reads a Parquet file from its end and opens it more than once, in C++: a FIFO kept it
+    waiting forever, deaf to SIGTERM. A path that is not a regular file is refused, with the way out."""
+    import os
+
+    from tests.conftest import run_process
+
+    fifo = tmp_path / "claims.parquet"
+    os.mkfifo(fifo)
+    held = os.open(fifo, os.O_RDWR)  # a writer that never writes: any read of it would wait
+    try:
+        run = run_process("check", "--file", str(fifo), "--data", str(DATA), "--jsonl")  # 60 s bound
+    finally:
+        os.close(held)
+    assert run.code == 2 and run.out == ""
+    assert run.err == (
+        f"cptref: {fifo}: not a regular file (a FIFO, a device or a directory): a Parquet file is read from its "
+        "end; copy it to a file first\n"
+    )

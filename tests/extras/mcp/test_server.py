@@ -10,6 +10,7 @@ each successful call below is also a schema test. The CLI runs compared with are
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -591,3 +592,216 @@ def test_no_other_command_imports_the_sdk_or_pydantic(args: list[str], cms_folde
         [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
     )
     assert json.loads(done.stderr.strip().splitlines()[-1]) == [], done.stderr
+
+
+# --- the wire itself: lines that are no message, lines too long, stdin closed with requests in flight -------
+
+HELLO = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}
+
+
+def wire(*lines: bytes, memory: int | None = None) -> tuple[list[dict[str, Any]], str, int]:
+    """Start ``cptref mcp`` on the made-up library, write ``lines`` on its stdin (from a thread, so a long
+    one never blocks the reading of the answers) and close it; the JSON-RPC lines it wrote, its stderr and
+    its exit status. ``memory`` caps its address space (bytes), so a line held whole ends it."""
+    import resource
+    import subprocess
+    import threading
+
+    def cap() -> None:
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    env = {"CPTREF_CACHE_DIR": os.environ["CPTREF_CACHE_DIR"], "PATH": os.environ.get("PATH", "")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cptref", "mcp", "--data", CHECK_DATA],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=str(ROOT),
+        preexec_fn=cap,
+    )
+    assert process.stdin is not None
+
+    def feed() -> None:
+        assert process.stdin is not None
+        try:
+            for line in lines:
+                for start in range(0, len(line), 1 << 20):
+                    process.stdin.write(line[start : start + (1 << 20)])
+            process.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    heard: dict[str, bytes] = {}
+
+    def listen(name: str, stream: Any) -> None:
+        heard[name] = stream.read()
+
+    threads = [
+        threading.Thread(target=feed, daemon=True),
+        threading.Thread(target=listen, args=("out", process.stdout), daemon=True),
+        threading.Thread(target=listen, args=("err", process.stderr), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        process.wait(timeout=240)  # a bound on a hang, not a timing test
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for thread in threads:
+            thread.join(timeout=60)
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None and not stream.closed:
+                stream.close()
+    err = heard.get("err", b"").decode("utf-8", errors="replace")
+    return [json.loads(line) for line in heard.get("out", b"").splitlines()], err, process.returncode
+
+
+def message(**fields: Any) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", **fields}).encode() + b"\n"
+
+
+OPENING = (
+    message(id=1, method="initialize", params=HELLO),
+    message(method="notifications/initialized"),
+)
+
+
+@pytest.mark.slow
+def test_every_request_read_before_stdin_closes_is_answered() -> None:
+    """A client that writes its requests and closes stdin (``printf ... | cptref mcp``) gets every answer:
+    the SDK alone cancels the calls still running at the end of input, unanswered and unsaid."""
+    calls = [
+        message(id=n, method="tools/call", params={"name": "show", "arguments": {"codes": ["0001X"]}})
+        for n in range(2, 32)
+    ]
+    answers, err, status = wire(*OPENING, *calls)
+    assert status == 0 and err == ""
+    assert sorted(a["id"] for a in answers) == list(range(1, 32))
+    assert all(a["result"]["isError"] is False for a in answers[1:])
+
+
+@pytest.mark.slow
+def test_a_line_that_is_no_message_is_answered_with_a_parse_error_and_said_on_stderr() -> None:
+    """JSON-RPC 2.0: a message that cannot be parsed is answered with error -32700 and id null; the SDK
+    alone drops it unsaid. Blank lines are skipped; nothing of the line is quoted back."""
+    answers, err, status = wire(
+        *OPENING,
+        b"this is not json \x1b[31m\n",
+        b"\n   \n",
+        message(id="x", result=None, method=3),
+        b'{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "sh\n',
+        message(id=2, method="tools/call", params={"name": "families", "arguments": {}}),
+    )
+    assert status == 0
+    errors = [a for a in answers if "error" in a]
+    assert [e["id"] for e in errors] == [None, None, None]
+    assert [e["error"]["code"] for e in errors] == [-32700] * 3
+    assert errors[0]["error"]["message"].startswith("line 3 is not JSON (")
+    assert errors[1]["error"]["message"] == "line 6 is not a JSON-RPC 2.0 request, notification or response"
+    assert errors[2]["error"]["message"].startswith("line 7 is not JSON (")
+    assert [a["id"] for a in answers if "result" in a] == [1, 2]
+    said = err.splitlines()
+    assert len(said) == 3 and all(line.startswith("cptref: mcp: line ") for line in said)
+    assert "\x1b" not in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_line_over_the_message_limit_is_skipped_without_being_held() -> None:
+    """A 300 MB line under a 700 MB address space: the SDK alone reads it whole (MemoryError, a traceback,
+    the server gone); here it is read through and answered with a parse error naming its size, and the
+    next request is answered."""
+    from cptref.mcp.server import MAX_MESSAGE_BYTES
+
+    size = 300_000_000
+    answers, err, status = wire(
+        OPENING[0],
+        b"{" + b"x" * (size - 2) + b"\n",
+        message(id=2, method="tools/call", params={"name": "families", "arguments": {}}),
+        memory=700 << 20,
+    )
+    assert status == 0, err
+    assert answers[0]["id"] == 1
+    assert answers[1] == {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {
+            "code": -32700,
+            "message": f"line 2 is {size:,} bytes long; a message is at most {MAX_MESSAGE_BYTES:,}: skipped",
+        },
+    }
+    assert answers[2]["id"] == 2 and answers[2]["result"]["isError"] is False
+    assert "Traceback" not in err and "MemoryError" not in err
+
+
+@pytest.mark.slow
+def test_a_client_that_closes_stdout_stops_the_server_in_one_line() -> None:
+    """The client stops reading (``cptref mcp | head -c 10``) with calls still to answer: one line on
+    stderr and exit 0, as any command does under ``| head``; never the SDK's traceback of a broken pipe."""
+    import subprocess
+
+    env = {"CPTREF_CACHE_DIR": os.environ["CPTREF_CACHE_DIR"], "PATH": os.environ.get("PATH", "")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cptref", "mcp", "--data", CHECK_DATA],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=str(ROOT),
+    )
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    try:
+        calls = [
+            message(id=n, method="tools/call", params={"name": "show", "arguments": {"codes": ["0001X"]}})
+            for n in range(2, 40)
+        ]
+        process.stdin.write(b"".join((*OPENING, *calls)))
+        process.stdin.flush()
+        assert json.loads(process.stdout.readline())["id"] == 1
+        process.stdout.close()
+        assert process.wait(timeout=120) == 0  # a bound on a hang; stdin is still open
+        assert process.stderr.read().decode() == "cptref: mcp: the client closed stdout; stopped\n"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdin, process.stderr):
+            with contextlib.suppress(BrokenPipeError):
+                stream.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "said"), [(2, "interrupted"), (15, "terminated")])
+def test_sigint_or_sigterm_while_serving_ends_the_server_in_one_line(signum: int, said: str) -> None:
+    """How a client stops a server whose stdin it holds open: SIGTERM (or SIGINT). Raised into the event
+    loop, cptref's own handler was swallowed by the callback it landed in (a traceback, the server going
+    on), and the thread reading stdin kept the process alive; now one line and 128 + the signal."""
+    import subprocess
+
+    env = {"CPTREF_CACHE_DIR": os.environ["CPTREF_CACHE_DIR"], "PATH": os.environ.get("PATH", "")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cptref", "mcp", "--data", CHECK_DATA],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=str(ROOT),
+    )
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    try:
+        process.stdin.write(OPENING[0])
+        process.stdin.flush()
+        assert json.loads(process.stdout.readline())["id"] == 1  # serving, its stdin open
+        process.send_signal(signum)
+        assert process.wait(timeout=60) == 128 + signum  # a bound on a hang, not a timing test
+        assert process.stderr.read().decode() == f"cptref: {said}\n"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            with contextlib.suppress(BrokenPipeError):
+                stream.close()

@@ -14,6 +14,8 @@ pyarrow is an optional extra (``pip install 'cptref[arrow]'``).
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,6 +43,17 @@ class ParquetClaims:
 
         self.name = name or path
         self.batch_rows = batch_rows or BATCH_CHUNK
+        # pyarrow opens the path more than once, in C++: a FIFO's second open waits for a writer forever, deaf
+        # to SIGTERM
+        try:
+            found = os.stat(path)
+        except OSError as exc:
+            raise ParquetProblem(f"{self.name}: cannot read: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(found.st_mode):
+            raise ParquetProblem(
+                f"{self.name}: not a regular file (a FIFO, a device or a directory): a Parquet file is read from its "
+                "end; copy it to a file first"
+            )
         try:
             self.file = pq.ParquetFile(path)
         except (pa.ArrowException, OSError, ValueError) as exc:
