@@ -71,20 +71,26 @@ def test_every_edit_in_force_comes_in_the_claims_order(seed: int) -> None:
                 assert got == expected(rows, claim, day), (size, day)
 
 
-def test_a_claim_searches_only_the_pairs_that_have_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def searches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The binary searches the PTP look-up makes, counted (one cell, from 0)."""
+    counted = [0]
+    real: Callable[..., int] = bisect.bisect_left
+
+    def counting(*args: object) -> int:
+        counted[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(ptpindex, "bisect_left", counting)
+    return counted
+
+
+def test_a_claim_searches_only_the_pairs_that_have_rows(searches: list[int]) -> None:
     """Issue 25: a claim of n codes took n squared binary searches with tables loaded (a 4,000-code
     claim: 8.9 s on the full-size made-up table). Issue 26: the look-up now searches a column-1
     code's rows only for the claim's codes it has rows with (its partners, whatever the date), one
     search a pair, so a claim of many codes costs its pairs with edits, not every pair."""
     index, rows = made_up_index(4)
-    searches = [0]
-    real: Callable[..., int] = bisect.bisect_left
-
-    def counted(*args: object) -> int:
-        searches[0] += 1
-        return real(*args)
-
-    monkeypatch.setattr(ptpindex, "bisect_left", counted)
     claim = CODES[8:]  # the codes of few rows each
     with_rows = {(c1, c2) for c1, c2, *_ in rows if c1 != c2 and c1 in claim and c2 in claim}
     hits = index.hits(claim, DAYS[-1])
@@ -93,21 +99,15 @@ def test_a_claim_searches_only_the_pairs_that_have_rows(monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize("seed", [5, 6])
-def test_a_claim_without_two_codes_of_a_row_costs_no_search(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_claim_without_two_codes_of_a_row_costs_no_search(
+    seed: int, searches: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The look-up's first question (issue 26), asked code by code: are there rows between this code
     and another of the claim, whatever the date? No must be exact (a claim it passes over would lose
     an edit), and then nothing is searched. Also when the sets are no longer remembered."""
     index, rows = made_up_index(seed)
     pairs = {(c1, c2) for c1, c2, *_ in rows}
     rng = random.Random(seed)
-    searches = [0]
-    real: Callable[..., int] = bisect.bisect_left
-
-    def counted(*args: object) -> int:
-        searches[0] += 1
-        return real(*args)
-
-    monkeypatch.setattr(ptpindex, "bisect_left", counted)
     answers = {True: 0, False: 0}
     for size in (1, 2, 3, 4, 8):
         for _ in range(300):

@@ -435,22 +435,41 @@ async def test_the_server_speaks_over_stdio_and_writes_nothing_else_on_stdout(cm
         assert (await remote.call_tool("show", {"codes": ["abc"]})).is_error
 
 
-@pytest.mark.slow
-def test_a_handshake_era_client_on_the_wire_gets_only_json_rpc_lines_on_stdout() -> None:
-    """What a desktop assistant does: start the process, write JSON-RPC lines on its stdin (the 2025
-    initialize handshake), read one JSON-RPC line an answer on its stdout; at end of input it exits 0."""
-    import select
+def serve(**options: Any) -> Any:
+    """``cptref mcp`` on the made-up library in a process of its own, its three streams piped
+    (``options``: more of :class:`subprocess.Popen`'s, such as ``preexec_fn``)."""
     import subprocess
 
     env = {"CPTREF_CACHE_DIR": os.environ["CPTREF_CACHE_DIR"], "PATH": os.environ.get("PATH", "")}
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "cptref", "mcp", "--data", CHECK_DATA],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
         cwd=str(ROOT),
+        **options,
     )
+
+
+def stopped(process: Any) -> None:
+    """The server's end, whatever the test's: killed if it still runs, its pipes closed."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None and not stream.closed:
+            with contextlib.suppress(BrokenPipeError):
+                stream.close()
+
+
+@pytest.mark.slow
+def test_a_handshake_era_client_on_the_wire_gets_only_json_rpc_lines_on_stdout() -> None:
+    """What a desktop assistant does: start the process, write JSON-RPC lines on its stdin (the 2025
+    initialize handshake), read one JSON-RPC line an answer on its stdout; at end of input it exits 0."""
+    import select
+
+    process = serve()
     assert process.stdin is not None and process.stdout is not None
 
     def send(message: dict[str, Any]) -> None:
@@ -487,12 +506,7 @@ def test_a_handshake_era_client_on_the_wire_gets_only_json_rpc_lines_on_stdout()
         assert process.wait(timeout=120) == 0
         assert process.stdout.read() == b""  # nothing but the answers
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        stopped(process)
 
 
 # --- data with problems: the command line's answer, from the library opened at start ----------------------
@@ -604,23 +618,13 @@ def wire(*lines: bytes, memory: int | None = None) -> tuple[list[dict[str, Any]]
     one never blocks the reading of the answers) and close it; the JSON-RPC lines it wrote, its stderr and
     its exit status. ``memory`` caps its address space (bytes), so a line held whole ends it."""
     import resource
-    import subprocess
     import threading
 
     def cap() -> None:
         if memory is not None:
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
-    env = {"CPTREF_CACHE_DIR": os.environ["CPTREF_CACHE_DIR"], "PATH": os.environ.get("PATH", "")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cptref", "mcp", "--data", CHECK_DATA],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=str(ROOT),
-        preexec_fn=cap,
-    )
+    process = serve(preexec_fn=cap)
     assert process.stdin is not None
 
     def feed() -> None:
@@ -653,9 +657,7 @@ def wire(*lines: bytes, memory: int | None = None) -> tuple[list[dict[str, Any]]
             process.wait()
         for thread in threads:
             thread.join(timeout=60)
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None and not stream.closed:
-                stream.close()
+        stopped(process)
     err = heard.get("err", b"").decode("utf-8", errors="replace")
     return [json.loads(line) for line in heard.get("out", b"").splitlines()], err, process.returncode
 
@@ -741,17 +743,7 @@ def test_a_line_over_the_message_limit_is_skipped_without_being_held() -> None:
 def test_a_client_that_closes_stdout_stops_the_server_in_one_line() -> None:
     """The client stops reading (``cptref mcp | head -c 10``) with calls still to answer: one line on
     stderr and exit 0, as any command does under ``| head``; never the SDK's traceback of a broken pipe."""
-    import subprocess
-
-    env = {"CPTREF_CACHE_DIR": os.environ["CPTREF_CACHE_DIR"], "PATH": os.environ.get("PATH", "")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cptref", "mcp", "--data", CHECK_DATA],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=str(ROOT),
-    )
+    process = serve()
     assert process.stdin is not None and process.stdout is not None and process.stderr is not None
     try:
         calls = [
@@ -765,12 +757,7 @@ def test_a_client_that_closes_stdout_stops_the_server_in_one_line() -> None:
         assert process.wait(timeout=120) == 0  # a bound on a hang; stdin is still open
         assert process.stderr.read().decode() == "cptref: mcp: the client closed stdout; stopped\n"
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for stream in (process.stdin, process.stderr):
-            with contextlib.suppress(BrokenPipeError):
-                stream.close()
+        stopped(process)
 
 
 @pytest.mark.slow
@@ -779,17 +766,7 @@ def test_sigint_or_sigterm_while_serving_ends_the_server_in_one_line(signum: int
     """How a client stops a server whose stdin it holds open: SIGTERM (or SIGINT). Raised into the event
     loop, cptref's own handler was swallowed by the callback it landed in (a traceback, the server going
     on), and the thread reading stdin kept the process alive; now one line and 128 + the signal."""
-    import subprocess
-
-    env = {"CPTREF_CACHE_DIR": os.environ["CPTREF_CACHE_DIR"], "PATH": os.environ.get("PATH", "")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cptref", "mcp", "--data", CHECK_DATA],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=str(ROOT),
-    )
+    process = serve()
     assert process.stdin is not None and process.stdout is not None and process.stderr is not None
     try:
         process.stdin.write(OPENING[0])
@@ -799,9 +776,4 @@ def test_sigint_or_sigterm_while_serving_ends_the_server_in_one_line(signum: int
         assert process.wait(timeout=60) == 128 + signum  # a bound on a hang, not a timing test
         assert process.stderr.read().decode() == f"cptref: {said}\n"
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            with contextlib.suppress(BrokenPipeError):
-                stream.close()
+        stopped(process)
