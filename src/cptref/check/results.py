@@ -145,6 +145,8 @@ class BatchSummary(Struct):
     """What the reader noticed, counted (dates written MM/DD/YYYY, fields past the header)."""
     notes: list[str] = field(default_factory=list)
     """What the reader said once about the file (its delimiter, a column not read, what an X12 file held)."""
+    rows: int | None = None
+    """A table's rows read (a Parquet file, where a claim may span rows); None for a file of lines."""
 
     def add(self, result: CheckResult) -> None:
         self.count(result.ok, result.verified, (item.rule for item in result.findings))

@@ -204,12 +204,16 @@ def check_batch(
             except BatchFailed as failed:  # a worker died: what was written is counted, then the one line why
                 if progress:
                     sys.stderr.write("\r" + " " * 60 + "\r")
+                if claims is not None:
+                    summary.rows = claims.read_rows
                 streams.warn(f"{shown}: {text_views.check_summary(summary)}")
                 raise BatchFailed(f"{shown}: {failed}") from None
     if progress:
         sys.stderr.write("\r" + " " * 60 + "\r")
     if x12 is not None and (said_x12 := x12.summary()) is not None:
         summary.notes.append(said_x12)
+    if claims is not None:  # a Parquet file: its rows read, beside the claims in them
+        summary.rows = claims.read_rows
     streams.warn(f"{shown}: {text_views.check_summary(summary)}")
     return summary
 

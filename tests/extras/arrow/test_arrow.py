@@ -293,6 +293,11 @@ def test_parquet_in_gives_the_jsonl_output(
         problems = [p for p in problems if p[1] != "the claim has no codes"]
     said = [line for line in run.err.splitlines() if line.endswith("line skipped")]
     assert said == [f"cptref: {source}:{n}: {m}; line skipped" for n, m in problems]
+    # the summary counts the table's rows, and the claims in them (a claim spans rows in the line shape)
+    claims, checked = len(expected.lines) + len(problems), len(expected.lines)
+    summary = f"cptref: {source}: {table.num_rows} rows read, {claims} claims in them: {checked} claims checked"
+    assert summary in run.err.splitlines()[-1]
+    assert f"{len(problems)} malformed claim{'s' * (len(problems) != 1)} reported and skipped" in run.err
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

@@ -250,17 +250,26 @@ def check_doc(
 def check_summary(summary: BatchSummary) -> str:
     """One line for stderr after a batch: every line read, as claims checked (stopped, not verified,
     verified) and lines that were not claims (malformed and reported, header, blank), then the
-    findings by rule."""
+    findings by rule. A table's (Parquet's) rows are counted as rows, with the claims in them."""
 
     def n(count: int, word: str) -> str:
         return f"{count} {word}{'s' * (count != 1)}"
 
     verified = summary.claims - summary.with_errors - summary.unverified
-    text = (
-        f"{n(summary.lines, 'line')} read: {n(summary.claims, 'claim')} checked ({summary.with_errors} with errors, "
-        f"{summary.unverified} not verified, {verified} verified), {n(summary.skipped, 'malformed line')} "
-        f"reported and skipped, {n(summary.headers, 'header line')}, {n(summary.blank, 'blank line')}"
+    checked = (
+        f"{n(summary.claims, 'claim')} checked ({summary.with_errors} with errors, "
+        f"{summary.unverified} not verified, {verified} verified)"
     )
+    if summary.rows is not None:  # a table: its rows, and the claims in them (a claim may span rows)
+        text = (
+            f"{n(summary.rows, 'row')} read, {n(summary.lines, 'claim')} in them: {checked}, "
+            f"{n(summary.skipped, 'malformed claim')} reported and skipped"
+        )
+    else:
+        text = (
+            f"{n(summary.lines, 'line')} read: {checked}, {n(summary.skipped, 'malformed line')} "
+            f"reported and skipped, {n(summary.headers, 'header line')}, {n(summary.blank, 'blank line')}"
+        )
     for name, count in sorted(summary.noticed.items()):
         text += f", {count} {name}"
     for note in summary.notes:
