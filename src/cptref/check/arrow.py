@@ -130,11 +130,16 @@ def _is_list(kind: pa.DataType) -> bool:
 def column(batch: pa.RecordBatch, name: str) -> pa.Array | None:
     """The column ``name`` of ``batch`` (dictionary-encoded, a pandas categorical: its values), or None."""
     index = batch.schema.get_field_index(name)
-    found = None if index < 0 else batch.column(index)
-    if found is not None and pa.types.is_dictionary(found.type):
+    return None if index < 0 else _decoded(batch.column(index))
+
+
+def _decoded(found: pa.Array) -> pa.Array:
+    """``found`` with its dictionary encoding (of its values, or of a list's items) undone."""
+    if pa.types.is_dictionary(found.type):
         return found.dictionary_decode()
-    listed = found is not None and _is_list(found.type) and pa.types.is_dictionary(found.type.value_type)
-    return found.cast(pa.large_list(found.type.value_type.value_type)) if listed else found  # type: ignore[union-attr]
+    if _is_list(found.type) and pa.types.is_dictionary(found.type.value_type):
+        return found.cast(pa.large_list(found.type.value_type.value_type))
+    return found
 
 
 def _flat_list(array: pa.Array) -> tuple[list[int], pa.Array]:
@@ -371,7 +376,7 @@ def _line_tokens(values: pa.Array) -> list[Any]:
         return [t if t is not None else _Problem("a line of the claim is null") for t in values.to_pylist()]
     if not pa.types.is_struct(values.type):
         raise TypeError(f"a line must be text or a struct of code, modifiers and units, not {values.type}")
-    children = dict(zip((f.name for f in values.type), values.flatten(), strict=True))
+    children = dict(zip((f.name for f in values.type), map(_decoded, values.flatten()), strict=True))
     if "code" not in children:
         raise TypeError("a line struct needs a code field (and modifiers, units when given)")
     valid = values.is_valid().to_pylist() if values.null_count else None

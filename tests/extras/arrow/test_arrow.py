@@ -473,14 +473,31 @@ def _dictionary(array: Any) -> Any:
         ("claim", ("lines_values",)),
         ("line", ("id", "code", "date")),
         ("line", ("modifiers",)),
+        ("struct", ("code", "modifiers")),
     ],
 )
 def test_dictionary_encoded_columns_are_read_as_their_values(
     shape: str, encoded: tuple[str, ...], cms_folder: Path, tmp_path: Path
 ) -> None:
     """A categorical column (pandas), a dictionary column (Spark, DuckDB) holds text all the same: it was
-    refused as 'not text'; the claims read are those of the same table written plainly."""
-    if shape == "claim":
+    refused as 'not text'; the claims read are those of the same table written plainly. In a list of
+    line structs (``struct``), the struct's own fields are the ones encoded."""
+    if shape == "struct":
+        line = pa.struct([("code", pa.string()), ("modifiers", pa.list_(pa.string())), ("units", pa.int64())])
+        plain = pa.table(
+            {
+                "id": ["c1", "c2"],
+                "date": ["2026-11-27", "2026-11-27"],
+                "lines": pa.array(
+                    [
+                        [{"code": "0001X", "modifiers": ["59"], "units": 1}, {"code": "0002X", "units": 2}],
+                        [{"code": "0002X", "modifiers": ["RT", "59"]}],
+                    ],
+                    pa.list_(line),
+                ),
+            }
+        )
+    elif shape == "claim":
         plain = pa.table(
             {
                 "id": ["c1", "c2", "c3"],
@@ -499,6 +516,13 @@ def test_dictionary_encoded_columns_are_read_as_their_values(
             }
         )
     columns = {name: plain.column(name).combine_chunks() for name in plain.column_names}
+    if shape == "struct":
+        lines = columns["lines"]
+        fields = {f.name: lines.values.field(f.name) for f in lines.type.value_type}
+        fields.update((name, _dictionary(fields[name])) for name in encoded)
+        structs = pa.StructArray.from_arrays(list(fields.values()), names=list(fields))
+        columns["lines"] = pa.ListArray.from_arrays(lines.offsets, structs)
+        encoded = ()
     for name in encoded:
         if name == "lines_values":
             columns["lines"] = _dictionary(columns["lines"])
@@ -512,6 +536,8 @@ def test_dictionary_encoded_columns_are_read_as_their_values(
     run = _check("--file", str(tmp_path / "encoded.parquet"), "--jsonl", "--fields", "rule,claim.codes", cms=cms_folder)
     assert run.err.replace("encoded.parquet", "plain.parquet") == wanted.err
     assert (run.code, run.out) == (wanted.code, wanted.out) and run.out.count("\n") == (3 if shape == "claim" else 2)
+    if shape == "struct":  # the struct's modifiers and units were read, not only its code
+        assert '"modifiers":["RT","59"]' in run.out and '"units":2' in run.out
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
