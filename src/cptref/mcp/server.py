@@ -195,11 +195,13 @@ def _refusal(number: int, lines: _Lines, exc: Exception) -> str:
 async def _relay(running: Server[Any], read: Any, write: Any, lines: _Lines, options: Any) -> None:
     """Serve ``running`` over the SDK's stdio streams, between which this stands: a line that is no
     message is answered with a JSON-RPC parse error (id null) and said on stderr, where the SDK would
-    drop it unsaid; and at the end of stdin every request read is answered before the server stops
-    (the SDK cancels those still running), within :data:`SETTLE_SECONDS`."""
+    drop it unsaid; a request before ``initialize`` (but ``ping``) is answered with an invalid-request
+    error that says so, where the SDK's says "Invalid request parameters"; and at the end of stdin
+    every request read is answered before the server stops (the SDK cancels those still running),
+    within :data:`SETTLE_SECONDS`."""
     import anyio
     from mcp.shared.message import SessionMessage
-    from mcp.types import PARSE_ERROR, ErrorData, JSONRPCError, JSONRPCNotification, JSONRPCRequest
+    from mcp.types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, JSONRPCNotification, JSONRPCRequest
 
     from cptref.output import streams
 
@@ -207,6 +209,8 @@ async def _relay(running: Server[Any], read: Any, write: Any, lines: _Lines, opt
     server_writes, from_server = anyio.create_memory_object_stream[SessionMessage](0)
     pending: Counter[Any] = Counter()
     """The ids of the requests read and not yet answered, each with how many times."""
+    initialized = [False]
+    """Whether the client has sent ``initialize``: before it, the lifecycle allows only ``ping``."""
 
     def answered(key: Any) -> None:
         pending[key] -= 1
@@ -225,6 +229,14 @@ async def _relay(running: Server[Any], read: Any, write: Any, lines: _Lines, opt
                     continue
                 message = item.message
                 if isinstance(message, JSONRPCRequest):
+                    if message.method == "initialize":
+                        initialized[0] = True
+                    elif not initialized[0] and message.method != "ping":  # the SDK: "Invalid request parameters"
+                        why = f"line {number}: {message.method[:80]!r} before initialize; send initialize first"
+                        streams.warn(f"mcp: {why}")
+                        error = ErrorData(code=INVALID_REQUEST, message=why)
+                        await write.send(SessionMessage(JSONRPCError(jsonrpc="2.0", id=message.id, error=error)))
+                        continue
                     pending[message.id] += 1
                 elif isinstance(message, JSONRPCNotification) and message.method == "notifications/cancelled":
                     cancelled = (message.params or {}).get("requestId")

@@ -712,6 +712,22 @@ def test_a_line_that_is_no_message_is_answered_with_a_parse_error_and_said_on_st
 
 
 @pytest.mark.slow
+def test_a_request_before_initialize_is_refused_saying_so() -> None:
+    """The lifecycle allows only ``ping`` before ``initialize``; the SDK alone answers any other request
+    "Invalid request parameters", which names neither the request nor the way out."""
+    listing = message(id=2, method="tools/list")
+    answers, err, status = wire(message(id=9, method="ping"), listing, *OPENING, listing)
+    assert status == 0
+    assert answers[0] == {"jsonrpc": "2.0", "id": 9, "result": {}}
+    assert answers[1]["id"] == 2 and answers[1]["error"] == {
+        "code": -32600,
+        "message": "line 2: 'tools/list' before initialize; send initialize first",
+    }
+    assert [a["id"] for a in answers[2:]] == [1, 2] and "tools" in answers[3]["result"]
+    assert err == "cptref: mcp: line 2: 'tools/list' before initialize; send initialize first\n"
+
+
+@pytest.mark.slow
 def test_a_line_over_the_message_limit_is_skipped_without_being_held() -> None:
     """A 300 MB line under a 700 MB address space: the SDK alone reads it whole (MemoryError, a traceback,
     the server gone); here it is read through and answered with a parse error naming its size, and the
