@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from cptref.check.arrow import CLAIM_SETTINGS, ArrowClaims, Unread, aligned, bad_setting, id_type, numbered
+from cptref.check.arrow import CLAIM_SETTINGS, ArrowClaims, Unread, aligned, bad_setting, id_type
 from cptref.check.batch import NO_DATE
 from cptref.check.engine import CheckTables, check
 from cptref.check.results import BatchSummary
@@ -174,6 +174,13 @@ class ArrowChecker:
         """The results of a whole table, checked ``batch_size`` rows at a time."""
         schema = self.result_schema(table.schema)
         return pa.Table.from_batches(list(self.check_batches(table.to_batches(batch_size))), schema=schema)
+
+
+def numbered(batches: Iterable[pa.RecordBatch], first: int = 1) -> Iterator[tuple[pa.RecordBatch, int]]:
+    """Each batch with the row number of its first row in the stream (from ``first``)."""
+    for batch in batches:
+        yield batch, first
+        first += batch.num_rows
 
 
 def open_library(data: LibraryData = None) -> Catalog:

@@ -456,10 +456,3 @@ def _last_run(batch: pa.RecordBatch) -> int:
     while start > 0 and ids[start - 1].as_py() == last:
         start -= 1
     return start
-
-
-def numbered(batches: Iterable[pa.RecordBatch], first: int = 1) -> Iterator[tuple[pa.RecordBatch, int]]:
-    """Each batch with the row number of its first row in the stream (from ``first``)."""
-    for batch in batches:
-        yield batch, first
-        first += batch.num_rows
