@@ -130,20 +130,27 @@ sites AS (
               || CASE WHEN list_contains(mods, '50') THEN ['RT', 'LT'] ELSE []::VARCHAR[] END)) AS site
   FROM codes
 ),
-ptp_hits AS (
-  SELECT a.n, p.mi, a.code AS c1, b.code AS c2,
+ptp_hits AS (  -- ending: the deletion date is the date of service (in force that day under one reading)
+  SELECT a.n, p.mi, a.code AS c1, b.code AS c2, a.d = p.del AS ending,
          list_distinct(list_intersect(a.mods || b.mods, {associated})) AS found, a.site AS sa, b.site AS sb
   FROM sites a JOIN sites b ON a.n = b.n AND a.code <> b.code
-  JOIN ptp p ON p.c1 = a.code AND p.c2 = b.code AND p.eff <= a.d AND a.d < p.del AND p.mi <> 9
+  JOIN ptp p ON p.c1 = a.code AND p.c2 = b.code AND p.eff <= a.d AND a.d <= p.del AND p.mi <> 9
 ),
-ptp_findings AS (
-  SELECT n, 'ncci-ptp' AS rule,
+ptp_judged AS (
+  SELECT n, ending, [c1, c2] AS codes,
          CASE WHEN mi = 0 OR len(found) = 0 THEN 'error'
               WHEN len(list_filter(found, lambda x: NOT list_contains({anatomic}, x))) > 0 THEN 'info'
               WHEN len(sa) > 0 AND len(sb) > 0 AND sa = sb THEN 'error'
-              ELSE 'info' END AS severity,
-         [c1, c2] AS codes
+              ELSE 'info' END AS severity
   FROM ptp_hits
+),
+ptp_findings AS (
+  SELECT n, 'ncci-ptp' AS rule, severity, codes FROM ptp_judged WHERE NOT ending
+),
+ptp_undecided AS (  -- an ending edit that would stop the pair, which no edit in force stops: a warning
+  SELECT DISTINCT e.n, 'ncci-ptp' AS rule, 'warning' AS severity, e.codes FROM ptp_judged e
+  WHERE e.ending AND e.severity = 'error'
+    AND NOT EXISTS (SELECT 1 FROM ptp_findings f WHERE f.n = e.n AND f.codes = e.codes AND f.severity = 'error')
 ),
 mue_findings AS (
   SELECT c.n, 'mue' AS rule,
@@ -158,19 +165,30 @@ claim_codes AS (
   SELECT n, list(code) AS all_codes, list(code) FILTER (WHERE code NOT IN (SELECT addon FROM aoc)) AS primaries
   FROM codes GROUP BY n
 ),
-aoc_in_force AS (
-  SELECT c.n, c.code, min(e.type) AS kind, list_distinct(list(e.primary_code)) AS listed
-  FROM codes c JOIN aoc e ON e.addon = c.code AND e.eff <= c.d AND c.d < e.del
+aoc_in_force AS (  -- _a: the edits in force; _b: with those whose deletion date is the date of service
+  SELECT c.n, c.code, min(e.type) FILTER (WHERE c.d < e.del) AS kind_a,
+         list_distinct(list(e.primary_code) FILTER (WHERE c.d < e.del)) AS listed_a,
+         min(e.type) AS kind_b, list_distinct(list(e.primary_code)) AS listed_b, bool_or(c.d = e.del) AS ending
+  FROM codes c JOIN aoc e ON e.addon = c.code AND e.eff <= c.d AND c.d <= e.del
   GROUP BY c.n, c.code
 ),
-aoc_findings AS (
-  SELECT f.n, 'aoc' AS rule, CASE WHEN f.kind = 1 THEN 'error' ELSE 'warning' END AS severity, [f.code] AS codes
+aoc_judged AS (
+  SELECT f.n, f.code, f.ending,
+         CASE WHEN f.kind_a IS NULL OR list_has_any(coalesce(f.listed_a, []), k.all_codes) THEN NULL
+              WHEN f.kind_a = 1 THEN 'error' ELSE 'warning' END AS sev_a,
+         CASE WHEN list_has_any(f.listed_b, k.all_codes) THEN NULL
+              WHEN f.kind_b = 1 THEN 'error' ELSE 'warning' END AS sev_b
   FROM aoc_in_force f JOIN claim_codes k ON k.n = f.n
   WHERE len(list_filter(coalesce(k.primaries, []), lambda x: x <> f.code)) > 0  -- another procedure, not an add-on
-    AND NOT list_has_any(f.listed, k.all_codes)
+),
+aoc_findings AS (  -- the two readings of a deletion date disagree: a warning
+  SELECT n, 'aoc' AS rule, CASE WHEN ending AND sev_a IS DISTINCT FROM sev_b THEN 'warning' ELSE sev_a END AS severity,
+         [code] AS codes
+  FROM aoc_judged WHERE sev_a IS NOT NULL OR (ending AND sev_b IS NOT NULL)
 ),
 findings AS (
-  SELECT * FROM ptp_findings UNION ALL SELECT * FROM mue_findings UNION ALL SELECT * FROM aoc_findings
+  SELECT * FROM ptp_findings UNION ALL SELECT * FROM ptp_undecided UNION ALL SELECT * FROM mue_findings
+  UNION ALL SELECT * FROM aoc_findings
 ),
 per_claim AS (
   SELECT n, list({{'rule': rule, 'severity': severity, 'codes': codes}}) AS findings FROM findings GROUP BY n

@@ -72,9 +72,76 @@ def test_indicator_1_is_an_error_unless_a_distinct_service_modifier_then_info(cl
 def test_the_date_of_service_selects_the_edits_in_force(cli: Cli, cms: Path) -> None:
     # 0001X/0004X: effective 2025-01-01, deleted 2026-11-01; 0002X/0006X: effective 2026-12-01
     assert of(findings(cli, cms, "0001X", "0004X", "--date", "2026-10-31")[1], "ncci-ptp")
-    assert of(findings(cli, cms, "0001X", "0004X", "--date", "2026-11-01")[1], "ncci-ptp") == []
+    assert of(findings(cli, cms, "0001X", "0004X", "--date", "2026-11-02")[1], "ncci-ptp") == []
     assert of(findings(cli, cms, "0002X", "0006X", "--date", "2026-11-30")[1], "ncci-ptp") == []
     assert of(findings(cli, cms, "0002X", "0006X", "--date", "2026-12-01")[1], "ncci-ptp")
+
+
+def _claim(cli: Cli, cms: Path, *args: str) -> dict[str, Any]:
+    run = cli("check", *args, "--json", "--cms", str(cms), *DATA)
+    assert run.code in (0, 1), run.err
+    return dict(json.loads(run.out))
+
+
+def test_on_an_edits_deletion_date_the_pair_is_neither_stopped_nor_verified(cli: Cli, cms: Path) -> None:
+    """0001X/0004X (indicator 1) is deleted 2026-11-01. cptref reads a deletion date as the first day
+    without the edit; CMS's tables end edits on a quarter's last day, which reads as the last day in
+    force; CMS's own definition was not found (README, "Dates of an edit"). On that one day the claim
+    would be stopped under one reading and pass under the other: a warning, so not verified, not an error."""
+    doc = _claim(cli, cms, "0001X", "0004X", "--date", "2026-11-01")
+    [edit] = of(doc["findings"], "ncci-ptp")
+    assert (edit["severity"], edit["codes"], edit["fix_codes"]) == ("warning", ["0001X", "0004X"], ["0004X"])
+    assert "2026-11-01, as its deletion date" in edit["message"] and "not verified" in edit["message"]
+    assert edit["fact"].endswith("; deletion date 2026-11-01") and edit["row"] == "ccipra-v323r0-f1.txt, line 9"
+    assert "first day without the edit" in edit["note"] and (doc["ok"], doc["verified"]) == (True, False)
+    # a modifier the edit accepts (indicator 1): info under one reading, nothing under the other: no
+    # warning, and the modifier is as unweighed as under cptref's reading
+    accepted = _claim(cli, cms, "0001X", "0004X-59", "--date", "2026-11-01")["findings"]
+    assert of(accepted, "ncci-ptp") == [] and [f["codes"] for f in of(accepted, "modifier-not-evaluated")] == [
+        ["0004X"]
+    ]
+
+
+def test_an_edit_in_force_that_stops_the_pair_leaves_its_deleted_row_unsaid(cms: Path, tmp_path: Path) -> None:
+    """A pair deleted on a day and re-added that day with indicator 0: the row in force stops the claim
+    under either reading, so the deleted row adds nothing."""
+    folder = tmp_path / "cms"
+    shutil.copytree(cms, folder)
+    part = folder / "ccipra-v323r0-f1.txt"
+    lines = part.read_bytes().split(b"\r\n")
+    at = lines.index(b"0002X\t0006X\t\t20261201\t*\t0\tPlaceholder rationale gamma")
+    lines[at:at] = [b"0001X\t0004X\t\t20261101\t*\t0\tPlaceholder rationale again"]
+    part.write_bytes(b"\r\n".join(lines))
+    catalog = load_catalog(FIXTURES / "check")
+    with open_tables([folder], tmp_path / "cache") as tables:
+        result = check(CheckTables.from_catalog(catalog, tables), ["0001X", "0004X"], date(2026, 11, 1))
+    found = [f for f in result.findings if f.rule == "ncci-ptp"]
+    assert [(f.severity, (f.fact or "").split(", ")[2]) for f in found] == [
+        ("error", "modifier indicator 0; Placeholder rationale again")
+    ]
+
+
+def test_on_an_add_on_edits_deletion_date_the_add_on_is_neither_stopped_nor_verified(cli: Cli, cms: Path) -> None:
+    """0022X's type 1 edit with primary 0002X is deleted 2026-12-01, the day its type 3 edit (primary
+    0007X) takes effect. With 0002X on the claim: accepted while the type 1 edit applies, left to the
+    contractor once only the type 3 one does; on 2026-12-01 cptref cannot tell which, and says so."""
+    assert of(_claim(cli, cms, "0002X", "0022X", "--date", "2026-11-30")["findings"], "aoc") == []
+    doc = _claim(cli, cms, "0002X", "0022X", "--date", "2026-12-01")
+    [aoc] = of(doc["findings"], "aoc")
+    assert aoc["severity"] == "warning" and "2026-12-01, as its deletion date" in aoc["message"]
+    assert "first day without the edit" in aoc["note"] and doc["verified"] is False
+    [after] = of(_claim(cli, cms, "0002X", "0022X", "--date", "2026-12-02")["findings"], "aoc")
+    assert after["severity"] == "warning" and "deletion date" not in after["message"]  # type 3: the contractor
+    # a primary neither edit lists: stopped while the type 1 edit applies, left to the contractor after
+    [stopped] = of(_claim(cli, cms, "0001X", "0022X", "--date", "2026-11-30")["findings"], "aoc")
+    [undecided] = of(_claim(cli, cms, "0001X", "0022X", "--date", "2026-12-01")["findings"], "aoc")
+    assert stopped["severity"] == "error" and undecided["severity"] == "warning"
+    assert stopped["fix"] == "Report 0022X with 0002X, or remove it."  # the type 1 edit alone lists 0002X
+    assert undecided["fix"].endswith(
+        "If the edits ending that day still apply: Report 0022X with one of 0002X, 0007X, or remove it."
+    )
+    # a primary that both edits' days accept (0007X is listed from 2026-12-01 on): no finding that day
+    assert of(_claim(cli, cms, "0007X", "0022X", "--date", "2026-12-01")["findings"], "aoc") == []
 
 
 def test_indicator_9_is_no_edit(cli: Cli, cms: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cptref.cms import CmsTables, compile_tables, compiled_path, fingerprint, open_tables
+from cptref.cms import CmsTables, PtpEdit, compile_tables, compiled_path, fingerprint, open_tables
 from cptref.cms import reader as reader_module
 from cptref.cms.edits import BATCH_AFTER
 
@@ -229,6 +229,10 @@ def test_ptp_edits_in_force_on_a_date_in_either_order(cms: CmsTables) -> None:
 def test_effective_on_its_day_deleted_on_its_day(cms: CmsTables, day: date, expected: set[str]) -> None:
     found = {e.column2 for e in cms.ptp_edits(["0001X", "0003X", "0004X", "0005X"], day)}
     assert found == expected
+    # the edits whose deletion date is the day, asked for: in force that day under the other reading
+    ending: list[PtpEdit] = []
+    assert {e.column2 for e in cms.ptp_edits(["0001X", "0003X", "0004X", "0005X"], day, ending=ending)} == expected
+    assert {(e.column2, e.modifier) for e in ending} == ({("0004X", 1)} if day == date(2026, 11, 1) else set())
 
 
 def test_the_setting_chooses_the_table(cms: CmsTables) -> None:

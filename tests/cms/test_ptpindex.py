@@ -46,14 +46,17 @@ def made_up_index(seed: int) -> tuple[PtpIndex, list[tuple[str, str, int, int, i
     return index, sorted(rows.values())
 
 
-def expected(rows: list[tuple[str, str, int, int, int, int]], claim: list[str], day: int) -> list[tuple[str, str]]:
-    """Every row in force between two codes of the claim, in the claim's order then by effective date,
-    file and line: the order the checker reports them in."""
+def expected(
+    rows: list[tuple[str, str, int, int, int, int]], claim: list[str], day: int, ending: bool = False
+) -> list[tuple[str, str]]:
+    """Every row in force between two codes of the claim (``ending``: every row whose deletion date is
+    ``day``), in the claim's order then by effective date, file and line: the order the checker
+    reports them in."""
     place = {code: n for n, code in enumerate(claim)}
     found = [
         (place[c1], place[c2], eff, f, line, c1, c2)
         for c1, c2, eff, end, f, line in rows
-        if c1 in place and c2 in place and c1 != c2 and eff <= day < end
+        if c1 in place and c2 in place and c1 != c2 and eff <= day and (day == end if ending else day < end)
     ]
     return [(c1, c2) for *_, c1, c2 in sorted(found)]
 
@@ -67,8 +70,11 @@ def test_every_edit_in_force_comes_in_the_claims_order(seed: int) -> None:
             claim = [*rng.sample(CODES, size), "9999X"]  # and a code the table does not know
             rng.shuffle(claim)
             for day in DAYS:
-                got = [(a, b) for a, b, _ in index.hits(claim, day)]
+                ending: list[tuple[str, str, int]] = []
+                got = [(a, b) for a, b, _ in index.hits(claim, day, ending)]
                 assert got == expected(rows, claim, day), (size, day)
+                assert [(a, b) for a, b, _ in ending] == expected(rows, claim, day, ending=True), (size, day)
+                assert [(a, b) for a, b, _ in index.hits(claim, day)] == got  # without the list: the same
 
 
 @pytest.fixture

@@ -125,10 +125,15 @@ class EditReader:
             found = self._rows_of(t)
             return None if found is None else ask(found)
 
-    def ptp_edits(self, codes: Iterable[str], on: date, setting: str = "practitioner") -> list[PtpEdit]:
+    def ptp_edits(
+        self, codes: Iterable[str], on: date, setting: str = "practitioner", ending: list[PtpEdit] | None = None
+    ) -> list[PtpEdit]:
         """The PTP edits in force on ``on`` between any two of ``codes`` (either order), in the
         table of ``setting``: what ``check`` needs for one claim. Repeated codes count once. In
-        the order of the codes given (column 1, then column 2), then by effective date and line."""
+        the order of the codes given (column 1, then column 2), then by effective date and line.
+        ``ending``, when given, receives the edits between them whose deletion date is ``on``, in
+        the same order: in force on that day if a deletion date is the last day in force, not if it
+        is the first day without the edit (cptref's reading: :func:`cptref.cms.models.in_force`)."""
         found = self._tables.get(("ptp", setting))
         if found is None:
             return []
@@ -139,18 +144,22 @@ class EditReader:
         index = self._indexes.get(t) if t in self._indexes else self._index(t)
         day = ymd(on)
         if index is not None:
-            hits = index.hits(distinct, day)
-            if not hits:
+            last: list[tuple[str, str, int]] | None = None if ending is None else []
+            hits = index.hits(distinct, day, last)
+            if not hits and not last:
                 return []
             made = self._ptp_made.get(t)
             if made is None:
                 made = self._ptp_made[t] = _Bounded(self._cache_codes * 2)
-            out = []
-            for a, b, i in hits:
-                edit = made.get(i)
-                if edit is None:
-                    edit = made.put(i, self._ptp(table, a, b, index.cells(i)))
-                out.append(edit)
+            out: list[PtpEdit] = []
+            for rows_of_day, into in ((hits, out), (last, ending)):
+                if not rows_of_day or into is None:
+                    continue
+                for a, b, i in rows_of_day:
+                    edit = made.get(i)
+                    if edit is None:
+                        edit = made.put(i, self._ptp(table, a, b, index.cells(i)))
+                    into.append(edit)
             return out
         unique = list(distinct)
         rows = self._stored_rows(t, lambda stored: stored.among(unique))
@@ -162,6 +171,8 @@ class EditReader:
             )
         order = {code: i for i, code in enumerate(unique)}
         rows.sort(key=lambda r: (order[r[0]], order[r[1]], r[2], r[7], r[8]))
+        if ending is not None:
+            ending.extend(self._ptp(table, r[0], r[1], r[2:]) for r in rows if r[0] != r[1] and r[2] <= day == r[3])
         return [self._ptp(table, r[0], r[1], r[2:]) for r in rows if r[0] != r[1] and r[2] <= day < r[3]]
 
     def ptp_pair(

@@ -21,6 +21,13 @@ row effective ``20241001`` and deleted ``20241231`` covers its quarter whole onl
 date is the last day in force. Its indicator-9 rows, deleted on their effective date, settle
 nothing: the PTP rule never applies an indicator-9 row, on any day. README.md states the reading
 and the question.
+
+So the deletion day itself is undecided, and the check says so rather than pick a reading: the
+look-ups give the edits in force (:func:`in_force`) and, when asked, those whose deletion date is the
+date of service (``ptp_edits(..., ending=[])``); the PTP and AOC rules judge the claim both ways,
+and where the two readings disagree on stopping it (PTP) or on the add-on's finding (AOC) the
+finding is a warning that names the deletion date: the claim is neither stopped nor verified
+(``tests/check/test_cms_rules.py``).
 """
 
 from __future__ import annotations

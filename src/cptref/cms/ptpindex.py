@@ -206,7 +206,9 @@ class PtpIndex:
             self._partner_rows += hi - lo
         return found
 
-    def hits(self, unique: Iterable[str], day: int) -> list[tuple[str, str, int]]:
+    def hits(
+        self, unique: Iterable[str], day: int, ending: list[tuple[str, str, int]] | None = None
+    ) -> list[tuple[str, str, int]]:
         """(column 1, column 2, row number) of every edit in force on ``day`` between two of
         ``unique`` (distinct codes), in the order of ``unique`` (column 1, then column 2), then by
         effective date, file and line. One pass: a code none of whose partners
@@ -214,7 +216,9 @@ class PtpIndex:
         one set operation and no search (the common claim: no two of its codes have an edit at
         all); a code that has some is searched for those codes only, never for a code it has no row
         with. For each column-1 code the smaller of its partners and the claim's codes is walked, so
-        a claim of many codes never costs a search a pair."""
+        a claim of many codes never costs a search a pair. ``ending``, when given, receives the rows
+        whose deletion date is ``day`` (in force that day under one reading of a deletion date, not
+        under cptref's: :func:`cptref.cms.models.in_force`), in the same order."""
         if not isinstance(unique, dict):
             unique = dict.fromkeys(unique)
         partners = self._partners
@@ -242,8 +246,12 @@ class PtpIndex:
                 i = bisect_left(column2, wanted, lo, hi)
                 while i < hi and column2[i] == wanted:
                     span = spans[i]
-                    if span >> _DATE_BITS <= day < (span & _DATE):
-                        out.append((first, second, i))
+                    if span >> _DATE_BITS <= day:
+                        end = span & _DATE
+                        if day < end:
+                            out.append((first, second, i))
+                        elif day == end and ending is not None:
+                            ending.append((first, second, i))
                     i += 1
         return out
 

@@ -134,6 +134,14 @@ def row(file: str, line: int) -> str:
     return f"{file.rsplit('/', 1)[-1]}, line {line}"
 
 
+DELETION_DAY = (
+    "cptref reads a deletion date as the first day without the edit, while CMS's tables end edits on a "
+    "quarter's last day, which reads as the last day in force; CMS's own definition was not found, so on "
+    'that one day the edit is neither applied nor set aside (README, "Dates of an edit").'
+)
+"""The note of a warning for an edit whose deletion date is the claim's date."""
+
+
 def official_finding(
     rule: str,
     severity: str,

@@ -18,7 +18,7 @@ from cptref.check.claim import ClaimView
 from cptref.check.modifiers import COMPONENTS, SIDES
 from cptref.check.results import Finding
 
-from .base import CheckRule, Facts, Lookup, has_aoc, official_finding, one_of, row
+from .base import DELETION_DAY, CheckRule, Facts, Lookup, has_aoc, official_finding, one_of, row
 from .base import units_text as units_of
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 _CACHE = 100_000
 _UNITS_CACHE = 16
 _DAYS_CACHE = 1_000
+_AocDay = tuple[tuple[str, ...], Finding | None, tuple[tuple[str, ...], Finding | None] | None]
+"""An add-on's edits on one day: the primaries listed by the edits in force and the finding when none
+is on the claim; and when the day is an edit's deletion date, the same with the edits ending that day."""
 
 
 class Mue(CheckRule):
@@ -134,20 +137,22 @@ class Aoc(CheckRule):
         "From your add-on code (AOC) table, the edits in force on the date of service. Type 1: only the listed "
         "primaries are accepted, so an add-on with none of them on the claim is an error. Type 2: no primaries "
         "are listed, the contractor decides; type 3: some are listed and the contractor may accept others: "
-        "a warning naming them when none listed is on the claim."
+        "a warning naming them when none listed is on the claim. On an edit's deletion date, when the claim is "
+        "judged one way with that edit and another without it, a warning says so (not verified, not stopped)."
     )
 
     class _Prepared:
         """A code's AOC edits, and for each date of service met, the primaries listed by the edits in
         force and the finding when none of them is on the claim (None: no edit in force)."""
 
-        __slots__ = ("by_day", "by_edits", "cms", "every")
+        __slots__ = ("by_day", "by_edits", "cms", "every", "undecided")
 
         def __init__(self, every: tuple[AocEdit, ...], cms: CmsTables) -> None:
             self.every = every
             self.cms = cms
-            self.by_day: dict[date, tuple[tuple[str, ...], Finding | None]] = {}
+            self.by_day: dict[date, _AocDay] = {}
             self.by_edits: dict[tuple[int, ...], tuple[tuple[str, ...], Finding | None]] = {}
+            self.undecided: dict[tuple[date, str], Finding] = {}
 
     def prepare(self, facts: Facts, lookup: Lookup) -> Any:
         if facts.cms is None:
@@ -159,19 +164,66 @@ class Aoc(CheckRule):
         cms = prepared.cms
         if all(other == code or cms.is_addon(other) for other in claim.counts):
             return ()  # no other procedure on the claim: addon-alone says it
-        hit = prepared.by_day.get(claim.date)
+        day = claim.date
+        hit = prepared.by_day.get(day)
         if hit is None:
-            edits = [e for e in prepared.every if e.in_force(claim.date)]
-            key = tuple(map(id, edits))  # the edits are held by prepared.every: their ids stay theirs
-            hit = prepared.by_edits.get(key)
-            if hit is None:
-                hit = prepared.by_edits[key] = self._in_force(code, edits)
+            edits = [e for e in prepared.every if e.in_force(day)]
+            # the edits whose deletion date is the day: in force that day under one reading of it
+            ending = [e for e in prepared.every if e.deleted == day and e.effective <= day]
+            other = self._listed(code, prepared, edits + ending) if ending else None
+            hit = (*self._listed(code, prepared, edits), other)
             if len(prepared.by_day) < _DAYS_CACHE:
-                prepared.by_day[claim.date] = hit
-        listed, found = hit
-        if found is None or any(p in claim.counts for p in listed):
-            return ()
-        return (found,)
+                prepared.by_day[day] = hit
+        listed, found, other = hit
+        if found is not None and any(p in claim.counts for p in listed):
+            found = None
+        if other is None:
+            return () if found is None else (found,)
+        # the day is an edit's deletion date: judged under both readings of it (README, "Dates of an edit")
+        also: Finding | None = other[1]
+        if also is not None and any(p in claim.counts for p in other[0]):
+            also = None
+        if found is also or (found is not None and also is not None and found.severity == also.severity):
+            return () if found is None else (found,)
+        return (self._undecided(code, prepared, day, found, also),)
+
+    def _listed(self, code: str, prepared: _Prepared, edits: list[AocEdit]) -> tuple[tuple[str, ...], Finding | None]:
+        key = tuple(map(id, edits))  # the edits are held by prepared.every: their ids stay theirs
+        hit = prepared.by_edits.get(key)
+        if hit is None:
+            hit = prepared.by_edits[key] = self._in_force(code, edits)
+        return hit
+
+    def _undecided(
+        self, code: str, prepared: _Prepared, day: date, without: Finding | None, within: Finding | None
+    ) -> Finding:
+        """A warning for an add-on judged one way if the edits whose deletion date is the claim's
+        date no longer apply that day (``without``: cptref's reading) and another if they still do
+        (``within``): neither stopped nor verified."""
+        stops = without if without is not None and without.severity == "error" else within or without
+        assert stops is not None  # the two differ: one of them is a finding
+        key = (day, (stops.fix or "") + ("" if stops is within else " without"))
+        found = prepared.undecided.get(key)
+        if found is None:
+            when = "still apply" if stops is within else "no longer apply"
+            found = official_finding(
+                self.id,
+                "warning",
+                (code,),
+                f"{code} is an add-on code, and an add-on code edit of it has this date of service, {day.isoformat()}, "
+                f"as its deletion date; the claim is judged differently as the edit applies that day or not, and "
+                "cptref cannot tell which, so the add-on is not verified.",
+                f"Ask the Medicare contractor whether the edit applies on {day.isoformat()}. If the edits ending "
+                f"that day {when}: {stops.fix}",
+                stops.fix_codes,
+                f"{stops.fact}; an edit deleted {day.isoformat()}",
+                stops.table or "",
+                stops.row or "",
+                note=DELETION_DAY,
+            )
+            if len(prepared.undecided) < _DAYS_CACHE:
+                prepared.undecided[key] = found
+        return found
 
     def _in_force(self, code: str, edits: list[AocEdit]) -> tuple[tuple[str, ...], Finding | None]:
         """The primaries the edits in force list, and the finding for a claim holding none of them."""

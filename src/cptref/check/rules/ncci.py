@@ -12,7 +12,7 @@ from cptref.check.claim import ClaimView
 from cptref.check.modifiers import NCCI_ASSOCIATED, NCCI_MANUAL, documented, ncci_bypass
 from cptref.check.results import Finding
 
-from .base import CheckRule, Context, official_finding, row
+from .base import DELETION_DAY, CheckRule, Context, official_finding, row
 
 if TYPE_CHECKING:
     from cptref.cms import PtpEdit
@@ -33,7 +33,9 @@ class NcciPtp(CheckRule):
         "code carries an NCCI-associated modifier (the NCCI Policy Manual, chapter I, section E: anatomic "
         "RT/LT, E1-E4, FA-F9, TA-T9, LC/LD/RC/LM/RI; global surgery 24, 25, 57, 58, 78, 79; and 27, 91, 59, XE, "
         "XS, XP, XU), which turns it into info saying what the record must document; anatomic modifiers that "
-        "name the same site on both codes do not. Indicator 9: no edit."
+        "name the same site on both codes do not. Indicator 9: no edit. On an edit's deletion date, an edit that would "
+        "stop the pair is a warning instead (not verified, not stopped): whether an edit applies on its deletion "
+        "date is not settled (README, Dates of an edit)."
     )
     claim_level = True
 
@@ -48,9 +50,57 @@ class NcciPtp(CheckRule):
         cms = context.cms
         if cms is None or len(claim.counts) < 2:
             return ()
-        edits = cms.ptp_edits(claim.counts, claim.date, context.setting)
+        ending: list[PtpEdit] = []
+        edits = cms.ptp_edits(claim.counts, claim.date, context.setting, ending)
+        if ending:
+            return self._on_deletion_day(claim, edits, ending)
         if not edits:
             return ()
+        return self._judged(claim, edits)
+
+    def _on_deletion_day(self, claim: ClaimView, edits: list[PtpEdit], ending: list[PtpEdit]) -> list[Finding]:
+        """The findings of the edits in force, and a warning for each edit whose deletion date is the
+        claim's date and that would stop the claim if it applied that day, unless an edit in force
+        already stops the same pair: whether an edit applies on its deletion date is not settled
+        (README, "Dates of an edit"), so such a claim is not verified, and is not stopped either."""
+        out = self._judged(claim, edits)
+        stopped = {found.codes for found in out if found.severity == "error"}
+        for edit in ending:
+            read = set(claim.read_mods)
+            would = self._judged(claim, [edit])
+            if would and would[0].severity == "error" and would[0].codes not in stopped:
+                out.append(self._undecided(edit, would[0]))
+                stopped.add(would[0].codes)
+            else:  # nothing said of the edit: the modifiers it weighed stay as unread as without it
+                claim.read_mods = read
+        return out
+
+    def _undecided(self, edit: PtpEdit, would: Finding) -> Finding:
+        key = (edit.column1, edit.column2, edit.line, edit.file, "ending:" + (would.fix or ""))
+        found = self._made.get(key)
+        if found is None:
+            c1, c2, deleted = edit.column1, edit.column2, edit.deleted
+            day = deleted.isoformat() if deleted is not None else ""
+            found = official_finding(
+                self.id,
+                "warning",
+                would.codes,
+                f"The NCCI edit between {c1} (column 1) and {c2} (column 2) has this date of service, {day}, as its "
+                f"deletion date. If an edit still applies on its deletion date, {c2} is not paid with {c1} here; "
+                "cptref cannot tell whether it does, so the pair is not verified.",
+                f"Ask the Medicare contractor whether the edit applies on {day}. If it does: {would.fix}",
+                would.fix_codes,
+                f"{would.fact}; deletion date {day}",
+                would.table or "",
+                would.row or "",
+                note=DELETION_DAY,
+            )
+            if len(self._made) < _CACHE and ROOM.open:
+                self._made[key] = found
+        return found
+
+    def _judged(self, claim: ClaimView, edits: list[PtpEdit]) -> list[Finding]:
+        """The findings of edits in force on the claim's date."""
         if not claim.mods:
             plain = self._plain
             out: list[Finding] = []
