@@ -255,6 +255,11 @@ def test_show_gets_a_codes_partners_both_ways(cms: CmsTables) -> None:
     assert cms.ptp_counts("0001X") == (5, 1)
     current = cms.ptp_partners("0001X", on=DAY)
     assert current is not None and len(current.as_column1) == 3
+    # on an edit's deletion date it is shown, with its dates (the day is undecided: README "Dates of an edit")
+    ending, after = cms.ptp_partners("0001X", on=date(2026, 11, 1)), cms.ptp_partners("0001X", on=date(2026, 11, 2))
+    assert ending is not None and after is not None
+    assert [e.deleted for e in ending.as_column1 if e.column2 == "0004X"] == [date(2026, 11, 1)]
+    assert "0004X" not in {e.column2 for e in after.as_column1}
     assert [e.deleted for e in cms.ptp_pair("0001X", "0005X")] == [date(2026, 1, 1), None]
 
 
@@ -334,9 +339,10 @@ def test_aoc_edits_of_an_add_on_on_a_date(cms: CmsTables) -> None:
     assert [e.primary for e in cms.aoc_edits("0020X")] == ["0001X", "0002X"]
     assert [e.primary for e in cms.aoc_edits("0020X", DAY)] == ["0001X"]  # 0002X ended 1 July 2026
     assert [e.primary for e in cms.aoc_edits("0020X", date(2026, 6, 30))] == ["0001X", "0002X"]
-    # the pair's deletion date is read as PTP's is (issue 26, item 6, still open: README "Dates of an
-    # edit"): its first day without the edit, not the last day with it
-    assert [e.primary for e in cms.aoc_edits("0020X", date(2026, 7, 1))] == ["0001X"]
+    # on the pair's deletion date the edit is shown too (issue 26, item 6, still open: README "Dates of an
+    # edit"): in force that day if a deletion date is the last day with the edit; the day after, not
+    assert [e.primary for e in cms.aoc_edits("0020X", date(2026, 7, 1))] == ["0001X", "0002X"]
+    assert [e.primary for e in cms.aoc_edits("0020X", date(2026, 7, 2))] == ["0001X"]
     [contractor] = cms.aoc_edits("0021X", DAY)
     assert (contractor.type, contractor.primary, contractor.notes) == (2, None, "Placeholder contractor note")
     ended = cms.aoc_edits("0020X")[1]

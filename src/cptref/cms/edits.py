@@ -234,8 +234,10 @@ class EditReader:
         return int(first), int(second)
 
     def ptp_partners(self, code: str, setting: str = "practitioner", on: date | None = None) -> PtpPartners | None:
-        """For ``show``: every PTP row of ``code`` as column 1 and as column 2 (those in force on
-        ``on`` when given), ordered by partner code; None when there is no PTP table for ``setting``."""
+        """For ``show``: every PTP row of ``code`` as column 1 and as column 2 (when ``on`` is given,
+        those in force on it and those whose deletion date it is, in force that day under one reading
+        of a deletion date: each row shows its dates), ordered by partner code; None when there is no
+        PTP table for ``setting``."""
         found = self._tables.get(("ptp", setting))
         if found is None:
             return None
@@ -248,8 +250,8 @@ class EditReader:
             rows2 = sorted(
                 self._query(f"{self._ROWS} WHERE t = ? AND c2 = ?", (t, code)), key=lambda r: (r[0], r[2], r[7], r[8])
             )
-        first = [self._ptp(table, r[0], r[1], r[2:]) for r in rows1 if day is None or r[2] <= day < r[3]]
-        second = [self._ptp(table, r[0], r[1], r[2:]) for r in rows2 if day is None or r[2] <= day < r[3]]
+        first = [self._ptp(table, r[0], r[1], r[2:]) for r in rows1 if day is None or r[2] <= day <= r[3]]
+        second = [self._ptp(table, r[0], r[1], r[2:]) for r in rows2 if day is None or r[2] <= day <= r[3]]
         return PtpPartners(code, table, first, second)
 
     # MUE
@@ -305,8 +307,9 @@ class EditReader:
         ]
 
     def aoc_edits(self, addon: str, on: date | None = None) -> list[AocEdit]:
-        """The AOC edits of the add-on ``addon`` (those whose pair is in force on ``on``, when
-        given): its acceptable primaries, or one row with ``primary`` None for type 2."""
+        """The AOC edits of the add-on ``addon`` (when ``on`` is given, those whose pair is in force
+        on it or whose deletion date it is, as :meth:`ptp_partners`): its acceptable primaries, or one
+        row with ``primary`` None for type 2."""
         found = self._tables.get(("aoc", "all"))
         if found is None:
             return []
@@ -330,7 +333,7 @@ class EditReader:
         if on is None:
             return [e for _, _, e in edits]
         day = ymd(on)
-        return [e for eff, end, e in edits if eff <= day < end]
+        return [e for eff, end, e in edits if eff <= day <= end]
 
     def is_addon(self, code: str) -> bool:
         """Whether the AOC table lists ``code`` as an add-on (any date)."""

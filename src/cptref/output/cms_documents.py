@@ -87,7 +87,8 @@ class PtpRow(Struct, frozen=True):
 
 
 class PtpSummary(Struct, frozen=True):
-    """The code's NCCI PTP edits in force today in one setting's table."""
+    """The code's NCCI PTP edits in force today in one setting's table, and those whose deletion date
+    is today (in force today under one reading of a deletion date; each row gives its dates)."""
 
     setting: Annotated[str, about("practitioner or outpatient_hospital.")]
     table: Annotated[str, TABLE]
@@ -103,7 +104,7 @@ class OfficialFacts(Struct, frozen=True):
     fee_schedule: Annotated[list[FeeScheduleRow], about("Its rows of your fee schedule file.")]
     mue: Annotated[list[MueRow], about("Its MUE in each setting whose table has one.")]
     aoc: Annotated[list[AocRow], about("The add-on code edits naming it as the add-on; [] when it is none.")]
-    ptp: Annotated[list[PtpSummary], about("Its PTP edits in force today, by setting.")]
+    ptp: Annotated[list[PtpSummary], about("Its PTP edits in force today or ending today, by setting.")]
 
 
 class CmsTableRead(Struct, frozen=True):
