@@ -77,6 +77,28 @@ def test_a_changed_file_compiles_again(
     assert len(seen) == 2
 
 
+def test_a_file_rewritten_with_its_old_size_and_modification_time_compiles_again(
+    tables: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An MUE value changed in place (one digit for another) and the file's modification time set back
+    (``touch -r``, ``cp -p``): only the change time tells, and the old value must not answer."""
+    seen = compiles(monkeypatch)
+    with open_tables([tables], tmp_path / "cache") as cms:
+        found = cms.mue("0002X")
+        assert found is not None and found.value == 4
+    target = tables / MUE
+    stamp = target.stat()
+    body = target.read_bytes()
+    assert body.count(b"\n0002X,4,") == 1
+    target.write_bytes(body.replace(b"\n0002X,4,", b"\n0002X,1,"))
+    os.utime(target, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert (target.stat().st_size, target.stat().st_mtime_ns) == (stamp.st_size, stamp.st_mtime_ns)
+    with open_tables([tables], tmp_path / "cache") as cms:
+        found = cms.mue("0002X")
+        assert found is not None and found.value == 1
+    assert len(seen) == 2
+
+
 def test_a_readme_added_beside_the_tables_does_not_compile_again(
     tables: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

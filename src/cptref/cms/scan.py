@@ -51,8 +51,8 @@ class Scan:
     problems: list[CmsProblem] = field(default_factory=list)
     failed: list[Skipped] = field(default_factory=list)
     """Files that may hold edits and could not be read (see :attr:`CmsSummary.failed`)."""
-    files: list[tuple[str, int, int]] = field(default_factory=list)
-    """(path, size, mtime) of every candidate file on disk: what a compiled file is keyed on."""
+    files: list[tuple[str, int, int, int]] = field(default_factory=list)
+    """(path, size, mtime, ctime) of every candidate file on disk: what a compiled file is keyed on."""
 
 
 def scan(paths: Sequence[Path]) -> Scan:
