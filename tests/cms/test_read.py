@@ -302,12 +302,23 @@ def test_bad_aoc_rows(tmp_path: Path) -> None:
 
 
 def test_a_repeated_mue_code_keeps_the_first_row(tmp_path: Path) -> None:
-    data = (TABLES / MUE).read_bytes() + b"0001X,9,1 Line Edit,Placeholder repeat\r\n"
+    data = (TABLES / MUE).read_bytes() + b"0001X,1,2 Date of Service Edit: Policy,Placeholder repeat\r\n"
     (tmp_path / MUE).write_bytes(data)
     rows, tally = rows_of(tmp_path / MUE)
     assert [r[1] for r in rows if r[0] == "0001X"] == [1]
     [repeat] = tally.problems
     assert (repeat.code, repeat.severity, repeat.line) == ("duplicate-row", "warning", 10)
+
+
+@pytest.mark.parametrize("row", [b"0001X,9,2 Date of Service Edit: Policy", b"0001X,1,1 Line Edit"])
+def test_a_repeated_mue_code_with_another_value_or_indicator_is_an_error(tmp_path: Path, row: bytes) -> None:
+    """Two rows of one code that disagree: which is CMS's cannot be told, so the table is not whole."""
+    (tmp_path / MUE).write_bytes((TABLES / MUE).read_bytes() + row + b",Placeholder repeat\r\n")
+    rows, tally = rows_of(tmp_path / MUE)
+    assert [r[1] for r in rows if r[0] == "0001X"] == [1]
+    [repeat] = tally.problems
+    assert (repeat.code, repeat.severity, repeat.line) == ("conflicting-row", "error", 10)
+    assert "cannot be told" in repeat.message
 
 
 # scanning folders and zips
