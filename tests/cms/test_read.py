@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cptref.cms import CmsProblem, Scan, open_tables
+from cptref.cms import CmsProblem, CmsTables, Scan, compile_tables, open_tables
 from cptref.cms.headers import Unrecognised
 from cptref.cms.names import ptp_part, ptp_setting, ptp_version, quarter, rvu_setting, rvu_version
 from cptref.cms.parse import PARSERS
@@ -379,6 +379,27 @@ def test_a_zip_and_its_extracted_copy_are_read_once(tmp_path: Path) -> None:
     assert [layout.entry.name for layout in ptp.parts] == [PTP1, *(f"ccipra-v323r0-f{n}.TXT" for n in (2, 3, 4))]
     [copy] = [p for p in found.problems if p.code == "duplicate-table"]
     assert copy.severity == "warning" and copy.member == "ccipra-v323r0-f1.TXT"
+
+
+@pytest.mark.parametrize("zipped", [False, True])
+def test_two_copies_of_a_part_that_differ_leave_the_table_not_whole(tmp_path: Path, zipped: bool) -> None:
+    """The same part twice, one copy with an edit's modifier indicator changed: which copy is CMS's
+    cannot be told, so the table verifies no claim (whichever copy is read)."""
+    dl = downloads(tmp_path / "dl")
+    changed = (TABLES / PTP1).read_bytes().replace(b"0002X\t0007X\t\t20240101\t*\t1", b"0002X\t0007X\t\t20240101\t*\t0")
+    assert changed != (TABLES / PTP1).read_bytes()
+    if zipped:
+        write_zip(dl / "other-ccipra-v323r0-f1.zip", {"ccipra-v323r0-f1.TXT": changed})
+    else:
+        (dl / PTP1).write_bytes(changed)
+    found = scan([dl])
+    ptp = next(p for p in found.plans if p.table.kind == "ptp")
+    assert ptp.conflicts == 1
+    [copy] = [p for p in found.problems if p.code == "conflicting-copy"]
+    assert copy.severity == "error" and "cannot be told" in copy.message
+    compile_tables([dl], tmp_path / "cms.sqlite")
+    with CmsTables.open(tmp_path / "cms.sqlite") as cms:
+        assert not cms.complete("ptp")
 
 
 def test_each_quarter_is_a_table_of_its_own_and_a_revision_supersedes_its_quarters_file(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 from . import names
 from .archives import READ_ERRORS
@@ -42,6 +43,9 @@ class TablePlan:
     quarter: str | None
     parts: list[Layout]
     missing: list[int] = field(default_factory=list)
+    conflicts: int = 0
+    """Copies of a part whose bytes differ from the copy read (or could not be compared): which is
+    CMS's cannot be told, so the table is not read whole."""
 
 
 @dataclass
@@ -222,6 +226,7 @@ def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: lis
     for layout in current:
         by_part[layout.part].append(layout)
     parts: list[Layout] = []
+    conflicts = 0
     for part in sorted(by_part):
         copies = sorted(
             by_part[part], key=lambda g: (FORMAT_PREFERENCE.get(g.fmt, 2), len(g.entry.members), g.entry.display)
@@ -232,18 +237,32 @@ def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: lis
             if _twins(chosen, other):  # the .xlsx shipped beside the .txt or .csv: expected, not worth a warning
                 out.skipped.append(Skipped(other.entry.display, f"the {other.fmt} copy of {chosen.entry.display}"))
                 continue
+            what = f"a second copy of {table.label()}" + (f" part f{part}" if part else "")
+            same = _same_bytes(chosen.entry, other.entry) if chosen.fmt == other.fmt else False
+            if same:
+                out.problems.append(
+                    problem(
+                        other.entry.file,
+                        f"{what}: read once, from {chosen.entry.display}",
+                        "duplicate-table",
+                        member=other.entry.member,
+                        severity="warning",
+                    )
+                )
+                out.skipped.append(Skipped(other.entry.display, f"a second copy of {chosen.entry.display}"))
+                continue
+            conflicts += 1
+            why = "cannot be read to compare" if same is None else "differs from"
             out.problems.append(
                 problem(
                     other.entry.file,
-                    f"a second copy of {table.label()}"
-                    + (f" part f{part}" if part else "")
-                    + f": read once, from {chosen.entry.display}",
-                    "duplicate-table",
+                    f"{what}, which {why} {chosen.entry.display}: which copy is CMS's cannot be told, so "
+                    f"{table.label()} verifies no claim (keep one copy of each file)",
+                    "conflicting-copy",
                     member=other.entry.member,
-                    severity="warning",
                 )
             )
-            out.skipped.append(Skipped(other.entry.display, f"a second copy of {chosen.entry.display}"))
+            out.skipped.append(Skipped(other.entry.display, f"a second copy of {chosen.entry.display}, not the same"))
     numbered = [p for p in by_part if p]
     missing: list[int] = []
     if numbered:
@@ -260,7 +279,38 @@ def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: lis
                 )
             )
     quarter = next((g.quarter for g in parts if g.quarter), None)
-    return TablePlan(table, quarter, parts, missing)
+    return TablePlan(table, quarter, parts, missing, conflicts)
+
+
+_CHUNK = 1 << 20
+
+
+def _same_bytes(a: Entry, b: Entry) -> bool | None:
+    """Whether two copies of a file hold the same bytes (None: one cannot be read to the end). Read
+    only when there are two copies, a chunk at a time, each bounded as every read is."""
+    try:
+        with a.open() as first, b.open() as second:
+            while True:
+                one, two = _fill(first), _fill(second)
+                if one != two:
+                    return False
+                if not one:
+                    return True
+    except (*READ_ERRORS, UnicodeError):
+        return None
+
+
+def _fill(stream: IO[bytes]) -> bytes:
+    """The next :data:`_CHUNK` bytes (fewer only at the end: a zip member's stream may return less)."""
+    pieces: list[bytes] = []
+    wanted = _CHUNK
+    while wanted:
+        piece = stream.read(wanted)
+        if not piece:
+            break
+        pieces.append(piece)
+        wanted -= len(piece)
+    return b"".join(pieces)
 
 
 def _twins(a: Layout, b: Layout) -> bool:
