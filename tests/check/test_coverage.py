@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,27 @@ def test_a_file_that_looks_like_a_table_but_cannot_be_read_stops_every_claim_fro
     assert "export.csv" in warning and "`cptref tables` lists them" in warning
     tables = json.loads(cli("tables", "--json", "--cms", str(folder)).out)
     assert [Path(f["file"]).name for f in tables["failed"]] == ["export.csv"] and not tables["ok"]
+
+
+@pytest.mark.parametrize("damaged", ["zip", "member"])
+def test_a_zip_that_cannot_be_opened_stops_every_claim_from_being_verified(
+    cli: Cli, cms_folder: Path, tmp_path: Path, damaged: str
+) -> None:
+    """A damaged download beside whole tables (here a revision of the quarter's PTP part, which would
+    supersede the file read): the edits it may hold were not read, so no claim is verified."""
+    folder = copy(cms_folder, tmp_path)
+    name = "medicare-ncci-2026q4-practitioner-ptp-edits-ccipra-v323r1-f1.zip"
+    if damaged == "zip":
+        (folder / name).write_bytes(b"PK\x03\x04 cut short")
+    else:  # a zip whose member is a zip that cannot be opened
+        with zipfile.ZipFile(folder / name, "w") as archive:
+            archive.writestr("inner.zip", b"PK\x03\x04 cut short")
+    doc = claim(cli, folder, "0007X", "0031X")
+    assert not doc["verified"] and "1 file under --cms could not be loaded (" in unchecked(doc)
+    assert name in unchecked(doc)
+    tables = json.loads(cli("tables", "--json", "--cms", str(folder)).out)
+    assert [name in f["file"] for f in tables["failed"]] == [True]
+    assert not tables["ok"]
 
 
 def test_cms_paths_that_hold_nothing_loadable_are_errors_not_a_silent_no_op(cli: Cli, tmp_path: Path) -> None:

@@ -65,6 +65,14 @@ def scan(paths: Sequence[Path]) -> Scan:
     expanded = expand(found)
     out.skipped.extend(expanded.skipped)
     out.problems.extend(expanded.problems)
+    # a file or zip that could not be opened or listed (damaged, too large, unreadable, a member
+    # refused) may hold edits: failed, as an edit table cptref cannot read is, so that it stops claims
+    # from being verified instead of leaving the tables read beside it to answer alone
+    out.failed.extend(
+        Skipped(f"{p.file}:{p.member}" if p.member else p.file, p.message)
+        for p in expanded.problems
+        if p.severity == "error"
+    )
     given = {p.absolute() for p in found.given}
     layouts: list[Layout] = []
     fixed: list[Layout] = []
