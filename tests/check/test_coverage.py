@@ -155,6 +155,18 @@ def test_a_ptp_set_missing_a_part_verifies_no_claim_and_says_which_part(
     assert cli("tables", "--cms", str(folder)).code == 3
 
 
+def test_a_ptp_table_whose_files_name_no_part_verifies_no_claim(cli: Cli, cms_folder: Path, tmp_path: Path) -> None:
+    """One part renamed without its -f1 and the others gone: nothing tells a part is missing, so
+    nothing tells the table is whole."""
+    folder = copy(cms_folder, tmp_path, leave_out=tuple(PTP[1:]))
+    (folder / PTP[0]).rename(folder / "ccipra-v323r0.txt")
+    doc = claim(cli, folder, "0007X", "0031X")
+    assert by(doc)["pairs"] == ("table", "ptp/practitioner/32.3r0") and not doc["verified"]
+    assert "pairs: your NCCI PTP table (NCCI PTP edits, practitioner, v32.3r0) was not read whole" in unchecked(doc)
+    validate = cli("validate", "--cms", str(folder))
+    assert "names no part (-f1 to -f4)" in validate.out + validate.err
+
+
 def test_a_table_with_rejected_rows_verifies_no_claim(cli: Cli, cms_folder: Path, tmp_path: Path) -> None:
     folder = copy(cms_folder, tmp_path)
     mue = folder / "MCR_MUE_PractitionerServices_Eff_10-01-2026.csv"

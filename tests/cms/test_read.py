@@ -394,7 +394,7 @@ def test_two_copies_of_a_part_that_differ_leave_the_table_not_whole(tmp_path: Pa
         (dl / PTP1).write_bytes(changed)
     found = scan([dl])
     ptp = next(p for p in found.plans if p.table.kind == "ptp")
-    assert ptp.conflicts == 1
+    assert ptp.doubts == 1
     [copy] = [p for p in found.problems if p.code == "conflicting-copy"]
     assert copy.severity == "error" and "cannot be told" in copy.message
     compile_tables([dl], tmp_path / "cms.sqlite")

@@ -265,7 +265,7 @@ def _table(
         )
         failed.extend(Skipped(p.entry.display, f"no row of {table.label()} could be loaded") for p in plan.parts)
         return None
-    errors += len(plan.missing) + plan.conflicts
+    errors += len(plan.missing) + plan.doubts
     complete = not errors
     db.execute(
         "INSERT INTO tables VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -43,9 +43,9 @@ class TablePlan:
     quarter: str | None
     parts: list[Layout]
     missing: list[int] = field(default_factory=list)
-    conflicts: int = 0
-    """Copies of a part whose bytes differ from the copy read (or could not be compared): which is
-    CMS's cannot be told, so the table is not read whole."""
+    doubts: int = 0
+    """What leaves the table not read whole though every file of it was: copies of a part whose bytes
+    differ from the copy read (or could not be compared), a PTP table whose files name no part."""
 
 
 @dataclass
@@ -234,7 +234,7 @@ def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: lis
     for layout in current:
         by_part[layout.part].append(layout)
     parts: list[Layout] = []
-    conflicts = 0
+    doubts = 0
     for part in sorted(by_part):
         copies = sorted(
             by_part[part], key=lambda g: (FORMAT_PREFERENCE.get(g.fmt, 2), len(g.entry.members), g.entry.display)
@@ -259,7 +259,7 @@ def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: lis
                 )
                 out.skipped.append(Skipped(other.entry.display, f"a second copy of {chosen.entry.display}"))
                 continue
-            conflicts += 1
+            doubts += 1
             why = "cannot be read to compare" if same is None else "differs from"
             out.problems.append(
                 problem(
@@ -273,6 +273,17 @@ def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: lis
             out.skipped.append(Skipped(other.entry.display, f"a second copy of {chosen.entry.display}, not the same"))
     numbered = [p for p in by_part if p]
     missing: list[int] = []
+    if kind == "ptp" and not numbered:
+        doubts += 1
+        out.problems.append(
+            problem(
+                parts[0].entry.file,
+                f"{table.label()} names no part (-f1 to -f{PTP_PARTS}): whether it holds every part of the quarter "
+                "cannot be told, so this table verifies no claim (keep the names the parts were downloaded with)",
+                "part-unknown",
+                member=parts[0].entry.member,
+            )
+        )
     if numbered:
         expected = max(PTP_PARTS, *numbered)
         missing = sorted(set(range(1, expected + 1)) - set(numbered))
@@ -287,7 +298,7 @@ def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: lis
                 )
             )
     quarter = next((g.quarter for g in parts if g.quarter), None)
-    return TablePlan(table, quarter, parts, missing, conflicts)
+    return TablePlan(table, quarter, parts, missing, doubts)
 
 
 _CHUNK = 1 << 20
