@@ -101,7 +101,8 @@ def resolved(paths: Sequence[Path]) -> list[str]:
 
 def fingerprint(paths: Sequence[Path]) -> bytes:
     """The key of a compilation of ``paths``: it changes when any candidate file is added, removed,
-    resized, touched or rewritten (its change time), and with the compiled format and the cptref version. Stats files; reads none."""
+    resized, touched or rewritten (its change time), and with the compiled format and the cptref
+    version. Stats files; reads none."""
     return _key(paths, walk(paths).keys())
 
 
