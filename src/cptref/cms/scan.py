@@ -246,7 +246,9 @@ def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: lis
                 out.skipped.append(Skipped(other.entry.display, f"the {other.fmt} copy of {chosen.entry.display}"))
                 continue
             what = f"a second copy of {table.label()}" + (f" part f{part}" if part else "")
-            same = _same_bytes(chosen.entry, other.entry) if chosen.fmt == other.fmt else False
+            # two copies in one format are compared; a workbook beside a text copy cannot be, cheaply,
+            # and is what CMS ships the same edits as: read once, as before
+            same = _same_bytes(chosen.entry, other.entry) if chosen.fmt == other.fmt else True
             if same:
                 out.problems.append(
                     problem(
