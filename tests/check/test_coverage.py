@@ -220,6 +220,21 @@ def test_a_zip_that_cannot_be_opened_stops_every_claim_from_being_verified(
     assert not tables["ok"]
 
 
+@pytest.mark.parametrize("body", [b"", b"<html><body>Placeholder error page</body></html>\r\n"])
+def test_a_file_named_as_an_edit_table_that_cannot_be_read_stops_every_claim_from_being_verified(
+    cli: Cli, cms_folder: Path, tmp_path: Path, body: bytes
+) -> None:
+    """An empty download, or an error page saved under the part's name, of a revision that would
+    supersede the table read: its header is no table's, but its name says what edits it was to hold."""
+    folder = copy(cms_folder, tmp_path)
+    (folder / "ccipra-v323r1-f1.txt").write_bytes(body)
+    doc = claim(cli, folder, "0007X", "0031X")
+    assert not doc["verified"] and "1 file under --cms could not be loaded (" in unchecked(doc)
+    assert "ccipra-v323r1-f1.txt" in unchecked(doc)
+    (folder / "ccipra-v323r1-f1.txt").rename(folder / "notes.txt")  # a name no edit table has: a warning
+    assert claim(cli, folder, "0007X", "0031X")["verified"]
+
+
 def test_cms_paths_that_hold_nothing_loadable_are_errors_not_a_silent_no_op(cli: Cli, tmp_path: Path) -> None:
     missing = cli("check", "0007X", "--cms", str(tmp_path / "nowhere"), *DATA)
     assert (missing.code, missing.out) == (2, "")

@@ -145,15 +145,19 @@ def _recognise(entry: Entry, named: bool, out: Scan) -> Layout | None:
     try:
         return recognise(entry)
     except Unrecognised as why:
-        # a file the user named, or one that looks like an edit table, is an error: its edits may be
-        # missing; another file of a download (a GPCI or locality file, a notice) is worth a warning
-        failed = named or why.suspect
+        # a file the user named, or one that looks or is named like an edit table (an empty or cut
+        # short download keeps its name), is an error: its edits may be missing; another file of a
+        # download (a GPCI or locality file, a notice) is worth a warning
+        called = names.named_as_edits(entry.name)
+        failed = named or why.suspect or called
         out.problems.append(
             problem(
                 entry.file,
                 (
                     "looks like a CMS edit table but cannot be read as one"
                     if why.suspect
+                    else "named like a CMS edit table but cannot be read as one"
+                    if called
                     else "not a CMS table cptref knows"
                 )
                 + f": {why}",
