@@ -73,6 +73,17 @@ def test_no_tables_given_is_never_verified_and_names_the_pairs_the_library_leave
     assert by(decided)["pairs"][0] == "library" and not decided["verified"]
 
 
+def test_a_claim_with_a_line_that_could_not_be_read_does_not_say_its_pairs_needed_no_check(
+    cli: Cli, cms_folder: Path
+) -> None:
+    """One code read and one line malformed: the claim had two lines, so its pairs were not 'not
+    needed', they were not checked (the malformed line stops the claim with an error besides)."""
+    doc = claim(cli, cms_folder, "0007X", "00O7X")
+    assert not doc["ok"] and not doc["verified"]
+    assert by(doc)["pairs"] == ("nothing", None) and by(doc)["units"] == ("table", "mue/practitioner/2026Q4")
+    assert by(claim(cli, cms_folder, "0007X", "0007X-59"))["pairs"] == ("not-needed", None)  # one code, two lines
+
+
 def test_strict_exits_1_for_a_claim_no_official_edit_checked(cli: Cli, cms_folder: Path) -> None:
     base = ("check", "0007X", "--date", Q4, *DATA)
     assert cli(*base).code == 0
