@@ -137,6 +137,31 @@ def test_a_file_damaged_while_open_is_compiled_again_and_still_answers(tables: P
         assert [e.column2 for e in cms.ptp_edits(["0001X", "0002X"], DAY)] == ["0002X"]
 
 
+def test_a_view_of_a_file_damaged_while_open_still_answers_from_the_tables_of_its_date(
+    tables: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two quarters of MUE; the view of the earlier one made, then the file damaged: compiled again
+    once, and the view still answers from its quarter's table, not the newest one."""
+    seen = compiles(monkeypatch)
+    earlier = tables / MUE.replace("10-01-2026", "07-01-2026")
+    earlier.write_bytes((tables / MUE).read_bytes().replace(b"\n0002X,4,", b"\n0002X,9,"))
+    with open_tables([tables], tmp_path / "cache") as cms:
+        q3, q4 = cms.view(date(2026, 8, 3)), cms.view(DAY)
+        assert (q3.table("mue"), q4.table("mue")) != (None, None)
+        assert q3.table("mue") != q4.table("mue")
+        assert cms.path is not None
+        size = cms.path.stat().st_size
+        with open(cms.path, "r+b") as handle:
+            handle.seek(4096)  # the header kept: the damage is met by a query, not on opening
+            handle.write(os.urandom(size - 4096))
+        found, table = q3.mue("0002X"), q3.table("mue")
+        assert found is not None and found.value == 9 and found.table == table
+        assert table is not None and table.version == "2026Q3"
+        other = q4.mue("0002X")
+        assert other is not None and other.value == 4 and other.table.version == "2026Q4"
+    assert len(seen) == 2  # compiled, then once again: not once for each view
+
+
 def test_a_failed_write_leaves_no_file(tables: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "cache" / "cms.sqlite"
 
