@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,17 @@ def test_no_tables_given_is_never_verified_and_names_the_pairs_the_library_leave
     assert "the library decides no pair of them (0007X+0031X)" in message
     decided = claim(cli, None, "0001X", "0006X")  # 0001X includes 0006X: the library decides the pair
     assert by(decided)["pairs"][0] == "library" and not decided["verified"]
+
+
+def test_a_claim_with_a_line_that_could_not_be_read_does_not_say_its_pairs_needed_no_check(
+    cli: Cli, cms_folder: Path
+) -> None:
+    """One code read and one line malformed: the claim had two lines, so its pairs were not 'not
+    needed', they were not checked (the malformed line stops the claim with an error besides)."""
+    doc = claim(cli, cms_folder, "0007X", "00O7X")
+    assert not doc["ok"] and not doc["verified"]
+    assert by(doc)["pairs"] == ("nothing", None) and by(doc)["units"] == ("table", "mue/practitioner/2026Q4")
+    assert by(claim(cli, cms_folder, "0007X", "0007X-59"))["pairs"] == ("not-needed", None)  # one code, two lines
 
 
 def test_strict_exits_1_for_a_claim_no_official_edit_checked(cli: Cli, cms_folder: Path) -> None:
@@ -154,6 +166,18 @@ def test_a_ptp_set_missing_a_part_verifies_no_claim_and_says_which_part(
     assert cli("tables", "--cms", str(folder)).code == 3
 
 
+def test_a_ptp_table_whose_files_name_no_part_verifies_no_claim(cli: Cli, cms_folder: Path, tmp_path: Path) -> None:
+    """One part renamed without its -f1 and the others gone: nothing tells a part is missing, so
+    nothing tells the table is whole."""
+    folder = copy(cms_folder, tmp_path, leave_out=tuple(PTP[1:]))
+    (folder / PTP[0]).rename(folder / "ccipra-v323r0.txt")
+    doc = claim(cli, folder, "0007X", "0031X")
+    assert by(doc)["pairs"] == ("table", "ptp/practitioner/32.3r0") and not doc["verified"]
+    assert "pairs: your NCCI PTP table (NCCI PTP edits, practitioner, v32.3r0) was not read whole" in unchecked(doc)
+    validate = cli("validate", "--cms", str(folder))
+    assert "names no part (-f1 to -f4)" in validate.out + validate.err
+
+
 def test_a_table_with_rejected_rows_verifies_no_claim(cli: Cli, cms_folder: Path, tmp_path: Path) -> None:
     folder = copy(cms_folder, tmp_path)
     mue = folder / "MCR_MUE_PractitionerServices_Eff_10-01-2026.csv"
@@ -184,6 +208,42 @@ def test_a_file_that_looks_like_a_table_but_cannot_be_read_stops_every_claim_fro
     assert "export.csv" in warning and "`cptref tables` lists them" in warning
     tables = json.loads(cli("tables", "--json", "--cms", str(folder)).out)
     assert [Path(f["file"]).name for f in tables["failed"]] == ["export.csv"] and not tables["ok"]
+
+
+@pytest.mark.parametrize("damaged", ["zip", "member"])
+def test_a_zip_that_cannot_be_opened_stops_every_claim_from_being_verified(
+    cli: Cli, cms_folder: Path, tmp_path: Path, damaged: str
+) -> None:
+    """A damaged download beside whole tables (here a revision of the quarter's PTP part, which would
+    supersede the file read): the edits it may hold were not read, so no claim is verified."""
+    folder = copy(cms_folder, tmp_path)
+    name = "medicare-ncci-2026q4-practitioner-ptp-edits-ccipra-v323r1-f1.zip"
+    if damaged == "zip":
+        (folder / name).write_bytes(b"PK\x03\x04 cut short")
+    else:  # a zip whose member is a zip that cannot be opened
+        with zipfile.ZipFile(folder / name, "w") as archive:
+            archive.writestr("inner.zip", b"PK\x03\x04 cut short")
+    doc = claim(cli, folder, "0007X", "0031X")
+    assert not doc["verified"] and "1 file under --cms could not be loaded (" in unchecked(doc)
+    assert name in unchecked(doc)
+    tables = json.loads(cli("tables", "--json", "--cms", str(folder)).out)
+    assert [name in f["file"] for f in tables["failed"]] == [True]
+    assert not tables["ok"]
+
+
+@pytest.mark.parametrize("body", [b"", b"<html><body>Placeholder error page</body></html>\r\n"])
+def test_a_file_named_as_an_edit_table_that_cannot_be_read_stops_every_claim_from_being_verified(
+    cli: Cli, cms_folder: Path, tmp_path: Path, body: bytes
+) -> None:
+    """An empty download, or an error page saved under the part's name, of a revision that would
+    supersede the table read: its header is no table's, but its name says what edits it was to hold."""
+    folder = copy(cms_folder, tmp_path)
+    (folder / "ccipra-v323r1-f1.txt").write_bytes(body)
+    doc = claim(cli, folder, "0007X", "0031X")
+    assert not doc["verified"] and "1 file under --cms could not be loaded (" in unchecked(doc)
+    assert "ccipra-v323r1-f1.txt" in unchecked(doc)
+    (folder / "ccipra-v323r1-f1.txt").rename(folder / "notes.txt")  # a name no edit table has: a warning
+    assert claim(cli, folder, "0007X", "0031X")["verified"]
 
 
 def test_cms_paths_that_hold_nothing_loadable_are_errors_not_a_silent_no_op(cli: Cli, tmp_path: Path) -> None:

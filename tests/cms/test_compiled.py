@@ -77,6 +77,28 @@ def test_a_changed_file_compiles_again(
     assert len(seen) == 2
 
 
+def test_a_file_rewritten_with_its_old_size_and_modification_time_compiles_again(
+    tables: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An MUE value changed in place (one digit for another) and the file's modification time set back
+    (``touch -r``, ``cp -p``): only the change time tells, and the old value must not answer."""
+    seen = compiles(monkeypatch)
+    with open_tables([tables], tmp_path / "cache") as cms:
+        found = cms.mue("0002X")
+        assert found is not None and found.value == 4
+    target = tables / MUE
+    stamp = target.stat()
+    body = target.read_bytes()
+    assert body.count(b"\n0002X,4,") == 1
+    target.write_bytes(body.replace(b"\n0002X,4,", b"\n0002X,1,"))
+    os.utime(target, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert (target.stat().st_size, target.stat().st_mtime_ns) == (stamp.st_size, stamp.st_mtime_ns)
+    with open_tables([tables], tmp_path / "cache") as cms:
+        found = cms.mue("0002X")
+        assert found is not None and found.value == 1
+    assert len(seen) == 2
+
+
 def test_a_readme_added_beside_the_tables_does_not_compile_again(
     tables: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,6 +135,31 @@ def test_a_file_damaged_while_open_is_compiled_again_and_still_answers(tables: P
         with open(cms.path, "r+b") as handle:  # the same file, overwritten in place
             handle.write(os.urandom(size))
         assert [e.column2 for e in cms.ptp_edits(["0001X", "0002X"], DAY)] == ["0002X"]
+
+
+def test_a_view_of_a_file_damaged_while_open_still_answers_from_the_tables_of_its_date(
+    tables: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two quarters of MUE; the view of the earlier one made, then the file damaged: compiled again
+    once, and the view still answers from its quarter's table, not the newest one."""
+    seen = compiles(monkeypatch)
+    earlier = tables / MUE.replace("10-01-2026", "07-01-2026")
+    earlier.write_bytes((tables / MUE).read_bytes().replace(b"\n0002X,4,", b"\n0002X,9,"))
+    with open_tables([tables], tmp_path / "cache") as cms:
+        q3, q4 = cms.view(date(2026, 8, 3)), cms.view(DAY)
+        assert (q3.table("mue"), q4.table("mue")) != (None, None)
+        assert q3.table("mue") != q4.table("mue")
+        assert cms.path is not None
+        size = cms.path.stat().st_size
+        with open(cms.path, "r+b") as handle:
+            handle.seek(4096)  # the header kept: the damage is met by a query, not on opening
+            handle.write(os.urandom(size - 4096))
+        found, table = q3.mue("0002X"), q3.table("mue")
+        assert found is not None and found.value == 9 and found.table == table
+        assert table is not None and table.version == "2026Q3"
+        other = q4.mue("0002X")
+        assert other is not None and other.value == 4 and other.table.version == "2026Q4"
+    assert len(seen) == 2  # compiled, then once again: not once for each view
 
 
 def test_a_failed_write_leaves_no_file(tables: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cptref.cms import CmsProblem, Scan, open_tables
+from cptref.cms import CmsProblem, CmsTables, Scan, compile_tables, open_tables
 from cptref.cms.headers import Unrecognised
 from cptref.cms.names import ptp_part, ptp_setting, ptp_version, quarter, rvu_setting, rvu_version
 from cptref.cms.parse import PARSERS
@@ -302,12 +302,23 @@ def test_bad_aoc_rows(tmp_path: Path) -> None:
 
 
 def test_a_repeated_mue_code_keeps_the_first_row(tmp_path: Path) -> None:
-    data = (TABLES / MUE).read_bytes() + b"0001X,9,1 Line Edit,Placeholder repeat\r\n"
+    data = (TABLES / MUE).read_bytes() + b"0001X,1,2 Date of Service Edit: Policy,Placeholder repeat\r\n"
     (tmp_path / MUE).write_bytes(data)
     rows, tally = rows_of(tmp_path / MUE)
     assert [r[1] for r in rows if r[0] == "0001X"] == [1]
     [repeat] = tally.problems
     assert (repeat.code, repeat.severity, repeat.line) == ("duplicate-row", "warning", 10)
+
+
+@pytest.mark.parametrize("row", [b"0001X,9,2 Date of Service Edit: Policy", b"0001X,1,1 Line Edit"])
+def test_a_repeated_mue_code_with_another_value_or_indicator_is_an_error(tmp_path: Path, row: bytes) -> None:
+    """Two rows of one code that disagree: which is CMS's cannot be told, so the table is not whole."""
+    (tmp_path / MUE).write_bytes((TABLES / MUE).read_bytes() + row + b",Placeholder repeat\r\n")
+    rows, tally = rows_of(tmp_path / MUE)
+    assert [r[1] for r in rows if r[0] == "0001X"] == [1]
+    [repeat] = tally.problems
+    assert (repeat.code, repeat.severity, repeat.line) == ("conflicting-row", "error", 10)
+    assert "cannot be told" in repeat.message
 
 
 # scanning folders and zips
@@ -368,6 +379,27 @@ def test_a_zip_and_its_extracted_copy_are_read_once(tmp_path: Path) -> None:
     assert [layout.entry.name for layout in ptp.parts] == [PTP1, *(f"ccipra-v323r0-f{n}.TXT" for n in (2, 3, 4))]
     [copy] = [p for p in found.problems if p.code == "duplicate-table"]
     assert copy.severity == "warning" and copy.member == "ccipra-v323r0-f1.TXT"
+
+
+@pytest.mark.parametrize("zipped", [False, True])
+def test_two_copies_of_a_part_that_differ_leave_the_table_not_whole(tmp_path: Path, zipped: bool) -> None:
+    """The same part twice, one copy with an edit's modifier indicator changed: which copy is CMS's
+    cannot be told, so the table verifies no claim (whichever copy is read)."""
+    dl = downloads(tmp_path / "dl")
+    changed = (TABLES / PTP1).read_bytes().replace(b"0002X\t0007X\t\t20240101\t*\t1", b"0002X\t0007X\t\t20240101\t*\t0")
+    assert changed != (TABLES / PTP1).read_bytes()
+    if zipped:
+        write_zip(dl / "other-ccipra-v323r0-f1.zip", {"ccipra-v323r0-f1.TXT": changed})
+    else:
+        (dl / PTP1).write_bytes(changed)
+    found = scan([dl])
+    ptp = next(p for p in found.plans if p.table.kind == "ptp")
+    assert ptp.doubts == 1
+    [copy] = [p for p in found.problems if p.code == "conflicting-copy"]
+    assert copy.severity == "error" and "cannot be told" in copy.message
+    compile_tables([dl], tmp_path / "cms.sqlite")
+    with CmsTables.open(tmp_path / "cms.sqlite") as cms:
+        assert not cms.complete("ptp")
 
 
 def test_each_quarter_is_a_table_of_its_own_and_a_revision_supersedes_its_quarters_file(tmp_path: Path) -> None:

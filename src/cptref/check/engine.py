@@ -21,7 +21,7 @@ from .claim import ClaimView
 from .coverage import Coverage
 from .lines import Line, parse_line
 from .modifiers import KNOWN_MODIFIERS
-from .results import NOTHING, SEVERITY_RANK, Checked, CheckResult, Finding
+from .results import NOT_NEEDED, NOTHING, SEVERITY_RANK, Checked, CheckResult, Finding
 from .rules import BY_ID, RULES
 from .rules.base import CheckRule, Facts
 
@@ -272,13 +272,14 @@ def check(
     present: list[_Token] = []
     lines: list[Line] = []
     findings: list[Finding] = []
-    modified = False
+    modified = unread = False
     for token in tokens:
         hit = known.get(token) if isinstance(token, str) else None
         if hit is None:
             hit = quarter.token(token)
             if hit is None:
                 findings.append(tables.malformed(token))
+                unread = True
                 continue
         line = hit[0]
         code = line.code
@@ -330,6 +331,8 @@ def check(
                     read.add((line.code, modifier))
                     findings.append(tables.unevaluated(line.code, modifier))
     checked, unchecked = quarter.coverage.check(counts, day) if counts else (UNREAD, None)
+    if unread and checked.pairs is NOT_NEEDED:  # one code read, but another line was not: its pairs unchecked
+        checked = Checked(NOTHING, checked.units, checked.add_ons, checked.status)
     if unchecked is not None:
         findings.append(unchecked)
     ok = verified = True

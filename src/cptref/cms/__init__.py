@@ -5,7 +5,7 @@ add-on code (AOC) edits, and the Physician Fee Schedule relative value file (PPR
 cptref ships none of these tables. A user points it at a folder, the zips as downloaded, or the
 files extracted from them; :func:`open_tables` finds every table by its header (never by its file
 name), compiles the newest version of each into one SQLite file in the cache (once: it is keyed on
-the files' paths, sizes and modification times), and answers look-ups from it::
+the files' paths, sizes, modification and change times), and answers look-ups from it::
 
     from datetime import date
     from pathlib import Path

@@ -1,8 +1,8 @@
 """The compiled file: the user's CMS tables parsed once into one SQLite file, and opened from then
 on without parsing, until one of the files changes.
 
-The file is keyed on the inputs: the paths given, and the path, size and modification time of
-every candidate file found under them (a table added to a folder counts), plus the format of the
+The file is keyed on the inputs: the paths given, and the path, size, modification and change time
+of every candidate file found under them (a table added to a folder counts), plus the format of the
 compiled file and the cptref version (a fixed parser must not keep answering from an old
 compilation). :func:`open_tables` opens the compiled file when its key matches and it is whole,
 else compiles again. Writing goes to a temporary file in the same folder, renamed into place when
@@ -101,11 +101,12 @@ def resolved(paths: Sequence[Path]) -> list[str]:
 
 def fingerprint(paths: Sequence[Path]) -> bytes:
     """The key of a compilation of ``paths``: it changes when any candidate file is added, removed,
-    resized or touched, and with the compiled format and the cptref version. Stats files; reads none."""
+    resized, touched or rewritten (its change time), and with the compiled format and the cptref
+    version. Stats files; reads none."""
     return _key(paths, walk(paths).keys())
 
 
-def _key(paths: Sequence[Path], files: list[tuple[str, int, int]]) -> bytes:
+def _key(paths: Sequence[Path], files: list[tuple[str, int, int, int]]) -> bytes:
     named = [path.encode("utf-8", "surrogateescape") for path in resolved(paths)]  # a name need not be UTF-8
     body = msgspec.msgpack.encode([TABLES_FORMAT, __version__, named, sorted(files)])
     return f"{TABLES_FORMAT}:".encode() + hashlib.blake2b(body, digest_size=20).digest()
@@ -265,7 +266,7 @@ def _table(
         )
         failed.extend(Skipped(p.entry.display, f"no row of {table.label()} could be loaded") for p in plan.parts)
         return None
-    errors += len(plan.missing)
+    errors += len(plan.missing) + plan.doubts
     complete = not errors
     db.execute(
         "INSERT INTO tables VALUES (?, ?, ?, ?, ?, ?, ?)",

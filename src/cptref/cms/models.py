@@ -105,11 +105,12 @@ class CmsProblem(Problem, frozen=True, kw_only=True):
     words (``"ccipra-v323r0-f1.txt, line 12"``); ``member`` and ``line`` say the same for programs.
     ``code`` names the kind of problem, for tests and tools that must not depend on the wording:
     ``missing``, ``unreadable``, ``bad-zip``, ``skipped``, ``unknown-layout``, ``no-setting``,
-    ``bad-row``, ``duplicate-row``, ``no-rows``, ``superseded``, ``duplicate-table``,
-    ``missing-part``, ``version-unknown``, ``not-read``; the input limits' ``not-regular``,
-    ``link-outside``, ``too-large``, ``compression-ratio``, ``too-many-members``, ``sheet-limit``,
-    ``line-too-long``, ``duplicate-member``; ``count-mismatch`` (a table's row counts that do not add
-    up); and the warnings ``stray-quote`` and ``more-warnings``.
+    ``bad-row``, ``duplicate-row``, ``conflicting-row`` (a code given twice with two values), ``no-rows``,
+    ``superseded``, ``duplicate-table``, ``conflicting-copy`` (two copies of one table that differ),
+    ``missing-part``, ``part-unknown`` (a PTP table naming no part), ``version-unknown``, ``not-read``;
+    the input limits' ``not-regular``, ``link-outside``, ``too-large``, ``compression-ratio``,
+    ``too-many-members``, ``sheet-limit``, ``line-too-long``, ``duplicate-member``; ``count-mismatch``
+    (a table's row counts that do not add up); and the warnings ``stray-quote`` and ``more-warnings``.
     """
 
     code: str

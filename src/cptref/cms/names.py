@@ -53,6 +53,21 @@ def _first(names: Iterable[str], pattern: re.Pattern[str]) -> re.Match[str] | No
     return None
 
 
+_EDIT_NAMES = re.compile(
+    r"cci(?:pra|oph)-?v[0-9]{3}r[0-9]"
+    r"|(?<![a-z])mue(?![a-z]).*eff[ _-]?\d\d[-_]\d\d[-_]20\d\d"
+    r"|(?<![a-z])aoc[ _-]?v?20\d\d[ _-]?q[1-4]",
+    re.IGNORECASE,
+)
+
+
+def named_as_edits(name: str) -> bool:
+    """Whether a file's own name is that of an NCCI edit table as CMS names its downloads, with its
+    version or quarter (``ccipra-v323r1-f1.txt``, ``MCR_MUE_PractitionerServices_Eff_10-01-2026.csv``,
+    ``AOC_V2026Q4-MCR.xlsx``): such a file that cannot be read may hold edits of that quarter."""
+    return _EDIT_NAMES.search(name) is not None
+
+
 def ptp_version(names: Sequence[str]) -> Version | None:
     match = _first(names, _PTP)
     if not match:

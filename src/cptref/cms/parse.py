@@ -182,13 +182,15 @@ def parse_mue(layout: Layout, tally: Tally) -> Iterator[Row]:
 
     A code, a whole number of units (0 or more), the adjudication indicator as the file writes it
     (``2 Date of Service Edit: Policy``: its leading digit, 1, 2 or 3, is kept) and the rationale.
-    A code given twice keeps its first row (the second is rejected, with the line of the first).
+    A code given twice keeps its first row (the second is rejected, with the line of the first: a
+    warning when the two agree, an error when their values or indicators differ, since which one CMS
+    meant cannot be told and the table then verifies no claim).
     """
     columns = layout.columns
     code_at, value_at, mai_at = columns["code"], columns["value"], columns["indicator"]
     rationale_at = columns.get("rationale")
     check = Checks()
-    first_line: dict[str, int] = {}
+    first_line: dict[str, tuple[int, int, int]] = {}
     for line, cells in _lines(layout, tally):
         if _blank(cells):
             tally.blank += 1
@@ -207,14 +209,21 @@ def parse_mue(layout: Layout, tally: Tally) -> Iterator[Row]:
             tally.reject(line, f"adjudication indicator {mai[:40]!r} does not start with 1, 2 or 3")
             continue
         if code in first_line:
-            tally.reject(
-                line,
-                f"code {code} is already on line {first_line[code]}; the first row is kept",
-                "duplicate-row",
-                "warning",
-            )
+            kept, kept_value, kept_mai = first_line[code]
+            if (kept_value, kept_mai) == (int(value), int(mai[0])):
+                tally.reject(
+                    line, f"code {code} is already on line {kept}; the first row is kept", "duplicate-row", "warning"
+                )
+            else:  # which of the two is CMS's cannot be told: the table checks no claim with either
+                tally.reject(
+                    line,
+                    f"code {code} is already on line {kept} with another MUE ({kept_value}, indicator {kept_mai}; "
+                    f"here {int(value)}, indicator {mai[0]}): which is right cannot be told, so this table verifies "
+                    "no claim",
+                    "conflicting-row",
+                )
             continue
-        first_line[code] = line
+        first_line[code] = (line, int(value), int(mai[0]))
         tally.loaded += 1
         yield (code, int(value), int(mai[0]), check.text(_cell(cells, rationale_at)), line)
 

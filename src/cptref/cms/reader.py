@@ -73,6 +73,11 @@ class CmsTables(EditReader):
         self._rebuild = rebuild
         self._cache_codes = cache_codes
         self._inherited: list[sqlite3.Connection] = []
+        self._root = self
+        """The tables a :meth:`view` was made of (itself for those): a damaged file is compiled again
+        there, once, and every view then answers from the new file, each from its own tables."""
+        self._generation = 0
+        """How many times the root compiled its file again; a view holds the root's when made."""
         self._load()
 
     @classmethod
@@ -165,7 +170,15 @@ class CmsTables(EditReader):
         return self._recover()
 
     def _recover(self) -> bool:
-        """The file proved damaged: compiled again and read again (once); False when it cannot be."""
+        """The file proved damaged: compiled again and read again (once); False when it cannot be. A
+        view has its root compile again (unless it already has) and then answers from the new file,
+        from the same tables as before: not, as the root does, from the newest of each kind."""
+        root = self._root
+        if root is not self:
+            if root._generation == self._generation and not root._recover():
+                return False
+            self._rejoin()
+            return True
         if self._rebuild is None:
             return False
         with contextlib.suppress(sqlite3.Error):
@@ -173,7 +186,25 @@ class CmsTables(EditReader):
         self._db = self._rebuild()
         self._rebuild = None
         self._load()
+        self._generation += 1
         return True
+
+    def _rejoin(self) -> None:
+        """A view after its root compiled its file again: the root's new connection and caches, and of
+        each kind and setting the table it answered from (found again by its identity; a table no
+        longer in the files is no longer answered from)."""
+        root = self._root
+        wanted = {table for _, table in self._tables.values()}
+        pinned = self._pinned
+        self.__dict__.update(root.__dict__)
+        self._root = root
+        chosen = {key: item for key, found in self._spans.items() for item in found if item[1] in wanted}
+        self._tables = chosen
+        self._kinds = frozenset(kind for kind, _ in chosen)
+        self._rvu_default = self._rvu_table(None)
+        self._days = {}
+        self._views = {}
+        self._pinned = pinned
 
     # what is loaded
 

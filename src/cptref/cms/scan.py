@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 from . import names
 from .archives import READ_ERRORS
@@ -42,6 +43,9 @@ class TablePlan:
     quarter: str | None
     parts: list[Layout]
     missing: list[int] = field(default_factory=list)
+    doubts: int = 0
+    """What leaves the table not read whole though every file of it was: copies of a part whose bytes
+    differ from the copy read (or could not be compared), a PTP table whose files name no part."""
 
 
 @dataclass
@@ -51,8 +55,8 @@ class Scan:
     problems: list[CmsProblem] = field(default_factory=list)
     failed: list[Skipped] = field(default_factory=list)
     """Files that may hold edits and could not be read (see :attr:`CmsSummary.failed`)."""
-    files: list[tuple[str, int, int]] = field(default_factory=list)
-    """(path, size, mtime) of every candidate file on disk: what a compiled file is keyed on."""
+    files: list[tuple[str, int, int, int]] = field(default_factory=list)
+    """(path, size, mtime, ctime) of every candidate file on disk: what a compiled file is keyed on."""
 
 
 def scan(paths: Sequence[Path]) -> Scan:
@@ -61,6 +65,14 @@ def scan(paths: Sequence[Path]) -> Scan:
     expanded = expand(found)
     out.skipped.extend(expanded.skipped)
     out.problems.extend(expanded.problems)
+    # a file or zip that could not be opened or listed (damaged, too large, unreadable, a member
+    # refused) may hold edits: failed, as an edit table cptref cannot read is, so that it stops claims
+    # from being verified instead of leaving the tables read beside it to answer alone
+    out.failed.extend(
+        Skipped(f"{p.file}:{p.member}" if p.member else p.file, p.message)
+        for p in expanded.problems
+        if p.severity == "error"
+    )
     given = {p.absolute() for p in found.given}
     layouts: list[Layout] = []
     fixed: list[Layout] = []
@@ -133,15 +145,19 @@ def _recognise(entry: Entry, named: bool, out: Scan) -> Layout | None:
     try:
         return recognise(entry)
     except Unrecognised as why:
-        # a file the user named, or one that looks like an edit table, is an error: its edits may be
-        # missing; another file of a download (a GPCI or locality file, a notice) is worth a warning
-        failed = named or why.suspect
+        # a file the user named, or one that looks or is named like an edit table (an empty or cut
+        # short download keeps its name), is an error: its edits may be missing; another file of a
+        # download (a GPCI or locality file, a notice) is worth a warning
+        called = names.named_as_edits(entry.name)
+        failed = named or why.suspect or called
         out.problems.append(
             problem(
                 entry.file,
                 (
                     "looks like a CMS edit table but cannot be read as one"
                     if why.suspect
+                    else "named like a CMS edit table but cannot be read as one"
+                    if called
                     else "not a CMS table cptref knows"
                 )
                 + f": {why}",
@@ -222,6 +238,7 @@ def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: lis
     for layout in current:
         by_part[layout.part].append(layout)
     parts: list[Layout] = []
+    doubts = 0
     for part in sorted(by_part):
         copies = sorted(
             by_part[part], key=lambda g: (FORMAT_PREFERENCE.get(g.fmt, 2), len(g.entry.members), g.entry.display)
@@ -232,20 +249,47 @@ def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: lis
             if _twins(chosen, other):  # the .xlsx shipped beside the .txt or .csv: expected, not worth a warning
                 out.skipped.append(Skipped(other.entry.display, f"the {other.fmt} copy of {chosen.entry.display}"))
                 continue
+            what = f"a second copy of {table.label()}" + (f" part f{part}" if part else "")
+            # two copies in one format are compared; a workbook beside a text copy cannot be, cheaply,
+            # and is what CMS ships the same edits as: read once, as before
+            same = _same_bytes(chosen.entry, other.entry) if chosen.fmt == other.fmt else True
+            if same:
+                out.problems.append(
+                    problem(
+                        other.entry.file,
+                        f"{what}: read once, from {chosen.entry.display}",
+                        "duplicate-table",
+                        member=other.entry.member,
+                        severity="warning",
+                    )
+                )
+                out.skipped.append(Skipped(other.entry.display, f"a second copy of {chosen.entry.display}"))
+                continue
+            doubts += 1
+            why = "cannot be read to compare" if same is None else "differs from"
             out.problems.append(
                 problem(
                     other.entry.file,
-                    f"a second copy of {table.label()}"
-                    + (f" part f{part}" if part else "")
-                    + f": read once, from {chosen.entry.display}",
-                    "duplicate-table",
+                    f"{what}, which {why} {chosen.entry.display}: which copy is CMS's cannot be told, so "
+                    f"{table.label()} verifies no claim (keep one copy of each file)",
+                    "conflicting-copy",
                     member=other.entry.member,
-                    severity="warning",
                 )
             )
-            out.skipped.append(Skipped(other.entry.display, f"a second copy of {chosen.entry.display}"))
+            out.skipped.append(Skipped(other.entry.display, f"a second copy of {chosen.entry.display}, not the same"))
     numbered = [p for p in by_part if p]
     missing: list[int] = []
+    if kind == "ptp" and not numbered:
+        doubts += 1
+        out.problems.append(
+            problem(
+                parts[0].entry.file,
+                f"{table.label()} names no part (-f1 to -f{PTP_PARTS}): whether it holds every part of the quarter "
+                "cannot be told, so this table verifies no claim (keep the names the parts were downloaded with)",
+                "part-unknown",
+                member=parts[0].entry.member,
+            )
+        )
     if numbered:
         expected = max(PTP_PARTS, *numbered)
         missing = sorted(set(range(1, expected + 1)) - set(numbered))
@@ -260,7 +304,38 @@ def _choose(kind: str, setting: str, dates: tuple[date, date] | None, group: lis
                 )
             )
     quarter = next((g.quarter for g in parts if g.quarter), None)
-    return TablePlan(table, quarter, parts, missing)
+    return TablePlan(table, quarter, parts, missing, doubts)
+
+
+_CHUNK = 1 << 20
+
+
+def _same_bytes(a: Entry, b: Entry) -> bool | None:
+    """Whether two copies of a file hold the same bytes (None: one cannot be read to the end). Read
+    only when there are two copies, a chunk at a time, each bounded as every read is."""
+    try:
+        with a.open() as first, b.open() as second:
+            while True:
+                one, two = _fill(first), _fill(second)
+                if one != two:
+                    return False
+                if not one:
+                    return True
+    except (*READ_ERRORS, UnicodeError):
+        return None
+
+
+def _fill(stream: IO[bytes]) -> bytes:
+    """The next :data:`_CHUNK` bytes (fewer only at the end: a zip member's stream may return less)."""
+    pieces: list[bytes] = []
+    wanted = _CHUNK
+    while wanted:
+        piece = stream.read(wanted)
+        if not piece:
+            break
+        pieces.append(piece)
+        wanted -= len(piece)
+    return b"".join(pieces)
 
 
 def _twins(a: Layout, b: Layout) -> bool:

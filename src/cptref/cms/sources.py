@@ -9,8 +9,8 @@ a file is: that is :mod:`cptref.cms.recognize`, by its header.
 
 The input is untrusted: every file and zip is read bounded (:mod:`.archives`: the limits and why).
 
-:func:`walk` stats the files without opening them; its keys (the path, size and modification time
-of every candidate file on disk) are what the compiled file is keyed on. File names are shown with
+:func:`walk` stats the files without opening them; its keys (the path, size, modification and change
+time of every candidate file on disk) are what the compiled file is keyed on. File names are shown with
 the bytes that are not UTF-8 escaped (``\\udcff``), in every message and key.
 """
 
@@ -124,21 +124,24 @@ class Walk:
     """Files found but refused (not regular, a link out of the folder): keyed too, so that fixing
     one compiles again."""
 
-    def keys(self) -> list[tuple[str, int, int]]:
-        """(path, size, modification time in ns) of every file; (-1, -1) when it cannot be stat'ed."""
+    def keys(self) -> list[tuple[str, int, int, int]]:
+        """(path, size, modification time in ns, change time in ns) of every file; (-1, -1, -1) when it
+        cannot be stat'ed. The change time is the operating system's own (no tool sets it back, as
+        ``touch -r`` or a copy keeping times sets the modification time back): a file rewritten with
+        the same size and its old modification time still compiles again."""
         keys = []
         for path in self.files:
             try:
                 info = path.stat()
-                keys.append((shown(path), info.st_size, info.st_mtime_ns))
+                keys.append((shown(path), info.st_size, info.st_mtime_ns, info.st_ctime_ns))
             except OSError:
-                keys.append((shown(path), -1, -1))
+                keys.append((shown(path), -1, -1, -1))
         for path in self.refused:
             try:
                 info = path.lstat()
-                keys.append((shown(path), info.st_size, info.st_mtime_ns))
+                keys.append((shown(path), info.st_size, info.st_mtime_ns, info.st_ctime_ns))
             except OSError:
-                keys.append((shown(path), -1, -1))
+                keys.append((shown(path), -1, -1, -1))
         return keys
 
 

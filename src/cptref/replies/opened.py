@@ -75,15 +75,15 @@ def cms_tables(cms: str | None, quiet: bool = False, required: bool = True, opti
         if not summary.tables:
             tables.close()
             unread = [p for p in summary.problems if p.code in ("unreadable", "not-regular", "link-outside")]
-            if summary.failed:
-                what = (
-                    f"of the {len(summary.failed) + len(summary.skipped)} files found, {len(summary.failed)} could "
-                    f"not be loaded (first: {visible(summary.failed[0].file)}: {summary.failed[0].reason})"
-                )
-            elif unread:
+            if unread:
                 what = (
                     f"{len(unread)} file{'s' * (len(unread) != 1)} or folder{'s' * (len(unread) != 1)} could not "
                     f"be read (first: {visible(unread[0].file)}: {unread[0].message})"
+                )
+            elif summary.failed:
+                what = (
+                    f"of the {len(summary.failed) + len(summary.skipped)} files found, {len(summary.failed)} could "
+                    f"not be loaded (first: {visible(summary.failed[0].file)}: {summary.failed[0].reason})"
                 )
             else:
                 skipped = summary.skipped[:1]
