@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from msgspec import Struct
 
+from cptref.errors import CptrefError, ExitCode
+
 
 class BatchClaim(Struct, frozen=True):
     """One claim of a batch: its id (as given; None when absent), its line, its claim lines (as
@@ -48,10 +50,36 @@ Item = BatchClaim | BadLine | SkippedLine
 MAX_LINE = 1_000_000
 """Bytes a line of a batch may hold (a claim is a few dozen): a longer line is one bad line, read
 in pieces of this size, so that a file without line breaks (``/dev/zero``) cannot exhaust memory."""
-TOO_LONG = bytes(bytearray(b" \n"))
-"""Stands for a line longer than :data:`MAX_LINE`: recognised by identity (an object of its own,
-which no line read from a file is)."""
 TOO_LONG_MESSAGE = f"the line is longer than {MAX_LINE} bytes"
+
+
+class UnreadLine(bytes):
+    """A line that stands for bytes cptref did not read (a line longer than :data:`MAX_LINE`, the rest
+    of a compressed stream that is damaged): each reader reports it as a :class:`BadLine` with its
+    :attr:`message`. Recognised by its class (no line read from a file is one), in any process: a chunk
+    of lines sent to a worker keeps it (:meth:`__reduce__`)."""
+
+    message: str
+
+    def __new__(cls, message: str) -> UnreadLine:
+        made = super().__new__(cls, b" \n")
+        made.message = message
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (UnreadLine, (self.message,))
+
+
+TOO_LONG = UnreadLine(TOO_LONG_MESSAGE)
+"""Stands for a line longer than :data:`MAX_LINE`."""
+
+
+class UnreadableBatch(CptrefError):
+    """A batch file cptref does not read at all (a zip archive, zstd, UTF-16 without its byte order
+    mark, a JSON document that is not JSON Lines): refused whole, before a claim is checked, with one
+    line saying what the file is and how to convert it."""
+
+    exit_code = ExitCode.MALFORMED_INPUT
 
 
 def parse_date(text: str) -> datetime.date | None:

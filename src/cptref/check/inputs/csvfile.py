@@ -26,13 +26,12 @@ from cptref.check.lines import parse_line, split_codes
 
 from .base import (
     CLAIM_DATE_FORMS,
-    TOO_LONG,
-    TOO_LONG_MESSAGE,
     BadLine,
     BatchClaim,
     ClaimReader,
     Item,
     SkippedLine,
+    UnreadLine,
     parse_claim_date,
 )
 
@@ -128,8 +127,8 @@ class CsvClaims(ClaimReader):
         """One physical CSV line as its fields, or why it holds none. The first line that has fields
         settles the delimiter and the columns: a header when it names them (id, codes, date) or holds
         no claim line at all (then it is :class:`SkippedLine`, here and whenever it is read again)."""
-        if raw is TOO_LONG:
-            return BadLine(number, TOO_LONG_MESSAGE)
+        if isinstance(raw, UnreadLine):
+            return BadLine(number, raw.message)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

@@ -16,7 +16,7 @@ import msgspec
 
 from cptref.check.lines import Line, parse_line, split_codes
 
-from .base import CLAIM_DATE_FORMS, TOO_LONG, TOO_LONG_MESSAGE, BadLine, BatchClaim, ClaimReader, Item, SkippedLine
+from .base import CLAIM_DATE_FORMS, BadLine, BatchClaim, ClaimReader, Item, SkippedLine, UnreadLine
 
 
 class _JsonLine(msgspec.Struct):
@@ -55,10 +55,10 @@ class JsonlClaims(ClaimReader):
         decode, plain = _claim_decoder.decode, _plain_decoder.decode
         date_of = self._date
         for number, raw in enumerate(lines, first):
-            if raw is TOO_LONG:
-                yield BadLine(number, TOO_LONG_MESSAGE)
-                continue
             if raw[:1] != b"{":
+                if isinstance(raw, UnreadLine):  # b" \n": a line never read (too long)
+                    yield BadLine(number, raw.message)
+                    continue
                 if raw.startswith(b"\xef\xbb\xbf"):  # a byte order mark: a file begins, here or where two were joined
                     raw = raw[3:]
                 if not raw.strip():

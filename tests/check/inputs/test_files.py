@@ -1,0 +1,156 @@
+"""Claim files as users' tools write them (Excel, PowerShell, R, pandas, jq, database exports,
+compressed): each is read as the user meant, or refused whole with one line saying what it is and
+how to convert it; every line read is one item. Made-up claims only."""
+
+from __future__ import annotations
+
+import bz2
+import datetime
+import gzip
+import io
+import pickle
+from collections.abc import Sequence
+
+import pytest
+
+from cptref.check import BadLine, BatchClaim, SkippedLine, read_claims
+from cptref.check.inputs import opened
+from cptref.check.inputs.base import TOO_LONG, UnreadableBatch
+from cptref.check.inputs.csvfile import CsvClaims
+from cptref.check.inputs.jsonl import JsonlClaims
+from cptref.errors import ExitCode
+
+CSV = "id,codes,date\r\nA1,47532 47542,2026-01-15\r\nA2,50706,2026-01-16\r\n"
+CLAIMS = [("A1", ("47532", "47542"), datetime.date(2026, 1, 15)), ("A2", ("50706",), datetime.date(2026, 1, 16))]
+
+
+def read(data: bytes, name: str | None = None) -> list[object]:
+    """The items of a file's bytes, read as ``check --file`` reads a file (a buffered binary stream)."""
+    return list(read_claims(io.BufferedReader(io.BytesIO(data)), name))
+
+
+def claims(items: Sequence[object]) -> list[tuple[object, ...]]:
+    return [(i.id, i.codes, i.date) for i in items if isinstance(i, BatchClaim)]
+
+
+def refused(data: bytes, name: str | None = None) -> str:
+    with pytest.raises(UnreadableBatch) as caught:
+        read(data, name)
+    assert caught.value.exit_code == ExitCode.MALFORMED_INPUT
+    (line,) = caught.value.lines()
+    return line
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(CSV.replace(",", "\t"), id="unicode-text"),
+        pytest.param(
+            '"id","codes","date"\r\n"A1","47532 47542","2026-01-15"\r\n"A2","50706","2026-01-16"\r\n', id="ps"
+        ),
+        pytest.param(CSV, id="out-file"),
+    ],
+)
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_its_byte_order_mark_is_read_as_the_text_it_declares(text: str, encoding: str) -> None:
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+    items = read(bom + text.encode(encoding), "claims.txt")
+    assert claims(items) == CLAIMS
+    assert [type(i).__name__ for i in items] == ["SkippedLine", "BatchClaim", "BatchClaim"]
+
+
+def test_utf16_that_is_not_text_costs_its_line_and_a_cut_stream_its_end() -> None:
+    bad = "A3,4".encode("utf-16-le") + b"\x00\xd8" + "7532\r\n".encode("utf-16-le")  # a lone high surrogate
+    items = read(CSV.encode("utf-16") + bad + "A4,50706,2026-01-16\n".encode("utf-16-le") + b"A", "claims.csv")
+    assert claims(items) == [*CLAIMS, ("A4", ("50706",), datetime.date(2026, 1, 16))]
+    assert [(i.line, i.message[:30]) for i in items if isinstance(i, BadLine)] == [
+        (4, "not UTF-16 text (a lone surrog"),
+        (6, "not UTF-16 text (truncated dat"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        pytest.param("id,codes\nA1,47532\n".encode("utf-16-le"), "UTF-16 text without its byte order mark", id="utf16"),
+        pytest.param(b"\x28\xb5\x2f\xfd\x00\x00", "zstdcat claims.jsonl.zst | cptref check --file -", id="zstd"),
+        pytest.param(b"PK\x03\x04\x14\x00", "save the sheet as CSV UTF-8", id="xlsx"),
+        pytest.param(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", "Excel 97-2003 workbook", id="xls"),
+        pytest.param("id,codes\n".encode("utf-32"), "iconv -f UTF-32", id="utf32"),
+        pytest.param(b"ab\x00\x01\x02cd\xff\n", "not text", id="binary"),
+    ],
+)
+def test_a_file_cptref_does_not_read_is_refused_whole_saying_what_it_is_and_the_way_out(data: bytes, said: str) -> None:
+    line = refused(data, "claims.jsonl.zst")
+    assert line.startswith("claims.jsonl.zst: ") and said in line
+
+
+@pytest.mark.parametrize(
+    ("compress", "suffix"), [(gzip.compress, ".gz"), (bz2.compress, ".bz2"), (__import__("lzma").compress, ".xz")]
+)
+def test_a_compressed_file_is_read_decompressed_and_its_format_known_by_the_name_inside(
+    compress: object, suffix: str
+) -> None:
+    assert callable(compress)
+    assert claims(read(compress(CSV.encode()), "claims.csv" + suffix)) == CLAIMS
+    jsonl = b'{"id": "A1", "codes": ["47532", "47542"], "date": "2026-01-15"}\n'
+    assert claims(read(compress(jsonl), None)) == CLAIMS[:1]  # stdin: by its first line
+
+
+def test_a_damaged_gzip_stream_is_one_malformed_line_after_the_claims_read_before_it() -> None:
+    rows = "".join(f"A{i},47532,2026-01-15\n" for i in range(5000))
+    data = gzip.compress(rows.encode())
+    items = read(data[: len(data) // 2], "claims.csv.gz")
+    assert isinstance(items[-1], BadLine) and "gzip stream is damaged" in items[-1].message
+    assert all(isinstance(i, BatchClaim) for i in items[:-1]) and len(items) > 100
+
+
+def test_a_compression_bomb_stops_at_the_bound_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(opened, "MAX_DECOMPRESSED", 10_000)
+    rows = "".join(f"A{i},47532,2026-01-15\n" for i in range(10_000))  # 250,000 bytes
+    items = read(gzip.compress(rows.encode()), "claims.csv.gz")
+    assert isinstance(items[-1], BadLine) and "decompressed past 10,000 bytes" in items[-1].message
+    assert "zcat claims.csv.gz | cptref check --file -" in items[-1].message
+    assert 300 < len(items) < 500  # what was read before the bound, each line one item
+
+    monkeypatch.setattr(opened, "MAX_DECOMPRESSED", 3_000_000)
+    zeros = gzip.compress(b"\0" * 5_000_000)  # no line end at all: a long line, then the bound
+    said = [i.message for i in read(zeros, "z.csv.gz") if isinstance(i, BadLine)]
+    assert len(said) == 2 and "longer than" in said[0] and "decompressed past" in said[1]
+
+
+def test_a_compressed_837_is_refused_with_the_pipe_that_reads_it() -> None:
+    line = refused(gzip.compress(b"ISA*00*~"), "claims.837.gz")
+    assert "zcat claims.837.gz | cptref check --file -" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "jq"),
+    [
+        ('[{"id":"A1","codes":["47532"]},{"id":"A2","codes":["50706"]}]\n', ".[]"),
+        ('[\n  {\n    "id": "A1",\n    "codes": ["47532"]\n  }\n]\n', ".[]"),
+        ('{\n  "id": "A1",\n  "codes": ["47532"]\n}\n', "."),
+        ('\ufeff[{"id":"A1","codes":["47532"]}]', ".[]"),
+    ],
+)
+@pytest.mark.parametrize("name", ["claims.json", "claims.jsonl", None])
+def test_a_json_document_that_is_not_json_lines_is_refused_with_the_jq_that_converts_it(
+    text: str, jq: str, name: str | None
+) -> None:
+    line = refused(text.encode(), name)
+    assert f"jq -c '{jq}' {name or '-'} | cptref check --file -" in line
+
+
+def test_spark_part_files_are_json_lines_whatever_their_name() -> None:
+    part = b'{"id":"A1","codes":["47532","47542"],"date":"2026-01-15"}\n'
+    assert claims(read(part, "part-00000-1b2c.json")) == CLAIMS[:1]
+
+
+def test_a_line_too_long_is_a_malformed_line_in_a_worker_process_too() -> None:
+    """A chunk's lines are pickled to a worker: the marker of a line never read must stay one (it was
+    read there as a blank line, and the batch said nothing was wrong)."""
+    sent = pickle.loads(pickle.dumps([b"id,codes\n", TOO_LONG, b"A2,47532\n"]))
+    for reader in (CsvClaims(), JsonlClaims()):
+        items = list(reader.items(sent[1:2], 2))
+        assert [(type(i).__name__, getattr(i, "message", "")) for i in items] == [("BadLine", TOO_LONG.message)], reader
+    assert not any(isinstance(i, SkippedLine) and i.line == 2 for i in read_claims(sent))
