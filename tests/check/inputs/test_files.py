@@ -154,3 +154,138 @@ def test_a_line_too_long_is_a_malformed_line_in_a_worker_process_too() -> None:
         items = list(reader.items(sent[1:2], 2))
         assert [(type(i).__name__, getattr(i, "message", "")) for i in items] == [("BadLine", TOO_LONG.message)], reader
     assert not any(isinstance(i, SkippedLine) and i.line == 2 for i in read_claims(sent))
+
+
+def day(text: str) -> datetime.date:
+    return datetime.date.fromisoformat(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        pytest.param(
+            "\ufeffid,codes,date\r\nA1,47532 47542,2026-01-15\r\nA2,50706,2026-01-16", "e.csv", id="excel-bom"
+        ),
+        pytest.param('"id","codes","date"\r\n"A1","47532 47542","2026-01-15"\r\n"A2","50706","2026-01-16"\r\n', None),
+        pytest.param("id;codes;date;units\r\nA1;47532 47542;2026-01-15;1,5\r\nA2;50706;2026-01-16;2,0\r\n", "eu.csv"),
+        pytest.param(
+            '"","id","codes","date"\n"1","A1","47532 47542","2026-01-15"\n"2","A2","50706",2026-01-16\n', None
+        ),
+        pytest.param(",id,codes,date\n0,A1,47532 47542,2026-01-15\n1,A2,50706,2026-01-16\n", "pandas.csv"),
+        pytest.param("id|codes|date|\nA1|47532 47542|2026-01-15|\nA2|50706|2026-01-16|\n", "export.txt"),
+        pytest.param("A1|47532 47542|2026-01-15|\nA2|50706|2026-01-16|\n", "export.txt", id="trailing-no-header"),
+        pytest.param("id,codes,date\r\nA1,47532 47542,2026-01-15\nA2,50706,2026-01-16", "mixed.csv", id="mixed-ends"),
+        pytest.param(" Claim ID , CPT_CODE , DOS \nA1,47532 47542,2026-01-15\nA2,50706,2026-01-16\n", "h.csv"),
+        pytest.param("CLAIM_NO,Cpt-Code,Date of Service\nA1,47532 47542,2026-01-15\nA2,50706,2026-01-16\n", None),
+        pytest.param("claim_id,code1,code2,code3,dos\nA1,47532,47542,,2026-01-15\nA2,,50706,,2026-01-16\n", None),
+        pytest.param("Encounter,CPT_1,CPT_2,DOS\nA1,47532,47542,2026-01-15\nA2,50706,,2026-01-16\n", None),
+        pytest.param("Encounter,Procedure billed,Service Date\nA1,47532 47542,2026-01-15\nA2,50706,2026-01-16\n", None),
+    ],
+)
+def test_csv_as_excel_powershell_r_pandas_and_database_exports_write_it(text: str, name: str | None) -> None:
+    items = read(text.encode(), name)
+    assert claims(items) == CLAIMS
+    assert not [i for i in items if isinstance(i, BadLine)]
+
+
+def test_a_windows_csv_is_read_when_its_bytes_not_utf8_are_in_a_column_not_read() -> None:
+    text = "id,codes,date,patient\r\nA1,47532 47542,2026-01-15,Jos\u00e9 N\u00fa\u00f1ez\r\n"
+    text += "A\u00e92,50706,2026-01-16,Ann\r\n"
+    items = read(text.encode("cp1252"), "w.csv")
+    assert claims(items) == CLAIMS[:1]
+    assert isinstance(items[2], BadLine) and items[2].message.startswith("not UTF-8 text in its claim id")
+    assert "iconv -f CP1252 -t UTF-8" in items[2].message
+
+
+def test_missing_values_as_r_and_pandas_write_them_are_blank_never_a_date_or_a_code() -> None:
+    text = "id,codes,date\nA1,47532,NA\nA2,47532,NaN\nA3,NA,2026-01-15\nA4,47532,\nA5,47532,NULL\n"
+    items = read(text.encode(), "r.csv")
+    assert [(i.id, i.date) for i in items if isinstance(i, BatchClaim)] == [
+        ("A1", None),
+        ("A2", None),
+        ("A4", None),
+        ("A5", None),
+    ]
+    assert [(i.line, i.message) for i in items if isinstance(i, BadLine)] == [(4, "the claim has no codes")]
+
+
+@pytest.mark.parametrize(
+    ("written", "read_as"),
+    [
+        ("2026-12-31", "2026-12-31"),
+        ("12/31/2026", "2026-12-31"),
+        ("1/2/2026", "2026-01-02"),  # month first, as documented
+        ("2026-12-31T00:00:00", "2026-12-31"),
+        ("2026-12-31T00:00:00.000", "2026-12-31"),
+        ("2026-12-31 14:30:00", "2026-12-31"),  # the day as written, no zone to move it
+        ("2026-12-31T00:00:00Z", "2026-12-31"),
+        ("2026-12-31T00:00:00.000+00:00", "2026-12-31"),
+        ("20261231", "2026-12-31"),
+        ("46387", None),  # an Excel serial: 1900 or 1904 system, not said
+        ("46387.0", None),
+        ("31/12/2026", None),
+        ("31.12.2026", None),
+        ("12312026", None),  # MMDDYYYY: a year 1231
+        ("2026-12-31T23:00:00-05:00", None),  # a zone other than UTC: the day could move
+        ("2026-12-31T05:00:00Z", None),
+        ("2026-12-31Tnoon", None),
+        ("20261331", None),
+    ],
+)
+def test_dates_are_read_only_as_written(written: str, read_as: str | None) -> None:
+    items = read(f"id,codes,date\nA1,47532,{written}\n".encode(), "d.csv")
+    if read_as is not None:
+        assert claims(items) == [("A1", ("47532",), day(read_as))]
+        return
+    (bad,) = [i for i in items if isinstance(i, BadLine)]
+    assert f"got {written!r}" in bad.message
+    if written.startswith("46387"):
+        assert "Excel date serial" in bad.message
+    if written[:2] == "31":
+        assert "day first" in bad.message
+
+
+def test_codes_excel_made_numbers_of_are_read_as_written_never_padded() -> None:
+    items = read(b"id,codes,date\nA1,1234,2026-01-15\nA2,1U,2026-01-15\nA3,47532.0,2026-01-15\n", "n.csv")
+    assert [c[1] for c in claims(items)] == [("1234",), ("1U",), ("47532.0",)]  # the check says each is no code
+
+
+def test_one_line_a_claim_line_is_refused_whole_with_the_way_out() -> None:
+    text = "id,code,date\nA1,47532,2026-01-15\nA1,47542,2026-01-15\nA2,50706,2026-01-15\n"
+    line = refused(text.encode(), "lines.csv")
+    assert line.startswith("line 3: the claim id 'A1' and its date again")
+    assert "GROUP BY ALL" in line and "no claim checked from line 1 on" in line
+    other_days = "id,code,date\nA1,47532,2026-01-15\nA1,47542,2026-01-16\nA1,47542,\n"
+    assert [c[2] for c in claims(read(other_days.encode(), "days.csv"))] == [day("2026-01-15"), day("2026-01-16"), None]
+
+
+def test_a_wide_layout_reader_carries_its_columns_to_a_worker() -> None:
+    reader = CsvClaims()
+    reader.settle([b"claim_id,code1,code2,dos\n"])
+    again = pickle.loads(pickle.dumps(reader))
+    (found,) = again.items([b"A1,47532,47542,2026-01-15\n"], 2)
+    assert isinstance(found, BatchClaim) and found.codes == ("47532", "47542") and found.date == day("2026-01-15")
+    assert any("wide layout" in note for note in again.notes)
+
+
+@pytest.mark.parametrize(
+    ("line", "found"),
+    [
+        ('{"id":"A1","codes":["47532","47542"],"date":"2026-01-15"}', ("A1", ("47532", "47542"), day("2026-01-15"))),
+        ('{"id":"A1","codes":"47532 47542","date":1768435200000}', ("A1", ("47532", "47542"), day("2026-01-15"))),
+        ('{"id":"A1","codes":["47532"],"date":"2026-01-15T00:00:00.000"}', ("A1", ("47532",), day("2026-01-15"))),
+        ('{"id":"A1","codes":["47532"],"codes":["50706"]}', ("A1", ("50706",), None)),  # the last, as jq and Python
+        ('\ufeff{"id":7,"codes":["47532"]}', (7, ("47532",), None)),
+        ('{"id":"A1","codes":["47532"],"date":1768435200}', "a number, 1768435200, not a date at midnight UTC"),
+        ('{"id":"A1","codes":["47532"],"date":1768438800000}', "date_format='iso'"),
+        ('{"id":"A1","codes":[47532]}', "a number loses a code's leading zeros"),
+        ('{"id":"A1","codes":["47532"],"date":NaN}', "NaN and Infinity are not JSON"),
+    ],
+)
+def test_json_lines_as_jq_and_pandas_write_them(line: str, found: tuple[object, ...] | str) -> None:
+    items = read(line.encode() + b"\n", "c.jsonl")
+    if isinstance(found, tuple):
+        assert claims(items) == [found]
+        return
+    (bad,) = items
+    assert isinstance(bad, BadLine) and found in bad.message, bad

@@ -19,6 +19,7 @@ in a CR alone would be one claim of every row).
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -26,20 +27,43 @@ from cptref.check.lines import parse_line, split_codes
 
 from .base import (
     CLAIM_DATE_FORMS,
+    MISSING,
     BadLine,
     BatchClaim,
     ClaimReader,
     Item,
     SkippedLine,
+    UnreadableBatch,
     UnreadLine,
+    date_hint,
     parse_claim_date,
 )
 
-_ID_NAMES = frozenset(["id", "claim", "claim id", "claim_id", "claimid", "claim-id", "claim number", "claim_number"])
-_CODES_NAMES = frozenset(
-    ["codes", "code", "cpt", "cpt codes", "cpt_codes", "cpt-codes", "hcpcs", "lines", "procedures", "procedure codes"]
+_ID_NAMES = frozenset(
+    ["id", "claim", "claim id", "claimid", "claim number", "claim no", "claim num", "claim nbr", "claim ref"]
 )
-_DATE_NAMES = frozenset(["date", "dos", "date of service", "date_of_service", "service date", "service_date"])
+_CODES_NAMES = frozenset(
+    [
+        "codes",
+        "code",
+        "cpt",
+        "cpt codes",
+        "cpt code",
+        "cpt hcpcs",
+        "hcpcs",
+        "hcpcs code",
+        "hcpcs codes",
+        "lines",
+        "procedures",
+        "procedure",
+        "procedure code",
+        "procedure codes",
+        "proc code",
+    ]
+)
+_DATE_NAMES = frozenset(["date", "dos", "date of service", "service date", "dos from", "from date of service"])
+_NUMBERED = re.compile(r"(?:code|cpt|cpt code|hcpcs|hcpcs code|procedure|procedure code|proc code|line) ?[1-9][0-9]?")
+"""A column of a wide layout, one code a column (``code1`` ... ``code6``, ``CPT_1``): read together."""
 CLAIM_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 """The delimiters a claims CSV may use, by name; the comma is the default."""
 CR_ALONE = (
@@ -54,13 +78,15 @@ PAST_HEADER = "lines with fields past the header's columns (not read)"
 class CsvClaims(ClaimReader):
     """A CSV batch: settled once its first row is met (a header or a claim)."""
 
-    __slots__ = ("_columns", "_delimiter", "_header", "_notes", "_width")
+    __slots__ = ("_columns", "_delimiter", "_header", "_more", "_notes", "_width")
     fmt = "csv"
 
     def __init__(self) -> None:
         super().__init__()
         self._columns = (0, 1, -1)
         """The columns of the claim id, the codes and the date (-1: none)."""
+        self._more: tuple[int, ...] = ()
+        """The columns of a wide layout's codes after the first (``code2`` ... ``code6``)."""
         self._header: int | None = None
         """The number of the first line read as a row (None: not met yet), negative when that line
         is a header (so is skipped)."""
@@ -92,7 +118,7 @@ class CsvClaims(ClaimReader):
                 return
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_settled, (self._columns, self._header, self._delimiter, self._notes, self._width))
+        return (_settled, (self._columns, self._header, self._delimiter, self._notes, self._width, self._more))
 
     def _first(self, text: str, number: int) -> None:
         """The first line that has fields: its delimiter, and whether it is a header (its columns)."""
@@ -100,26 +126,36 @@ class CsvClaims(ClaimReader):
         self._delimiter = delimiter
         notes = [f"fields delimited by {CLAIM_DELIMITERS[delimiter]}s"] if delimiter != "," else []
         self._header = number
-        names = [cell.strip().lower() for cell in row]
+        names = [_name(cell) for cell in row]
         ids = [i for i, n in enumerate(names) if n in _ID_NAMES]
-        code_cols = [i for i, n in enumerate(names) if n in _CODES_NAMES]
+        code_cols = [i for i, n in enumerate(names) if n in _CODES_NAMES][:1] or [
+            i for i, n in enumerate(names) if _NUMBERED.fullmatch(n)
+        ]
+        dates = [i for i, n in enumerate(names) if n in _DATE_NAMES]
         if ids and code_cols:
-            date_col = next((i for i, n in enumerate(names) if n in _DATE_NAMES), -1)
-            self._columns = (ids[0], code_cols[0], date_col)
+            date_col = dates[0] if dates else -1
+            self._columns, self._more = (ids[0], code_cols[0], date_col), tuple(code_cols[1:])
             self._header = -number
             self._width = len(row)
-            read = {ids[0], code_cols[0], date_col}
+            read = {ids[0], *code_cols, date_col}
             unread = [f"{cell.strip()[:40]!r} ({i + 1})" for i, cell in enumerate(row) if i not in read]
+            if len(code_cols) > 1:
+                notes.append(f"codes read from {len(code_cols)} columns, one code a column (a wide layout)")
             if unread:
                 notes.append(
                     f"column{'s' * (len(unread) > 1)} {', '.join(unread)} not read (cptref reads id, codes, date)"
                 )
-        elif not any(parse_line(t) for cell in row[1:] for t in split_codes(cell)) and not any(
-            ch.isdigit() for cell in row[1:] for ch in cell
-        ):
+        elif not any(
+            parse_line(t) for i, cell in enumerate(row[1:], 1) if i not in code_cols for t in split_codes(cell)
+        ) and not any(ch.isdigit() for i, cell in enumerate(row[1:], 1) if i not in code_cols for ch in cell):
             self._header = -number  # names of its own: no field holds a claim line, or anything like one
             notes.append(f"line {number} taken for a header (it names no id and codes columns cptref knows)")
-        elif len(row) == 3 and parse_claim_date(row[2])[0] is not None:
+            date_col = dates[0] if dates else -1
+            if code_cols and code_cols[0] >= 1 and 0 not in dates:  # its codes columns, named (id: the first)
+                self._columns, self._more, self._width = (0, code_cols[0], date_col), tuple(code_cols[1:]), len(row)
+            elif date_col >= 2:  # its date column, named
+                self._columns, self._width = (0, 1, date_col), len(row)
+        elif len(_trimmed(row)) == 3 and parse_claim_date(row[2])[0] is not None:
             self._columns = (0, 1, 2)  # no header, and a third field that is a date: id, codes, date
         self._notes = tuple(notes)
 
@@ -132,7 +168,7 @@ class CsvClaims(ClaimReader):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return BadLine(number, "not UTF-8 text")
+            text = raw.decode("utf-8", "surrogateescape")  # bad bytes in a column not read cost nothing
         text = text.removeprefix("\ufeff").rstrip("\r\n")  # a byte order mark: a file begins here (two joined)
         if not text.strip():
             return SkippedLine(number, "blank")
@@ -151,56 +187,109 @@ class CsvClaims(ClaimReader):
 
     def items(self, lines: Iterable[bytes], first: int = 1) -> Iterator[Item]:
         """CSV, one claim a physical line."""
+        last_claim: tuple[str, str] | None = None
         for number, raw in enumerate(lines, first):
             row = self._row(raw, number)
             if not isinstance(row, list):
                 yield row  # a BadLine or a SkippedLine
                 continue
             id_col, codes_col, date_col = self._columns
-            if len(row) <= max(id_col, codes_col, date_col):
-                columns = max(id_col, codes_col, date_col) + 1
-                yield BadLine(number, f"expected {columns} columns (a claim id and its codes), got {len(row)}")
+            more = self._more
+            need = max(id_col, codes_col, date_col, *more) if more else max(id_col, codes_col, date_col)
+            if len(row) <= need:
+                yield BadLine(number, f"expected {need + 1} columns (a claim id and its codes), got {len(row)}")
                 continue
             claim_id = row[id_col].strip()
             # the codes column, and any extra fields after it when it is the last column (unquoted commas)
-            last = codes_col == max(id_col, codes_col, date_col)
-            cells = row[codes_col:] if last else [row[codes_col]]
+            last = codes_col == need and not more
+            cells = row[codes_col:] if last else [row[codes_col], *(row[c] for c in more)]
             if (
                 not last
                 and len(row) > max(self._width, date_col + 1)
                 and any(c.strip() for c in row[self._width or date_col + 1 :])
             ):
                 self.tallies[PAST_HEADER] = self.tallies.get(PAST_HEADER, 0) + 1
-            codes = [t for cell in cells for t in split_codes(cell)]
+            day = row[date_col].strip() if date_col >= 0 else ""
+            if not raw.isascii() and _escaped(claim_id, day, *cells):
+                yield BadLine(number, NOT_UTF8)
+                continue
+            codes = [t for cell in cells if cell not in MISSING for t in split_codes(cell)]
             if not claim_id:
                 yield BadLine(number, "the claim id is empty")
                 continue
             if not codes:
                 yield BadLine(number, "the claim has no codes")
                 continue
+            if last_claim == (claim_id, day):
+                raise UnreadableBatch(_one_line_a_line(number, claim_id, first))
+            last_claim = (claim_id, day)
             date = None
-            if date_col >= 0 and row[date_col].strip():
-                date = self._date(row[date_col])
+            if day and day not in MISSING:
+                date = self._date(day)
                 if date is None:
                     yield BadLine(
-                        number, f"the date must be written {CLAIM_DATE_FORMS}, got {row[date_col].strip()[:40]!r}"
+                        number, f"the date must be written {CLAIM_DATE_FORMS}, got {day[:40]!r}{date_hint(day)}"
                     )
                     continue
             yield BatchClaim(claim_id, number, tuple(codes), date)
 
 
+NOT_UTF8 = (
+    "not UTF-8 text in its claim id, codes or date: save the file as CSV UTF-8 (Excel: File > Save As > "
+    "CSV UTF-8), or convert it (a Windows export: iconv -f CP1252 -t UTF-8)"
+)
+"""Why a CSV line whose read fields are not UTF-8 is not read (its other columns may hold anything)."""
+
+
+def _escaped(*cells: str) -> bool:
+    """Whether any of the cells holds a byte that was not UTF-8 (decoded as a lone surrogate)."""
+    return any("\udc80" <= ch <= "\udcff" for cell in cells for ch in cell if not ch.isascii())
+
+
+LONG_LAYOUT_FIX = (
+    "duckdb -c \"COPY (SELECT id, date, string_agg(code, ' ') AS codes FROM 'lines.csv' GROUP BY ALL) TO 'claims.csv'\""
+)
+"""How a file of one line a claim line becomes one of one line a claim (said when one is refused)."""
+
+
+def _one_line_a_line(number: int, claim_id: str, first: int) -> str:
+    return (
+        f"line {number}: the claim id {claim_id[:40]!r} and its date again, as on the line before: one line a "
+        "claim line (a long layout) is not read, as each line would be checked alone, never against the "
+        f'others; write one line a claim, its codes in one field ("A1","47532 47542",2026-01-15): {LONG_LAYOUT_FIX}; '
+        f"the batch stopped, no claim checked from line {first} on"
+    )
+
+
 def _settled(
-    columns: tuple[int, int, int], header: int | None, delimiter: str, notes: tuple[str, ...], width: int
+    columns: tuple[int, int, int],
+    header: int | None,
+    delimiter: str,
+    notes: tuple[str, ...],
+    width: int,
+    more: tuple[int, ...] = (),
 ) -> CsvClaims:
     reader = CsvClaims()
-    reader._columns, reader._header, reader._delimiter, reader._notes, reader._width = (
+    reader._columns, reader._header, reader._delimiter, reader._notes, reader._width, reader._more = (
         columns,
         header,
         delimiter,
         notes,
         width,
+        more,
     )
     return reader
+
+
+def _name(cell: str) -> str:
+    """A header cell as the name it is known by: any case, spaces, underscores, hyphens, dots and ``#``
+    alike (`` CPT_Code ``, ``cpt-code``: ``cpt code``)."""
+    return re.sub(r"[\s_.#-]+", " ", cell.lower()).strip()
+
+
+def _trimmed(row: list[str]) -> list[str]:
+    """A row without the empty field a trailing delimiter leaves (a database export's ``A1|47532|``)."""
+    return row[:-1] if len(row) > 1 and not row[-1].strip() else row
 
 
 def _rows_run_together(text: str) -> bool:
