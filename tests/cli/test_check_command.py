@@ -139,6 +139,7 @@ def test_cli_jsonl_with_codes_prints_one_lean_line(cli: Cli) -> None:
         (("check", "47532", "--json", "--jsonl"), "cptref: --json and --jsonl: choose one"),
         (("check", "--file", "-", "--json"), "cptref: --json prints one object; with --file use --jsonl"),
         (("check", "--file", "/nonexistent/claims.csv"), "cptref: cannot read /nonexistent/claims.csv"),
+        (("check", "--file", "src"), "cptref: cannot read src: a directory (Spark's write.json and write.csv"),
     ],
 )
 def test_cli_usage_errors_exit_2(cli: Cli, args: tuple[str, ...], message: str) -> None:

@@ -259,6 +259,10 @@ def test_one_line_a_claim_line_is_refused_whole_with_the_way_out() -> None:
     assert [c[2] for c in claims(read(other_days.encode(), "days.csv"))] == [day("2026-01-15"), day("2026-01-16"), None]
 
 
+def test_codes_columns_with_no_claim_id_column_are_refused() -> None:
+    assert "no claim id column" in refused(b"code1,code2,dos\n47532,47542,2026-01-15\n", "w.csv")
+
+
 def test_a_wide_layout_reader_carries_its_columns_to_a_worker() -> None:
     reader = CsvClaims()
     reader.settle([b"claim_id,code1,code2,dos\n"])
@@ -289,3 +293,15 @@ def test_json_lines_as_jq_and_pandas_write_them(line: str, found: tuple[object, 
         return
     (bad,) = items
     assert isinstance(bad, BadLine) and found in bad.message, bad
+
+
+def test_the_header_again_is_a_header_in_csv_files_joined_end_to_end() -> None:
+    """``cat spark_out/part-*`` (Spark's write.csv with a header) or two exports joined: never a claim "id"."""
+    part = "id,codes,date\nA1,47532 47542,2026-01-15\n"
+    items = read((part + "\ufeff" + part.replace("A1", "A2")).encode(), None)
+    assert [type(i).__name__ for i in items] == ["SkippedLine", "BatchClaim", "SkippedLine", "BatchClaim"]
+    reader = CsvClaims()
+    reader.settle(part.encode().splitlines(keepends=True))
+    assert [type(i).__name__ for i in pickle.loads(pickle.dumps(reader)).items([b"id,codes,date\n"], 9)] == [
+        "SkippedLine"
+    ]

@@ -8,12 +8,17 @@ columns and the delimiter: a comma, a semicolon, a tab or a pipe, as billing exp
 splits the first claim into an id and codes). That line is a header when it names the columns
 (``id``, ``codes``, ``date`` and their usual spellings), or when no field after its first holds a
 claim line or a digit (a first claim whose codes are all malformed is still a claim); otherwise it
-is a claim and the columns are id, codes (and a date, when a third and last field is one). A column
-the header names but cptref does not read, and fields past the header, are said
-(:attr:`CsvClaims.notes`, :attr:`~.base.ClaimReader.tallies`), never dropped silently. Dates are
-``YYYY-MM-DD`` or ``MM/DD/YYYY``. A byte order mark opening a line is dropped (files joined end to
-end); a line of rows run together by carriage returns is reported, not read (a file whose lines end
-in a CR alone would be one claim of every row).
+is a claim and the columns are id, codes (and a date, when a third and last field is one, a trailing
+delimiter aside). Header names are read in any case and spelling (``CPT_CODE``, `` Claim ID ``);
+numbered codes columns (``code1`` ... ``code6``) are a wide layout, read together. A column the
+header names but cptref does not read, and fields past the header, are said (:attr:`CsvClaims.notes`,
+:attr:`~.base.ClaimReader.tallies`), never dropped silently. Dates are read by
+:func:`~.base.parse_claim_date`; ``NA``, ``NaN``, ``NULL`` (R, pandas) are blank cells. Bytes that are
+not UTF-8 cost a line only when in its id, codes or date. A byte order mark opening a line is dropped
+and the header's line again is a header (files joined end to end); a line of rows run together by
+carriage returns is reported, not read (a file whose lines end in a CR alone would be one claim of
+every row). One line a claim line (an id and date repeated on the next line) is refused whole
+(:class:`~.base.UnreadableBatch`): its lines would be checked apart.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ PAST_HEADER = "lines with fields past the header's columns (not read)"
 class CsvClaims(ClaimReader):
     """A CSV batch: settled once its first row is met (a header or a claim)."""
 
-    __slots__ = ("_columns", "_delimiter", "_header", "_more", "_notes", "_width")
+    __slots__ = ("_columns", "_delimiter", "_head", "_header", "_more", "_notes", "_width")
     fmt = "csv"
 
     def __init__(self) -> None:
@@ -87,6 +92,9 @@ class CsvClaims(ClaimReader):
         """The columns of the claim id, the codes and the date (-1: none)."""
         self._more: tuple[int, ...] = ()
         """The columns of a wide layout's codes after the first (``code2`` ... ``code6``)."""
+        self._head = ""
+        """The header line's text ("": none): the same line again is a header too (files joined end to end,
+        the part files of a Spark ``write.csv``)."""
         self._header: int | None = None
         """The number of the first line read as a row (None: not met yet), negative when that line
         is a header (so is skipped)."""
@@ -118,7 +126,10 @@ class CsvClaims(ClaimReader):
                 return
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_settled, (self._columns, self._header, self._delimiter, self._notes, self._width, self._more))
+        return (
+            _settled,
+            (self._columns, self._header, self._delimiter, self._notes, self._width, self._more, self._head),
+        )
 
     def _first(self, text: str, number: int) -> None:
         """The first line that has fields: its delimiter, and whether it is a header (its columns)."""
@@ -151,6 +162,11 @@ class CsvClaims(ClaimReader):
             self._header = -number  # names of its own: no field holds a claim line, or anything like one
             notes.append(f"line {number} taken for a header (it names no id and codes columns cptref knows)")
             date_col = dates[0] if dates else -1
+            if code_cols[:1] == [0]:
+                raise UnreadableBatch(
+                    f"line {number}: the header names codes columns but no claim id column (id, claim_id, claim "
+                    "number) before them: cptref must know which codes are one claim to check them together"
+                )
             if code_cols and code_cols[0] >= 1 and 0 not in dates:  # its codes columns, named (id: the first)
                 self._columns, self._more, self._width = (0, code_cols[0], date_col), tuple(code_cols[1:]), len(row)
             elif date_col >= 2:  # its date column, named
@@ -177,6 +193,10 @@ class CsvClaims(ClaimReader):
         if self._header is None:
             with contextlib.suppress(_NotARow):  # a quote that does not close: the line is reported below
                 self._first(text, number)
+            if self._header == -number:
+                self._head = text
+        elif text == self._head:
+            return SkippedLine(number, "header")
         try:
             row = _fields(text, self._delimiter)
         except _NotARow as exc:
@@ -187,28 +207,32 @@ class CsvClaims(ClaimReader):
 
     def items(self, lines: Iterable[bytes], first: int = 1) -> Iterator[Item]:
         """CSV, one claim a physical line."""
-        last_claim: tuple[str, str] | None = None
+        last_id = last_day = None
+        columns: tuple[int, int, int] | None = None
+        id_col = codes_col = date_col = need = past = width = 0
+        more: tuple[int, ...] = ()
+        last = False
         for number, raw in enumerate(lines, first):
             row = self._row(raw, number)
             if not isinstance(row, list):
                 yield row  # a BadLine or a SkippedLine
                 continue
-            id_col, codes_col, date_col = self._columns
-            more = self._more
-            need = max(id_col, codes_col, date_col, *more) if more else max(id_col, codes_col, date_col)
+            if self._columns is not columns or self._width != width:  # settled by the first row: once
+                columns, more, width = self._columns, self._more, self._width
+                id_col, codes_col, date_col = columns
+                need = max(id_col, codes_col, date_col, *more)
+                last = codes_col == need and not more  # its codes, and any fields after them (unquoted commas)
+                past = width or date_col + 1
             if len(row) <= need:
                 yield BadLine(number, f"expected {need + 1} columns (a claim id and its codes), got {len(row)}")
                 continue
             claim_id = row[id_col].strip()
-            # the codes column, and any extra fields after it when it is the last column (unquoted commas)
-            last = codes_col == need and not more
-            cells = row[codes_col:] if last else [row[codes_col], *(row[c] for c in more)]
-            if (
-                not last
-                and len(row) > max(self._width, date_col + 1)
-                and any(c.strip() for c in row[self._width or date_col + 1 :])
-            ):
-                self.tallies[PAST_HEADER] = self.tallies.get(PAST_HEADER, 0) + 1
+            if last:
+                cells = row[codes_col:]
+            else:
+                cells = [row[codes_col], *[row[c] for c in more]] if more else [row[codes_col]]
+                if len(row) > past and any(c.strip() for c in row[past:]):
+                    self.tallies[PAST_HEADER] = self.tallies.get(PAST_HEADER, 0) + 1
             day = row[date_col].strip() if date_col >= 0 else ""
             if not raw.isascii() and _escaped(claim_id, day, *cells):
                 yield BadLine(number, NOT_UTF8)
@@ -220,9 +244,9 @@ class CsvClaims(ClaimReader):
             if not codes:
                 yield BadLine(number, "the claim has no codes")
                 continue
-            if last_claim == (claim_id, day):
+            if claim_id == last_id and day == last_day:
                 raise UnreadableBatch(_one_line_a_line(number, claim_id, first))
-            last_claim = (claim_id, day)
+            last_id, last_day = claim_id, day
             date = None
             if day and day not in MISSING:
                 date = self._date(day)
@@ -268,16 +292,17 @@ def _settled(
     notes: tuple[str, ...],
     width: int,
     more: tuple[int, ...] = (),
+    head: str = "",
 ) -> CsvClaims:
     reader = CsvClaims()
-    reader._columns, reader._header, reader._delimiter, reader._notes, reader._width, reader._more = (
+    reader._columns, reader._header, reader._delimiter, reader._notes, reader._width = (
         columns,
         header,
         delimiter,
         notes,
         width,
-        more,
     )
+    reader._more, reader._head = more, head
     return reader
 
 

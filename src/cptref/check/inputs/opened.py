@@ -72,15 +72,15 @@ def opened(stream: Any, name: str | None) -> tuple[Any, str | None]:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _Utf16(stream), name
     if b"\x00" in head:
-        even, odd = head[0::2], head[1::2]
-        what = (
-            "UTF-16 text without its byte order mark"
-            if even.count(0) > len(even) // 2 or odd.count(0) > len(odd) // 2
-            else "not text (it holds NUL bytes)"
-        )
+        even, odd = head[0::2].count(0) * 2 > len(head) // 2, head[1::2].count(0) * 2 > len(head) // 2
+        if even != odd:  # NUL every other byte: ASCII written two bytes a character
+            raise UnreadableBatch(
+                f"{shown}: UTF-16 text without its byte order mark, not claims cptref reads: save it as CSV UTF-8, "
+                f"or convert it: iconv -f UTF-16{'LE' if odd else 'BE'} -t UTF-8 {shown} | cptref check --file -"
+            )
         raise UnreadableBatch(
-            f"{shown}: {what}, not claims cptref reads: save it as CSV UTF-8, or convert it: "
-            f"iconv -f UTF-16LE -t UTF-8 {shown} | cptref check --file -"
+            f"{shown}: not text (it holds NUL bytes), not claims cptref reads: give a CSV, JSON Lines, X12 837 or "
+            "Parquet file"
         )
     return stream, name
 
