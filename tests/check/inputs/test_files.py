@@ -8,8 +8,10 @@ import bz2
 import datetime
 import gzip
 import io
+import json
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,7 @@ from cptref.check.inputs.base import TOO_LONG, UnreadableBatch
 from cptref.check.inputs.csvfile import CsvClaims
 from cptref.check.inputs.jsonl import JsonlClaims
 from cptref.errors import ExitCode
+from tests.conftest import Run
 
 CSV = "id,codes,date\r\nA1,47532 47542,2026-01-15\r\nA2,50706,2026-01-16\r\n"
 CLAIMS = [("A1", ("47532", "47542"), datetime.date(2026, 1, 15)), ("A2", ("50706",), datetime.date(2026, 1, 16))]
@@ -119,9 +122,12 @@ def test_a_compression_bomb_stops_at_the_bound_with_one_line(monkeypatch: pytest
     assert len(said) == 2 and "longer than" in said[0] and "decompressed past" in said[1]
 
 
-def test_a_compressed_837_is_refused_with_the_pipe_that_reads_it() -> None:
-    line = refused(gzip.compress(b"ISA*00*~"), "claims.837.gz")
-    assert "zcat claims.837.gz | cptref check --file -" in line
+@pytest.mark.parametrize("name", ["claims.837.gz", None])
+def test_a_compressed_837_is_refused_with_the_pipe_that_reads_it(name: str | None) -> None:
+    line = refused(gzip.compress(b"ISA*00*~"), name)
+    assert f"a gzip X12 file: an 837 is read from its own bytes, not converted ones: zcat {name or '-'} |" in line
+    line = refused("ISA*00*~".encode("utf-16"), None)
+    assert "a UTF-16 X12 file" in line and "iconv -f UTF-16 -t UTF-8 - | cptref check --file -" in line
 
 
 @pytest.mark.parametrize(
@@ -305,3 +311,28 @@ def test_the_header_again_is_a_header_in_csv_files_joined_end_to_end() -> None:
     assert [type(i).__name__ for i in pickle.loads(pickle.dumps(reader)).items([b"id,codes,date\n"], 9)] == [
         "SkippedLine"
     ]
+
+
+def test_the_command_counts_what_a_compressed_or_utf16_file_held_and_refuses_the_rest_in_one_line(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    rows = "id,codes,date\nA1,47532 47542,2026-01-15\n\nA2,50706,01/16/2026\nA3,4753Z,2026-01-16\nA4,47532,NA\n"
+    (tmp_path / "claims.csv.gz").write_bytes(gzip.compress(rows.encode()))
+    for args, stdin in (
+        (("--file", str(tmp_path / "claims.csv.gz")), b""),
+        (("--file", "-"), gzip.compress(rows.encode())),
+        (("--file", "-"), rows.replace(",", "\t").encode("utf-16")),
+    ):
+        run = cli("check", *args, "--jsonl", stdin=stdin)
+        assert run.code == 4, run  # A4 has no date (NA), and no --date: reported
+        assert [json.loads(line)["id"] for line in run.out.splitlines()] == ["A1", "A2", "A3"]
+        summary = run.err.splitlines()[-1]
+        assert "6 lines read: 3 claims checked" in summary and "1 malformed line" in summary, summary
+        assert "1 header line, 1 blank line" in summary
+    (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04" + bytes(60))
+    run = cli("check", "--file", str(tmp_path / "book.xlsx"), "--jsonl")
+    assert (run.code, run.out, len(run.err.splitlines())) == (4, "", 1)
+    assert "an Excel .xlsx workbook" in run.err and "CSV UTF-8" in run.err
+    run = cli("check", "--file", "-", "--jsonl", stdin=b"id,code\nA1,47532\nA1,47542\n")
+    assert (run.code, run.out, len(run.err.splitlines())) == (4, "", 1)
+    assert run.err.startswith("cptref: line 3: the claim id 'A1' and its date again")

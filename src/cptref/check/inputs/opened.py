@@ -13,6 +13,7 @@ a file with no such mark is read as UTF-8, line by line, as before.
 from __future__ import annotations
 
 import codecs
+import io
 from typing import Any
 
 from .base import UnreadableBatch, UnreadLine
@@ -50,8 +51,11 @@ _REFUSED = (
 def opened(stream: Any, name: str | None) -> tuple[Any, str | None]:
     """The stream of a batch's lines (decompressed, or UTF-16 as UTF-8, when its first bytes say so)
     and the name its format is known by (``claims.csv.gz``: ``claims.csv``). A stream that cannot be
-    peeked (a list of lines) is read as it is. Raises :class:`~.base.UnreadableBatch` for a file
-    cptref does not read, saying what it is and how to convert it."""
+    peeked is buffered (a ``BytesIO``); lines that are no stream are read as they are. Raises
+    :class:`~.base.UnreadableBatch` for a file cptref does not read, saying what it is and how to
+    convert it."""
+    if not hasattr(stream, "peek") and hasattr(stream, "readinto"):  # a stream of bytes in memory (BytesIO)
+        stream = _Buffered(stream)
     peek = getattr(stream, "peek", None)
     if peek is None:
         return stream, name
@@ -63,14 +67,9 @@ def opened(stream: Any, name: str | None) -> tuple[Any, str | None]:
     for magic, what, suffix, command in _COMPRESSED:
         if head.startswith(magic) and (what != "bzip2" or head[3:4].isdigit()):
             inner = (name or "")[: -len(suffix)] if (name or "").lower().endswith(suffix) else None
-            if inner is not None and inner.lower().endswith((".837", ".x12", ".edi")):
-                raise UnreadableBatch(
-                    f"{shown}: a {what}-compressed X12 file: an 837 is read whole, not from a compressed file; "
-                    f"decompress it to a pipe: {command} {shown} | cptref check --file -"
-                )
             return _Decompressed(stream, what, shown, command), inner
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _Utf16(stream), name
+        return _Utf16(stream, shown), name
     if b"\x00" in head:
         even, odd = head[0::2].count(0) * 2 > len(head) // 2, head[1::2].count(0) * 2 > len(head) // 2
         if even != odd:  # NUL every other byte: ASCII written two bytes a character
@@ -85,6 +84,20 @@ def opened(stream: Any, name: str | None) -> tuple[Any, str | None]:
     return stream, name
 
 
+class _Buffered(io.BufferedReader):
+    """A buffered reader of a stream it never closes (the caller's: stdin, its file), even when dropped."""
+
+    def __del__(self) -> None:
+        """Nothing: the stream read is its owner's to close."""
+
+
+class _Text(io.TextIOWrapper):
+    """Text read from a stream it never closes (the caller's), even when dropped."""
+
+    def __del__(self) -> None:
+        """Nothing: the stream read is its owner's to close."""
+
+
 class _Decompressed:
     """A compressed stream read as its decompressed lines (``readline``), at most
     :data:`MAX_DECOMPRESSED` bytes: a damaged stream, or one past the bound, ends with a line that
@@ -92,6 +105,8 @@ class _Decompressed:
 
     def __init__(self, stream: Any, what: str, shown: str, command: str) -> None:
         self.what, self.shown, self.command = what, shown, command
+        self.way = f"{command} {shown}"
+        """The command that gives the file's bytes as cptref reads them (said when they cannot be)."""
         self.given, self.stopped = 0, False
         if what == "gzip":
             import gzip
@@ -129,11 +144,9 @@ class _Utf16:
     at LF as any batch). A line holding a lone surrogate (not UTF-16 text) is that one line not read
     (:class:`~.base.UnreadLine`); a stream cut inside a character ends with such a line."""
 
-    def __init__(self, stream: Any) -> None:
-        import io
-
-        self.stopped = False
-        self.text = io.TextIOWrapper(stream, encoding="utf-16", errors="surrogatepass", newline="\n")
+    def __init__(self, stream: Any, shown: str) -> None:
+        self.what, self.way, self.stopped = "UTF-16", f"iconv -f UTF-16 -t UTF-8 {shown}", False
+        self.text = _Text(stream, encoding="utf-16", errors="surrogatepass", newline="\n")
 
     def readline(self, size: int = -1) -> bytes:
         if self.stopped:
