@@ -83,7 +83,6 @@ def batch_lines(
     """The reader of a batch (its format detected from the first line that is not blank, when not
     given) and its lines, each at most :data:`MAX_LINE` bytes (a longer one stands as a line of its
     own that the reader reports); None for a batch with no line at all."""
-    given = lines
     if hasattr(lines, "readline"):
         lines, name = opened(lines, name)
         source = _bounded(lines)
@@ -97,8 +96,8 @@ def batch_lines(
     if not head:
         return None
     found = fmt or detect_format(name, head[-1])
-    if found == "x12" and lines is not given:  # an 837 is read whole from its own bytes (its positions are theirs)
-        way: str = getattr(lines, "way", "")
+    way: str = getattr(lines, "way", "")  # decompressed or decoded: the command that would do it
+    if found == "x12" and way:  # an 837 is read whole from its own bytes (its positions are theirs)
         raise UnreadableBatch(
             f"{name or '-'}: a {getattr(lines, 'what', '')} X12 file: an 837 is read from its own bytes, not "
             f"converted ones: {way} | cptref check --file -"
