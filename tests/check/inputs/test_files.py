@@ -173,6 +173,12 @@ def day(text: str) -> datetime.date:
             "\ufeffid,codes,date\r\nA1,47532 47542,2026-01-15\r\nA2,50706,2026-01-16", "e.csv", id="excel-bom"
         ),
         pytest.param('"id","codes","date"\r\n"A1","47532 47542","2026-01-15"\r\n"A2","50706","2026-01-16"\r\n', None),
+        pytest.param(
+            '#TYPE System.Management.Automation.PSCustomObject\r\n"id","codes","date"\r\n"A1","47532 47542",'
+            '"2026-01-15"\r\n"A2","50706","2026-01-16"\r\n',
+            None,
+            id="ps5-type-line",
+        ),
         pytest.param("id;codes;date;units\r\nA1;47532 47542;2026-01-15;1,5\r\nA2;50706;2026-01-16;2,0\r\n", "eu.csv"),
         pytest.param(
             '"","id","codes","date"\n"1","A1","47532 47542","2026-01-15"\n"2","A2","50706",2026-01-16\n', None
@@ -336,3 +342,16 @@ def test_the_command_counts_what_a_compressed_or_utf16_file_held_and_refuses_the
     run = cli("check", "--file", "-", "--jsonl", stdin=b"id,code\nA1,47532\nA1,47542\n")
     assert (run.code, run.out, len(run.err.splitlines())) == (4, "", 1)
     assert run.err.startswith("cptref: line 3: the claim id 'A1' and its date again")
+
+
+def test_codes_excel_made_numbers_of_are_malformed_codes_to_the_check(cli: Callable[..., Run], tmp_path: Path) -> None:
+    path = tmp_path / "n.csv"
+    path.write_bytes(b"id,codes,date\nA1,1234,2026-01-15\nA2,1U,2026-01-15\nA3,47532.0,2026-01-15\n")
+    run = cli("check", "--file", str(path), "--jsonl")
+    found = [json.loads(line) for line in run.out.splitlines()]
+    assert [(d["id"], [(f["rule"], f["codes"]) for f in d["findings"]]) for d in found] == [
+        ("A1", [("malformed-code", ["1234"])]),
+        ("A2", [("malformed-code", ["1U"])]),
+        ("A3", [("malformed-code", ["47532.0"])]),
+    ]
+    assert run.code == 1

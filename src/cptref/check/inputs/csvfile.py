@@ -190,6 +190,10 @@ class CsvClaims(ClaimReader):
             return SkippedLine(number, "blank")
         if "\r" in text and _rows_run_together(text):
             return BadLine(number, CR_ALONE)
+        if self._header is None and text.startswith(
+            "#TYPE "
+        ):  # Windows PowerShell's Export-Csv: the type, then the header
+            return SkippedLine(number, "header")
         if self._header is None:
             with contextlib.suppress(_NotARow):  # a quote that does not close: the line is reported below
                 self._first(text, number)
