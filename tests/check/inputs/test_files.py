@@ -275,6 +275,16 @@ def test_codes_columns_with_no_claim_id_column_are_refused() -> None:
     assert "no claim id column" in refused(b"code1,code2,dos\n47532,47542,2026-01-15\n", "w.csv")
 
 
+def test_a_header_naming_codes_but_no_claim_id_says_which_column_is_read_as_the_id() -> None:
+    reader = CsvClaims()
+    items = list(reader.items([b"Encounter,DOB,CPT\n", b"E1,1970-01-01,47532 47542\n"]))
+    assert [(i.id, i.codes) for i in items if isinstance(i, BatchClaim)] == [("E1", ("47532", "47542"))]
+    assert reader.notes == (
+        "line 1 taken for a header naming no claim id column cptref knows: its first, "
+        "'Encounter', read as the claim id",
+    )
+
+
 def test_a_wide_layout_reader_carries_its_columns_to_a_worker() -> None:
     reader = CsvClaims()
     reader.settle([b"claim_id,code1,code2,dos\n"])

@@ -169,6 +169,10 @@ class CsvClaims(ClaimReader):
                 )
             if code_cols and code_cols[0] >= 1 and 0 not in dates:  # its codes columns, named (id: the first)
                 self._columns, self._more, self._width = (0, code_cols[0], date_col), tuple(code_cols[1:]), len(row)
+                notes[-1] = (
+                    f"line {number} taken for a header naming no claim id column cptref knows: its first, "
+                    f"{row[0].strip()[:40]!r}, read as the claim id"
+                )
             elif date_col >= 2:  # its date column, named
                 self._columns, self._width = (0, 1, date_col), len(row)
         elif len(_trimmed(row)) == 3 and parse_claim_date(row[2])[0] is not None:
