@@ -432,13 +432,22 @@ def test_a_batch_line_longer_than_a_megabyte_is_skipped_and_the_run_goes_on(tmp_
 
 @pytest.mark.skipif(sys.platform != "linux", reason="/dev/zero and RLIMIT_AS")
 def test_a_batch_without_line_breaks_is_read_in_bounded_memory() -> None:
-    """``check --file /dev/zero`` never ends (nor does ``wc -l /dev/zero``), but it must not grow:
-    under a 300 MB address-space limit it is still reading, with no MemoryError, when it is stopped
-    (reading lines without a bound fails with MemoryError there within half a second)."""
-    line = " ".join([sys.executable, "-m", "cptref", "check", "--file", "/dev/zero", "--jsonl", *FIX])
+    """An endless batch of text without a line break (``/dev/zero``'s bytes made letters) never ends,
+    but it must not grow: under a 300 MB address-space limit it is still reading, with no MemoryError,
+    when it is stopped (reading lines without a bound fails with MemoryError there within half a
+    second). ``/dev/zero`` itself is no text: refused at once, one line."""
+    line = " ".join([sys.executable, "-m", "cptref", "check", "--file", "-", "--jsonl", *FIX])
+    endless = "< <(tr '\\0' x < /dev/zero)"
     with pytest.raises(subprocess.TimeoutExpired) as stopped:
-        subprocess.run(["bash", "-c", f"ulimit -v 300000; exec {line}"], capture_output=True, cwd=ROOT, timeout=1.0)
+        subprocess.run(
+            ["bash", "-c", f"ulimit -v 300000; exec {line} {endless}"], capture_output=True, cwd=ROOT, timeout=1.0
+        )
     assert b"MemoryError" not in (stopped.value.stderr or b"")
+    zero = " ".join([sys.executable, "-m", "cptref", "check", "--file", "/dev/zero", "--jsonl", *FIX])
+    refused = subprocess.run(
+        ["bash", "-c", f"ulimit -v 300000; exec {zero}"], capture_output=True, cwd=ROOT, timeout=60
+    )
+    assert refused.returncode == 4 and refused.stderr.startswith(b"cptref: /dev/zero: not text (it holds NUL bytes)")
 
 
 # --- names that are not UTF-8 -------------------------------------------------------------------------

@@ -41,8 +41,9 @@ and says so; a suggestion resting on one shows only with --explain.
 Batch: --file checks every claim of a CSV file (a claim id column, a codes
 column with claim lines split by spaces, commas, semicolons or pipes, and an
 optional date column; an id,codes[,date] header is optional; fields
-delimited by commas, semicolons, tabs or pipes; dates YYYY-MM-DD or
-MM/DD/YYYY), a JSON Lines file ({"id": ..., "codes": ["47542-59", {"code":
+delimited by commas, semicolons, tabs or pipes; dates YYYY-MM-DD,
+YYYYMMDD or MM/DD/YYYY; UTF-8, or UTF-16 with its byte order mark; gzip,
+bzip2 or xz compressed too), a JSON Lines file ({"id": ..., "codes": ["47542-59", {"code":
 "50432", "modifiers": ["RT"], "units": 1}], "date": "2026-01-15"}, one a
 line), an X12 837P/837I file (.837, .x12, .edi, or beginning ISA: each
 claim's SV1/SV2 lines, checked per date of service in its guide's setting),
@@ -210,6 +211,11 @@ def run(args: Args) -> int:
     if file is not None:
         try:
             stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
+        except IsADirectoryError:  # a Spark or Hadoop output: a folder of part files
+            raise UsageError(
+                f"cannot read {file}: a directory (Spark's write.json and write.csv write one): give its part files "
+                f"on stdin: cat {file}/part-* | cptref check --file -"
+            ) from None
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
         parquet = is_parquet(stream, file)

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from msgspec import Struct
 
+from cptref.errors import CptrefError, ExitCode
+
 
 class BatchClaim(Struct, frozen=True):
     """One claim of a batch: its id (as given; None when absent), its line, its claim lines (as
@@ -48,10 +50,36 @@ Item = BatchClaim | BadLine | SkippedLine
 MAX_LINE = 1_000_000
 """Bytes a line of a batch may hold (a claim is a few dozen): a longer line is one bad line, read
 in pieces of this size, so that a file without line breaks (``/dev/zero``) cannot exhaust memory."""
-TOO_LONG = bytes(bytearray(b" \n"))
-"""Stands for a line longer than :data:`MAX_LINE`: recognised by identity (an object of its own,
-which no line read from a file is)."""
 TOO_LONG_MESSAGE = f"the line is longer than {MAX_LINE} bytes"
+
+
+class UnreadLine(bytes):
+    """A line that stands for bytes cptref did not read (a line longer than :data:`MAX_LINE`, the rest
+    of a compressed stream that is damaged): each reader reports it as a :class:`BadLine` with its
+    :attr:`message`. Recognised by its class (no line read from a file is one), in any process: a chunk
+    of lines sent to a worker keeps it (:meth:`__reduce__`)."""
+
+    message: str
+
+    def __new__(cls, message: str) -> UnreadLine:
+        made = super().__new__(cls, b" \n")
+        made.message = message
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (UnreadLine, (self.message,))
+
+
+TOO_LONG = UnreadLine(TOO_LONG_MESSAGE)
+"""Stands for a line longer than :data:`MAX_LINE`."""
+
+
+class UnreadableBatch(CptrefError):
+    """A batch file cptref does not read at all (a zip archive, zstd, UTF-16 without its byte order
+    mark, a JSON document that is not JSON Lines): refused whole, before a claim is checked, with one
+    line saying what the file is and how to convert it."""
+
+    exit_code = ExitCode.MALFORMED_INPUT
 
 
 def parse_date(text: str) -> datetime.date | None:
@@ -63,10 +91,20 @@ def parse_date(text: str) -> datetime.date | None:
 
 
 def parse_claim_date(text: str) -> tuple[datetime.date | None, bool]:
-    """A batch's date of service: ``YYYY-MM-DD``, or the US form of billing exports, ``MM/DD/YYYY``
-    (``M/D/YYYY`` too; never day first); the date (None: neither) and whether it was written the US way."""
+    """A batch's date of service: ``YYYY-MM-DD``, the same with a time after it (a date a database or
+    pandas exports as a timestamp: ``2026-12-31T00:00:00``, ``2026-12-31 14:30``; with a zone only at
+    midnight UTC, which cannot move the day), ``YYYYMMDD`` (a year 1900-2099: never a month or a day
+    first), or the US form of billing exports, ``MM/DD/YYYY`` (``M/D/YYYY`` too; never day first); the
+    date (None: none of these) and whether it was written the US way."""
     text = text.strip()
     if "/" not in text:
+        if len(text) > 10 and text[10:11] in ("T", " "):
+            return _timestamp(text), False
+        if len(text) == 8 and text.isascii() and text.isdigit() and text[:2] in ("19", "20"):
+            try:
+                return datetime.date(int(text[:4]), int(text[4:6]), int(text[6:])), False
+            except ValueError:
+                return None, False
         return parse_date(text), False
     month, _, rest = text.partition("/")
     day, _, year = rest.partition("/")
@@ -82,8 +120,60 @@ def parse_claim_date(text: str) -> tuple[datetime.date | None, bool]:
         return None, True
 
 
-CLAIM_DATE_FORMS = "YYYY-MM-DD or MM/DD/YYYY"
-"""How a batch's dates may be written (said in the message of a date that is neither)."""
+_MIDNIGHT = frozenset(["00:00", "00:00:00"])
+
+
+def _timestamp(text: str) -> datetime.date | None:
+    """The date of ``YYYY-MM-DD`` followed by a time (``T`` or a space between): the day as written
+    when no zone is given; with a zone, only midnight UTC (``Z``, ``+00:00``), else None."""
+    day = parse_date(text[:10])
+    clock = text[11:]
+    if day is None or len(clock) > 40 or not clock[:2].isdigit():
+        return None
+    zone = ""
+    for mark in ("Z", "+", "-"):
+        at = clock.find(mark)
+        if at >= 0:
+            clock, zone = clock[:at], clock[at:]
+            break
+    try:
+        datetime.time.fromisoformat(clock)
+    except ValueError:
+        return None
+    if not zone:
+        return day
+    whole, _, fraction = clock.partition(".")
+    midnight = whole in _MIDNIGHT and not fraction.strip("0")
+    return day if midnight and zone in ("Z", "+00:00", "+0000", "-00:00") else None
+
+
+def date_from_epoch_ms(value: int) -> datetime.date | None:
+    """A date written as milliseconds since 1970 (pandas' ``to_json``), only at midnight UTC (what a
+    date becomes) and in 1900-2199: in seconds such a number would be a year past 20000, so never
+    misread; None otherwise."""
+    days, rest = divmod(value, 86_400_000)
+    if rest or not -25_567 <= days <= 83_600:
+        return None
+    return datetime.date(1970, 1, 1) + datetime.timedelta(days=days)
+
+
+def date_hint(text: str) -> str:
+    """What a date cptref does not read looks like, said after the message (or "")."""
+    text = text.strip()
+    number = text.removesuffix(".0")
+    if number.isascii() and number.isdigit() and len(number) <= 6:
+        return " (a number: an Excel date serial? format the column as a date, yyyy-mm-dd, before saving)"
+    if text.count(".") == 2 or (
+        text.count("/") == 2 and text.partition("/")[0].isdigit() and int(text.partition("/")[0] or 0) > 12
+    ):
+        return " (the day first? cptref reads MM/DD/YYYY only the US way: write YYYY-MM-DD)"
+    return ""
+
+
+CLAIM_DATE_FORMS = "YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY"
+"""How a batch's dates may be written (said in the message of a date that is none of them)."""
+MISSING = frozenset(["NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "NaT", "<NA>", "#N/A"])
+"""What R, pandas and spreadsheets write for a missing value: a date cell holding one is blank."""
 US_DATES = "dates written MM/DD/YYYY"
 """The name of the tally of a batch's dates read the US way (:attr:`ClaimReader.tallies`)."""
 

@@ -2,7 +2,8 @@
 
 ``codes`` is a list of claim lines, each a string (``"47542-59"``) or an object (``{"code": "50432",
 "modifiers": ["RT"], "units": 1}``), or one string of claim lines split as in a CSV field; ``id``
-and ``date`` (``YYYY-MM-DD`` or ``MM/DD/YYYY``) are optional. Nothing carries over from one line to the
+and ``date`` (as :func:`~.base.parse_claim_date` reads it, or milliseconds since 1970 at midnight
+UTC, as pandas' ``to_json`` writes a date) are optional. Nothing carries over from one line to the
 next. An object's fields are checked one by one (``{"code": "47555X2"}`` is no code: the claim is
 stopped with a malformed-code finding showing the object, as a malformed string is); a line that is
 not JSON, not UTF-8 or nested too deep is a malformed line of the batch, and the rest goes on.
@@ -16,7 +17,17 @@ import msgspec
 
 from cptref.check.lines import Line, parse_line, split_codes
 
-from .base import CLAIM_DATE_FORMS, TOO_LONG, TOO_LONG_MESSAGE, BadLine, BatchClaim, ClaimReader, Item, SkippedLine
+from .base import (
+    CLAIM_DATE_FORMS,
+    BadLine,
+    BatchClaim,
+    ClaimReader,
+    Item,
+    SkippedLine,
+    UnreadLine,
+    date_from_epoch_ms,
+    date_hint,
+)
 
 
 class _JsonLine(msgspec.Struct):
@@ -28,7 +39,7 @@ class _JsonLine(msgspec.Struct):
 class _JsonClaim(msgspec.Struct):
     codes: list[str | _JsonLine] | str
     id: str | int | None = None
-    date: str | None = None
+    date: str | int | None = None
 
 
 class _PlainClaim(msgspec.Struct):
@@ -36,7 +47,7 @@ class _PlainClaim(msgspec.Struct):
 
     codes: list[str] | str
     id: str | int | None = None
-    date: str | None = None
+    date: str | int | None = None
 
 
 _claim_decoder = msgspec.json.Decoder(_JsonClaim)
@@ -55,10 +66,10 @@ class JsonlClaims(ClaimReader):
         decode, plain = _claim_decoder.decode, _plain_decoder.decode
         date_of = self._date
         for number, raw in enumerate(lines, first):
-            if raw is TOO_LONG:
-                yield BadLine(number, TOO_LONG_MESSAGE)
-                continue
             if raw[:1] != b"{":
+                if isinstance(raw, UnreadLine):  # b" \n": a line never read (too long)
+                    yield BadLine(number, raw.message)
+                    continue
                 if raw.startswith(b"\xef\xbb\xbf"):  # a byte order mark: a file begins, here or where two were joined
                     raw = raw[3:]
                 if not raw.strip():
@@ -70,7 +81,10 @@ class JsonlClaims(ClaimReader):
                 except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
                     item = decode(raw)
             except msgspec.DecodeError as exc:
-                yield BadLine(number, f"not a claim: {_decode_message(exc)}")
+                said = _decode_message(exc)
+                if "malformed" in said and (b"NaN" in raw or b"Infinity" in raw):
+                    said += " (NaN and Infinity are not JSON: write null)"
+                yield BadLine(number, f"not a claim: {said}")
                 continue
             except UnicodeDecodeError:
                 yield BadLine(number, "not a claim: not UTF-8 text")
@@ -89,11 +103,20 @@ class JsonlClaims(ClaimReader):
                 continue
             date = None
             if item.date is not None:
-                date = date_of(item.date)
+                date = date_of(item.date) if item.date.__class__ is str else date_from_epoch_ms(item.date)  # type: ignore[arg-type]
                 if date is None:
-                    yield BadLine(number, f'"date" must be a date written {CLAIM_DATE_FORMS}, got {item.date[:40]!r}')
+                    yield BadLine(number, _bad_date(item.date))
                     continue
             yield BatchClaim(item.id, number, tuple(codes), date)
+
+
+def _bad_date(value: str | int) -> str:
+    if isinstance(value, int):
+        return (
+            f'"date" is a number, {value}, not a date at midnight UTC in milliseconds since 1970 (as pandas writes '
+            f"one): write dates {CLAIM_DATE_FORMS} (pandas: to_json(..., date_format='iso'))"
+        )
+    return f'"date" must be a date written {CLAIM_DATE_FORMS}, got {value[:40]!r}{date_hint(value)}'
 
 
 def _token(item: str | _JsonLine) -> str:
@@ -116,6 +139,8 @@ def _decode_message(exc: msgspec.DecodeError) -> str:
         return "not UTF-8 text"
     if text.startswith("Object missing required field 'codes'"):
         return 'expected {"id": ..., "codes": [...]}: no "codes" field'
+    if "$.codes" in text and ("got 'int'" in text or "got 'float'" in text) and "units" not in text:
+        return f'{text}: codes are strings ("01234", "0213T"): a number loses a code\'s leading zeros'
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 

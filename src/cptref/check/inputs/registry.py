@@ -14,7 +14,8 @@ from importlib import import_module
 from itertools import chain
 from typing import IO, Any, NamedTuple, cast
 
-from .base import MAX_LINE, TOO_LONG, ClaimReader, Item
+from .base import MAX_LINE, TOO_LONG, ClaimReader, Item, UnreadableBatch, UnreadLine
+from .opened import opened
 
 
 class InputFormat(NamedTuple):
@@ -29,7 +30,7 @@ class InputFormat(NamedTuple):
 
 INPUT_FORMATS: tuple[InputFormat, ...] = (
     InputFormat("x12", (".837", ".x12", ".edi"), "x12.tokens:is_x12", "x12.reader:X12Claims"),
-    InputFormat("jsonl", (".jsonl", ".ndjson"), "jsonl:looks_like", "jsonl:JsonlClaims"),
+    InputFormat("jsonl", (".jsonl", ".ndjson", ".json"), "jsonl:looks_like", "jsonl:JsonlClaims"),
     InputFormat("csv", (".csv",), "", "csvfile:CsvClaims"),
 )
 """Every claim input format, in the order they are tried."""
@@ -72,6 +73,8 @@ def _bounded(stream: Any) -> Iterator[bytes]:
         while line and not line.endswith(b"\n"):  # the rest of the long line
             line = readline(MAX_LINE + 1)
         yield TOO_LONG
+        if isinstance(line, UnreadLine):  # the stream stopped inside the long line: said too
+            yield line
 
 
 def batch_lines(
@@ -80,15 +83,44 @@ def batch_lines(
     """The reader of a batch (its format detected from the first line that is not blank, when not
     given) and its lines, each at most :data:`MAX_LINE` bytes (a longer one stands as a line of its
     own that the reader reports); None for a batch with no line at all."""
-    source = _bounded(lines) if hasattr(lines, "readline") else iter(lines)
+    if hasattr(lines, "readline"):
+        lines, name = opened(lines, name)
+        source = _bounded(lines)
+    else:
+        source = iter(lines)
     head: list[bytes] = []
     for raw in source:
         head.append(raw)
-        if raw is TOO_LONG or raw.strip():
+        if isinstance(raw, UnreadLine) or raw.strip():
             break
     if not head:
         return None
-    return reader_for(fmt or detect_format(name, head[-1])), chain(head, source)
+    found = fmt or detect_format(name, head[-1])
+    way: str = getattr(lines, "way", "")  # decompressed or decoded: the command that would do it
+    if found == "x12" and way:  # an 837 is read whole from its own bytes (its positions are theirs)
+        raise UnreadableBatch(
+            f"{name or '-'}: a {getattr(lines, 'what', '')} X12 file: an 837 is read from its own bytes, not "
+            f"converted ones: {way} | cptref check --file -"
+        )
+    if fmt is None and found != "x12":
+        _not_a_json_document(head[-1], name)
+    return reader_for(found), chain(head, source)
+
+
+def _not_a_json_document(first: bytes, name: str | None) -> None:
+    """Refuse a JSON document that is not JSON Lines (an array of claims, an object written over many
+    lines), whole and with the way out, rather than report each of its lines as a malformed claim."""
+    if (name or "").lower().endswith(INPUT_FORMATS[-1].suffixes):
+        return
+    text = first.lstrip(b"\xef\xbb\xbf \t").rstrip()
+    if text.startswith(b"[") or text == b"{":
+        what = "a JSON array" if text.startswith(b"[") else "a JSON object written over many lines"
+        shown = name or "-"
+        jq = ".[]" if text.startswith(b"[") else "."
+        raise UnreadableBatch(
+            f"{shown}: {what}, not JSON Lines (one claim object a line): convert it: jq -c '{jq}' {shown} | "
+            "cptref check --file -"
+        )
 
 
 def x12_stream(stream: Any, name: str | None = None, fmt: str | None = None) -> bool:
