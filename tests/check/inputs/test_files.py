@@ -315,6 +315,8 @@ def test_json_lines_as_jq_and_pandas_write_them(line: str, found: tuple[object, 
         return
     (bad,) = items
     assert isinstance(bad, BadLine) and found in bad.message, bad
+    said = bad.message.removeprefix("not a claim: ")  # one sentence: a capital only for an acronym (JSON)
+    assert not (said[:1].isupper() and said[1:2].islower()), bad
 
 
 def test_the_header_again_is_a_header_in_csv_files_joined_end_to_end() -> None:

@@ -139,9 +139,10 @@ def _decode_message(exc: msgspec.DecodeError) -> str:
         return "not UTF-8 text"
     if text.startswith("Object missing required field 'codes'"):
         return 'expected {"id": ..., "codes": [...]}: no "codes" field'
+    text = text[:1].lower() + text[1:] if text[1:2].islower() else text
     if "$.codes" in text and ("got 'int'" in text or "got 'float'" in text) and "units" not in text:
         return f'{text}: codes are strings ("01234", "0213T"): a number loses a code\'s leading zeros'
-    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+    return text
 
 
 def looks_like(first_line: bytes) -> bool:
