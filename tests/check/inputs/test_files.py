@@ -117,7 +117,7 @@ def test_a_compression_bomb_stops_at_the_bound_with_one_line(monkeypatch: pytest
     assert 300 < len(items) < 500  # what was read before the bound, each line one item
 
     monkeypatch.setattr(opened, "MAX_DECOMPRESSED", 3_000_000)
-    zeros = gzip.compress(b"\0" * 5_000_000)  # no line end at all: a long line, then the bound
+    zeros = gzip.compress(b"7" * 5_000_000)  # no line end at all: a long line, then the bound (NUL: refused)
     said = [i.message for i in read(zeros, "z.csv.gz") if isinstance(i, BadLine)]
     assert len(said) == 2 and "longer than" in said[0] and "decompressed past" in said[1]
 
@@ -367,3 +367,51 @@ def test_codes_excel_made_numbers_of_are_malformed_codes_to_the_check(cli: Calla
         ("A3", [("malformed-code", ["47532.0"])]),
     ]
     assert run.code == 1
+
+
+ROWS = "".join(f'{{"id": "A{i}", "codes": ["47532"], "date": "2026-01-15"}}\n' for i in range(3000)).encode()
+
+
+def test_a_corrupt_xz_block_is_one_malformed_line_never_a_traceback() -> None:
+    import lzma
+
+    data = bytearray(lzma.compress(ROWS))
+    for at in range(len(data) // 2, len(data) // 2 + 20):
+        data[at] ^= 0x55  # lzma.LZMAError is no OSError: it went up as a traceback
+    items = read(bytes(data), "claims.jsonl.xz")
+    assert isinstance(items[-1], BadLine) and "the xz stream is damaged here" in items[-1].message
+    assert all(isinstance(i, BatchClaim) for i in items[:-1])
+
+
+@pytest.mark.parametrize("suffix", [".bz2", ".xz"])
+def test_every_bzip2_and_xz_member_is_read_and_bytes_after_the_last_are_said(suffix: str) -> None:
+    import lzma
+
+    compress = bz2.compress if suffix == ".bz2" else lzma.compress
+    one, two = compress(ROWS[:100_000]), compress(ROWS[100_000:])
+    assert len(claims(read(one + two, "claims.jsonl" + suffix))) == 3000  # cat a.xz b.xz: both read
+    items = read(one + two + b"not a member\n", "claims.jsonl" + suffix)  # the standard library ends there quietly
+    assert len(claims(items)) == 3000 and len(items) == 3001
+    assert isinstance(items[-1], BadLine) and f"the {suffix.strip('.').replace('bz2', 'bzip2')} stream is" in (
+        items[-1].message
+    )
+    if suffix == ".xz":  # NUL bytes after a member: xz's stream padding, nothing lost
+        assert len(read(one + b"\0" * 8 + two + b"\0" * 4, "claims.jsonl.xz")) == 3000
+
+
+@pytest.mark.parametrize(
+    ("inner", "said"),
+    [
+        pytest.param(CSV.encode("utf-16"), "UTF-16 text (gzip-compressed)", id="utf16"),
+        pytest.param(gzip.compress(CSV.encode()), "a gzip file (gzip-compressed)", id="twice"),
+        pytest.param(
+            b"PK\x03\x04\x14\x00",
+            "a zip archive (an Excel .xlsx workbook is one) (gzip-compressed)",
+            id="zip",
+        ),
+        pytest.param(CSV.encode("utf-16-le"), "UTF-16 text without its byte order mark (gzip-compressed)", id="nobom"),
+    ],
+)
+def test_what_a_compressed_file_holds_is_refused_as_the_file_itself_would_be(inner: bytes, said: str) -> None:
+    line = refused(gzip.compress(inner), "claims.csv.gz")  # was read as UTF-8: every line a malformed claim
+    assert line.startswith(f"claims.csv.gz: {said}, not claims cptref reads: decompress it (zcat claims.csv.gz > FILE)")
