@@ -415,3 +415,33 @@ def test_every_bzip2_and_xz_member_is_read_and_bytes_after_the_last_are_said(suf
 def test_what_a_compressed_file_holds_is_refused_as_the_file_itself_would_be(inner: bytes, said: str) -> None:
     line = refused(gzip.compress(inner), "claims.csv.gz")  # was read as UTF-8: every line a malformed claim
     assert line.startswith(f"claims.csv.gz: {said}, not claims cptref reads: decompress it (zcat claims.csv.gz > FILE)")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param("id,code,code,date", id="same-name"),
+        pytest.param("id,CPT_CODE,cpt code,DOS", id="same-name-spelled-apart"),
+        pytest.param("id,code,code.1,date", id="pandas-renamed"),
+    ],
+)
+def test_a_codes_column_named_twice_is_read_with_the_first_never_dropped(header: str) -> None:
+    items = read(f"{header}\nA1,47532,47542,2026-01-15\n".encode(), "claims.csv")  # the second was not read
+    assert claims(items) == [("A1", ("47532", "47542"), datetime.date(2026, 1, 15))]
+
+
+def test_a_wide_layout_of_200_columns_reads_every_one() -> None:
+    header = "id," + ",".join(f"code{i}" for i in range(1, 201))
+    row = "A1," + ",".join(["47532", *[""] * 198, "47542"])  # code100 ... code200 were not read
+    assert claims(read(f"{header}\n{row}\n".encode(), "claims.csv")) == [("A1", ("47532", "47542"), None)]
+    other = "id,CPT_CODE,code\nA1,47532,47542\n"  # another codes name: its first read, the other said
+    reader = CsvClaims()
+    assert claims(list(reader.items(other.encode().splitlines(keepends=True)))) == [("A1", ("47532",), None)]
+    assert reader.notes == ("column 'code' (3) not read (cptref reads id, codes, date)",)
+
+
+def test_a_column_the_header_names_after_the_codes_is_not_read_as_codes() -> None:
+    items = read(b"id,codes,payer\nA1,47532,Medicare\nA2,47532 47542\n", "claims.csv")  # 'Medicare' was a code
+    assert claims(items) == [("A1", ("47532",), None), ("A2", ("47532", "47542"), None)]
+    unquoted = read(b"id,codes\nA1,47532,47542\n", "claims.csv")  # the codes column last: commas in it read
+    assert claims(unquoted) == [("A1", ("47532", "47542"), None)]

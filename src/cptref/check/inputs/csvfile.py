@@ -67,8 +67,22 @@ _CODES_NAMES = frozenset(
     ]
 )
 _DATE_NAMES = frozenset(["date", "dos", "date of service", "service date", "dos from", "from date of service"])
-_NUMBERED = re.compile(r"(?:code|cpt|cpt code|hcpcs|hcpcs code|procedure|procedure code|proc code|line) ?[1-9][0-9]?")
-"""A column of a wide layout, one code a column (``code1`` ... ``code6``, ``CPT_1``): read together."""
+_NUMBERED = re.compile(
+    r"(?:code|cpt|cpt code|hcpcs|hcpcs code|procedure|procedure code|proc code|line) ?[1-9][0-9]{0,2}"
+)
+"""A column of a wide layout, one code a column (``code1`` ... ``code6``, ``CPT_1``, up to 999): read together."""
+
+
+def _codes_columns(names: list[str]) -> list[int]:
+    """The columns of a header's codes: the first named a codes name (``codes``, ``CPT_CODE``) with every
+    other of the same name (``code,code``: a spreadsheet's wide layout) or that name numbered (``code.1``,
+    as pandas renames a second), else every numbered one (``code1`` ... ``code6``). A column of another
+    codes name is not read, and said."""
+    named = [n for n in names if n in _CODES_NAMES]
+    if not named:
+        return [i for i, n in enumerate(names) if _NUMBERED.fullmatch(n)]
+    again = re.compile(re.escape(named[0]) + r"(?: ?[1-9][0-9]{0,2})?")
+    return [i for i, n in enumerate(names) if again.fullmatch(n)]
 CLAIM_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 """The delimiters a claims CSV may use, by name; the comma is the default."""
 CR_ALONE = (
@@ -139,9 +153,7 @@ class CsvClaims(ClaimReader):
         self._header = number
         names = [_name(cell) for cell in row]
         ids = [i for i, n in enumerate(names) if n in _ID_NAMES]
-        code_cols = [i for i, n in enumerate(names) if n in _CODES_NAMES][:1] or [
-            i for i, n in enumerate(names) if _NUMBERED.fullmatch(n)
-        ]
+        code_cols = _codes_columns(names)
         dates = [i for i, n in enumerate(names) if n in _DATE_NAMES]
         if ids and code_cols:
             date_col = dates[0] if dates else -1
@@ -229,7 +241,8 @@ class CsvClaims(ClaimReader):
                 columns, more, width = self._columns, self._more, self._width
                 id_col, codes_col, date_col = columns
                 need = max(id_col, codes_col, date_col, *more)
-                last = codes_col == need and not more  # its codes, and any fields after them (unquoted commas)
+                # its codes, and any fields after them (unquoted commas), unless a header names a column after them
+                last = codes_col == need and not more and (not width or codes_col == width - 1)
                 past = width or date_col + 1
             if len(row) <= need:
                 yield BadLine(number, f"expected {need + 1} columns (a claim id and its codes), got {len(row)}")
