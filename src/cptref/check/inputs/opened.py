@@ -2,7 +2,9 @@
 
 A file compressed with gzip, bzip2 or xz (``claims.jsonl.gz``; the standard library's readers) is
 read decompressed, streamed, its output bounded (:data:`MAX_DECOMPRESSED`: a compression bomb stops
-there, one line); a file of UTF-16 text that opens with its byte order mark (Excel's "Unicode
+there, one line; every member of streams written end to end is read, and bytes after the last
+that are not one are one line too, never dropped; what it decompresses to is refused as a file
+is, UTF-16 included); a file of UTF-16 text that opens with its byte order mark (Excel's "Unicode
 Text", Windows PowerShell 5's ``Export-Csv`` and ``Out-File``) is read as the text it declares. What
 cptref cannot read is refused whole, before a claim is checked, with one line that says what the file
 is and how to convert it (:class:`~.base.UnreadableBatch`, exit 4): zstd, a zip archive or an Excel
