@@ -83,6 +83,8 @@ def _codes_columns(names: list[str]) -> list[int]:
         return [i for i, n in enumerate(names) if _NUMBERED.fullmatch(n)]
     again = re.compile(re.escape(named[0]) + r"(?: ?[1-9][0-9]{0,2})?")
     return [i for i, n in enumerate(names) if again.fullmatch(n)]
+
+
 CLAIM_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 """The delimiters a claims CSV may use, by name; the comma is the default."""
 CR_ALONE = (

@@ -83,6 +83,7 @@ def batch_lines(
     """The reader of a batch (its format detected from the first line that is not blank, when not
     given) and its lines, each at most :data:`MAX_LINE` bytes (a longer one stands as a line of its
     own that the reader reports); None for a batch with no line at all."""
+    given = name  # the file's own name (claims.837.gz), said when it is refused
     if hasattr(lines, "readline"):
         lines, name = opened(lines, name)
         source = _bounded(lines)
@@ -99,7 +100,7 @@ def batch_lines(
     way: str = getattr(lines, "way", "")  # decompressed or decoded: the command that would do it
     if found == "x12" and way:  # an 837 is read whole from its own bytes (its positions are theirs)
         raise UnreadableBatch(
-            f"{name or '-'}: a {getattr(lines, 'what', '')} X12 file: an 837 is read from its own bytes, not "
+            f"{given or '-'}: a {getattr(lines, 'what', '')} X12 file: an 837 is read from its own bytes, not "
             f"converted ones: {way} | cptref check --file -"
         )
     if fmt is None and found != "x12":
