@@ -283,6 +283,7 @@ def test_a_header_naming_codes_but_no_claim_id_says_which_column_is_read_as_the_
     assert reader.notes == (
         "line 1 taken for a header naming no claim id column cptref knows: its first, "
         "'Encounter', read as the claim id",
+        "column 'DOB' (2) not read (cptref reads id, codes, date)",  # said, as under a header of known names
     )
 
 
@@ -446,3 +447,10 @@ def test_a_column_the_header_names_after_the_codes_is_not_read_as_codes() -> Non
     assert claims(items) == [("A1", ("47532",), None), ("A2", ("47532", "47542"), None)]
     unquoted = read(b"id,codes\nA1,47532,47542\n", "claims.csv")  # the codes column last: commas in it read
     assert claims(unquoted) == [("A1", ("47532", "47542"), None)]
+
+
+def test_a_column_after_the_codes_of_a_header_of_other_names_is_said_and_not_read() -> None:
+    reader = CsvClaims()
+    items = list(reader.items([b"ref,cpt,notes\n", b"A1,47532,looks fine\n"]))  # now dropped, unsaid
+    assert claims(items) == [("A1", ("47532",), None)]
+    assert reader.notes[-1] == "column 'notes' (3) not read (cptref reads id, codes, date)"

@@ -162,14 +162,7 @@ class CsvClaims(ClaimReader):
             self._columns, self._more = (ids[0], code_cols[0], date_col), tuple(code_cols[1:])
             self._header = -number
             self._width = len(row)
-            read = {ids[0], *code_cols, date_col}
-            unread = [f"{cell.strip()[:40]!r} ({i + 1})" for i, cell in enumerate(row) if i not in read]
-            if len(code_cols) > 1:
-                notes.append(f"codes read from {len(code_cols)} columns, one code a column (a wide layout)")
-            if unread:
-                notes.append(
-                    f"column{'s' * (len(unread) > 1)} {', '.join(unread)} not read (cptref reads id, codes, date)"
-                )
+            notes.extend(_read_notes(row, {ids[0], *code_cols, date_col}, len(code_cols)))
         elif not any(
             parse_line(t) for i, cell in enumerate(row[1:], 1) if i not in code_cols for t in split_codes(cell)
         ) and not any(ch.isdigit() for i, cell in enumerate(row[1:], 1) if i not in code_cols for ch in cell):
@@ -189,6 +182,8 @@ class CsvClaims(ClaimReader):
                 )
             elif date_col >= 2:  # its date column, named
                 self._columns, self._width = (0, 1, date_col), len(row)
+            if self._width:  # its columns named: those it does not read are said, as under a header of names known
+                notes.extend(_read_notes(row, {*self._columns[:2], *self._more, date_col}, 1 + len(self._more)))
         elif len(_trimmed(row)) == 3 and parse_claim_date(row[2])[0] is not None:
             self._columns = (0, 1, 2)  # no header, and a third field that is a date: id, codes, date
         self._notes = tuple(notes)
@@ -333,6 +328,15 @@ def _name(cell: str) -> str:
     """A header cell as the name it is known by: any case, spaces, underscores, hyphens, dots and ``#``
     alike (`` CPT_Code ``, ``cpt-code``: ``cpt code``)."""
     return re.sub(r"[\s_.#-]+", " ", cell.lower()).strip()
+
+
+def _read_notes(row: list[str], read: set[int], codes: int) -> list[str]:
+    """What a header's columns say once: codes read from many columns, and the columns not read."""
+    notes = [f"codes read from {codes} columns, one code a column (a wide layout)"] if codes > 1 else []
+    unread = [f"{cell.strip()[:40]!r} ({i + 1})" for i, cell in enumerate(row) if i not in read]
+    if unread:
+        notes.append(f"column{'s' * (len(unread) > 1)} {', '.join(unread)} not read (cptref reads id, codes, date)")
+    return notes
 
 
 def _trimmed(row: list[str]) -> list[str]:
