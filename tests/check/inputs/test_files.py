@@ -454,3 +454,15 @@ def test_a_column_after_the_codes_of_a_header_of_other_names_is_said_and_not_rea
     items = list(reader.items([b"ref,cpt,notes\n", b"A1,47532,looks fine\n"]))  # now dropped, unsaid
     assert claims(items) == [("A1", ("47532",), None)]
     assert reader.notes[-1] == "column 'notes' (3) not read (cptref reads id, codes, date)"
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        pytest.param(gzip.compress(b"ISA*00*~"), "a gzip X12 file: an 837 is read from its own bytes", id="gzip"),
+        pytest.param("ISA*00*~".encode("utf-16"), "a UTF-16 X12 file", id="utf16"),
+    ],
+)
+def test_a_compressed_or_utf16_file_named_837_is_refused_with_the_pipe_that_reads_it(data: bytes, said: str) -> None:
+    line = refused(data, "claims.837")  # was read as X12 bytes: "not an X12 file ... this file with '\\x1f..."
+    assert line.startswith(f"claims.837: {said}") and "| cptref check --file -" in line

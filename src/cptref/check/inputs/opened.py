@@ -76,6 +76,13 @@ def opened(stream: Any, name: str | None) -> tuple[Any, str | None]:
     return stream, name
 
 
+def converted(head: bytes) -> bool:
+    """Whether a file's first bytes are compressed or UTF-16 (its lines read converted, not as written)."""
+    return head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or any(
+        _compressed(head, magic, what) for magic, what, _suffix, _command in _COMPRESSED
+    )
+
+
 def _compressed(head: bytes, magic: bytes, what: str) -> bool:
     return head.startswith(magic) and (what != "bzip2" or head[3:4].isdigit())
 

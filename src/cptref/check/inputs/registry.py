@@ -15,7 +15,7 @@ from itertools import chain
 from typing import IO, Any, NamedTuple, cast
 
 from .base import MAX_LINE, TOO_LONG, ClaimReader, Item, UnreadableBatch, UnreadLine
-from .opened import opened
+from .opened import converted, opened
 
 
 class InputFormat(NamedTuple):
@@ -129,9 +129,9 @@ def x12_stream(stream: Any, name: str | None = None, fmt: str | None = None) -> 
     whole by :class:`~.x12.reader.X12Claims`, never in lines: named so, or beginning ``ISA``."""
     if fmt is not None:
         return fmt == "x12"
-    if (name or "").lower().endswith(INPUT_FORMATS[0].suffixes):
-        return True
     peek = getattr(stream, "peek", None)
+    if (name or "").lower().endswith(INPUT_FORMATS[0].suffixes):  # unless compressed or UTF-16: refused so
+        return peek is None or not converted(bytes(peek(8)[:8]))
     if peek is None:
         return False
     from .x12.tokens import is_x12
