@@ -466,3 +466,13 @@ def test_a_column_after_the_codes_of_a_header_of_other_names_is_said_and_not_rea
 def test_a_compressed_or_utf16_file_named_837_is_refused_with_the_pipe_that_reads_it(data: bytes, said: str) -> None:
     line = refused(data, "claims.837")  # was read as X12 bytes: "not an X12 file ... this file with '\\x1f..."
     assert line.startswith(f"claims.837: {said}") and "| cptref check --file -" in line
+
+
+@pytest.mark.parametrize("suffix", [".bz2", ".xz"])
+def test_a_bzip2_or_xz_bomb_stops_at_the_bound_too(monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    import lzma
+
+    monkeypatch.setattr(opened, "MAX_DECOMPRESSED", 3_000_000)
+    compress = bz2.compress if suffix == ".bz2" else lzma.compress
+    said = [i.message for i in read(compress(b"7" * 5_000_000), "z.csv" + suffix) if isinstance(i, BadLine)]
+    assert len(said) == 2 and "longer than" in said[0] and "decompressed past 3,000,000 bytes" in said[1]
