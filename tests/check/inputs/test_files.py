@@ -117,7 +117,7 @@ def test_a_compression_bomb_stops_at_the_bound_with_one_line(monkeypatch: pytest
     assert 300 < len(items) < 500  # what was read before the bound, each line one item
 
     monkeypatch.setattr(opened, "MAX_DECOMPRESSED", 3_000_000)
-    zeros = gzip.compress(b"\0" * 5_000_000)  # no line end at all: a long line, then the bound
+    zeros = gzip.compress(b"7" * 5_000_000)  # no line end at all: a long line, then the bound (NUL: refused)
     said = [i.message for i in read(zeros, "z.csv.gz") if isinstance(i, BadLine)]
     assert len(said) == 2 and "longer than" in said[0] and "decompressed past" in said[1]
 
@@ -125,7 +125,8 @@ def test_a_compression_bomb_stops_at_the_bound_with_one_line(monkeypatch: pytest
 @pytest.mark.parametrize("name", ["claims.837.gz", None])
 def test_a_compressed_837_is_refused_with_the_pipe_that_reads_it(name: str | None) -> None:
     line = refused(gzip.compress(b"ISA*00*~"), name)
-    assert f"a gzip X12 file: an 837 is read from its own bytes, not converted ones: zcat {name or '-'} |" in line
+    said = f"a gzip X12 file: an 837 is read from its own bytes, not converted ones: zcat {name or '-'} |"
+    assert line.startswith(f"{name or '-'}: {said}")  # its own name, not the inner one (claims.837)
     line = refused("ISA*00*~".encode("utf-16"), None)
     assert "a UTF-16 X12 file" in line and "iconv -f UTF-16 -t UTF-8 - | cptref check --file -" in line
 
@@ -282,6 +283,7 @@ def test_a_header_naming_codes_but_no_claim_id_says_which_column_is_read_as_the_
     assert reader.notes == (
         "line 1 taken for a header naming no claim id column cptref knows: its first, "
         "'Encounter', read as the claim id",
+        "column 'DOB' (2) not read (cptref reads id, codes, date)",  # said, as under a header of known names
     )
 
 
@@ -367,3 +369,110 @@ def test_codes_excel_made_numbers_of_are_malformed_codes_to_the_check(cli: Calla
         ("A3", [("malformed-code", ["47532.0"])]),
     ]
     assert run.code == 1
+
+
+ROWS = "".join(f'{{"id": "A{i}", "codes": ["47532"], "date": "2026-01-15"}}\n' for i in range(3000)).encode()
+
+
+def test_a_corrupt_xz_block_is_one_malformed_line_never_a_traceback() -> None:
+    import lzma
+
+    data = bytearray(lzma.compress(ROWS))
+    for at in range(len(data) // 2, len(data) // 2 + 20):
+        data[at] ^= 0x55  # lzma.LZMAError is no OSError: it went up as a traceback
+    items = read(bytes(data), "claims.jsonl.xz")
+    assert isinstance(items[-1], BadLine) and "the xz stream is damaged here" in items[-1].message
+    assert all(isinstance(i, BatchClaim) for i in items[:-1])
+
+
+@pytest.mark.parametrize("suffix", [".bz2", ".xz"])
+def test_every_bzip2_and_xz_member_is_read_and_bytes_after_the_last_are_said(suffix: str) -> None:
+    import lzma
+
+    compress = bz2.compress if suffix == ".bz2" else lzma.compress
+    one, two = compress(ROWS[:100_000]), compress(ROWS[100_000:])
+    assert len(claims(read(one + two, "claims.jsonl" + suffix))) == 3000  # cat a.xz b.xz: both read
+    items = read(one + two + b"not a member\n", "claims.jsonl" + suffix)  # the standard library ends there quietly
+    assert len(claims(items)) == 3000 and len(items) == 3001
+    assert isinstance(items[-1], BadLine) and f"the {suffix.strip('.').replace('bz2', 'bzip2')} stream is" in (
+        items[-1].message
+    )
+    if suffix == ".xz":  # NUL bytes after a member: xz's stream padding, nothing lost
+        assert len(read(one + b"\0" * 8 + two + b"\0" * 4, "claims.jsonl.xz")) == 3000
+
+
+@pytest.mark.parametrize(
+    ("inner", "said"),
+    [
+        pytest.param(CSV.encode("utf-16"), "UTF-16 text (gzip-compressed)", id="utf16"),
+        pytest.param(gzip.compress(CSV.encode()), "a gzip file (gzip-compressed)", id="twice"),
+        pytest.param(
+            b"PK\x03\x04\x14\x00",
+            "a zip archive (an Excel .xlsx workbook is one) (gzip-compressed)",
+            id="zip",
+        ),
+        pytest.param(CSV.encode("utf-16-le"), "UTF-16 text without its byte order mark (gzip-compressed)", id="nobom"),
+    ],
+)
+def test_what_a_compressed_file_holds_is_refused_as_the_file_itself_would_be(inner: bytes, said: str) -> None:
+    line = refused(gzip.compress(inner), "claims.csv.gz")  # was read as UTF-8: every line a malformed claim
+    assert line.startswith(f"claims.csv.gz: {said}, not claims cptref reads: decompress it (zcat claims.csv.gz > FILE)")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param("id,code,code,date", id="same-name"),
+        pytest.param("id,CPT_CODE,cpt code,DOS", id="same-name-spelled-apart"),
+        pytest.param("id,code,code.1,date", id="pandas-renamed"),
+    ],
+)
+def test_a_codes_column_named_twice_is_read_with_the_first_never_dropped(header: str) -> None:
+    items = read(f"{header}\nA1,47532,47542,2026-01-15\n".encode(), "claims.csv")  # the second was not read
+    assert claims(items) == [("A1", ("47532", "47542"), datetime.date(2026, 1, 15))]
+
+
+def test_a_wide_layout_of_200_columns_reads_every_one() -> None:
+    header = "id," + ",".join(f"code{i}" for i in range(1, 201))
+    row = "A1," + ",".join(["47532", *[""] * 198, "47542"])  # code100 ... code200 were not read
+    assert claims(read(f"{header}\n{row}\n".encode(), "claims.csv")) == [("A1", ("47532", "47542"), None)]
+    other = "id,CPT_CODE,code\nA1,47532,47542\n"  # another codes name: its first read, the other said
+    reader = CsvClaims()
+    assert claims(list(reader.items(other.encode().splitlines(keepends=True)))) == [("A1", ("47532",), None)]
+    assert reader.notes == ("column 'code' (3) not read (cptref reads id, codes, date)",)
+
+
+def test_a_column_the_header_names_after_the_codes_is_not_read_as_codes() -> None:
+    items = read(b"id,codes,payer\nA1,47532,Medicare\nA2,47532 47542\n", "claims.csv")  # 'Medicare' was a code
+    assert claims(items) == [("A1", ("47532",), None), ("A2", ("47532", "47542"), None)]
+    unquoted = read(b"id,codes\nA1,47532,47542\n", "claims.csv")  # the codes column last: commas in it read
+    assert claims(unquoted) == [("A1", ("47532", "47542"), None)]
+
+
+def test_a_column_after_the_codes_of_a_header_of_other_names_is_said_and_not_read() -> None:
+    reader = CsvClaims()
+    items = list(reader.items([b"ref,cpt,notes\n", b"A1,47532,looks fine\n"]))  # now dropped, unsaid
+    assert claims(items) == [("A1", ("47532",), None)]
+    assert reader.notes[-1] == "column 'notes' (3) not read (cptref reads id, codes, date)"
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        pytest.param(gzip.compress(b"ISA*00*~"), "a gzip X12 file: an 837 is read from its own bytes", id="gzip"),
+        pytest.param("ISA*00*~".encode("utf-16"), "a UTF-16 X12 file", id="utf16"),
+    ],
+)
+def test_a_compressed_or_utf16_file_named_837_is_refused_with_the_pipe_that_reads_it(data: bytes, said: str) -> None:
+    line = refused(data, "claims.837")  # was read as X12 bytes: "not an X12 file ... this file with '\\x1f..."
+    assert line.startswith(f"claims.837: {said}") and "| cptref check --file -" in line
+
+
+@pytest.mark.parametrize("suffix", [".bz2", ".xz"])
+def test_a_bzip2_or_xz_bomb_stops_at_the_bound_too(monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    import lzma
+
+    monkeypatch.setattr(opened, "MAX_DECOMPRESSED", 3_000_000)
+    compress = bz2.compress if suffix == ".bz2" else lzma.compress
+    said = [i.message for i in read(compress(b"7" * 5_000_000), "z.csv" + suffix) if isinstance(i, BadLine)]
+    assert len(said) == 2 and "longer than" in said[0] and "decompressed past 3,000,000 bytes" in said[1]

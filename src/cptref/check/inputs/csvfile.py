@@ -67,8 +67,24 @@ _CODES_NAMES = frozenset(
     ]
 )
 _DATE_NAMES = frozenset(["date", "dos", "date of service", "service date", "dos from", "from date of service"])
-_NUMBERED = re.compile(r"(?:code|cpt|cpt code|hcpcs|hcpcs code|procedure|procedure code|proc code|line) ?[1-9][0-9]?")
-"""A column of a wide layout, one code a column (``code1`` ... ``code6``, ``CPT_1``): read together."""
+_NUMBERED = re.compile(
+    r"(?:code|cpt|cpt code|hcpcs|hcpcs code|procedure|procedure code|proc code|line) ?[1-9][0-9]{0,2}"
+)
+"""A column of a wide layout, one code a column (``code1`` ... ``code6``, ``CPT_1``, up to 999): read together."""
+
+
+def _codes_columns(names: list[str]) -> list[int]:
+    """The columns of a header's codes: the first named a codes name (``codes``, ``CPT_CODE``) with every
+    other of the same name (``code,code``: a spreadsheet's wide layout) or that name numbered (``code.1``,
+    as pandas renames a second), else every numbered one (``code1`` ... ``code6``). A column of another
+    codes name is not read, and said."""
+    named = [n for n in names if n in _CODES_NAMES]
+    if not named:
+        return [i for i, n in enumerate(names) if _NUMBERED.fullmatch(n)]
+    again = re.compile(re.escape(named[0]) + r"(?: ?[1-9][0-9]{0,2})?")
+    return [i for i, n in enumerate(names) if again.fullmatch(n)]
+
+
 CLAIM_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 """The delimiters a claims CSV may use, by name; the comma is the default."""
 CR_ALONE = (
@@ -139,23 +155,14 @@ class CsvClaims(ClaimReader):
         self._header = number
         names = [_name(cell) for cell in row]
         ids = [i for i, n in enumerate(names) if n in _ID_NAMES]
-        code_cols = [i for i, n in enumerate(names) if n in _CODES_NAMES][:1] or [
-            i for i, n in enumerate(names) if _NUMBERED.fullmatch(n)
-        ]
+        code_cols = _codes_columns(names)
         dates = [i for i, n in enumerate(names) if n in _DATE_NAMES]
         if ids and code_cols:
             date_col = dates[0] if dates else -1
             self._columns, self._more = (ids[0], code_cols[0], date_col), tuple(code_cols[1:])
             self._header = -number
             self._width = len(row)
-            read = {ids[0], *code_cols, date_col}
-            unread = [f"{cell.strip()[:40]!r} ({i + 1})" for i, cell in enumerate(row) if i not in read]
-            if len(code_cols) > 1:
-                notes.append(f"codes read from {len(code_cols)} columns, one code a column (a wide layout)")
-            if unread:
-                notes.append(
-                    f"column{'s' * (len(unread) > 1)} {', '.join(unread)} not read (cptref reads id, codes, date)"
-                )
+            notes.extend(_read_notes(row, {ids[0], *code_cols, date_col}, len(code_cols)))
         elif not any(
             parse_line(t) for i, cell in enumerate(row[1:], 1) if i not in code_cols for t in split_codes(cell)
         ) and not any(ch.isdigit() for i, cell in enumerate(row[1:], 1) if i not in code_cols for ch in cell):
@@ -175,6 +182,8 @@ class CsvClaims(ClaimReader):
                 )
             elif date_col >= 2:  # its date column, named
                 self._columns, self._width = (0, 1, date_col), len(row)
+            if self._width:  # its columns named: those it does not read are said, as under a header of names known
+                notes.extend(_read_notes(row, {*self._columns[:2], *self._more, date_col}, 1 + len(self._more)))
         elif len(_trimmed(row)) == 3 and parse_claim_date(row[2])[0] is not None:
             self._columns = (0, 1, 2)  # no header, and a third field that is a date: id, codes, date
         self._notes = tuple(notes)
@@ -229,7 +238,8 @@ class CsvClaims(ClaimReader):
                 columns, more, width = self._columns, self._more, self._width
                 id_col, codes_col, date_col = columns
                 need = max(id_col, codes_col, date_col, *more)
-                last = codes_col == need and not more  # its codes, and any fields after them (unquoted commas)
+                # its codes, and any fields after them (unquoted commas), unless a header names a column after them
+                last = codes_col == need and not more and (not width or codes_col == width - 1)
                 past = width or date_col + 1
             if len(row) <= need:
                 yield BadLine(number, f"expected {need + 1} columns (a claim id and its codes), got {len(row)}")
@@ -318,6 +328,15 @@ def _name(cell: str) -> str:
     """A header cell as the name it is known by: any case, spaces, underscores, hyphens, dots and ``#``
     alike (`` CPT_Code ``, ``cpt-code``: ``cpt code``)."""
     return re.sub(r"[\s_.#-]+", " ", cell.lower()).strip()
+
+
+def _read_notes(row: list[str], read: set[int], codes: int) -> list[str]:
+    """What a header's columns say once: codes read from many columns, and the columns not read."""
+    notes = [f"codes read from {codes} columns, one code a column (a wide layout)"] if codes > 1 else []
+    unread = [f"{cell.strip()[:40]!r} ({i + 1})" for i, cell in enumerate(row) if i not in read]
+    if unread:
+        notes.append(f"column{'s' * (len(unread) > 1)} {', '.join(unread)} not read (cptref reads id, codes, date)")
+    return notes
 
 
 def _trimmed(row: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ from itertools import chain
 from typing import IO, Any, NamedTuple, cast
 
 from .base import MAX_LINE, TOO_LONG, ClaimReader, Item, UnreadableBatch, UnreadLine
-from .opened import opened
+from .opened import converted, opened
 
 
 class InputFormat(NamedTuple):
@@ -83,6 +83,7 @@ def batch_lines(
     """The reader of a batch (its format detected from the first line that is not blank, when not
     given) and its lines, each at most :data:`MAX_LINE` bytes (a longer one stands as a line of its
     own that the reader reports); None for a batch with no line at all."""
+    given = name  # the file's own name (claims.837.gz), said when it is refused
     if hasattr(lines, "readline"):
         lines, name = opened(lines, name)
         source = _bounded(lines)
@@ -99,7 +100,7 @@ def batch_lines(
     way: str = getattr(lines, "way", "")  # decompressed or decoded: the command that would do it
     if found == "x12" and way:  # an 837 is read whole from its own bytes (its positions are theirs)
         raise UnreadableBatch(
-            f"{name or '-'}: a {getattr(lines, 'what', '')} X12 file: an 837 is read from its own bytes, not "
+            f"{given or '-'}: a {getattr(lines, 'what', '')} X12 file: an 837 is read from its own bytes, not "
             f"converted ones: {way} | cptref check --file -"
         )
     if fmt is None and found != "x12":
@@ -128,9 +129,9 @@ def x12_stream(stream: Any, name: str | None = None, fmt: str | None = None) -> 
     whole by :class:`~.x12.reader.X12Claims`, never in lines: named so, or beginning ``ISA``."""
     if fmt is not None:
         return fmt == "x12"
-    if (name or "").lower().endswith(INPUT_FORMATS[0].suffixes):
-        return True
     peek = getattr(stream, "peek", None)
+    if (name or "").lower().endswith(INPUT_FORMATS[0].suffixes):  # unless compressed or UTF-16: refused so
+        return peek is None or not converted(bytes(peek(8)[:8]))
     if peek is None:
         return False
     from .x12.tokens import is_x12
